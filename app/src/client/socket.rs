@@ -1,0 +1,124 @@
+//! The one WebSocket of the page. Reconnects with capped exponential backoff and jitter, resyncs
+//! from a snapshot on every (re)connect and after any gap in `seq`, and polls the snapshot over
+//! HTTP while the socket is down.
+
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt};
+use gloo_net::websocket::{futures::WebSocket, Message};
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+
+use crate::model::{ClientMessage, Envelope, Snapshot};
+use crate::state::{Applied, BoardModel, Connection, Dashboard};
+
+const MAX_BACKOFF_MS: f64 = 5_000.0;
+const FIRST_BACKOFF_MS: f64 = 250.0;
+const PING_EVERY_MS: u32 = 15_000;
+const POLL_EVERY_MS: u32 = 30_000;
+/// Failed attempts after which the indicator says Offline (it keeps trying).
+const OFFLINE_AFTER: u32 = 8;
+
+pub fn connect(dashboard: Dashboard) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut failures: u32 = 0;
+        loop {
+            if let Ok(socket) = WebSocket::open(&socket_url()) {
+                if run_connection(socket, dashboard).await {
+                    failures = 0;
+                }
+            }
+            failures += 1;
+            dashboard.connection.set(if failures >= OFFLINE_AFTER {
+                Connection::Offline
+            } else {
+                Connection::Reconnecting(failures)
+            });
+            TimeoutFuture::new(backoff_ms(failures)).await;
+        }
+    });
+}
+
+/// Runs one connection until it closes; `true` when it got as far as the server's ack.
+async fn run_connection(socket: WebSocket, dashboard: Dashboard) -> bool {
+    let (mut sink, mut stream) = socket.split();
+    let (outgoing, mut queue) = mpsc::unbounded::<ClientMessage>();
+    let writer = async move {
+        while let Some(message) = queue.next().await {
+            let Ok(text) = serde_json::to_string(&message) else { continue };
+            if sink.send(Message::Text(text)).await.is_err() {
+                break;
+            }
+        }
+    };
+    let pinger = {
+        let outgoing = outgoing.clone();
+        async move {
+            loop {
+                TimeoutFuture::new(PING_EVERY_MS).await;
+                if outgoing.unbounded_send(ClientMessage::Ping).is_err() {
+                    break;
+                }
+            }
+        }
+    };
+    let acknowledged = std::cell::Cell::new(false);
+    let reader = async {
+        while let Some(Ok(message)) = stream.next().await {
+            let Message::Text(text) = message else { continue };
+            let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else { continue };
+            let is_ack = envelope.event.name() == "connection_ack";
+            if dashboard.apply(envelope) == Applied::Gap {
+                let _ = outgoing.unbounded_send(ClientMessage::Resync);
+            }
+            if is_ack {
+                acknowledged.set(true);
+                dashboard.connection.set(Connection::Live);
+            }
+        }
+    };
+    futures::pin_mut!(writer, pinger, reader);
+    futures::future::select(reader, futures::future::select(writer, pinger)).await;
+    acknowledged.get()
+}
+
+/// While the socket is down, reads the board over HTTP every 30 s.
+pub fn poll_while_disconnected(dashboard: Dashboard) {
+    wasm_bindgen_futures::spawn_local(async move {
+        loop {
+            TimeoutFuture::new(POLL_EVERY_MS).await;
+            if dashboard.connection.get_untracked() == Connection::Live {
+                continue;
+            }
+            if let Some(snapshot) = fetch_snapshot().await {
+                dashboard.board.set(BoardModel::from_snapshot(snapshot));
+            }
+        }
+    });
+}
+
+async fn fetch_snapshot() -> Option<Snapshot> {
+    let response = gloo_net::http::Request::get("/api/snapshot").send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    response.json::<Snapshot>().await.ok()
+}
+
+fn socket_url() -> String {
+    let location = web_sys::window().expect("window").location();
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
+    let host = location.host().unwrap_or_default();
+    format!("{scheme}://{host}/ws")
+}
+
+/// 250 ms doubling per failure, capped at 5 s, with ±25 % jitter.
+fn backoff_ms(failures: u32) -> u32 {
+    let base = (FIRST_BACKOFF_MS * 2f64.powi(failures.saturating_sub(1).min(10) as i32))
+        .min(MAX_BACKOFF_MS);
+    let jitter = 0.75 + js_sys::Math::random() * 0.5;
+    (base * jitter).min(MAX_BACKOFF_MS) as u32
+}

@@ -1,0 +1,97 @@
+use leptos::prelude::*;
+
+use super::card::CardView;
+use super::use_dashboard;
+use crate::model::Column;
+
+/// The Kanban board: Inbox, Assigned (by agent), Done (by agent).
+#[component]
+pub fn Board() -> impl IntoView {
+    view! {
+        <section class="board" aria-label="Task board">
+            <ColumnView column=Column::Inbox/>
+            <ColumnView column=Column::Assigned/>
+            <ColumnView column=Column::Done/>
+        </section>
+    }
+}
+
+#[component]
+fn ColumnView(column: Column) -> impl IntoView {
+    let dashboard = use_dashboard();
+    let count = Memo::new(move |_| dashboard.board.with(|b| b.count(column)));
+    let body = match column {
+        Column::Inbox => view! { <CardList column lane=None/> }.into_any(),
+        Column::Assigned | Column::Done => view! {
+            <For
+                each=move || dashboard.board.with(|b| b.lanes(column))
+                key=|lane| lane.clone()
+                let:lane
+            >
+                <LaneGroup column lane/>
+            </For>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="column" data-column=column.folder()>
+            <header class="column-header">
+                <h2>{column.label()}</h2>
+                <span class="count">{count}</span>
+            </header>
+            <div class="column-body">
+                {body}
+                <Show when=move || count.get() == 0>
+                    <p class="empty">{format!("No {} tasks", column.label().to_lowercase())}</p>
+                </Show>
+            </div>
+        </div>
+    }
+}
+
+/// The cards of one agent in Assigned or Done, under a header with the agent and its count.
+#[component]
+fn LaneGroup(column: Column, lane: String) -> impl IntoView {
+    let dashboard = use_dashboard();
+    let count = {
+        let lane = lane.clone();
+        move || dashboard.board.with(|b| b.count_in_lane(column, &lane))
+    };
+    let avatar = initials(&lane);
+    let name = lane.clone();
+    let data_lane = lane.clone();
+    view! {
+        <section class="lane" data-lane=data_lane>
+            <header class="lane-header">
+                <span class="avatar" aria-hidden="true">{avatar}</span>
+                <h3>{name}</h3>
+                <span class="count">{count}</span>
+            </header>
+            <CardList column lane=Some(lane)/>
+        </section>
+    }
+}
+
+#[component]
+fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
+    let dashboard = use_dashboard();
+    view! {
+        <ul class="cards">
+            <For
+                each=move || dashboard.board.with(|b| b.cards_in(column, lane.as_deref()))
+                key=|card| (card.task.path.clone(), card.rev)
+                let:card
+            >
+                <CardView card/>
+            </For>
+        </ul>
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split(['-', '_', ' '])
+        .filter_map(|part| part.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
+}

@@ -1,0 +1,75 @@
+use leptos::prelude::*;
+
+use super::use_dashboard;
+use crate::state::{age_label, Card};
+
+/// One task card: title, priority, status, agent, age, tags. Click opens the detail panel.
+#[component]
+pub fn CardView(card: Card) -> impl IntoView {
+    let dashboard = use_dashboard();
+    let task = card.task;
+    let path = task.path.clone();
+    let mut classes = String::from("card");
+    if card.fresh {
+        classes.push_str(" fresh");
+    }
+    if task.is_blocked() {
+        classes.push_str(" blocked");
+    }
+    let has_problem = {
+        let path = path.clone();
+        move || dashboard.board.with(|b| b.problems.contains_key(&path))
+    };
+    let open = {
+        let path = path.clone();
+        move || dashboard.selected.set(Some(path.clone()))
+    };
+    let open_on_key = open.clone();
+    let age = task
+        .activity_ms
+        .map(|ms| move || age_label(ms, dashboard.now_ms.get()));
+    let priority = task.priority.map(|p| {
+        view! { <span class=format!("badge priority priority-{}", p.as_str())>{p.as_str()}</span> }
+    });
+    let status = task.status.clone().map(|s| {
+        let class = format!("badge status status-{}", s.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+        view! { <span class=class>{s.replace('_', " ")}</span> }
+    });
+    let tags = (!task.tags.is_empty()).then(|| {
+        view! {
+            <ul class="tags">
+                {task.tags.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}
+            </ul>
+        }
+    });
+    let blocked = task.is_blocked().then(|| {
+        let reason = task.blocked_reason.clone().unwrap_or_else(|| "Blocked".to_owned());
+        view! { <p class="blocked-reason">{reason}</p> }
+    });
+    view! {
+        <li
+            class=classes
+            data-path=path
+            data-id=task.id.clone()
+            tabindex="0"
+            on:click=move |_| open()
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    open_on_key()
+                }
+            }
+        >
+            <div class="card-title">{task.title.clone()}</div>
+            <div class="card-badges">{priority} {status}</div>
+            {blocked}
+            {tags}
+            <div class="card-foot">
+                <span class="agent">{task.owner().unwrap_or("unassigned").to_owned()}</span>
+                {age.map(|age| view! { <span class="age">{age}</span> })}
+            </div>
+            <Show when=has_problem.clone()>
+                <p class="card-warning">"File unreadable: showing its last good version"</p>
+            </Show>
+        </li>
+    }
+}

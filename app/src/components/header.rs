@@ -1,0 +1,38 @@
+use leptos::prelude::*;
+
+use super::use_dashboard;
+use crate::model::Column;
+
+/// Title, board totals and the connection indicator.
+#[component]
+pub fn Header() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let connection = dashboard.connection;
+    let total = move |column: Column| move || dashboard.board.with(|b| b.count(column));
+    view! {
+        <header class="topbar">
+            <div class="brand">
+                <svg class="logo" viewBox="0 0 24 24" aria-hidden="true">
+                    <rect x="2" y="3" width="6" height="18" rx="1.5"></rect>
+                    <rect x="9" y="3" width="6" height="12" rx="1.5"></rect>
+                    <rect x="16" y="3" width="6" height="8" rx="1.5"></rect>
+                </svg>
+                <h1>"Execution Dashboard"</h1>
+            </div>
+            <dl class="totals">
+                <div><dt>"Inbox"</dt><dd data-total="inbox">{total(Column::Inbox)}</dd></div>
+                <div><dt>"Assigned"</dt><dd data-total="assigned">{total(Column::Assigned)}</dd></div>
+                <div><dt>"Done"</dt><dd data-total="done">{total(Column::Done)}</dd></div>
+            </dl>
+            <div
+                id="connection"
+                class=move || format!("connection {}", connection.get().css_class())
+                role="status"
+                aria-live="polite"
+            >
+                <span class="dot" aria-hidden="true"></span>
+                <span class="connection-text">{move || connection.get().label()}</span>
+            </div>
+        </header>
+    }
+}

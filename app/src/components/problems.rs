@@ -1,0 +1,48 @@
+use leptos::prelude::*;
+
+use super::use_dashboard;
+
+/// Every task file that cannot be read, with where and why; updates live.
+#[component]
+pub fn ProblemsPanel() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let problems = Memo::new(move |_| {
+        dashboard
+            .board
+            .with(|b| b.problems.values().cloned().collect::<Vec<_>>())
+    });
+    let count = move || problems.with(Vec::len);
+    let count_class = move || if count() == 0 { "count" } else { "count alert" };
+    view! {
+        <section class="panel problems" aria-label="Problems">
+            <header class="panel-header">
+                <h2>"Problems"</h2>
+                <span class=count_class>{count}</span>
+            </header>
+            <Show
+                when=move || count() != 0
+                fallback=|| view! { <p class="empty">"Every task file reads cleanly."</p> }
+            >
+                <ul class="problem-list">
+                    <For
+                        each=move || problems.get()
+                        key=|p| (p.path.clone(), p.line, p.column, p.reason.clone())
+                        let:problem
+                    >
+                        <li class="problem" data-path=problem.path.clone()>
+                            <code class="path">{problem.path.clone()}</code>
+                            {problem.line.map(|line| {
+                                let at = match problem.column {
+                                    Some(column) => format!("line {line}, column {column}"),
+                                    None => format!("line {line}"),
+                                };
+                                view! { <span class="where">{at}</span> }
+                            })}
+                            <p class="reason">{problem.reason.clone()}</p>
+                        </li>
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}

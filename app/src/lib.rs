@@ -1,0 +1,21 @@
+//! Shared crate of execdash: the typed model that travels between server and browser, the
+//! dashboard state, and the Leptos components. Built with `ssr` into the server and with
+//! `hydrate` into the WASM front end.
+
+pub mod components;
+pub mod model;
+pub mod state;
+
+#[cfg(feature = "hydrate")]
+mod client;
+#[cfg(feature = "ssr")]
+mod shell;
+
+#[cfg(feature = "hydrate")]
+pub use client::hydrate_dashboard;
+#[cfg(feature = "ssr")]
+pub use shell::{shell, AssetVersion};
+
+/// Id of the `<script type="application/json">` element that carries the server's snapshot to the
+/// client for hydration.
+pub const STATE_ELEMENT_ID: &str = "execdash-state";

@@ -1,0 +1,112 @@
+//! The messages of the `/ws` socket, one serde-tagged enum each way.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Problem, Snapshot, Task};
+
+/// A server message: the event and the sequence number it carries. Change events carry their
+/// own, strictly increasing by one; `connection_ack`, `snapshot` and `pong` carry the sequence
+/// number of the last change they include, so a client can tell when it missed something.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub event: ServerEvent,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ServerEvent {
+    /// First message on every connection: the whole board.
+    #[serde(rename = "connection_ack")]
+    ConnectionAck { version: String, snapshot: Snapshot },
+    /// The whole board again: the answer to `resync`, and what a lagging client gets.
+    #[serde(rename = "snapshot")]
+    Snapshot { snapshot: Snapshot },
+    #[serde(rename = "pong")]
+    Pong { timestamp: String },
+    #[serde(rename = "task.created")]
+    TaskCreated { task: Task },
+    #[serde(rename = "task.updated")]
+    TaskUpdated { task: Task },
+    /// Inbox → assigned.
+    #[serde(rename = "task.assigned")]
+    TaskAssigned { from: String, task: Task },
+    /// Anything → done.
+    #[serde(rename = "task.completed")]
+    TaskCompleted { from: String, task: Task },
+    /// Any other move or rename on the board.
+    #[serde(rename = "task.moved")]
+    TaskMoved { from: String, task: Task },
+    /// The file is gone from the board (deleted, or moved out of it to `moved_to`).
+    #[serde(rename = "task.deleted")]
+    TaskDeleted {
+        path: String,
+        moved_to: Option<String>,
+    },
+    /// The file cannot be read; the last good version of its task, if any, stays on the board.
+    #[serde(rename = "task.invalid")]
+    TaskInvalid { problem: Problem },
+}
+
+impl ServerEvent {
+    /// The event's wire name (`task.created`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServerEvent::ConnectionAck { .. } => "connection_ack",
+            ServerEvent::Snapshot { .. } => "snapshot",
+            ServerEvent::Pong { .. } => "pong",
+            ServerEvent::TaskCreated { .. } => "task.created",
+            ServerEvent::TaskUpdated { .. } => "task.updated",
+            ServerEvent::TaskAssigned { .. } => "task.assigned",
+            ServerEvent::TaskCompleted { .. } => "task.completed",
+            ServerEvent::TaskMoved { .. } => "task.moved",
+            ServerEvent::TaskDeleted { .. } => "task.deleted",
+            ServerEvent::TaskInvalid { .. } => "task.invalid",
+        }
+    }
+
+    /// Whether the event changes the board (and so takes the next sequence number).
+    pub fn is_change(&self) -> bool {
+        !matches!(
+            self,
+            ServerEvent::ConnectionAck { .. } | ServerEvent::Snapshot { .. } | ServerEvent::Pong { .. }
+        )
+    }
+}
+
+/// A client message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientMessage {
+    #[serde(rename = "ping")]
+    Ping,
+    /// Ask for a fresh `snapshot` (after a gap in `seq`).
+    #[serde(rename = "resync")]
+    Resync,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_is_flat_and_tagged() {
+        let envelope = Envelope {
+            seq: 7,
+            event: ServerEvent::TaskDeleted {
+                path: "inbox/a.yaml".into(),
+                moved_to: None,
+            },
+        };
+        let json = serde_json::to_string(&envelope).unwrap();
+        assert_eq!(
+            json,
+            r#"{"seq":7,"type":"task.deleted","path":"inbox/a.yaml","moved_to":null}"#
+        );
+        let back: Envelope = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, envelope);
+        let ping: ClientMessage = serde_json::from_str(r#"{"type":"ping"}"#).unwrap();
+        assert_eq!(ping, ClientMessage::Ping);
+    }
+}

@@ -1,0 +1,15 @@
+//! Types shared by the server and the browser. The JSON on the wire is their serde form.
+
+mod event;
+mod problem;
+mod snapshot;
+mod task;
+mod task_path;
+
+pub use event::{ClientMessage, Envelope, ServerEvent};
+pub use problem::Problem;
+pub use snapshot::Snapshot;
+pub use task::{Priority, Task};
+#[cfg(feature = "ssr")]
+pub use task::task_from_document;
+pub use task_path::{Column, TaskPath};

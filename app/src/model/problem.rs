@@ -1,0 +1,13 @@
+use serde::{Deserialize, Serialize};
+
+/// A task file that could not be read: where, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Path relative to `work/collaboration`.
+    pub path: String,
+    /// 1-based line of the error, when the parser knows it.
+    pub line: Option<u32>,
+    /// 1-based column of the error, when the parser knows it.
+    pub column: Option<u32>,
+    pub reason: String,
+}

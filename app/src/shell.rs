@@ -1,0 +1,43 @@
+//! The HTML document the server renders around the [`App`]: the snapshot travels to the client
+//! in a JSON script element, assets are versioned by their content hash.
+
+use leptos::prelude::*;
+
+use crate::components::App;
+use crate::model::Snapshot;
+use crate::state::Dashboard;
+use crate::STATE_ELEMENT_ID;
+
+/// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
+/// the assets for good.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AssetVersion(pub String);
+
+/// The whole page for `snapshot`, rendered at `now_ms` (for the cards' ages).
+pub fn shell(snapshot: Snapshot, assets: AssetVersion, now_ms: i64) -> impl IntoView {
+    // `<` is escaped so no text in a task can close the script element.
+    let state_json = serde_json::to_string(&snapshot)
+        .unwrap_or_else(|_| "null".to_owned())
+        .replace('<', "\\u003c");
+    let v = assets.0;
+    let dashboard = Dashboard::new(snapshot, now_ms);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme="dark">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="dark"/>
+                <title>"Execution Dashboard · execdash"</title>
+                <link rel="icon" href=format!("/favicon.svg?v={v}") type="image/svg+xml"/>
+                <link rel="stylesheet" href=format!("/pkg/execdash.css?v={v}")/>
+                <link rel="modulepreload" href=format!("/pkg/execdash.js?v={v}")/>
+                <script id=STATE_ELEMENT_ID type="application/json" inner_html=state_json></script>
+                <script type="module" src=format!("/boot.js?v={v}")></script>
+            </head>
+            <body>
+                <App dashboard/>
+            </body>
+        </html>
+    }
+}

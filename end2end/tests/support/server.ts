@@ -1,0 +1,104 @@
+// Starts the real execdash release binary on a free loopback port, with a workspace of its own
+// (a copy of the demo workspace, or an empty board), and stops or restarts it on demand.
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
+const siteRoot = process.env.EXECDASH_SITE_ROOT ?? join(repo, "target/site");
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => done(port));
+    });
+  });
+}
+
+export class DashboardServer {
+  private process?: ChildProcess;
+  private output = "";
+
+  private constructor(
+    readonly root: string,
+    readonly port: number,
+  ) {}
+
+  /** `demo`: start from a copy of demo/ (the bundled workspace); otherwise an empty board. */
+  static async start(options: { demo?: boolean } = {}): Promise<DashboardServer> {
+    const root = mkdtempSync(join(tmpdir(), "execdash-e2e-"));
+    if (options.demo) {
+      cpSync(join(repo, "demo"), root, { recursive: true });
+    } else {
+      for (const folder of ["inbox", "assigned", "done"]) {
+        mkdirSync(join(root, "work/collaboration", folder), { recursive: true });
+      }
+    }
+    const server = new DashboardServer(root, await freePort());
+    await server.launch();
+    return server;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** A path inside work/collaboration. */
+  collab(...parts: string[]): string {
+    return join(this.root, "work/collaboration", ...parts);
+  }
+
+  async launch(): Promise<void> {
+    this.output = "";
+    const child = spawn(binary, ["serve", "--root", this.root, "--addr", `127.0.0.1:${this.port}`], {
+      env: { ...process.env, EXECDASH_SITE_ROOT: siteRoot, EXECDASH_LOG: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (chunk) => (this.output += chunk));
+    child.stderr?.on("data", (chunk) => (this.output += chunk));
+    this.process = child;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) break;
+      try {
+        const response = await fetch(`${this.url}/health`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`execdash did not start (exit ${child.exitCode}):\n${this.output}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  get log(): string {
+    return this.output;
+  }
+}

@@ -1,0 +1,8 @@
+// Loads the WASM front end and hydrates the server-rendered page. Kept out of the HTML so the
+// Content-Security-Policy needs no inline script. `?v=` (the build's content hash) is passed on
+// so every asset URL is versioned and cacheable.
+const version = new URL(import.meta.url).searchParams.get("v");
+const query = version ? `?v=${encodeURIComponent(version)}` : "";
+const frontend = await import(`/pkg/execdash.js${query}`);
+await frontend.default({ module_or_path: `/pkg/execdash_bg.wasm${query}` });
+frontend.hydrate();

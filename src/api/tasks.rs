@@ -1,0 +1,100 @@
+use std::collections::BTreeMap;
+
+use app::model::{Column, Task};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ApiError;
+use crate::server::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// `true` (default) or anything else, as in the original.
+    include_done: Option<String>,
+}
+
+/// The original's shape: `{inbox: [doc…], assigned: {agent: [doc…]}, done: {agent: [doc…]},
+/// timestamp}`, each task its whole YAML mapping. Empty agent folders are listed too.
+#[derive(Serialize)]
+struct TaskLists<'a> {
+    inbox: Vec<&'a Value>,
+    assigned: BTreeMap<&'a str, Vec<&'a Value>>,
+    done: BTreeMap<&'a str, Vec<&'a Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<BTreeMap<&'a str, Vec<&'a Value>>>,
+    timestamp: String,
+}
+
+pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+    let include_done = query
+        .include_done
+        .as_deref()
+        .is_none_or(|v| v.eq_ignore_ascii_case("true"));
+    let body = state.store.with_tasks(|tasks, _, lanes| {
+        let mut lists = TaskLists {
+            inbox: Vec::new(),
+            assigned: BTreeMap::new(),
+            done: BTreeMap::new(),
+            error: (!include_done).then(BTreeMap::new),
+            timestamp: super::now_iso(),
+        };
+        for (column, lane) in lanes {
+            match column {
+                Column::Assigned => lists.assigned.entry(lane.as_str()).or_default(),
+                Column::Done if include_done => lists.done.entry(lane.as_str()).or_default(),
+                _ => continue,
+            };
+        }
+        let mut ordered: Vec<&Task> = tasks.values().collect();
+        ordered.sort_by(|a, b| b.activity_ms.cmp(&a.activity_ms).then(a.path.cmp(&b.path)));
+        for task in ordered {
+            let lane = task.lane.as_deref().unwrap_or("");
+            match task.column {
+                Column::Inbox => lists.inbox.push(&task.document),
+                Column::Assigned => lists.assigned.entry(lane).or_default().push(&task.document),
+                Column::Done if include_done => lists.done.entry(lane).or_default().push(&task.document),
+                Column::Done => {}
+            }
+        }
+        serde_json::to_string(&lists).expect("task lists serialize")
+    });
+    json_response(body)
+}
+
+/// One task (typed form) by its `id`, or by its file name without extension.
+pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Task>, ApiError> {
+    if id.is_empty() || id.len() > 512 {
+        return Err(ApiError::BadRequest("the task id must be 1 to 512 characters".into()));
+    }
+    let stem = id.trim_end_matches(".yaml").trim_end_matches(".yml");
+    state
+        .store
+        .with_tasks(|tasks, _, _| {
+            tasks
+                .values()
+                .find(|t| t.id == id)
+                .or_else(|| {
+                    tasks.values().find(|t| {
+                        t.path.rsplit('/').next().is_some_and(|file| {
+                            file.trim_end_matches(".yaml").trim_end_matches(".yml") == stem
+                        })
+                    })
+                })
+                .cloned()
+        })
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("Task not found: {id}")))
+}
+
+/// The board in the typed form the dashboard itself uses (tasks, problems, seq).
+pub async fn snapshot(State(state): State<AppState>) -> Response {
+    json_response(state.store.snapshot_body())
+}
+
+fn json_response(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

@@ -1,0 +1,106 @@
+//! Walks the board's folders: which task files and agent folders are on disk, read in parallel.
+
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use app::model::{Column, TaskPath};
+
+use crate::task_file::{self, FileState};
+
+/// Relative paths of the task files at or below the folder `under` ("" for the whole board),
+/// following the layout `inbox/*`, `assigned/*/*`, `done/*/*`. Symbolic links to folders are not
+/// followed.
+pub fn task_files(collab: &Path, under: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let start = under.trim_matches('/');
+    if !TaskPath::is_board_folder(start) {
+        return found;
+    }
+    walk(collab, start, &mut found);
+    found.sort();
+    found
+}
+
+fn walk(collab: &Path, relative: &str, found: &mut Vec<String>) {
+    let Ok(entries) = fs::read_dir(collab.join(relative)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let child = if relative.is_empty() {
+            name
+        } else {
+            format!("{relative}/{name}")
+        };
+        let Ok(file_type) = entry.file_type() else { continue };
+        if file_type.is_dir() {
+            if TaskPath::is_board_folder(&child) {
+                walk(collab, &child, found);
+            }
+        } else if TaskPath::parse(&child).is_some() {
+            found.push(child);
+        }
+    }
+}
+
+/// Agent folders (`assigned/<agent>`, `done/<agent>`) on disk.
+pub fn lanes(collab: &Path) -> Vec<(Column, String)> {
+    let mut lanes = Vec::new();
+    for column in [Column::Assigned, Column::Done] {
+        let Ok(entries) = fs::read_dir(collab.join(column.folder())) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            if let (true, Some(name)) = (is_dir, entry.file_name().to_str()) {
+                if !name.starts_with('.') {
+                    lanes.push((column, name.to_owned()));
+                }
+            }
+        }
+    }
+    lanes.sort();
+    lanes
+}
+
+/// Reads `paths` on all cores; logs progress on large trees.
+pub fn read_all(collab: &Path, paths: &[String]) -> Vec<(String, FileState)> {
+    let started = Instant::now();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let chunk = paths.len().div_ceil(threads).max(1);
+    let done = AtomicUsize::new(0);
+    let report_every = 2_500;
+    let results: Vec<(String, FileState)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                let done = &done;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|path| {
+                            let state = task_file::read(collab, path);
+                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                            if paths.len() > report_every && n % report_every == 0 {
+                                tracing::info!("scanned {n}/{} task files", paths.len());
+                            }
+                            (path.clone(), state)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("scan worker"))
+            .collect()
+    });
+    tracing::debug!(files = paths.len(), elapsed = ?started.elapsed(), "read task files");
+    results
+}

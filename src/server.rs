@@ -1,0 +1,157 @@
+//! Puts the pieces together: store + watcher, the HTTP/WebSocket router, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use app::AssetVersion;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::routing::get;
+use axum::{middleware, Router};
+use tokio::sync::watch;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::config::Config;
+use crate::origin::OriginPolicy;
+use crate::store::{SharedStore, Store};
+use crate::watcher::{self, WatchError, WatcherHandle};
+use crate::{api, assets, page, ws};
+
+/// Request bodies are refused past this size.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: SharedStore,
+    pub assets: AssetVersion,
+    pub origins: Arc<OriginPolicy>,
+    pub started: Instant,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A server that is listening.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub store: SharedStore,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _watcher: WatcherHandle,
+}
+
+impl RunningServer {
+    /// Closes the sockets, finishes the requests in flight and stops.
+    pub async fn stop(self) -> Result<(), ServeError> {
+        let _ = self.shutdown.send(true);
+        self.task.await.map_err(std::io::Error::other)??;
+        Ok(())
+    }
+}
+
+/// Scans the board, starts the watcher and listens. Returns once the socket is bound.
+pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
+    let store = Arc::new(Store::new());
+    let collab = config.collaboration_dir();
+    let watcher = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || watcher::start(collab, store))
+            .await
+            .map_err(std::io::Error::other)??
+    };
+    let (shutdown_sender, shutdown) = watch::channel(false);
+    let state = AppState {
+        store: store.clone(),
+        assets: assets::version_of(&config.site_root),
+        origins: Arc::new(OriginPolicy::new(&config.allowed_origins)),
+        started: Instant::now(),
+        shutdown,
+    };
+    let app = router(state, &config.site_root);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|err| ServeError::Bind(config.addr, err))?;
+    let addr = listener.local_addr()?;
+    let mut stopping = shutdown_sender.subscribe();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        store,
+        shutdown: shutdown_sender,
+        task,
+        _watcher: watcher,
+    })
+}
+
+/// Runs until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let root = config.root.display().to_string();
+    let server = start(config).await?;
+    tracing::info!("execdash on http://{} (watching {root})", server.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await
+}
+
+pub fn router(state: AppState, site_root: &Path) -> Router {
+    let security_headers = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    ];
+    let mut router = Router::new()
+        .route("/", get(page::dashboard))
+        .route("/ws", get(ws::upgrade))
+        .merge(api::routes())
+        .fallback_service(ServeDir::new(site_root))
+        .layer(middleware::from_fn(assets::cache_headers))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    for (name, value) in security_headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,373 @@
+//! The board in memory: the single source of truth. Every change goes through one method that
+//! updates the index, takes the next sequence number and publishes the event, all under one
+//! lock, so a snapshot at `seq` plus the events after `seq` is always the current board.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use app::model::{Column, Envelope, Problem, ServerEvent, Task, TaskPath};
+use axum::extract::ws::Utf8Bytes;
+use parking_lot::RwLock;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::hub::{Frame, Hub};
+use crate::task_file::FileState;
+
+#[derive(Debug, Default)]
+struct Board {
+    seq: u64,
+    tasks: BTreeMap<String, Task>,
+    problems: BTreeMap<String, Problem>,
+    /// Agent folders seen on disk (`assigned/<agent>`, `done/<agent>`), empty ones included.
+    lanes: BTreeSet<(Column, String)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    board: RwLock<Board>,
+    hub: Hub,
+}
+
+/// Borrowed form of [`app::model::Snapshot`]: the same JSON, without cloning the tasks.
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    seq: u64,
+    tasks: Vec<&'a Task>,
+    problems: Vec<&'a Problem>,
+}
+
+/// Borrowed form of a `connection_ack` / `snapshot` [`Envelope`].
+#[derive(Serialize)]
+struct SnapshotMessage<'a> {
+    seq: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'static str>,
+    snapshot: SnapshotRef<'a>,
+}
+
+/// The counts `/api/stats` reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TaskCounts {
+    pub inbox: usize,
+    pub assigned: usize,
+    pub done: usize,
+    pub total: usize,
+}
+
+impl Board {
+    fn snapshot_ref(&self) -> SnapshotRef<'_> {
+        SnapshotRef {
+            seq: self.seq,
+            tasks: self.tasks.values().collect(),
+            problems: self.problems.values().collect(),
+        }
+    }
+
+    fn snapshot_json(&self, kind: &'static str) -> Utf8Bytes {
+        let message = SnapshotMessage {
+            seq: self.seq,
+            kind,
+            version: (kind == "connection_ack").then_some(env!("CARGO_PKG_VERSION")),
+            snapshot: self.snapshot_ref(),
+        };
+        serde_json::to_string(&message)
+            .expect("snapshot serializes")
+            .into()
+    }
+}
+
+impl Store {
+    pub fn new() -> Store {
+        Store::default()
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.board.read().seq
+    }
+
+    /// The whole board (cloned).
+    pub fn snapshot(&self) -> app::model::Snapshot {
+        let board = self.board.read();
+        app::model::Snapshot {
+            seq: board.seq,
+            tasks: board.tasks.values().cloned().collect(),
+            problems: board.problems.values().cloned().collect(),
+        }
+    }
+
+    /// A new subscriber: its `connection_ack` (the board now) and the receiver of every event
+    /// after it. Taken under one lock, so nothing falls between the two.
+    pub fn subscribe(&self) -> (Frame, broadcast::Receiver<Frame>) {
+        let board = self.board.read();
+        let receiver = self.hub.subscribe();
+        let frame = Frame {
+            seq: board.seq,
+            json: board.snapshot_json("connection_ack"),
+        };
+        (frame, receiver)
+    }
+
+    /// A `snapshot` message of the board now.
+    pub fn snapshot_frame(&self) -> Frame {
+        let board = self.board.read();
+        Frame {
+            seq: board.seq,
+            json: board.snapshot_json("snapshot"),
+        }
+    }
+
+    /// Serializes the snapshot (typed form) without cloning.
+    pub fn snapshot_body(&self) -> String {
+        let board = self.board.read();
+        serde_json::to_string(&board.snapshot_ref()).expect("snapshot serializes")
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.hub.subscribers()
+    }
+
+    /// Runs `f` with read access to tasks, problems and lanes.
+    pub fn with_tasks<R>(
+        &self,
+        f: impl FnOnce(&BTreeMap<String, Task>, &BTreeMap<String, Problem>, &BTreeSet<(Column, String)>) -> R,
+    ) -> R {
+        let board = self.board.read();
+        f(&board.tasks, &board.problems, &board.lanes)
+    }
+
+    pub fn counts(&self) -> TaskCounts {
+        let board = self.board.read();
+        let mut counts = TaskCounts::default();
+        for task in board.tasks.values() {
+            match task.column {
+                Column::Inbox => counts.inbox += 1,
+                Column::Assigned => counts.assigned += 1,
+                Column::Done => counts.done += 1,
+            }
+        }
+        counts.total = board.tasks.len();
+        counts
+    }
+
+    /// Whether the board knows `relative` (as a task or a problem).
+    pub fn knows(&self, relative: &str) -> bool {
+        let board = self.board.read();
+        board.tasks.contains_key(relative) || board.problems.contains_key(relative)
+    }
+
+    /// Paths the board knows at or below `prefix` (a file or a folder, relative).
+    pub fn known_under(&self, prefix: &str) -> Vec<String> {
+        let board = self.board.read();
+        let folder = format!("{prefix}/");
+        let under = |p: &&String| p.as_str() == prefix || p.starts_with(&folder) || prefix.is_empty();
+        let mut paths: BTreeSet<String> = board.tasks.keys().filter(under).cloned().collect();
+        paths.extend(board.problems.keys().filter(under).cloned());
+        paths.into_iter().collect()
+    }
+
+    /// Known task paths with this file name (for pairing a file that appeared with one that
+    /// vanished: a move whose halves were seen apart).
+    pub fn paths_named(&self, file_name: &str) -> Vec<String> {
+        let board = self.board.read();
+        board
+            .tasks
+            .keys()
+            .filter(|p| p.rsplit('/').next() == Some(file_name))
+            .cloned()
+            .collect()
+    }
+
+    /// Records which agent folders exist.
+    pub fn set_lane(&self, column: Column, lane: &str, exists: bool) {
+        let mut board = self.board.write();
+        let key = (column, lane.to_owned());
+        if exists {
+            board.lanes.insert(key);
+        } else {
+            board.lanes.remove(&key);
+        }
+    }
+
+    /// The disk says `relative` is now `state`: update and publish, if anything changed.
+    pub fn set(&self, relative: &str, state: FileState) -> Option<u64> {
+        let mut board = self.board.write();
+        let event = match state {
+            FileState::Task(task) => {
+                let task = *task;
+                let had_problem = board.problems.remove(relative).is_some();
+                match board.tasks.get(relative) {
+                    Some(old) if *old == task && !had_problem => return None,
+                    Some(_) => {
+                        board.tasks.insert(relative.to_owned(), task.clone());
+                        ServerEvent::TaskUpdated { task }
+                    }
+                    None => {
+                        board.tasks.insert(relative.to_owned(), task.clone());
+                        ServerEvent::TaskCreated { task }
+                    }
+                }
+            }
+            FileState::Invalid(problem) => {
+                if board.problems.get(relative) == Some(&problem) {
+                    return None;
+                }
+                board.problems.insert(relative.to_owned(), problem.clone());
+                ServerEvent::TaskInvalid { problem }
+            }
+            FileState::Absent => {
+                let had_task = board.tasks.remove(relative).is_some();
+                let had_problem = board.problems.remove(relative).is_some();
+                if !had_task && !had_problem {
+                    return None;
+                }
+                ServerEvent::TaskDeleted {
+                    path: relative.to_owned(),
+                    moved_to: None,
+                }
+            }
+        };
+        Some(publish(&mut board, &self.hub, event))
+    }
+
+    /// The file at `from` is now at `to`, where the disk says `state`.
+    pub fn moved(&self, from: &str, to: &str, state: FileState) -> Vec<u64> {
+        if !self.knows(from) {
+            return self.set(to, state).into_iter().collect();
+        }
+        let mut board = self.board.write();
+        let old_task = board.tasks.remove(from);
+        board.problems.remove(from);
+        let mut published = Vec::new();
+        match state {
+            FileState::Task(task) => {
+                let task = *task;
+                board.problems.remove(to);
+                board.tasks.insert(to.to_owned(), task.clone());
+                let from_column = old_task.as_ref().map(|t| t.column);
+                let event = match (from_column, task.column) {
+                    (Some(Column::Inbox), Column::Assigned) => ServerEvent::TaskAssigned {
+                        from: from.to_owned(),
+                        task,
+                    },
+                    (Some(c), Column::Done) if c != Column::Done => ServerEvent::TaskCompleted {
+                        from: from.to_owned(),
+                        task,
+                    },
+                    _ => ServerEvent::TaskMoved {
+                        from: from.to_owned(),
+                        task,
+                    },
+                };
+                published.push(publish(&mut board, &self.hub, event));
+            }
+            FileState::Invalid(problem) => {
+                let deleted = ServerEvent::TaskDeleted {
+                    path: from.to_owned(),
+                    moved_to: Some(to.to_owned()),
+                };
+                published.push(publish(&mut board, &self.hub, deleted));
+                board.problems.insert(to.to_owned(), problem.clone());
+                published.push(publish(&mut board, &self.hub, ServerEvent::TaskInvalid { problem }));
+            }
+            FileState::Absent => {
+                let moved_to = TaskPath::parse(to).is_none().then(|| to.to_owned());
+                let deleted = ServerEvent::TaskDeleted {
+                    path: from.to_owned(),
+                    moved_to,
+                };
+                published.push(publish(&mut board, &self.hub, deleted));
+            }
+        }
+        published
+    }
+}
+
+/// Takes the next sequence number, serializes the event once and sends it to the hub.
+fn publish(board: &mut Board, hub: &Hub, event: ServerEvent) -> u64 {
+    board.seq += 1;
+    let envelope = Envelope {
+        seq: board.seq,
+        event,
+    };
+    let json = serde_json::to_string(&envelope).expect("events serialize");
+    hub.publish(Frame {
+        seq: board.seq,
+        json: json.into(),
+    });
+    board.seq
+}
+
+/// Shared handle.
+pub type SharedStore = Arc<Store>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task_file;
+
+    fn state(path: &str, yaml: &str) -> FileState {
+        let location = TaskPath::parse(path).unwrap();
+        match task_file::parse(path, &location, yaml.as_bytes(), None) {
+            Ok(task) => FileState::Task(Box::new(task)),
+            Err(problem) => FileState::Invalid(problem),
+        }
+    }
+
+    #[test]
+    fn one_event_per_real_change_and_snapshot_agrees() {
+        let store = Store::new();
+        let (_, mut events) = store.subscribe();
+        assert_eq!(store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n")), Some(1));
+        assert_eq!(store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n")), None);
+        assert_eq!(store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\ntitle: b\n")), Some(2));
+        let moved = store.moved(
+            "inbox/a.yaml",
+            "assigned/bob/a.yaml",
+            state("assigned/bob/a.yaml", "id: a\ntitle: b\n"),
+        );
+        assert_eq!(moved, vec![3]);
+        let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|f| serde_json::from_str::<Envelope>(&f.json).unwrap().event.name().to_owned())
+            .collect();
+        assert_eq!(names, ["task.created", "task.updated", "task.assigned"]);
+        let snapshot = store.snapshot();
+        assert_eq!(snapshot.seq, 3);
+        assert_eq!(snapshot.tasks[0].path, "assigned/bob/a.yaml");
+        let ack: Envelope = serde_json::from_str(&store.subscribe().0.json).unwrap();
+        assert_eq!(ack.event, ServerEvent::ConnectionAck { version: env!("CARGO_PKG_VERSION").into(), snapshot });
+    }
+
+    #[test]
+    fn a_broken_file_keeps_its_last_good_task() {
+        let store = Store::new();
+        store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n"));
+        store.set("inbox/a.yaml", state("inbox/a.yaml", "id: [\n"));
+        let snapshot = store.snapshot();
+        assert_eq!(snapshot.tasks.len(), 1);
+        assert_eq!(snapshot.problems.len(), 1);
+        store.set("inbox/a.yaml", FileState::Absent);
+        let snapshot = store.snapshot();
+        assert!(snapshot.tasks.is_empty() && snapshot.problems.is_empty());
+        assert_eq!(snapshot.seq, 3);
+    }
+
+    #[test]
+    fn completed_and_moved_out() {
+        let store = Store::new();
+        store.set("assigned/x/a.yaml", state("assigned/x/a.yaml", "id: a\n"));
+        let (_, mut events) = store.subscribe();
+        store.moved("assigned/x/a.yaml", "done/x/a.yaml", state("done/x/a.yaml", "id: a\n"));
+        store.moved("done/x/a.yaml", "archive/a.yaml", FileState::Absent);
+        let messages: Vec<Envelope> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|f| serde_json::from_str(&f.json).unwrap())
+            .collect();
+        assert_eq!(messages[0].event.name(), "task.completed");
+        assert_eq!(
+            messages[1].event,
+            ServerEvent::TaskDeleted { path: "done/x/a.yaml".into(), moved_to: Some("archive/a.yaml".into()) }
+        );
+    }
+}

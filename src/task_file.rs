@@ -1,0 +1,234 @@
+//! Reads one task file from disk, with limits, and says what it is now: a task, a problem, or
+//! nothing (gone, or not a task file).
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use app::model::{task_from_document, Problem, Task, TaskPath};
+use serde_json::Value;
+
+/// Files larger than this are reported, not parsed.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// What the disk holds at a path of the board.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileState {
+    Task(Box<Task>),
+    Invalid(Problem),
+    /// No task file there (missing, a folder, or not a task path).
+    Absent,
+}
+
+/// Reads `relative` (to `collab`, `/`-separated).
+pub fn read(collab: &Path, relative: &str) -> FileState {
+    let Some(location) = TaskPath::parse(relative) else {
+        return FileState::Absent;
+    };
+    let full = collab.join(relative);
+    let problem = |reason: String| {
+        FileState::Invalid(Problem {
+            path: relative.to_owned(),
+            line: None,
+            column: None,
+            reason,
+        })
+    };
+    let meta = match fs::symlink_metadata(&full) {
+        Ok(meta) => meta,
+        Err(_) => return FileState::Absent,
+    };
+    if meta.file_type().is_symlink() {
+        match symlink_stays_inside(collab, &full) {
+            Ok(true) => {}
+            Ok(false) => {
+                return problem("symbolic link to a place outside work/collaboration: not followed".into())
+            }
+            Err(_) => return problem("symbolic link whose target does not exist".into()),
+        }
+    }
+    let meta = match fs::metadata(&full) {
+        Ok(meta) if meta.is_file() => meta,
+        Ok(_) => return FileState::Absent,
+        Err(_) => return FileState::Absent,
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return problem(format!(
+            "file is {} bytes; task files are limited to {} bytes",
+            meta.len(),
+            MAX_FILE_BYTES
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    match fs::File::open(&full).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return FileState::Absent,
+        Err(err) => return problem(format!("cannot read the file: {err}")),
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return problem(format!("file grew past the limit of {MAX_FILE_BYTES} bytes"));
+    }
+    let modified_ms = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64);
+    match parse(relative, &location, &bytes, modified_ms) {
+        Ok(task) => FileState::Task(Box::new(task)),
+        Err(problem) => FileState::Invalid(problem),
+    }
+}
+
+/// Parses the bytes of a task file.
+pub fn parse(
+    relative: &str,
+    location: &TaskPath,
+    bytes: &[u8],
+    modified_ms: Option<i64>,
+) -> Result<Task, Problem> {
+    let problem = |line: Option<u32>, column: Option<u32>, reason: String| Problem {
+        path: relative.to_owned(),
+        line,
+        column,
+        reason,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        let offset = err.valid_up_to();
+        let (line, column) = line_and_column(&bytes[..offset]);
+        problem(
+            Some(line),
+            Some(column),
+            format!("not UTF-8 text (invalid byte at offset {offset})"),
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(problem(None, None, "the file is empty".into()));
+    }
+    let yaml: serde_norway::Value = serde_norway::from_str(text).map_err(|err| {
+        let location = err.location();
+        let reason = strip_location(&err.to_string());
+        problem(
+            location.as_ref().map(|l| l.line() as u32),
+            location.as_ref().map(|l| l.column() as u32),
+            reason,
+        )
+    })?;
+    let document = yaml_to_json(yaml);
+    task_from_document(relative, location, document, modified_ms)
+        .map_err(|reason| problem(Some(1), Some(1), reason))
+}
+
+/// serde_norway appends " at line L column C" to its messages; the problem carries them apart.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn line_and_column(prefix: &[u8]) -> (u32, u32) {
+    let line = prefix.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+    let column = prefix.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
+    (line, column)
+}
+
+/// YAML → JSON: keys become strings, tags are dropped, non-finite floats become strings.
+fn yaml_to_json(value: serde_norway::Value) -> Value {
+    use serde_norway::Value as Y;
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                serde_json::Number::from_f64(f)
+                    .map(Value::Number)
+                    .unwrap_or_else(|| Value::String(n.to_string()))
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Y::Mapping(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (key_text(k), yaml_to_json(v)))
+                .collect(),
+        ),
+        Y::Tagged(tagged) => yaml_to_json(tagged.value),
+    }
+}
+
+fn key_text(key: serde_norway::Value) -> String {
+    match key {
+        serde_norway::Value::String(s) => s,
+        other => match yaml_to_json(other) {
+            Value::String(s) => s,
+            Value::Null => "null".to_owned(),
+            json => json.to_string(),
+        },
+    }
+}
+
+fn symlink_stays_inside(collab: &Path, link: &Path) -> std::io::Result<bool> {
+    let target = fs::canonicalize(link)?;
+    let root = fs::canonicalize(collab)?;
+    Ok(target.starts_with(root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Task, Problem> {
+        let location = TaskPath::parse("inbox/t.yaml").unwrap();
+        parse("inbox/t.yaml", &location, text.as_bytes(), None)
+    }
+
+    #[test]
+    fn unquoted_timestamps_and_leading_document_marker() {
+        let task = parse_text("---\nid: a\ncreated: 2026-02-09 20:00:00+00:00\ndue: 2026-03-01\n").unwrap();
+        assert_eq!(task.created_at.as_deref(), Some("2026-02-09T20:00:00Z"));
+        assert_eq!(task.document["due"], "2026-03-01");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let problem = parse_text("id: a\ntitle: x\ndescription: |\n  ok\nnotes:\n* Phase 1\n").unwrap_err();
+        assert_eq!(problem.line, Some(6), "{problem:?}");
+        assert!(!problem.reason.contains(" at line "), "{}", problem.reason);
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused() {
+        let mut bomb = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().zip(["a", "b", "c", "d", "e", "f", "g", "h"]) {
+            bomb.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+        }
+        let problem = parse_text(&bomb).unwrap_err();
+        assert!(problem.reason.contains("repetition limit"), "{}", problem.reason);
+        let deep = format!("id: {}1{}\n", "[".repeat(1000), "]".repeat(1000));
+        let problem = parse_text(&deep).unwrap_err();
+        assert!(problem.reason.contains("recursion limit"), "{}", problem.reason);
+    }
+
+    #[test]
+    fn non_utf8_and_empty_and_non_mapping() {
+        let location = TaskPath::parse("inbox/t.yaml").unwrap();
+        let problem = parse("inbox/t.yaml", &location, b"id: a\ntitle: \xff\n", None).unwrap_err();
+        assert_eq!((problem.line, problem.column), (Some(2), Some(8)));
+        assert_eq!(parse_text("  \n").unwrap_err().reason, "the file is empty");
+        assert!(parse_text("- a\n- b\n").unwrap_err().reason.contains("a list"));
+    }
+
+    #[test]
+    fn non_string_keys_and_tags() {
+        let task = parse_text("id: a\n1: one\nx: !custom 5\n").unwrap();
+        assert_eq!(task.document["1"], "one");
+        assert_eq!(task.document["x"], 5);
+    }
+}
