@@ -4,5 +4,5 @@
 const version = new URL(import.meta.url).searchParams.get("v");
 const query = version ? `?v=${encodeURIComponent(version)}` : "";
 const frontend = await import(`/pkg/execdash.js${query}`);
-await frontend.default({ module_or_path: `/pkg/execdash_bg.wasm${query}` });
+await frontend.default({ module_or_path: `/pkg/execdash.wasm${query}` });
 frontend.hydrate();

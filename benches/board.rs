@@ -1,0 +1,246 @@
+//! Benchmarks of the live board, against the real release server binary on loopback and a real
+//! directory (`cargo bench --bench board`; `scripts/bench` raises the file limit first).
+//!
+//! - write → event received by a WebSocket client (plain write, atomic rename), ≥ 500 trials
+//! - `GET /api/tasks` with 250 and 10 000 tasks
+//! - startup scan of 10 000 files, and server RSS idle with 250 and 10 000 tasks
+//! - 1 000 concurrent WebSocket clients: every one receives every event; delivery percentiles
+//!
+//! Prints percentiles; the figures go to BENCHMARKS.md.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+
+const TRIALS: usize = 500;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let run = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    println!("execdash board benchmarks ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    if run("latency") {
+        runtime.block_on(write_to_event_latency());
+    }
+    if run("api") {
+        runtime.block_on(api_tasks(250));
+        runtime.block_on(api_tasks(10_000));
+    }
+    if run("startup") {
+        runtime.block_on(startup_and_rss(250));
+        runtime.block_on(startup_and_rss(10_000));
+    }
+    if run("fanout") {
+        runtime.block_on(fan_out(1_000, 100));
+    }
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Server {
+    fn start(tasks: usize) -> (Server, Duration) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let collab = root.join("work/collaboration");
+        for folder in ["inbox", "assigned/agent-a", "assigned/agent-b", "done/agent-a"] {
+            std::fs::create_dir_all(collab.join(folder)).unwrap();
+        }
+        for i in 0..tasks {
+            let folder = ["inbox", "assigned/agent-a", "assigned/agent-b", "done/agent-a"][i % 4];
+            std::fs::write(collab.join(format!("{folder}/task-{i:05}.yaml")), task_yaml(i, "seed")).unwrap();
+        }
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let started = Instant::now();
+        let child = Command::new(env!("CARGO_BIN_EXE_execdash"))
+            .args(["serve", "--root"])
+            .arg(&root)
+            .args(["--addr", &addr, "--site-root"])
+            .arg(root.join("no-site"))
+            .env("EXECDASH_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, addr, _dir: dir, root };
+        while std::net::TcpStream::connect(&server.addr).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(60), "server did not start");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let startup = started.elapsed();
+        (server, startup)
+    }
+
+    fn collab(&self) -> PathBuf {
+        self.root.join("work/collaboration")
+    }
+
+    fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn task_yaml(i: usize, note: &str) -> String {
+    format!(
+        "id: task-{i:05}\ntitle: \"Benchmark task {i}\"\nagent: agent-a\nstatus: assigned\npriority: high\n\
+         created_at: \"2026-11-23T10:00:00Z\"\ntags: [bench, load]\ndescription: |\n  {note}\n  A few lines of text\n  so the document is realistic.\n"
+    )
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: &str) -> Socket {
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.unwrap();
+    let _ack = socket.next().await.unwrap().unwrap();
+    socket
+}
+
+/// Waits for the next text message whose `type` is a task event.
+async fn next_event(socket: &mut Socket) -> String {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("event").unwrap().unwrap();
+        if let Message::Text(text) = message {
+            if text.contains("\"type\":\"task.") {
+                return text.to_string();
+            }
+        }
+    }
+}
+
+fn percentiles(name: &str, samples: &mut [Duration]) {
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<44} n={:<5} p50={:>8.3} ms  p95={:>8.3} ms  p99={:>8.3} ms  max={:>8.3} ms",
+        samples.len(),
+        ms(at(0.50)),
+        ms(at(0.95)),
+        ms(at(0.99)),
+        ms(*samples.last().unwrap())
+    );
+}
+
+async fn write_to_event_latency() {
+    let (server, _) = Server::start(250);
+    let mut socket = connect(&server.addr).await;
+    let collab = server.collab();
+    let mut plain = Vec::with_capacity(TRIALS);
+    for i in 0..TRIALS {
+        let path = collab.join(format!("inbox/latency-{i}.yaml"));
+        let text = task_yaml(i, "plain write");
+        let started = Instant::now();
+        std::fs::write(&path, text).unwrap();
+        next_event(&mut socket).await;
+        plain.push(started.elapsed());
+    }
+    percentiles("write → ws event (plain write, new file)", &mut plain);
+    let mut atomic = Vec::with_capacity(TRIALS);
+    let staging = server.root.join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    for i in 0..TRIALS {
+        let temp = staging.join(format!("t{i}.yaml"));
+        std::fs::write(&temp, task_yaml(i, "atomic save")).unwrap();
+        let started = Instant::now();
+        std::fs::rename(&temp, collab.join(format!("inbox/latency-{i}.yaml"))).unwrap();
+        next_event(&mut socket).await;
+        atomic.push(started.elapsed());
+    }
+    percentiles("write → ws event (atomic rename over file)", &mut atomic);
+}
+
+async fn api_tasks(tasks: usize) {
+    let (server, _) = Server::start(tasks);
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/tasks", server.addr);
+    let body = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let response = client.get(&url).send().await.unwrap();
+        let bytes = response.bytes().await.unwrap();
+        samples.push(started.elapsed());
+        assert_eq!(bytes.len(), body.len());
+    }
+    percentiles(&format!("GET /api/tasks, {tasks} tasks ({} KB)", body.len() / 1024), &mut samples);
+}
+
+async fn startup_and_rss(tasks: usize) {
+    let mut startups = Vec::new();
+    let mut rss = 0;
+    for _ in 0..5 {
+        let (server, startup) = Server::start(tasks);
+        startups.push(startup);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rss = rss.max(server.rss_kb());
+    }
+    percentiles(&format!("startup (scan + listen), {tasks} tasks"), &mut startups);
+    println!("{:<44} {:.1} MB", format!("RSS idle, {tasks} tasks (max of 5)"), rss as f64 / 1024.0);
+}
+
+async fn fan_out(clients: usize, events: usize) {
+    let (server, _) = Server::start(250);
+    let mut sockets = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        sockets.push(connect(&server.addr).await);
+    }
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
+    let mut readers = Vec::new();
+    for mut socket in sockets {
+        let sender = sender.clone();
+        readers.push(tokio::spawn(async move {
+            for n in 0..events {
+                next_event(&mut socket).await;
+                let _ = sender.send((n, Instant::now()));
+            }
+        }));
+    }
+    drop(sender);
+    let collab = server.collab();
+    let mut written = Vec::with_capacity(events);
+    let writer = tokio::task::spawn_blocking(move || {
+        for i in 0..events {
+            let at = Instant::now();
+            std::fs::write(collab.join(format!("inbox/fan-{i}.yaml")), task_yaml(i, "fan out")).unwrap();
+            written.push(at);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        written
+    });
+    let mut received = Vec::new();
+    while let Some(item) = receiver.recv().await {
+        received.push(item);
+    }
+    let written = writer.await.unwrap();
+    for reader in readers {
+        reader.await.unwrap();
+    }
+    assert_eq!(received.len(), clients * events, "every client receives every event");
+    let mut samples: Vec<Duration> = received.iter().map(|(n, at)| at.duration_since(written[*n])).collect();
+    percentiles(&format!("{clients} clients × {events} events: write → received"), &mut samples);
+}
+

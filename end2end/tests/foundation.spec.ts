@@ -1,0 +1,64 @@
+// The page is server-rendered with the board, then hydrates and goes Live over the socket.
+import { expect, test } from "@playwright/test";
+import { DashboardServer } from "./support/server";
+
+let server: DashboardServer;
+test.beforeAll(async () => {
+  server = await DashboardServer.start({ demo: true });
+});
+test.afterAll(async () => {
+  await server?.dispose();
+});
+
+test("the server-rendered HTML already holds the board", async ({ request }) => {
+  const response = await request.get(`${server.url}/`);
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-security-policy"]).toContain("default-src 'self'");
+  const html = await response.text();
+  expect(html).toContain("Execution Dashboard");
+  for (const column of ["inbox", "assigned", "done"]) {
+    expect(html).toContain(`data-column="${column}"`);
+  }
+  expect(html).toContain("Create github issue type for orchestration task");
+  expect(html).toContain("Connecting…");
+});
+
+test("without JavaScript the board still reads", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await expect(page.locator('[data-column="inbox"] .card')).toHaveCount(4);
+  await expect(page.locator('[data-column="assigned"] .lane')).toHaveCount(3);
+  await expect(page.locator(".problem")).toHaveCount(1);
+  await expect(page.locator("#connection")).toHaveText("Connecting…");
+  await context.close();
+});
+
+test("the page hydrates and the socket goes Live", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  await page.goto(server.url);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(page.locator("#connection")).toHaveClass(/live/);
+  // Hydrated: a click opens the detail panel.
+  await page.locator('[data-column="inbox"] .card').first().click();
+  await expect(page.locator(".detail")).toBeVisible();
+  await page.locator(".detail .close").click();
+  await expect(page.locator(".detail")).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test("health and versioned, compressed assets", async ({ request }) => {
+  const health = await request.get(`${server.url}/health`);
+  expect(await health.json()).toMatchObject({ status: "ok", service: "execdash" });
+  const html = await (await request.get(`${server.url}/`)).text();
+  const js = html.match(/\/pkg\/execdash\.js\?v=[0-9a-f]{16}/);
+  expect(js).not.toBeNull();
+  const asset = await request.get(`${server.url}${js![0]}`, { headers: { "accept-encoding": "br, gzip" } });
+  expect(asset.status()).toBe(200);
+  expect(asset.headers()["cache-control"]).toContain("immutable");
+  expect(asset.headers()["content-encoding"]).toMatch(/br|gzip/);
+});

@@ -1,0 +1,182 @@
+//! Helpers for the integration tests: a real temp workspace, the real watcher, a real server.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::model::{Envelope, Snapshot};
+use app::state::BoardModel;
+use execdash::hub::Frame;
+use execdash::store::{SharedStore, Store};
+use execdash::watcher::{self, WatcherHandle};
+use tokio::sync::broadcast;
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// An empty board (inbox/, assigned/, done/).
+    pub fn empty() -> Workspace {
+        let workspace = Workspace::bare();
+        for folder in ["inbox", "assigned", "done"] {
+            std::fs::create_dir_all(workspace.collab().join(folder)).unwrap();
+        }
+        workspace
+    }
+
+    /// No work/collaboration at all.
+    pub fn bare() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A copy of the bundled demo workspace (the real fixtures and a few more).
+    pub fn demo() -> Workspace {
+        let workspace = Workspace::bare();
+        copy_dir(&repo().join("demo/work"), &workspace.root().join("work"));
+        workspace
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn collab(&self) -> PathBuf {
+        self.root().join("work/collaboration")
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.collab().join(relative)
+    }
+
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+pub fn task_yaml(id: &str, title: &str) -> String {
+    format!("id: {id}\ntitle: \"{title}\"\nagent: tester\nstatus: new\npriority: high\n")
+}
+
+/// The real watcher on a workspace, and a subscriber that records every event.
+pub struct Watched {
+    pub store: SharedStore,
+    pub board: BoardModel,
+    pub events: Vec<Envelope>,
+    receiver: broadcast::Receiver<Frame>,
+    _watcher: WatcherHandle,
+}
+
+impl Watched {
+    pub fn start(workspace: &Workspace) -> Watched {
+        let store = Arc::new(Store::new());
+        let watcher = watcher::start(workspace.collab(), store.clone()).unwrap();
+        let (ack, receiver) = store.subscribe();
+        let ack: Envelope = serde_json::from_str(&ack.json).unwrap();
+        let mut board = BoardModel::default();
+        board.apply(ack);
+        Watched {
+            store,
+            board,
+            events: Vec::new(),
+            receiver,
+            _watcher: watcher,
+        }
+    }
+
+    /// Receives events until `done(self)` holds, or panics after 10 s.
+    pub fn wait_until(&mut self, what: &str, done: impl Fn(&Watched) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            self.drain();
+            if done(self) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; events: {:?}", self.names());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits a little and receives whatever else arrives (to show nothing extra does).
+    pub fn settle(&mut self) {
+        std::thread::sleep(Duration::from_millis(150));
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Ok(frame) = self.receiver.try_recv() {
+            let envelope: Envelope = serde_json::from_str(&frame.json).unwrap();
+            assert_ne!(
+                self.board.apply(envelope.clone()),
+                app::state::Applied::Gap,
+                "events must arrive without gaps"
+            );
+            self.events.push(envelope);
+        }
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.events.iter().map(|e| e.event.name()).collect()
+    }
+
+    pub fn clear(&mut self) {
+        self.drain();
+        self.events.clear();
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.store.snapshot()
+    }
+
+    pub fn paths(&self) -> Vec<String> {
+        self.snapshot().tasks.into_iter().map(|t| t.path).collect()
+    }
+
+    /// The board built from the events equals the store, and the store equals a fresh scan of
+    /// the disk.
+    pub fn assert_consistent(&mut self, workspace: &Workspace) {
+        self.drain();
+        let snapshot = self.snapshot();
+        assert_eq!(self.board.seq, snapshot.seq);
+        let from_events = BoardModel::from_snapshot(snapshot.clone());
+        let mut mine = self.board.clone();
+        for card in mine.cards.values_mut() {
+            card.fresh = false;
+            card.rev = snapshot.seq;
+        }
+        assert_eq!(mine, from_events, "events replayed must equal the store");
+        let fresh = Arc::new(Store::new());
+        let rescan = watcher::start(workspace.collab(), fresh.clone()).unwrap();
+        drop(rescan);
+        let disk = fresh.snapshot();
+        let strip = |s: &Snapshot| {
+            let mut tasks: Vec<_> = s.tasks.iter().map(|t| (t.path.clone(), t.document.clone())).collect();
+            tasks.sort_by(|a, b| a.0.cmp(&b.0));
+            let problems: Vec<_> = s.problems.iter().map(|p| p.path.clone()).collect();
+            (tasks, problems)
+        };
+        assert_eq!(strip(&snapshot), strip(&disk), "the store must equal the disk");
+    }
+}

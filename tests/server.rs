@@ -1,0 +1,157 @@
+//! A real server on loopback: HTTP answers from memory in the original's shapes, and a WebSocket
+//! client sees the ack, every change in order, pongs, and clear refusals.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use app::model::{Envelope, ServerEvent};
+use common::{task_yaml, Workspace};
+use execdash::config::Config;
+use execdash::server::{self, RunningServer};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+async fn start(workspace: &Workspace) -> RunningServer {
+    server::start(Config {
+        root: workspace.root().to_path_buf(),
+        db: workspace.root().join("telemetry.db"),
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        site_root: workspace.root().join("no-site"),
+        allowed_origins: vec![],
+    })
+    .await
+    .unwrap()
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &RunningServer) -> Socket {
+    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.unwrap();
+    socket
+}
+
+async fn next_envelope(socket: &mut Socket) -> Envelope {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("socket open")
+            .expect("no socket error");
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+async fn get_json(server: &RunningServer, path: &str) -> (u16, Value) {
+    let response = reqwest::get(format!("http://{}{path}", server.addr)).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_socket_acks_with_the_board_then_streams_changes() {
+    let workspace = Workspace::demo();
+    let server = start(&workspace).await;
+    let mut socket = connect(&server).await;
+    let ack = next_envelope(&mut socket).await;
+    let ServerEvent::ConnectionAck { snapshot, version } = ack.event else { panic!("{ack:?}") };
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(snapshot.tasks.len(), 14);
+    assert_eq!(snapshot.seq, ack.seq);
+
+    workspace.write("inbox/new.yaml", &task_yaml("new", "Fresh"));
+    let created = next_envelope(&mut socket).await;
+    assert_eq!(created.seq, ack.seq + 1);
+    let ServerEvent::TaskCreated { task } = created.event else { panic!("{created:?}") };
+    assert_eq!(task.title, "Fresh");
+
+    socket.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
+    let pong = next_envelope(&mut socket).await;
+    assert_eq!(pong.event.name(), "pong");
+    assert_eq!(pong.seq, created.seq, "pong carries the last seq sent");
+
+    socket.send(Message::text(r#"{"type":"resync"}"#)).await.unwrap();
+    let resync = next_envelope(&mut socket).await;
+    let ServerEvent::Snapshot { snapshot } = resync.event else { panic!("{resync:?}") };
+    assert_eq!(snapshot.tasks.len(), 15);
+
+    socket.send(Message::text(r#"{"type":"drop tables"}"#)).await.unwrap();
+    let closing = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap();
+    match closing {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1003);
+            assert!(frame.reason.contains("unknown message"), "{}", frame.reason);
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn sockets_from_other_origins_are_refused() {
+    let workspace = Workspace::empty();
+    let server = start(&workspace).await;
+    let mut request = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
+    request.headers_mut().insert("origin", "http://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    let mut request = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
+    let own = format!("http://{}", server.addr);
+    request.headers_mut().insert("origin", own.parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn http_answers_in_the_original_shapes() {
+    let workspace = Workspace::demo();
+    fs_empty_agent(&workspace);
+    let server = start(&workspace).await;
+
+    let (status, tasks) = get_json(&server, "/api/tasks").await;
+    assert_eq!(status, 200);
+    assert_eq!(tasks["inbox"].as_array().unwrap().len(), 4);
+    assert_eq!(tasks["assigned"]["architect"].as_array().unwrap().len(), 2);
+    assert_eq!(tasks["assigned"]["empty-agent"], serde_json::json!([]));
+    assert_eq!(tasks["done"]["curator"][0]["id"], "2026-02-12T1052-curator-refactoring-readme-count-fix");
+    assert!(tasks["timestamp"].as_str().unwrap().ends_with('Z'));
+
+    let (_, without_done) = get_json(&server, "/api/tasks?include_done=false").await;
+    assert_eq!(without_done["done"], serde_json::json!({}));
+    assert_eq!(without_done["error"], serde_json::json!({}));
+
+    let (status, stats) = get_json(&server, "/api/stats").await;
+    assert_eq!(status, 200);
+    assert_eq!(stats["tasks"], serde_json::json!({"inbox": 4, "assigned": 5, "done": 5, "total": 14}));
+
+    let (status, problems) = get_json(&server, "/api/problems").await;
+    assert_eq!(status, 200);
+    assert_eq!(problems["count"], 1);
+    assert!(problems["problems"][0]["line"].as_u64().is_some());
+
+    let (status, one) = get_json(&server, "/api/tasks/2025-11-23T2134-curator-add-github-issue-type-for-orch-task").await;
+    assert_eq!(status, 200);
+    assert_eq!(one["column"], "inbox");
+    let (status, missing) = get_json(&server, "/api/tasks/nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(missing["error"], "Task not found: nope");
+    let (status, unknown) = get_json(&server, "/api/unknown").await;
+    assert_eq!(status, 404);
+    assert!(unknown["error"].as_str().unwrap().contains("/api/unknown"));
+
+    let (status, health) = get_json(&server, "/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    server.stop().await.unwrap();
+}
+
+fn fs_empty_agent(workspace: &Workspace) {
+    std::fs::create_dir_all(workspace.path("assigned/empty-agent")).unwrap();
+}
