@@ -1,19 +1,32 @@
 //! The dashboard page, rendered on the server with the board's current data.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::Request;
+use axum::http::{header, HeaderValue, Request};
 use axum::response::Response;
+use parking_lot::Mutex;
 
-use crate::server::AppState;
+use crate::server::{content_security_policy, AppState};
 
 pub async fn dashboard(State(state): State<AppState>, request: Request<Body>) -> Response {
     let snapshot = state.store.snapshot();
     let assets = state.assets.clone();
     let now_ms = chrono::Utc::now().timestamp_millis();
+    // Leptos marks its few inline scripts with a per-response nonce; the CSP allows that nonce.
+    let nonce = Arc::new(Mutex::new(None::<String>));
+    let seen_nonce = nonce.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
-        || {},
+        move || *seen_nonce.lock() = leptos::nonce::use_nonce().map(|n| n.to_string()),
         move || app::shell(snapshot.clone(), assets.clone(), now_ms),
     );
-    render(request).await
+    let mut response = render(request).await;
+    let policy = content_security_policy(nonce.lock().as_deref());
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }

@@ -24,9 +24,16 @@ use crate::{api, assets, page, ws};
 /// Request bodies are refused past this size.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// The Content-Security-Policy: only this origin's scripts (plus, on the page, Leptos's inline
+/// scripts carrying the response's nonce), WASM allowed, no framing.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let inline = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{inline} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -67,6 +74,8 @@ impl RunningServer {
 
 /// Scans the board, starts the watcher and listens. Returns once the socket is bound.
 pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
+    // Leptos spawns its rendering tasks through this (an error only means it is set already).
+    let _ = any_spawner::Executor::init_tokio();
     let store = Arc::new(Store::new());
     let collab = config.collaboration_dir();
     let watcher = {
@@ -116,8 +125,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 }
 
 pub fn router(state: AppState, site_root: &Path) -> Router {
+    let csp = HeaderValue::from_str(&content_security_policy(None)).expect("valid CSP");
     let security_headers = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
@@ -131,6 +140,10 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
+    router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        csp,
+    ));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from(name),

@@ -146,6 +146,13 @@ async fn http_answers_in_the_original_shapes() {
     assert_eq!(status, 404);
     assert!(unknown["error"].as_str().unwrap().contains("/api/unknown"));
 
+    let page = reqwest::get(format!("http://{}/", server.addr)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Execution Dashboard"));
+    assert!(html.contains("Create github issue type for orchestration task"), "SSR shows the tasks");
+    assert!(html.contains(r#"id="execdash-state""#));
+
     let (status, health) = get_json(&server, "/health").await;
     assert_eq!(status, 200);
     assert_eq!(health["status"], "ok");

@@ -12,8 +12,8 @@ test.afterEach(async () => {
   await server?.dispose();
 });
 
-const task = (id: string, title: string, extra = "") =>
-  `id: ${id}\ntitle: "${title}"\nagent: python-pedro\nstatus: new\npriority: HIGH\n${extra}`;
+const task = (id: string, title: string, status = "new") =>
+  `id: ${id}\ntitle: "${title}"\nagent: python-pedro\nstatus: ${status}\npriority: HIGH\n`;
 
 async function openLive(page: Page) {
   await page.goto(server.url);
@@ -55,7 +55,7 @@ test("an edit updates the card and invalid YAML shows in Problems", async ({ pag
   await openLive(page);
   await expect(card(page, "inbox", "First title")).toBeVisible();
 
-  writeFileSync(server.collab("inbox/t2.yaml"), task("t2", "Second title", "status: blocked\n"));
+  writeFileSync(server.collab("inbox/t2.yaml"), task("t2", "Second title", "blocked"));
   await expect(card(page, "inbox", "Second title")).toBeVisible();
   await expect(card(page, "inbox", "Second title").locator(".status")).toHaveText("blocked");
 

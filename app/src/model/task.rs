@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Column, TaskPath};
+use super::Column;
+#[cfg(feature = "ssr")]
+use super::TaskPath;
 
 /// Task priority. Parsed case-insensitively (`HIGH` = `high`); shown lower case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
