@@ -199,7 +199,8 @@ impl Store {
                 let task = *task;
                 let had_problem = board.problems.remove(relative).is_some();
                 match board.tasks.get(relative) {
-                    Some(old) if *old == task && !had_problem => return None,
+                    // Same content: no change, even if the file was rewritten (its mtime moved).
+                    Some(old) if old.document == task.document && !had_problem => return None,
                     Some(_) => {
                         board.tasks.insert(relative.to_owned(), task.clone());
                         ServerEvent::TaskUpdated { task }

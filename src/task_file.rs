@@ -120,12 +120,21 @@ pub fn parse(
         .map_err(|reason| problem(Some(1), Some(1), reason))
 }
 
-/// serde_norway appends " at line L column C" to its messages; the problem carries them apart.
+/// serde_norway puts " at line L column C" into its messages (once or twice: "…, while scanning
+/// an alias at line L column C"); the problem carries the position apart.
 fn strip_location(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(" at line ") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + " at line ".len()..];
+        let skip = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == ' ' || "column".contains(c)))
+            .unwrap_or(tail.len());
+        rest = &tail[skip..];
     }
+    out.push_str(rest);
+    out
 }
 
 fn line_and_column(prefix: &[u8]) -> (u32, u32) {
@@ -201,6 +210,10 @@ mod tests {
         let problem = parse_text("id: a\ntitle: x\ndescription: |\n  ok\nnotes:\n* Phase 1\n").unwrap_err();
         assert_eq!(problem.line, Some(6), "{problem:?}");
         assert!(!problem.reason.contains(" at line "), "{}", problem.reason);
+        assert_eq!(
+            strip_location("did not find x at line 33 column 10, while scanning an alias at line 33 column 9"),
+            "did not find x, while scanning an alias"
+        );
     }
 
     #[test]
