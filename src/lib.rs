@@ -8,6 +8,7 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod hub;
+pub mod memory;
 pub mod origin;
 pub mod page;
 pub mod scan;

@@ -194,29 +194,34 @@ impl Store {
     /// The disk says `relative` is now `state`: update and publish, if anything changed.
     pub fn set(&self, relative: &str, state: FileState) -> Option<u64> {
         let mut board = self.board.write();
-        let event = match state {
+        let path = relative.to_owned();
+        match state {
             FileState::Task(task) => {
-                let task = *task;
                 let had_problem = board.problems.remove(relative).is_some();
-                match board.tasks.get(relative) {
+                let existed = match board.tasks.get(relative) {
                     // Same content: no change, even if the file was rewritten (its mtime moved).
                     Some(old) if old.document == task.document && !had_problem => return None,
-                    Some(_) => {
-                        board.tasks.insert(relative.to_owned(), task.clone());
+                    Some(_) => true,
+                    None => false,
+                };
+                board.tasks.insert(path.clone(), *task);
+                Some(self.publish(&mut board, |b| {
+                    let task = b.tasks[&path].clone();
+                    if existed {
                         ServerEvent::TaskUpdated { task }
-                    }
-                    None => {
-                        board.tasks.insert(relative.to_owned(), task.clone());
+                    } else {
                         ServerEvent::TaskCreated { task }
                     }
-                }
+                }))
             }
             FileState::Invalid(problem) => {
                 if board.problems.get(relative) == Some(&problem) {
                     return None;
                 }
-                board.problems.insert(relative.to_owned(), problem.clone());
-                ServerEvent::TaskInvalid { problem }
+                board.problems.insert(path.clone(), problem);
+                Some(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
+                    problem: b.problems[&path].clone(),
+                }))
             }
             FileState::Absent => {
                 let had_task = board.tasks.remove(relative).is_some();
@@ -224,13 +229,12 @@ impl Store {
                 if !had_task && !had_problem {
                     return None;
                 }
-                ServerEvent::TaskDeleted {
-                    path: relative.to_owned(),
+                Some(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                    path,
                     moved_to: None,
-                }
+                }))
             }
-        };
-        Some(publish(&mut board, &self.hub, event))
+        }
     }
 
     /// The file at `from` is now at `to`, where the disk says `state`.
@@ -239,66 +243,58 @@ impl Store {
             return self.set(to, state).into_iter().collect();
         }
         let mut board = self.board.write();
-        let old_task = board.tasks.remove(from);
+        let from_column = board.tasks.remove(from).map(|t| t.column);
         board.problems.remove(from);
+        let (from, to) = (from.to_owned(), to.to_owned());
         let mut published = Vec::new();
         match state {
             FileState::Task(task) => {
-                let task = *task;
-                board.problems.remove(to);
-                board.tasks.insert(to.to_owned(), task.clone());
-                let from_column = old_task.as_ref().map(|t| t.column);
-                let event = match (from_column, task.column) {
-                    (Some(Column::Inbox), Column::Assigned) => ServerEvent::TaskAssigned {
-                        from: from.to_owned(),
-                        task,
-                    },
-                    (Some(c), Column::Done) if c != Column::Done => ServerEvent::TaskCompleted {
-                        from: from.to_owned(),
-                        task,
-                    },
-                    _ => ServerEvent::TaskMoved {
-                        from: from.to_owned(),
-                        task,
-                    },
-                };
-                published.push(publish(&mut board, &self.hub, event));
+                board.problems.remove(&to);
+                let to_column = task.column;
+                board.tasks.insert(to.clone(), *task);
+                published.push(self.publish(&mut board, |b| {
+                    let task = b.tasks[&to].clone();
+                    match (from_column, to_column) {
+                        (Some(Column::Inbox), Column::Assigned) => ServerEvent::TaskAssigned { from, task },
+                        (Some(c), Column::Done) if c != Column::Done => ServerEvent::TaskCompleted { from, task },
+                        _ => ServerEvent::TaskMoved { from, task },
+                    }
+                }));
             }
             FileState::Invalid(problem) => {
-                let deleted = ServerEvent::TaskDeleted {
-                    path: from.to_owned(),
-                    moved_to: Some(to.to_owned()),
-                };
-                published.push(publish(&mut board, &self.hub, deleted));
-                board.problems.insert(to.to_owned(), problem.clone());
-                published.push(publish(&mut board, &self.hub, ServerEvent::TaskInvalid { problem }));
+                let moved_to = Some(to.clone());
+                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted { path: from, moved_to }));
+                board.problems.insert(to.clone(), problem);
+                published.push(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
+                    problem: b.problems[&to].clone(),
+                }));
             }
             FileState::Absent => {
-                let moved_to = TaskPath::parse(to).is_none().then(|| to.to_owned());
-                let deleted = ServerEvent::TaskDeleted {
-                    path: from.to_owned(),
-                    moved_to,
-                };
-                published.push(publish(&mut board, &self.hub, deleted));
+                let moved_to = TaskPath::parse(&to).is_none().then_some(to);
+                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted { path: from, moved_to }));
             }
         }
         published
     }
-}
 
-/// Takes the next sequence number, serializes the event once and sends it to the hub.
-fn publish(board: &mut Board, hub: &Hub, event: ServerEvent) -> u64 {
-    board.seq += 1;
-    let envelope = Envelope {
-        seq: board.seq,
-        event,
-    };
-    let json = serde_json::to_string(&envelope).expect("events serialize");
-    hub.publish(Frame {
-        seq: board.seq,
-        json: json.into(),
-    });
-    board.seq
+    /// Takes the next sequence number and, when anyone listens, builds the event, serializes it
+    /// once and sends it to the hub. Called with the write lock held, so `seq` order is
+    /// broadcast order. (Nobody can subscribe meanwhile: subscribing takes the read lock.)
+    fn publish(&self, board: &mut Board, event: impl FnOnce(&Board) -> ServerEvent) -> u64 {
+        board.seq += 1;
+        if self.hub.subscribers() > 0 {
+            let envelope = Envelope {
+                seq: board.seq,
+                event: event(board),
+            };
+            let json = serde_json::to_string(&envelope).expect("events serialize");
+            self.hub.publish(Frame {
+                seq: board.seq,
+                json: json.into(),
+            });
+        }
+        board.seq
+    }
 }
 
 /// Shared handle.

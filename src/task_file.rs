@@ -202,7 +202,7 @@ mod tests {
     fn unquoted_timestamps_and_leading_document_marker() {
         let task = parse_text("---\nid: a\ncreated: 2026-02-09 20:00:00+00:00\ndue: 2026-03-01\n").unwrap();
         assert_eq!(task.created_at.as_deref(), Some("2026-02-09T20:00:00Z"));
-        assert_eq!(task.document["due"], "2026-03-01");
+        assert_eq!(task.document.value()["due"], "2026-03-01");
     }
 
     #[test]
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn non_string_keys_and_tags() {
         let task = parse_text("id: a\n1: one\nx: !custom 5\n").unwrap();
-        assert_eq!(task.document["1"], "one");
-        assert_eq!(task.document["x"], 5);
+        assert_eq!(task.document.value()["1"], "one");
+        assert_eq!(task.document.value()["x"], 5);
     }
 }

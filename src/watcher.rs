@@ -71,6 +71,7 @@ pub fn start(collab: PathBuf, store: SharedStore) -> Result<WatcherHandle, Watch
     };
     let started = Instant::now();
     event_loop.ensure_watch();
+    crate::memory::release_free_memory();
     tracing::info!(
         tasks = event_loop.store.counts().total,
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -349,6 +350,7 @@ impl EventLoop {
     fn rescan(&mut self) {
         let collab = self.collab.clone();
         self.scan_folder(&collab, false);
+        crate::memory::release_free_memory();
     }
 
     fn next_deadline(&self) -> Option<Instant> {

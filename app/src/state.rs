@@ -242,7 +242,6 @@ pub fn age_label(then_ms: i64, now_ms: i64) -> String {
 mod tests {
     use super::*;
     use crate::model::Priority;
-    use serde_json::json;
 
     fn task(path: &str) -> Task {
         let location = crate::model::TaskPath::parse(path).unwrap();
@@ -264,8 +263,9 @@ mod tests {
             specification: None,
             estimated_hours: None,
             blocked_reason: None,
+            state: None,
             activity_ms: None,
-            document: json!({}),
+            document: crate::model::Document::default(),
         }
     }
 

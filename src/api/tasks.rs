@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use app::model::Document;
 
 use super::ApiError;
 use crate::server::AppState;
@@ -21,11 +21,11 @@ pub struct ListQuery {
 /// timestamp}`, each task its whole YAML mapping. Empty agent folders are listed too.
 #[derive(Serialize)]
 struct TaskLists<'a> {
-    inbox: Vec<&'a Value>,
-    assigned: BTreeMap<&'a str, Vec<&'a Value>>,
-    done: BTreeMap<&'a str, Vec<&'a Value>>,
+    inbox: Vec<&'a Document>,
+    assigned: BTreeMap<&'a str, Vec<&'a Document>>,
+    done: BTreeMap<&'a str, Vec<&'a Document>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<BTreeMap<&'a str, Vec<&'a Value>>>,
+    error: Option<BTreeMap<&'a str, Vec<&'a Document>>>,
     timestamp: String,
 }
 

@@ -27,7 +27,7 @@ fn detail_body(task: Task) -> impl IntoView {
     let row = |label: &'static str, value: Option<String>| {
         value.map(|value| view! { <dt>{label}</dt><dd>{value}</dd> })
     };
-    let document = serde_json::to_string_pretty(&task.document).unwrap_or_default();
+    let document = serde_json::to_string_pretty(&task.document.value()).unwrap_or_default();
     view! {
         <h2>{task.title.clone()}</h2>
         <dl class="fields">

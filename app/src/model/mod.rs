@@ -1,11 +1,13 @@
 //! Types shared by the server and the browser. The JSON on the wire is their serde form.
 
+mod document;
 mod event;
 mod problem;
 mod snapshot;
 mod task;
 mod task_path;
 
+pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use problem::Problem;
 pub use snapshot::Snapshot;

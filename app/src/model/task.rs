@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Column;
+use super::{Column, Document};
 #[cfg(feature = "ssr")]
 use super::TaskPath;
 
@@ -64,18 +64,20 @@ pub struct Task {
     pub specification: Option<String>,
     pub estimated_hours: Option<f64>,
     pub blocked_reason: Option<String>,
+    /// The `state` field (`blocked` marks a blocked card too).
+    pub state: Option<String>,
     /// Unix milliseconds of the latest activity (`updated_at`, else `created_at`, else the file's
     /// modification time); orders cards and drives their age.
     pub activity_ms: Option<i64>,
     /// The whole YAML document as JSON, for the detail view and the compatible `/api/tasks`.
-    pub document: Value,
+    pub document: Document,
 }
 
 impl Task {
     /// Whether the card should stand out as blocked (`status`/`state` blocked or a `blocked` tag).
     pub fn is_blocked(&self) -> bool {
         self.status.as_deref() == Some("blocked")
-            || text_field(&self.document, "state").as_deref() == Some("blocked")
+            || self.state.as_deref() == Some("blocked")
             || self.tags.iter().any(|tag| tag.eq_ignore_ascii_case("blocked"))
     }
 
@@ -129,11 +131,12 @@ pub fn task_from_document(
         estimated_hours: number_field(&document, "estimated_hours"),
         blocked_reason: text_field(&document, "blocked_reason")
             .or_else(|| text_field(&document, "block_reason")),
+        state: text_field(&document, "state").map(|s| s.to_ascii_lowercase()),
         created_at,
         updated_at,
         activity_ms,
         id,
-        document,
+        document: Document::from_value(&document),
     })
 }
 
@@ -149,6 +152,7 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+#[cfg(feature = "ssr")]
 /// A scalar field as text (numbers and booleans too); `None` when missing, null, empty or not a
 /// scalar.
 fn text_field(document: &Value, key: &str) -> Option<String> {

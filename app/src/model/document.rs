@@ -1,0 +1,51 @@
+//! A task file's whole YAML mapping, kept as compact JSON text: a fraction of the memory of a
+//! parsed tree, and written into responses as it is.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct Document(Box<RawValue>);
+
+impl Document {
+    pub fn from_value(value: &Value) -> Document {
+        Document(serde_json::value::to_raw_value(value).expect("a JSON value serializes"))
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The parsed document (for reading fields or pretty-printing).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Document::from_value(&Value::Object(Default::default()))
+    }
+}
+
+impl PartialEq for Document {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl Serialize for Document {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Document {
+    /// Through a `Value`, so it also works inside tagged and flattened enums (where serde buffers
+    /// the input and a `RawValue` cannot be borrowed).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(|value| Document::from_value(&value))
+    }
+}

@@ -1,0 +1,62 @@
+//! A client too slow to keep up is sent a fresh snapshot instead of being dropped or slowing the
+//! others (drives `ws::serve` through its Sink/Stream interface, with no network).
+
+use std::sync::Arc;
+
+use app::model::{Envelope, ServerEvent, TaskPath};
+use axum::extract::ws::Message;
+use execdash::hub::HUB_CAPACITY;
+use execdash::store::Store;
+use execdash::task_file::{self, FileState};
+use futures_util::{sink, stream};
+use tokio::sync::{mpsc, watch};
+
+fn task(path: &str) -> FileState {
+    let location = TaskPath::parse(path).unwrap();
+    let task = task_file::parse(path, &location, b"id: x\n", None).unwrap();
+    FileState::Task(Box::new(task))
+}
+
+#[tokio::test]
+async fn a_lagging_client_gets_a_snapshot() {
+    let store = Arc::new(Store::new());
+    let (gate_open, gate) = watch::channel(false);
+    let (delivered, mut received) = mpsc::unbounded_channel::<String>();
+    // A client that reads nothing until the gate opens.
+    let slow_sink = sink::unfold((gate, delivered), |(mut gate, delivered), message: Message| async move {
+        let _ = gate.wait_for(|open| *open).await;
+        if let Message::Text(text) = message {
+            let _ = delivered.send(text.to_string());
+        }
+        Ok::<_, axum::Error>((gate, delivered))
+    });
+    let (_shutdown_sender, shutdown) = watch::channel(false);
+    let client = tokio::spawn(execdash::ws::serve(
+        Box::pin(slow_sink),
+        stream::pending::<Result<Message, axum::Error>>(),
+        store.clone(),
+        shutdown,
+    ));
+    tokio::task::yield_now().await;
+    let changes = HUB_CAPACITY + 500;
+    for i in 0..changes {
+        store.set(&format!("inbox/t{i}.yaml"), task(&format!("inbox/t{i}.yaml")));
+    }
+    gate_open.send(true).unwrap();
+    let ack: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    assert_eq!(ack.event.name(), "connection_ack");
+    let next: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    match next.event {
+        ServerEvent::Snapshot { snapshot } => {
+            assert_eq!(snapshot.seq, changes as u64);
+            assert_eq!(snapshot.tasks.len(), changes);
+        }
+        other => panic!("expected a snapshot after lagging, got {}", other.name()),
+    }
+    // After the snapshot it is live again: the next change arrives with the next seq.
+    store.set("inbox/after.yaml", task("inbox/after.yaml"));
+    let after: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    assert_eq!(after.seq, changes as u64 + 1);
+    assert_eq!(after.event.name(), "task.created");
+    client.abort();
+}
