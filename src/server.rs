@@ -9,6 +9,7 @@ use app::AssetVersion;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
@@ -97,6 +98,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
         .await
         .map_err(|err| ServeError::Bind(config.addr, err))?;
     let addr = listener.local_addr()?;
+    // Events are small messages: send them at once (no Nagle delay waiting for an ACK).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {err}");
+        }
+    });
     let mut stopping = shutdown_sender.subscribe();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
