@@ -15,5 +15,6 @@ pub mod scan;
 pub mod server;
 pub mod store;
 pub mod task_file;
+pub mod telemetry;
 pub mod watcher;
 pub mod ws;

@@ -1,5 +1,6 @@
 //! Types shared by the server and the browser. The JSON on the wire is their serde form.
 
+mod cost;
 mod document;
 mod event;
 mod problem;
@@ -7,6 +8,10 @@ mod snapshot;
 mod task;
 mod task_path;
 
+pub use cost::{
+    ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost, ModelCost,
+    TaskCost, ToolCost,
+};
 pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use problem::Problem;

@@ -1,0 +1,160 @@
+//! Storing a batch of invocations: all or nothing, idempotent on `invocation_id`.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use sqlx::{Sqlite, Transaction};
+
+use super::error::IngestError;
+use super::invocation::Invocation;
+use super::Telemetry;
+
+/// The largest batch [`Telemetry::ingest`] accepts (one transaction holds the write lock, which
+/// the other process's writer waits for; 10 000 rows take well under a second).
+pub const MAX_BATCH: usize = 10_000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReport {
+    /// Rows written.
+    pub inserted: u64,
+    /// Rows whose `invocation_id` was already stored (or repeated in the batch): not written.
+    pub duplicates: u64,
+}
+
+/// Key of an original `daily_costs` row.
+type DailyKey = (String, Option<String>, String, String);
+
+#[derive(Default)]
+struct DailyDelta {
+    invocations: i64,
+    tokens: i64,
+    cost: f64,
+}
+
+impl Telemetry {
+    /// Validates the whole batch first (nothing is written if one row is invalid), then inserts
+    /// it in one `BEGIN IMMEDIATE` transaction with `INSERT OR IGNORE`, so that re-sending a
+    /// batch (a client retry after a timeout) stores nothing twice. The original `daily_costs`
+    /// table is upserted in the same transaction for the rows actually inserted. Returns after
+    /// the commit, and notifies [`Telemetry::watch_changes`] if anything was inserted.
+    pub async fn ingest(&self, batch: Vec<Invocation>) -> Result<IngestReport, IngestError> {
+        if batch.len() > MAX_BATCH {
+            return Err(IngestError::BatchTooLarge {
+                len: batch.len(),
+                max: MAX_BATCH,
+            });
+        }
+        let now = Utc::now();
+        let rows = batch
+            .into_iter()
+            .enumerate()
+            .map(|(index, invocation)| {
+                invocation
+                    .validated(now)
+                    .map_err(|error| IngestError::Invalid { index, error })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if rows.is_empty() {
+            return Ok(IngestReport::default());
+        }
+
+        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
+        let mut report = IngestReport::default();
+        let mut daily: HashMap<DailyKey, DailyDelta> = HashMap::new();
+        for row in &rows {
+            let result = sqlx::query(
+                "INSERT OR IGNORE INTO invocations (invocation_id, timestamp, agent_name, \
+                 tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
+                 latency_ms, status, error_message, privacy_level, task_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?)",
+            )
+            .bind(&row.invocation_id)
+            .bind(&row.timestamp)
+            .bind(&row.agent_name)
+            .bind(&row.tool_name)
+            .bind(&row.model_name)
+            .bind(row.prompt_tokens)
+            .bind(row.completion_tokens)
+            .bind(row.total_tokens)
+            .bind(row.cost_usd)
+            .bind(row.latency_ms)
+            .bind(&row.status)
+            .bind(&row.error_message)
+            .bind(&row.privacy_level)
+            .bind(&row.task_id)
+            .execute(&mut *tx)
+            .await?;
+            if result.rows_affected() == 0 {
+                report.duplicates += 1;
+                continue;
+            }
+            report.inserted += 1;
+            let date = row.date().unwrap_or_default();
+            let key = (
+                date,
+                row.agent_name.clone(),
+                row.tool_name.clone(),
+                row.model_name.clone(),
+            );
+            let delta = daily.entry(key).or_default();
+            delta.invocations += 1;
+            delta.tokens += row.total_tokens;
+            delta.cost += row.cost_usd;
+        }
+        for (key, delta) in &daily {
+            upsert_daily(&mut tx, key, delta).await?;
+        }
+        tx.commit().await?;
+        if report.inserted > 0 {
+            self.notify_changed();
+        }
+        tracing::debug!(
+            inserted = report.inserted,
+            duplicates = report.duplicates,
+            "telemetry batch stored"
+        );
+        Ok(report)
+    }
+}
+
+/// Adds to the `daily_costs` row of `key`, or creates it. `agent_name IS ?` and updating a single
+/// rowid make NULL agents aggregate into one row, even in files where the original writer has
+/// already created several (its `ON CONFLICT` never fires for NULL, as NULLs are distinct).
+async fn upsert_daily(
+    tx: &mut Transaction<'static, Sqlite>,
+    (date, agent, tool, model): &DailyKey,
+    delta: &DailyDelta,
+) -> Result<(), sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE daily_costs SET invocations = invocations + ?, \
+         total_tokens = total_tokens + ?, total_cost_usd = total_cost_usd + ? \
+         WHERE rowid = (SELECT rowid FROM daily_costs WHERE date = ? AND agent_name IS ? \
+         AND tool_name = ? AND model_name = ? LIMIT 1)",
+    )
+    .bind(delta.invocations)
+    .bind(delta.tokens)
+    .bind(delta.cost)
+    .bind(date)
+    .bind(agent)
+    .bind(tool)
+    .bind(model)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO daily_costs (date, agent_name, tool_name, model_name, invocations, \
+             total_tokens, total_cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(date)
+        .bind(agent)
+        .bind(tool)
+        .bind(model)
+        .bind(delta.invocations)
+        .bind(delta.tokens)
+        .bind(delta.cost)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
