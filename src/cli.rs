@@ -22,6 +22,20 @@ pub struct Cli {
 enum Command {
     /// Serve the dashboard (the default).
     Serve(ServeArgs),
+    /// Import a JSONL file (invocations, or the original's ADR-047 event log) into the
+    /// telemetry database. Idempotent: run it again to resume.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The JSONL file.
+    file: PathBuf,
+    /// Telemetry database [default: <root>/telemetry.db].
+    #[arg(long, env = "EXECDASH_DB")]
+    db: Option<PathBuf>,
+    #[arg(long, env = "EXECDASH_ROOT", default_value = ".")]
+    root: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +57,19 @@ pub struct ServeArgs {
     /// URL of a reverse proxy.
     #[arg(long, env = "EXECDASH_ALLOWED_ORIGINS", value_delimiter = ',')]
     allowed_origins: Vec<String>,
+    /// Daily spending limit in USD: a banner at 80 %, an alert at 100 %.
+    #[arg(long, env = "EXECDASH_DAILY_BUDGET", value_parser = parse_budget)]
+    daily_budget: Option<f64>,
+    /// Monthly spending limit in USD.
+    #[arg(long, env = "EXECDASH_MONTHLY_BUDGET", value_parser = parse_budget)]
+    monthly_budget: Option<f64>,
+}
+
+fn parse_budget(text: &str) -> Result<f64, String> {
+    match text.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(usd) if usd.is_finite() && usd > 0.0 => Ok(usd),
+        _ => Err(format!("'{text}' is not a positive amount of USD")),
+    }
 }
 
 pub fn run() -> ExitCode {
@@ -50,6 +77,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Import(args)) => return import(args),
         None => cli.serve,
     };
     let config = match resolve(args) {
@@ -93,7 +121,57 @@ fn resolve(args: ServeArgs) -> Result<Config, String> {
         addr,
         site_root,
         allowed_origins: args.allowed_origins,
+        budgets: app::model::Budgets {
+            daily_usd: args.daily_budget,
+            monthly_usd: args.monthly_budget,
+        },
     })
+}
+
+/// `execdash import FILE`: with a progress bar on standard error.
+fn import(args: ImportArgs) -> ExitCode {
+    let db = args.db.unwrap_or_else(|| args.root.join("telemetry.db"));
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = runtime.block_on(async {
+        let telemetry = crate::telemetry::Telemetry::open(&db).await.map_err(|e| e.to_string())?;
+        let report = crate::telemetry::import_jsonl(&telemetry, &args.file, progress_bar)
+            .await
+            .map_err(|e| e.to_string())?;
+        telemetry.close().await;
+        Ok::<_, String>(report)
+    });
+    eprintln!();
+    match result {
+        Ok(report) => {
+            for error in &report.errors {
+                eprintln!("line {}: {}", error.line, error.message);
+            }
+            println!(
+                "{} lines: {} inserted, {} already there, {} skipped, {} bad",
+                report.lines, report.inserted, report.duplicates, report.skipped, report.bad_lines
+            );
+            if report.bad_lines > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(message) => {
+            eprintln!("execdash import: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn progress_bar(done: u64, total: u64) {
+    let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
+    let filled = (ratio * 30.0).round() as usize;
+    eprint!(
+        "\r[{}{}] {:>5.1}%  {done}/{total} bytes",
+        "#".repeat(filled),
+        " ".repeat(30 - filled.min(30)),
+        ratio * 100.0
+    );
 }
 
 /// `Leptos.toml` in the working directory (if any) overlaid with `LEPTOS_*` variables.

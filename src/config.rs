@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use app::model::Budgets;
+
 /// Everything `serve` needs.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -15,6 +17,8 @@ pub struct Config {
     pub site_root: PathBuf,
     /// Origins allowed besides the server's own (e.g. a reverse proxy's public URL).
     pub allowed_origins: Vec<String>,
+    /// Daily and monthly spending limits (USD).
+    pub budgets: Budgets,
 }
 
 impl Config {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use app::AssetVersion;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use tokio::sync::watch;
@@ -19,8 +19,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::config::Config;
 use crate::origin::OriginPolicy;
 use crate::store::{SharedStore, Store};
+use crate::telemetry::{self, Telemetry};
 use crate::watcher::{self, WatchError, WatcherHandle};
-use crate::{api, assets, page, ws};
+use crate::{api, assets, cost_feed, page, write_guard, ws};
 
 /// Request bodies are refused past this size.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub origins: Arc<OriginPolicy>,
     pub started: Instant,
     pub shutdown: watch::Receiver<bool>,
+    /// `None` when the telemetry database cannot be opened (the board works without it).
+    pub telemetry: Option<Telemetry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +64,7 @@ pub struct RunningServer {
     pub store: SharedStore,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    cost_feed: Option<tokio::task::JoinHandle<()>>,
     _watcher: WatcherHandle,
 }
 
@@ -68,6 +72,9 @@ impl RunningServer {
     /// Closes the sockets, finishes the requests in flight and stops.
     pub async fn stop(self) -> Result<(), ServeError> {
         let _ = self.shutdown.send(true);
+        if let Some(feed) = self.cost_feed {
+            let _ = feed.await;
+        }
         self.task.await.map_err(std::io::Error::other)??;
         Ok(())
     }
@@ -78,6 +85,17 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
     // Leptos spawns its rendering tasks through this (an error only means it is set already).
     let _ = any_spawner::Executor::init_tokio();
     let store = Arc::new(Store::new());
+    store.set_budgets(config.budgets);
+    let telemetry = match Telemetry::open(&config.db).await {
+        Ok(telemetry) => {
+            cost_feed::refresh(&telemetry, &store).await;
+            Some(telemetry)
+        }
+        Err(err) => {
+            tracing::error!("telemetry unavailable ({}): {err}", config.db.display());
+            None
+        }
+    };
     let collab = config.collaboration_dir();
     let watcher = {
         let store = store.clone();
@@ -91,8 +109,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
         assets: assets::version_of(&config.site_root),
         origins: Arc::new(OriginPolicy::new(&config.allowed_origins)),
         started: Instant::now(),
-        shutdown,
+        shutdown: shutdown.clone(),
+        telemetry: telemetry.clone(),
     };
+    let cost_feed = telemetry.map(|t| cost_feed::spawn(t, store.clone(), shutdown));
     let app = router(state, &config.site_root);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -117,6 +137,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
         store,
         shutdown: shutdown_sender,
         task,
+        cost_feed,
         _watcher: watcher,
     })
 }
@@ -138,14 +159,29 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
     ];
+    let origins = state.origins.clone();
+    let telemetry_routes = match state.telemetry.clone() {
+        Some(telemetry) => Router::new()
+            .route("/api/invocations", post(telemetry::http::post_invocations))
+            .route("/api/costs", get(telemetry::http::get_costs))
+            .with_state(telemetry),
+        None => Router::new()
+            .route("/api/invocations", post(api::telemetry_unavailable))
+            .route("/api/costs", get(api::telemetry_unavailable)),
+    };
     let mut router = Router::new()
         .route("/", get(page::dashboard))
         .route("/ws", get(ws::upgrade))
+        .merge(telemetry_routes)
         .merge(api::routes())
         .fallback_service(ServeDir::new(site_root))
         .layer(middleware::from_fn(assets::cache_headers))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            origins,
+            write_guard::check_origin_on_writes,
+        ))
         .with_state(state);
     router = router.layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,

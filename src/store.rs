@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use app::model::{Column, Envelope, Problem, ServerEvent, Task, TaskPath};
+use app::model::{
+    Budgets, Column, CostSummary, CostUpdate, Envelope, Problem, ServerEvent, Task, TaskPath,
+};
 use axum::extract::ws::Utf8Bytes;
 use parking_lot::RwLock;
 use serde::Serialize;
@@ -21,6 +23,8 @@ struct Board {
     problems: BTreeMap<String, Problem>,
     /// Agent folders seen on disk (`assigned/<agent>`, `done/<agent>`), empty ones included.
     lanes: BTreeSet<(Column, String)>,
+    costs: Option<CostSummary>,
+    budgets: Budgets,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +39,8 @@ struct SnapshotRef<'a> {
     seq: u64,
     tasks: Vec<&'a Task>,
     problems: Vec<&'a Problem>,
+    costs: Option<&'a CostSummary>,
+    budgets: Budgets,
 }
 
 /// Borrowed form of a `connection_ack` / `snapshot` [`Envelope`].
@@ -63,6 +69,8 @@ impl Board {
             seq: self.seq,
             tasks: self.tasks.values().collect(),
             problems: self.problems.values().collect(),
+            costs: self.costs.as_ref(),
+            budgets: self.budgets,
         }
     }
 
@@ -95,6 +103,8 @@ impl Store {
             seq: board.seq,
             tasks: board.tasks.values().cloned().collect(),
             problems: board.problems.values().cloned().collect(),
+            costs: board.costs.clone(),
+            budgets: board.budgets,
         }
     }
 
@@ -189,6 +199,47 @@ impl Store {
         } else {
             board.lanes.remove(&key);
         }
+    }
+
+    pub fn set_budgets(&self, budgets: Budgets) {
+        self.board.write().budgets = budgets;
+    }
+
+    pub fn budgets(&self) -> Budgets {
+        self.board.read().budgets
+    }
+
+    pub fn costs(&self) -> Option<CostSummary> {
+        self.board.read().costs.clone()
+    }
+
+    /// New cost figures: publishes `cost.update` when they differ from the last ones (the time
+    /// they were computed aside), and `budget.alert` for each budget they newly exceed.
+    pub fn set_costs(&self, summary: CostSummary) -> Vec<u64> {
+        let mut board = self.board.write();
+        if let Some(old) = &board.costs {
+            let unchanged = CostSummary {
+                generated_at: old.generated_at.clone(),
+                ..summary.clone()
+            } == *old;
+            if unchanged {
+                return Vec::new();
+            }
+        }
+        let alerts = board
+            .budgets
+            .newly_exceeded(board.costs.as_ref().map(|c| &c.totals), &summary.totals);
+        board.costs = Some(summary);
+        let mut published = vec![self.publish(&mut board, |b| {
+            ServerEvent::CostUpdate(CostUpdate {
+                summary: b.costs.clone().unwrap_or_default(),
+            })
+        })];
+        for alert in alerts {
+            tracing::warn!(?alert.period, alert.limit_usd, alert.spent_usd, "budget exceeded");
+            published.push(self.publish(&mut board, |_| ServerEvent::BudgetAlert(alert)));
+        }
+        published
     }
 
     /// The disk says `relative` is now `state`: update and publish, if anything changed.

@@ -22,6 +22,7 @@ async fn start(workspace: &Workspace) -> RunningServer {
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         site_root: workspace.root().join("no-site"),
         allowed_origins: vec![],
+        budgets: Default::default(),
     })
     .await
     .unwrap()

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::model::{Column, Envelope, Problem, ServerEvent, Snapshot, Task};
+use crate::model::{
+    BudgetAlert, Budgets, Column, CostSummary, Envelope, Problem, ServerEvent, Snapshot, Task,
+};
 
 /// A card and how it last changed.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +38,11 @@ pub struct BoardModel {
     pub seq: u64,
     pub cards: BTreeMap<String, Card>,
     pub problems: BTreeMap<String, Problem>,
+    /// The 7-day cost summary (totals, charts, cost per task and agent).
+    pub costs: Option<CostSummary>,
+    pub budgets: Budgets,
+    /// The last `budget.alert` received live.
+    pub alert: Option<BudgetAlert>,
 }
 
 impl BoardModel {
@@ -59,6 +66,9 @@ impl BoardModel {
                 .into_iter()
                 .map(|p| (p.path.clone(), p))
                 .collect(),
+            costs: snapshot.costs,
+            budgets: snapshot.budgets,
+            alert: None,
         }
     }
 
@@ -110,6 +120,8 @@ impl BoardModel {
             ServerEvent::TaskInvalid { problem } => {
                 self.problems.insert(problem.path.clone(), problem);
             }
+            ServerEvent::CostUpdate(update) => self.costs = Some(update.summary),
+            ServerEvent::BudgetAlert(alert) => self.alert = Some(alert),
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
             | ServerEvent::Pong { .. } => {}
@@ -158,6 +170,22 @@ impl BoardModel {
 
     pub fn count(&self, column: Column) -> usize {
         self.cards.values().filter(|c| c.task.column == column).count()
+    }
+
+    /// Cost of a task (by its id), all time.
+    pub fn task_cost(&self, task_id: &str) -> Option<f64> {
+        let costs = self.costs.as_ref()?;
+        costs.per_task.iter().find(|t| t.task_id == task_id).map(|t| t.cost_usd)
+    }
+
+    /// Cost of an agent, all time.
+    pub fn agent_cost(&self, agent: &str) -> Option<f64> {
+        let costs = self.costs.as_ref()?;
+        costs
+            .per_agent
+            .iter()
+            .find(|a| a.agent.as_deref() == Some(agent))
+            .map(|a| a.cost_usd)
     }
 
     pub fn count_in_lane(&self, column: Column, lane: &str) -> usize {
@@ -303,7 +331,7 @@ mod tests {
         let mut board = BoardModel::from_snapshot(Snapshot {
             seq: 5,
             tasks: vec![task("inbox/a.yaml")],
-            problems: vec![],
+            ..Snapshot::default()
         });
         let old = env(5, ServerEvent::TaskCreated { task: task("inbox/b.yaml") });
         assert_eq!(board.apply(old), Applied::Unchanged);

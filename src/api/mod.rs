@@ -25,6 +25,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/{*rest}", axum::routing::any(error::not_found))
 }
 
+/// `/api/invocations` and `/api/costs` when the telemetry database could not be opened.
+pub async fn telemetry_unavailable() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({ "error": "telemetry database unavailable; see the server log" })),
+    )
+        .into_response()
+}
+
 /// ISO 8601 UTC, for the `timestamp` fields.
 pub fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)

@@ -4,14 +4,16 @@ use serde_json::{json, Value};
 
 use crate::server::AppState;
 
-/// Task counts (from the board) and costs (zero until telemetry is connected).
+/// Task counts (from the board) and costs (from the last cost summary; zero without telemetry).
 pub async fn stats(State(state): State<AppState>) -> Json<Value> {
     let counts = state.store.counts();
     let problems = state.store.with_tasks(|_, problems, _| problems.len());
+    let totals = state.store.costs().map(|c| c.totals).unwrap_or_default();
     Json(json!({
         "tasks": counts,
         "problems": problems,
-        "costs": { "today": 0.0, "month": 0.0, "total": 0.0 },
+        "costs": { "today": totals.today, "month": totals.month, "total": totals.total },
+        "invocations": totals.invocations,
         "timestamp": super::now_iso(),
     }))
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Problem, Snapshot, Task};
+use super::{BudgetAlert, CostUpdate, Problem, Snapshot, Task};
 
 /// A server message: the event and the sequence number it carries. Change events carry their
 /// own, strictly increasing by one; `connection_ack`, `snapshot` and `pong` carry the sequence
@@ -47,6 +47,12 @@ pub enum ServerEvent {
     /// The file cannot be read; the last good version of its task, if any, stays on the board.
     #[serde(rename = "task.invalid")]
     TaskInvalid { problem: Problem },
+    /// The costs changed (invocations ingested, or written by another process).
+    #[serde(rename = "cost.update")]
+    CostUpdate(CostUpdate),
+    /// A daily or monthly budget reached 100 %.
+    #[serde(rename = "budget.alert")]
+    BudgetAlert(BudgetAlert),
 }
 
 impl ServerEvent {
@@ -63,6 +69,8 @@ impl ServerEvent {
             ServerEvent::TaskMoved { .. } => "task.moved",
             ServerEvent::TaskDeleted { .. } => "task.deleted",
             ServerEvent::TaskInvalid { .. } => "task.invalid",
+            ServerEvent::CostUpdate(_) => "cost.update",
+            ServerEvent::BudgetAlert(_) => "budget.alert",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Types shared by the server and the browser. The JSON on the wire is their serde form.
 
+mod budget;
 mod cost;
 mod document;
 mod event;
@@ -8,6 +9,7 @@ mod snapshot;
 mod task;
 mod task_path;
 
+pub use budget::{BudgetAlert, BudgetPeriod, BudgetUse, Budgets};
 pub use cost::{
     ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost, ModelCost,
     TaskCost, ToolCost,
