@@ -25,6 +25,19 @@ enum Command {
     /// Import a JSONL file (invocations, or the original's ADR-047 event log) into the
     /// telemetry database. Idempotent: run it again to resume.
     Import(ImportArgs),
+    /// Fill a workspace's telemetry.db with a month of demo invocations (for the demo).
+    #[command(hide = true)]
+    SeedDemo(SeedDemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedDemoArgs {
+    #[arg(long, env = "EXECDASH_ROOT", default_value = ".")]
+    root: PathBuf,
+    #[arg(long, env = "EXECDASH_DB")]
+    db: Option<PathBuf>,
+    #[arg(long, default_value_t = 1500)]
+    count: usize,
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +91,7 @@ pub fn run() -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Import(args)) => return import(args),
+        Some(Command::SeedDemo(args)) => return seed_demo(args),
         None => cli.serve,
     };
     let config = match resolve(args) {
@@ -158,6 +172,21 @@ fn import(args: ImportArgs) -> ExitCode {
         }
         Err(message) => {
             eprintln!("execdash import: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn seed_demo(args: SeedDemoArgs) -> ExitCode {
+    let db = args.db.unwrap_or_else(|| args.root.join("telemetry.db"));
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(crate::demo::seed(&args.root, &db, args.count)) {
+        Ok(inserted) => {
+            println!("{inserted} demo invocations written to {}", db.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("execdash seed-demo: {err}");
             ExitCode::FAILURE
         }
     }

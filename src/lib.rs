@@ -8,6 +8,7 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod cost_feed;
+pub mod demo;
 pub mod hub;
 pub mod memory;
 pub mod origin;

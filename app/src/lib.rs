@@ -2,6 +2,7 @@
 //! dashboard state, and the Leptos components. Built with `ssr` into the server and with
 //! `hydrate` into the WASM front end.
 
+pub mod charts;
 pub mod components;
 pub mod model;
 pub mod state;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    BudgetAlert, Budgets, Column, CostSummary, Envelope, Problem, ServerEvent, Snapshot, Task,
+    BudgetAlert, Budgets, Column, CostRange, CostSummary, Envelope, Problem, ServerEvent, Snapshot, Task,
 };
 
 /// A card and how it last changed.
@@ -235,6 +235,10 @@ pub struct Dashboard {
     pub connection: RwSignal<Connection>,
     pub now_ms: RwSignal<i64>,
     pub selected: RwSignal<Option<String>>,
+    /// The range the cost charts show.
+    pub cost_range: RwSignal<CostRange>,
+    /// The summary for `cost_range` when it is not the 7 days the board carries (fetched).
+    pub range_costs: RwSignal<Option<CostSummary>>,
 }
 
 impl Dashboard {
@@ -244,6 +248,20 @@ impl Dashboard {
             connection: RwSignal::new(Connection::Connecting),
             now_ms: RwSignal::new(now_ms),
             selected: RwSignal::new(None),
+            cost_range: RwSignal::new(CostRange::Days7),
+            range_costs: RwSignal::new(None),
+        }
+    }
+
+    /// The cost summary the charts show: the board's (7 days), or the one fetched for another
+    /// range.
+    pub fn shown_costs(&self) -> Option<CostSummary> {
+        if self.cost_range.get() == CostRange::Days7 {
+            self.board.with(|b| b.costs.clone())
+        } else {
+            self.range_costs
+                .get()
+                .filter(|c| c.range == self.cost_range.get())
         }
     }
 

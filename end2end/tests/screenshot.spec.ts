@@ -7,7 +7,7 @@ test("screenshot of the demo board", async ({ page }) => {
   test.skip(!process.env.EXECDASH_SCREENSHOT, "set EXECDASH_SCREENSHOT=1 to refresh docs/screenshot.png");
   const server = await DashboardServer.start({ demo: true });
   try {
-    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.setViewportSize({ width: 1440, height: 1500 });
     await page.goto(server.url);
     await page.locator("#connection", { hasText: "Live" }).waitFor();
     await page.screenshot({ path: "../docs/screenshot.png" });

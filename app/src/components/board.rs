@@ -57,6 +57,10 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
         let lane = lane.clone();
         move || dashboard.board.with(|b| b.count_in_lane(column, &lane))
     };
+    let cost = {
+        let lane = lane.clone();
+        move || dashboard.board.with(|b| b.agent_cost(&lane)).filter(|c| *c > 0.0)
+    };
     let avatar = initials(&lane);
     let name = lane.clone();
     let data_lane = lane.clone();
@@ -65,6 +69,7 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
             <header class="lane-header">
                 <span class="avatar" aria-hidden="true">{avatar}</span>
                 <h3>{name}</h3>
+                {move || cost().map(|c| view! { <span class="lane-cost" title="LLM cost of this agent, all time">{crate::charts::usd(c)}</span> })}
                 <span class="count">{count}</span>
             </header>
             <CardList column lane=Some(lane)/>

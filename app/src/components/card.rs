@@ -35,6 +35,8 @@ pub fn CardView(card: Card) -> impl IntoView {
         let class = format!("badge status status-{}", s.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
         view! { <span class=class>{s.replace('_', " ")}</span> }
     });
+    let task_id = task.id.clone();
+    let cost = move || dashboard.board.with(|b| b.task_cost(&task_id)).filter(|c| *c > 0.0);
     let tags = (!task.tags.is_empty()).then(|| {
         view! {
             <ul class="tags">
@@ -65,6 +67,7 @@ pub fn CardView(card: Card) -> impl IntoView {
             {tags}
             <div class="card-foot">
                 <span class="agent">{task.owner().unwrap_or("unassigned").to_owned()}</span>
+                {move || cost().map(|c| view! { <span class="card-cost" title="LLM cost of this task">{crate::charts::usd(c)}</span> })}
                 {age.map(|age| view! { <span class="age">{age}</span> })}
             </div>
             <Show when=has_problem.clone()>

@@ -8,6 +8,14 @@ use crate::model::Column;
 pub fn Header() -> impl IntoView {
     let dashboard = use_dashboard();
     let connection = dashboard.connection;
+    let today = move || {
+        dashboard.board.with(|b| {
+            b.costs
+                .as_ref()
+                .map(|c| crate::charts::usd(c.totals.today))
+                .unwrap_or_else(|| "–".to_owned())
+        })
+    };
     let total = move |column: Column| move || dashboard.board.with(|b| b.count(column));
     view! {
         <header class="topbar">
@@ -23,6 +31,7 @@ pub fn Header() -> impl IntoView {
                 <div><dt>"Inbox"</dt><dd data-total="inbox">{total(Column::Inbox)}</dd></div>
                 <div><dt>"Assigned"</dt><dd data-total="assigned">{total(Column::Assigned)}</dd></div>
                 <div><dt>"Done"</dt><dd data-total="done">{total(Column::Done)}</dd></div>
+                <div><dt>"Today"</dt><dd data-total="cost-today">{today}</dd></div>
             </dl>
             <div
                 id="connection"

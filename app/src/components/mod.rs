@@ -3,6 +3,7 @@
 
 mod board;
 mod card;
+mod costs;
 mod detail;
 mod header;
 mod problems;
@@ -12,6 +13,7 @@ use leptos::prelude::*;
 use crate::state::Dashboard;
 
 pub use board::Board;
+pub use costs::{BudgetBanner, CostsPanel};
 pub use detail::TaskDetail;
 pub use header::Header;
 pub use problems::ProblemsPanel;
@@ -23,11 +25,13 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
     view! {
         <div class="app">
             <Header/>
+            <BudgetBanner/>
             <main class="layout">
                 <Board/>
                 <aside class="sidebar">
                     <ProblemsPanel/>
                 </aside>
+                <CostsPanel/>
             </main>
             <TaskDetail/>
         </div>

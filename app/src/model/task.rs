@@ -1,6 +1,7 @@
 //! A task as the board shows it, read leniently from the YAML mapping agents write.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
 use serde_json::Value;
 
 use super::{Column, Document};

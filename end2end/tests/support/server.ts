@@ -1,6 +1,6 @@
 // Starts the real execdash release binary on a free loopback port, with a workspace of its own
 // (a copy of the demo workspace, or an empty board), and stops or restarts it on demand.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,25 +30,35 @@ export class DashboardServer {
   private constructor(
     readonly root: string,
     readonly port: number,
+    readonly args: string[],
   ) {}
 
-  /** `demo`: start from a copy of demo/ (the bundled workspace); otherwise an empty board. */
-  static async start(options: { demo?: boolean } = {}): Promise<DashboardServer> {
+  /**
+   * `demo`: start from a copy of demo/ (the bundled workspace) with a month of demo telemetry;
+   * otherwise an empty board and an empty telemetry.db. `args`: more `execdash serve` flags.
+   */
+  static async start(options: { demo?: boolean; args?: string[] } = {}): Promise<DashboardServer> {
     const root = mkdtempSync(join(tmpdir(), "execdash-e2e-"));
     if (options.demo) {
       cpSync(join(repo, "demo"), root, { recursive: true });
+      execFileSync(binary, ["seed-demo", "--root", root]);
     } else {
       for (const folder of ["inbox", "assigned", "done"]) {
         mkdirSync(join(root, "work/collaboration", folder), { recursive: true });
       }
     }
-    const server = new DashboardServer(root, await freePort());
+    const server = new DashboardServer(root, await freePort(), options.args ?? []);
     await server.launch();
     return server;
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The telemetry database. */
+  get db(): string {
+    return join(this.root, "telemetry.db");
   }
 
   /** A path inside work/collaboration. */
@@ -58,7 +68,8 @@ export class DashboardServer {
 
   async launch(): Promise<void> {
     this.output = "";
-    const child = spawn(binary, ["serve", "--root", this.root, "--addr", `127.0.0.1:${this.port}`], {
+    const args = ["serve", "--root", this.root, "--addr", `127.0.0.1:${this.port}`, ...this.args];
+    const child = spawn(binary, args, {
       env: { ...process.env, EXECDASH_SITE_ROOT: siteRoot, EXECDASH_LOG: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,0 +1,86 @@
+use plotters::prelude::*;
+
+use super::{color, dates, finish, usd, GRID, HEIGHT, TEXT_MARKER, WIDTH};
+use crate::model::CostSummary;
+
+/// Daily cost stacked by model, over the summary's range (every day shown, empty ones too).
+/// `None` when there is nothing to draw.
+pub fn daily_cost(summary: &CostSummary) -> Option<String> {
+    if summary.daily.is_empty() {
+        return None;
+    }
+    let today = dates::parse(&summary.generated_at)
+        .or_else(|| summary.daily.iter().filter_map(|d| dates::parse(&d.date)).max())?;
+    let first_in_data = summary.daily.iter().filter_map(|d| dates::parse(&d.date)).min()?;
+    let first = (today - i64::from(summary.range.days()) + 1).min(first_in_data);
+    let days: Vec<i64> = (first..=today).collect();
+    let models = models_by_cost(summary);
+    // stacks[day][model] = cost
+    let mut stacks = vec![vec![0.0f64; models.len()]; days.len()];
+    for entry in &summary.daily {
+        let (Some(day), Some(m)) = (dates::parse(&entry.date), models.iter().position(|x| *x == entry.model)) else {
+            continue;
+        };
+        if let Some(slot) = days.iter().position(|d| *d == day) {
+            stacks[slot][m] += entry.cost_usd;
+        }
+    }
+    let top = stacks.iter().map(|s| s.iter().sum::<f64>()).fold(0.0, f64::max).max(0.01) * 1.15;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let n = days.len();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..n as f64, 0f64..top)
+            .ok()?;
+        let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
+        let every = n.div_ceil(8).max(1);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(GRID.mix(0.15))
+            .bold_line_style(GRID.mix(0.3))
+            .axis_style(GRID.mix(0.6))
+            .label_style(text.clone())
+            .y_desc("USD per day")
+            .axis_desc_style(text)
+            .x_labels(n.min(16))
+            .x_label_formatter(&|x| {
+                let i = *x as usize;
+                if x.fract() != 0.0 || i >= n || i % every != 0 {
+                    return String::new();
+                }
+                dates::format(days[i])[5..].to_owned()
+            })
+            .y_labels(5)
+            .y_label_formatter(&|y| usd(*y))
+            .draw()
+            .ok()?;
+        for (m, _) in models.iter().enumerate() {
+            let bars = stacks.iter().enumerate().filter(|(_, s)| s[m] > 0.0).map(|(i, s)| {
+                let base: f64 = s[..m].iter().sum();
+                let x = i as f64;
+                Rectangle::new([(x + 0.15, base), (x + 0.85, base + s[m])], color(m).filled())
+            });
+            chart.draw_series(bars).ok()?;
+        }
+        root.present().ok()?;
+    }
+    Some(finish(svg))
+}
+
+/// Models in the order of their cost over the range (the legend and colour order).
+pub fn models_by_cost(summary: &CostSummary) -> Vec<String> {
+    let mut totals: Vec<(String, f64)> = Vec::new();
+    for entry in &summary.daily {
+        match totals.iter_mut().find(|(m, _)| *m == entry.model) {
+            Some((_, cost)) => *cost += entry.cost_usd,
+            None => totals.push((entry.model.clone(), entry.cost_usd)),
+        }
+    }
+    totals.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    totals.into_iter().map(|(m, _)| m).collect()
+}

@@ -1,0 +1,101 @@
+//! Cost charts drawn with plotters as SVG text. The same code runs on the server (so the charts
+//! are in the first HTML) and in the browser (redrawn when `cost.update` arrives).
+//!
+//! Text is drawn in a marker colour that is replaced by `currentColor`, so the charts take the
+//! theme's text colour from CSS; bars use a palette readable on dark and light backgrounds.
+
+mod bars;
+mod daily;
+mod dates;
+
+pub use bars::{cost_by_model, tokens_by_agent};
+pub use daily::{daily_cost, models_by_cost};
+
+use plotters::style::RGBColor;
+
+pub const WIDTH: u32 = 560;
+pub const HEIGHT: u32 = 260;
+
+/// Drawn as this, written out as `currentColor`.
+const TEXT_MARKER: RGBColor = RGBColor(0x12, 0x34, 0x56);
+const GRID: RGBColor = RGBColor(0x7f, 0x8c, 0xa3);
+
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x60, 0xa5, 0xfa),
+    RGBColor(0xa7, 0x8b, 0xfa),
+    RGBColor(0x34, 0xd3, 0x99),
+    RGBColor(0xfb, 0x92, 0x3c),
+    RGBColor(0xf4, 0x72, 0xb6),
+    RGBColor(0xfa, 0xcc, 0x15),
+    RGBColor(0x2d, 0xd4, 0xbf),
+    RGBColor(0xf8, 0x71, 0x71),
+];
+
+/// A stable colour per series position.
+pub fn color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// `#rrggbb` of a palette colour, for legends drawn in HTML.
+pub fn css_color(index: usize) -> String {
+    let RGBColor(r, g, b) = color(index);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// Makes the SVG scale with its container and take the text colour from CSS.
+fn finish(svg: String) -> String {
+    let marker = format!("#{:02X}{:02X}{:02X}", TEXT_MARKER.0, TEXT_MARKER.1, TEXT_MARKER.2);
+    let svg = svg
+        .replace(&marker, "currentColor")
+        .replace(&marker.to_lowercase(), "currentColor");
+    match svg.find("<svg ") {
+        Some(at) if !svg.contains("viewBox") => {
+            let mut out = svg.clone();
+            out.insert_str(at + 5, &format!("viewBox=\"0 0 {WIDTH} {HEIGHT}\" preserveAspectRatio=\"xMidYMid meet\" "));
+            out
+        }
+        _ => svg,
+    }
+}
+
+/// `$1.23`, `$0.0042`, `$1.2k`.
+pub fn usd(value: f64) -> String {
+    let v = value.abs();
+    if v >= 10_000.0 {
+        format!("${:.1}k", value / 1000.0)
+    } else if v >= 1.0 || v == 0.0 {
+        format!("${value:.2}")
+    } else if v >= 0.01 {
+        format!("${value:.3}")
+    } else {
+        format!("${value:.4}")
+    }
+}
+
+/// `1.2M`, `35k`, `812`.
+pub fn count(value: f64) -> String {
+    if value >= 1_000_000.0 {
+        format!("{:.1}M", value / 1_000_000.0)
+    } else if value >= 10_000.0 {
+        format!("{:.0}k", value / 1000.0)
+    } else if value >= 1000.0 {
+        format!("{:.1}k", value / 1000.0)
+    } else {
+        format!("{value:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_counts() {
+        assert_eq!(usd(1.234), "$1.23");
+        assert_eq!(usd(0.0423), "$0.042");
+        assert_eq!(usd(0.0042), "$0.0042");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(count(1_250_000.0), "1.2M");
+        assert_eq!(count(812.0), "812");
+    }
+}

@@ -1,0 +1,117 @@
+use leptos::prelude::*;
+
+use super::use_dashboard;
+use crate::charts;
+use crate::model::{BudgetPeriod, CostRange};
+
+/// Costs and usage: totals, a range selector and three charts. Redrawn on `cost.update`.
+#[component]
+pub fn CostsPanel() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let summary = Memo::new(move |_| dashboard.shown_costs());
+    let daily = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::daily_cost)));
+    let by_model = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::cost_by_model)));
+    let by_agent = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::tokens_by_agent)));
+    let legend = Memo::new(move |_| summary.with(|s| s.as_ref().map(charts::models_by_cost).unwrap_or_default()));
+    let totals = Memo::new(move |_| dashboard.board.with(|b| b.costs.as_ref().map(|c| c.totals.clone())));
+    let money = move |pick: fn(&crate::model::CostTotals) -> f64| {
+        move || totals.with(|t| t.as_ref().map(|t| charts::usd(pick(t))).unwrap_or_else(|| "–".into()))
+    };
+    let invocations = move || totals.with(|t| t.as_ref().map(|t| charts::count(t.invocations as f64)).unwrap_or_else(|| "–".into()));
+    let error_rate = move || summary.with(|s| s.as_ref().map(|s| format!("{:.1} %", s.error_rate * 100.0)).unwrap_or_else(|| "–".into()));
+    let available = move || dashboard.board.with(|b| b.costs.is_some());
+    let range_button = move |range: CostRange| {
+        view! {
+            <button
+                class=move || if dashboard.cost_range.get() == range { "range active" } else { "range" }
+                data-range=range.as_str()
+                on:click=move |_| dashboard.cost_range.set(range)
+            >
+                {range.as_str()}
+            </button>
+        }
+    };
+    let chart = move |id: &'static str, title: &'static str, svg: Memo<Option<String>>| {
+        view! {
+            <figure class="chart-card" data-chart=id>
+                <figcaption>{title}</figcaption>
+                <Show
+                    when=move || svg.with(Option::is_some)
+                    fallback=|| view! { <p class="empty">"No invocations in this range."</p> }
+                >
+                    <div class="chart" inner_html=move || svg.get().unwrap_or_default()></div>
+                </Show>
+            </figure>
+        }
+    };
+    view! {
+        <section class="costs" aria-label="Costs and usage">
+            <header class="costs-header">
+                <h2>"Costs & usage"</h2>
+                <div class="ranges" role="group" aria-label="Range">
+                    {CostRange::ALL.map(range_button).to_vec()}
+                </div>
+            </header>
+            <Show
+                when=available
+                fallback=|| view! { <p class="empty">"No telemetry database: costs are not available."</p> }
+            >
+                <dl class="kpis">
+                    <div><dt>"Today"</dt><dd id="cost-today">{money(|t| t.today)}</dd></div>
+                    <div><dt>"This month"</dt><dd id="cost-month">{money(|t| t.month)}</dd></div>
+                    <div><dt>"All time"</dt><dd id="cost-total">{money(|t| t.total)}</dd></div>
+                    <div><dt>"Invocations"</dt><dd id="cost-invocations">{invocations}</dd></div>
+                    <div><dt>"Error rate"</dt><dd id="cost-errors">{error_rate}</dd></div>
+                </dl>
+                <div class="charts">
+                    <figure class="chart-card wide" data-chart="daily">
+                        <figcaption>"Daily cost by model"</figcaption>
+                        <Show
+                            when=move || daily.with(Option::is_some)
+                            fallback=|| view! { <p class="empty">"No invocations in this range."</p> }
+                        >
+                            <div class="chart" inner_html=move || daily.get().unwrap_or_default()></div>
+                        </Show>
+                        <ul class="legend">
+                            {move || legend.get().into_iter().enumerate().map(|(i, model)| view! {
+                                <li><span class="swatch" style=format!("background:{}", charts::css_color(i))></span>{model}</li>
+                            }).collect_view()}
+                        </ul>
+                    </figure>
+                    {chart("by-model", "Cost by model", by_model)}
+                    {chart("by-agent", "Tokens by agent", by_agent)}
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// A banner when a budget is at 80 % or more; an alert at 100 %.
+#[component]
+pub fn BudgetBanner() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let uses = Memo::new(move |_| {
+        dashboard.board.with(|b| {
+            b.costs
+                .as_ref()
+                .map(|c| b.budgets.usage(&c.totals))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|u| u.is_warning())
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        {move || uses.get().into_iter().map(|u| {
+            let period = match u.period { BudgetPeriod::Daily => "daily", BudgetPeriod::Monthly => "monthly" };
+            let (class, verb) = if u.is_exceeded() { ("budget-banner exceeded", "exceeded") } else { ("budget-banner warning", "at") };
+            let text = format!(
+                "The {period} budget is {verb} {:.0} %: {} of {}.",
+                u.ratio() * 100.0,
+                charts::usd(u.spent_usd),
+                charts::usd(u.limit_usd)
+            );
+            view! { <div class=class role="alert" data-period=period>{text}</div> }
+        }).collect_view()}
+    }
+}
