@@ -1109,34 +1109,3 @@ async fn synthetic_seed_matches_the_raw_rows() {
         "{ts}"
     );
 }
-
-/// `cargo test --release --test telemetry -- --ignored --nocapture`: the whole summary (every
-/// aggregate) over a million rows, per range.
-#[tokio::test]
-#[ignore]
-async fn aggregates_at_a_million_rows() {
-    // EXECDASH_BENCH_DB=/path/x.db keeps (and reuses) the seeded file for inspection.
-    let dir = tempfile::tempdir().unwrap();
-    let path = std::env::var_os("EXECDASH_BENCH_DB")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| db_path(&dir));
-    let telemetry = Telemetry::open(&path).await.unwrap();
-    let started = std::time::Instant::now();
-    if count(&telemetry, "SELECT COUNT(*) FROM invocations").await == 0 {
-        seed_synthetic(&telemetry, 1_000_000).await.unwrap();
-        eprintln!("seeded 1 000 000 rows in {:?}", started.elapsed());
-    }
-    for range in CostRange::ALL {
-        let mut best = Duration::MAX;
-        for _ in 0..5 {
-            let started = std::time::Instant::now();
-            let summary = telemetry.summary(range, Utc::now()).await.unwrap();
-            best = best.min(started.elapsed());
-            assert_eq!(summary.totals.invocations, 1_000_000);
-        }
-        eprintln!("summary({range}): {best:?}");
-        // The target (50 ms) is for optimised builds; a debug build's SQLite is not optimised.
-        let limit = if cfg!(debug_assertions) { 250 } else { 50 };
-        assert!(best < Duration::from_millis(limit), "{range}: {best:?}");
-    }
-}

@@ -54,7 +54,7 @@ fn horizontal_bars(rows: &[(String, f64)], unit: &str, label: fn(f64) -> String)
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(GRID.mix(0.15))
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID.mix(0.3))
             .axis_style(GRID.mix(0.6))
             .label_style(text.clone())
@@ -86,5 +86,5 @@ fn horizontal_bars(rows: &[(String, f64)], unit: &str, label: fn(f64) -> String)
             .ok()?;
         root.present().ok()?;
     }
-    Some(finish(svg))
+    Some(finish(svg, WIDTH, HEIGHT))
 }

@@ -1,6 +1,6 @@
 use plotters::prelude::*;
 
-use super::{color, dates, finish, usd, GRID, HEIGHT, TEXT_MARKER, WIDTH};
+use super::{color, dates, finish, usd, GRID, HEIGHT, TEXT_MARKER, WIDE};
 use crate::model::CostSummary;
 
 /// Daily cost stacked by model, over the summary's range (every day shown, empty ones too).
@@ -28,7 +28,7 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
     let top = stacks.iter().map(|s| s.iter().sum::<f64>()).fold(0.0, f64::max).max(0.01) * 1.15;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (WIDE, HEIGHT)).into_drawing_area();
         let n = days.len();
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
@@ -41,7 +41,7 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .light_line_style(GRID.mix(0.15))
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID.mix(0.3))
             .axis_style(GRID.mix(0.6))
             .label_style(text.clone())
@@ -69,7 +69,7 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
         }
         root.present().ok()?;
     }
-    Some(finish(svg))
+    Some(finish(svg, WIDE, HEIGHT))
 }
 
 /// Models in the order of their cost over the range (the legend and colour order).

@@ -13,8 +13,10 @@ pub use daily::{daily_cost, models_by_cost};
 
 use plotters::style::RGBColor;
 
+/// Size of the small charts; the daily chart spans the panel and is wider.
 pub const WIDTH: u32 = 560;
 pub const HEIGHT: u32 = 260;
+pub const WIDE: u32 = 1100;
 
 /// Drawn as this, written out as `currentColor`.
 const TEXT_MARKER: RGBColor = RGBColor(0x12, 0x34, 0x56);
@@ -43,7 +45,7 @@ pub fn css_color(index: usize) -> String {
 }
 
 /// Makes the SVG scale with its container and take the text colour from CSS.
-fn finish(svg: String) -> String {
+fn finish(svg: String, width: u32, height: u32) -> String {
     let marker = format!("#{:02X}{:02X}{:02X}", TEXT_MARKER.0, TEXT_MARKER.1, TEXT_MARKER.2);
     let svg = svg
         .replace(&marker, "currentColor")
@@ -51,7 +53,7 @@ fn finish(svg: String) -> String {
     match svg.find("<svg ") {
         Some(at) if !svg.contains("viewBox") => {
             let mut out = svg.clone();
-            out.insert_str(at + 5, &format!("viewBox=\"0 0 {WIDTH} {HEIGHT}\" preserveAspectRatio=\"xMidYMid meet\" "));
+            out.insert_str(at + 5, &format!("viewBox=\"0 0 {width} {height}\" preserveAspectRatio=\"xMidYMid meet\" "));
             out
         }
         _ => svg,

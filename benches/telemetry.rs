@@ -1,0 +1,138 @@
+//! Telemetry benchmarks on a real SQLite file (`cargo bench --bench telemetry`):
+//! - ingestion throughput: batches of 1 000 invocations through `Telemetry::ingest` (one
+//!   transaction each, with validation, idempotency and `daily_costs`), and through
+//!   `POST /api/invocations` on a real server;
+//! - every dashboard aggregate over 1 000 000 invocations: the whole cost summary (all
+//!   aggregates in one read transaction) per range, and the cost-per-task lookup.
+//!
+//! `EXECDASH_BENCH_DB=/path/x.db` keeps the seeded million-row file between runs.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use app::model::CostRange;
+use chrono::Utc;
+use execdash::telemetry::{seed_synthetic, Invocation, Telemetry};
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        ingestion().await;
+        aggregates().await;
+    });
+}
+
+fn percentiles(name: &str, samples: &mut [Duration]) {
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<48} n={:<4} p50={:>8.2} ms  p95={:>8.2} ms  p99={:>8.2} ms  max={:>8.2} ms",
+        samples.len(),
+        ms(at(0.50)),
+        ms(at(0.95)),
+        ms(at(0.99)),
+        ms(*samples.last().unwrap())
+    );
+}
+
+fn batch(start: usize, size: usize) -> Vec<Invocation> {
+    (start..start + size)
+        .map(|i| {
+            let mut invocation = Invocation::new(&format!("bench-{i:08}"), "claude-code", ["claude-sonnet-4", "gpt-5"][i % 2]);
+            invocation.agent_name = Some(format!("agent-{}", i % 6));
+            invocation.task_id = Some(format!("task-{}", i % 300));
+            invocation.total_tokens = 1500;
+            invocation.cost_usd = 0.0123;
+            invocation.latency_ms = 900;
+            invocation.status = "success".into();
+            invocation
+        })
+        .collect()
+}
+
+async fn ingestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let telemetry = Telemetry::open(&dir.path().join("telemetry.db")).await.unwrap();
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    for b in 0..100 {
+        let rows = batch(b * 1000, 1000);
+        let t = Instant::now();
+        telemetry.ingest(rows).await.unwrap();
+        samples.push(t.elapsed());
+    }
+    let rate = 100_000.0 / started.elapsed().as_secs_f64();
+    percentiles("ingest(): batch of 1 000 invocations", &mut samples);
+    println!("{:<48} {rate:.0} invocations/s", "ingest() throughput (100 × 1 000)");
+
+    // The same through HTTP, on a real server.
+    let root = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_execdash"))
+        .args(["serve", "--root"])
+        .arg(root.path())
+        .args(["--addr", &addr.to_string(), "--site-root", "/nonexistent"])
+        .env("EXECDASH_LOG", "warn")
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(addr).is_err() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let client = reqwest::Client::new();
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    for b in 0..50 {
+        let body = serde_json::to_vec(&batch(b * 1000, 1000)).unwrap();
+        let t = Instant::now();
+        let response = client
+            .post(format!("http://{addr}/api/invocations"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        samples.push(t.elapsed());
+    }
+    let rate = 50_000.0 / started.elapsed().as_secs_f64();
+    percentiles("POST /api/invocations: batch of 1 000", &mut samples);
+    println!("{:<48} {rate:.0} invocations/s", "HTTP ingestion throughput (50 × 1 000)");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+async fn aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::env::var_os("EXECDASH_BENCH_DB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("million.db"));
+    let telemetry = Telemetry::open(&path).await.unwrap();
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invocations")
+        .fetch_one(telemetry.reader())
+        .await
+        .unwrap();
+    if existing < 1_000_000 {
+        let started = Instant::now();
+        seed_synthetic(&telemetry, 1_000_000 - existing as usize).await.unwrap();
+        println!("{:<48} {:.1} s", "seeded 1 000 000 invocations", started.elapsed().as_secs_f64());
+    }
+    for range in CostRange::ALL {
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            let summary = telemetry.summary(range, Utc::now()).await.unwrap();
+            samples.push(t.elapsed());
+            assert_eq!(summary.totals.invocations, 1_000_000);
+        }
+        percentiles(&format!("summary({range}) over 1 000 000: every aggregate"), &mut samples);
+    }
+    let ids: Vec<String> = (0..50).map(|i| format!("task-{i}")).collect();
+    let mut samples = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        telemetry.task_costs(&ids).await.unwrap();
+        samples.push(t.elapsed());
+    }
+    percentiles("task_costs(50 ids) over 1 000 000", &mut samples);
+}
