@@ -26,7 +26,12 @@ fn main() {
         .unwrap();
     let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let run = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
-    println!("execdash board benchmarks ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "execdash board benchmarks ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     if run("latency") {
         runtime.block_on(write_to_event_latency());
     }
@@ -57,12 +62,26 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let collab = root.join("work/collaboration");
-        for folder in ["inbox", "assigned/agent-a", "assigned/agent-b", "done/agent-a"] {
+        for folder in [
+            "inbox",
+            "assigned/agent-a",
+            "assigned/agent-b",
+            "done/agent-a",
+        ] {
             std::fs::create_dir_all(collab.join(folder)).unwrap();
         }
         for i in 0..tasks {
-            let folder = ["inbox", "assigned/agent-a", "assigned/agent-b", "done/agent-a"][i % 4];
-            std::fs::write(collab.join(format!("{folder}/task-{i:05}.yaml")), task_yaml(i, "seed")).unwrap();
+            let folder = [
+                "inbox",
+                "assigned/agent-a",
+                "assigned/agent-b",
+                "done/agent-a",
+            ][i % 4];
+            std::fs::write(
+                collab.join(format!("{folder}/task-{i:05}.yaml")),
+                task_yaml(i, "seed"),
+            )
+            .unwrap();
         }
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -77,9 +96,17 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Server { child, addr, _dir: dir, root };
+        let server = Server {
+            child,
+            addr,
+            _dir: dir,
+            root,
+        };
         while std::net::TcpStream::connect(&server.addr).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(60), "server did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "server did not start"
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
         let startup = started.elapsed();
@@ -108,7 +135,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn task_yaml(i: usize, note: &str) -> String {
@@ -118,10 +149,13 @@ fn task_yaml(i: usize, note: &str) -> String {
     )
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(addr: &str) -> Socket {
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
     let _ack = socket.next().await.unwrap().unwrap();
     socket
 }
@@ -129,7 +163,11 @@ async fn connect(addr: &str) -> Socket {
 /// Waits for the next text message whose `type` is a task event.
 async fn next_event(socket: &mut Socket) {
     loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("event").unwrap().unwrap();
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("event")
+            .unwrap()
+            .unwrap();
         if let Message::Text(text) = message {
             if text.as_str().contains("\"type\":\"task.") {
                 return;
@@ -140,7 +178,8 @@ async fn next_event(socket: &mut Socket) {
 
 fn percentiles(name: &str, samples: &mut [Duration]) {
     samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let at =
+        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{name:<44} n={:<5} p50={:>8.3} ms  p95={:>8.3} ms  p99={:>8.3} ms  max={:>8.3} ms",
@@ -184,7 +223,14 @@ async fn api_tasks(tasks: usize) {
     let (server, _) = Server::start(tasks);
     let client = reqwest::Client::new();
     let url = format!("http://{}/api/tasks", server.addr);
-    let body = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+    let body = client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let mut samples = Vec::new();
     for _ in 0..200 {
         let started = Instant::now();
@@ -193,7 +239,10 @@ async fn api_tasks(tasks: usize) {
         samples.push(started.elapsed());
         assert_eq!(bytes.len(), body.len());
     }
-    percentiles(&format!("GET /api/tasks, {tasks} tasks ({} KB)", body.len() / 1024), &mut samples);
+    percentiles(
+        &format!("GET /api/tasks, {tasks} tasks ({} KB)", body.len() / 1024),
+        &mut samples,
+    );
 }
 
 async fn startup_and_rss(tasks: usize) {
@@ -205,8 +254,15 @@ async fn startup_and_rss(tasks: usize) {
         tokio::time::sleep(Duration::from_millis(500)).await;
         rss = rss.max(server.rss_kb());
     }
-    percentiles(&format!("startup (scan + listen), {tasks} tasks"), &mut startups);
-    println!("{:<44} {:.1} MB", format!("RSS idle, {tasks} tasks (max of 5)"), rss as f64 / 1024.0);
+    percentiles(
+        &format!("startup (scan + listen), {tasks} tasks"),
+        &mut startups,
+    );
+    println!(
+        "{:<44} {:.1} MB",
+        format!("RSS idle, {tasks} tasks (max of 5)"),
+        rss as f64 / 1024.0
+    );
 }
 
 async fn fan_out(clients: usize, events: usize, interval_ms: u64) {
@@ -232,7 +288,11 @@ async fn fan_out(clients: usize, events: usize, interval_ms: u64) {
     let writer = tokio::task::spawn_blocking(move || {
         for i in 0..events {
             let at = Instant::now();
-            std::fs::write(collab.join(format!("inbox/fan-{i}.yaml")), task_yaml(i, "fan out")).unwrap();
+            std::fs::write(
+                collab.join(format!("inbox/fan-{i}.yaml")),
+                task_yaml(i, "fan out"),
+            )
+            .unwrap();
             written.push(at);
             std::thread::sleep(Duration::from_millis(interval_ms));
         }
@@ -246,9 +306,15 @@ async fn fan_out(clients: usize, events: usize, interval_ms: u64) {
     for reader in readers {
         reader.await.unwrap();
     }
-    assert_eq!(received.len(), clients * events, "every client receives every event");
-    let mut samples: Vec<Duration> = received.iter().map(|(n, at)| at.duration_since(written[*n])).collect();
+    assert_eq!(
+        received.len(),
+        clients * events,
+        "every client receives every event"
+    );
+    let mut samples: Vec<Duration> = received
+        .iter()
+        .map(|(n, at)| at.duration_since(written[*n]))
+        .collect();
     let name = format!("{clients} clients, 1 event/{interval_ms} ms: write → received");
     percentiles(&name, &mut samples);
 }
-

@@ -15,7 +15,10 @@ use chrono::Utc;
 use execdash::telemetry::{seed_synthetic, Invocation, Telemetry};
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         ingestion().await;
         aggregates().await;
@@ -24,7 +27,8 @@ fn main() {
 
 fn percentiles(name: &str, samples: &mut [Duration]) {
     samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let at =
+        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{name:<48} n={:<4} p50={:>8.2} ms  p95={:>8.2} ms  p99={:>8.2} ms  max={:>8.2} ms",
@@ -39,7 +43,11 @@ fn percentiles(name: &str, samples: &mut [Duration]) {
 fn batch(start: usize, size: usize) -> Vec<Invocation> {
     (start..start + size)
         .map(|i| {
-            let mut invocation = Invocation::new(&format!("bench-{i:08}"), "claude-code", ["claude-sonnet-4", "gpt-5"][i % 2]);
+            let mut invocation = Invocation::new(
+                &format!("bench-{i:08}"),
+                "claude-code",
+                ["claude-sonnet-4", "gpt-5"][i % 2],
+            );
             invocation.agent_name = Some(format!("agent-{}", i % 6));
             invocation.task_id = Some(format!("task-{}", i % 300));
             invocation.total_tokens = 1500;
@@ -53,7 +61,9 @@ fn batch(start: usize, size: usize) -> Vec<Invocation> {
 
 async fn ingestion() {
     let dir = tempfile::tempdir().unwrap();
-    let telemetry = Telemetry::open(&dir.path().join("telemetry.db")).await.unwrap();
+    let telemetry = Telemetry::open(&dir.path().join("telemetry.db"))
+        .await
+        .unwrap();
     let mut samples = Vec::new();
     let started = Instant::now();
     for b in 0..100 {
@@ -64,11 +74,17 @@ async fn ingestion() {
     }
     let rate = 100_000.0 / started.elapsed().as_secs_f64();
     percentiles("ingest(): batch of 1 000 invocations", &mut samples);
-    println!("{:<48} {rate:.0} invocations/s", "ingest() throughput (100 × 1 000)");
+    println!(
+        "{:<48} {rate:.0} invocations/s",
+        "ingest() throughput (100 × 1 000)"
+    );
 
     // The same through HTTP, on a real server.
     let root = tempfile::tempdir().unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_execdash"))
         .args(["serve", "--root"])
         .arg(root.path())
@@ -97,7 +113,10 @@ async fn ingestion() {
     }
     let rate = 50_000.0 / started.elapsed().as_secs_f64();
     percentiles("POST /api/invocations: batch of 1 000", &mut samples);
-    println!("{:<48} {rate:.0} invocations/s", "HTTP ingestion throughput (50 × 1 000)");
+    println!(
+        "{:<48} {rate:.0} invocations/s",
+        "HTTP ingestion throughput (50 × 1 000)"
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -114,8 +133,14 @@ async fn aggregates() {
         .unwrap();
     if existing < 1_000_000 {
         let started = Instant::now();
-        seed_synthetic(&telemetry, 1_000_000 - existing as usize).await.unwrap();
-        println!("{:<48} {:.1} s", "seeded 1 000 000 invocations", started.elapsed().as_secs_f64());
+        seed_synthetic(&telemetry, 1_000_000 - existing as usize)
+            .await
+            .unwrap();
+        println!(
+            "{:<48} {:.1} s",
+            "seeded 1 000 000 invocations",
+            started.elapsed().as_secs_f64()
+        );
     }
     for range in CostRange::ALL {
         let mut samples = Vec::new();
@@ -125,7 +150,10 @@ async fn aggregates() {
             samples.push(t.elapsed());
             assert_eq!(summary.totals.invocations, 1_000_000);
         }
-        percentiles(&format!("summary({range}) over 1 000 000: every aggregate"), &mut samples);
+        percentiles(
+            &format!("summary({range}) over 1 000 000: every aggregate"),
+            &mut samples,
+        );
     }
     let ids: Vec<String> = (0..50).map(|i| format!("task-{i}")).collect();
     let mut samples = Vec::new();

@@ -14,7 +14,12 @@ use axum::response::Response;
 pub fn version_of(site_root: &Path) -> AssetVersion {
     let mut hasher = Fnv64::default();
     let mut found = false;
-    for file in ["pkg/execdash.js", "pkg/execdash.wasm", "pkg/execdash.css", "boot.js"] {
+    for file in [
+        "pkg/execdash.js",
+        "pkg/execdash.wasm",
+        "pkg/execdash.css",
+        "boot.js",
+    ] {
         if let Ok(bytes) = std::fs::read(site_root.join(file)) {
             hasher.write(&bytes);
             found = true;

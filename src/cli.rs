@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "execdash", version, about = "Real-time execution dashboard for AI coding agents")]
+#[command(
+    name = "execdash",
+    version,
+    about = "Real-time execution dashboard for AI coding agents"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -147,7 +151,9 @@ fn import(args: ImportArgs) -> ExitCode {
     let db = args.db.unwrap_or_else(|| args.root.join("telemetry.db"));
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = runtime.block_on(async {
-        let telemetry = crate::telemetry::Telemetry::open(&db).await.map_err(|e| e.to_string())?;
+        let telemetry = crate::telemetry::Telemetry::open(&db)
+            .await
+            .map_err(|e| e.to_string())?;
         let report = crate::telemetry::import_jsonl(&telemetry, &args.file, progress_bar)
             .await
             .map_err(|e| e.to_string())?;
@@ -193,7 +199,11 @@ fn seed_demo(args: SeedDemoArgs) -> ExitCode {
 }
 
 fn progress_bar(done: u64, total: u64) {
-    let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
+    let ratio = if total == 0 {
+        1.0
+    } else {
+        done as f64 / total as f64
+    };
     let filled = (ratio * 30.0).round() as usize;
     eprint!(
         "\r[{}{}] {:>5.1}%  {done}/{total} bytes",

@@ -16,7 +16,10 @@ const EVERY: Duration = Duration::from_secs(60);
 
 /// Recomputes the 7-day summary into the store (which publishes `cost.update` if it changed).
 pub async fn refresh(telemetry: &Telemetry, store: &SharedStore) {
-    match telemetry.summary(CostRange::Days7, chrono::Utc::now()).await {
+    match telemetry
+        .summary(CostRange::Days7, chrono::Utc::now())
+        .await
+    {
         Ok(summary) => {
             store.set_costs(summary);
         }

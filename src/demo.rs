@@ -21,13 +21,14 @@ const TOOLS: [&str; 3] = ["claude-code", "codex", "aider"];
 /// Writes `count` invocations over the last 30 days, for the tasks found under `root`.
 pub async fn seed(root: &Path, db: &Path, count: usize) -> Result<u64, TelemetryError> {
     let collab = crate::config::collaboration_dir(root);
-    let tasks: Vec<(String, Option<String>)> = scan::read_all(&collab, &scan::task_files(&collab, ""))
-        .into_iter()
-        .filter_map(|(_, state)| match state {
-            FileState::Task(task) => Some((task.id.clone(), task.owner().map(str::to_owned))),
-            _ => None,
-        })
-        .collect();
+    let tasks: Vec<(String, Option<String>)> =
+        scan::read_all(&collab, &scan::task_files(&collab, ""))
+            .into_iter()
+            .filter_map(|(_, state)| match state {
+                FileState::Task(task) => Some((task.id.clone(), task.owner().map(str::to_owned))),
+                _ => None,
+            })
+            .collect();
     let telemetry = Telemetry::open(db).await?;
     let now = Utc::now();
     let day = now.format("%Y%m%d").to_string();
@@ -49,16 +50,23 @@ pub async fn seed(root: &Path, db: &Path, count: usize) -> Result<u64, Telemetry
         let completion = 100 + (next() % 2000) as i64;
         // Older calls are sparser: most of the activity is recent.
         let age_minutes = ((next() % 1000) as f64 / 1000.0).powi(2) * 30.0 * 24.0 * 60.0;
-        let mut invocation = Invocation::new(&format!("demo-{day}-{i:05}"), TOOLS[i % TOOLS.len()], model);
+        let mut invocation =
+            Invocation::new(&format!("demo-{day}-{i:05}"), TOOLS[i % TOOLS.len()], model);
         invocation.timestamp = Some((now - Duration::minutes(age_minutes as i64)).to_rfc3339());
         invocation.agent_name = agent;
         invocation.task_id = task_id;
         invocation.prompt_tokens = prompt;
         invocation.completion_tokens = completion;
         invocation.total_tokens = prompt + completion;
-        invocation.cost_usd = ((prompt + completion) as f64 * price_per_mtok / 1_000_000.0 * 10_000.0).round() / 10_000.0;
+        invocation.cost_usd =
+            ((prompt + completion) as f64 * price_per_mtok / 1_000_000.0 * 10_000.0).round()
+                / 10_000.0;
         invocation.latency_ms = 400 + (next() % 9000) as i64;
-        invocation.status = if next() % 40 == 0 { "error".into() } else { "success".into() };
+        invocation.status = if next() % 40 == 0 {
+            "error".into()
+        } else {
+            "success".into()
+        };
         batch.push(invocation);
     }
     let report = telemetry.ingest(batch).await.map_err(|e| match e {

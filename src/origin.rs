@@ -30,7 +30,7 @@ impl OriginPolicy {
             .map_err(|_| "the Origin header is not valid text".to_owned())?
             .trim_end_matches('/')
             .to_ascii_lowercase();
-        if self.allowed.iter().any(|a| *a == origin) {
+        if self.allowed.contains(&origin) {
             return Ok(());
         }
         let origin_host = origin
@@ -70,11 +70,20 @@ mod tests {
     #[test]
     fn same_origin_and_configured_origins_pass() {
         let policy = OriginPolicy::new(&["https://dash.example.com/".into()]);
-        assert!(policy.check(&headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000")).is_ok());
+        assert!(policy
+            .check(&headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000"))
+            .is_ok());
         assert!(policy.check(&headers(None, "127.0.0.1:3000")).is_ok());
-        assert!(policy.check(&headers(Some("https://dash.example.com"), "127.0.0.1:3000")).is_ok());
+        assert!(policy
+            .check(&headers(Some("https://dash.example.com"), "127.0.0.1:3000"))
+            .is_ok());
         let refused = policy.check(&headers(Some("http://evil.example"), "127.0.0.1:3000"));
         assert!(refused.unwrap_err().contains("evil.example"));
-        assert!(policy.check(&headers(Some("http://127.0.0.1:3000.evil"), "127.0.0.1:3000")).is_err());
+        assert!(policy
+            .check(&headers(
+                Some("http://127.0.0.1:3000.evil"),
+                "127.0.0.1:3000"
+            ))
+            .is_err());
     }
 }

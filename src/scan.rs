@@ -36,7 +36,9 @@ fn walk(collab: &Path, relative: &str, found: &mut Vec<String>) {
         } else {
             format!("{relative}/{name}")
         };
-        let Ok(file_type) = entry.file_type() else { continue };
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
         if file_type.is_dir() {
             if TaskPath::is_board_folder(&child) {
                 walk(collab, &child, found);
@@ -87,7 +89,7 @@ pub fn read_all(collab: &Path, paths: &[String]) -> Vec<(String, FileState)> {
                         .map(|path| {
                             let state = task_file::read(collab, path);
                             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            if paths.len() > report_every && n % report_every == 0 {
+                            if paths.len() > report_every && n.is_multiple_of(report_every) {
                                 tracing::info!("scanned {n}/{} task files", paths.len());
                             }
                             (path.clone(), state)

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use app::AssetVersion;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{middleware, Router};
@@ -189,7 +189,7 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
     ));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from(name),
+            name,
             HeaderValue::from_static(value),
         ));
     }

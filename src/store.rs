@@ -142,7 +142,11 @@ impl Store {
     /// Runs `f` with read access to tasks, problems and lanes.
     pub fn with_tasks<R>(
         &self,
-        f: impl FnOnce(&BTreeMap<String, Task>, &BTreeMap<String, Problem>, &BTreeSet<(Column, String)>) -> R,
+        f: impl FnOnce(
+            &BTreeMap<String, Task>,
+            &BTreeMap<String, Problem>,
+            &BTreeSet<(Column, String)>,
+        ) -> R,
     ) -> R {
         let board = self.board.read();
         f(&board.tasks, &board.problems, &board.lanes)
@@ -172,7 +176,8 @@ impl Store {
     pub fn known_under(&self, prefix: &str) -> Vec<String> {
         let board = self.board.read();
         let folder = format!("{prefix}/");
-        let under = |p: &&String| p.as_str() == prefix || p.starts_with(&folder) || prefix.is_empty();
+        let under =
+            |p: &&String| p.as_str() == prefix || p.starts_with(&folder) || prefix.is_empty();
         let mut paths: BTreeSet<String> = board.tasks.keys().filter(under).cloned().collect();
         paths.extend(board.problems.keys().filter(under).cloned());
         paths.into_iter().collect()
@@ -306,15 +311,22 @@ impl Store {
                 published.push(self.publish(&mut board, |b| {
                     let task = b.tasks[&to].clone();
                     match (from_column, to_column) {
-                        (Some(Column::Inbox), Column::Assigned) => ServerEvent::TaskAssigned { from, task },
-                        (Some(c), Column::Done) if c != Column::Done => ServerEvent::TaskCompleted { from, task },
+                        (Some(Column::Inbox), Column::Assigned) => {
+                            ServerEvent::TaskAssigned { from, task }
+                        }
+                        (Some(c), Column::Done) if c != Column::Done => {
+                            ServerEvent::TaskCompleted { from, task }
+                        }
                         _ => ServerEvent::TaskMoved { from, task },
                     }
                 }));
             }
             FileState::Invalid(problem) => {
                 let moved_to = Some(to.clone());
-                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted { path: from, moved_to }));
+                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                    path: from,
+                    moved_to,
+                }));
                 board.problems.insert(to.clone(), problem);
                 published.push(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
                     problem: b.problems[&to].clone(),
@@ -322,7 +334,10 @@ impl Store {
             }
             FileState::Absent => {
                 let moved_to = TaskPath::parse(&to).is_none().then_some(to);
-                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted { path: from, moved_to }));
+                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                    path: from,
+                    moved_to,
+                }));
             }
         }
         published
@@ -368,9 +383,18 @@ mod tests {
     fn one_event_per_real_change_and_snapshot_agrees() {
         let store = Store::new();
         let (_, mut events) = store.subscribe();
-        assert_eq!(store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n")), Some(1));
-        assert_eq!(store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n")), None);
-        assert_eq!(store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\ntitle: b\n")), Some(2));
+        assert_eq!(
+            store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n")),
+            Some(1)
+        );
+        assert_eq!(
+            store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n")),
+            None
+        );
+        assert_eq!(
+            store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\ntitle: b\n")),
+            Some(2)
+        );
         let moved = store.moved(
             "inbox/a.yaml",
             "assigned/bob/a.yaml",
@@ -378,14 +402,26 @@ mod tests {
         );
         assert_eq!(moved, vec![3]);
         let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
-            .map(|f| serde_json::from_str::<Envelope>(&f.json).unwrap().event.name().to_owned())
+            .map(|f| {
+                serde_json::from_str::<Envelope>(&f.json)
+                    .unwrap()
+                    .event
+                    .name()
+                    .to_owned()
+            })
             .collect();
         assert_eq!(names, ["task.created", "task.updated", "task.assigned"]);
         let snapshot = store.snapshot();
         assert_eq!(snapshot.seq, 3);
         assert_eq!(snapshot.tasks[0].path, "assigned/bob/a.yaml");
         let ack: Envelope = serde_json::from_str(&store.subscribe().0.json).unwrap();
-        assert_eq!(ack.event, ServerEvent::ConnectionAck { version: env!("CARGO_PKG_VERSION").into(), snapshot });
+        assert_eq!(
+            ack.event,
+            ServerEvent::ConnectionAck {
+                version: env!("CARGO_PKG_VERSION").into(),
+                snapshot
+            }
+        );
     }
 
     #[test]
@@ -407,7 +443,11 @@ mod tests {
         let store = Store::new();
         store.set("assigned/x/a.yaml", state("assigned/x/a.yaml", "id: a\n"));
         let (_, mut events) = store.subscribe();
-        store.moved("assigned/x/a.yaml", "done/x/a.yaml", state("done/x/a.yaml", "id: a\n"));
+        store.moved(
+            "assigned/x/a.yaml",
+            "done/x/a.yaml",
+            state("done/x/a.yaml", "id: a\n"),
+        );
         store.moved("done/x/a.yaml", "archive/a.yaml", FileState::Absent);
         let messages: Vec<Envelope> = std::iter::from_fn(|| events.try_recv().ok())
             .map(|f| serde_json::from_str(&f.json).unwrap())
@@ -415,7 +455,10 @@ mod tests {
         assert_eq!(messages[0].event.name(), "task.completed");
         assert_eq!(
             messages[1].event,
-            ServerEvent::TaskDeleted { path: "done/x/a.yaml".into(), moved_to: Some("archive/a.yaml".into()) }
+            ServerEvent::TaskDeleted {
+                path: "done/x/a.yaml".into(),
+                moved_to: Some("archive/a.yaml".into())
+            }
         );
     }
 }

@@ -43,7 +43,9 @@ pub fn read(collab: &Path, relative: &str) -> FileState {
         match symlink_stays_inside(collab, &full) {
             Ok(true) => {}
             Ok(false) => {
-                return problem("symbolic link to a place outside work/collaboration: not followed".into())
+                return problem(
+                    "symbolic link to a place outside work/collaboration: not followed".into(),
+                )
             }
             Err(_) => return problem("symbolic link whose target does not exist".into()),
         }
@@ -67,7 +69,9 @@ pub fn read(collab: &Path, relative: &str) -> FileState {
         Err(err) => return problem(format!("cannot read the file: {err}")),
     }
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return problem(format!("file grew past the limit of {MAX_FILE_BYTES} bytes"));
+        return problem(format!(
+            "file grew past the limit of {MAX_FILE_BYTES} bytes"
+        ));
     }
     let modified_ms = meta
         .modified()
@@ -200,33 +204,50 @@ mod tests {
 
     #[test]
     fn unquoted_timestamps_and_leading_document_marker() {
-        let task = parse_text("---\nid: a\ncreated: 2026-02-09 20:00:00+00:00\ndue: 2026-03-01\n").unwrap();
+        let task = parse_text("---\nid: a\ncreated: 2026-02-09 20:00:00+00:00\ndue: 2026-03-01\n")
+            .unwrap();
         assert_eq!(task.created_at.as_deref(), Some("2026-02-09T20:00:00Z"));
         assert_eq!(task.document.value()["due"], "2026-03-01");
     }
 
     #[test]
     fn syntax_errors_have_a_line() {
-        let problem = parse_text("id: a\ntitle: x\ndescription: |\n  ok\nnotes:\n* Phase 1\n").unwrap_err();
+        let problem =
+            parse_text("id: a\ntitle: x\ndescription: |\n  ok\nnotes:\n* Phase 1\n").unwrap_err();
         assert_eq!(problem.line, Some(6), "{problem:?}");
         assert!(!problem.reason.contains(" at line "), "{}", problem.reason);
         assert_eq!(
-            strip_location("did not find x at line 33 column 10, while scanning an alias at line 33 column 9"),
+            strip_location(
+                "did not find x at line 33 column 10, while scanning an alias at line 33 column 9"
+            ),
             "did not find x, while scanning an alias"
         );
     }
 
     #[test]
     fn alias_bombs_and_deep_nesting_are_refused() {
-        let mut bomb = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
-        for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().zip(["a", "b", "c", "d", "e", "f", "g", "h"]) {
+        let mut bomb = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+        {
             bomb.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
         }
         let problem = parse_text(&bomb).unwrap_err();
-        assert!(problem.reason.contains("repetition limit"), "{}", problem.reason);
+        assert!(
+            problem.reason.contains("repetition limit"),
+            "{}",
+            problem.reason
+        );
         let deep = format!("id: {}1{}\n", "[".repeat(1000), "]".repeat(1000));
         let problem = parse_text(&deep).unwrap_err();
-        assert!(problem.reason.contains("recursion limit"), "{}", problem.reason);
+        assert!(
+            problem.reason.contains("recursion limit"),
+            "{}",
+            problem.reason
+        );
     }
 
     #[test]
@@ -235,7 +256,10 @@ mod tests {
         let problem = parse("inbox/t.yaml", &location, b"id: a\ntitle: \xff\n", None).unwrap_err();
         assert_eq!((problem.line, problem.column), (Some(2), Some(8)));
         assert_eq!(parse_text("  \n").unwrap_err().reason, "the file is empty");
-        assert!(parse_text("- a\n- b\n").unwrap_err().reason.contains("a list"));
+        assert!(parse_text("- a\n- b\n")
+            .unwrap_err()
+            .reason
+            .contains("a list"));
     }
 
     #[test]

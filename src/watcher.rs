@@ -174,7 +174,8 @@ impl EventLoop {
             EventKind::Modify(ModifyKind::Name(RenameMode::From)) => match event.tracker() {
                 Some(cookie) => {
                     for path in paths {
-                        self.pending_renames.insert(cookie, (path.clone(), Instant::now()));
+                        self.pending_renames
+                            .insert(cookie, (path.clone(), Instant::now()));
                     }
                 }
                 None => paths.iter().for_each(|p| self.refresh(p)),
@@ -198,7 +199,7 @@ impl EventLoop {
             EventKind::Modify(ModifyKind::Name(_)) => paths.iter().for_each(|p| self.refresh(p)),
             EventKind::Modify(_) => paths.iter().for_each(|p| self.read_later(p)),
             EventKind::Remove(_) => {
-                if paths.iter().any(|p| *p == self.collab) {
+                if paths.contains(&self.collab) {
                     self.watching = Watching::Nothing;
                 }
                 paths.iter().for_each(|p| self.refresh(p));
@@ -209,13 +210,18 @@ impl EventLoop {
 
     fn relative(&self, path: &Path) -> Option<String> {
         let relative = path.strip_prefix(&self.collab).ok()?;
-        let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
+        let parts: Option<Vec<&str>> = relative
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect();
         Some(parts?.join("/"))
     }
 
     /// A write finished: read the file now.
     fn read_now(&mut self, path: &Path) {
-        let Some(relative) = self.relative(path) else { return };
+        let Some(relative) = self.relative(path) else {
+            return;
+        };
         if TaskPath::parse(&relative).is_some() {
             self.deferred.remove(&relative);
             let state = task_file::read(&self.collab, &relative);
@@ -224,7 +230,9 @@ impl EventLoop {
     }
 
     fn read_later(&mut self, path: &Path) {
-        let Some(relative) = self.relative(path) else { return };
+        let Some(relative) = self.relative(path) else {
+            return;
+        };
         if TaskPath::parse(&relative).is_some() {
             self.deferred
                 .insert(relative, Instant::now() + UNCLOSED_WRITE_DELAY);
@@ -234,7 +242,9 @@ impl EventLoop {
     /// Something at `path` changed in a way that may affect a whole folder: bring the board in
     /// line with the disk at and below it.
     fn refresh(&mut self, path: &Path) {
-        let Some(relative) = self.relative(path) else { return };
+        let Some(relative) = self.relative(path) else {
+            return;
+        };
         if path.is_dir() {
             self.scan_folder(path, false);
             return;
@@ -311,14 +321,19 @@ impl EventLoop {
 
     /// Reads every task file at or below the folder and drops the ones that are gone.
     fn scan_folder(&mut self, folder: &Path, adopt: bool) {
-        let Some(relative) = self.relative(folder) else { return };
+        let Some(relative) = self.relative(folder) else {
+            return;
+        };
         self.update_lane(&relative);
         if relative.is_empty() {
             for lane in scan::lanes(&self.collab) {
                 self.store.set_lane(lane.0, &lane.1, true);
             }
         } else if let Some(column) = column_folder(&relative) {
-            for lane in scan::lanes(&self.collab).into_iter().filter(|l| l.0 == column) {
+            for lane in scan::lanes(&self.collab)
+                .into_iter()
+                .filter(|l| l.0 == column)
+            {
                 self.store.set_lane(lane.0, &lane.1, true);
             }
         }
@@ -332,7 +347,10 @@ impl EventLoop {
                 self.store.set(&path, state);
             }
         }
-        for gone in known.into_iter().filter(|k| on_disk.binary_search(k).is_err()) {
+        for gone in known
+            .into_iter()
+            .filter(|k| on_disk.binary_search(k).is_err())
+        {
             let state = task_file::read(&self.collab, &gone);
             self.store.set(&gone, state);
         }
@@ -341,7 +359,11 @@ impl EventLoop {
     fn update_lane(&self, relative: &str) {
         let parts: Vec<&str> = relative.split('/').collect();
         if let [column @ ("assigned" | "done"), lane] = parts.as_slice() {
-            let column = if *column == "assigned" { Column::Assigned } else { Column::Done };
+            let column = if *column == "assigned" {
+                Column::Assigned
+            } else {
+                Column::Done
+            };
             self.store
                 .set_lane(column, lane, self.collab.join(relative).is_dir());
         }
@@ -427,7 +449,11 @@ impl EventLoop {
     fn watch_ancestor(&mut self) {
         self.watching = Watching::Nothing;
         if let Some(ancestor) = nearest_existing(&self.collab) {
-            if self.watcher.watch(&ancestor, RecursiveMode::NonRecursive).is_ok() {
+            if self
+                .watcher
+                .watch(&ancestor, RecursiveMode::NonRecursive)
+                .is_ok()
+            {
                 tracing::info!(
                     "{} does not exist yet; waiting for it in {}",
                     self.collab.display(),
@@ -453,5 +479,8 @@ fn column_folder(relative: &str) -> Option<Column> {
 }
 
 fn nearest_existing(path: &Path) -> Option<PathBuf> {
-    path.ancestors().skip(1).find(|p| p.is_dir()).map(Path::to_path_buf)
+    path.ancestors()
+        .skip(1)
+        .find(|p| p.is_dir())
+        .map(Path::to_path_buf)
 }

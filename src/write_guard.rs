@@ -17,10 +17,17 @@ pub async fn check_origin_on_writes(
     request: Request<Body>,
     next: Next,
 ) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe {
         if let Err(reason) = policy.check(request.headers()) {
-            tracing::warn!("refused a {} {}: {reason}", request.method(), request.uri().path());
+            tracing::warn!(
+                "refused a {} {}: {reason}",
+                request.method(),
+                request.uri().path()
+            );
             return ApiError::Forbidden(reason).into_response();
         }
     }

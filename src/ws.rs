@@ -107,7 +107,9 @@ fn pong(seq: u64) -> Utf8Bytes {
             timestamp: crate::api::now_iso(),
         },
     };
-    serde_json::to_string(&envelope).expect("pong serializes").into()
+    serde_json::to_string(&envelope)
+        .expect("pong serializes")
+        .into()
 }
 
 fn truncate(text: &str, max: usize) -> &str {

@@ -28,10 +28,13 @@ async fn start(workspace: &Workspace) -> RunningServer {
     .unwrap()
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(server: &RunningServer) -> Socket {
-    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.unwrap();
+    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
     socket
 }
 
@@ -49,7 +52,9 @@ async fn next_envelope(socket: &mut Socket) -> Envelope {
 }
 
 async fn get_json(server: &RunningServer, path: &str) -> (u16, Value) {
-    let response = reqwest::get(format!("http://{}{path}", server.addr)).await.unwrap();
+    let response = reqwest::get(format!("http://{}{path}", server.addr))
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
 }
@@ -60,7 +65,9 @@ async fn the_socket_acks_with_the_board_then_streams_changes() {
     let server = start(&workspace).await;
     let mut socket = connect(&server).await;
     let ack = next_envelope(&mut socket).await;
-    let ServerEvent::ConnectionAck { snapshot, version } = ack.event else { panic!("{ack:?}") };
+    let ServerEvent::ConnectionAck { snapshot, version } = ack.event else {
+        panic!("{ack:?}")
+    };
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
     assert_eq!(snapshot.tasks.len(), 14);
     assert_eq!(snapshot.seq, ack.seq);
@@ -68,21 +75,36 @@ async fn the_socket_acks_with_the_board_then_streams_changes() {
     workspace.write("inbox/new.yaml", &task_yaml("new", "Fresh"));
     let created = next_envelope(&mut socket).await;
     assert_eq!(created.seq, ack.seq + 1);
-    let ServerEvent::TaskCreated { task } = created.event else { panic!("{created:?}") };
+    let ServerEvent::TaskCreated { task } = created.event else {
+        panic!("{created:?}")
+    };
     assert_eq!(task.title, "Fresh");
 
-    socket.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
+    socket
+        .send(Message::text(r#"{"type":"ping"}"#))
+        .await
+        .unwrap();
     let pong = next_envelope(&mut socket).await;
     assert_eq!(pong.event.name(), "pong");
     assert_eq!(pong.seq, created.seq, "pong carries the last seq sent");
 
-    socket.send(Message::text(r#"{"type":"resync"}"#)).await.unwrap();
+    socket
+        .send(Message::text(r#"{"type":"resync"}"#))
+        .await
+        .unwrap();
     let resync = next_envelope(&mut socket).await;
-    let ServerEvent::Snapshot { snapshot } = resync.event else { panic!("{resync:?}") };
+    let ServerEvent::Snapshot { snapshot } = resync.event else {
+        panic!("{resync:?}")
+    };
     assert_eq!(snapshot.tasks.len(), 15);
 
-    socket.send(Message::text(r#"{"type":"drop tables"}"#)).await.unwrap();
-    let closing = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap();
+    socket
+        .send(Message::text(r#"{"type":"drop tables"}"#))
+        .await
+        .unwrap();
+    let closing = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .unwrap();
     match closing {
         Some(Ok(Message::Close(Some(frame)))) => {
             assert_eq!(u16::from(frame.code), 1003);
@@ -97,13 +119,19 @@ async fn the_socket_acks_with_the_board_then_streams_changes() {
 async fn sockets_from_other_origins_are_refused() {
     let workspace = Workspace::empty();
     let server = start(&workspace).await;
-    let mut request = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
-    request.headers_mut().insert("origin", "http://evil.example".parse().unwrap());
+    let mut request = format!("ws://{}/ws", server.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
     match tokio_tungstenite::connect_async(request).await {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
         other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
     }
-    let mut request = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
+    let mut request = format!("ws://{}/ws", server.addr)
+        .into_client_request()
+        .unwrap();
     let own = format!("http://{}", server.addr);
     request.headers_mut().insert("origin", own.parse().unwrap());
     assert!(tokio_tungstenite::connect_async(request).await.is_ok());
@@ -121,7 +149,10 @@ async fn http_answers_in_the_original_shapes() {
     assert_eq!(tasks["inbox"].as_array().unwrap().len(), 4);
     assert_eq!(tasks["assigned"]["architect"].as_array().unwrap().len(), 2);
     assert_eq!(tasks["assigned"]["empty-agent"], serde_json::json!([]));
-    assert_eq!(tasks["done"]["curator"][0]["id"], "2026-02-12T1052-curator-refactoring-readme-count-fix");
+    assert_eq!(
+        tasks["done"]["curator"][0]["id"],
+        "2026-02-12T1052-curator-refactoring-readme-count-fix"
+    );
     assert!(tasks["timestamp"].as_str().unwrap().ends_with('Z'));
 
     let (_, without_done) = get_json(&server, "/api/tasks?include_done=false").await;
@@ -130,14 +161,21 @@ async fn http_answers_in_the_original_shapes() {
 
     let (status, stats) = get_json(&server, "/api/stats").await;
     assert_eq!(status, 200);
-    assert_eq!(stats["tasks"], serde_json::json!({"inbox": 4, "assigned": 5, "done": 5, "total": 14}));
+    assert_eq!(
+        stats["tasks"],
+        serde_json::json!({"inbox": 4, "assigned": 5, "done": 5, "total": 14})
+    );
 
     let (status, problems) = get_json(&server, "/api/problems").await;
     assert_eq!(status, 200);
     assert_eq!(problems["count"], 1);
     assert!(problems["problems"][0]["line"].as_u64().is_some());
 
-    let (status, one) = get_json(&server, "/api/tasks/2025-11-23T2134-curator-add-github-issue-type-for-orch-task").await;
+    let (status, one) = get_json(
+        &server,
+        "/api/tasks/2025-11-23T2134-curator-add-github-issue-type-for-orch-task",
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(one["column"], "inbox");
     let (status, missing) = get_json(&server, "/api/tasks/nope").await;
@@ -147,11 +185,16 @@ async fn http_answers_in_the_original_shapes() {
     assert_eq!(status, 404);
     assert!(unknown["error"].as_str().unwrap().contains("/api/unknown"));
 
-    let page = reqwest::get(format!("http://{}/", server.addr)).await.unwrap();
+    let page = reqwest::get(format!("http://{}/", server.addr))
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Execution Dashboard"));
-    assert!(html.contains("Create github issue type for orchestration task"), "SSR shows the tasks");
+    assert!(
+        html.contains("Create github issue type for orchestration task"),
+        "SSR shows the tasks"
+    );
     assert!(html.contains(r#"id="execdash-state""#));
 
     let (status, health) = get_json(&server, "/health").await;

@@ -23,13 +23,16 @@ async fn a_lagging_client_gets_a_snapshot() {
     let (gate_open, gate) = watch::channel(false);
     let (delivered, mut received) = mpsc::unbounded_channel::<String>();
     // A client that reads nothing until the gate opens.
-    let slow_sink = sink::unfold((gate, delivered), |(mut gate, delivered), message: Message| async move {
-        let _ = gate.wait_for(|open| *open).await;
-        if let Message::Text(text) = message {
-            let _ = delivered.send(text.to_string());
-        }
-        Ok::<_, axum::Error>((gate, delivered))
-    });
+    let slow_sink = sink::unfold(
+        (gate, delivered),
+        |(mut gate, delivered), message: Message| async move {
+            let _ = gate.wait_for(|open| *open).await;
+            if let Message::Text(text) = message {
+                let _ = delivered.send(text.to_string());
+            }
+            Ok::<_, axum::Error>((gate, delivered))
+        },
+    );
     let (_shutdown_sender, shutdown) = watch::channel(false);
     let client = tokio::spawn(execdash::ws::serve(
         Box::pin(slow_sink),
@@ -40,7 +43,10 @@ async fn a_lagging_client_gets_a_snapshot() {
     tokio::task::yield_now().await;
     let changes = HUB_CAPACITY + 500;
     for i in 0..changes {
-        store.set(&format!("inbox/t{i}.yaml"), task(&format!("inbox/t{i}.yaml")));
+        store.set(
+            &format!("inbox/t{i}.yaml"),
+            task(&format!("inbox/t{i}.yaml")),
+        );
     }
     gate_open.send(true).unwrap();
     let ack: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();

@@ -17,15 +17,26 @@ fn the_demo_fixtures_load_and_the_malformed_one_is_reported() {
     assert_eq!(snapshot.tasks.len(), 14, "{:?}", watched.paths());
     assert_eq!(snapshot.problems.len(), 1);
     let problem = &snapshot.problems[0];
-    assert_eq!(problem.path, "inbox/2026-02-12T1102-manager-mike-task-assignment.yaml");
+    assert_eq!(
+        problem.path,
+        "inbox/2026-02-12T1102-manager-mike-task-assignment.yaml"
+    );
     assert!(problem.line.is_some(), "{problem:?}");
     assert!(problem.reason.contains("alias"), "{problem:?}");
     // Unquoted YAML timestamps, .yml, a leading ---, no title: all read.
     let by_path = |p: &str| snapshot.tasks.iter().find(|t| t.path == p).unwrap().clone();
-    let timestamped = by_path("assigned/architect/2026-02-09T0500-architect-review-src-consolidation.yaml");
-    assert_eq!(timestamped.created_at.as_deref(), Some("2026-02-09T05:00:00Z"));
-    let minimal = by_path("assigned/python-pedro/2025-12-01T0511-backend-dev-agent-profile-parser.yaml");
-    assert_eq!(minimal.title, "2025-12-01T0511-backend-dev-agent-profile-parser");
+    let timestamped =
+        by_path("assigned/architect/2026-02-09T0500-architect-review-src-consolidation.yaml");
+    assert_eq!(
+        timestamped.created_at.as_deref(),
+        Some("2026-02-09T05:00:00Z")
+    );
+    let minimal =
+        by_path("assigned/python-pedro/2025-12-01T0511-backend-dev-agent-profile-parser.yaml");
+    assert_eq!(
+        minimal.title,
+        "2025-12-01T0511-backend-dev-agent-profile-parser"
+    );
     assert!(snapshot.tasks.iter().any(|t| t.path.ends_with(".yml")));
 }
 
@@ -57,11 +68,22 @@ fn atomic_saves_never_show_the_temporary_file() {
     let mut watched = Watched::start(&workspace);
     // Editor style: hidden temp file, then rename over the task.
     workspace.write("inbox/.a.yaml.swp", &task_yaml("a", "Saved by editor"));
-    fs::rename(workspace.path("inbox/.a.yaml.swp"), workspace.path("inbox/a.yaml")).unwrap();
+    fs::rename(
+        workspace.path("inbox/.a.yaml.swp"),
+        workspace.path("inbox/a.yaml"),
+    )
+    .unwrap();
     watched.wait_until("updated", |w| !w.events.is_empty());
     // Python mkstemp(suffix=".yaml") style, as the original dashboard writes.
-    workspace.write("inbox/tmpk3j_x9q2.yaml", &task_yaml("a", "Saved by mkstemp"));
-    fs::rename(workspace.path("inbox/tmpk3j_x9q2.yaml"), workspace.path("inbox/a.yaml")).unwrap();
+    workspace.write(
+        "inbox/tmpk3j_x9q2.yaml",
+        &task_yaml("a", "Saved by mkstemp"),
+    );
+    fs::rename(
+        workspace.path("inbox/tmpk3j_x9q2.yaml"),
+        workspace.path("inbox/a.yaml"),
+    )
+    .unwrap();
     watched.wait_until("second update", |w| w.events.len() == 2);
     watched.settle();
     assert_eq!(watched.names(), ["task.updated", "task.updated"]);
@@ -76,17 +98,37 @@ fn moves_between_columns_name_what_happened() {
     workspace.write("inbox/a.yaml", &task_yaml("a", "Move me"));
     fs::create_dir_all(workspace.path("assigned/bob")).unwrap();
     let mut watched = Watched::start(&workspace);
-    fs::rename(workspace.path("inbox/a.yaml"), workspace.path("assigned/bob/a.yaml")).unwrap();
+    fs::rename(
+        workspace.path("inbox/a.yaml"),
+        workspace.path("assigned/bob/a.yaml"),
+    )
+    .unwrap();
     watched.wait_until("assigned", |w| !w.events.is_empty());
     fs::create_dir_all(workspace.path("done/bob")).unwrap();
-    fs::rename(workspace.path("assigned/bob/a.yaml"), workspace.path("done/bob/a.yaml")).unwrap();
+    fs::rename(
+        workspace.path("assigned/bob/a.yaml"),
+        workspace.path("done/bob/a.yaml"),
+    )
+    .unwrap();
     watched.wait_until("completed", |w| w.events.len() == 2);
-    fs::rename(workspace.path("done/bob/a.yaml"), workspace.path("inbox/a.yaml")).unwrap();
+    fs::rename(
+        workspace.path("done/bob/a.yaml"),
+        workspace.path("inbox/a.yaml"),
+    )
+    .unwrap();
     watched.wait_until("moved", |w| w.events.len() == 3);
     fs::remove_file(workspace.path("inbox/a.yaml")).unwrap();
     watched.wait_until("deleted", |w| w.events.len() == 4);
     watched.settle();
-    assert_eq!(watched.names(), ["task.assigned", "task.completed", "task.moved", "task.deleted"]);
+    assert_eq!(
+        watched.names(),
+        [
+            "task.assigned",
+            "task.completed",
+            "task.moved",
+            "task.deleted"
+        ]
+    );
     match &watched.events[1].event {
         ServerEvent::TaskCompleted { from, task } => {
             assert_eq!(from, "assigned/bob/a.yaml");
@@ -103,8 +145,14 @@ fn a_move_into_a_folder_created_just_before_is_seen() {
     workspace.write("inbox/a.yaml", &task_yaml("a", "New agent"));
     let mut watched = Watched::start(&workspace);
     fs::create_dir_all(workspace.path("assigned/new-agent")).unwrap();
-    fs::rename(workspace.path("inbox/a.yaml"), workspace.path("assigned/new-agent/a.yaml")).unwrap();
-    watched.wait_until("the task in the new folder", |w| w.paths() == ["assigned/new-agent/a.yaml"]);
+    fs::rename(
+        workspace.path("inbox/a.yaml"),
+        workspace.path("assigned/new-agent/a.yaml"),
+    )
+    .unwrap();
+    watched.wait_until("the task in the new folder", |w| {
+        w.paths() == ["assigned/new-agent/a.yaml"]
+    });
     watched.settle();
     assert_eq!(watched.names(), ["task.assigned"]);
     watched.assert_consistent(&workspace);
@@ -116,8 +164,14 @@ fn renaming_an_agent_folder_moves_its_tasks() {
     workspace.write("assigned/old/a.yaml", &task_yaml("a", "A"));
     workspace.write("assigned/old/b.yaml", &task_yaml("b", "B"));
     let mut watched = Watched::start(&workspace);
-    fs::rename(workspace.path("assigned/old"), workspace.path("assigned/new")).unwrap();
-    watched.wait_until("both moved", |w| w.paths() == ["assigned/new/a.yaml", "assigned/new/b.yaml"]);
+    fs::rename(
+        workspace.path("assigned/old"),
+        workspace.path("assigned/new"),
+    )
+    .unwrap();
+    watched.wait_until("both moved", |w| {
+        w.paths() == ["assigned/new/a.yaml", "assigned/new/b.yaml"]
+    });
     watched.settle();
     assert_eq!(watched.names(), ["task.moved", "task.moved"]);
     // Deleting the whole folder removes its tasks.
@@ -143,11 +197,18 @@ fn a_burst_of_a_thousand_files_gives_a_thousand_events() {
     let workspace = Workspace::empty();
     let mut watched = Watched::start(&workspace);
     for i in 0..1000 {
-        workspace.write(&format!("inbox/t{i:04}.yaml"), &task_yaml(&format!("t{i}"), "Burst"));
+        workspace.write(
+            &format!("inbox/t{i:04}.yaml"),
+            &task_yaml(&format!("t{i}"), "Burst"),
+        );
     }
     watched.wait_until("1000 tasks", |w| w.board.cards.len() == 1000);
     watched.settle();
-    let created = watched.names().iter().filter(|n| **n == "task.created").count();
+    let created = watched
+        .names()
+        .iter()
+        .filter(|n| **n == "task.created")
+        .count();
     assert_eq!(created, 1000, "one task.created per file");
     assert_eq!(watched.events.len(), 1000);
     // A mix of moves and deletes on the same tree.
@@ -162,7 +223,9 @@ fn a_burst_of_a_thousand_files_gives_a_thousand_events() {
             _ => {}
         }
     }
-    watched.wait_until("the mix", |w| w.board.cards.len() == 750 && w.board.count(app::model::Column::Done) == 250);
+    watched.wait_until("the mix", |w| {
+        w.board.cards.len() == 750 && w.board.count(app::model::Column::Done) == 250
+    });
     watched.settle();
     watched.assert_consistent(&workspace);
 }
@@ -171,23 +234,50 @@ fn a_burst_of_a_thousand_files_gives_a_thousand_events() {
 fn bad_files_are_problems_and_never_stop_the_watcher() {
     let workspace = Workspace::empty();
     let mut watched = Watched::start(&workspace);
-    workspace.write("inbox/date.yaml", "id: d\ncreated: 2026-02-09 20:00:00+00:00\n");
+    workspace.write(
+        "inbox/date.yaml",
+        "id: d\ncreated: 2026-02-09 20:00:00+00:00\n",
+    );
     workspace.write("inbox/bad.yaml", "id: x\nnotes:\n* Phase 1\n");
-    fs::write(workspace.path("inbox/big.yaml"), "x".repeat(1024 * 1024 + 1)).unwrap();
-    fs::write(workspace.path("inbox/latin1.yaml"), b"id: x\ntitle: caf\xe9\n").unwrap();
+    fs::write(
+        workspace.path("inbox/big.yaml"),
+        "x".repeat(1024 * 1024 + 1),
+    )
+    .unwrap();
+    fs::write(
+        workspace.path("inbox/latin1.yaml"),
+        b"id: x\ntitle: caf\xe9\n",
+    )
+    .unwrap();
     let outside = workspace.root().join("secret.yaml");
     fs::write(&outside, task_yaml("s", "Secret")).unwrap();
     symlink(&outside, workspace.path("inbox/link.yaml")).unwrap();
     watched.wait_until("four problems", |w| w.snapshot().problems.len() == 4);
     let problems = watched.snapshot().problems;
-    let reason = |p: &str| problems.iter().find(|x| x.path == p).unwrap().reason.clone();
+    let reason = |p: &str| {
+        problems
+            .iter()
+            .find(|x| x.path == p)
+            .unwrap()
+            .reason
+            .clone()
+    };
     assert!(reason("inbox/big.yaml").contains("limited to 1048576 bytes"));
     assert!(reason("inbox/latin1.yaml").contains("UTF-8"));
     assert!(reason("inbox/link.yaml").contains("outside"));
-    assert_eq!(problems.iter().find(|x| x.path == "inbox/bad.yaml").unwrap().line, Some(3));
+    assert_eq!(
+        problems
+            .iter()
+            .find(|x| x.path == "inbox/bad.yaml")
+            .unwrap()
+            .line,
+        Some(3)
+    );
     // Still watching, and the good file is there.
     workspace.write("inbox/after.yaml", &task_yaml("after", "After"));
-    watched.wait_until("the next task", |w| w.paths() == ["inbox/after.yaml", "inbox/date.yaml"]);
+    watched.wait_until("the next task", |w| {
+        w.paths() == ["inbox/after.yaml", "inbox/date.yaml"]
+    });
     // Fixing a file clears its problem.
     workspace.write("inbox/bad.yaml", &task_yaml("bad", "Fixed"));
     watched.wait_until("fixed", |w| w.snapshot().problems.len() == 3);

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    BudgetAlert, Budgets, Column, CostRange, CostSummary, Envelope, Problem, ServerEvent, Snapshot, Task,
+    BudgetAlert, Budgets, Column, CostRange, CostSummary, Envelope, Problem, ServerEvent, Snapshot,
+    Task,
 };
 
 /// A card and how it last changed.
@@ -143,7 +144,9 @@ impl BoardModel {
         let mut cards: Vec<Card> = self
             .cards
             .values()
-            .filter(|c| c.task.column == column && (lane.is_none() || c.task.lane.as_deref() == lane))
+            .filter(|c| {
+                c.task.column == column && (lane.is_none() || c.task.lane.as_deref() == lane)
+            })
             .cloned()
             .collect();
         cards.sort_by(|a, b| {
@@ -169,13 +172,20 @@ impl BoardModel {
     }
 
     pub fn count(&self, column: Column) -> usize {
-        self.cards.values().filter(|c| c.task.column == column).count()
+        self.cards
+            .values()
+            .filter(|c| c.task.column == column)
+            .count()
     }
 
     /// Cost of a task (by its id), all time.
     pub fn task_cost(&self, task_id: &str) -> Option<f64> {
         let costs = self.costs.as_ref()?;
-        costs.per_task.iter().find(|t| t.task_id == task_id).map(|t| t.cost_usd)
+        costs
+            .per_task
+            .iter()
+            .find(|t| t.task_id == task_id)
+            .map(|t| t.cost_usd)
     }
 
     /// Cost of an agent, all time.
@@ -322,7 +332,12 @@ mod tests {
     #[test]
     fn events_in_order_move_cards() {
         let mut board = BoardModel::default();
-        let created = env(1, ServerEvent::TaskCreated { task: task("inbox/a.yaml") });
+        let created = env(
+            1,
+            ServerEvent::TaskCreated {
+                task: task("inbox/a.yaml"),
+            },
+        );
         assert_eq!(board.apply(created), Applied::Changed);
         let assigned = env(
             2,
@@ -351,12 +366,27 @@ mod tests {
             tasks: vec![task("inbox/a.yaml")],
             ..Snapshot::default()
         });
-        let old = env(5, ServerEvent::TaskCreated { task: task("inbox/b.yaml") });
+        let old = env(
+            5,
+            ServerEvent::TaskCreated {
+                task: task("inbox/b.yaml"),
+            },
+        );
         assert_eq!(board.apply(old), Applied::Unchanged);
-        let skipped = env(7, ServerEvent::TaskCreated { task: task("inbox/c.yaml") });
+        let skipped = env(
+            7,
+            ServerEvent::TaskCreated {
+                task: task("inbox/c.yaml"),
+            },
+        );
         assert_eq!(board.apply(skipped), Applied::Gap);
         assert_eq!(board.seq, 5);
-        let pong = env(6, ServerEvent::Pong { timestamp: String::new() });
+        let pong = env(
+            6,
+            ServerEvent::Pong {
+                timestamp: String::new(),
+            },
+        );
         assert_eq!(board.apply(pong), Applied::Gap);
         assert!(!board.cards["inbox/a.yaml"].fresh);
     }
@@ -372,7 +402,12 @@ mod tests {
         };
         board.apply(env(1, ServerEvent::TaskInvalid { problem }));
         assert_eq!(board.problems.len(), 1);
-        board.apply(env(2, ServerEvent::TaskUpdated { task: task("inbox/bad.yaml") }));
+        board.apply(env(
+            2,
+            ServerEvent::TaskUpdated {
+                task: task("inbox/bad.yaml"),
+            },
+        ));
         assert!(board.problems.is_empty());
         assert_eq!(board.count(Column::Inbox), 1);
     }

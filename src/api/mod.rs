@@ -30,7 +30,9 @@ pub async fn telemetry_unavailable() -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        axum::Json(serde_json::json!({ "error": "telemetry database unavailable; see the server log" })),
+        axum::Json(
+            serde_json::json!({ "error": "telemetry database unavailable; see the server log" }),
+        ),
     )
         .into_response()
 }

@@ -1,12 +1,12 @@
 use std::collections::BTreeMap;
 
+use app::model::Document;
 use app::model::{Column, Task};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use app::model::Document;
 
 use super::ApiError;
 use crate::server::AppState;
@@ -56,7 +56,9 @@ pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>)
             match task.column {
                 Column::Inbox => lists.inbox.push(&task.document),
                 Column::Assigned => lists.assigned.entry(lane).or_default().push(&task.document),
-                Column::Done if include_done => lists.done.entry(lane).or_default().push(&task.document),
+                Column::Done if include_done => {
+                    lists.done.entry(lane).or_default().push(&task.document)
+                }
                 Column::Done => {}
             }
         }
@@ -66,9 +68,14 @@ pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>)
 }
 
 /// One task (typed form) by its `id`, or by its file name without extension.
-pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Task>, ApiError> {
+pub async fn one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Task>, ApiError> {
     if id.is_empty() || id.len() > 512 {
-        return Err(ApiError::BadRequest("the task id must be 1 to 512 characters".into()));
+        return Err(ApiError::BadRequest(
+            "the task id must be 1 to 512 characters".into(),
+        ));
     }
     let stem = id.trim_end_matches(".yaml").trim_end_matches(".yml");
     state

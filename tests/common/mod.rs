@@ -114,7 +114,11 @@ impl Watched {
             if done(self) {
                 return;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; events: {:?}", self.names());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; events: {:?}",
+                self.names()
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -172,11 +176,19 @@ impl Watched {
         drop(rescan);
         let disk = fresh.snapshot();
         let strip = |s: &Snapshot| {
-            let mut tasks: Vec<_> = s.tasks.iter().map(|t| (t.path.clone(), t.document.clone())).collect();
+            let mut tasks: Vec<_> = s
+                .tasks
+                .iter()
+                .map(|t| (t.path.clone(), t.document.clone()))
+                .collect();
             tasks.sort_by(|a, b| a.0.cmp(&b.0));
             let problems: Vec<_> = s.problems.iter().map(|p| p.path.clone()).collect();
             (tasks, problems)
         };
-        assert_eq!(strip(&snapshot), strip(&disk), "the store must equal the disk");
+        assert_eq!(
+            strip(&snapshot),
+            strip(&disk),
+            "the store must equal the disk"
+        );
     }
 }

@@ -18,7 +18,12 @@ pub fn tokens_by_agent(summary: &CostSummary) -> Option<String> {
     let mut rows: Vec<(String, f64)> = summary
         .by_agent
         .iter()
-        .map(|a| (a.agent.clone().unwrap_or_else(|| "(no agent)".to_owned()), a.tokens as f64))
+        .map(|a| {
+            (
+                a.agent.clone().unwrap_or_else(|| "(no agent)".to_owned()),
+                a.tokens as f64,
+            )
+        })
         .collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
     horizontal_bars(&rows, "tokens", count)
@@ -43,8 +48,12 @@ fn horizontal_bars(rows: &[(String, f64)], unit: &str, label: fn(f64) -> String)
         let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
         // Segment k (from the bottom) holds row n-1-k, so the first row is on top.
         let name_of = |segment: &SegmentValue<usize>| -> String {
-            let SegmentValue::CenterOf(k) = segment else { return String::new() };
-            let Some(row) = (n - 1).checked_sub(*k).and_then(|i| rows.get(i)) else { return String::new() };
+            let SegmentValue::CenterOf(k) = segment else {
+                return String::new();
+            };
+            let Some(row) = (n - 1).checked_sub(*k).and_then(|i| rows.get(i)) else {
+                return String::new();
+            };
             if row.0.chars().count() > 18 {
                 format!("{}…", row.0.chars().take(17).collect::<String>())
             } else {
@@ -70,7 +79,10 @@ fn horizontal_bars(rows: &[(String, f64)], unit: &str, label: fn(f64) -> String)
             .draw_series(rows.iter().enumerate().map(|(i, (_, value))| {
                 let k = n - 1 - i;
                 let mut bar = Rectangle::new(
-                    [(0.0, SegmentValue::Exact(k)), (*value, SegmentValue::Exact(k + 1))],
+                    [
+                        (0.0, SegmentValue::Exact(k)),
+                        (*value, SegmentValue::Exact(k + 1)),
+                    ],
                     color(i).filled(),
                 );
                 bar.set_margin(6, 6, 0, 0);
@@ -81,7 +93,11 @@ fn horizontal_bars(rows: &[(String, f64)], unit: &str, label: fn(f64) -> String)
         chart
             .draw_series(rows.iter().enumerate().map(|(i, (_, value))| {
                 let k = n - 1 - i;
-                Text::new(format!(" {}", label(*value)), (*value, SegmentValue::CenterOf(k)), label_style.clone())
+                Text::new(
+                    format!(" {}", label(*value)),
+                    (*value, SegmentValue::CenterOf(k)),
+                    label_style.clone(),
+                )
             }))
             .ok()?;
         root.present().ok()?;

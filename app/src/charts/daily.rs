@@ -9,23 +9,40 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
     if summary.daily.is_empty() {
         return None;
     }
-    let today = dates::parse(&summary.generated_at)
-        .or_else(|| summary.daily.iter().filter_map(|d| dates::parse(&d.date)).max())?;
-    let first_in_data = summary.daily.iter().filter_map(|d| dates::parse(&d.date)).min()?;
+    let today = dates::parse(&summary.generated_at).or_else(|| {
+        summary
+            .daily
+            .iter()
+            .filter_map(|d| dates::parse(&d.date))
+            .max()
+    })?;
+    let first_in_data = summary
+        .daily
+        .iter()
+        .filter_map(|d| dates::parse(&d.date))
+        .min()?;
     let first = (today - i64::from(summary.range.days()) + 1).min(first_in_data);
     let days: Vec<i64> = (first..=today).collect();
     let models = models_by_cost(summary);
     // stacks[day][model] = cost
     let mut stacks = vec![vec![0.0f64; models.len()]; days.len()];
     for entry in &summary.daily {
-        let (Some(day), Some(m)) = (dates::parse(&entry.date), models.iter().position(|x| *x == entry.model)) else {
+        let (Some(day), Some(m)) = (
+            dates::parse(&entry.date),
+            models.iter().position(|x| *x == entry.model),
+        ) else {
             continue;
         };
         if let Some(slot) = days.iter().position(|d| *d == day) {
             stacks[slot][m] += entry.cost_usd;
         }
     }
-    let top = stacks.iter().map(|s| s.iter().sum::<f64>()).fold(0.0, f64::max).max(0.01) * 1.15;
+    let top = stacks
+        .iter()
+        .map(|s| s.iter().sum::<f64>())
+        .fold(0.0, f64::max)
+        .max(0.01)
+        * 1.15;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDE, HEIGHT)).into_drawing_area();
@@ -50,7 +67,7 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
             .x_labels(n.min(16))
             .x_label_formatter(&|x| {
                 let i = *x as usize;
-                if x.fract() != 0.0 || i >= n || i % every != 0 {
+                if x.fract() != 0.0 || i >= n || !i.is_multiple_of(every) {
                     return String::new();
                 }
                 dates::format(days[i])[5..].to_owned()
@@ -60,11 +77,18 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
             .draw()
             .ok()?;
         for (m, _) in models.iter().enumerate() {
-            let bars = stacks.iter().enumerate().filter(|(_, s)| s[m] > 0.0).map(|(i, s)| {
-                let base: f64 = s[..m].iter().sum();
-                let x = i as f64;
-                Rectangle::new([(x + 0.15, base), (x + 0.85, base + s[m])], color(m).filled())
-            });
+            let bars = stacks
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s[m] > 0.0)
+                .map(|(i, s)| {
+                    let base: f64 = s[..m].iter().sum();
+                    let x = i as f64;
+                    Rectangle::new(
+                        [(x + 0.15, base), (x + 0.85, base + s[m])],
+                        color(m).filled(),
+                    )
+                });
             chart.draw_series(bars).ok()?;
         }
         root.present().ok()?;

@@ -32,10 +32,19 @@ pub fn format(days: i64) -> String {
 mod tests {
     #[test]
     fn round_trips() {
-        for date in ["1970-01-01", "2026-02-28", "2024-02-29", "2026-12-31", "2000-03-01"] {
+        for date in [
+            "1970-01-01",
+            "2026-02-28",
+            "2024-02-29",
+            "2026-12-31",
+            "2000-03-01",
+        ] {
             assert_eq!(super::format(super::parse(date).unwrap()), date);
         }
         assert_eq!(super::parse("1970-01-02"), Some(1));
-        assert_eq!(super::parse("2026-11-23T10:00:00Z"), super::parse("2026-11-23"));
+        assert_eq!(
+            super::parse("2026-11-23T10:00:00Z"),
+            super::parse("2026-11-23")
+        );
     }
 }

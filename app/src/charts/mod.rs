@@ -46,14 +46,20 @@ pub fn css_color(index: usize) -> String {
 
 /// Makes the SVG scale with its container and take the text colour from CSS.
 fn finish(svg: String, width: u32, height: u32) -> String {
-    let marker = format!("#{:02X}{:02X}{:02X}", TEXT_MARKER.0, TEXT_MARKER.1, TEXT_MARKER.2);
+    let marker = format!(
+        "#{:02X}{:02X}{:02X}",
+        TEXT_MARKER.0, TEXT_MARKER.1, TEXT_MARKER.2
+    );
     let svg = svg
         .replace(&marker, "currentColor")
         .replace(&marker.to_lowercase(), "currentColor");
     match svg.find("<svg ") {
         Some(at) if !svg.contains("viewBox") => {
             let mut out = svg.clone();
-            out.insert_str(at + 5, &format!("viewBox=\"0 0 {width} {height}\" preserveAspectRatio=\"xMidYMid meet\" "));
+            out.insert_str(
+                at + 5,
+                &format!("viewBox=\"0 0 {width} {height}\" preserveAspectRatio=\"xMidYMid meet\" "),
+            );
             out
         }
         _ => svg,

@@ -39,13 +39,17 @@ pub(crate) fn now_ms() -> i64 {
 fn follow_cost_range(dashboard: Dashboard) {
     Effect::new(move |_| {
         let range = dashboard.cost_range.get();
-        dashboard.board.with(|b| b.costs.as_ref().map(|c| c.generated_at.clone()));
+        dashboard
+            .board
+            .with(|b| b.costs.as_ref().map(|c| c.generated_at.clone()));
         if range == CostRange::Days7 {
             return;
         }
         wasm_bindgen_futures::spawn_local(async move {
             let url = format!("/api/costs?range={}", range.as_str());
-            let Ok(response) = gloo_net::http::Request::get(&url).send().await else { return };
+            let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
+                return;
+            };
             if let Ok(summary) = response.json::<CostSummary>().await {
                 if dashboard.cost_range.get_untracked() == summary.range {
                     dashboard.range_costs.set(Some(summary));

@@ -44,7 +44,9 @@ async fn run_connection(socket: WebSocket, dashboard: Dashboard) -> bool {
     let (outgoing, mut queue) = mpsc::unbounded::<ClientMessage>();
     let writer = async move {
         while let Some(message) = queue.next().await {
-            let Ok(text) = serde_json::to_string(&message) else { continue };
+            let Ok(text) = serde_json::to_string(&message) else {
+                continue;
+            };
             if sink.send(Message::Text(text)).await.is_err() {
                 break;
             }
@@ -64,8 +66,12 @@ async fn run_connection(socket: WebSocket, dashboard: Dashboard) -> bool {
     let acknowledged = std::cell::Cell::new(false);
     let reader = async {
         while let Some(Ok(message)) = stream.next().await {
-            let Message::Text(text) = message else { continue };
-            let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else { continue };
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
+                continue;
+            };
             let is_ack = envelope.event.name() == "connection_ack";
             if dashboard.apply(envelope) == Applied::Gap {
                 let _ = outgoing.unbounded_send(ClientMessage::Resync);
@@ -97,7 +103,10 @@ pub fn poll_while_disconnected(dashboard: Dashboard) {
 }
 
 async fn fetch_snapshot() -> Option<Snapshot> {
-    let response = gloo_net::http::Request::get("/api/snapshot").send().await.ok()?;
+    let response = gloo_net::http::Request::get("/api/snapshot")
+        .send()
+        .await
+        .ok()?;
     if !response.ok() {
         return None;
     }

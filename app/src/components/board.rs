@@ -59,7 +59,12 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
     };
     let cost = {
         let lane = lane.clone();
-        move || dashboard.board.with(|b| b.agent_cost(&lane)).filter(|c| *c > 0.0)
+        move || {
+            dashboard
+                .board
+                .with(|b| b.agent_cost(&lane))
+                .filter(|c| *c > 0.0)
+        }
     };
     let avatar = initials(&lane);
     let name = lane.clone();

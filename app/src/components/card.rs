@@ -32,11 +32,19 @@ pub fn CardView(card: Card) -> impl IntoView {
         view! { <span class=format!("badge priority priority-{}", p.as_str())>{p.as_str()}</span> }
     });
     let status = task.status.clone().map(|s| {
-        let class = format!("badge status status-{}", s.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+        let class = format!(
+            "badge status status-{}",
+            s.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+        );
         view! { <span class=class>{s.replace('_', " ")}</span> }
     });
     let task_id = task.id.clone();
-    let cost = move || dashboard.board.with(|b| b.task_cost(&task_id)).filter(|c| *c > 0.0);
+    let cost = move || {
+        dashboard
+            .board
+            .with(|b| b.task_cost(&task_id))
+            .filter(|c| *c > 0.0)
+    };
     let tags = (!task.tags.is_empty()).then(|| {
         view! {
             <ul class="tags">
@@ -45,7 +53,10 @@ pub fn CardView(card: Card) -> impl IntoView {
         }
     });
     let blocked = task.is_blocked().then(|| {
-        let reason = task.blocked_reason.clone().unwrap_or_else(|| "Blocked".to_owned());
+        let reason = task
+            .blocked_reason
+            .clone()
+            .unwrap_or_else(|| "Blocked".to_owned());
         view! { <p class="blocked-reason">{reason}</p> }
     });
     view! {

@@ -11,14 +11,39 @@ pub fn CostsPanel() -> impl IntoView {
     let summary = Memo::new(move |_| dashboard.shown_costs());
     let daily = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::daily_cost)));
     let by_model = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::cost_by_model)));
-    let by_agent = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::tokens_by_agent)));
-    let legend = Memo::new(move |_| summary.with(|s| s.as_ref().map(charts::models_by_cost).unwrap_or_default()));
-    let totals = Memo::new(move |_| dashboard.board.with(|b| b.costs.as_ref().map(|c| c.totals.clone())));
+    let by_agent =
+        Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::tokens_by_agent)));
+    let legend = Memo::new(move |_| {
+        summary.with(|s| s.as_ref().map(charts::models_by_cost).unwrap_or_default())
+    });
+    let totals = Memo::new(move |_| {
+        dashboard
+            .board
+            .with(|b| b.costs.as_ref().map(|c| c.totals.clone()))
+    });
     let money = move |pick: fn(&crate::model::CostTotals) -> f64| {
-        move || totals.with(|t| t.as_ref().map(|t| charts::usd(pick(t))).unwrap_or_else(|| "–".into()))
+        move || {
+            totals.with(|t| {
+                t.as_ref()
+                    .map(|t| charts::usd(pick(t)))
+                    .unwrap_or_else(|| "–".into())
+            })
+        }
     };
-    let invocations = move || totals.with(|t| t.as_ref().map(|t| charts::count(t.invocations as f64)).unwrap_or_else(|| "–".into()));
-    let error_rate = move || summary.with(|s| s.as_ref().map(|s| format!("{:.1} %", s.error_rate * 100.0)).unwrap_or_else(|| "–".into()));
+    let invocations = move || {
+        totals.with(|t| {
+            t.as_ref()
+                .map(|t| charts::count(t.invocations as f64))
+                .unwrap_or_else(|| "–".into())
+        })
+    };
+    let error_rate = move || {
+        summary.with(|s| {
+            s.as_ref()
+                .map(|s| format!("{:.1} %", s.error_rate * 100.0))
+                .unwrap_or_else(|| "–".into())
+        })
+    };
     let available = move || dashboard.board.with(|b| b.costs.is_some());
     let range_button = move |range: CostRange| {
         view! {

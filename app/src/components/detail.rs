@@ -9,7 +9,9 @@ pub fn TaskDetail() -> impl IntoView {
     let dashboard = use_dashboard();
     let task = Memo::new(move |_| {
         let path = dashboard.selected.get()?;
-        dashboard.board.with(|b| b.cards.get(&path).map(|c| c.task.clone()))
+        dashboard
+            .board
+            .with(|b| b.cards.get(&path).map(|c| c.task.clone()))
     });
     let close = move || dashboard.selected.set(None);
     view! {

@@ -58,23 +58,43 @@ impl Budgets {
     pub fn usage(&self, totals: &CostTotals) -> Vec<BudgetUse> {
         let mut uses = Vec::new();
         if let Some(limit) = self.daily_usd {
-            uses.push(BudgetUse { period: BudgetPeriod::Daily, limit_usd: limit, spent_usd: totals.today });
+            uses.push(BudgetUse {
+                period: BudgetPeriod::Daily,
+                limit_usd: limit,
+                spent_usd: totals.today,
+            });
         }
         if let Some(limit) = self.monthly_usd {
-            uses.push(BudgetUse { period: BudgetPeriod::Monthly, limit_usd: limit, spent_usd: totals.month });
+            uses.push(BudgetUse {
+                period: BudgetPeriod::Monthly,
+                limit_usd: limit,
+                spent_usd: totals.month,
+            });
         }
         uses
     }
 
     /// Budgets that `after` exceeds and `before` did not.
-    pub fn newly_exceeded(&self, before: Option<&CostTotals>, after: &CostTotals) -> Vec<BudgetAlert> {
+    pub fn newly_exceeded(
+        &self,
+        before: Option<&CostTotals>,
+        after: &CostTotals,
+    ) -> Vec<BudgetAlert> {
         let was_exceeded = |period: BudgetPeriod| {
-            before.is_some_and(|b| self.usage(b).iter().any(|u| u.period == period && u.is_exceeded()))
+            before.is_some_and(|b| {
+                self.usage(b)
+                    .iter()
+                    .any(|u| u.period == period && u.is_exceeded())
+            })
         };
         self.usage(after)
             .into_iter()
             .filter(|u| u.is_exceeded() && !was_exceeded(u.period))
-            .map(|u| BudgetAlert { period: u.period, limit_usd: u.limit_usd, spent_usd: u.spent_usd })
+            .map(|u| BudgetAlert {
+                period: u.period,
+                limit_usd: u.limit_usd,
+                spent_usd: u.spent_usd,
+            })
             .collect()
     }
 }
@@ -85,13 +105,30 @@ mod tests {
 
     #[test]
     fn warns_at_80_and_alerts_once_at_100() {
-        let budgets = Budgets { daily_usd: Some(10.0), monthly_usd: Some(100.0) };
-        let totals = |today, month| CostTotals { today, month, total: month, invocations: 1 };
+        let budgets = Budgets {
+            daily_usd: Some(10.0),
+            monthly_usd: Some(100.0),
+        };
+        let totals = |today, month| CostTotals {
+            today,
+            month,
+            total: month,
+            invocations: 1,
+        };
         let uses = budgets.usage(&totals(8.0, 50.0));
         assert!(uses[0].is_warning() && !uses[0].is_exceeded());
         assert!(!uses[1].is_warning());
         let alerts = budgets.newly_exceeded(Some(&totals(8.0, 50.0)), &totals(10.5, 52.5));
-        assert_eq!(alerts, vec![BudgetAlert { period: BudgetPeriod::Daily, limit_usd: 10.0, spent_usd: 10.5 }]);
-        assert!(budgets.newly_exceeded(Some(&totals(10.5, 52.5)), &totals(11.0, 53.0)).is_empty());
+        assert_eq!(
+            alerts,
+            vec![BudgetAlert {
+                period: BudgetPeriod::Daily,
+                limit_usd: 10.0,
+                spent_usd: 10.5
+            }]
+        );
+        assert!(budgets
+            .newly_exceeded(Some(&totals(10.5, 52.5)), &totals(11.0, 53.0))
+            .is_empty());
     }
 }

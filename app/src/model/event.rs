@@ -78,7 +78,9 @@ impl ServerEvent {
     pub fn is_change(&self) -> bool {
         !matches!(
             self,
-            ServerEvent::ConnectionAck { .. } | ServerEvent::Snapshot { .. } | ServerEvent::Pong { .. }
+            ServerEvent::ConnectionAck { .. }
+                | ServerEvent::Snapshot { .. }
+                | ServerEvent::Pong { .. }
         )
     }
 }

@@ -11,14 +11,14 @@ mod task_path;
 
 pub use budget::{BudgetAlert, BudgetPeriod, BudgetUse, Budgets};
 pub use cost::{
-    ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost, ModelCost,
-    TaskCost, ToolCost,
+    ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost,
+    ModelCost, TaskCost, ToolCost,
 };
 pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use problem::Problem;
 pub use snapshot::Snapshot;
-pub use task::{Priority, Task};
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
+pub use task::{Priority, Task};
 pub use task_path::{Column, TaskPath};

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use serde_json::Value;
 
-use super::{Column, Document};
 #[cfg(feature = "ssr")]
 use super::TaskPath;
+use super::{Column, Document};
 
 /// Task priority. Parsed case-insensitively (`HIGH` = `high`); shown lower case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -79,7 +79,10 @@ impl Task {
     pub fn is_blocked(&self) -> bool {
         self.status.as_deref() == Some("blocked")
             || self.state.as_deref() == Some("blocked")
-            || self.tags.iter().any(|tag| tag.eq_ignore_ascii_case("blocked"))
+            || self
+                .tags
+                .iter()
+                .any(|tag| tag.eq_ignore_ascii_case("blocked"))
     }
 
     /// Who works on the task: the `agent` field, else the folder.
@@ -223,7 +226,11 @@ mod timestamps {
                 return Some(t.with_timezone(&Utc));
             }
         }
-        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        for format in [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+        ] {
             if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
                 return Some(t.and_utc());
             }
