@@ -203,6 +203,48 @@ async fn http_answers_in_the_original_shapes() {
     server.stop().await.unwrap();
 }
 
+#[tokio::test]
+async fn writes_are_bounded_and_checked() {
+    let workspace = Workspace::empty();
+    let server = start(&workspace).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/invocations", server.addr);
+    // Over the 1 MiB body limit: 413, nothing written.
+    let huge = format!("[{}]", vec![r#"{"invocation_id":"x"}"#; 60_000].join(","));
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    // From another origin: 403.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("origin", "http://evil.example")
+        .body(r#"{"invocation_id":"y","tool_name":"t","model_name":"m","status":"success"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    // Wrong types: 400 naming the field.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(r#"{"invocation_id":"z","tool_name":"t","model_name":"m","status":"success","total_tokens":"many"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["field"], "total_tokens");
+    let (_, stats) = get_json(&server, "/api/stats").await;
+    assert_eq!(stats["invocations"], 0, "nothing was written");
+    server.stop().await.unwrap();
+}
+
 fn fs_empty_agent(workspace: &Workspace) {
     std::fs::create_dir_all(workspace.path("assigned/empty-agent")).unwrap();
 }
