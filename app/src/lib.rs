@@ -6,6 +6,7 @@ pub mod charts;
 pub mod components;
 pub mod model;
 pub mod state;
+pub mod theme;
 
 #[cfg(feature = "hydrate")]
 mod client;

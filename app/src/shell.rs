@@ -23,11 +23,11 @@ pub fn shell(snapshot: Snapshot, assets: AssetVersion, now_ms: i64) -> impl Into
     let dashboard = Dashboard::new(snapshot, now_ms);
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-theme="dark">
+        <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="dark"/>
+                <meta name="color-scheme" content="dark light"/>
                 <title>"Execution Dashboard · execdash"</title>
                 <link rel="icon" href=format!("/favicon.svg?v={v}") type="image/svg+xml"/>
                 <link rel="stylesheet" href=format!("/pkg/execdash.css?v={v}")/>

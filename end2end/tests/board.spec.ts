@@ -31,6 +31,8 @@ test("a card follows its file from inbox to assigned to done, then leaves", asyn
 
   writeFileSync(server.collab("inbox/t1.yaml"), task("t1", "Wire the socket"));
   await expect(card(page, "inbox", "Wire the socket")).toBeVisible();
+  // A card that changed live is highlighted for a moment.
+  await expect(card(page, "inbox", "Wire the socket")).toHaveClass(/fresh/);
   await expect(card(page, "inbox", "Wire the socket").locator(".priority")).toHaveText("high");
   await expect(page.locator('[data-column="inbox"] .count')).toHaveText("1");
 

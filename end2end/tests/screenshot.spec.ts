@@ -1,4 +1,4 @@
-// Not a test: refreshes docs/screenshot.png of the demo workspace when EXECDASH_SCREENSHOT=1
+// Not a test: refreshes docs/screenshot.png (and -light) of the demo workspace when EXECDASH_SCREENSHOT=1
 // (EXECDASH_SCREENSHOT=1 npx playwright test screenshot). Skipped otherwise.
 import { test } from "@playwright/test";
 import { DashboardServer } from "./support/server";
@@ -11,6 +11,8 @@ test("screenshot of the demo board", async ({ page }) => {
     await page.goto(server.url);
     await page.locator("#connection", { hasText: "Live" }).waitFor();
     await page.screenshot({ path: "../docs/screenshot.png" });
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.screenshot({ path: "../docs/screenshot-light.png" });
   } finally {
     await server.dispose();
   }

@@ -33,6 +33,14 @@ pub fn Header() -> impl IntoView {
                 <div><dt>"Done"</dt><dd data-total="done">{total(Column::Done)}</dd></div>
                 <div><dt>"Today"</dt><dd data-total="cost-today">{today}</dd></div>
             </dl>
+            <button
+                class="theme-toggle"
+                title="Switch between the dark and the light theme"
+                aria-label="Switch theme"
+                on:click=move |_| crate::theme::toggle()
+            >
+                "◐"
+            </button>
             <div
                 id="connection"
                 class=move || format!("connection {}", connection.get().css_class())
