@@ -8,6 +8,10 @@
 //!
 //! Prints percentiles; the figures go to BENCHMARKS.md.
 
+mod support;
+
+use support::percentiles;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -174,21 +178,6 @@ async fn next_event(socket: &mut Socket) {
             }
         }
     }
-}
-
-fn percentiles(name: &str, samples: &mut [Duration]) {
-    samples.sort();
-    let at =
-        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{name:<44} n={:<5} p50={:>8.3} ms  p95={:>8.3} ms  p99={:>8.3} ms  max={:>8.3} ms",
-        samples.len(),
-        ms(at(0.50)),
-        ms(at(0.95)),
-        ms(at(0.99)),
-        ms(*samples.last().unwrap())
-    );
 }
 
 async fn write_to_event_latency() {

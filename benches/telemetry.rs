@@ -7,6 +7,10 @@
 //!
 //! `EXECDASH_BENCH_DB=/path/x.db` keeps the seeded million-row file between runs.
 
+mod support;
+
+use support::percentiles;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -23,21 +27,6 @@ fn main() {
         ingestion().await;
         aggregates().await;
     });
-}
-
-fn percentiles(name: &str, samples: &mut [Duration]) {
-    samples.sort();
-    let at =
-        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{name:<48} n={:<4} p50={:>8.2} ms  p95={:>8.2} ms  p99={:>8.2} ms  max={:>8.2} ms",
-        samples.len(),
-        ms(at(0.50)),
-        ms(at(0.95)),
-        ms(at(0.99)),
-        ms(*samples.last().unwrap())
-    );
 }
 
 fn batch(start: usize, size: usize) -> Vec<Invocation> {

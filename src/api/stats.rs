@@ -12,8 +12,13 @@ pub async fn stats(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "tasks": counts,
         "problems": problems,
-        "costs": { "today": totals.today, "month": totals.month, "total": totals.total },
+        "costs": { "today": cents(totals.today), "month": cents(totals.month), "total": cents(totals.total) },
         "invocations": totals.invocations,
         "timestamp": super::now_iso(),
     }))
+}
+
+/// USD rounded to a millionth (sums of floats carry noise such as 1.7000000000000002).
+fn cents(usd: f64) -> f64 {
+    (usd * 1e6).round() / 1e6
 }
