@@ -8,7 +8,15 @@ use chrono::{Duration, Utc};
 
 use crate::scan;
 use crate::task_file::FileState;
-use crate::telemetry::{Invocation, Telemetry, TelemetryError};
+use crate::telemetry::{IngestError, Invocation, Telemetry, TelemetryError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Telemetry(#[from] TelemetryError),
+    #[error("cannot store the demo invocations: {0}")]
+    Ingest(#[from] IngestError),
+}
 
 const MODELS: [(&str, f64); 4] = [
     ("claude-sonnet-4", 6.0),
@@ -19,7 +27,7 @@ const MODELS: [(&str, f64); 4] = [
 const TOOLS: [&str; 3] = ["claude-code", "codex", "aider"];
 
 /// Writes `count` invocations over the last 30 days, for the tasks found under `root`.
-pub async fn seed(root: &Path, db: &Path, count: usize) -> Result<u64, TelemetryError> {
+pub async fn seed(root: &Path, db: &Path, count: usize) -> Result<u64, DemoError> {
     let collab = crate::config::collaboration_dir(root);
     let tasks: Vec<(String, Option<String>)> =
         scan::read_all(&collab, &scan::task_files(&collab, ""))
@@ -69,10 +77,7 @@ pub async fn seed(root: &Path, db: &Path, count: usize) -> Result<u64, Telemetry
         };
         batch.push(invocation);
     }
-    let report = telemetry.ingest(batch).await.map_err(|e| match e {
-        crate::telemetry::IngestError::Database(db) => TelemetryError::Query(db),
-        other => panic!("demo invocations are valid: {other}"),
-    })?;
+    let report = telemetry.ingest(batch).await?;
     telemetry.close().await;
     Ok(report.inserted)
 }

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    BudgetAlert, Budgets, Column, CostRange, CostSummary, Envelope, Problem, ServerEvent, Snapshot,
-    Task,
+    Budgets, Column, CostRange, CostSummary, Envelope, Problem, ServerEvent, Snapshot, Task,
 };
 
 /// A card and how it last changed.
@@ -42,8 +41,6 @@ pub struct BoardModel {
     /// The 7-day cost summary (totals, charts, cost per task and agent).
     pub costs: Option<CostSummary>,
     pub budgets: Budgets,
-    /// The last `budget.alert` received live.
-    pub alert: Option<BudgetAlert>,
 }
 
 impl BoardModel {
@@ -69,7 +66,6 @@ impl BoardModel {
                 .collect(),
             costs: snapshot.costs,
             budgets: snapshot.budgets,
-            alert: None,
         }
     }
 
@@ -122,7 +118,9 @@ impl BoardModel {
                 self.problems.insert(problem.path.clone(), problem);
             }
             ServerEvent::CostUpdate(update) => self.costs = Some(update.summary),
-            ServerEvent::BudgetAlert(alert) => self.alert = Some(alert),
+            // The banner is derived from the totals and the budgets; the alert is for other
+            // listeners (and the server log).
+            ServerEvent::BudgetAlert(_) => {}
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
             | ServerEvent::Pong { .. } => {}
