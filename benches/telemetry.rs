@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use app::model::CostRange;
 use chrono::Utc;
-use execdash::telemetry::{seed_synthetic, Invocation, Telemetry};
+use execdash::{seed_synthetic, Invocation, Telemetry};
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()

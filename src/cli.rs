@@ -15,7 +15,7 @@ use crate::config::Config;
     about = "Real-time execution dashboard for AI coding agents"
 )]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -56,7 +56,7 @@ struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Repository whose work/collaboration folder is watched.
     #[arg(long, env = "EXECDASH_ROOT", default_value = ".")]
     root: PathBuf,
@@ -232,5 +232,8 @@ fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("EXECDASH_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

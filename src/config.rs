@@ -1,7 +1,7 @@
 //! Settings of a running server, resolved from flags, `EXECDASH_*` variables and `Leptos.toml`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use app::model::Budgets;
 
@@ -19,15 +19,4 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Daily and monthly spending limits (USD).
     pub budgets: Budgets,
-}
-
-impl Config {
-    /// `<root>/work/collaboration`.
-    pub fn collaboration_dir(&self) -> PathBuf {
-        collaboration_dir(&self.root)
-    }
-}
-
-pub fn collaboration_dir(root: &Path) -> PathBuf {
-    root.join("work").join("collaboration")
 }

@@ -6,12 +6,11 @@ use std::path::Path;
 
 use chrono::{Duration, Utc};
 
-use crate::scan;
-use crate::task_file::FileState;
+use crate::board;
 use crate::telemetry::{IngestError, Invocation, Telemetry, TelemetryError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum DemoError {
+pub(crate) enum DemoError {
     #[error(transparent)]
     Telemetry(#[from] TelemetryError),
     #[error("cannot store the demo invocations: {0}")]
@@ -27,16 +26,11 @@ const MODELS: [(&str, f64); 4] = [
 const TOOLS: [&str; 3] = ["claude-code", "codex", "aider"];
 
 /// Writes `count` invocations over the last 30 days, for the tasks found under `root`.
-pub async fn seed(root: &Path, db: &Path, count: usize) -> Result<u64, DemoError> {
-    let collab = crate::config::collaboration_dir(root);
-    let tasks: Vec<(String, Option<String>)> =
-        scan::read_all(&collab, &scan::task_files(&collab, ""))
-            .into_iter()
-            .filter_map(|(_, state)| match state {
-                FileState::Task(task) => Some((task.id.clone(), task.owner().map(str::to_owned))),
-                _ => None,
-            })
-            .collect();
+pub(crate) async fn seed(root: &Path, db: &Path, count: usize) -> Result<u64, DemoError> {
+    let tasks: Vec<(String, Option<String>)> = board::read_tasks(&board::collaboration_dir(root))
+        .into_iter()
+        .map(|task| (task.id.clone(), task.owner().map(str::to_owned)))
+        .collect();
     let telemetry = Telemetry::open(db).await?;
     let now = Utc::now();
     let day = now.format("%Y%m%d").to_string();

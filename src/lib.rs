@@ -1,23 +1,42 @@
 //! execdash server: watches `work/collaboration`, keeps the board in memory, pushes every change
-//! to browsers over a WebSocket and renders the dashboard with Leptos.
+//! to browsers over a WebSocket, reads and writes the agents' `telemetry.db`, and renders the
+//! dashboard with Leptos.
 //!
-//! Data path: [`watcher`] → [`task_file`] → [`store`] → [`hub`] → [`ws`] (and [`api`] for HTTP).
+//! Layers, dependencies pointing down only:
+//!
+//! ```text
+//! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
+//!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
+//!          └─► cost_feed ─► board, telemetry
+//! config, memory: leaves used by the layers above
+//! ```
+//!
+//! The public surface is what the binary, the integration tests and the benchmarks use.
 
-pub mod api;
-pub mod assets;
-pub mod cli;
-pub mod config;
-pub mod cost_feed;
-pub mod demo;
-pub mod hub;
-pub mod memory;
-pub mod origin;
-pub mod page;
-pub mod scan;
-pub mod server;
-pub mod store;
-pub mod task_file;
-pub mod telemetry;
-pub mod watcher;
-pub mod write_guard;
-pub mod ws;
+#![warn(unreachable_pub)]
+
+mod board;
+mod cli;
+mod config;
+mod cost_feed;
+mod demo;
+mod http;
+mod memory;
+mod server;
+mod telemetry;
+
+pub use board::watch as watch_board;
+pub use board::{
+    collaboration_dir, parse as parse_task_file, FileState, Frame, SharedStore, Store, TaskCounts,
+    WatchError, WatcherHandle, HUB_CAPACITY,
+};
+pub use cli::run;
+pub use config::Config;
+pub use http::serve_socket;
+pub use server::{start, RunningServer, ServeError};
+#[cfg(feature = "bench-support")]
+pub use telemetry::seed_synthetic;
+pub use telemetry::{
+    import_jsonl, CostRange, ImportReport, IngestError, IngestReport, Invocation, Telemetry,
+    TelemetryError, ValidationError,
+};

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    execdash::cli::run()
+    execdash::run()
 }

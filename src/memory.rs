@@ -1,7 +1,7 @@
 //! Returns freed heap memory to the OS after big one-off work (the startup scan): glibc keeps it
 //! otherwise, and the idle server's resident size would stay at the scan's peak.
 
-pub fn release_free_memory() {
+pub(crate) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         extern "C" {

@@ -72,3 +72,68 @@ fn bad_arguments_are_refused_clearly() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not a directory"));
 }
+
+/// `execdash serve` stops on SIGTERM with exit code 0, closing its sockets with a close frame.
+#[tokio::test]
+async fn sigterm_closes_the_sockets_and_exits_zero() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("work/collaboration/inbox")).unwrap();
+    let mut child = execdash()
+        .args(["serve", "--addr", "127.0.0.1:0", "--root"])
+        .arg(dir.path())
+        .env("EXECDASH_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (address_sender, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(at) = line.find("execdash on http://") {
+                let rest = &line[at + "execdash on http://".len()..];
+                let _ = address_sender.send(rest.split_whitespace().next().unwrap().to_owned());
+            }
+        }
+    });
+    let address = address
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the server says where it listens");
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws"))
+        .await
+        .unwrap();
+    let ack = socket.next().await.unwrap().unwrap();
+    assert!(matches!(ack, Message::Text(_)));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let closing = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+        .await
+        .expect("the socket hears from the server within 5 s");
+    assert!(
+        matches!(closing, Some(Ok(Message::Close(_)))),
+        "{closing:?}"
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert!(status.success(), "{status:?}");
+}

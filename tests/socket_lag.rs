@@ -5,15 +5,13 @@ use std::sync::Arc;
 
 use app::model::{Envelope, ServerEvent, TaskPath};
 use axum::extract::ws::Message;
-use execdash::hub::HUB_CAPACITY;
-use execdash::store::Store;
-use execdash::task_file::{self, FileState};
+use execdash::{parse_task_file, FileState, Store, HUB_CAPACITY};
 use futures_util::{sink, stream};
 use tokio::sync::{mpsc, watch};
 
 fn task(path: &str) -> FileState {
     let location = TaskPath::parse(path).unwrap();
-    let task = task_file::parse(path, &location, b"id: x\n", None).unwrap();
+    let task = parse_task_file(path, &location, b"id: x\n", None).unwrap();
     FileState::Task(Box::new(task))
 }
 
@@ -34,7 +32,7 @@ async fn a_lagging_client_gets_a_snapshot() {
         },
     );
     let (_shutdown_sender, shutdown) = watch::channel(false);
-    let client = tokio::spawn(execdash::ws::serve(
+    let client = tokio::spawn(execdash::serve_socket(
         Box::pin(slow_sink),
         stream::pending::<Result<Message, axum::Error>>(),
         store.clone(),

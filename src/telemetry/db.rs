@@ -7,6 +7,9 @@
 //!   it, so two processes opening the same file at once apply it exactly once;
 //! * the rollups our aggregates read (`cost_rollup`, `task_costs`) are maintained by SQLite
 //!   triggers, not by our ingest code, so rows written by another process are counted too.
+//!
+//! Longer than most modules on purpose: most of it is the schema's DDL and the migrations' SQL,
+//! which read best in one place.
 
 use std::path::Path;
 use std::time::Duration;
@@ -19,9 +22,9 @@ use sqlx::Row;
 use super::error::TelemetryError;
 
 /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Size of the read pool (aggregates, the HTTP GET handler).
-pub const READ_CONNECTIONS: u32 = 4;
+pub(super) const READ_CONNECTIONS: u32 = 4;
 
 /// The original `schema.sql` (version 1.0.0), used only when the file has no `invocations` table.
 const ORIGINAL_SCHEMA: &str = r#"
@@ -198,7 +201,7 @@ END;
 "#;
 
 /// The versions we add, in order.
-pub const MIGRATIONS: [(&str, &str); 2] = [
+pub(super) const MIGRATIONS: [(&str, &str); 2] = [
     ("1.1.0", "execdash: invocations.task_id column and index"),
     (
         "1.2.0",
@@ -217,18 +220,18 @@ fn base_options(path: &Path) -> SqliteConnectOptions {
 /// The single writer connection: creates the file if missing and switches it to WAL (a
 /// persistent property of the file, which lets readers and the other process's writer proceed
 /// while we write).
-pub fn writer_options(path: &Path) -> SqliteConnectOptions {
+pub(super) fn writer_options(path: &Path) -> SqliteConnectOptions {
     base_options(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
 }
 
 /// Read connections: `query_only` so a bug in a query can never write to the shared file.
-pub fn reader_options(path: &Path) -> SqliteConnectOptions {
+pub(super) fn reader_options(path: &Path) -> SqliteConnectOptions {
     base_options(path).pragma("query_only", "ON")
 }
 
-pub async fn writer_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
+pub(super) async fn writer_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
     SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
@@ -240,7 +243,7 @@ pub async fn writer_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
         })
 }
 
-pub async fn reader_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
+pub(super) async fn reader_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
     SqlitePoolOptions::new()
         .max_connections(READ_CONNECTIONS)
         .connect_with(reader_options(path))
@@ -252,7 +255,7 @@ pub async fn reader_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
 }
 
 /// Creates the original schema when the file has none, then applies the missing migrations.
-pub async fn prepare(pool: &SqlitePool, path: &Path) -> Result<(), TelemetryError> {
+pub(super) async fn prepare(pool: &SqlitePool, path: &Path) -> Result<(), TelemetryError> {
     let has = |table: &'static str| async move {
         sqlx::query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
             .bind(table)

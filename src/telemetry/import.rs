@@ -40,9 +40,9 @@ use super::invocation::Invocation;
 use super::Telemetry;
 
 /// Rows per transaction.
-pub const IMPORT_BATCH: usize = 1000;
+pub(super) const IMPORT_BATCH: usize = 1000;
 /// Bad lines kept in [`ImportReport::errors`] (all are counted in `bad_lines`).
-pub const MAX_REPORTED_ERRORS: usize = 100;
+pub(super) const MAX_REPORTED_ERRORS: usize = 100;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
@@ -67,7 +67,7 @@ pub struct LineError {
 
 /// What one line holds.
 #[derive(Debug, PartialEq)]
-pub enum Parsed {
+pub(super) enum Parsed {
     Invocation(Box<Invocation>),
     Skipped,
 }
@@ -160,7 +160,7 @@ fn bad_line(report: &mut ImportReport, line: u64, message: String) {
 }
 
 /// Parses and validates one line (see the module documentation).
-pub fn parse_line(line: &str) -> Result<Parsed, String> {
+pub(super) fn parse_line(line: &str) -> Result<Parsed, String> {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
     let Value::Object(map) = &value else {
         return Err("expected a JSON object".into());

@@ -12,7 +12,7 @@ use super::Telemetry;
 
 /// The largest batch [`Telemetry::ingest`] accepts (one transaction holds the write lock, which
 /// the other process's writer waits for; 10 000 rows take well under a second).
-pub const MAX_BATCH: usize = 10_000;
+pub(crate) const MAX_BATCH: usize = 10_000;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestReport {

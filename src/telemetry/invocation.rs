@@ -3,6 +3,8 @@
 //! JSON from the network or from a JSONL file goes through [`Invocation::from_json`] rather than
 //! serde's derive, so that a wrong type is reported with the name of the field (serde_json only
 //! says "invalid type ... at line 1 column 40").
+//!
+//! Its length is mostly the per-field validation and its tests.
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,11 +12,11 @@ use serde_json::{Map, Value};
 
 use super::error::ValidationError;
 
-pub const MAX_ID_CHARS: usize = 200;
-pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_ERROR_MESSAGE_CHARS: usize = 10_000;
-pub const STATUSES: [&str; 3] = ["success", "error", "timeout"];
-pub const PRIVACY_LEVELS: [&str; 3] = ["metadata", "full", "none"];
+pub(super) const MAX_ID_CHARS: usize = 200;
+pub(super) const MAX_NAME_CHARS: usize = 200;
+pub(super) const MAX_ERROR_MESSAGE_CHARS: usize = 10_000;
+pub(super) const STATUSES: [&str; 3] = ["success", "error", "timeout"];
+pub(super) const PRIVACY_LEVELS: [&str; 3] = ["metadata", "full", "none"];
 
 /// The columns of `invocations` (without the autoincrement `id`), with the original names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,7 +106,7 @@ impl Invocation {
     }
 
     /// Checks every field and returns the row as it will be stored: timestamp normalized (see
-    /// [`normalize_timestamp`]) or set to `now`, empty optional strings turned into `None`.
+    /// [`parse_timestamp`], stored as [`format_timestamp`]) or set to `now`, empty optional strings turned into `None`.
     pub fn validated(mut self, now: DateTime<Utc>) -> Result<Invocation, ValidationError> {
         check_text("invocation_id", &self.invocation_id, MAX_ID_CHARS)?;
         check_text("tool_name", &self.tool_name, MAX_NAME_CHARS)?;
@@ -182,7 +184,7 @@ impl Invocation {
 /// (what Python's `isoformat()` writes for aware datetimes), and zone-less
 /// `YYYY-MM-DD HH:MM:SS[.ffffff]` / `YYYY-MM-DDTHH:MM:SS[.ffffff]` (SQLite's `CURRENT_TIMESTAMP`,
 /// naive `isoformat()`), which are taken as UTC like SQLite's date functions do.
-pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+pub(super) fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Some(instant.with_timezone(&Utc));
@@ -197,15 +199,10 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 
 /// The original writer's format: UTC `isoformat()` with `+00:00`. Always with microseconds (Python
 /// drops them when zero) so that stored values also sort correctly as strings.
-pub fn format_timestamp(instant: DateTime<Utc>) -> String {
+pub(super) fn format_timestamp(instant: DateTime<Utc>) -> String {
     instant
         .to_rfc3339_opts(SecondsFormat::Micros, false)
         .replace('Z', "+00:00")
-}
-
-/// Parses any accepted format and returns the stored form (see [`format_timestamp`]).
-pub fn normalize_timestamp(text: &str) -> Option<String> {
-    parse_timestamp(text).map(format_timestamp)
 }
 
 fn check_text(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
@@ -314,12 +311,12 @@ mod tests {
             ("2026-11-23 20:48:38", "2026-11-23T20:48:38.000000+00:00"),
         ] {
             assert_eq!(
-                normalize_timestamp(input).as_deref(),
+                parse_timestamp(input).map(format_timestamp).as_deref(),
                 Some(stored),
                 "{input}"
             );
         }
-        assert_eq!(normalize_timestamp("yesterday"), None);
+        assert_eq!(parse_timestamp("yesterday"), None);
     }
 
     #[test]

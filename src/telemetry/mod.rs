@@ -6,22 +6,24 @@
 //! * [`Telemetry::ingest`] stores a batch of [`Invocation`]s in one transaction ([`ingest`]).
 //! * [`Telemetry::summary`] computes the cost page ([`queries`]).
 //! * [`Telemetry::watch_changes`] reports commits by any connection or process ([`watch`]).
-//! * [`http`] has the axum handlers, [`import`] the JSONL importer, [`synthetic`] a bulk seeder
-//!   for benchmarks.
+//! * [`import_jsonl`] imports a JSONL file; with the `bench-support` feature, `seed_synthetic`
+//!   fills the database in bulk for benchmarks.
+//!
+//! Its HTTP routes are in `crate::http`; this module knows nothing of HTTP.
 //!
 //! Connections: one writer (SQLite allows one writer at a time anyway; a pool of one serialises
 //! our writes without SQLITE_BUSY between them), a small read pool, and one dedicated connection
 //! for `PRAGMA data_version`. All use WAL, `busy_timeout` 5 s and `synchronous=NORMAL`.
 
-pub mod db;
-pub mod error;
-pub mod http;
-pub mod import;
-pub mod ingest;
-pub mod invocation;
-pub mod queries;
-pub mod synthetic;
-pub mod watch;
+mod db;
+mod error;
+mod import;
+mod ingest;
+mod invocation;
+mod queries;
+#[cfg(feature = "bench-support")]
+mod synthetic;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,18 +31,14 @@ use std::sync::Arc;
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::watch as tokio_watch;
 
-pub use app::model::{
-    ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost,
-    ModelCost, TaskCost, ToolCost,
-};
-pub use error::{ImportError, IngestError, TelemetryError, ValidationError};
-pub use import::{import_jsonl, ImportReport, LineError};
-pub use ingest::{IngestReport, MAX_BATCH};
-pub use invocation::{normalize_timestamp, parse_timestamp, Invocation};
+pub use app::model::CostRange;
+pub use error::{IngestError, TelemetryError, ValidationError};
+pub use import::{import_jsonl, ImportReport};
+pub use ingest::IngestReport;
+pub(crate) use ingest::MAX_BATCH;
+pub use invocation::Invocation;
+#[cfg(feature = "bench-support")]
 pub use synthetic::seed_synthetic;
-
-/// The range type of [`Telemetry::summary`] (`"24h"`, `"7d"`, `"30d"`, `"90d"`).
-pub type Range = CostRange;
 
 /// A handle on one telemetry database. Cheap to clone (all clones share the pools and watcher).
 #[derive(Clone)]
@@ -93,19 +91,10 @@ impl Telemetry {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.inner.path
-    }
-
     /// A receiver whose value increases whenever the database changed: after our own ingest
     /// (at once) and after a commit by any other connection or process (within ~100 ms).
     pub fn watch_changes(&self) -> tokio_watch::Receiver<u64> {
         self.inner.changes.subscribe()
-    }
-
-    /// The current change counter (see [`Telemetry::watch_changes`]).
-    pub fn change_count(&self) -> u64 {
-        *self.inner.changes.borrow()
     }
 
     /// The read pool, for ad-hoc queries (tools, tests). Connections are `query_only`.

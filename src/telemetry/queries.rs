@@ -13,6 +13,9 @@
 //!   comparison, which is what dropped rows from the original's month total.
 //!
 //! All queries of one summary run in one read transaction, so they see the same snapshot.
+//!
+//! Longer than most modules on purpose: the aggregates run in one read transaction and their SQL
+//! is kept side by side, so the rollups they read and the indexes they need are seen together.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::sqlite::Sqlite;
@@ -26,11 +29,11 @@ use app::model::{
 };
 
 /// Latency percentiles use at most this many of a model's most recent invocations in the range.
-pub const LATENCY_SAMPLE: i64 = 1000;
+pub(super) const LATENCY_SAMPLE: i64 = 1000;
 /// How far back "active operations" look.
-pub const ACTIVE_WINDOW: Duration = Duration::minutes(5);
-pub const ACTIVE_LIMIT: i64 = 10;
-pub const TASK_LIMIT: i64 = 1000;
+pub(super) const ACTIVE_WINDOW: Duration = Duration::minutes(5);
+pub(super) const ACTIVE_LIMIT: i64 = 10;
+pub(super) const TASK_LIMIT: i64 = 1000;
 
 /// The range's rows, with the rollup's columns, as a subquery. `?1` is the start: a date for
 /// rollup ranges, a Julian day number for the rolling 24 h.
@@ -49,7 +52,7 @@ fn source(range: CostRange) -> &'static str {
 }
 
 /// The Julian day number of an instant, as SQLite's `julianday()` computes it.
-pub fn julian_day(instant: DateTime<Utc>) -> f64 {
+pub(super) fn julian_day(instant: DateTime<Utc>) -> f64 {
     instant.timestamp_millis() as f64 / 86_400_000.0 + 2_440_587.5
 }
 
@@ -259,6 +262,7 @@ impl Telemetry {
     }
 
     /// Cost of each given task (all time); tasks without invocations are left out.
+    #[cfg(feature = "bench-support")]
     pub async fn task_costs(&self, task_ids: &[String]) -> Result<Vec<TaskCost>, TelemetryError> {
         let mut costs = Vec::new();
         for task_id in task_ids {
@@ -414,7 +418,7 @@ async fn latency_percentiles(
 }
 
 /// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[i64], p: f64) -> Option<u64> {
+pub(super) fn percentile(sorted: &[i64], p: f64) -> Option<u64> {
     if sorted.is_empty() {
         return None;
     }

@@ -18,7 +18,7 @@ use super::db;
 use super::error::TelemetryError;
 
 /// How often `data_version` is read.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+pub(super) const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Opens the dedicated connection and starts the polling task. The task ends when aborted
 /// (dropping the last [`super::Telemetry`] clone does it).

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use app::model::{Envelope, Snapshot};
 use app::state::BoardModel;
-use execdash::hub::Frame;
-use execdash::store::{SharedStore, Store};
-use execdash::watcher::{self, WatcherHandle};
+use execdash::{watch_board, Frame, SharedStore, Store, WatcherHandle};
 use tokio::sync::broadcast;
 
 pub struct Workspace {
@@ -85,6 +83,8 @@ pub struct Watched {
     pub store: SharedStore,
     pub board: BoardModel,
     pub events: Vec<Envelope>,
+    collab: PathBuf,
+    sentinels: usize,
     receiver: broadcast::Receiver<Frame>,
     _watcher: WatcherHandle,
 }
@@ -92,7 +92,7 @@ pub struct Watched {
 impl Watched {
     pub fn start(workspace: &Workspace) -> Watched {
         let store = Arc::new(Store::new());
-        let watcher = watcher::start(workspace.collab(), store.clone()).unwrap();
+        let watcher = watch_board(workspace.collab(), store.clone()).unwrap();
         let (ack, receiver) = store.subscribe();
         let ack: Envelope = serde_json::from_str(&ack.json).unwrap();
         let mut board = BoardModel::default();
@@ -101,6 +101,8 @@ impl Watched {
             store,
             board,
             events: Vec::new(),
+            collab: workspace.collab(),
+            sentinels: 0,
             receiver,
             _watcher: watcher,
         }
@@ -123,10 +125,28 @@ impl Watched {
         }
     }
 
-    /// Waits a little and receives whatever else arrives (to show nothing extra does).
+    /// Receives everything the watcher had to say about the changes made so far, so that a test
+    /// can show nothing extra came. A sentinel task is written and removed after them: the
+    /// watcher handles events in order on one thread, so once the sentinel's `task.created` and
+    /// `task.deleted` arrived, so did every event of the earlier changes. The sentinel's own two
+    /// events are left out of `events`.
     pub fn settle(&mut self) {
-        std::thread::sleep(Duration::from_millis(150));
-        self.drain();
+        self.sentinels += 1;
+        let relative = format!("inbox/zz-sentinel-{}.yaml", self.sentinels);
+        let file = self.collab.join(&relative);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "id: sentinel\n").unwrap();
+        let is_sentinel = |event: &Envelope| match &event.event {
+            app::model::ServerEvent::TaskCreated { task } => task.path == relative,
+            app::model::ServerEvent::TaskDeleted { path, .. } => *path == relative,
+            _ => false,
+        };
+        self.wait_until("the sentinel task", |w| w.events.iter().any(is_sentinel));
+        std::fs::remove_file(&file).unwrap();
+        self.wait_until("the sentinel's removal", |w| {
+            w.events.iter().filter(|e| is_sentinel(e)).count() == 2
+        });
+        self.events.retain(|event| !is_sentinel(event));
     }
 
     fn drain(&mut self) {
@@ -172,7 +192,7 @@ impl Watched {
         }
         assert_eq!(mine, from_events, "events replayed must equal the store");
         let fresh = Arc::new(Store::new());
-        let rescan = watcher::start(workspace.collab(), fresh.clone()).unwrap();
+        let rescan = watch_board(workspace.collab(), fresh.clone()).unwrap();
         drop(rescan);
         let disk = fresh.snapshot();
         let strip = |s: &Snapshot| {

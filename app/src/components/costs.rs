@@ -74,7 +74,7 @@ pub fn CostsPanel() -> impl IntoView {
             <header class="costs-header">
                 <h2>"Costs & usage"</h2>
                 <div class="ranges" role="group" aria-label="Range">
-                    {CostRange::ALL.map(range_button).to_vec()}
+                    {CostRange::ALL.into_iter().map(range_button).collect::<Vec<_>>()}
                 </div>
             </header>
             <Show

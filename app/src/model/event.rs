@@ -73,16 +73,6 @@ impl ServerEvent {
             ServerEvent::BudgetAlert(_) => "budget.alert",
         }
     }
-
-    /// Whether the event changes the board (and so takes the next sequence number).
-    pub fn is_change(&self) -> bool {
-        !matches!(
-            self,
-            ServerEvent::ConnectionAck { .. }
-                | ServerEvent::Snapshot { .. }
-                | ServerEvent::Pong { .. }
-        )
-    }
 }
 
 /// A client message.

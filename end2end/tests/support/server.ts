@@ -90,13 +90,23 @@ export class DashboardServer {
     throw new Error(`execdash did not start (exit ${child.exitCode}):\n${this.output}`);
   }
 
+  /**
+   * SIGTERM, then the server must exit with code 0 within 5 s: a hung or failed shutdown fails
+   * the test (the process is killed so nothing is left behind).
+   */
   async stop(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      throw new Error(`execdash did not stop within 5 s of SIGTERM:\n${this.output}`);
+    }
+    if (child.exitCode !== 0) {
+      throw new Error(`execdash exited with ${child.exitCode ?? child.signalCode} on SIGTERM:\n${this.output}`);
+    }
   }
 
   async restart(): Promise<void> {

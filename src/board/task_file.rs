@@ -10,7 +10,7 @@ use app::model::{task_from_document, Problem, Task, TaskPath};
 use serde_json::Value;
 
 /// Files larger than this are reported, not parsed.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub(super) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// What the disk holds at a path of the board.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +22,7 @@ pub enum FileState {
 }
 
 /// Reads `relative` (to `collab`, `/`-separated).
-pub fn read(collab: &Path, relative: &str) -> FileState {
+pub(super) fn read(collab: &Path, relative: &str) -> FileState {
     let Some(location) = TaskPath::parse(relative) else {
         return FileState::Absent;
     };

@@ -1,6 +1,10 @@
 //! The board in memory: the single source of truth. Every change goes through one method that
 //! updates the index, takes the next sequence number and publishes the event, all under one
 //! lock, so a snapshot at `seq` plus the events after `seq` is always the current board.
+//!
+//! Longer than most modules on purpose: every method that changes the board holds the same lock
+//! and publishes under it, and that rule is checked most easily with all of them in one place
+//! (about 200 of its lines are tests).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -13,8 +17,8 @@ use parking_lot::RwLock;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::hub::{Frame, Hub};
-use crate::task_file::FileState;
+use super::hub::{Frame, Hub};
+use super::task_file::FileState;
 
 #[derive(Debug, Default)]
 struct Board {
@@ -369,7 +373,7 @@ pub type SharedStore = Arc<Store>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task_file;
+    use crate::board::task_file;
 
     fn state(path: &str, yaml: &str) -> FileState {
         let location = TaskPath::parse(path).unwrap();
@@ -460,5 +464,54 @@ mod tests {
                 moved_to: Some("archive/a.yaml".into())
             }
         );
+    }
+
+    #[test]
+    fn cost_figures_publish_only_when_they_change_and_alert_once_per_budget() {
+        use app::model::{BudgetAlert, BudgetPeriod, CostTotals};
+        let store = Store::new();
+        store.set_budgets(Budgets {
+            daily_usd: Some(1.0),
+            monthly_usd: None,
+        });
+        let (_, mut events) = store.subscribe();
+        let summary = |today: f64, generated_at: &str| CostSummary {
+            totals: CostTotals {
+                today,
+                month: today,
+                total: today,
+                invocations: 1,
+            },
+            generated_at: generated_at.into(),
+            ..Default::default()
+        };
+        assert_eq!(store.set_costs(summary(0.5, "10:00")), vec![1]);
+        assert!(
+            store.set_costs(summary(0.5, "10:01")).is_empty(),
+            "the same figures computed again are no change"
+        );
+        assert_eq!(store.set_costs(summary(1.5, "10:02")), vec![2, 3]);
+        assert_eq!(
+            store.set_costs(summary(1.7, "10:03")),
+            vec![4],
+            "a budget already exceeded alerts no more"
+        );
+        let messages: Vec<Envelope> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|f| serde_json::from_str(&f.json).unwrap())
+            .collect();
+        let names: Vec<&str> = messages.iter().map(|m| m.event.name()).collect();
+        assert_eq!(
+            names,
+            ["cost.update", "cost.update", "budget.alert", "cost.update"]
+        );
+        assert_eq!(
+            messages[2].event,
+            ServerEvent::BudgetAlert(BudgetAlert {
+                period: BudgetPeriod::Daily,
+                limit_usd: 1.0,
+                spent_usd: 1.5
+            })
+        );
+        assert_eq!(store.costs().unwrap().totals.today, 1.7);
     }
 }

@@ -1,3 +1,6 @@
+//! `/api/tasks` (the original's shape, every task's whole YAML mapping), `/api/tasks/{id}` and
+//! `/api/snapshot` (the dashboard's typed form). All from memory.
+
 use std::collections::BTreeMap;
 
 use app::model::Document;
@@ -5,14 +8,22 @@ use app::model::{Column, Task};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::ApiError;
-use crate::server::AppState;
+use super::{AppState, Error};
+use crate::board::SharedStore;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tasks", get(list))
+        .route("/api/tasks/{id}", get(one))
+        .route("/api/snapshot", get(snapshot))
+}
 
 #[derive(Debug, Deserialize)]
-pub struct ListQuery {
+struct ListQuery {
     /// `true` (default) or anything else, as in the original.
     include_done: Option<String>,
 }
@@ -29,12 +40,12 @@ struct TaskLists<'a> {
     timestamp: String,
 }
 
-pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+async fn list(State(board): State<SharedStore>, Query(query): Query<ListQuery>) -> Response {
     let include_done = query
         .include_done
         .as_deref()
         .is_none_or(|v| v.eq_ignore_ascii_case("true"));
-    let body = state.store.with_tasks(|tasks, _, lanes| {
+    let body = board.with_tasks(|tasks, _, lanes| {
         let mut lists = TaskLists {
             inbox: Vec::new(),
             assigned: BTreeMap::new(),
@@ -68,18 +79,18 @@ pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>)
 }
 
 /// One task (typed form) by its `id`, or by its file name without extension.
-pub async fn one(
-    State(state): State<AppState>,
+async fn one(
+    State(board): State<SharedStore>,
     Path(id): Path<String>,
-) -> Result<Json<Task>, ApiError> {
+) -> Result<Json<Task>, Error> {
     if id.is_empty() || id.len() > 512 {
-        return Err(ApiError::BadRequest(
-            "the task id must be 1 to 512 characters".into(),
+        return Err(Error::bad_field(
+            "id",
+            "the task id must be 1 to 512 characters",
         ));
     }
     let stem = id.trim_end_matches(".yaml").trim_end_matches(".yml");
-    state
-        .store
+    board
         .with_tasks(|tasks, _, _| {
             tasks
                 .values()
@@ -94,12 +105,12 @@ pub async fn one(
                 .cloned()
         })
         .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("Task not found: {id}")))
+        .ok_or_else(|| Error::NotFound(format!("Task not found: {id}")))
 }
 
 /// The board in the typed form the dashboard itself uses (tasks, problems, seq).
-pub async fn snapshot(State(state): State<AppState>) -> Response {
-    json_response(state.store.snapshot_body())
+async fn snapshot(State(board): State<SharedStore>) -> Response {
+    json_response(board.snapshot_body())
 }
 
 fn json_response(body: String) -> Response {

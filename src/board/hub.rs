@@ -14,7 +14,7 @@ pub struct Frame {
 }
 
 #[derive(Debug)]
-pub struct Hub {
+pub(super) struct Hub {
     sender: broadcast::Sender<Frame>,
 }
 
@@ -25,21 +25,21 @@ impl Default for Hub {
 }
 
 impl Hub {
-    pub fn new(capacity: usize) -> Hub {
+    pub(super) fn new(capacity: usize) -> Hub {
         let (sender, _) = broadcast::channel(capacity);
         Hub { sender }
     }
 
-    pub fn publish(&self, frame: Frame) {
+    pub(super) fn publish(&self, frame: Frame) {
         // No subscriber is fine: nobody is watching.
         let _ = self.sender.send(frame);
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Frame> {
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Frame> {
         self.sender.subscribe()
     }
 
-    pub fn subscribers(&self) -> usize {
+    pub(super) fn subscribers(&self) -> usize {
         self.sender.receiver_count()
     }
 }

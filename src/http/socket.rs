@@ -7,30 +7,35 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
-use crate::api::ApiError;
-use crate::server::AppState;
-use crate::store::SharedStore;
+use super::{AppState, Error};
+use crate::board::SharedStore;
 
 /// Largest message a client may send (they only send small commands).
-pub const MAX_CLIENT_MESSAGE_BYTES: usize = 16 * 1024;
+const MAX_CLIENT_MESSAGE_BYTES: usize = 16 * 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/ws", get(upgrade))
+}
 
 /// Close code for a message the server does not understand (RFC 6455: unsupported data).
 const CLOSE_UNSUPPORTED: u16 = 1003;
 
-pub async fn upgrade(
+async fn upgrade(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
     if let Err(reason) = state.origins.check(&headers) {
         tracing::warn!("refused a socket: {reason}");
-        return ApiError::Forbidden(reason).into_response();
+        return Error::Forbidden(reason).into_response();
     }
-    let store = state.store.clone();
+    let store = state.board.clone();
     let shutdown = state.shutdown.clone();
     ws.max_message_size(MAX_CLIENT_MESSAGE_BYTES)
         .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
@@ -104,7 +109,7 @@ fn pong(seq: u64) -> Utf8Bytes {
     let envelope = Envelope {
         seq,
         event: ServerEvent::Pong {
-            timestamp: crate::api::now_iso(),
+            timestamp: super::now_iso(),
         },
     };
     serde_json::to_string(&envelope)

@@ -6,12 +6,19 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Request};
 use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use parking_lot::Mutex;
 
-use crate::server::{content_security_policy, AppState};
+use super::security::content_security_policy;
+use super::AppState;
 
-pub async fn dashboard(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let snapshot = state.store.snapshot();
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/", get(dashboard))
+}
+
+async fn dashboard(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let snapshot = state.board.snapshot();
     let assets = state.assets.clone();
     let now_ms = chrono::Utc::now().timestamp_millis();
     // Leptos marks its few inline scripts with a per-response nonce; the CSP allows that nonce.

@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use app::model::{Column, TaskPath};
 
-use crate::task_file::{self, FileState};
+use super::task_file::{self, FileState};
 
 /// Relative paths of the task files at or below the folder `under` ("" for the whole board),
 /// following the layout `inbox/*`, `assigned/*/*`, `done/*/*`. Symbolic links to folders are not
 /// followed.
-pub fn task_files(collab: &Path, under: &str) -> Vec<String> {
+pub(super) fn task_files(collab: &Path, under: &str) -> Vec<String> {
     let mut found = Vec::new();
     let start = under.trim_matches('/');
     if !TaskPath::is_board_folder(start) {
@@ -50,7 +50,7 @@ fn walk(collab: &Path, relative: &str, found: &mut Vec<String>) {
 }
 
 /// Agent folders (`assigned/<agent>`, `done/<agent>`) on disk.
-pub fn lanes(collab: &Path) -> Vec<(Column, String)> {
+pub(super) fn lanes(collab: &Path) -> Vec<(Column, String)> {
     let mut lanes = Vec::new();
     for column in [Column::Assigned, Column::Done] {
         let Ok(entries) = fs::read_dir(collab.join(column.folder())) else {
@@ -70,7 +70,7 @@ pub fn lanes(collab: &Path) -> Vec<(Column, String)> {
 }
 
 /// Reads `paths` on all cores; logs progress on large trees.
-pub fn read_all(collab: &Path, paths: &[String]) -> Vec<(String, FileState)> {
+pub(super) fn read_all(collab: &Path, paths: &[String]) -> Vec<(String, FileState)> {
     let started = Instant::now();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// A hash of the files that make up the front end, so their URLs change when they do.
-pub fn version_of(site_root: &Path) -> AssetVersion {
+pub(super) fn version_of(site_root: &Path) -> AssetVersion {
     let mut hasher = Fnv64::default();
     let mut found = false;
     for file in [
@@ -35,7 +35,7 @@ pub fn version_of(site_root: &Path) -> AssetVersion {
 }
 
 /// Versioned asset URLs (`?v=`) are cached for a year; others are revalidated every time.
-pub async fn cache_headers(request: Request<Body>, next: Next) -> Response {
+pub(super) async fn cache_headers(request: Request<Body>, next: Next) -> Response {
     let versioned = request
         .uri()
         .query()

@@ -1,0 +1,66 @@
+// The connection indicator and its fallbacks, with the socket refused by Playwright's
+// routeWebSocket (HTTP still reaches the real server) and the page's timers on Playwright's clock:
+// retries back off (250 ms doubling, capped at 5 s, ±25 % jitter), the page says Offline after 8
+// failed attempts and keeps trying, the board is read over HTTP every 30 s while the socket is
+// down, and the first retry that gets through is Live again.
+import { expect, test } from "@playwright/test";
+import { writeFileSync } from "node:fs";
+import { DashboardServer } from "./support/server";
+
+let server: DashboardServer;
+test.beforeEach(async () => {
+  server = await DashboardServer.start();
+});
+test.afterEach(async () => {
+  await server?.dispose();
+});
+
+/** The wait before retry number `failures` (after that many failed attempts), without jitter. */
+const backoff = (failures: number) => Math.min(250 * 2 ** (failures - 1), 5_000);
+
+test("refused sockets back off, go Offline, poll the board, and recover", async ({ page }) => {
+  let attempts = 0;
+  let refuse = true;
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    attempts += 1;
+    if (refuse) ws.close();
+    else ws.connectToServer();
+  });
+  await page.clock.install();
+  await page.goto(server.url);
+  await expect(page.locator("#connection")).toHaveText("Reconnecting (1)");
+  // From here on the page's time moves only when the test says so.
+  const now = await page.evaluate(() => Date.now());
+  await page.clock.pauseAt(now + 1);
+  // The first retry's timer started before the pause: let it fire.
+  await page.clock.runFor(backoff(1) * 1.25 + 5);
+  await expect.poll(() => attempts).toBe(2);
+
+  for (let failures = 2; failures <= 8; failures++) {
+    const label = failures >= 8 ? "Offline" : `Reconnecting (${failures})`;
+    // The page has seen the failure (and so started its timer) once the label says so.
+    await expect(page.locator("#connection")).toHaveText(label);
+    const earliest = backoff(failures) * 0.75;
+    const latest = Math.min(backoff(failures) * 1.25, 5_000);
+    await page.clock.runFor(earliest - 5);
+    expect(attempts, `no retry before ${earliest} ms after failure ${failures}`).toBe(failures);
+    await page.clock.runFor(latest - earliest + 10);
+    await expect
+      .poll(() => attempts, { message: `a retry by ${latest} ms after failure ${failures}` })
+      .toBe(failures + 1);
+  }
+  await expect(page.locator("#connection")).toHaveText("Offline");
+
+  // Offline, the board still follows the disk: over HTTP, every 30 s.
+  writeFileSync(server.collab("inbox/polled.yaml"), 'id: polled\ntitle: "Seen by polling"\n');
+  const polled = page.locator('[data-column="inbox"] .card', { hasText: "Seen by polling" });
+  await page.clock.runFor(30_000);
+  await expect(polled).toBeVisible();
+
+  // The next retry gets through: Live, and the board comes from the socket's ack.
+  refuse = false;
+  writeFileSync(server.collab("inbox/acked.yaml"), 'id: acked\ntitle: "Seen in the ack"\n');
+  await page.clock.runFor(5_010);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(page.locator('[data-column="inbox"] .card', { hasText: "Seen in the ack" })).toBeVisible();
+});

@@ -1,0 +1,37 @@
+//! The board: task files under `work/collaboration`, read with limits ([`task_file`]), found by a
+//! walk ([`scan`]), kept current by a file watcher ([`watcher`]) in one in-memory [`Store`] that
+//! numbers every change and fans it out through a [`hub`] to whoever listens.
+//!
+//! Depends on nothing else in the crate but [`crate::memory`]; the HTTP layer and the cost feed
+//! depend on it.
+
+mod hub;
+mod scan;
+mod store;
+mod task_file;
+mod watcher;
+
+use std::path::{Path, PathBuf};
+
+use app::model::Task;
+
+pub use hub::{Frame, HUB_CAPACITY};
+pub use store::{SharedStore, Store, TaskCounts};
+pub use task_file::{parse, FileState};
+pub use watcher::{start as watch, WatchError, WatcherHandle};
+
+/// `<root>/work/collaboration`: the folder whose `inbox/`, `assigned/` and `done/` make the board.
+pub fn collaboration_dir(root: &Path) -> PathBuf {
+    root.join("work").join("collaboration")
+}
+
+/// Every task on disk now, problems left out: a one-off read without a watcher (the demo seeder).
+pub(crate) fn read_tasks(collab: &Path) -> Vec<Task> {
+    scan::read_all(collab, &scan::task_files(collab, ""))
+        .into_iter()
+        .filter_map(|(_, state)| match state {
+            FileState::Task(task) => Some(*task),
+            _ => None,
+        })
+        .collect()
+}

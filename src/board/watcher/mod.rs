@@ -1,0 +1,350 @@
+//! Watches `work/collaboration` with notify (inotify on Linux) and turns what happens on disk into
+//! store changes. It reacts at once to a finished write (close-write) and to renames, so a plain
+//! write gives one event and an atomic save (temp file + rename) one more, with no fixed delay.
+//! It recovers by rescanning on watcher errors and queue overflows, follows folders created
+//! after startup, and no bad file can stop it.
+//!
+//! Three parts: [`intent`] decides what an event asks for (pure), [`reconcile`] does it against
+//! the disk and the store, [`root`] keeps the right folder watched. This module runs them on a
+//! thread of its own, with the two timers: unclosed writes read a moment later, and first halves
+//! of renames that wait for their pair.
+//!
+//! Its length is mostly tests of the event loop on a real folder.
+
+mod intent;
+mod reconcile;
+mod root;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use app::model::TaskPath;
+
+use self::intent::Intent;
+use self::reconcile::Reconciler;
+use self::root::{RootChange, RootWatch};
+use crate::board::store::SharedStore;
+
+/// A write without close (mmap, a writer that keeps the file open) is read this long after its
+/// last modification.
+const UNCLOSED_WRITE_DELAY: Duration = Duration::from_millis(30);
+/// How long the first half of a rename waits for its second half before it counts as a
+/// removal (moved out of the tree).
+const RENAME_PAIR_WAIT: Duration = Duration::from_millis(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("cannot start the file watcher: {0}")]
+    Start(#[from] notify::Error),
+    #[error("cannot start the watcher thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+enum Message {
+    Fs(notify::Result<notify::Event>),
+    Stop,
+}
+
+/// Keeps the watcher running; dropping it stops the watcher thread.
+pub struct WatcherHandle {
+    sender: mpsc::Sender<Message>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for WatcherHandle {
+    fn drop(&mut self) {
+        let _ = self.sender.send(Message::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Scans the board into `store`, then watches it on a thread of its own.
+pub fn start(collab: PathBuf, store: SharedStore) -> Result<WatcherHandle, WatchError> {
+    let collab = std::path::absolute(&collab).unwrap_or(collab);
+    let (sender, receiver) = mpsc::channel();
+    let fs_sender = sender.clone();
+    let watcher = notify::recommended_watcher(move |event| {
+        let _ = fs_sender.send(Message::Fs(event));
+    })?;
+    let mut event_loop = EventLoop::new(collab, store, watcher);
+    let started = Instant::now();
+    event_loop.ensure_watch();
+    crate::memory::release_free_memory();
+    tracing::info!(
+        tasks = event_loop.board.store.counts().total,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        dir = %event_loop.board.collab.display(),
+        "board scanned; watching"
+    );
+    let thread = std::thread::Builder::new()
+        .name("execdash-watcher".into())
+        .spawn(move || event_loop.run(receiver))?;
+    Ok(WatcherHandle {
+        sender,
+        thread: Some(thread),
+    })
+}
+
+struct EventLoop {
+    board: Reconciler,
+    root: RootWatch,
+    /// Relative path → when to read it.
+    deferred: HashMap<String, Instant>,
+    /// Rename cookie → (source path, seen at).
+    pending_renames: HashMap<usize, (PathBuf, Instant)>,
+    rescan_needed: bool,
+}
+
+impl EventLoop {
+    fn new(collab: PathBuf, store: SharedStore, watcher: notify::RecommendedWatcher) -> EventLoop {
+        EventLoop {
+            root: RootWatch::new(collab.clone(), watcher),
+            board: Reconciler { collab, store },
+            deferred: HashMap::new(),
+            pending_renames: HashMap::new(),
+            rescan_needed: false,
+        }
+    }
+
+    fn run(mut self, receiver: mpsc::Receiver<Message>) {
+        loop {
+            let timeout = self
+                .next_deadline()
+                .map(|at| at.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::from_secs(3600));
+            match receiver.recv_timeout(timeout) {
+                Ok(Message::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Ok(Message::Fs(first)) => {
+                    self.handle(first);
+                    for message in receiver.try_iter() {
+                        match message {
+                            Message::Fs(event) => self.handle(event),
+                            Message::Stop => return,
+                        }
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            self.after_batch(Instant::now());
+        }
+    }
+
+    /// Runs what became due, a rescan if events were lost, and checks what is watched.
+    fn after_batch(&mut self, now: Instant) {
+        self.expire(now);
+        if std::mem::take(&mut self.rescan_needed) {
+            self.board.rescan();
+        }
+        self.ensure_watch();
+    }
+
+    fn handle(&mut self, event: notify::Result<notify::Event>) {
+        let pending = &self.pending_renames;
+        let intents = intent::intents(
+            event,
+            &self.board.collab,
+            self.root.watching_board(),
+            |cookie| pending.contains_key(&cookie),
+        );
+        for intent in intents {
+            self.apply(intent);
+        }
+    }
+
+    fn apply(&mut self, intent: Intent) {
+        match intent {
+            Intent::Read(path) => {
+                if let Some(relative) = self.task_path(&path) {
+                    self.deferred.remove(&relative);
+                    self.board.read(&relative);
+                }
+            }
+            Intent::ReadLater(path) => {
+                if let Some(relative) = self.task_path(&path) {
+                    self.deferred
+                        .insert(relative, Instant::now() + UNCLOSED_WRITE_DELAY);
+                }
+            }
+            Intent::Appeared(path) if path.is_dir() => self.board.scan_folder(&path, true),
+            Intent::Appeared(path) => self.apply(Intent::ReadLater(path)),
+            Intent::ScanNewFolder(path) => self.board.scan_folder(&path, true),
+            Intent::Refresh(path) => self.board.refresh(&path),
+            Intent::RenameFrom { cookie, path } => {
+                self.pending_renames.insert(cookie, (path, Instant::now()));
+            }
+            Intent::Arrived(path) => {
+                self.forget_deferred(&path);
+                self.board.arrived(&path);
+            }
+            Intent::Renamed { cookie, from, to } => {
+                if let Some(cookie) = cookie {
+                    self.pending_renames.remove(&cookie);
+                }
+                self.forget_deferred(&to);
+                self.board.renamed(&from, &to);
+            }
+            Intent::BoardRemoved => self.root.board_removed(),
+            Intent::Rescan => self.rescan_needed = true,
+        }
+    }
+
+    /// The relative path when `path` is a task file of the board.
+    fn task_path(&self, path: &std::path::Path) -> Option<String> {
+        self.board
+            .relative(path)
+            .filter(|relative| TaskPath::parse(relative).is_some())
+    }
+
+    /// A file read now needs no later read.
+    fn forget_deferred(&mut self, path: &std::path::Path) {
+        if let Some(relative) = self.board.relative(path) {
+            self.deferred.remove(&relative);
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let renames = self
+            .pending_renames
+            .values()
+            .map(|(_, seen)| *seen + RENAME_PAIR_WAIT);
+        self.deferred.values().copied().chain(renames).min()
+    }
+
+    /// First halves of renames whose pair never came (moved out of the tree) and deferred reads
+    /// that are due.
+    fn expire(&mut self, now: Instant) {
+        let lone: Vec<usize> = self
+            .pending_renames
+            .iter()
+            .filter(|(_, (_, seen))| *seen + RENAME_PAIR_WAIT <= now)
+            .map(|(cookie, _)| *cookie)
+            .collect();
+        for cookie in lone {
+            if let Some((path, _)) = self.pending_renames.remove(&cookie) {
+                self.board.refresh(&path);
+            }
+        }
+        let due: Vec<String> = self
+            .deferred
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(path, _)| path.clone())
+            .collect();
+        for relative in due {
+            self.deferred.remove(&relative);
+            self.board.read(&relative);
+        }
+    }
+
+    fn ensure_watch(&mut self) {
+        match self.root.ensure() {
+            RootChange::Unchanged => {}
+            RootChange::BoardWatched | RootChange::BoardGone => self.board.rescan(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The event loop on a real folder, fed synthetic events for the paths a live watcher rarely
+    //! takes: lost events, a rename half without its pair, the board folder removed.
+
+    use std::fs;
+    use std::sync::Arc;
+
+    use notify::event::{Flag, ModifyKind, RemoveKind, RenameMode};
+    use notify::{Event, EventKind};
+
+    use super::*;
+    use crate::board::store::Store;
+
+    struct Fixture {
+        dir: tempfile::TempDir,
+        event_loop: EventLoop,
+    }
+
+    impl Fixture {
+        /// A board with `inbox/a.yaml`, scanned; the live watcher's own events go nowhere.
+        fn new() -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let collab = dir.path().join("work/collaboration");
+            fs::create_dir_all(collab.join("inbox")).unwrap();
+            fs::create_dir_all(collab.join("assigned")).unwrap();
+            fs::write(collab.join("inbox/a.yaml"), "id: a\n").unwrap();
+            let watcher = notify::recommended_watcher(|_| {}).unwrap();
+            let mut event_loop = EventLoop::new(collab, Arc::new(Store::new()), watcher);
+            event_loop.ensure_watch();
+            Fixture { dir, event_loop }
+        }
+
+        fn collab(&self) -> PathBuf {
+            self.event_loop.board.collab.clone()
+        }
+
+        fn paths(&self) -> Vec<String> {
+            let snapshot = self.event_loop.board.store.snapshot();
+            snapshot.tasks.into_iter().map(|t| t.path).collect()
+        }
+    }
+
+    #[test]
+    fn an_overflow_rescans_what_the_lost_events_changed() {
+        let mut fixture = Fixture::new();
+        assert_eq!(fixture.paths(), ["inbox/a.yaml"]);
+        fs::remove_file(fixture.collab().join("inbox/a.yaml")).unwrap();
+        fs::write(fixture.collab().join("inbox/b.yaml"), "id: b\n").unwrap();
+        assert_eq!(
+            fixture.paths(),
+            ["inbox/a.yaml"],
+            "no event was handled yet"
+        );
+        fixture
+            .event_loop
+            .handle(Ok(Event::new(EventKind::Other).set_flag(Flag::Rescan)));
+        fixture.event_loop.after_batch(Instant::now());
+        assert_eq!(fixture.paths(), ["inbox/b.yaml"]);
+    }
+
+    #[test]
+    fn a_rename_whose_pair_never_comes_is_a_removal_once_the_wait_is_over() {
+        let mut fixture = Fixture::new();
+        let outside = fixture.dir.path().join("a.yaml");
+        fs::rename(fixture.collab().join("inbox/a.yaml"), &outside).unwrap();
+        let from = Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::From)))
+            .add_path(fixture.collab().join("inbox/a.yaml"))
+            .set_tracker(3);
+        fixture.event_loop.handle(Ok(from));
+        let seen = Instant::now();
+        fixture.event_loop.after_batch(seen);
+        assert_eq!(
+            fixture.paths(),
+            ["inbox/a.yaml"],
+            "still waiting for the pair"
+        );
+        fixture.event_loop.after_batch(seen + RENAME_PAIR_WAIT * 2);
+        assert!(fixture.paths().is_empty(), "{:?}", fixture.paths());
+        assert!(fixture.event_loop.pending_renames.is_empty());
+    }
+
+    #[test]
+    fn the_board_folder_removed_empties_the_board_and_its_return_refills_it() {
+        let mut fixture = Fixture::new();
+        let collab = fixture.collab();
+        fs::remove_dir_all(&collab).unwrap();
+        let removed = Event::new(EventKind::Remove(RemoveKind::Folder)).add_path(collab.clone());
+        fixture.event_loop.handle(Ok(removed));
+        fixture.event_loop.after_batch(Instant::now());
+        assert!(fixture.paths().is_empty());
+        assert!(!fixture.event_loop.root.watching_board());
+        fs::create_dir_all(collab.join("assigned/bob")).unwrap();
+        fs::write(collab.join("assigned/bob/c.yaml"), "id: c\n").unwrap();
+        // Whatever the ancestor's watch reports, the loop looks for the folder after each batch.
+        fixture.event_loop.after_batch(Instant::now());
+        assert!(fixture.event_loop.root.watching_board());
+        assert_eq!(fixture.paths(), ["assigned/bob/c.yaml"]);
+    }
+}

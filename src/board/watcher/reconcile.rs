@@ -1,0 +1,165 @@
+//! Brings the store in line with the disk for the paths an event names: reads files, scans
+//! folders, pairs a file that appeared with a task whose file vanished, tracks agent folders.
+//! Every change goes through the store, which emits an event only when something differs.
+
+use std::path::{Path, PathBuf};
+
+use app::model::{Column, TaskPath};
+
+use crate::board::scan;
+use crate::board::store::SharedStore;
+use crate::board::task_file::{self, FileState};
+
+pub(super) struct Reconciler {
+    pub(super) collab: PathBuf,
+    pub(super) store: SharedStore,
+}
+
+impl Reconciler {
+    /// `path` relative to the board folder, `/`-separated; `None` outside it or not UTF-8.
+    pub(super) fn relative(&self, path: &Path) -> Option<String> {
+        let relative = path.strip_prefix(&self.collab).ok()?;
+        let parts: Option<Vec<&str>> = relative
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect();
+        Some(parts?.join("/"))
+    }
+
+    /// Reads one task file now and records what it is.
+    pub(super) fn read(&self, relative: &str) {
+        let state = task_file::read(&self.collab, relative);
+        self.store.set(relative, state);
+    }
+
+    /// Something at `path` changed in a way that may affect a whole folder: bring the board in
+    /// line with the disk at and below it.
+    pub(super) fn refresh(&self, path: &Path) {
+        let Some(relative) = self.relative(path) else {
+            return;
+        };
+        if path.is_dir() {
+            self.scan_folder(path, false);
+            return;
+        }
+        for known in self.store.known_under(&relative) {
+            self.read(&known);
+        }
+        if TaskPath::parse(&relative).is_some() && !self.store.knows(&relative) {
+            self.read(&relative);
+        }
+        self.update_lane(&relative);
+    }
+
+    /// A file or folder arrived without a known source (moved in from outside, or the halves
+    /// of its rename were seen apart).
+    pub(super) fn arrived(&self, path: &Path) {
+        if path.is_dir() {
+            self.scan_folder(path, true);
+        } else if let Some(relative) = self.relative(path) {
+            let state = task_file::read(&self.collab, &relative);
+            self.adopt_or_set(&relative, state);
+        }
+    }
+
+    /// A file that appeared whose name matches a task whose file vanished is that task, moved.
+    fn adopt_or_set(&self, relative: &str, state: FileState) {
+        if matches!(state, FileState::Task(_)) && !self.store.knows(relative) {
+            let name = relative.rsplit('/').next().unwrap_or(relative);
+            let vanished = self
+                .store
+                .paths_named(name)
+                .into_iter()
+                .find(|old| old != relative && !self.collab.join(old).exists());
+            if let Some(old) = vanished {
+                self.store.moved(&old, relative, state);
+                return;
+            }
+        }
+        self.store.set(relative, state);
+    }
+
+    /// Both halves of a rename: a moved file, a moved folder (all its tasks move), or a move
+    /// into or out of the board.
+    pub(super) fn renamed(&self, from: &Path, to: &Path) {
+        let (from_rel, to_rel) = (self.relative(from), self.relative(to));
+        if to.is_dir() {
+            if let (Some(from_rel), Some(to_rel)) = (&from_rel, &to_rel) {
+                for old in self.store.known_under(from_rel) {
+                    let new = format!("{to_rel}{}", &old[from_rel.len()..]);
+                    let state = task_file::read(&self.collab, &new);
+                    self.store.moved(&old, &new, state);
+                }
+            }
+            if let Some(from_rel) = &from_rel {
+                self.update_lane(from_rel);
+            }
+            self.scan_folder(to, false);
+            return;
+        }
+        match (from_rel, to_rel) {
+            (Some(from_rel), Some(to_rel)) => {
+                let state = task_file::read(&self.collab, &to_rel);
+                self.store.moved(&from_rel, &to_rel, state);
+            }
+            (Some(from_rel), None) => {
+                self.store.set(&from_rel, FileState::Absent);
+            }
+            (None, Some(_)) => self.arrived(to),
+            (None, None) => {}
+        }
+    }
+
+    /// Reads every task file at or below the folder and drops the ones that are gone. With
+    /// `adopt`, a file matching a vanished task's name counts as that task moved here.
+    pub(super) fn scan_folder(&self, folder: &Path, adopt: bool) {
+        let Some(relative) = self.relative(folder) else {
+            return;
+        };
+        self.update_lane(&relative);
+        let listed = match relative.as_str() {
+            "" => scan::lanes(&self.collab),
+            "assigned" | "done" => scan::lanes(&self.collab)
+                .into_iter()
+                .filter(|(column, _)| column.folder() == relative)
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (column, lane) in listed {
+            self.store.set_lane(column, &lane, true);
+        }
+        let on_disk = scan::task_files(&self.collab, &relative);
+        let known = self.store.known_under(&relative);
+        for (path, state) in scan::read_all(&self.collab, &on_disk) {
+            if adopt {
+                self.adopt_or_set(&path, state);
+            } else {
+                self.store.set(&path, state);
+            }
+        }
+        for gone in known
+            .into_iter()
+            .filter(|k| on_disk.binary_search(k).is_err())
+        {
+            self.read(&gone);
+        }
+    }
+
+    /// Records whether the agent folder `relative` (`assigned/<agent>`, `done/<agent>`) exists.
+    pub(super) fn update_lane(&self, relative: &str) {
+        let parts: Vec<&str> = relative.split('/').collect();
+        let column = match parts.as_slice() {
+            ["assigned", _] => Column::Assigned,
+            ["done", _] => Column::Done,
+            _ => return,
+        };
+        self.store
+            .set_lane(column, parts[1], self.collab.join(relative).is_dir());
+    }
+
+    /// The whole board against the disk.
+    pub(super) fn rescan(&self) {
+        self.scan_folder(&self.collab.clone(), false);
+        crate::memory::release_free_memory();
+    }
+}

@@ -1,0 +1,35 @@
+//! `GET /api/costs?range=24h|7d|30d|90d` (default `7d`): the cost summary, read from the database
+//! for every request (never a cached figure).
+
+use app::model::{CostRange, CostSummary};
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{AppState, Error};
+use crate::telemetry::Telemetry;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/api/costs", get(costs))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CostsQuery {
+    range: Option<String>,
+}
+
+async fn costs(
+    State(telemetry): State<Option<Telemetry>>,
+    Query(query): Query<CostsQuery>,
+) -> Result<Json<CostSummary>, Error> {
+    let telemetry = telemetry.ok_or(Error::TelemetryUnavailable)?;
+    let range = match query.range.as_deref() {
+        None | Some("") => CostRange::default(),
+        Some(text) => text
+            .parse::<CostRange>()
+            .map_err(|message| Error::bad_field("range", message))?,
+    };
+    Ok(Json(telemetry.summary(range, Utc::now()).await?))
+}

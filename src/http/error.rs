@@ -1,0 +1,166 @@
+//! The one error type of every HTTP route: a status and a JSON body `{"error", "field"?,
+//! "index"?}`. Domain errors convert into it with `From`, so handlers return
+//! `Result<Json<T>, Error>` and use `?`.
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::telemetry::{IngestError, TelemetryError, ValidationError};
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    /// A bad request, naming the field (and the item of a batch) when there is one.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        field: Option<String>,
+        index: Option<usize>,
+    },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("telemetry database unavailable; see the server log")]
+    TelemetryUnavailable,
+    #[error("telemetry database is busy, retry")]
+    DatabaseBusy,
+    #[error("telemetry database error")]
+    Database(#[source] sqlx::Error),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+}
+
+impl Error {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Error {
+        Error::BadRequest {
+            message: message.into(),
+            field: None,
+            index: None,
+        }
+    }
+
+    /// A 400 naming `field`.
+    pub(crate) fn bad_field(field: &str, message: impl std::fmt::Display) -> Error {
+        Error::BadRequest {
+            message: format!("{field}: {message}"),
+            field: Some(field.to_owned()),
+            index: None,
+        }
+    }
+
+    /// A 400 for an invalid invocation; `index` is its position when the body was an array.
+    pub(crate) fn invalid(error: &ValidationError, index: Option<usize>) -> Error {
+        Error::BadRequest {
+            message: match index {
+                Some(index) => format!("[{index}].{error}"),
+                None => error.to_string(),
+            },
+            field: Some(error.field.clone()),
+            index,
+        }
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::TelemetryUnavailable | Error::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match &self {
+            Error::Database(source) => tracing::error!(%source, "telemetry database error"),
+            Error::DatabaseBusy => tracing::warn!("telemetry database busy"),
+            _ => {}
+        }
+        let (field, index) = match &self {
+            Error::BadRequest { field, index, .. } => (field.as_deref(), *index),
+            _ => (None, None),
+        };
+        let body = Body {
+            error: self.to_string(),
+            field,
+            index,
+        };
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, Error::DatabaseBusy | Error::TelemetryUnavailable) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Error {
+        let busy = matches!(&error, sqlx::Error::Database(db)
+            if db.message().contains("locked") || db.message().contains("busy"));
+        if busy {
+            Error::DatabaseBusy
+        } else {
+            Error::Database(error)
+        }
+    }
+}
+
+impl From<TelemetryError> for Error {
+    fn from(error: TelemetryError) -> Error {
+        match error {
+            TelemetryError::Query(source)
+            | TelemetryError::Open { source, .. }
+            | TelemetryError::Migration { source, .. } => source.into(),
+        }
+    }
+}
+
+impl From<IngestError> for Error {
+    fn from(error: IngestError) -> Error {
+        match error {
+            IngestError::Invalid { index, error } => Error::invalid(&error, Some(index)),
+            IngestError::BatchTooLarge { max, .. } => {
+                Error::PayloadTooLarge(format!("at most {max} invocations per request"))
+            }
+            IngestError::Database(source) => source.into(),
+        }
+    }
+}
+
+impl From<BytesRejection> for Error {
+    fn from(rejection: BytesRejection) -> Error {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge(format!(
+                "the request body is larger than the limit of {} bytes",
+                super::MAX_BODY_BYTES
+            ))
+        } else {
+            Error::bad_request(rejection.body_text())
+        }
+    }
+}
+
+/// Any `/api/…` path no route takes.
+pub(super) async fn no_such_endpoint(uri: Uri) -> Error {
+    Error::NotFound(format!("no such endpoint: {}", uri.path()))
+}

@@ -1,0 +1,84 @@
+//! `POST /api/invocations`: one invocation object or an array of them (the original's column
+//! names, plus `task_id`). `200 {"inserted", "duplicates"}` once committed; re-posting the same
+//! ids is harmless. `400 {"error","field","index"?}` for bad JSON or an invalid field (nothing is
+//! written), `413` for a body over the limit or more than [`MAX_BATCH`] items, `415` for a
+//! non-JSON `Content-Type` (a missing one is accepted), `503` when the database is busy or
+//! unavailable.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::Value;
+
+use super::{AppState, Error};
+use crate::telemetry::{IngestReport, Invocation, Telemetry, MAX_BATCH};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/api/invocations", post(post_invocations))
+}
+
+async fn post_invocations(
+    State(telemetry): State<Option<Telemetry>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestReport>, Error> {
+    let telemetry = telemetry.ok_or(Error::TelemetryUnavailable)?;
+    if !is_json(&headers) {
+        return Err(Error::UnsupportedMediaType(
+            "Content-Type must be application/json".into(),
+        ));
+    }
+    let value: Value = serde_json::from_slice(&body?)
+        .map_err(|e| Error::bad_request(format!("invalid JSON: {e}")))?;
+    let (items, is_array) = match value {
+        Value::Array(items) => (items, true),
+        object @ Value::Object(_) => (vec![object], false),
+        _ => {
+            return Err(Error::bad_request(
+                "expected an invocation object or an array of them",
+            ))
+        }
+    };
+    if items.len() > MAX_BATCH {
+        return Err(Error::PayloadTooLarge(format!(
+            "at most {MAX_BATCH} invocations per request"
+        )));
+    }
+    let now = Utc::now();
+    let batch = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            Invocation::from_json(item)
+                .and_then(|invocation| invocation.validated(now))
+                .map_err(|e| Error::invalid(&e, is_array.then_some(index)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = telemetry.ingest(batch).await.map_err(|error| match error {
+        // A single object has no position to report.
+        crate::telemetry::IngestError::Invalid { index, error } => {
+            Error::invalid(&error, is_array.then_some(index))
+        }
+        other => other.into(),
+    })?;
+    Ok(Json(report))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    value.to_str().is_ok_and(|text| {
+        let mime = text
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        mime == "application/json" || mime.ends_with("+json")
+    })
+}

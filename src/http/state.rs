@@ -1,0 +1,43 @@
+//! What the handlers share. Each handler takes only the part it needs (`State<SharedStore>`,
+//! `State<Option<Telemetry>>`, …) through `FromRef`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::FromRef;
+use tokio::sync::watch;
+
+use super::security::OriginPolicy;
+use crate::board::SharedStore;
+use crate::telemetry::Telemetry;
+use app::AssetVersion;
+
+#[derive(Clone)]
+pub(super) struct AppState {
+    pub(super) board: SharedStore,
+    /// `None` when the telemetry database cannot be opened (the board works without it).
+    pub(super) telemetry: Option<Telemetry>,
+    pub(super) origins: Arc<OriginPolicy>,
+    pub(super) assets: AssetVersion,
+    pub(super) started: Instant,
+    /// Becomes `true` when the server stops: sockets close.
+    pub(super) shutdown: watch::Receiver<bool>,
+}
+
+impl FromRef<AppState> for SharedStore {
+    fn from_ref(state: &AppState) -> SharedStore {
+        state.board.clone()
+    }
+}
+
+impl FromRef<AppState> for Option<Telemetry> {
+    fn from_ref(state: &AppState) -> Option<Telemetry> {
+        state.telemetry.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<OriginPolicy> {
+    fn from_ref(state: &AppState) -> Arc<OriginPolicy> {
+        state.origins.clone()
+    }
+}

@@ -1,0 +1,117 @@
+//! The shape of the code base itself: the layers of `src/` depend on each other one way only,
+//! and the two copies of the site settings (`Leptos.toml` for the server at run time,
+//! `[[workspace.metadata.leptos]]` in `Cargo.toml` for cargo-leptos) cannot drift apart.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Top-level module of `src/` → the top-level modules it names through `crate::`.
+fn module_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let src = repo().join("src");
+    let mut graph = BTreeMap::new();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        if matches!(name.as_str(), "lib" | "main") {
+            continue;
+        }
+        let mut uses = BTreeSet::new();
+        for file in rust_files(&path) {
+            let source = std::fs::read_to_string(&file).unwrap();
+            // Code only: a comment may name any module.
+            let text: String = source
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for (at, _) in text.match_indices("crate::") {
+                let rest = &text[at + "crate::".len()..];
+                let target: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                // `crate::{a, b}` lists several.
+                if target.is_empty() && rest.starts_with('{') {
+                    let list = &rest[1..rest.find('}').unwrap()];
+                    uses.extend(
+                        list.split(',')
+                            .map(|m| m.trim().split("::").next().unwrap().to_owned()),
+                    );
+                } else if !target.is_empty() {
+                    uses.insert(target);
+                }
+            }
+        }
+        uses.remove(&name);
+        uses.retain(|m| !m.is_empty());
+        graph.insert(name, uses);
+    }
+    graph
+}
+
+fn rust_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).unwrap() {
+        files.extend(rust_files(&entry.unwrap().path()));
+    }
+    files
+}
+
+#[test]
+fn src_modules_depend_one_way() {
+    let graph = module_dependencies();
+    // The layers, lowest first: a module may use only modules of lower layers.
+    let layers: [&[&str]; 6] = [
+        &["memory", "config"],
+        &["board", "telemetry"],
+        &["cost_feed", "demo"],
+        &["http"],
+        &["server"],
+        &["cli"],
+    ];
+    let layer_of = |module: &str| {
+        layers
+            .iter()
+            .position(|layer| layer.contains(&module))
+            .unwrap_or_else(|| panic!("src/{module} is in no layer of this test: add it"))
+    };
+    for (module, uses) in &graph {
+        for used in uses {
+            assert!(
+                layer_of(used) < layer_of(module),
+                "src/{module} uses crate::{used}, a module of the same or a higher layer"
+            );
+        }
+    }
+    assert!(graph["board"].iter().all(|m| m == "memory"), "{graph:?}");
+    assert!(graph["telemetry"].is_empty(), "{graph:?}");
+}
+
+#[test]
+fn the_site_settings_agree() {
+    let cargo: toml::Table = std::fs::read_to_string(repo().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let build = &cargo["workspace"]["metadata"]["leptos"][0];
+    let leptos: toml::Table = std::fs::read_to_string(repo().join("Leptos.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let run = leptos["package"]["metadata"]["leptos"].as_table().unwrap();
+    assert!(run.len() >= 5, "{run:?}");
+    for (key, value) in run {
+        assert_eq!(
+            build.get(key),
+            Some(value),
+            "Leptos.toml's {key} differs from Cargo.toml's [[workspace.metadata.leptos]]"
+        );
+    }
+}
