@@ -7,8 +7,11 @@ try {
 } catch {
   // storage unavailable: follow the system theme
 }
-const version = new URL(import.meta.url).searchParams.get("v");
+// Served as `<base>/boot.js`: the front end is beside it, under the same base path.
+const here = new URL(import.meta.url);
+const base = here.pathname.replace(/\/boot\.js$/, "");
+const version = here.searchParams.get("v");
 const query = version ? `?v=${encodeURIComponent(version)}` : "";
-const frontend = await import(`/pkg/execdash.js${query}`);
-await frontend.default({ module_or_path: `/pkg/execdash.wasm${query}` });
+const frontend = await import(`${base}/pkg/execdash.js${query}`);
+await frontend.default({ module_or_path: `${base}/pkg/execdash.wasm${query}` });
 frontend.hydrate();

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{normalize_base_path, read_token, Config, ConfigError, FileConfig, PublicUrl};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,7 +15,7 @@ use crate::config::Config;
     about = "Real-time execution dashboard for AI coding agents"
 )]
 #[command(args_conflicts_with_subcommands = true)]
-pub(crate) struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -26,6 +26,9 @@ pub(crate) struct Cli {
 enum Command {
     /// Serve the dashboard (the default).
     Serve(ServeArgs),
+    /// Print the effective configuration (flags, environment, file and defaults resolved) as a
+    /// config file; the token is never printed.
+    Config(ServeArgs),
     /// Import a JSONL file (invocations, or the original's ADR-047 event log) into the
     /// telemetry database. Idempotent: run it again to resume.
     Import(ImportArgs),
@@ -57,23 +60,43 @@ struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Repository whose work/collaboration folder is watched.
-    #[arg(long, env = "EXECDASH_ROOT", default_value = ".")]
-    root: PathBuf,
+    /// A TOML file with any of these settings (keys are the flags' names, e.g. `public-url =
+    /// ["https://dash.example.com"]`). Flags and environment variables win over it.
+    #[arg(long, env = "EXECDASH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Repository whose work/collaboration folder is watched [default: .].
+    #[arg(long, env = "EXECDASH_ROOT")]
+    root: Option<PathBuf>,
     /// Telemetry database [default: <root>/telemetry.db].
     #[arg(long, env = "EXECDASH_DB")]
     db: Option<PathBuf>,
-    /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000].
+    /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]. Anything but
+    /// loopback needs an access token.
     #[arg(long, env = "EXECDASH_ADDR")]
     addr: Option<SocketAddr>,
     /// Folder of the built site (pkg/, public files) [default: site/ beside the binary, else
     /// LEPTOS_SITE_ROOT or Leptos.toml's site-root].
     #[arg(long, env = "EXECDASH_SITE_ROOT")]
     site_root: Option<PathBuf>,
-    /// Extra origins allowed to open the socket and write (comma-separated), e.g. the public
-    /// URL of a reverse proxy.
+    /// The URL users type in the browser, e.g. https://dash.example.com/dashboard (repeatable).
+    /// The server answers only to its host (and loopback), and accepts browser writes and
+    /// sockets only from its origin.
+    #[arg(
+        long = "public-url",
+        env = "EXECDASH_PUBLIC_URL",
+        value_delimiter = ','
+    )]
+    public_url: Vec<String>,
+    /// Other origins whose pages may call the API (CORS) and open the socket (comma-separated).
     #[arg(long, env = "EXECDASH_ALLOWED_ORIGINS", value_delimiter = ',')]
     allowed_origins: Vec<String>,
+    /// File holding the access token (its first line). The token itself may be given in
+    /// EXECDASH_TOKEN instead.
+    #[arg(long, env = "EXECDASH_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// Serve everything under this path, e.g. /dashboard (behind a reverse proxy).
+    #[arg(long, env = "EXECDASH_BASE_PATH")]
+    base_path: Option<String>,
     /// Daily spending limit in USD: a banner at 80 %, an alert at 100 %.
     #[arg(long, env = "EXECDASH_DAILY_BUDGET", value_parser = parse_budget)]
     daily_budget: Option<f64>,
@@ -92,19 +115,24 @@ fn parse_budget(text: &str) -> Result<f64, String> {
 pub fn run() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
+    let (args, print_only) = match cli.command {
+        Some(Command::Serve(args)) => (args, false),
+        Some(Command::Config(args)) => (args, true),
         Some(Command::Import(args)) => return import(args),
         Some(Command::SeedDemo(args)) => return seed_demo(args),
-        None => cli.serve,
+        None => (cli.serve, false),
     };
     let config = match resolve(args) {
         Ok(config) => config,
-        Err(message) => {
-            eprintln!("execdash: {message}");
+        Err(err) => {
+            eprintln!("execdash: {err}");
             return ExitCode::from(2);
         }
     };
+    if print_only {
+        print!("{}", effective(&config));
+        return ExitCode::SUCCESS;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -118,32 +146,104 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn resolve(args: ServeArgs) -> Result<Config, String> {
+/// Flags and environment (clap) over the file over the defaults.
+fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
+    let file = match &args.config {
+        Some(path) => FileConfig::read(path)?,
+        None => FileConfig::default(),
+    };
     let leptos = leptos_site_options();
-    let root = args.root;
+    let root = args
+        .root
+        .or(file.root)
+        .unwrap_or_else(|| PathBuf::from("."));
     if !root.is_dir() {
-        return Err(format!("--root {}: not a directory", root.display()));
+        return Err(ConfigError::Invalid(format!(
+            "root {}: not a directory",
+            root.display()
+        )));
     }
-    let addr = args
+    let mut config = Config::new(&root);
+    if let Some(db) = args.db.or(file.db) {
+        config.db = db;
+    }
+    config.addr = args
         .addr
+        .or(file.addr)
         .or(leptos.as_ref().map(|o| o.site_addr))
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
-    let site_root = args
+        .unwrap_or(config.addr);
+    config.site_root = args
         .site_root
+        .or(file.site_root)
         .or_else(site_beside_binary)
         .or_else(|| leptos.as_ref().map(|o| PathBuf::from(o.site_root.as_ref())))
-        .unwrap_or_else(|| PathBuf::from("target/site"));
-    Ok(Config {
-        db: args.db.unwrap_or_else(|| root.join("telemetry.db")),
-        root,
-        addr,
-        site_root,
-        allowed_origins: args.allowed_origins,
-        budgets: app::model::Budgets {
-            daily_usd: args.daily_budget,
-            monthly_usd: args.monthly_budget,
-        },
-    })
+        .unwrap_or(config.site_root);
+    let public_urls = if args.public_url.is_empty() {
+        file.public_url.unwrap_or_default()
+    } else {
+        args.public_url
+    };
+    config.public_urls = public_urls
+        .iter()
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| {
+            PublicUrl::parse(url).map_err(|e| ConfigError::Invalid(format!("public-url: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    config.allowed_origins = if args.allowed_origins.is_empty() {
+        file.allowed_origins.unwrap_or_default()
+    } else {
+        args.allowed_origins
+    };
+    config.token = match args.token_file.or(file.token_file) {
+        Some(path) => Some(read_token(&path)?),
+        None => std::env::var("EXECDASH_TOKEN")
+            .ok()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
+    };
+    config.base_path = normalize_base_path(&args.base_path.or(file.base_path).unwrap_or_default())?;
+    for (name, value) in [
+        ("daily-budget", file.daily_budget),
+        ("monthly-budget", file.monthly_budget),
+    ] {
+        if value.is_some_and(|usd| !(usd.is_finite() && usd > 0.0)) {
+            return Err(ConfigError::Invalid(format!(
+                "{name} must be a positive amount of USD"
+            )));
+        }
+    }
+    config.budgets = app::model::Budgets {
+        daily_usd: args.daily_budget.or(file.daily_budget),
+        monthly_usd: args.monthly_budget.or(file.monthly_budget),
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+/// The effective configuration as a config file (the token is never printed).
+fn effective(config: &Config) -> String {
+    let file = FileConfig {
+        root: Some(config.root.clone()),
+        db: Some(config.db.clone()),
+        addr: Some(config.addr),
+        site_root: Some(config.site_root.clone()),
+        public_url: Some(config.public_urls.iter().map(|u| u.text.clone()).collect()),
+        allowed_origins: Some(config.allowed_origins.clone()),
+        token_file: None,
+        base_path: Some(config.base_path.clone()),
+        daily_budget: config.budgets.daily_usd,
+        monthly_budget: config.budgets.monthly_usd,
+    };
+    let token = if config.token.is_some() {
+        "# token: set (redacted)\n"
+    } else {
+        "# token: none (open; loopback only)\n"
+    };
+    format!(
+        "{}{token}",
+        toml::to_string(&file).expect("the configuration serializes")
+    )
 }
 
 /// `execdash import FILE`: with a progress bar on standard error.

@@ -1,12 +1,17 @@
-//! Settings of a running server, resolved from flags, `EXECDASH_*` variables and `Leptos.toml`.
+//! Settings of a running server. They come from flags, `EXECDASH_*` variables and an optional
+//! TOML file (`--config execdash.toml`), in that order of precedence, then defaults (some from
+//! `Leptos.toml` / `LEPTOS_*`, which cargo-leptos sets in development). The file's keys are the
+//! flags' names; an unknown key or a bad value is an error that names it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use app::model::Budgets;
+use axum::http::Uri;
+use serde::{Deserialize, Serialize};
 
 /// Everything `serve` needs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// The repository whose `work/collaboration` is watched.
     pub root: PathBuf,
@@ -15,8 +20,272 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The built site (`pkg/` with the WASM, JS and CSS, and the public files).
     pub site_root: PathBuf,
-    /// Origins allowed besides the server's own (e.g. a reverse proxy's public URL).
+    /// What users type in the browser (the host and origin the server answers to).
+    pub public_urls: Vec<PublicUrl>,
+    /// Other origins whose pages may call the API (CORS) and open the socket.
     pub allowed_origins: Vec<String>,
+    /// The access token; required to listen on anything but loopback.
+    pub token: Option<String>,
+    /// Where the dashboard lives under its host: `""` or `/dashboard` (no trailing slash).
+    pub base_path: String,
     /// Daily and monthly spending limits (USD).
     pub budgets: Budgets,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("root", &self.root)
+            .field("db", &self.db)
+            .field("addr", &self.addr)
+            .field("site_root", &self.site_root)
+            .field("public_urls", &self.public_urls)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("base_path", &self.base_path)
+            .field("budgets", &self.budgets)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Defaults for a repository: its `telemetry.db`, loopback port 3000, `target/site`, open.
+    pub fn new(root: &Path) -> Config {
+        Config {
+            root: root.to_path_buf(),
+            db: root.join("telemetry.db"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            public_urls: Vec::new(),
+            allowed_origins: Vec::new(),
+            token: None,
+            base_path: String::new(),
+            budgets: Budgets::default(),
+        }
+    }
+
+    /// Refuses what would be unsafe or cannot work: listening off loopback without a token.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if !self.addr.ip().is_loopback() && self.token.is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "listening on {} (not loopback) needs an access token. Make one with\n  \
+                 head -c 32 /dev/urandom | base64 > execdash.token && chmod 600 execdash.token\n\
+                 and start with --token-file execdash.token (or EXECDASH_TOKEN)",
+                self.addr
+            )));
+        }
+        if let Some(token) = &self.token {
+            if token.len() < 16 {
+                return Err(ConfigError::Invalid(
+                    "the access token must be at least 16 characters".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A public URL split into what the Host and Origin checks compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `https://dash.example.com` (no default port, no path).
+    pub origin: String,
+    /// `dash.example.com` or `dash.example.com:8443`.
+    pub host: String,
+    pub https: bool,
+    /// The URL as given.
+    pub text: String,
+}
+
+impl PublicUrl {
+    /// Parses `http(s)://host[:port][/path]`; the path is not used (see `--base-path`).
+    pub fn parse(text: &str) -> Result<PublicUrl, String> {
+        let uri: Uri = text
+            .trim()
+            .parse()
+            .map_err(|e| format!("'{text}' is not a URL: {e}"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(format!("'{text}' must start with http:// or https://")),
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("'{text}' has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(format!("'{text}' must not carry a user name or password"));
+        }
+        let default_port = if https { 443 } else { 80 };
+        let host = match authority.port_u16() {
+            Some(port) if port != default_port => {
+                format!("{}:{port}", authority.host()).to_ascii_lowercase()
+            }
+            _ => authority.host().to_ascii_lowercase(),
+        };
+        let scheme = if https { "https" } else { "http" };
+        Ok(PublicUrl {
+            origin: format!("{scheme}://{host}"),
+            host,
+            https,
+            text: text.trim().to_owned(),
+        })
+    }
+}
+
+/// `/dashboard/` → `/dashboard`, `/` → `""`; refuses what is not a plain path.
+pub(crate) fn normalize_base_path(text: &str) -> Result<String, ConfigError> {
+    let trimmed = text.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let plain = trimmed.starts_with('/')
+        && !trimmed.contains("//")
+        && trimmed
+            .split('/')
+            .skip(1)
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-._~".contains(c));
+    if plain {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "base-path '{text}' must be a path like /dashboard (letters, digits, - . _ ~)"
+        )))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The TOML file: every `serve` setting under the flag's name. Also what `execdash config`
+/// prints (with the token left out).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct FileConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) root: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) db: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) addr: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) site_root: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) public_url: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) token_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) base_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) daily_budget: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) monthly_budget: Option<f64>,
+}
+
+impl FileConfig {
+    pub(crate) fn read(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|err| ConfigError::File {
+            path: path.to_path_buf(),
+            message: err.to_string().trim_end().to_owned(),
+        })
+    }
+}
+
+/// Reads an access token file: its first line, trimmed.
+pub(crate) fn read_token(path: &Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let token = text.lines().next().unwrap_or("").trim().to_owned();
+    if token.is_empty() {
+        return Err(ConfigError::Invalid(format!(
+            "the token file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths_are_plain_paths() {
+        assert_eq!(normalize_base_path("/dashboard/").unwrap(), "/dashboard");
+        assert_eq!(normalize_base_path("/").unwrap(), "");
+        assert_eq!(normalize_base_path("").unwrap(), "");
+        assert_eq!(normalize_base_path("/a/b-c").unwrap(), "/a/b-c");
+        for bad in ["dashboard", "/a/../b", "/a//b", "/a b", "/a?x", "/<x>"] {
+            assert!(normalize_base_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn public_urls_are_normalised() {
+        let url = PublicUrl::parse("HTTPS://Dash.Example.com:443/x").unwrap();
+        assert_eq!(url.origin, "https://dash.example.com");
+        assert_eq!(url.host, "dash.example.com");
+        assert!(url.https);
+        let url = PublicUrl::parse("http://10.0.0.5:8080").unwrap();
+        assert_eq!((url.host.as_str(), url.https), ("10.0.0.5:8080", false));
+        assert!(PublicUrl::parse("ftp://x").is_err());
+        assert!(PublicUrl::parse("http://u:p@x").is_err());
+        assert!(PublicUrl::parse("dash.example.com").is_err());
+    }
+
+    #[test]
+    fn off_loopback_needs_a_long_enough_token() {
+        let mut config = Config::new(Path::new("."));
+        assert!(config.validate().is_ok());
+        config.addr = "0.0.0.0:3000".parse().unwrap();
+        let refused = config.validate().unwrap_err().to_string();
+        assert!(refused.contains("--token-file"), "{refused}");
+        config.token = Some("short".into());
+        assert!(config.validate().is_err());
+        config.token = Some("a-token-of-sixteen+".into());
+        assert!(config.validate().is_ok());
+        assert!(
+            !format!("{config:?}").contains("sixteen"),
+            "the token is redacted"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("execdash.toml");
+        std::fs::write(&file, "addr = \"127.0.0.1:4000\"\nbudget = 5\n").unwrap();
+        let error = FileConfig::read(&file).unwrap_err().to_string();
+        assert!(
+            error.contains("budget") && error.contains("execdash.toml"),
+            "{error}"
+        );
+        std::fs::write(&file, "addr = \"not an address\"\n").unwrap();
+        let error = FileConfig::read(&file).unwrap_err().to_string();
+        assert!(error.contains("addr"), "{error}");
+        std::fs::write(&file, "public-url = [\"https://dash.example.com\"]\n").unwrap();
+        let read = FileConfig::read(&file).unwrap();
+        assert_eq!(read.public_url.unwrap(), ["https://dash.example.com"]);
+    }
 }

@@ -31,7 +31,7 @@ pub use board::{
     WatchError, WatcherHandle, HUB_CAPACITY,
 };
 pub use cli::run;
-pub use config::Config;
+pub use config::{Config, ConfigError, PublicUrl};
 pub use http::serve_socket;
 pub use server::{start, RunningServer, ServeError};
 #[cfg(feature = "bench-support")]

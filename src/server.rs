@@ -20,6 +20,8 @@ pub enum ServeError {
     Bind(SocketAddr, std::io::Error),
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// A server that is listening.
@@ -46,6 +48,7 @@ impl RunningServer {
 
 /// Scans the board, starts the watcher and listens. Returns once the socket is bound.
 pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
+    config.validate()?;
     // Leptos spawns its rendering tasks through this (an error only means it is set already).
     let _ = any_spawner::Executor::init_tokio();
     let store = Arc::new(Store::new());
@@ -67,13 +70,19 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
             .await
             .map_err(std::io::Error::other)??
     };
-    let (shutdown_sender, shutdown) = watch::channel(false);
-    let app = http::router(&config, store.clone(), telemetry.clone(), shutdown.clone());
-    let cost_feed = telemetry.map(|t| cost_feed::spawn(t, store.clone(), shutdown));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|err| ServeError::Bind(config.addr, err))?;
     let addr = listener.local_addr()?;
+    let (shutdown_sender, shutdown) = watch::channel(false);
+    let app = http::router(
+        &config,
+        addr,
+        store.clone(),
+        telemetry.clone(),
+        shutdown.clone(),
+    );
+    let cost_feed = telemetry.map(|t| cost_feed::spawn(t, store.clone(), shutdown));
     // Events are small messages: send them at once (no Nagle delay waiting for an ACK).
     let listener = listener.tap_io(|tcp| {
         if let Err(err) = tcp.set_nodelay(true) {
@@ -101,8 +110,13 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
 /// Runs until SIGINT or SIGTERM.
 pub(crate) async fn serve(config: Config) -> Result<(), ServeError> {
     let root = config.root.display().to_string();
+    let config_base = config.base_path.clone();
     let server = start(config).await?;
-    tracing::info!("execdash on http://{} (watching {root})", server.addr);
+    tracing::info!(
+        "execdash on http://{}{base}/ (watching {root})",
+        server.addr,
+        base = config_base
+    );
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.stop().await

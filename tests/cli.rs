@@ -99,7 +99,8 @@ async fn sigterm_closes_the_sockets_and_exits_zero() {
         for line in stderr.lines().map_while(Result::ok) {
             if let Some(at) = line.find("execdash on http://") {
                 let rest = &line[at + "execdash on http://".len()..];
-                let _ = address_sender.send(rest.split_whitespace().next().unwrap().to_owned());
+                let address = rest.split_whitespace().next().unwrap();
+                let _ = address_sender.send(address.trim_end_matches('/').to_owned());
             }
         }
     });

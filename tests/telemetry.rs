@@ -166,16 +166,11 @@ struct Api {
 impl Api {
     async fn start(db: &Path) -> Api {
         let root = tempfile::tempdir().unwrap();
-        let server = execdash::start(execdash::Config {
-            root: root.path().to_path_buf(),
-            db: db.to_path_buf(),
-            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            site_root: root.path().join("no-site"),
-            allowed_origins: vec![],
-            budgets: Default::default(),
-        })
-        .await
-        .unwrap();
+        let mut config = execdash::Config::new(root.path());
+        config.db = db.to_path_buf();
+        config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        config.site_root = root.path().join("no-site");
+        let server = execdash::start(config).await.unwrap();
         Api {
             server,
             _root: root,

@@ -13,8 +13,10 @@ use crate::STATE_ELEMENT_ID;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AssetVersion(pub String);
 
-/// The whole page for `snapshot`, rendered at `now_ms` (for the cards' ages).
-pub fn shell(snapshot: Snapshot, assets: AssetVersion, now_ms: i64) -> impl IntoView {
+/// The whole page for `snapshot`, rendered at `now_ms` (for the cards' ages). `base` is the path
+/// the server lives under (`""` or `/dashboard`): every link starts with it, and the browser side
+/// reads it from `<html data-base>`.
+pub fn shell(snapshot: Snapshot, assets: AssetVersion, base: String, now_ms: i64) -> impl IntoView {
     // `<` is escaped so no text in a task can close the script element.
     let state_json = serde_json::to_string(&snapshot)
         .unwrap_or_else(|_| "null".to_owned())
@@ -23,17 +25,17 @@ pub fn shell(snapshot: Snapshot, assets: AssetVersion, now_ms: i64) -> impl Into
     let dashboard = Dashboard::new(snapshot, now_ms);
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-base=base.clone()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
                 <title>"Execution Dashboard · execdash"</title>
-                <link rel="icon" href=format!("/favicon.svg?v={v}") type="image/svg+xml"/>
-                <link rel="stylesheet" href=format!("/pkg/execdash.css?v={v}")/>
-                <link rel="modulepreload" href=format!("/pkg/execdash.js?v={v}")/>
+                <link rel="icon" href=format!("{base}/favicon.svg?v={v}") type="image/svg+xml"/>
+                <link rel="stylesheet" href=format!("{base}/pkg/execdash.css?v={v}")/>
+                <link rel="modulepreload" href=format!("{base}/pkg/execdash.js?v={v}")/>
                 <script id=STATE_ELEMENT_ID type="application/json" inner_html=state_json></script>
-                <script type="module" src=format!("/boot.js?v={v}")></script>
+                <script type="module" src=format!("{base}/boot.js?v={v}")></script>
             </head>
             <body>
                 <App dashboard/>

@@ -77,7 +77,7 @@ impl BoardModel {
                 *self = BoardModel::from_snapshot(snapshot);
                 Applied::Changed
             }
-            ServerEvent::Pong { .. } => {
+            ServerEvent::Pong { .. } | ServerEvent::Error { .. } => {
                 if seq > self.seq {
                     Applied::Gap
                 } else {
@@ -123,7 +123,8 @@ impl BoardModel {
             ServerEvent::BudgetAlert(_) => {}
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
-            | ServerEvent::Pong { .. } => {}
+            | ServerEvent::Pong { .. }
+            | ServerEvent::Error { .. } => {}
         }
     }
 

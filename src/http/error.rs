@@ -24,6 +24,10 @@ pub(crate) enum Error {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
+    MisdirectedRequest(String),
+    #[error("an access token is needed: send `Authorization: Bearer TOKEN`, or log in")]
+    Unauthorized,
+    #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -79,6 +83,8 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TelemetryUnavailable | Error::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,

@@ -5,7 +5,9 @@
 //! Depends on [`crate::board`] and [`crate::telemetry`]; nothing but [`crate::server`] depends
 //! on it.
 
+mod access;
 mod assets;
+mod auth;
 mod costs;
 mod error;
 mod health;
@@ -18,19 +20,25 @@ mod state;
 mod stats;
 mod tasks;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
+use axum::routing::get;
 use axum::{middleware, Router};
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 pub(crate) use error::Error;
 pub use socket::serve as serve_socket;
 
-use self::security::OriginPolicy;
+use self::access::AccessPolicy;
+use self::auth::Auth;
 use self::state::AppState;
 use crate::board::SharedStore;
 use crate::config::Config;
@@ -38,19 +46,35 @@ use crate::telemetry::Telemetry;
 
 /// Request bodies are refused past this size.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A request (not a socket: its upgrade answers at once) that takes longer gets a 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole application: pages, API, socket and assets, with the security layers.
+/// The whole application for a server listening on `bound`: pages, API, socket and assets under
+/// the base path, behind the Host, CORS, token and Origin checks.
 pub(crate) fn router(
     config: &Config,
+    bound: SocketAddr,
     board: SharedStore,
     telemetry: Option<Telemetry>,
     shutdown: watch::Receiver<bool>,
 ) -> Router {
-    let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
+    let access = Arc::new(AccessPolicy::new(
+        bound,
+        &config.public_urls,
+        &config.allowed_origins,
+    ));
+    let secure_cookie = config.public_urls.iter().any(|url| url.https);
+    let auth = Arc::new(Auth::new(
+        config.token.clone(),
+        &config.base_path,
+        secure_cookie,
+    ));
     let state = AppState {
         board,
         telemetry,
-        origins: origins.clone(),
+        access: access.clone(),
+        auth: auth.clone(),
+        base_path: config.base_path.clone(),
         assets: assets::version_of(&config.site_root),
         started: Instant::now(),
         shutdown,
@@ -62,21 +86,44 @@ pub(crate) fn router(
         .merge(invocations::router())
         .merge(costs::router())
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
-    let router = Router::new()
+    // Layers run outermost (last added) first: Host, CORS, the token, the Origin of writes.
+    let site = Router::new()
         .merge(page::router())
         .merge(socket::router())
         .merge(health::router())
+        .merge(auth::router())
         .merge(api)
         .fallback_service(ServeDir::new(&config.site_root))
         .layer(middleware::from_fn(assets::cache_headers))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
-            origins,
-            security::check_origin_on_writes,
+            access.clone(),
+            access::check_origin_on_writes,
         ))
+        .layer(middleware::from_fn_with_state(auth, auth::require_token))
         .with_state(state);
-    security::with_security_headers(router)
+    let site = if config.base_path.is_empty() {
+        site
+    } else {
+        let base = config.base_path.clone();
+        let home = format!("{base}/");
+        Router::new()
+            .route(
+                &base,
+                get(move || async move { Redirect::permanent(&home) }),
+            )
+            .nest(&format!("{base}/"), site)
+    };
+    let site = site
+        .layer(access.cors_layer())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn_with_state(access, access::check_host))
+        .layer(TraceLayer::new_for_http());
+    security::with_security_headers(site)
 }
 
 /// ISO 8601 UTC, for the `timestamp` fields.

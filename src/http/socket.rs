@@ -16,29 +16,32 @@ use tokio::sync::watch;
 use super::{AppState, Error};
 use crate::board::SharedStore;
 
-/// Largest message a client may send (they only send small commands).
+/// Largest message a client may send (they only send small commands); a larger one closes the
+/// socket with 1009 and a reason.
 const MAX_CLIENT_MESSAGE_BYTES: usize = 16 * 1024;
+/// What the WebSocket layer reads at all before it gives up on a message (bounded memory); past
+/// [`MAX_CLIENT_MESSAGE_BYTES`] the message is refused anyway, with a close frame.
+const MAX_READ_BYTES: usize = 1024 * 1024;
+/// Close code for a message too big to process (RFC 6455).
+const CLOSE_TOO_BIG: u16 = 1009;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
 }
-
-/// Close code for a message the server does not understand (RFC 6455: unsupported data).
-const CLOSE_UNSUPPORTED: u16 = 1003;
 
 async fn upgrade(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
-    if let Err(reason) = state.origins.check(&headers) {
+    if let Err(reason) = state.access.check_origin(&headers) {
         tracing::warn!("refused a socket: {reason}");
         return Error::Forbidden(reason).into_response();
     }
     let store = state.board.clone();
     let shutdown = state.shutdown.clone();
-    ws.max_message_size(MAX_CLIENT_MESSAGE_BYTES)
-        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
+    ws.max_message_size(MAX_READ_BYTES)
+        .max_frame_size(MAX_READ_BYTES)
         .on_upgrade(move |socket| {
             let (sink, stream) = socket.split();
             serve(sink, stream, store, shutdown)
@@ -77,6 +80,14 @@ pub async fn serve<W, R>(
                 Err(RecvError::Closed) => break,
             },
             incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_MESSAGE_BYTES => {
+                    close_too_big(&mut sink, text.len()).await;
+                    break;
+                }
+                Some(Ok(Message::Binary(bytes))) if bytes.len() > MAX_CLIENT_MESSAGE_BYTES => {
+                    close_too_big(&mut sink, bytes.len()).await;
+                    break;
+                }
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
                     Ok(ClientMessage::Ping) => pong(sent_seq),
                     Ok(ClientMessage::Resync) => {
@@ -84,14 +95,22 @@ pub async fn serve<W, R>(
                         sent_seq = frame.seq;
                         frame.json
                     }
-                    Err(err) => {
-                        let reason = format!("unknown message: {err}");
-                        let close = CloseFrame { code: CLOSE_UNSUPPORTED, reason: truncate(&reason, 120).into() };
-                        let _ = sink.send(Message::Close(Some(close))).await;
-                        break;
-                    }
+                    Err(err) => error_message(sent_seq, &format!(
+                        "cannot use this message ({err}); send {{\"type\":\"ping\"}} or {{\"type\":\"resync\"}}"
+                    )),
                 },
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Binary(_))) => error_message(
+                    sent_seq,
+                    "binary messages are not used; send JSON text",
+                ),
+                Some(Err(err)) => {
+                    // Past MAX_READ_BYTES the WebSocket layer stops reading ("Message too long").
+                    if err.to_string().contains("too long") {
+                        close_too_big(&mut sink, MAX_READ_BYTES).await;
+                    }
+                    break;
+                }
+                Some(Ok(Message::Close(_))) | None => break,
                 Some(Ok(_)) => continue,
             },
             _ = shutdown.changed() => {
@@ -103,6 +122,27 @@ pub async fn serve<W, R>(
             break;
         }
     }
+}
+
+async fn close_too_big<W: Sink<Message> + Unpin>(sink: &mut W, size: usize) {
+    let reason = format!("message of {size} bytes; at most {MAX_CLIENT_MESSAGE_BYTES}");
+    let close = CloseFrame {
+        code: CLOSE_TOO_BIG,
+        reason: truncate(&reason, 120).into(),
+    };
+    let _ = sink.send(Message::Close(Some(close))).await;
+}
+
+fn error_message(seq: u64, message: &str) -> Utf8Bytes {
+    let envelope = Envelope {
+        seq,
+        event: ServerEvent::Error {
+            message: truncate(message, 300).to_owned(),
+        },
+    };
+    serde_json::to_string(&envelope)
+        .expect("error serializes")
+        .into()
 }
 
 fn pong(seq: u64) -> Utf8Bytes {

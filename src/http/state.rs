@@ -7,7 +7,8 @@ use std::time::Instant;
 use axum::extract::FromRef;
 use tokio::sync::watch;
 
-use super::security::OriginPolicy;
+use super::access::AccessPolicy;
+use super::auth::Auth;
 use crate::board::SharedStore;
 use crate::telemetry::Telemetry;
 use app::AssetVersion;
@@ -17,7 +18,10 @@ pub(super) struct AppState {
     pub(super) board: SharedStore,
     /// `None` when the telemetry database cannot be opened (the board works without it).
     pub(super) telemetry: Option<Telemetry>,
-    pub(super) origins: Arc<OriginPolicy>,
+    pub(super) access: Arc<AccessPolicy>,
+    pub(super) auth: Arc<Auth>,
+    /// `""` or `/dashboard`: where the page's links point.
+    pub(super) base_path: String,
     pub(super) assets: AssetVersion,
     pub(super) started: Instant,
     /// Becomes `true` when the server stops: sockets close.
@@ -36,8 +40,14 @@ impl FromRef<AppState> for Option<Telemetry> {
     }
 }
 
-impl FromRef<AppState> for Arc<OriginPolicy> {
-    fn from_ref(state: &AppState) -> Arc<OriginPolicy> {
-        state.origins.clone()
+impl FromRef<AppState> for Arc<AccessPolicy> {
+    fn from_ref(state: &AppState) -> Arc<AccessPolicy> {
+        state.access.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Auth> {
+    fn from_ref(state: &AppState) -> Arc<Auth> {
+        state.auth.clone()
     }
 }

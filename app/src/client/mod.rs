@@ -30,6 +30,15 @@ fn initial_snapshot() -> Option<Snapshot> {
     serde_json::from_str(&text).ok()
 }
 
+/// The path the server lives under (`""` or `/dashboard`), from `<html data-base>`.
+pub(crate) fn base_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|html| html.get_attribute("data-base"))
+        .unwrap_or_default()
+}
+
 pub(crate) fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
@@ -46,7 +55,7 @@ fn follow_cost_range(dashboard: Dashboard) {
             return;
         }
         wasm_bindgen_futures::spawn_local(async move {
-            let url = format!("/api/costs?range={}", range.as_str());
+            let url = format!("{}/api/costs?range={}", base_path(), range.as_str());
             let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
                 return;
             };

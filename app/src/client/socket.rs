@@ -103,7 +103,7 @@ pub fn poll_while_disconnected(dashboard: Dashboard) {
 }
 
 async fn fetch_snapshot() -> Option<Snapshot> {
-    let response = gloo_net::http::Request::get("/api/snapshot")
+    let response = gloo_net::http::Request::get(&format!("{}/api/snapshot", super::base_path()))
         .send()
         .await
         .ok()?;
@@ -121,7 +121,7 @@ fn socket_url() -> String {
         "ws"
     };
     let host = location.host().unwrap_or_default();
-    format!("{scheme}://{host}/ws")
+    format!("{scheme}://{host}{}/ws", super::base_path())
 }
 
 /// 250 ms doubling per failure, capped at 5 s, with ±25 % jitter.

@@ -25,6 +25,10 @@ pub enum ServerEvent {
     Snapshot { snapshot: Snapshot },
     #[serde(rename = "pong")]
     Pong { timestamp: String },
+    /// A client message the server could not use (malformed, unknown type); the socket stays
+    /// open. `seq` is the last one sent, as with `pong`.
+    #[serde(rename = "error")]
+    Error { message: String },
     #[serde(rename = "task.created")]
     TaskCreated { task: Task },
     #[serde(rename = "task.updated")]
@@ -62,6 +66,7 @@ impl ServerEvent {
             ServerEvent::ConnectionAck { .. } => "connection_ack",
             ServerEvent::Snapshot { .. } => "snapshot",
             ServerEvent::Pong { .. } => "pong",
+            ServerEvent::Error { .. } => "error",
             ServerEvent::TaskCreated { .. } => "task.created",
             ServerEvent::TaskUpdated { .. } => "task.updated",
             ServerEvent::TaskAssigned { .. } => "task.assigned",

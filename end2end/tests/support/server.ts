@@ -11,7 +11,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
 const siteRoot = process.env.EXECDASH_SITE_ROOT ?? join(repo, "target/site");
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const probe = createServer();
     probe.once("error", fail);
@@ -76,11 +76,14 @@ export class DashboardServer {
     child.stdout?.on("data", (chunk) => (this.output += chunk));
     child.stderr?.on("data", (chunk) => (this.output += chunk));
     this.process = child;
+    // Under --base-path, /health lives under the prefix too.
+    const at = this.args.indexOf("--base-path");
+    const base = at >= 0 ? (this.args[at + 1] ?? "").replace(/\/+$/, "") : "";
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) break;
       try {
-        const response = await fetch(`${this.url}/health`);
+        const response = await fetch(`${this.url}${base}/health`);
         if (response.ok) return;
       } catch {
         // not listening yet
