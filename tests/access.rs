@@ -421,3 +421,63 @@ async fn bad_socket_messages_get_an_answer_and_oversize_ones_a_1009() {
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_and_need_the_token() {
+    let workspace = Workspace::demo();
+    let server = start_with(&workspace, |config| config.token = Some(TOKEN.into())).await;
+    let base = format!("http://{}", server.addr);
+    let (status, _, _) = send(client().get(format!("{base}/metrics"))).await;
+    assert_eq!(status, 401);
+    let (status, _, body) = send(
+        client()
+            .post(format!("{base}/api/invocations"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(INVOCATION),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let url = format!("ws://{}/ws", server.addr);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let _ack = next_message(&mut socket).await;
+    socket
+        .send(Message::text(r#"{"type":"resync"}"#))
+        .await
+        .unwrap();
+    let _snapshot = next_message(&mut socket).await;
+    let (status, headers, text) =
+        send(client().get(format!("{base}/metrics")).bearer_auth(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("openmetrics-text"));
+    for line in [
+        r#"execdash_tasks{column="inbox"} 4"#,
+        r#"execdash_tasks{column="assigned"} 5"#,
+        r#"execdash_tasks{column="done"} 5"#,
+        "execdash_problems 1",
+        "execdash_socket_clients 1",
+        "execdash_socket_frames_sent_total 2",
+        r#"execdash_socket_resyncs_total{reason="requested"} 1"#,
+        "execdash_invocations_ingested_total 1",
+        "execdash_telemetry_database_up 1",
+        &format!(
+            r#"execdash_build_info{{version="{}"}} 1"#,
+            env!("CARGO_PKG_VERSION")
+        ),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+    assert!(
+        text.contains("execdash_cost_usd{period=\"today\"}"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("# EOF"));
+    server.stop().await.unwrap();
+}

@@ -138,3 +138,93 @@ async fn sigterm_closes_the_sockets_and_exits_zero() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// `execdash config`: flags over environment over the file over defaults; the token is never
+/// printed; unknown keys and bad values are named; off loopback without a token is refused.
+#[test]
+fn the_configuration_is_layered_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("execdash.toml");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "a-secret-token-nobody-sees\n").unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "addr = \"127.0.0.1:4100\"\nbase-path = \"/from-file/\"\ndaily-budget = 5.0\n\
+             public-url = [\"https://dash.example.com/dashboard\"]\ntoken-file = {:?}\n",
+            token
+        ),
+    )
+    .unwrap();
+    let config = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut command = execdash();
+        command
+            .arg("config")
+            .arg("--config")
+            .arg(&file)
+            .arg("--root")
+            .arg(dir.path())
+            .args(extra)
+            .env_remove("EXECDASH_ADDR")
+            .env_remove("EXECDASH_BASE_PATH")
+            .env_remove("LEPTOS_SITE_ADDR");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().unwrap()
+    };
+    let output = config(&[], &[]);
+    assert!(output.status.success(), "{output:?}");
+    let printed = String::from_utf8(output.stdout).unwrap();
+    for line in [
+        "addr = \"127.0.0.1:4100\"",
+        "base-path = \"/from-file\"",
+        "daily-budget = 5.0",
+        "# token: set (redacted)",
+    ] {
+        assert!(printed.contains(line), "{line} in\n{printed}");
+    }
+    assert!(
+        !printed.contains("nobody-sees"),
+        "the token is never printed"
+    );
+    // The environment wins over the file, a flag over both.
+    let output = config(&[], &[("EXECDASH_ADDR", "127.0.0.1:4200")]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("127.0.0.1:4200"));
+    let output = config(
+        &["--addr", "127.0.0.1:4300"],
+        &[("EXECDASH_ADDR", "127.0.0.1:4200")],
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("127.0.0.1:4300"));
+
+    std::fs::write(&file, "adress = \"127.0.0.1:1\"\n").unwrap();
+    let output = config(&[], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("adress") && stderr.contains("execdash.toml"),
+        "{stderr}"
+    );
+    std::fs::write(&file, "base-path = \"no-slash\"\n").unwrap();
+    let stderr = String::from_utf8(config(&[], &[]).stderr).unwrap();
+    assert!(stderr.contains("base-path"), "{stderr}");
+
+    let output = execdash()
+        .args(["serve", "--addr", "0.0.0.0:0", "--root"])
+        .arg(dir.path())
+        .env_remove("EXECDASH_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("head -c 32 /dev/urandom"),
+        "says how to make one: {stderr}"
+    );
+
+    let version = execdash().arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap().trim(),
+        format!("execdash {}", env!("CARGO_PKG_VERSION"))
+    );
+}

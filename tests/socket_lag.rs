@@ -37,6 +37,7 @@ async fn a_lagging_client_gets_a_snapshot() {
         stream::pending::<Result<Message, axum::Error>>(),
         store.clone(),
         shutdown,
+        execdash::SocketCounters::default(),
     ));
     tokio::task::yield_now().await;
     let changes = HUB_CAPACITY + 500;

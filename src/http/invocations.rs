@@ -14,6 +14,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::Value;
 
+use std::sync::Arc;
+
+use super::metrics::Metrics;
 use super::{AppState, Error};
 use crate::telemetry::{IngestReport, Invocation, Telemetry, MAX_BATCH};
 
@@ -23,6 +26,7 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn post_invocations(
     State(telemetry): State<Option<Telemetry>>,
+    State(metrics): State<Arc<Metrics>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, Error> {
@@ -65,6 +69,7 @@ async fn post_invocations(
         }
         other => other.into(),
     })?;
+    metrics.ingested(report.inserted);
     Ok(Json(report))
 }
 

@@ -12,6 +12,7 @@ mod costs;
 mod error;
 mod health;
 mod invocations;
+mod metrics;
 mod page;
 mod problems;
 mod security;
@@ -35,6 +36,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub(crate) use error::Error;
+pub use metrics::SocketCounters;
 pub use socket::serve as serve_socket;
 
 use self::access::AccessPolicy;
@@ -76,6 +78,7 @@ pub(crate) fn router(
         auth: auth.clone(),
         base_path: config.base_path.clone(),
         assets: assets::version_of(&config.site_root),
+        metrics: Arc::new(metrics::Metrics::new()),
         started: Instant::now(),
         shutdown,
     };
@@ -91,6 +94,7 @@ pub(crate) fn router(
         .merge(page::router())
         .merge(socket::router())
         .merge(health::router())
+        .merge(metrics::router())
         .merge(auth::router())
         .merge(api)
         .fallback_service(ServeDir::new(&config.site_root))

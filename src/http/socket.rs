@@ -13,6 +13,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
+use super::metrics::{ResyncReason, SocketCounters};
 use super::{AppState, Error};
 use crate::board::SharedStore;
 
@@ -40,11 +41,12 @@ async fn upgrade(
     }
     let store = state.board.clone();
     let shutdown = state.shutdown.clone();
+    let counters = state.metrics.sockets.clone();
     ws.max_message_size(MAX_READ_BYTES)
         .max_frame_size(MAX_READ_BYTES)
         .on_upgrade(move |socket| {
             let (sink, stream) = socket.split();
-            serve(sink, stream, store, shutdown)
+            serve(sink, stream, store, shutdown, counters)
         })
 }
 
@@ -54,6 +56,7 @@ pub async fn serve<W, R>(
     mut stream: R,
     store: SharedStore,
     mut shutdown: watch::Receiver<bool>,
+    counters: SocketCounters,
 ) where
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
@@ -63,6 +66,7 @@ pub async fn serve<W, R>(
     if sink.send(Message::Text(ack.json)).await.is_err() {
         return;
     }
+    counters.frame_sent();
     loop {
         let outgoing: Utf8Bytes = tokio::select! {
             received = events.recv() => match received {
@@ -73,6 +77,7 @@ pub async fn serve<W, R>(
                 Ok(_) => continue,
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(missed, "slow client: sending a snapshot instead");
+                    counters.resynced(ResyncReason::lagged);
                     let frame = store.snapshot_frame();
                     sent_seq = frame.seq;
                     frame.json
@@ -81,16 +86,19 @@ pub async fn serve<W, R>(
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_MESSAGE_BYTES => {
+                    counters.dropped();
                     close_too_big(&mut sink, text.len()).await;
                     break;
                 }
                 Some(Ok(Message::Binary(bytes))) if bytes.len() > MAX_CLIENT_MESSAGE_BYTES => {
+                    counters.dropped();
                     close_too_big(&mut sink, bytes.len()).await;
                     break;
                 }
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
                     Ok(ClientMessage::Ping) => pong(sent_seq),
                     Ok(ClientMessage::Resync) => {
+                        counters.resynced(ResyncReason::requested);
                         let frame = store.snapshot_frame();
                         sent_seq = frame.seq;
                         frame.json
@@ -106,6 +114,7 @@ pub async fn serve<W, R>(
                 Some(Err(err)) => {
                     // Past MAX_READ_BYTES the WebSocket layer stops reading ("Message too long").
                     if err.to_string().contains("too long") {
+                        counters.dropped();
                         close_too_big(&mut sink, MAX_READ_BYTES).await;
                     }
                     break;
@@ -121,6 +130,7 @@ pub async fn serve<W, R>(
         if sink.send(Message::Text(outgoing)).await.is_err() {
             break;
         }
+        counters.frame_sent();
     }
 }
 

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use super::access::AccessPolicy;
 use super::auth::Auth;
+use super::metrics::Metrics;
 use crate::board::SharedStore;
 use crate::telemetry::Telemetry;
 use app::AssetVersion;
@@ -23,6 +24,7 @@ pub(super) struct AppState {
     /// `""` or `/dashboard`: where the page's links point.
     pub(super) base_path: String,
     pub(super) assets: AssetVersion,
+    pub(super) metrics: Arc<Metrics>,
     pub(super) started: Instant,
     /// Becomes `true` when the server stops: sockets close.
     pub(super) shutdown: watch::Receiver<bool>,
@@ -49,5 +51,11 @@ impl FromRef<AppState> for Arc<AccessPolicy> {
 impl FromRef<AppState> for Arc<Auth> {
     fn from_ref(state: &AppState) -> Arc<Auth> {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Arc<Metrics> {
+        state.metrics.clone()
     }
 }
