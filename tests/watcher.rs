@@ -283,3 +283,23 @@ fn bad_files_are_problems_and_never_stop_the_watcher() {
     watched.wait_until("fixed", |w| w.snapshot().problems.len() == 3);
     watched.assert_consistent(&workspace);
 }
+
+/// A rename whose other half is outside the watched tree: moving a task out is a removal, moving
+/// one in from outside is a creation (inotify reports only one half of each).
+#[test]
+fn moves_out_of_and_into_the_tree_are_a_removal_and_a_creation() {
+    let workspace = Workspace::empty();
+    workspace.write("inbox/a.yaml", &task_yaml("a", "Leaving"));
+    let mut watched = Watched::start(&workspace);
+    let outside = workspace.root().join("archive");
+    fs::create_dir_all(&outside).unwrap();
+    fs::rename(workspace.path("inbox/a.yaml"), outside.join("a.yaml")).unwrap();
+    watched.wait_until("the removal", |w| !w.events.is_empty());
+    fs::write(outside.join("b.yaml"), task_yaml("b", "Arriving")).unwrap();
+    fs::rename(outside.join("b.yaml"), workspace.path("inbox/b.yaml")).unwrap();
+    watched.wait_until("the arrival", |w| w.events.len() == 2);
+    watched.settle();
+    assert_eq!(watched.names(), ["task.deleted", "task.created"]);
+    assert_eq!(watched.paths(), ["inbox/b.yaml"]);
+    watched.assert_consistent(&workspace);
+}
