@@ -33,6 +33,9 @@ const UNCLOSED_WRITE_DELAY: Duration = Duration::from_millis(30);
 /// How long the first half of a rename waits for its second half before it counts as a
 /// removal (moved out of the tree).
 const RENAME_PAIR_WAIT: Duration = Duration::from_millis(5);
+/// A folder that just appeared is scanned again this much later: inotify watches it only from the
+/// moment notify adds the watch, so a file written or moved into it before that sends no event.
+const NEW_FOLDER_RESCAN: Duration = Duration::from_millis(50);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
@@ -96,6 +99,8 @@ struct EventLoop {
     deferred: HashMap<String, Instant>,
     /// Rename cookie → (source path, seen at).
     pending_renames: HashMap<usize, (PathBuf, Instant)>,
+    /// Folders that just appeared → when to scan them again.
+    new_folders: HashMap<PathBuf, Instant>,
     rescan_needed: bool,
 }
 
@@ -106,6 +111,7 @@ impl EventLoop {
             board: Reconciler { collab, store },
             deferred: HashMap::new(),
             pending_renames: HashMap::new(),
+            new_folders: HashMap::new(),
             rescan_needed: false,
         }
     }
@@ -169,9 +175,13 @@ impl EventLoop {
                         .insert(relative, Instant::now() + UNCLOSED_WRITE_DELAY);
                 }
             }
-            Intent::Appeared(path) if path.is_dir() => self.board.scan_folder(&path, true),
+            Intent::Appeared(path) if path.is_dir() => self.apply(Intent::ScanNewFolder(path)),
             Intent::Appeared(path) => self.apply(Intent::ReadLater(path)),
-            Intent::ScanNewFolder(path) => self.board.scan_folder(&path, true),
+            Intent::ScanNewFolder(path) => {
+                self.board.scan_folder(&path, true);
+                self.new_folders
+                    .insert(path, Instant::now() + NEW_FOLDER_RESCAN);
+            }
             Intent::Refresh(path) => self.board.refresh(&path),
             Intent::RenameFrom { cookie, path } => {
                 self.pending_renames.insert(cookie, (path, Instant::now()));
@@ -211,11 +221,17 @@ impl EventLoop {
             .pending_renames
             .values()
             .map(|(_, seen)| *seen + RENAME_PAIR_WAIT);
-        self.deferred.values().copied().chain(renames).min()
+        let folders = self.new_folders.values().copied();
+        self.deferred
+            .values()
+            .copied()
+            .chain(renames)
+            .chain(folders)
+            .min()
     }
 
-    /// First halves of renames whose pair never came (moved out of the tree) and deferred reads
-    /// that are due.
+    /// First halves of renames whose pair never came (moved out of the tree, or into a folder
+    /// not watched yet), deferred reads and new-folder rescans that are due.
     fn expire(&mut self, now: Instant) {
         let lone: Vec<usize> = self
             .pending_renames
@@ -223,6 +239,23 @@ impl EventLoop {
             .filter(|(_, (_, seen))| *seen + RENAME_PAIR_WAIT <= now)
             .map(|(cookie, _)| *cookie)
             .collect();
+        if !lone.is_empty() {
+            // The other half may have gone into a folder that appeared a moment ago: look there
+            // first, so the file is found as that task moved rather than deleted and created.
+            for folder in self.new_folders.keys() {
+                self.board.scan_folder(folder, true);
+            }
+        }
+        let due: Vec<PathBuf> = self
+            .new_folders
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(folder, _)| folder.clone())
+            .collect();
+        for folder in due {
+            self.new_folders.remove(&folder);
+            self.board.scan_folder(&folder, true);
+        }
         for cookie in lone {
             if let Some((path, _)) = self.pending_renames.remove(&cookie) {
                 self.board.refresh(&path);
@@ -346,5 +379,51 @@ mod tests {
         fixture.event_loop.after_batch(Instant::now());
         assert!(fixture.event_loop.root.watching_board());
         assert_eq!(fixture.paths(), ["assigned/bob/c.yaml"]);
+    }
+
+    #[test]
+    fn a_file_moved_into_a_folder_before_it_was_watched_is_found_as_that_task_moved() {
+        let mut fixture = Fixture::new();
+        let collab = fixture.collab();
+        let (_, mut events) = fixture.event_loop.board.store.subscribe();
+        // inotify saw the folder appear, then only the first half of the rename: the folder was
+        // not watched yet when the file arrived.
+        fs::create_dir_all(collab.join("assigned/new")).unwrap();
+        let created = Event::new(EventKind::Create(notify::event::CreateKind::Folder))
+            .add_path(collab.join("assigned/new"));
+        fixture.event_loop.handle(Ok(created));
+        fs::rename(
+            collab.join("inbox/a.yaml"),
+            collab.join("assigned/new/a.yaml"),
+        )
+        .unwrap();
+        let from = Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::From)))
+            .add_path(collab.join("inbox/a.yaml"))
+            .set_tracker(4);
+        fixture.event_loop.handle(Ok(from));
+        fixture
+            .event_loop
+            .after_batch(Instant::now() + RENAME_PAIR_WAIT * 2);
+        assert_eq!(fixture.paths(), ["assigned/new/a.yaml"]);
+        let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|frame| {
+                serde_json::from_str::<app::model::Envelope>(&frame.json)
+                    .unwrap()
+                    .event
+                    .name()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(names, ["task.assigned"]);
+        // The same for a file written there directly, which sends no event at all.
+        fs::write(collab.join("assigned/new/b.yaml"), "id: b\n").unwrap();
+        fixture
+            .event_loop
+            .after_batch(Instant::now() + NEW_FOLDER_RESCAN * 2);
+        assert_eq!(
+            fixture.paths(),
+            ["assigned/new/a.yaml", "assigned/new/b.yaml"]
+        );
+        assert!(fixture.event_loop.new_folders.is_empty());
     }
 }
