@@ -19,11 +19,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 const TOKEN: &str = "correct-horse-battery-staple";
 
 async fn start_with(workspace: &Workspace, adjust: impl FnOnce(&mut Config)) -> RunningServer {
-    let mut config = Config::new(workspace.root());
-    config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    config.site_root = workspace.root().join("no-site");
-    adjust(&mut config);
-    execdash::start(config).await.unwrap()
+    common::start_server(workspace, adjust).await
 }
 
 fn client() -> reqwest::Client {

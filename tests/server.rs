@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use app::model::{Envelope, ServerEvent};
@@ -20,13 +19,8 @@ async fn start(workspace: &Workspace) -> RunningServer {
     start_with(workspace, |_| {}).await
 }
 
-/// A server on a free loopback port, with settings changed by `adjust`.
 async fn start_with(workspace: &Workspace, adjust: impl FnOnce(&mut Config)) -> RunningServer {
-    let mut config = Config::new(workspace.root());
-    config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    config.site_root = workspace.root().join("no-site");
-    adjust(&mut config);
-    execdash::start(config).await.unwrap()
+    common::start_server(workspace, adjust).await
 }
 
 type Socket =

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use app::model::{Envelope, Snapshot};
 use app::state::BoardModel;
-use execdash::{watch_board, Frame, SharedStore, Store, WatcherHandle};
+use execdash::{watch_board, Config, Frame, RunningServer, SharedStore, Store, WatcherHandle};
 use tokio::sync::broadcast;
 
 pub struct Workspace {
@@ -72,6 +72,18 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// A real server for `workspace` on a free loopback port, with settings changed by `adjust`.
+pub async fn start_server(
+    workspace: &Workspace,
+    adjust: impl FnOnce(&mut Config),
+) -> RunningServer {
+    let mut config = Config::new(workspace.root());
+    config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    config.site_root = workspace.root().join("no-site");
+    adjust(&mut config);
+    execdash::start(config).await.unwrap()
 }
 
 pub fn task_yaml(id: &str, title: &str) -> String {
