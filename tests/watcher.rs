@@ -210,7 +210,13 @@ fn a_burst_of_a_thousand_files_gives_a_thousand_events() {
         .filter(|n| **n == "task.created")
         .count();
     assert_eq!(created, 1000, "one task.created per file");
-    assert_eq!(watched.events.len(), 1000);
+    let others: Vec<String> = watched
+        .events
+        .iter()
+        .filter(|e| e.event.name() != "task.created")
+        .map(|e| format!("{:?}", e.event))
+        .collect();
+    assert!(others.is_empty(), "only creations: {others:?}");
     // A mix of moves and deletes on the same tree.
     fs::create_dir_all(workspace.path("assigned/a")).unwrap();
     fs::create_dir_all(workspace.path("done/a")).unwrap();

@@ -154,7 +154,14 @@ impl Watched {
             _ => false,
         };
         self.wait_until("the sentinel task", |w| w.events.iter().any(is_sentinel));
-        std::fs::remove_file(&file).unwrap();
+        // Moved out of the tree, its removal waits for the rename's pair like every rename
+        // before it, so every timer the watcher had running has fired by then.
+        std::fs::rename(
+            &file,
+            self.collab
+                .join(format!("../zz-sentinel-{}.yaml", self.sentinels)),
+        )
+        .unwrap();
         self.wait_until("the sentinel's removal", |w| {
             w.events.iter().filter(|e| is_sentinel(e)).count() == 2
         });

@@ -28,11 +28,14 @@ use self::root::{RootChange, RootWatch};
 use crate::board::store::SharedStore;
 
 /// A write without close (mmap, a writer that keeps the file open) is read this long after its
-/// last modification.
-const UNCLOSED_WRITE_DELAY: Duration = Duration::from_millis(30);
+/// last modification. A plain writer's close-write comes first and cancels it; the wait is long
+/// enough that a writer held up between creating and filling the file is not read half-way.
+const UNCLOSED_WRITE_DELAY: Duration = Duration::from_millis(250);
 /// How long the first half of a rename waits for its second half before it counts as a
-/// removal (moved out of the tree).
-const RENAME_PAIR_WAIT: Duration = Duration::from_millis(5);
+/// removal (moved out of the tree). The kernel queues both halves together, but notify hands
+/// them over one by one from its own thread, which a busy machine can hold up for a while: too
+/// short a wait turns a move into a deletion and a creation.
+const RENAME_PAIR_WAIT: Duration = Duration::from_millis(200);
 /// A folder that just appeared is scanned again this much later: inotify watches it only from the
 /// moment notify adds the watch, so a file written or moved into it before that sends no event.
 const NEW_FOLDER_RESCAN: Duration = Duration::from_millis(50);
@@ -221,7 +224,12 @@ impl EventLoop {
             .pending_renames
             .values()
             .map(|(_, seen)| *seen + RENAME_PAIR_WAIT);
-        let folders = self.new_folders.values().copied();
+        // Folder scans wait for the renames (see `expire`), whose deadlines wake the loop anyway.
+        let folders = self
+            .new_folders
+            .values()
+            .copied()
+            .filter(|_| self.pending_renames.is_empty());
         self.deferred
             .values()
             .copied()
@@ -230,15 +238,31 @@ impl EventLoop {
             .min()
     }
 
-    /// First halves of renames whose pair never came (moved out of the tree, or into a folder
-    /// not watched yet), deferred reads and new-folder rescans that are due.
+    /// Deferred reads that are due; then, once no rename is half-way (a folder scan would see
+    /// its file gone from the source and not yet arrived), first halves of renames whose pair
+    /// never came (moved out of the tree, or into a folder not watched yet) and new-folder
+    /// rescans that are due.
     fn expire(&mut self, now: Instant) {
-        let lone: Vec<usize> = self
-            .pending_renames
+        let due: Vec<String> = self
+            .deferred
             .iter()
-            .filter(|(_, (_, seen))| *seen + RENAME_PAIR_WAIT <= now)
-            .map(|(cookie, _)| *cookie)
+            .filter(|(_, at)| **at <= now)
+            .map(|(path, _)| path.clone())
             .collect();
+        for relative in due {
+            self.deferred.remove(&relative);
+            self.board.read_unless_empty(&relative);
+        }
+        let waiting = self
+            .pending_renames
+            .values()
+            .any(|(_, seen)| *seen + RENAME_PAIR_WAIT > now);
+        if waiting {
+            return;
+        }
+        let mut lone: Vec<(PathBuf, Instant)> =
+            self.pending_renames.drain().map(|(_, v)| v).collect();
+        lone.sort_by_key(|(_, seen)| *seen);
         if !lone.is_empty() {
             // The other half may have gone into a folder that appeared a moment ago: look there
             // first, so the file is found as that task moved rather than deleted and created.
@@ -256,20 +280,8 @@ impl EventLoop {
             self.new_folders.remove(&folder);
             self.board.scan_folder(&folder, true);
         }
-        for cookie in lone {
-            if let Some((path, _)) = self.pending_renames.remove(&cookie) {
-                self.board.refresh(&path);
-            }
-        }
-        let due: Vec<String> = self
-            .deferred
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(path, _)| path.clone())
-            .collect();
-        for relative in due {
-            self.deferred.remove(&relative);
-            self.board.read(&relative);
+        for (path, _) in lone {
+            self.board.refresh(&path);
         }
     }
 
@@ -401,10 +413,17 @@ mod tests {
             .add_path(collab.join("inbox/a.yaml"))
             .set_tracker(4);
         fixture.event_loop.handle(Ok(from));
+        let start = Instant::now();
+        // No folder is scanned while a rename is half-way: the file would look deleted.
         fixture
             .event_loop
-            .after_batch(Instant::now() + RENAME_PAIR_WAIT * 2);
+            .after_batch(start + NEW_FOLDER_RESCAN * 2);
+        assert_eq!(fixture.paths(), ["inbox/a.yaml"]);
+        // Once the wait is over, the new folder is looked at before the lone half counts as a
+        // removal, and the file is found there.
+        fixture.event_loop.after_batch(start + RENAME_PAIR_WAIT * 2);
         assert_eq!(fixture.paths(), ["assigned/new/a.yaml"]);
+        assert!(fixture.event_loop.pending_renames.is_empty());
         let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
             .map(|frame| {
                 serde_json::from_str::<app::model::Envelope>(&frame.json)
@@ -415,14 +434,18 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["task.assigned"]);
-        // The same for a file written there directly, which sends no event at all.
-        fs::write(collab.join("assigned/new/b.yaml"), "id: b\n").unwrap();
+        // The same for a file written into a new folder directly, which sends no event at all.
+        fs::create_dir_all(collab.join("assigned/newer")).unwrap();
+        let created = Event::new(EventKind::Create(notify::event::CreateKind::Folder))
+            .add_path(collab.join("assigned/newer"));
+        fixture.event_loop.handle(Ok(created));
+        fs::write(collab.join("assigned/newer/b.yaml"), "id: b\n").unwrap();
         fixture
             .event_loop
             .after_batch(Instant::now() + NEW_FOLDER_RESCAN * 2);
         assert_eq!(
             fixture.paths(),
-            ["assigned/new/a.yaml", "assigned/new/b.yaml"]
+            ["assigned/new/a.yaml", "assigned/newer/b.yaml"]
         );
         assert!(fixture.event_loop.new_folders.is_empty());
     }

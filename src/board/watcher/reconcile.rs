@@ -32,6 +32,16 @@ impl Reconciler {
         self.store.set(relative, state);
     }
 
+    /// A read without a close-write: an empty file is a write still in progress (created, not
+    /// yet filled by a writer the scheduler held up), which its close-write will read.
+    pub(super) fn read_unless_empty(&self, relative: &str) {
+        let empty = std::fs::symlink_metadata(self.collab.join(relative))
+            .is_ok_and(|meta| meta.is_file() && meta.len() == 0);
+        if !empty {
+            self.read(relative);
+        }
+    }
+
     /// Something at `path` changed in a way that may affect a whole folder: bring the board in
     /// line with the disk at and below it.
     pub(super) fn refresh(&self, path: &Path) {
