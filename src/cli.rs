@@ -74,8 +74,9 @@ pub(crate) struct ServeArgs {
     /// loopback needs an access token.
     #[arg(long, env = "EXECDASH_ADDR")]
     addr: Option<SocketAddr>,
-    /// Folder of the built site (pkg/, public files) [default: site/ beside the binary, else
-    /// LEPTOS_SITE_ROOT or Leptos.toml's site-root].
+    /// Folder of the built site (pkg/, public files) [default: LEPTOS_SITE_ROOT (set by cargo
+    /// leptos), else the site embedded in the binary, else site/ beside the binary, else
+    /// Leptos.toml's site-root].
     #[arg(long, env = "EXECDASH_SITE_ROOT")]
     site_root: Option<PathBuf>,
     /// The URL users type in the browser, e.g. https://dash.example.com/dashboard (repeatable).
@@ -175,9 +176,14 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     config.site_root = args
         .site_root
         .or(file.site_root)
-        .or_else(site_beside_binary)
-        .or_else(|| leptos.as_ref().map(|o| PathBuf::from(o.site_root.as_ref())))
-        .unwrap_or(config.site_root);
+        .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(PathBuf::from));
+    if config.site_root.is_none() && !crate::http::SITE_EMBEDDED {
+        config.site_root = Some(
+            site_beside_binary()
+                .or_else(|| leptos.as_ref().map(|o| PathBuf::from(o.site_root.as_ref())))
+                .unwrap_or_else(|| PathBuf::from("target/site")),
+        );
+    }
     let public_urls = if args.public_url.is_empty() {
         file.public_url.unwrap_or_default()
     } else {
@@ -217,6 +223,14 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
     };
+    // cargo-leptos sets LEPTOS_WATCH when it runs the server for `watch` and `serve`.
+    config.live_reload = std::env::var_os("LEPTOS_WATCH").map(|_| {
+        std::env::var("LEPTOS_RELOAD_PORT")
+            .ok()
+            .and_then(|port| port.parse().ok())
+            .or(leptos.as_ref().map(|o| o.reload_port as u16))
+            .unwrap_or(3001)
+    });
     config.validate()?;
     Ok(config)
 }
@@ -227,7 +241,7 @@ fn effective(config: &Config) -> String {
         root: Some(config.root.clone()),
         db: Some(config.db.clone()),
         addr: Some(config.addr),
-        site_root: Some(config.site_root.clone()),
+        site_root: config.site_root.clone(),
         public_url: Some(config.public_urls.iter().map(|u| u.text.clone()).collect()),
         allowed_origins: Some(config.allowed_origins.clone()),
         token_file: None,
@@ -235,13 +249,17 @@ fn effective(config: &Config) -> String {
         daily_budget: config.budgets.daily_usd,
         monthly_budget: config.budgets.monthly_usd,
     };
+    let site = match &config.site_root {
+        Some(_) => "",
+        None => "# site: embedded in the binary\n",
+    };
     let token = if config.token.is_some() {
         "# token: set (redacted)\n"
     } else {
         "# token: none (open; loopback only)\n"
     };
     format!(
-        "{}{token}",
+        "{}{site}{token}",
         toml::to_string(&file).expect("the configuration serializes")
     )
 }

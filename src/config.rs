@@ -18,8 +18,9 @@ pub struct Config {
     /// The telemetry database.
     pub db: PathBuf,
     pub addr: SocketAddr,
-    /// The built site (`pkg/` with the WASM, JS and CSS, and the public files).
-    pub site_root: PathBuf,
+    /// The folder of the built site (`pkg/` with the WASM, JS and CSS, and the public files);
+    /// `None`: the site embedded in the binary.
+    pub site_root: Option<PathBuf>,
     /// What users type in the browser (the host and origin the server answers to).
     pub public_urls: Vec<PublicUrl>,
     /// Other origins whose pages may call the API (CORS) and open the socket.
@@ -30,6 +31,9 @@ pub struct Config {
     pub base_path: String,
     /// Daily and monthly spending limits (USD).
     pub budgets: Budgets,
+    /// cargo-leptos's reload port while it runs the server (`cargo leptos watch` / `serve`): the
+    /// page then follows it and reloads after a rebuild. Never set in a deployment.
+    pub live_reload: Option<u16>,
 }
 
 impl std::fmt::Debug for Config {
@@ -44,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("base_path", &self.base_path)
             .field("budgets", &self.budgets)
+            .field("live_reload", &self.live_reload)
             .finish()
     }
 }
@@ -55,12 +60,13 @@ impl Config {
             root: root.to_path_buf(),
             db: root.join("telemetry.db"),
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            site_root: PathBuf::from("target/site"),
+            site_root: Some(PathBuf::from("target/site")),
             public_urls: Vec::new(),
             allowed_origins: Vec::new(),
             token: None,
             base_path: String::new(),
             budgets: Budgets::default(),
+            live_reload: None,
         }
     }
 

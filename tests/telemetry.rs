@@ -169,7 +169,7 @@ impl Api {
         let mut config = execdash::Config::new(root.path());
         config.db = db.to_path_buf();
         config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        config.site_root = root.path().join("no-site");
+        config.site_root = Some(root.path().join("no-site"));
         let server = execdash::start(config).await.unwrap();
         Api {
             server,

@@ -16,7 +16,7 @@ mod shell;
 #[cfg(feature = "hydrate")]
 pub use client::hydrate_dashboard;
 #[cfg(feature = "ssr")]
-pub use shell::{shell, AssetVersion};
+pub use shell::{shell, AssetVersion, Page};
 
 /// Id of the `<script type="application/json">` element that carries the server's snapshot to the
 /// client for hydration.

@@ -13,10 +13,27 @@ use crate::STATE_ELEMENT_ID;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AssetVersion(pub String);
 
-/// The whole page for `snapshot`, rendered at `now_ms` (for the cards' ages). `base` is the path
-/// the server lives under (`""` or `/dashboard`): every link starts with it, and the browser side
-/// reads it from `<html data-base>`.
-pub fn shell(snapshot: Snapshot, assets: AssetVersion, base: String, now_ms: i64) -> impl IntoView {
+/// What the page around the board depends on besides the board.
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    pub assets: AssetVersion,
+    /// The path the server lives under (`""` or `/dashboard`): every link starts with it, and the
+    /// browser side reads it from `<html data-base>`.
+    pub base: String,
+    /// When the page is rendered (for the cards' ages).
+    pub now_ms: i64,
+    /// In development, cargo-leptos's reload port: the page reloads after a rebuild.
+    pub live_reload: Option<u16>,
+}
+
+/// The whole page for `snapshot`.
+pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
+    let Page {
+        assets,
+        base,
+        now_ms,
+        live_reload,
+    } = page;
     // `<` is escaped so no text in a task can close the script element.
     let state_json = serde_json::to_string(&snapshot)
         .unwrap_or_else(|_| "null".to_owned())
@@ -36,6 +53,9 @@ pub fn shell(snapshot: Snapshot, assets: AssetVersion, base: String, now_ms: i64
                 <link rel="modulepreload" href=format!("{base}/pkg/execdash.js?v={v}")/>
                 <script id=STATE_ELEMENT_ID type="application/json" inner_html=state_json></script>
                 <script type="module" src=format!("{base}/boot.js?v={v}")></script>
+                {live_reload.map(|port| view! {
+                    <script src=format!("{base}/live-reload.js?v={v}") data-port=port.to_string()></script>
+                })}
             </head>
             <body>
                 <App dashboard/>

@@ -1,37 +1,152 @@
-//! The built front end (`pkg/`) and public files: content-hashed version for URLs, caching
-//! headers, compression.
+//! The built front end (`pkg/`) and public files: served from the binary itself (built with the
+//! `embed-site` feature, so a deployment is one file) or from a folder (`--site-root`, what
+//! `cargo leptos serve` builds); embedded files in their precompressed br/gzip variants; a
+//! content-hashed version for URLs; caching headers.
 
+use std::borrow::Cow;
 use std::hash::Hasher;
 use std::path::Path;
 
 use app::AssetVersion;
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Request};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode, Uri};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use tower_http::services::ServeDir;
+
+use super::Error;
+
+/// The files whose content makes up the front end's version.
+const VERSIONED: [&str; 4] = [
+    "pkg/execdash.js",
+    "pkg/execdash.wasm",
+    "pkg/execdash.css",
+    "boot.js",
+];
+
+#[cfg(feature = "embed-site")]
+#[derive(rust_embed::Embed)]
+#[folder = "target/site"]
+struct EmbeddedSite;
+
+/// Whether this binary carries the front end.
+pub(crate) const SITE_EMBEDDED: bool = cfg!(feature = "embed-site");
+
+fn embedded(path: &str) -> Option<rust_embed::EmbeddedFile> {
+    #[cfg(feature = "embed-site")]
+    return <EmbeddedSite as rust_embed::RustEmbed>::get(path);
+    #[cfg(not(feature = "embed-site"))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// A file of the site: from `site_root`, or from the binary when there is none.
+fn read(site_root: Option<&Path>, file: &str) -> Option<Cow<'static, [u8]>> {
+    match site_root {
+        Some(root) => std::fs::read(root.join(file)).ok().map(Cow::Owned),
+        None => embedded(file).map(|file| file.data),
+    }
+}
 
 /// A hash of the files that make up the front end, so their URLs change when they do.
-pub(super) fn version_of(site_root: &Path) -> AssetVersion {
+pub(super) fn version_of(site_root: Option<&Path>) -> AssetVersion {
     let mut hasher = Fnv64::default();
     let mut found = false;
-    for file in [
-        "pkg/execdash.js",
-        "pkg/execdash.wasm",
-        "pkg/execdash.css",
-        "boot.js",
-    ] {
-        if let Ok(bytes) = std::fs::read(site_root.join(file)) {
+    for file in VERSIONED {
+        if let Some(bytes) = read(site_root, file) {
             hasher.write(&bytes);
             found = true;
         }
     }
     if !found {
-        tracing::warn!(
-            "no built front end in {} (run `cargo leptos build`): the page will not hydrate",
-            site_root.display()
-        );
+        match site_root {
+            Some(root) => tracing::warn!(
+                "no built front end in {} (run `cargo leptos build`): the page will not hydrate",
+                root.display()
+            ),
+            None => tracing::warn!("the front end embedded in this binary is empty"),
+        }
     }
     AssetVersion(format!("{:016x}", hasher.finish()))
+}
+
+/// The service for every path no route claims: the site's files. A folder's files are compressed
+/// as they are sent: its `.br`/`.gz` variants may be left over from another build (a debug build
+/// does not make them), while the embedded ones were made with the files they stand for.
+pub(super) fn service(site_root: Option<&Path>) -> axum::routing::MethodRouter {
+    match site_root {
+        Some(root) => axum::routing::get_service(ServeDir::new(root)),
+        None => axum::routing::get(serve_embedded),
+    }
+}
+
+/// One embedded file, in the best precompressed encoding the client takes, with an `ETag`.
+async fn serve_embedded(uri: Uri, headers: HeaderMap) -> Result<Response, Error> {
+    let path = uri.path().trim_start_matches('/');
+    let not_found = || Error::NotFound(format!("no such file: {}", uri.path()));
+    let file = embedded(path).ok_or_else(not_found)?;
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..12]));
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|tags| tags.as_bytes() == etag.as_bytes())
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let accepted = accepted_encodings(&headers);
+        let precompressed = [("br", "br"), ("gzip", "gz")]
+            .into_iter()
+            .filter(|(encoding, _)| accepted.contains(encoding))
+            .find_map(|(encoding, suffix)| {
+                embedded(&format!("{path}.{suffix}")).map(|variant| (encoding, variant.data))
+            });
+        let mut response = match precompressed {
+            Some((encoding, data)) => {
+                let mut response = Body::from(data).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+                response
+            }
+            None => Body::from(file.data).into_response(),
+        };
+        if let Ok(mime) = HeaderValue::from_str(file.metadata.mimetype()) {
+            response.headers_mut().insert(header::CONTENT_TYPE, mime);
+        }
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// The encodings of `Accept-Encoding` not refused with `q=0`.
+fn accepted_encodings(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next()?;
+            let refused = parts.any(|param| {
+                param
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    == Some(0.0)
+            });
+            (!refused && !name.is_empty()).then_some(name)
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Versioned asset URLs (`?v=`) are cached for a year; others are revalidated every time.
@@ -73,5 +188,33 @@ impl Hasher for Fnv64 {
             self.0 ^= u64::from(*byte);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepting(value: &str) -> Vec<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        accepted_encodings(&headers)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn encodings_refused_with_q_zero_are_not_accepted() {
+        assert_eq!(
+            accepting("gzip, deflate, br, zstd"),
+            ["gzip", "deflate", "br", "zstd"]
+        );
+        assert_eq!(accepting("br;q=0, gzip;q=0.8"), ["gzip"]);
+        assert_eq!(accepting("gzip;q=0.0, identity"), ["identity"]);
+        assert!(accepting("").is_empty());
     }
 }

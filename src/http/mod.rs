@@ -31,10 +31,10 @@ use axum::routing::get;
 use axum::{middleware, Router};
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub(crate) use assets::SITE_EMBEDDED;
 pub(crate) use error::Error;
 pub use metrics::SocketCounters;
 pub use socket::serve as serve_socket;
@@ -77,7 +77,8 @@ pub(crate) fn router(
         access: access.clone(),
         auth: auth.clone(),
         base_path: config.base_path.clone(),
-        assets: assets::version_of(&config.site_root),
+        assets: assets::version_of(config.site_root.as_deref()),
+        live_reload: config.live_reload,
         metrics: Arc::new(metrics::Metrics::new()),
         started: Instant::now(),
         shutdown,
@@ -97,7 +98,7 @@ pub(crate) fn router(
         .merge(metrics::router())
         .merge(auth::router())
         .merge(api)
-        .fallback_service(ServeDir::new(&config.site_root))
+        .fallback_service(assets::service(config.site_root.as_deref()))
         .layer(middleware::from_fn(assets::cache_headers))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -22,15 +22,24 @@ async fn dashboard(State(state): State<AppState>, request: Request<Body>) -> Res
     let assets = state.assets.clone();
     let base = state.base_path.clone();
     let now_ms = chrono::Utc::now().timestamp_millis();
+    let live_reload = state.live_reload;
     // Leptos marks its few inline scripts with a per-response nonce; the CSP allows that nonce.
     let nonce = Arc::new(Mutex::new(None::<String>));
     let seen_nonce = nonce.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
         move || *seen_nonce.lock() = leptos::nonce::use_nonce().map(|n| n.to_string()),
-        move || app::shell(snapshot.clone(), assets.clone(), base.clone(), now_ms),
+        move || {
+            let page = app::Page {
+                assets: assets.clone(),
+                base: base.clone(),
+                now_ms,
+                live_reload,
+            };
+            app::shell(snapshot.clone(), page)
+        },
     );
     let mut response = render(request).await;
-    let policy = content_security_policy(nonce.lock().as_deref());
+    let policy = content_security_policy(nonce.lock().as_deref(), live_reload);
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response
             .headers_mut()

@@ -7,12 +7,16 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The Content-Security-Policy: only this origin's scripts (plus, on the page, Leptos's inline
-/// scripts carrying the response's nonce), WASM allowed, no framing.
-pub(super) fn content_security_policy(nonce: Option<&str>) -> String {
+/// scripts carrying the response's nonce), WASM allowed, no framing. In development the page may
+/// also connect to cargo-leptos's reload socket on `live_reload`.
+pub(super) fn content_security_policy(nonce: Option<&str>, live_reload: Option<u16>) -> String {
     let inline = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let reload = live_reload
+        .map(|port| format!(" ws://*:{port} wss://*:{port}"))
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'{inline} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         img-src 'self' data:; connect-src 'self'{reload}; object-src 'none'; base-uri 'self'; form-action 'self'; \
          frame-ancestors 'none'"
     )
 }
@@ -22,7 +26,7 @@ pub(super) fn content_security_policy(nonce: Option<&str>) -> String {
 pub(super) fn with_security_headers<S: Clone + Send + Sync + 'static>(
     mut router: Router<S>,
 ) -> Router<S> {
-    let csp = HeaderValue::from_str(&content_security_policy(None)).expect("valid CSP");
+    let csp = HeaderValue::from_str(&content_security_policy(None, None)).expect("valid CSP");
     router = router.layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,
         csp,

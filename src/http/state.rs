@@ -24,6 +24,8 @@ pub(super) struct AppState {
     /// `""` or `/dashboard`: where the page's links point.
     pub(super) base_path: String,
     pub(super) assets: AssetVersion,
+    /// cargo-leptos's reload port in development (see `Config::live_reload`).
+    pub(super) live_reload: Option<u16>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) started: Instant,
     /// Becomes `true` when the server stops: sockets close.

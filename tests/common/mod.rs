@@ -81,7 +81,7 @@ pub async fn start_server(
 ) -> RunningServer {
     let mut config = Config::new(workspace.root());
     config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    config.site_root = workspace.root().join("no-site");
+    config.site_root = Some(workspace.root().join("no-site"));
     adjust(&mut config);
     execdash::start(config).await.unwrap()
 }

@@ -1,5 +1,7 @@
 // Starts the real execdash release binary on a free loopback port, with a workspace of its own
-// (a copy of the demo workspace, or an empty board), and stops or restarts it on demand.
+// (a copy of the demo workspace, or an empty board), and stops or restarts it on demand. The
+// binary serves the front end embedded in it (scripts/package) unless EXECDASH_SITE_ROOT names a
+// folder.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -8,8 +10,19 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
-const siteRoot = process.env.EXECDASH_SITE_ROOT ?? join(repo, "target/site");
+export const releaseBinary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
+/** The debug build of `cargo leptos build` (what `cargo leptos serve` runs) and its site. */
+export const devBinary = join(repo, "target/debug/execdash");
+export const devSiteRoot = join(repo, "target/site");
+
+/** How to run the server: which binary, where, with which environment. */
+export interface Launch {
+  binary: string;
+  /** Working directory (default: this one). */
+  cwd?: string;
+  /** The whole environment (default: this process's, with EXECDASH_LOG=info). */
+  env?: NodeJS.ProcessEnv;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -31,23 +44,27 @@ export class DashboardServer {
     readonly root: string,
     readonly port: number,
     readonly args: string[],
+    private readonly how: Launch,
   ) {}
 
   /**
    * `demo`: start from a copy of demo/ (the bundled workspace) with a month of demo telemetry;
    * otherwise an empty board and an empty telemetry.db. `args`: more `execdash serve` flags.
    */
-  static async start(options: { demo?: boolean; args?: string[] } = {}): Promise<DashboardServer> {
+  static async start(
+    options: { demo?: boolean; args?: string[]; launch?: Launch } = {},
+  ): Promise<DashboardServer> {
+    const how = options.launch ?? { binary: releaseBinary };
     const root = mkdtempSync(join(tmpdir(), "execdash-e2e-"));
     if (options.demo) {
       cpSync(join(repo, "demo"), root, { recursive: true });
-      execFileSync(binary, ["seed-demo", "--root", root]);
+      execFileSync(how.binary, ["seed-demo", "--root", root], { cwd: how.cwd, env: how.env });
     } else {
       for (const folder of ["inbox", "assigned", "done"]) {
         mkdirSync(join(root, "work/collaboration", folder), { recursive: true });
       }
     }
-    const server = new DashboardServer(root, await freePort(), options.args ?? []);
+    const server = new DashboardServer(root, await freePort(), options.args ?? [], how);
     await server.launch();
     return server;
   }
@@ -69,8 +86,9 @@ export class DashboardServer {
   async launch(): Promise<void> {
     this.output = "";
     const args = ["serve", "--root", this.root, "--addr", `127.0.0.1:${this.port}`, ...this.args];
-    const child = spawn(binary, args, {
-      env: { ...process.env, EXECDASH_SITE_ROOT: siteRoot, EXECDASH_LOG: "info" },
+    const child = spawn(this.how.binary, args, {
+      cwd: this.how.cwd,
+      env: this.how.env ?? { ...process.env, EXECDASH_LOG: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout?.on("data", (chunk) => (this.output += chunk));
