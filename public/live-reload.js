@@ -1,5 +1,5 @@
 // Development only: the page includes this script when the server runs under `cargo leptos
-// watch` or `serve` (LEPTOS_WATCH is set). It connects to cargo-leptos's reload socket (port in
+// watch` (LEPTOS_WATCH is set). It connects to cargo-leptos's reload socket (port in
 // `data-port`) and reloads the page when the front end was rebuilt, or swaps the stylesheet when
 // only the CSS changed. Same protocol as Leptos's own reload script, without inline code (the
 // Content-Security-Policy allows none).

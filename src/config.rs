@@ -31,8 +31,8 @@ pub struct Config {
     pub base_path: String,
     /// Daily and monthly spending limits (USD).
     pub budgets: Budgets,
-    /// cargo-leptos's reload port while it runs the server (`cargo leptos watch` / `serve`): the
-    /// page then follows it and reloads after a rebuild. Never set in a deployment.
+    /// cargo-leptos's reload port while it runs the server for `cargo leptos watch`: the page
+    /// then follows it and reloads after a rebuild. Never set in a deployment.
     pub live_reload: Option<u16>,
 }
 

@@ -14,7 +14,7 @@ let server: DashboardServer;
 let reloadPort: number;
 test.beforeAll(async () => {
   reloadPort = await freePort();
-  // What cargo-leptos sets when it runs the server in `serve` and `watch`.
+  // What cargo-leptos sets when it runs the server for `watch` (`serve` leaves out LEPTOS_WATCH).
   const env = {
     ...process.env,
     LEPTOS_SITE_ROOT: devSiteRoot,
