@@ -223,7 +223,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
     };
-    // cargo-leptos sets LEPTOS_WATCH when it runs the server for `watch` and `serve`.
+    // cargo-leptos sets LEPTOS_WATCH when it runs the server for `watch` (not for `serve`).
     config.live_reload = std::env::var_os("LEPTOS_WATCH").map(|_| {
         std::env::var("LEPTOS_RELOAD_PORT")
             .ok()

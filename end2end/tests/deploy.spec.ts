@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
+import { collectErrors } from "./support/page";
 import { DashboardServer, releaseBinary } from "./support/server";
 
 let folder: string;
@@ -34,11 +35,7 @@ test("the binary alone says its site is embedded", () => {
 });
 
 test("the binary alone reaches Live in Chromium", async ({ page }) => {
-  const errors: string[] = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(msg.text());
-  });
+  const errors = collectErrors(page);
   await page.goto(server.url);
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(page.locator('[data-column="inbox"] .card')).toHaveCount(4);

@@ -1,5 +1,6 @@
 // The page is server-rendered with the board, then hydrates and goes Live over the socket.
 import { expect, test } from "@playwright/test";
+import { collectErrors } from "./support/page";
 import { DashboardServer } from "./support/server";
 
 let server: DashboardServer;
@@ -35,11 +36,7 @@ test("without JavaScript the board still reads", async ({ browser }) => {
 });
 
 test("the page hydrates and the socket goes Live", async ({ page }) => {
-  const errors: string[] = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(msg.text());
-  });
+  const errors = collectErrors(page);
   await page.goto(server.url);
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(page.locator("#connection")).toHaveClass(/live/);

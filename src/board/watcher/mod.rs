@@ -243,14 +243,7 @@ impl EventLoop {
     /// never came (moved out of the tree, or into a folder not watched yet) and new-folder
     /// rescans that are due.
     fn expire(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .deferred
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(path, _)| path.clone())
-            .collect();
-        for relative in due {
-            self.deferred.remove(&relative);
+        for relative in take_due(&mut self.deferred, now) {
             self.board.read_unless_empty(&relative);
         }
         let waiting = self
@@ -270,14 +263,7 @@ impl EventLoop {
                 self.board.scan_folder(folder, true);
             }
         }
-        let due: Vec<PathBuf> = self
-            .new_folders
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(folder, _)| folder.clone())
-            .collect();
-        for folder in due {
-            self.new_folders.remove(&folder);
+        for folder in take_due(&mut self.new_folders, now) {
             self.board.scan_folder(&folder, true);
         }
         for (path, _) in lone {
@@ -291,6 +277,22 @@ impl EventLoop {
             RootChange::BoardWatched | RootChange::BoardGone => self.board.rescan(),
         }
     }
+}
+
+/// Removes the entries of `timers` that are due at `now` and returns their keys.
+fn take_due<K: Clone + Eq + std::hash::Hash>(
+    timers: &mut HashMap<K, Instant>,
+    now: Instant,
+) -> Vec<K> {
+    let due: Vec<K> = timers
+        .iter()
+        .filter(|(_, at)| **at <= now)
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in &due {
+        timers.remove(key);
+    }
+    due
 }
 
 #[cfg(test)]
