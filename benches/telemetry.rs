@@ -117,7 +117,7 @@ async fn aggregates() {
         .unwrap_or_else(|| dir.path().join("million.db"));
     let telemetry = Telemetry::open(&path).await.unwrap();
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invocations")
-        .fetch_one(telemetry.reader())
+        .fetch_one(&telemetry.reader().await.unwrap())
         .await
         .unwrap();
     if existing < 1_000_000 {

@@ -285,10 +285,15 @@ fn import(args: ImportArgs) -> ExitCode {
                 eprintln!("line {}: {}", error.line, error.message);
             }
             println!(
-                "{} lines: {} inserted, {} already there, {} skipped, {} bad",
-                report.lines, report.inserted, report.duplicates, report.skipped, report.bad_lines
+                "{} lines: {} inserted, {} already there, {} conflicting, {} skipped, {} bad",
+                report.lines,
+                report.inserted,
+                report.duplicates,
+                report.conflicts,
+                report.skipped,
+                report.bad_lines
             );
-            if report.bad_lines > 0 {
+            if report.bad_lines > 0 || report.conflicts > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -1,11 +1,17 @@
 //! Keeps the board's cost figures current: recomputes the summary when the telemetry database
 //! changes (our ingestion, or another process such as the original Python logger), at most five
 //! times a second, and once a minute anyway so "today" and the 5-minute window move on.
+//!
+//! Read-your-writes: a `POST /api/invocations` answers only after [`CostFeed::after_write`], which
+//! waits out a recomputation that started before the commit (so every `cost.update` published
+//! after the answer includes the write), and [`CostFeed::fresh`] recomputes on demand when the
+//! figures are older than the last change the database reported (`/api/stats`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::CostRange;
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex};
 
 use crate::board::SharedStore;
 use crate::telemetry::Telemetry;
@@ -14,42 +20,84 @@ use crate::telemetry::Telemetry;
 const MIN_INTERVAL: Duration = Duration::from_millis(200);
 const EVERY: Duration = Duration::from_secs(60);
 
-/// Recomputes the 7-day summary into the store (which publishes `cost.update` if it changed).
-pub(crate) async fn refresh(telemetry: &Telemetry, store: &SharedStore) {
-    match telemetry
-        .summary(CostRange::Days7, chrono::Utc::now())
-        .await
-    {
-        Ok(summary) => {
-            store.set_costs(summary);
-        }
-        Err(err) => tracing::warn!("cannot compute the cost summary: {err}"),
-    }
-}
-
-pub(crate) fn spawn(
+/// The store's cost figures and what they were computed from.
+pub(crate) struct CostFeed {
     telemetry: Telemetry,
     store: SharedStore,
-    mut shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut changes = telemetry.watch_changes();
-        changes.mark_unchanged();
-        loop {
-            tokio::select! {
-                changed = changes.changed() => if changed.is_err() { break },
-                _ = tokio::time::sleep(EVERY) => {}
-                _ = shutdown.changed() => break,
+    /// Held while a summary is computed and published; holds the change count the store's
+    /// figures include (the count read before the computation started).
+    computed_from: Mutex<Option<u64>>,
+}
+
+impl CostFeed {
+    pub(crate) fn new(telemetry: Telemetry, store: SharedStore) -> Arc<CostFeed> {
+        Arc::new(CostFeed {
+            telemetry,
+            store,
+            computed_from: Mutex::new(None),
+        })
+    }
+
+    /// Recomputes the 7-day summary into the store (which publishes `cost.update` if it
+    /// changed). A failure is kept by [`Telemetry::problem`] and logged.
+    pub(crate) async fn refresh(&self) {
+        let mut computed_from = self.computed_from.lock().await;
+        self.compute(&mut computed_from).await;
+    }
+
+    async fn compute(&self, computed_from: &mut Option<u64>) {
+        let changes = self.telemetry.changes_seen();
+        match self
+            .telemetry
+            .summary(CostRange::Days7, chrono::Utc::now())
+            .await
+        {
+            Ok(summary) => {
+                self.store.set_costs(summary);
+                *computed_from = Some(changes);
             }
-            refresh(&telemetry, &store).await;
-            tokio::time::sleep(MIN_INTERVAL).await;
+            Err(err) => tracing::warn!("cannot compute the cost summary: {err}"),
         }
-    })
+    }
+
+    /// Returns once the figures in the store include every change reported so far (computing
+    /// them now if they do not).
+    pub(crate) async fn fresh(&self) {
+        let mut computed_from = self.computed_from.lock().await;
+        if *computed_from != Some(self.telemetry.changes_seen()) {
+            self.compute(&mut computed_from).await;
+        }
+    }
+
+    /// Waits for a computation in progress (it may have started before the caller's commit);
+    /// every later one starts after it.
+    pub(crate) async fn after_write(&self) {
+        drop(self.computed_from.lock().await);
+    }
+
+    /// The loop that follows the database's changes until `shutdown`.
+    pub(crate) fn spawn(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut changes = self.telemetry.watch_changes();
+            changes.mark_unchanged();
+            loop {
+                tokio::select! {
+                    changed = changes.changed() => if changed.is_err() { break },
+                    _ = tokio::time::sleep(EVERY) => {}
+                    _ = shutdown.changed() => break,
+                }
+                self.refresh().await;
+                tokio::time::sleep(MIN_INTERVAL).await;
+            }
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Instant;
 
     use super::*;
@@ -65,7 +113,7 @@ mod tests {
         let store = Arc::new(Store::new());
         let (_, mut events) = store.subscribe();
         let (stop, shutdown) = watch::channel(false);
-        let feed = spawn(telemetry.clone(), store.clone(), shutdown);
+        let feed = CostFeed::new(telemetry.clone(), store.clone()).spawn(shutdown);
         // One write every 20 ms for a second: unthrottled, that would be 50 updates.
         let started = Instant::now();
         for i in 0..50 {

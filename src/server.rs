@@ -9,8 +9,9 @@ use tokio::sync::watch;
 
 use crate::board::{self, SharedStore, Store, WatchError, WatcherHandle};
 use crate::config::Config;
+use crate::cost_feed::CostFeed;
+use crate::http;
 use crate::telemetry::Telemetry;
-use crate::{cost_feed, http};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -30,7 +31,7 @@ pub struct RunningServer {
     pub store: SharedStore,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    cost_feed: Option<tokio::task::JoinHandle<()>>,
+    cost_feed: tokio::task::JoinHandle<()>,
     _watcher: WatcherHandle,
 }
 
@@ -38,9 +39,7 @@ impl RunningServer {
     /// Closes the sockets, finishes the requests in flight and stops.
     pub async fn stop(self) -> Result<(), ServeError> {
         let _ = self.shutdown.send(true);
-        if let Some(feed) = self.cost_feed {
-            let _ = feed.await;
-        }
+        let _ = self.cost_feed.await;
         self.task.await.map_err(std::io::Error::other)??;
         Ok(())
     }
@@ -53,16 +52,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
     let _ = any_spawner::Executor::init_tokio();
     let store = Arc::new(Store::new());
     store.set_budgets(config.budgets);
-    let telemetry = match Telemetry::open(&config.db).await {
-        Ok(telemetry) => {
-            cost_feed::refresh(&telemetry, &store).await;
-            Some(telemetry)
-        }
-        Err(err) => {
-            tracing::error!("telemetry unavailable ({}): {err}", config.db.display());
-            None
-        }
-    };
+    // A database that cannot be opened is reported (health, stats) and tried again later.
+    let telemetry = Telemetry::attach(&config.db).await;
+    let costs = CostFeed::new(telemetry.clone(), store.clone());
+    costs.refresh().await;
     let collab = board::collaboration_dir(&config.root);
     let watcher = {
         let store = store.clone();
@@ -79,10 +72,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
         &config,
         addr,
         store.clone(),
-        telemetry.clone(),
+        telemetry,
+        costs.clone(),
         shutdown.clone(),
     );
-    let cost_feed = telemetry.map(|t| cost_feed::spawn(t, store.clone(), shutdown));
+    let cost_feed = costs.spawn(shutdown);
     // Events are small messages: send them at once (no Nagle delay waiting for an ACK).
     let listener = listener.tap_io(|tcp| {
         if let Err(err) = tcp.set_nodelay(true) {

@@ -41,7 +41,7 @@ fn import_reports_lines_resumes_and_flags_bad_ones() {
         "a bad line makes the exit code 1: {stderr}"
     );
     assert!(
-        stdout.contains("3 lines: 2 inserted, 0 already there, 0 skipped, 1 bad"),
+        stdout.contains("3 lines: 2 inserted, 0 already there, 0 conflicting, 0 skipped, 1 bad"),
         "{stdout}"
     );
     assert!(stderr.contains("line 3:"), "{stderr}");

@@ -152,7 +152,7 @@ fn close(a: f64, b: f64) -> bool {
 
 async fn count(telemetry: &Telemetry, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(telemetry.reader())
+        .fetch_one(&telemetry.reader().await.unwrap())
         .await
         .unwrap()
 }
@@ -374,7 +374,7 @@ async fn a_missing_database_is_created_with_the_original_schema() {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     )
-    .fetch_all(telemetry.reader())
+    .fetch_all(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
     assert_eq!(
@@ -390,7 +390,7 @@ async fn a_missing_database_is_created_with_the_original_schema() {
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name",
     )
-    .fetch_all(telemetry.reader())
+    .fetch_all(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
     for name in [
@@ -488,7 +488,7 @@ async fn another_writer_on_the_same_file_is_seen_and_wakes_the_watcher() {
     assert!(close(models[0].2, 150.0) && close(models[1].2, 75.0));
     // The rollup that the aggregates read agrees with the raw rows.
     let raw: f64 = sqlx::query_scalar("SELECT SUM(cost_usd) FROM invocations")
-        .fetch_one(telemetry.reader())
+        .fetch_one(&telemetry.reader().await.unwrap())
         .await
         .unwrap();
     assert!(close(raw, summary.totals.total));
@@ -637,15 +637,24 @@ async fn reposting_the_same_batch_stores_nothing_twice() {
     .to_string();
     let (status, first) = api.post(&payload).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(first, json!({"inserted": 2, "duplicates": 0}));
+    assert_eq!(
+        first,
+        json!({"inserted": 2, "duplicates": 0, "conflicts": []})
+    );
     let (status, second) = api.post(&payload).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(second, json!({"inserted": 0, "duplicates": 2}));
+    assert_eq!(
+        second,
+        json!({"inserted": 0, "duplicates": 2, "conflicts": []})
+    );
     // A single object is accepted too.
-    let (_, single) = api
-        .post(r#"{"invocation_id": "inv-1", "tool_name": "x", "model_name": "y", "status": "success"}"#)
-        .await;
-    assert_eq!(single, json!({"inserted": 0, "duplicates": 1}));
+    let inv2 = serde_json::from_str::<Value>(&payload).unwrap()[1].to_string();
+    let (status, single) = api.post(&inv2).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        single,
+        json!({"inserted": 0, "duplicates": 1, "conflicts": []})
+    );
 
     assert_eq!(
         count(&telemetry, "SELECT COUNT(*) FROM invocations").await,
@@ -662,7 +671,7 @@ async fn reposting_the_same_batch_stores_nothing_twice() {
     let stored: (String, i64, Option<String>, String) = sqlx::query_as(
         "SELECT timestamp, total_tokens, task_id, privacy_level FROM invocations WHERE invocation_id = 'inv-1'",
     )
-    .fetch_one(telemetry.reader())
+    .fetch_one(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
     assert_eq!(
@@ -676,7 +685,7 @@ async fn reposting_the_same_batch_stores_nothing_twice() {
     );
     let ts2: String =
         sqlx::query_scalar("SELECT timestamp FROM invocations WHERE invocation_id = 'inv-2'")
-            .fetch_one(telemetry.reader())
+            .fetch_one(&telemetry.reader().await.unwrap())
             .await
             .unwrap();
     assert_eq!(ts2, "2026-11-23T11:00:00.000000+00:00");
@@ -864,7 +873,7 @@ async fn null_agent_rows_aggregate_into_one_daily_costs_row() {
          WHERE date = '2026-11-21' AND agent_name IS NULL AND tool_name = 'claude-code' \
          AND model_name = 'claude-sonnet-4'",
     )
-    .fetch_one(telemetry.reader())
+    .fetch_one(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
     assert_eq!((rows, invocations, tokens), (1, 4, 28));
@@ -1044,7 +1053,7 @@ async fn importing_jsonl_reports_bad_lines_and_resumes() {
         "SELECT timestamp, tool_name, agent_name, model_name, status, total_tokens, cost_usd, task_id \
          FROM invocations WHERE invocation_id = 'event:e-1'",
     )
-    .fetch_one(telemetry.reader())
+    .fetch_one(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
     assert_eq!(
@@ -1063,7 +1072,7 @@ async fn importing_jsonl_reports_bad_lines_and_resumes() {
     let failed: (String, i64, String) = sqlx::query_as(
         "SELECT status, total_tokens, model_name FROM invocations WHERE invocation_id = 'event:e-4'",
     )
-    .fetch_one(telemetry.reader())
+    .fetch_one(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
     assert_eq!(failed, ("error".into(), 42, "unknown".into()));
@@ -1100,7 +1109,7 @@ async fn synthetic_seed_matches_the_raw_rows() {
          FROM invocations",
     )
     .bind((now - Span::days(89)).format("%Y-%m-%d").to_string())
-    .fetch_one(telemetry.reader())
+    .fetch_one(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
     assert!((summary.totals.total - raw_total).abs() < 1e-6);
@@ -1113,7 +1122,7 @@ async fn synthetic_seed_matches_the_raw_rows() {
     assert!(summary.error_rate > 0.02 && summary.error_rate < 0.05);
     // Timestamps are in the original writer's format.
     let ts: String = sqlx::query_scalar("SELECT timestamp FROM invocations LIMIT 1")
-        .fetch_one(telemetry.reader())
+        .fetch_one(&telemetry.reader().await.unwrap())
         .await
         .unwrap();
     assert!(

@@ -21,10 +21,9 @@ struct CostsQuery {
 }
 
 async fn costs(
-    State(telemetry): State<Option<Telemetry>>,
+    State(telemetry): State<Telemetry>,
     Query(query): Query<CostsQuery>,
 ) -> Result<Json<CostSummary>, Error> {
-    let telemetry = telemetry.ok_or(Error::TelemetryUnavailable)?;
     let range = match query.range.as_deref() {
         None | Some("") => CostRange::default(),
         Some(text) => text

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use crate::telemetry::{IngestError, TelemetryError, ValidationError};
+use crate::telemetry::{
+    DatabaseProblem, IngestError, ProblemKind, TelemetryError, ValidationError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
@@ -31,8 +33,12 @@ pub(crate) enum Error {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
-    #[error("telemetry database unavailable; see the server log")]
-    TelemetryUnavailable,
+    /// The same `invocation_id` is stored with other content.
+    #[error("invocation_id {0:?} is already stored with other content; the stored one is kept")]
+    Conflict(String),
+    /// The database cannot serve (corrupt, read-only, missing…): 503 with the reason.
+    #[error("telemetry database {}: {}", .0.kind.as_str(), .0.message)]
+    TelemetryUnavailable(DatabaseProblem),
     #[error("telemetry database is busy, retry")]
     DatabaseBusy,
     #[error("telemetry database error")]
@@ -46,6 +52,9 @@ struct Body<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
+    /// The kind of database problem (`corrupt`, `read-only`, `locked`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 impl Error {
@@ -87,7 +96,8 @@ impl Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::TelemetryUnavailable | Error::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TelemetryUnavailable(_) | Error::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -98,19 +108,28 @@ impl IntoResponse for Error {
         match &self {
             Error::Database(source) => tracing::error!(%source, "telemetry database error"),
             Error::DatabaseBusy => tracing::warn!("telemetry database busy"),
+            Error::TelemetryUnavailable(problem) => {
+                tracing::warn!(reason = problem.kind.as_str(), "{}", problem.message)
+            }
             _ => {}
         }
         let (field, index) = match &self {
             Error::BadRequest { field, index, .. } => (field.as_deref(), *index),
             _ => (None, None),
         };
+        let reason = match &self {
+            Error::TelemetryUnavailable(problem) => Some(problem.kind.as_str()),
+            Error::DatabaseBusy => Some(ProblemKind::Locked.as_str()),
+            _ => None,
+        };
         let body = Body {
             error: self.to_string(),
             field,
             index,
+            reason,
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, Error::DatabaseBusy | Error::TelemetryUnavailable) {
+        if matches!(self, Error::DatabaseBusy | Error::TelemetryUnavailable(_)) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -121,12 +140,16 @@ impl IntoResponse for Error {
 
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Error {
-        let busy = matches!(&error, sqlx::Error::Database(db)
-            if db.message().contains("locked") || db.message().contains("busy"));
-        if busy {
-            Error::DatabaseBusy
-        } else {
-            Error::Database(error)
+        match DatabaseProblem::of(&error) {
+            DatabaseProblem {
+                kind: ProblemKind::Locked,
+                ..
+            } => Error::DatabaseBusy,
+            DatabaseProblem {
+                kind: ProblemKind::Other,
+                ..
+            } => Error::Database(error),
+            problem => Error::TelemetryUnavailable(problem),
         }
     }
 }
@@ -137,6 +160,7 @@ impl From<TelemetryError> for Error {
             TelemetryError::Query(source)
             | TelemetryError::Open { source, .. }
             | TelemetryError::Migration { source, .. } => source.into(),
+            other => Error::TelemetryUnavailable(other.problem()),
         }
     }
 }
@@ -149,6 +173,7 @@ impl From<IngestError> for Error {
                 Error::PayloadTooLarge(format!("at most {max} invocations per request"))
             }
             IngestError::Database(source) => source.into(),
+            IngestError::Unavailable(error) => error.into(),
         }
     }
 }

@@ -1,4 +1,7 @@
 //! `/health`: whether the server runs, and a few figures about it (never behind a token).
+//! `status` is `ok`, or `degraded` when a part does not work: `telemetry` then says which kind of
+//! database problem (`missing`, `corrupt`, `read-only`, `locked`, `unreadable`) and the message.
+//! Always `200`: the server itself answers; a load balancer that wants more reads `status`.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -6,6 +9,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::AppState;
+use crate::telemetry::DatabaseProblem;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))
@@ -15,6 +19,7 @@ pub(super) fn router() -> Router<AppState> {
 struct Health {
     service: &'static str,
     status: &'static str,
+    telemetry: TelemetryHealth,
     version: &'static str,
     uptime_seconds: u64,
     seq: u64,
@@ -22,10 +27,25 @@ struct Health {
     timestamp: String,
 }
 
+#[derive(Serialize)]
+struct TelemetryHealth {
+    status: &'static str,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    problem: Option<DatabaseProblem>,
+}
+
 async fn health(State(state): State<AppState>) -> Json<Health> {
+    let problem = state.telemetry.check().await;
+    let status = if problem.is_some() { "degraded" } else { "ok" };
     Json(Health {
         service: "execdash",
-        status: "ok",
+        status,
+        telemetry: TelemetryHealth {
+            status,
+            path: state.telemetry.path().display().to_string(),
+            problem,
+        },
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.started.elapsed().as_secs(),
         seq: state.board.seq(),

@@ -1,9 +1,14 @@
 //! `POST /api/invocations`: one invocation object or an array of them (the original's column
-//! names, plus `task_id`). `200 {"inserted", "duplicates"}` once committed; re-posting the same
-//! ids is harmless. `400 {"error","field","index"?}` for bad JSON or an invalid field (nothing is
-//! written), `413` for a body over the limit or more than [`MAX_BATCH`] items, `415` for a
-//! non-JSON `Content-Type` (a missing one is accepted), `503` when the database is busy or
-//! unavailable.
+//! names, plus `task_id`). `200 {"inserted", "duplicates", "conflicts"}` once committed;
+//! re-posting the same invocations is harmless (`duplicates`). The same `invocation_id` with other
+//! content is a conflict: `409` for a single object; in an array it is listed in `conflicts` and
+//! the rest is stored (the stored row is kept either way). `400 {"error","field","index"?}` for
+//! bad JSON or an invalid field (nothing is written), `413` for a body over the limit or more than
+//! [`MAX_BATCH`] items, `415` for a non-JSON `Content-Type` (a missing one is accepted), `503
+//! {"error","reason"}` when the database is busy or unavailable.
+//!
+//! The answer comes after the commit and after any cost computation that began before it, so
+//! `/api/stats`, `/api/costs` and every later `cost.update` include the write.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,6 +23,7 @@ use std::sync::Arc;
 
 use super::metrics::Metrics;
 use super::{AppState, Error};
+use crate::cost_feed::CostFeed;
 use crate::telemetry::{IngestReport, Invocation, Telemetry, MAX_BATCH};
 
 pub(super) fn router() -> Router<AppState> {
@@ -25,12 +31,12 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn post_invocations(
-    State(telemetry): State<Option<Telemetry>>,
+    State(telemetry): State<Telemetry>,
+    State(costs): State<Arc<CostFeed>>,
     State(metrics): State<Arc<Metrics>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, Error> {
-    let telemetry = telemetry.ok_or(Error::TelemetryUnavailable)?;
     if !is_json(&headers) {
         return Err(Error::UnsupportedMediaType(
             "Content-Type must be application/json".into(),
@@ -70,7 +76,11 @@ async fn post_invocations(
         other => other.into(),
     })?;
     metrics.ingested(report.inserted);
-    Ok(Json(report))
+    costs.after_write().await;
+    match report.conflicts.first() {
+        Some(id) if !is_array => Err(Error::Conflict(id.clone())),
+        _ => Ok(Json(report)),
+    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -215,7 +215,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     }
     metrics
         .database_up
-        .set(i64::from(state.telemetry.is_some()));
+        .set(i64::from(state.telemetry.problem().is_none()));
     let mut text = String::new();
     encode(&mut text, &metrics.registry).expect("metrics encode into a String");
     (

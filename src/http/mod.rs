@@ -44,6 +44,7 @@ use self::auth::Auth;
 use self::state::AppState;
 use crate::board::SharedStore;
 use crate::config::Config;
+use crate::cost_feed::CostFeed;
 use crate::telemetry::Telemetry;
 
 /// Request bodies are refused past this size.
@@ -57,7 +58,8 @@ pub(crate) fn router(
     config: &Config,
     bound: SocketAddr,
     board: SharedStore,
-    telemetry: Option<Telemetry>,
+    telemetry: Telemetry,
+    costs: Arc<CostFeed>,
     shutdown: watch::Receiver<bool>,
 ) -> Router {
     let access = Arc::new(AccessPolicy::new(
@@ -74,6 +76,7 @@ pub(crate) fn router(
     let state = AppState {
         board,
         telemetry,
+        costs,
         access: access.clone(),
         auth: auth.clone(),
         base_path: config.base_path.clone(),

@@ -1,5 +1,5 @@
 //! What the handlers share. Each handler takes only the part it needs (`State<SharedStore>`,
-//! `State<Option<Telemetry>>`, …) through `FromRef`.
+//! `State<Telemetry>`, …) through `FromRef`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,14 +11,16 @@ use super::access::AccessPolicy;
 use super::auth::Auth;
 use super::metrics::Metrics;
 use crate::board::SharedStore;
+use crate::cost_feed::CostFeed;
 use crate::telemetry::Telemetry;
 use app::AssetVersion;
 
 #[derive(Clone)]
 pub(super) struct AppState {
     pub(super) board: SharedStore,
-    /// `None` when the telemetry database cannot be opened (the board works without it).
-    pub(super) telemetry: Option<Telemetry>,
+    /// The database may be unavailable (see `Telemetry::problem`); the board works without it.
+    pub(super) telemetry: Telemetry,
+    pub(super) costs: Arc<CostFeed>,
     pub(super) access: Arc<AccessPolicy>,
     pub(super) auth: Arc<Auth>,
     /// `""` or `/dashboard`: where the page's links point.
@@ -38,9 +40,15 @@ impl FromRef<AppState> for SharedStore {
     }
 }
 
-impl FromRef<AppState> for Option<Telemetry> {
-    fn from_ref(state: &AppState) -> Option<Telemetry> {
+impl FromRef<AppState> for Telemetry {
+    fn from_ref(state: &AppState) -> Telemetry {
         state.telemetry.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<CostFeed> {
+    fn from_ref(state: &AppState) -> Arc<CostFeed> {
+        state.costs.clone()
     }
 }
 

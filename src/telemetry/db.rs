@@ -17,7 +17,7 @@ use std::time::Duration;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::Row;
+use sqlx::{Executor, Row};
 
 use super::error::TelemetryError;
 
@@ -273,8 +273,10 @@ pub(super) async fn prepare(pool: &SqlitePool, path: &Path) -> Result<(), Teleme
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(open_error)?;
-        sqlx::raw_sql(ORIGINAL_SCHEMA)
-            .execute(&mut *tx)
+        // `Executor::execute(raw_sql)` rather than `raw_sql(..).execute(..)`: the latter's future
+        // is not provably `Send` (launchbadge/sqlx#3150) and databases are reopened from tasks.
+        (&mut *tx)
+            .execute(sqlx::raw_sql(ORIGINAL_SCHEMA))
             .await
             .map_err(open_error)?;
         tx.commit().await.map_err(open_error)?;
@@ -282,13 +284,12 @@ pub(super) async fn prepare(pool: &SqlitePool, path: &Path) -> Result<(), Teleme
         // A file from before schema_version existed: add the table (additive) so that our
         // migrations can be recorded.
         tracing::info!(path = %path.display(), "adding schema_version to telemetry database");
-        sqlx::raw_sql(
+        pool.execute(sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS schema_version (version TEXT PRIMARY KEY, \
              applied_at DATETIME DEFAULT CURRENT_TIMESTAMP, description TEXT); \
              INSERT OR IGNORE INTO schema_version (version, description) VALUES ('1.0.0', \
              'Initial telemetry schema with invocations and daily_costs tables');",
-        )
-        .execute(pool)
+        ))
         .await
         .map_err(open_error)?;
     }
@@ -344,8 +345,8 @@ async fn migrate(
                 .map_err(fail)?;
         }
         "1.2.0" => {
-            sqlx::raw_sql(ROLLUP_SCHEMA)
-                .execute(&mut *tx)
+            (&mut *tx)
+                .execute(sqlx::raw_sql(ROLLUP_SCHEMA))
                 .await
                 .map_err(fail)?;
         }

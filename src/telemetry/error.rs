@@ -38,6 +38,94 @@ pub enum TelemetryError {
     },
     #[error("telemetry query failed: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("telemetry database {path} vanished while it was being opened")]
+    Vanished { path: PathBuf },
+    /// Opening failed a moment ago; the next attempt waits (see [`DatabaseProblem`]).
+    #[error("telemetry database unavailable ({}): {}", .0.kind.as_str(), .0.message)]
+    Unavailable(DatabaseProblem),
+}
+
+impl TelemetryError {
+    /// What is wrong with the database, in the terms `/health` reports.
+    pub fn problem(&self) -> DatabaseProblem {
+        match self {
+            TelemetryError::Open { source, .. }
+            | TelemetryError::Migration { source, .. }
+            | TelemetryError::Query(source) => DatabaseProblem::of(source),
+            TelemetryError::Vanished { .. } => DatabaseProblem {
+                kind: ProblemKind::Missing,
+                message: self.to_string(),
+            },
+            TelemetryError::Unavailable(problem) => problem.clone(),
+        }
+    }
+}
+
+/// Why the database does not work, as `/health` and `/api/stats` report it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DatabaseProblem {
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+/// The kinds of database failure a user can act on differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// The file cannot be opened or created (its folder is gone, a path component is a file).
+    Missing,
+    /// Not a database, or a damaged one.
+    Corrupt,
+    /// The file or its folder cannot be written.
+    ReadOnly,
+    /// Another connection holds the write lock longer than the busy timeout.
+    Locked,
+    /// Permissions, I/O errors.
+    Unreadable,
+    Other,
+}
+
+impl ProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Missing => "missing",
+            ProblemKind::Corrupt => "corrupt",
+            ProblemKind::ReadOnly => "read-only",
+            ProblemKind::Locked => "locked",
+            ProblemKind::Unreadable => "unreadable",
+            ProblemKind::Other => "error",
+        }
+    }
+}
+
+impl DatabaseProblem {
+    /// Classifies an error by SQLite's primary result code.
+    pub fn of(error: &sqlx::Error) -> DatabaseProblem {
+        let kind = match error {
+            sqlx::Error::Database(database) => {
+                match database
+                    .code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .map(|code| code & 0xff)
+                {
+                    Some(5 | 6) => ProblemKind::Locked,
+                    Some(8) => ProblemKind::ReadOnly,
+                    Some(11 | 26) => ProblemKind::Corrupt,
+                    Some(14) => ProblemKind::Missing,
+                    Some(3 | 10 | 23) => ProblemKind::Unreadable,
+                    _ => ProblemKind::Other,
+                }
+            }
+            sqlx::Error::Io(_) => ProblemKind::Unreadable,
+            sqlx::Error::PoolTimedOut => ProblemKind::Locked,
+            _ => ProblemKind::Other,
+        };
+        let message = match error {
+            sqlx::Error::Database(database) => database.message().to_owned(),
+            other => other.to_string(),
+        };
+        DatabaseProblem { kind, message }
+    }
 }
 
 /// Why a batch was not stored. Nothing of the batch is written in any of these cases.
@@ -54,6 +142,19 @@ pub enum IngestError {
     },
     #[error("telemetry database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Unavailable(#[from] TelemetryError),
+}
+
+impl IngestError {
+    /// The database's fault, if it is one (not the batch's).
+    pub fn problem(&self) -> Option<DatabaseProblem> {
+        match self {
+            IngestError::Database(source) => Some(DatabaseProblem::of(source)),
+            IngestError::Unavailable(error) => Some(error.problem()),
+            IngestError::BatchTooLarge { .. } | IngestError::Invalid { .. } => None,
+        }
+    }
 }
 
 /// An import that could not run at all (bad lines are reported, not raised).

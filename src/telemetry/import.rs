@@ -51,6 +51,9 @@ pub struct ImportReport {
     pub inserted: u64,
     /// Already in the database (or repeated in the file).
     pub duplicates: u64,
+    /// Ids already in the database (or earlier in the file) with other content: not imported.
+    #[serde(default)]
+    pub conflicts: u64,
     /// Events that carry no cost (not errors).
     pub skipped: u64,
     pub bad_lines: u64,
@@ -130,6 +133,7 @@ pub async fn import_jsonl(
         path = %path.display(),
         inserted = report.inserted,
         duplicates = report.duplicates,
+        conflicts = report.conflicts,
         skipped = report.skipped,
         bad_lines = report.bad_lines,
         "telemetry import done"
@@ -148,6 +152,10 @@ async fn store(
     let stored = telemetry.ingest(std::mem::take(batch)).await?;
     report.inserted += stored.inserted;
     report.duplicates += stored.duplicates;
+    report.conflicts += stored.conflicts.len() as u64;
+    for id in stored.conflicts.iter().take(MAX_REPORTED_ERRORS) {
+        tracing::warn!(invocation_id = %id, "stored already with other content: not imported");
+    }
     Ok(())
 }
 
@@ -285,5 +293,6 @@ fn event_invocation(
         error_message: None,
         privacy_level: None,
         task_id: text(map, "task_id")?,
+        timestamp_defaulted: false,
     }))
 }

@@ -1,12 +1,15 @@
-//! Storing a batch of invocations: all or nothing, idempotent on `invocation_id`.
+//! Storing a batch of invocations: all or nothing, idempotent on `invocation_id`, conflicts
+//! (same id, other content) reported.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqlitePool};
 use sqlx::{Sqlite, Transaction};
 
-use super::error::IngestError;
+use super::error::{IngestError, TelemetryError};
 use super::invocation::Invocation;
 use super::Telemetry;
 
@@ -14,13 +17,22 @@ use super::Telemetry;
 /// the other process's writer waits for; 10 000 rows take well under a second).
 pub(crate) const MAX_BATCH: usize = 10_000;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestReport {
     /// Rows written.
     pub inserted: u64,
-    /// Rows whose `invocation_id` was already stored (or repeated in the batch): not written.
+    /// Rows already stored with exactly the same content (a retry, or repeated in the batch):
+    /// not written again.
     pub duplicates: u64,
+    /// `invocation_id`s already stored (or earlier in the batch) with *other* content: not
+    /// written, the stored row is kept.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
 }
+
+/// How often a batch is stored again because the file was deleted or replaced during its
+/// transaction (each time the path is opened afresh; more means someone keeps deleting it).
+const ATTEMPTS: usize = 3;
 
 /// Key of an original `daily_costs` row.
 type DailyKey = (String, Option<String>, String, String);
@@ -35,9 +47,11 @@ struct DailyDelta {
 impl Telemetry {
     /// Validates the whole batch first (nothing is written if one row is invalid), then inserts
     /// it in one `BEGIN IMMEDIATE` transaction with `INSERT OR IGNORE`, so that re-sending a
-    /// batch (a client retry after a timeout) stores nothing twice. The original `daily_costs`
+    /// batch (a client retry after a timeout) stores nothing twice; an `invocation_id` stored
+    /// with other content is a conflict, reported and not written. The original `daily_costs`
     /// table is upserted in the same transaction for the rows actually inserted. Returns after
-    /// the commit, and notifies [`Telemetry::watch_changes`] if anything was inserted.
+    /// the commit into the file `--db` names, and notifies [`Telemetry::watch_changes`] if
+    /// anything was inserted.
     pub async fn ingest(&self, batch: Vec<Invocation>) -> Result<IngestReport, IngestError> {
         if batch.len() > MAX_BATCH {
             return Err(IngestError::BatchTooLarge {
@@ -59,63 +73,117 @@ impl Telemetry {
             return Ok(IngestReport::default());
         }
 
-        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
-        let mut report = IngestReport::default();
-        let mut daily: HashMap<DailyKey, DailyDelta> = HashMap::new();
-        for row in &rows {
-            let result = sqlx::query(
-                "INSERT OR IGNORE INTO invocations (invocation_id, timestamp, agent_name, \
-                 tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
-                 latency_ms, status, error_message, privacy_level, task_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?)",
-            )
-            .bind(&row.invocation_id)
-            .bind(&row.timestamp)
-            .bind(&row.agent_name)
-            .bind(&row.tool_name)
-            .bind(&row.model_name)
-            .bind(row.prompt_tokens)
-            .bind(row.completion_tokens)
-            .bind(row.total_tokens)
-            .bind(row.cost_usd)
-            .bind(row.latency_ms)
-            .bind(&row.status)
-            .bind(&row.error_message)
-            .bind(&row.privacy_level)
-            .bind(&row.task_id)
-            .execute(&mut *tx)
-            .await?;
-            if result.rows_affected() == 0 {
-                report.duplicates += 1;
+        for _ in 0..ATTEMPTS {
+            let connection = self.connection().await?;
+            let outcome = store(&connection.writer, &rows).await;
+            self.note_write(outcome.as_ref().map(|_| ()));
+            let report = outcome?;
+            // Committed into the file we had open: if the path no longer names it (deleted
+            // during the transaction), the rows would vanish with it, so they are stored again
+            // in the file the path names now before anything is acknowledged.
+            if !connection.is_current(self.path()) {
+                tracing::warn!(
+                    path = %self.path().display(),
+                    "the telemetry database was deleted or replaced during a write: storing the batch again"
+                );
                 continue;
             }
-            report.inserted += 1;
-            let date = row.date().unwrap_or_default();
-            let key = (
-                date,
-                row.agent_name.clone(),
-                row.tool_name.clone(),
-                row.model_name.clone(),
+            if report.inserted > 0 {
+                self.notify_changed();
+            }
+            tracing::debug!(
+                inserted = report.inserted,
+                duplicates = report.duplicates,
+                conflicts = report.conflicts.len(),
+                "telemetry batch stored"
             );
-            let delta = daily.entry(key).or_default();
-            delta.invocations += 1;
-            delta.tokens += row.total_tokens;
-            delta.cost += row.cost_usd;
+            return Ok(report);
         }
-        for (key, delta) in &daily {
-            upsert_daily(&mut tx, key, delta).await?;
-        }
-        tx.commit().await?;
-        if report.inserted > 0 {
-            self.notify_changed();
-        }
-        tracing::debug!(
-            inserted = report.inserted,
-            duplicates = report.duplicates,
-            "telemetry batch stored"
-        );
-        Ok(report)
+        Err(IngestError::Unavailable(TelemetryError::Vanished {
+            path: self.path().to_path_buf(),
+        }))
     }
+}
+
+/// One transaction: every row is inserted unless its `invocation_id` is stored already; a stored
+/// row is compared with the new one to tell a duplicate from a conflict.
+async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport, sqlx::Error> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut report = IngestReport::default();
+    let mut daily: HashMap<DailyKey, DailyDelta> = HashMap::new();
+    for row in rows {
+        let result = sqlx::query(
+            "INSERT OR IGNORE INTO invocations (invocation_id, timestamp, agent_name, \
+             tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
+             latency_ms, status, error_message, privacy_level, task_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?)",
+        );
+        let result = bind_row(result, row, None).execute(&mut *tx).await?;
+        if result.rows_affected() == 0 {
+            // Every column the client sent must match; a timestamp it left out (so "now") does
+            // not count.
+            let same = sqlx::query(
+                "SELECT 1 FROM invocations WHERE invocation_id = ? \
+                 AND (? OR timestamp IS ?) \
+                 AND agent_name IS ? AND tool_name IS ? AND model_name IS ? \
+                 AND prompt_tokens IS ? AND completion_tokens IS ? AND total_tokens IS ? \
+                 AND cost_usd IS ? AND latency_ms IS ? AND status IS ? AND error_message IS ? \
+                 AND privacy_level IS COALESCE(?, 'metadata') AND task_id IS ?",
+            );
+            let same = bind_row(same, row, Some(row.timestamp_defaulted));
+            if same.fetch_optional(&mut *tx).await?.is_some() {
+                report.duplicates += 1;
+            } else {
+                report.conflicts.push(row.invocation_id.clone());
+            }
+            continue;
+        }
+        report.inserted += 1;
+        let date = row.date().unwrap_or_default();
+        let key = (
+            date,
+            row.agent_name.clone(),
+            row.tool_name.clone(),
+            row.model_name.clone(),
+        );
+        let delta = daily.entry(key).or_default();
+        delta.invocations += 1;
+        delta.tokens += row.total_tokens;
+        delta.cost += row.cost_usd;
+    }
+    for (key, delta) in &daily {
+        upsert_daily(&mut tx, key, delta).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Binds every column of `row`, in the order of the statements above (`any_timestamp`, when
+/// given, before the timestamp).
+fn bind_row<'q>(
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    row: &'q Invocation,
+    any_timestamp: Option<bool>,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    let query = query.bind(&row.invocation_id);
+    let query = match any_timestamp {
+        Some(any) => query.bind(any),
+        None => query,
+    };
+    query
+        .bind(&row.timestamp)
+        .bind(&row.agent_name)
+        .bind(&row.tool_name)
+        .bind(&row.model_name)
+        .bind(row.prompt_tokens)
+        .bind(row.completion_tokens)
+        .bind(row.total_tokens)
+        .bind(row.cost_usd)
+        .bind(row.latency_ms)
+        .bind(&row.status)
+        .bind(&row.error_message)
+        .bind(&row.privacy_level)
+        .bind(&row.task_id)
 }
 
 /// Adds to the `daily_costs` row of `key`, or creates it. `agent_name IS ?` and updating a single

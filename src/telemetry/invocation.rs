@@ -47,6 +47,10 @@ pub struct Invocation {
     /// Added in schema 1.1.0: the board task the invocation worked for.
     #[serde(default)]
     pub task_id: Option<String>,
+    /// Set by [`Invocation::validated`] when the timestamp was missing and became "now": a retry
+    /// of the same request then gets another one, which is no conflict.
+    #[serde(skip)]
+    pub(crate) timestamp_defaulted: bool,
 }
 
 impl Invocation {
@@ -67,6 +71,7 @@ impl Invocation {
             error_message: None,
             privacy_level: None,
             task_id: None,
+            timestamp_defaulted: false,
         }
     }
 
@@ -102,6 +107,7 @@ impl Invocation {
             error_message: string_field(map, "error_message")?,
             privacy_level: string_field(map, "privacy_level")?,
             task_id: string_field(map, "task_id")?,
+            timestamp_defaulted: false,
         })
     }
 
@@ -157,6 +163,11 @@ impl Invocation {
                 ));
             }
         }
+        // `|=`: validating a validated row again (the HTTP handler, then `ingest`) keeps it.
+        self.timestamp_defaulted |= self
+            .timestamp
+            .as_deref()
+            .is_none_or(|text| text.trim().is_empty());
         let instant = match self.timestamp.as_deref() {
             None => now,
             Some(text) if text.trim().is_empty() => now,

@@ -11,10 +11,14 @@
 //!
 //! Its HTTP routes are in `crate::http`; this module knows nothing of HTTP.
 //!
+//! The file is opened again when the path stops naming it (deleted or replaced while running:
+//! [`connection`]); what fails is classified and kept for `/health` ([`Telemetry::problem`]).
+//!
 //! Connections: one writer (SQLite allows one writer at a time anyway; a pool of one serialises
 //! our writes without SQLITE_BUSY between them), a small read pool, and one dedicated connection
 //! for `PRAGMA data_version`. All use WAL, `busy_timeout` 5 s and `synchronous=NORMAL`.
 
+mod connection;
 mod db;
 mod error;
 mod import;
@@ -26,12 +30,15 @@ mod synthetic;
 mod watch;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::watch as tokio_watch;
 
+use self::connection::Connection;
 pub use app::model::CostRange;
+pub(crate) use error::{DatabaseProblem, ProblemKind};
 pub use error::{IngestError, TelemetryError, ValidationError};
 pub use import::{import_jsonl, ImportReport};
 pub use ingest::IngestReport;
@@ -39,6 +46,9 @@ pub(crate) use ingest::MAX_BATCH;
 pub use invocation::Invocation;
 #[cfg(feature = "bench-support")]
 pub use synthetic::seed_synthetic;
+
+/// After a failed open, the next attempt waits this long (requests meanwhile get the same error).
+const REOPEN_PAUSE: Duration = Duration::from_secs(1);
 
 /// A handle on one telemetry database. Cheap to clone (all clones share the pools and watcher).
 #[derive(Clone)]
@@ -48,16 +58,16 @@ pub struct Telemetry {
 
 struct Inner {
     path: PathBuf,
-    writer: SqlitePool,
-    reader: SqlitePool,
+    /// The open file; `None` until an open succeeds.
+    connection: RwLock<Option<Arc<Connection>>>,
+    /// One (re)open at a time.
+    opening: tokio::sync::Mutex<()>,
+    /// The last failed open and when it was tried.
+    open_failure: Mutex<Option<(Instant, DatabaseProblem)>>,
+    /// The last failure of a read and of a write; cleared by the next success of the same kind.
+    read_failure: Mutex<Option<DatabaseProblem>>,
+    write_failure: Mutex<Option<DatabaseProblem>>,
     changes: Arc<tokio_watch::Sender<u64>>,
-    watcher: tokio::task::AbortHandle,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.watcher.abort();
-    }
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -73,22 +83,132 @@ impl Telemetry {
     /// migrations that are not recorded in `schema_version` yet. Existing rows are never
     /// modified. Starts the `data_version` watcher (needs a Tokio runtime).
     pub async fn open(path: &Path) -> Result<Telemetry, TelemetryError> {
-        let writer = db::writer_pool(path).await?;
-        db::prepare(&writer, path).await?;
-        let reader = db::reader_pool(path).await?;
+        let telemetry = Telemetry::unopened(path);
+        telemetry.connection().await?;
+        Ok(telemetry)
+    }
+
+    /// Like [`Telemetry::open`], but a database that cannot be opened now is not an error: every
+    /// operation tries again (at most once a second) and fails with the reason meanwhile, which
+    /// [`Telemetry::problem`] reports. The server uses this, so a broken file never stops the
+    /// board and is picked up once it is mended.
+    pub async fn attach(path: &Path) -> Telemetry {
+        let telemetry = Telemetry::unopened(path);
+        if let Err(error) = telemetry.connection().await {
+            tracing::error!(path = %path.display(), "telemetry unavailable: {error}");
+        }
+        telemetry
+    }
+
+    fn unopened(path: &Path) -> Telemetry {
         let (sender, _) = tokio_watch::channel(0u64);
-        let changes = Arc::new(sender);
-        let watcher = watch::spawn(path, changes.clone()).await?;
-        tracing::debug!(path = %path.display(), "telemetry database open");
-        Ok(Telemetry {
+        Telemetry {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer,
-                reader,
-                changes,
-                watcher,
+                connection: RwLock::new(None),
+                opening: tokio::sync::Mutex::new(()),
+                open_failure: Mutex::new(None),
+                read_failure: Mutex::new(None),
+                write_failure: Mutex::new(None),
+                changes: Arc::new(sender),
             }),
-        })
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The connection to the file `path` names now: the open one, or a new one when the file
+    /// was deleted or replaced since (a deleted file is created again, empty).
+    async fn connection(&self) -> Result<Arc<Connection>, TelemetryError> {
+        let path = &self.inner.path;
+        let current = self.current();
+        if let Some(connection) = &current {
+            if connection.is_current(path) {
+                return Ok(connection.clone());
+            }
+        }
+        let _opening = self.inner.opening.lock().await;
+        let current = self.current();
+        if let Some(connection) = &current {
+            if connection.is_current(path) {
+                return Ok(connection.clone());
+            }
+        }
+        if let Some((at, problem)) = &*lock(&self.inner.open_failure) {
+            if at.elapsed() < REOPEN_PAUSE {
+                return Err(TelemetryError::Unavailable(problem.clone()));
+            }
+        }
+        if let Some(stale) = current {
+            tracing::warn!(
+                path = %path.display(),
+                "the telemetry database file was deleted or replaced: opening the path again"
+            );
+            *write(&self.inner.connection) = None;
+            stale.close().await;
+        }
+        match Connection::open(path, self.inner.changes.clone()).await {
+            Ok(connection) => {
+                let connection = Arc::new(connection);
+                *write(&self.inner.connection) = Some(connection.clone());
+                *lock(&self.inner.open_failure) = None;
+                *lock(&self.inner.read_failure) = None;
+                *lock(&self.inner.write_failure) = None;
+                self.notify_changed();
+                tracing::debug!(path = %path.display(), "telemetry database open");
+                Ok(connection)
+            }
+            Err(error) => {
+                *lock(&self.inner.open_failure) = Some((Instant::now(), error.problem()));
+                Err(error)
+            }
+        }
+    }
+
+    fn current(&self) -> Option<Arc<Connection>> {
+        self.inner
+            .connection
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// What is wrong with the database now, if anything: it cannot be opened, or the last read or
+    /// write failed (and nothing of that kind succeeded since). Checks that the path still names
+    /// the open file (reopening it if not) and reads its schema, so a file that was deleted,
+    /// replaced or overwritten with garbage is noticed even when nothing else touched it.
+    pub async fn check(&self) -> Option<DatabaseProblem> {
+        match self.connection().await {
+            Ok(connection) => {
+                let probe = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master")
+                    .fetch_one(&connection.reader)
+                    .await;
+                self.note_read(probe.as_ref().map(|_| ()));
+            }
+            Err(error) => return Some(error.problem()),
+        }
+        self.problem()
+    }
+
+    /// The problem last seen, without touching the database (see [`Telemetry::check`]).
+    pub fn problem(&self) -> Option<DatabaseProblem> {
+        if self.current().is_none() {
+            if let Some((_, problem)) = &*lock(&self.inner.open_failure) {
+                return Some(problem.clone());
+            }
+        }
+        let write_failure = lock(&self.inner.write_failure).clone();
+        write_failure.or_else(|| lock(&self.inner.read_failure).clone())
+    }
+
+    pub(crate) fn note_read(&self, outcome: Result<(), &sqlx::Error>) {
+        *lock(&self.inner.read_failure) = outcome.err().map(DatabaseProblem::of);
+    }
+
+    pub(crate) fn note_write(&self, outcome: Result<(), &sqlx::Error>) {
+        *lock(&self.inner.write_failure) = outcome.err().map(DatabaseProblem::of);
     }
 
     /// A receiver whose value increases whenever the database changed: after our own ingest
@@ -97,13 +217,15 @@ impl Telemetry {
         self.inner.changes.subscribe()
     }
 
-    /// The read pool, for ad-hoc queries (tools, tests). Connections are `query_only`.
-    pub fn reader(&self) -> &SqlitePool {
-        &self.inner.reader
+    /// How many changes [`Telemetry::watch_changes`] has reported so far.
+    pub fn changes_seen(&self) -> u64 {
+        *self.inner.changes.borrow()
     }
 
-    pub(crate) fn writer(&self) -> &SqlitePool {
-        &self.inner.writer
+    /// The read pool of the file the path names now, for ad-hoc queries (tools, tests).
+    /// Connections are `query_only`.
+    pub async fn reader(&self) -> Result<SqlitePool, TelemetryError> {
+        Ok(self.connection().await?.reader.clone())
     }
 
     pub(crate) fn notify_changed(&self) {
@@ -112,8 +234,20 @@ impl Telemetry {
 
     /// Closes the pools (waits for their connections to finish) and stops the watcher.
     pub async fn close(&self) {
-        self.inner.watcher.abort();
-        self.inner.writer.close().await;
-        self.inner.reader.close().await;
+        let connection = write(&self.inner.connection).take();
+        if let Some(connection) = connection {
+            connection.close().await;
+        }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -166,13 +166,44 @@ impl Telemetry {
         range: CostRange,
         now: DateTime<Utc>,
     ) -> Result<CostSummary, TelemetryError> {
-        let mut tx = self.reader().begin().await?;
-        let (totals, per_agent) = totals_and_agents(&mut tx, now).await?;
+        let reader = self.reader().await?;
+        let outcome = summarize(&reader, range, now).await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?)
+    }
 
-        // The range's rows are read once (a materialised CTE: one index range scan for `24h`,
-        // ~120 rollup rows per day otherwise) and grouped four ways in the same statement, so
-        // only the few hundred result rows cross into Rust.
-        let breakdown_sql = format!(
+    /// Cost of each given task (all time); tasks without invocations are left out.
+    #[cfg(feature = "bench-support")]
+    pub async fn task_costs(&self, task_ids: &[String]) -> Result<Vec<TaskCost>, TelemetryError> {
+        let reader = self.reader().await?;
+        let mut costs = Vec::new();
+        for task_id in task_ids {
+            let row = sqlx::query_as::<_, TaskRow>(
+                "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
+                 invocations FROM task_costs WHERE task_id = ?",
+            )
+            .bind(task_id)
+            .fetch_optional(&reader)
+            .await?;
+            costs.extend(row.map(task_cost));
+        }
+        Ok(costs)
+    }
+}
+
+/// Every aggregate of the cost page, in one read transaction.
+async fn summarize(
+    reader: &sqlx::SqlitePool,
+    range: CostRange,
+    now: DateTime<Utc>,
+) -> Result<CostSummary, sqlx::Error> {
+    let mut tx = reader.begin().await?;
+    let (totals, per_agent) = totals_and_agents(&mut tx, now).await?;
+
+    // The range's rows are read once (a materialised CTE: one index range scan for `24h`,
+    // ~120 rollup rows per day otherwise) and grouped four ways in the same statement, so
+    // only the few hundred result rows cross into Rust.
+    let breakdown_sql = format!(
             "WITH src AS MATERIALIZED {src} \
              SELECT 'model' AS kind, model_name AS name, '' AS day, {sums} FROM src GROUP BY model_name \
              UNION ALL SELECT 'agent', agent_name, '', {sums} FROM src GROUP BY agent_name \
@@ -185,98 +216,80 @@ impl Telemetry {
                     CAST(SUM(total_tokens) AS INTEGER) AS tokens, \
                     CAST(SUM(cost_usd) AS REAL) AS cost",
         );
-        let rows = bind_start(
-            sqlx::query_as::<_, BreakdownRow>(&breakdown_sql),
-            &start(range, now),
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut models = Vec::new();
-        let mut agents = Vec::new();
-        let mut tools = Vec::new();
-        let mut daily = Vec::new();
-        for row in rows {
-            let group = GroupRow {
-                name: row.name,
-                invocations: row.invocations,
-                errors: row.errors,
-                tokens: row.tokens,
-                cost: row.cost,
-            };
-            match row.kind.as_str() {
-                "model" => models.push(group),
-                "agent" => agents.push(group),
-                "tool" => tools.push(group),
-                _ => daily.push(DailyCost {
-                    date: row.day,
-                    model: group.name,
-                    cost_usd: group.cost,
-                    tokens: count(group.tokens),
-                }),
-            }
+    let rows = bind_start(
+        sqlx::query_as::<_, BreakdownRow>(&breakdown_sql),
+        &start(range, now),
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut models = Vec::new();
+    let mut agents = Vec::new();
+    let mut tools = Vec::new();
+    let mut daily = Vec::new();
+    for row in rows {
+        let group = GroupRow {
+            name: row.name,
+            invocations: row.invocations,
+            errors: row.errors,
+            tokens: row.tokens,
+            cost: row.cost,
+        };
+        match row.kind.as_str() {
+            "model" => models.push(group),
+            "agent" => agents.push(group),
+            "tool" => tools.push(group),
+            _ => daily.push(DailyCost {
+                date: row.day,
+                model: group.name,
+                cost_usd: group.cost,
+                tokens: count(group.tokens),
+            }),
         }
-        daily.sort_by(|a, b| (&a.date, &a.model).cmp(&(&b.date, &b.model)));
+    }
+    daily.sort_by(|a, b| (&a.date, &a.model).cmp(&(&b.date, &b.model)));
 
-        let since = start_julian(range, now);
-        let mut by_model = Vec::new();
-        for row in sorted(models) {
-            let (p50, p95) = latency_percentiles(&mut tx, &row.name, since).await?;
-            by_model.push(ModelCost {
-                error_rate: rate(row.errors, row.invocations),
-                model: row.name,
+    let since = start_julian(range, now);
+    let mut by_model = Vec::new();
+    for row in sorted(models) {
+        let (p50, p95) = latency_percentiles(&mut tx, &row.name, since).await?;
+        by_model.push(ModelCost {
+            error_rate: rate(row.errors, row.invocations),
+            model: row.name,
+            invocations: count(row.invocations),
+            tokens: count(row.tokens),
+            cost_usd: row.cost,
+            latency_p50_ms: p50,
+            latency_p95_ms: p95,
+        });
+    }
+    let agents = sorted(agents);
+    let (errors, invocations) = agents
+        .iter()
+        .fold((0, 0), |(e, n), row| (e + row.errors, n + row.invocations));
+
+    let summary = CostSummary {
+        range,
+        totals,
+        by_model,
+        by_agent: agents.into_iter().map(agent_cost).collect(),
+        by_tool: sorted(tools)
+            .into_iter()
+            .map(|row| ToolCost {
+                tool: row.name,
                 invocations: count(row.invocations),
                 tokens: count(row.tokens),
                 cost_usd: row.cost,
-                latency_p50_ms: p50,
-                latency_p95_ms: p95,
-            });
-        }
-        let agents = sorted(agents);
-        let (errors, invocations) = agents
-            .iter()
-            .fold((0, 0), |(e, n), row| (e + row.errors, n + row.invocations));
-
-        let summary = CostSummary {
-            range,
-            totals,
-            by_model,
-            by_agent: agents.into_iter().map(agent_cost).collect(),
-            by_tool: sorted(tools)
-                .into_iter()
-                .map(|row| ToolCost {
-                    tool: row.name,
-                    invocations: count(row.invocations),
-                    tokens: count(row.tokens),
-                    cost_usd: row.cost,
-                })
-                .collect(),
-            daily,
-            active: active(&mut tx, now).await?,
-            per_task: per_task(&mut tx).await?,
-            per_agent,
-            error_rate: rate(errors, invocations),
-            generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        };
-        tx.rollback().await?;
-        Ok(summary)
-    }
-
-    /// Cost of each given task (all time); tasks without invocations are left out.
-    #[cfg(feature = "bench-support")]
-    pub async fn task_costs(&self, task_ids: &[String]) -> Result<Vec<TaskCost>, TelemetryError> {
-        let mut costs = Vec::new();
-        for task_id in task_ids {
-            let row = sqlx::query_as::<_, TaskRow>(
-                "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
-                 invocations FROM task_costs WHERE task_id = ?",
-            )
-            .bind(task_id)
-            .fetch_optional(self.reader())
-            .await?;
-            costs.extend(row.map(task_cost));
-        }
-        Ok(costs)
-    }
+            })
+            .collect(),
+        daily,
+        active: active(&mut tx, now).await?,
+        per_task: per_task(&mut tx).await?,
+        per_agent,
+        error_rate: rate(errors, invocations),
+        generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    tx.rollback().await?;
+    Ok(summary)
 }
 
 fn agent_cost(row: GroupRow) -> AgentCost {

@@ -49,13 +49,14 @@ FROM seq
 /// Inserts `n` synthetic invocations (ids unique per call) and returns how many were written.
 pub async fn seed_synthetic(telemetry: &Telemetry, n: usize) -> Result<u64, TelemetryError> {
     let now = Utc::now();
+    let writer = telemetry.connection().await?.writer.clone();
     // A large page cache for the duration of the seed (the default 2 MB thrashes on 8 indexes).
     sqlx::query("PRAGMA cache_size = -262144")
-        .execute(telemetry.writer())
+        .execute(&writer)
         .await?;
-    let seeded = insert_chunks(telemetry, n, now.timestamp(), now.timestamp_micros()).await;
+    let seeded = insert_chunks(&writer, n, now.timestamp(), now.timestamp_micros()).await;
     sqlx::query("PRAGMA cache_size = -2000")
-        .execute(telemetry.writer())
+        .execute(&writer)
         .await?;
     let written = seeded?;
     if written > 0 {
@@ -65,7 +66,7 @@ pub async fn seed_synthetic(telemetry: &Telemetry, n: usize) -> Result<u64, Tele
 }
 
 async fn insert_chunks(
-    telemetry: &Telemetry,
+    writer: &sqlx::SqlitePool,
     n: usize,
     now: i64,
     run: i64,
@@ -74,7 +75,7 @@ async fn insert_chunks(
     let mut from = 0usize;
     while from < n {
         let to = (from + CHUNK).min(n);
-        let mut tx = telemetry.writer().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
         let result = sqlx::query(INSERT)
             .bind(from as i64)
             .bind(to as i64)

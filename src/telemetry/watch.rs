@@ -5,6 +5,10 @@
 //! 100 ms on a dedicated connection is a single cheap call that reads the WAL index: it costs
 //! nothing when idle and lets rows written by the Python logger reach dashboards well within
 //! 250 ms. The connection holds no transaction between polls, so it never blocks checkpoints.
+//!
+//! Each poll also checks that the path still names the file that was opened; when it does not
+//! (deleted, replaced), the poll reports a change and ends: whoever reacts to the change (the cost
+//! feed) goes through [`super::Telemetry`], which opens the path again.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +18,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::watch;
 
+use super::connection::FileIdentity;
 use super::db;
 use super::error::TelemetryError;
 
@@ -24,6 +29,7 @@ pub(super) const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// (dropping the last [`super::Telemetry`] clone does it).
 pub(super) async fn spawn(
     path: &Path,
+    opened: FileIdentity,
     changes: Arc<watch::Sender<u64>>,
 ) -> Result<tokio::task::AbortHandle, TelemetryError> {
     let options = db::reader_options(path);
@@ -42,6 +48,11 @@ pub(super) async fn spawn(
         let mut failing = false;
         loop {
             interval.tick().await;
+            if FileIdentity::of(&path) != Some(opened) {
+                tracing::warn!(path = %path.display(), "the telemetry database file was deleted or replaced");
+                changes.send_modify(|count| *count += 1);
+                break;
+            }
             match data_version(&mut connection).await {
                 Ok(version) => {
                     failing = false;

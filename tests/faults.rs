@@ -1,0 +1,386 @@
+//! The telemetry database under faults, on the real things: a real SQLite file, the real server
+//! (in-process or the `execdash` binary) on loopback, another connection holding the lock.
+//!
+//! What must hold: nothing acknowledged is lost (a deleted file is created again before anything
+//! is acknowledged into it), a broken database is reported as broken (`/health` `degraded`, costs
+//! `null` with the reason, `503` for writes) and never shown as zero spending, and it is used again
+//! once it is mended; a conflicting re-post is a `409`, not a silent drop; every read after a
+//! `200` includes the write.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, Executor};
+use tokio_tungstenite::tungstenite::Message;
+
+/// The `execdash` binary serving an empty board with the database `db`.
+struct Process {
+    child: Child,
+    address: String,
+}
+
+impl Process {
+    fn start(root: &Path, db: &Path) -> Process {
+        std::fs::create_dir_all(root.join("work/collaboration/inbox")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_execdash"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--site-root"])
+            .arg(root.join("no-site"))
+            .arg("--root")
+            .arg(root)
+            .arg("--db")
+            .arg(db)
+            .env("EXECDASH_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (sender, address) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(at) = line.find("execdash on http://") {
+                    let rest = &line[at + "execdash on http://".len()..];
+                    let address = rest.split_whitespace().next().unwrap();
+                    let _ = sender.send(address.trim_end_matches('/').to_owned());
+                }
+            }
+        });
+        let address = address
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server says where it listens");
+        Process { child, address }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// SIGTERM, and the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The in-process server on an empty board, with the database `db`.
+async fn serve(root: &Path, db: &Path) -> execdash::RunningServer {
+    std::fs::create_dir_all(root.join("work/collaboration/inbox")).unwrap();
+    let mut config = execdash::Config::new(root);
+    config.db = db.to_path_buf();
+    config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    config.site_root = Some(root.join("no-site"));
+    execdash::start(config).await.unwrap()
+}
+
+fn invocation(id: &str, cost: f64) -> Value {
+    json!({"invocation_id": id, "timestamp": chrono::Utc::now().to_rfc3339(),
+           "agent_name": "benny", "tool_name": "claude-code", "model_name": "claude-sonnet-4",
+           "total_tokens": 100, "cost_usd": cost, "status": "success"})
+}
+
+async fn post(url: &str, body: &Value) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn get(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// Ids stored in the file at `db`, read with a connection of our own.
+async fn stored_ids(db: &Path) -> Vec<String> {
+    let mut connection = SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let ids = sqlx::query_scalar("SELECT invocation_id FROM invocations ORDER BY invocation_id")
+        .fetch_all(&mut connection)
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+    ids
+}
+
+fn remove_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(path));
+    }
+}
+
+/// Polls `check` every 20 ms until it holds or `within` passed.
+async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(Instant::now() < deadline, "not within {within:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_database_deleted_while_running_is_created_again_and_keeps_later_writes_over_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let server = Process::start(dir.path(), &db);
+    let (status, _) = post(&server.url("/api/invocations"), &invocation("before", 0.5)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    remove_database(&db);
+    // Written right after the deletion: acknowledged only once it is in the file the path names.
+    let (status, report) = post(&server.url("/api/invocations"), &invocation("after", 0.25)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["inserted"], 1);
+    assert!(db.exists(), "the database file is created again");
+    let stats = get(&server.url("/api/stats")).await;
+    assert_eq!(stats["invocations"], 1, "{stats}");
+    assert_eq!(stats["costs"]["total"], 0.25, "{stats}");
+
+    // Deleted with nothing written afterwards: created again by the server on its own.
+    remove_database(&db);
+    eventually(
+        "the file is created again",
+        Duration::from_secs(5),
+        || async { db.exists() },
+    )
+    .await;
+    let (status, _) = post(&server.url("/api/invocations"), &invocation("later", 1.0)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(server.stop().success());
+
+    assert_eq!(stored_ids(&db).await, vec!["later".to_owned()]);
+    let restarted = Process::start(dir.path(), &db);
+    let stats = get(&restarted.url("/api/stats")).await;
+    assert_eq!(stats["invocations"], 1, "{stats}");
+    assert_eq!(stats["costs"]["total"], 1.0, "{stats}");
+}
+
+#[tokio::test]
+async fn a_corrupt_database_is_reported_left_as_it_is_and_used_once_mended() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let garbage = b"this is not a database, but somebody's notes\n".repeat(200);
+    std::fs::write(&db, &garbage).unwrap();
+    let server = serve(dir.path(), &db).await;
+    let base = format!("http://{}", server.addr);
+
+    let health = get(&format!("{base}/health")).await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["telemetry"]["kind"], "corrupt", "{health}");
+    let stats = get(&format!("{base}/api/stats")).await;
+    assert_eq!(stats["costs"], Value::Null, "never zero: {stats}");
+    assert_eq!(stats["invocations"], Value::Null, "{stats}");
+    assert_eq!(stats["costs_unavailable"]["kind"], "corrupt", "{stats}");
+    let (status, body) = post(
+        &format!("{base}/api/invocations"),
+        &invocation("lost?", 1.0),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["reason"], "corrupt", "{body}");
+    let costs = reqwest::get(format!("{base}/api/costs")).await.unwrap();
+    assert_eq!(costs.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        garbage,
+        "the user's file is not touched"
+    );
+
+    // Mended (here: moved away, so a new database is made); used again without a restart.
+    std::fs::rename(&db, dir.path().join("notes.txt")).unwrap();
+    eventually("health is ok again", Duration::from_secs(5), || async {
+        get(&format!("{base}/health")).await["status"] == "ok"
+    })
+    .await;
+    let (status, _) = post(&format!("{base}/api/invocations"), &invocation("back", 1.0)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(get(&format!("{base}/api/stats")).await["invocations"], 1);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_database_replaced_by_garbage_while_running_is_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let server = serve(dir.path(), &db).await;
+    let base = format!("http://{}", server.addr);
+    let (status, _) = post(&format!("{base}/api/invocations"), &invocation("a", 1.0)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(get(&format!("{base}/health")).await["status"], "ok");
+
+    // Replaced whole (with its -wal and -shm: SQLite would read the old pages from a WAL left
+    // beside a new file).
+    let replacement = dir.path().join("incoming");
+    std::fs::write(&replacement, b"garbage ".repeat(1000)).unwrap();
+    remove_database(&db);
+    std::fs::rename(&replacement, &db).unwrap();
+    let health = get(&format!("{base}/health")).await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["telemetry"]["kind"], "corrupt", "{health}");
+    let stats = get(&format!("{base}/api/stats")).await;
+    assert_eq!(stats["costs"], Value::Null, "{stats}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_database_locked_by_another_process_answers_503_locked_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let server = serve(dir.path(), &db).await;
+    let base = format!("http://{}", server.addr);
+
+    let mut holder = SqliteConnectOptions::new()
+        .filename(&db)
+        .connect()
+        .await
+        .unwrap();
+    holder.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let (status, body) = post(&format!("{base}/api/invocations"), &invocation("w", 1.0)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["reason"], "locked", "{body}");
+    let health = get(&format!("{base}/health")).await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["telemetry"]["kind"], "locked", "{health}");
+
+    holder.execute("ROLLBACK").await.unwrap();
+    let (status, body) = post(&format!("{base}/api/invocations"), &invocation("w", 1.0)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(get(&format!("{base}/health")).await["status"], "ok");
+    assert_eq!(stored_ids(&db).await, vec!["w".to_owned()]);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_same_id_with_other_content_is_a_conflict_and_the_stored_row_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let server = serve(dir.path(), &db).await;
+    let url = format!("http://{}/api/invocations", server.addr);
+    let original = invocation("inv-1", 0.5);
+    assert_eq!(post(&url, &original).await.0, StatusCode::OK);
+
+    // The exact re-post is idempotent.
+    let (status, report) = post(&url, &original).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        report,
+        json!({"inserted": 0, "duplicates": 1, "conflicts": []})
+    );
+    // Other content: 409, for a single invocation.
+    let mut other = original.clone();
+    other["cost_usd"] = json!(99.0);
+    other["agent_name"] = json!("mallory");
+    let (status, body) = post(&url, &other).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("inv-1"), "{body}");
+
+    // In a batch: listed, nothing of it written, the rest stored; also inside one batch.
+    let mut twin = invocation("inv-3", 0.1);
+    twin["model_name"] = json!("gpt-5");
+    let batch = json!([
+        other,
+        invocation("inv-2", 0.2),
+        original,
+        invocation("inv-3", 0.1),
+        twin
+    ]);
+    let (status, report) = post(&url, &batch).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report,
+        json!({"inserted": 2, "duplicates": 1, "conflicts": ["inv-1", "inv-3"]})
+    );
+    assert_eq!(stored_ids(&db).await, ["inv-1", "inv-2", "inv-3"]);
+    // Without a timestamp the server stamps "now": a retry is still the same invocation.
+    let mut stamped_by_server = invocation("inv-4", 0.0);
+    stamped_by_server
+        .as_object_mut()
+        .unwrap()
+        .remove("timestamp");
+    assert_eq!(post(&url, &stamped_by_server).await.1["inserted"], 1);
+    let (status, report) = post(&url, &stamped_by_server).await;
+    assert_eq!((status, &report["duplicates"]), (StatusCode::OK, &json!(1)));
+    let stats = get(&format!("http://{}/api/stats", server.addr)).await;
+    assert_eq!(
+        stats["costs"]["total"], 0.8,
+        "the stored rows are kept: {stats}"
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_read_after_a_200_includes_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let server = serve(dir.path(), &db).await;
+    let base = format!("http://{}", server.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    let _ack = socket.next().await.unwrap().unwrap();
+
+    for round in 1..=50u64 {
+        let (status, _) = post(
+            &format!("{base}/api/invocations"),
+            &invocation(&format!("inv-{round}"), 0.01),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let stats = get(&format!("{base}/api/stats")).await;
+        assert_eq!(stats["invocations"], round, "round {round}: {stats}");
+        let costs = get(&format!("{base}/api/costs")).await;
+        assert_eq!(costs["totals"]["invocations"], round, "round {round}");
+        // The first cost.update the socket gets after the answer counts the write.
+        let update = loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+                .await
+                .expect("a cost.update within 5 s")
+                .unwrap()
+                .unwrap();
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let event: Value = serde_json::from_str(&text).unwrap();
+            if event["type"] == "cost.update" {
+                break event;
+            }
+        };
+        // A summary is published only when it changed, and the one of the round before was
+        // read in that round: an update computed before this commit would show round - 1.
+        assert_eq!(
+            update["summary"]["totals"]["invocations"], round,
+            "round {round}: the first cost.update after the answer"
+        );
+    }
+    server.stop().await.unwrap();
+}
