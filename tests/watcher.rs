@@ -309,3 +309,65 @@ fn moves_out_of_and_into_the_tree_are_a_removal_and_a_creation() {
     assert_eq!(watched.paths(), ["inbox/b.yaml"]);
     watched.assert_consistent(&workspace);
 }
+
+/// Folder links are never followed, wherever they point, and each is a problem: the same live and
+/// at startup, so a restart shows the same board. Outside files never reach the board, also when
+/// something is written into the linked folder later.
+#[test]
+fn folder_symlinks_are_refused_and_reported_live_and_at_startup() {
+    let workspace = Workspace::empty();
+    workspace.write("inbox/a.yaml", &task_yaml("a", "Mine"));
+    workspace.write("assigned/real/b.yaml", &task_yaml("b", "Mine too"));
+    let elsewhere = workspace.root().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    fs::write(elsewhere.join("s.yaml"), task_yaml("s", "Secret")).unwrap();
+    // Present at startup: an agent folder linked outside, and one linked inside the tree.
+    symlink(&elsewhere, workspace.path("assigned/x")).unwrap();
+    symlink(
+        workspace.path("assigned/real"),
+        workspace.path("done/alias"),
+    )
+    .unwrap();
+    let mut watched = Watched::start(&workspace);
+    let problem = |w: &Watched, path: &str| {
+        w.snapshot()
+            .problems
+            .into_iter()
+            .find(|p| p.path == path)
+            .map(|p| p.reason)
+    };
+    assert!(problem(&watched, "assigned/x").unwrap().contains("outside"));
+    assert!(problem(&watched, "done/alias")
+        .unwrap()
+        .contains("must be real folders"));
+    assert_eq!(watched.paths(), ["assigned/real/b.yaml", "inbox/a.yaml"]);
+
+    // Made while running: a new agent folder link, and `inbox/` replaced by a link.
+    symlink(&elsewhere, workspace.path("done/y")).unwrap();
+    fs::remove_dir_all(workspace.path("inbox")).unwrap();
+    symlink(&elsewhere, workspace.path("inbox")).unwrap();
+    watched.wait_until("both links reported", |w| {
+        problem(w, "done/y").is_some() && problem(w, "inbox").is_some()
+    });
+    fs::write(elsewhere.join("t.yaml"), task_yaml("t", "Written later")).unwrap();
+    assert!(problem(&watched, "inbox").unwrap().contains("outside"));
+    watched.assert_consistent(&workspace);
+
+    // A link removed takes its problem with it; `inbox/` a real folder again (the sentinel of
+    // `settle` goes there) shows that nothing written behind the links came through.
+    fs::remove_file(workspace.path("done/y")).unwrap();
+    fs::remove_file(workspace.path("inbox")).unwrap();
+    fs::create_dir(workspace.path("inbox")).unwrap();
+    watched.wait_until("the problems cleared", |w| {
+        problem(w, "done/y").is_none() && problem(w, "inbox").is_none()
+    });
+    watched.settle();
+    assert_eq!(watched.paths(), ["assigned/real/b.yaml"]);
+    let created: Vec<_> = watched
+        .names()
+        .into_iter()
+        .filter(|name| *name == "task.created")
+        .collect();
+    assert!(created.is_empty(), "{:?}", watched.names());
+    watched.assert_consistent(&workspace);
+}

@@ -10,12 +10,19 @@ use app::model::{Column, TaskPath};
 use super::task_file::{self, FileState};
 
 /// Relative paths of the task files at or below the folder `under` ("" for the whole board),
-/// following the layout `inbox/*`, `assigned/*/*`, `done/*/*`. Symbolic links to folders are not
-/// followed.
+/// following the layout `inbox/*`, `assigned/*/*`, `done/*/*`, and of the symbolic links found
+/// where a board folder belongs (not followed; reading one reports it). A link given as `under`
+/// is not entered either.
 pub(super) fn task_files(collab: &Path, under: &str) -> Vec<String> {
     let mut found = Vec::new();
     let start = under.trim_matches('/');
     if !TaskPath::is_board_folder(start) {
+        return found;
+    }
+    if !start.is_empty() && !task_file::is_real_folder(&collab.join(start)) {
+        if task_file::is_link(&collab.join(start)) {
+            found.push(start.to_owned());
+        }
         return found;
     }
     walk(collab, start, &mut found);
@@ -43,7 +50,9 @@ fn walk(collab: &Path, relative: &str, found: &mut Vec<String>) {
             if TaskPath::is_board_folder(&child) {
                 walk(collab, &child, found);
             }
-        } else if TaskPath::parse(&child).is_some() {
+        } else if TaskPath::parse(&child).is_some()
+            || (file_type.is_symlink() && TaskPath::is_board_folder(&child))
+        {
             found.push(child);
         }
     }

@@ -21,12 +21,20 @@ pub enum FileState {
     Absent,
 }
 
-/// Reads `relative` (to `collab`, `/`-separated).
+/// Reads `relative` (to `collab`, `/`-separated): a task file, or a board folder position
+/// (`inbox`, `assigned/<agent>`, …), which is a problem when it is a symbolic link.
+///
+/// Folder links are never followed, wherever they point: a board folder must be a real folder,
+/// so the board is the same live and after a restart and never shows files from elsewhere. A task
+/// file is read only if the folders above it (below `collab`) are real folders.
 pub(super) fn read(collab: &Path, relative: &str) -> FileState {
     let Some(location) = TaskPath::parse(relative) else {
-        return FileState::Absent;
+        return read_folder_position(collab, relative);
     };
     let full = collab.join(relative);
+    if !parents_are_real_folders(collab, relative) {
+        return FileState::Absent;
+    }
     let problem = |reason: String| {
         FileState::Invalid(Problem {
             path: relative.to_owned(),
@@ -185,6 +193,58 @@ fn key_text(key: serde_norway::Value) -> String {
             json => json.to_string(),
         },
     }
+}
+
+/// A folder position holds nothing to read; a symbolic link there is reported.
+fn read_folder_position(collab: &Path, relative: &str) -> FileState {
+    if relative.is_empty() || !TaskPath::is_board_folder(relative) {
+        return FileState::Absent;
+    }
+    let full = collab.join(relative);
+    let is_link = fs::symlink_metadata(&full).is_ok_and(|meta| meta.file_type().is_symlink());
+    if !is_link {
+        return FileState::Absent;
+    }
+    let reason = match symlink_stays_inside(collab, &full) {
+        Ok(false) => "symbolic link to a folder outside work/collaboration: not followed",
+        Ok(true) => {
+            "symbolic link to a folder: not followed (board folders must be real folders, not links)"
+        }
+        Err(_) => "symbolic link whose target does not exist",
+    };
+    FileState::Invalid(Problem {
+        path: relative.to_owned(),
+        line: None,
+        column: None,
+        reason: reason.into(),
+    })
+}
+
+/// Whether every folder between `collab` and the file `relative` is a real folder (a link
+/// anywhere on the way would lead off the board).
+fn parents_are_real_folders(collab: &Path, relative: &str) -> bool {
+    let mut folder = collab.to_path_buf();
+    let mut parts = relative.split('/').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            return true;
+        }
+        folder.push(part);
+        if !fs::symlink_metadata(&folder).is_ok_and(|meta| meta.is_dir()) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `path` is a symbolic link (to anything, or dangling).
+pub(super) fn is_link(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
+}
+
+/// Whether `path` is a folder itself, not a link to one.
+pub(super) fn is_real_folder(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir())
 }
 
 fn symlink_stays_inside(collab: &Path, link: &Path) -> std::io::Result<bool> {

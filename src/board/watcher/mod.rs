@@ -26,6 +26,7 @@ use self::intent::Intent;
 use self::reconcile::Reconciler;
 use self::root::{RootChange, RootWatch};
 use crate::board::store::SharedStore;
+use crate::board::task_file;
 
 /// A write without close (mmap, a writer that keeps the file open) is read this long after its
 /// last modification. A plain writer's close-write comes first and cancels it; the wait is long
@@ -178,7 +179,9 @@ impl EventLoop {
                         .insert(relative, Instant::now() + UNCLOSED_WRITE_DELAY);
                 }
             }
-            Intent::Appeared(path) if path.is_dir() => self.apply(Intent::ScanNewFolder(path)),
+            Intent::Appeared(path) if task_file::is_real_folder(&path) => {
+                self.apply(Intent::ScanNewFolder(path))
+            }
             Intent::Appeared(path) => self.apply(Intent::ReadLater(path)),
             Intent::ScanNewFolder(path) => {
                 self.board.scan_folder(&path, true);
@@ -205,11 +208,13 @@ impl EventLoop {
         }
     }
 
-    /// The relative path when `path` is a task file of the board.
+    /// The relative path when `path` is a task file of the board, or where a board folder
+    /// belongs (a link there is read to be reported).
     fn task_path(&self, path: &std::path::Path) -> Option<String> {
-        self.board
-            .relative(path)
-            .filter(|relative| TaskPath::parse(relative).is_some())
+        self.board.relative(path).filter(|relative| {
+            TaskPath::parse(relative).is_some()
+                || (!relative.is_empty() && TaskPath::is_board_folder(relative))
+        })
     }
 
     /// A file read now needs no later read.

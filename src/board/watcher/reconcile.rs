@@ -48,14 +48,15 @@ impl Reconciler {
         let Some(relative) = self.relative(path) else {
             return;
         };
-        if path.is_dir() {
+        if task_file::is_real_folder(path) {
             self.scan_folder(path, false);
             return;
         }
         for known in self.store.known_under(&relative) {
             self.read(&known);
         }
-        if TaskPath::parse(&relative).is_some() && !self.store.knows(&relative) {
+        let readable = TaskPath::parse(&relative).is_some() || TaskPath::is_board_folder(&relative);
+        if readable && !self.store.knows(&relative) {
             self.read(&relative);
         }
         self.update_lane(&relative);
@@ -64,7 +65,7 @@ impl Reconciler {
     /// A file or folder arrived without a known source (moved in from outside, or the halves
     /// of its rename were seen apart).
     pub(super) fn arrived(&self, path: &Path) {
-        if path.is_dir() {
+        if task_file::is_real_folder(path) {
             self.scan_folder(path, true);
         } else if let Some(relative) = self.relative(path) {
             let state = task_file::read(&self.collab, &relative);
@@ -93,7 +94,7 @@ impl Reconciler {
     /// into or out of the board.
     pub(super) fn renamed(&self, from: &Path, to: &Path) {
         let (from_rel, to_rel) = (self.relative(from), self.relative(to));
-        if to.is_dir() {
+        if task_file::is_real_folder(to) {
             if let (Some(from_rel), Some(to_rel)) = (&from_rel, &to_rel) {
                 for old in self.store.known_under(from_rel) {
                     let new = format!("{to_rel}{}", &old[from_rel.len()..]);
@@ -163,8 +164,11 @@ impl Reconciler {
             ["done", _] => Column::Done,
             _ => return,
         };
-        self.store
-            .set_lane(column, parts[1], self.collab.join(relative).is_dir());
+        self.store.set_lane(
+            column,
+            parts[1],
+            task_file::is_real_folder(&self.collab.join(relative)),
+        );
     }
 
     /// The whole board against the disk.
