@@ -33,7 +33,7 @@ pub use board::{
 pub use cli::run;
 pub use config::{Config, ConfigError, PublicUrl};
 pub use http::{serve_socket, SocketCounters};
-pub use server::{start, RunningServer, ServeError};
+pub use server::{start, start_listening, RunningServer, ServeError};
 #[cfg(feature = "bench-support")]
 pub use telemetry::seed_synthetic;
 pub use telemetry::{

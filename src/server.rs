@@ -45,8 +45,16 @@ impl RunningServer {
     }
 }
 
-/// Scans the board, starts the watcher and listens. Returns once the socket is bound.
+/// Starts the server and returns once the board is scanned (what tests and tools want).
 pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
+    let server = start_listening(config).await?;
+    server.store.startup().finished().await;
+    Ok(server)
+}
+
+/// Listens at once and scans the board meanwhile: `/health` says `starting` with the progress,
+/// the socket delivers the tasks as they are read. Returns once the socket is bound.
+pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError> {
     config.validate()?;
     // Leptos spawns its rendering tasks through this (an error only means it is set already).
     let _ = any_spawner::Executor::init_tokio();
@@ -56,13 +64,6 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
     let telemetry = Telemetry::attach(&config.db).await;
     let costs = CostFeed::new(telemetry.clone(), store.clone());
     costs.refresh().await;
-    let collab = board::collaboration_dir(&config.root);
-    let watcher = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || board::watch(collab, store))
-            .await
-            .map_err(std::io::Error::other)??
-    };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|err| ServeError::Bind(config.addr, err))?;
@@ -77,6 +78,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
         shutdown.clone(),
     );
     let cost_feed = costs.spawn(shutdown);
+    let watcher =
+        board::watch_in_background(board::collaboration_dir(&config.root), store.clone())?;
     // Events are small messages: send them at once (no Nagle delay waiting for an ACK).
     let listener = listener.tap_io(|tcp| {
         if let Err(err) = tcp.set_nodelay(true) {
@@ -105,7 +108,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
 pub(crate) async fn serve(config: Config) -> Result<(), ServeError> {
     let root = config.root.display().to_string();
     let config_base = config.base_path.clone();
-    let server = start(config).await?;
+    let server = start_listening(config).await?;
     tracing::info!(
         "execdash on http://{}{base}/ (watching {root})",
         server.addr,

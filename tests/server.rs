@@ -277,3 +277,42 @@ async fn a_task_is_found_by_its_id_or_by_its_file_name() {
     assert_eq!(too_long["field"], "id");
     server.stop().await.unwrap();
 }
+
+/// The server answers before the board is read: `/health` says `starting` with the progress, and
+/// `ok` once all 10 000 files are on the board.
+#[tokio::test]
+async fn it_listens_at_once_and_reads_the_board_meanwhile() {
+    let workspace = Workspace::empty();
+    for i in 0..10_000 {
+        workspace.write(
+            &format!("inbox/task-{i:05}.yaml"),
+            &task_yaml(&format!("task-{i:05}"), "Waiting to be read"),
+        );
+    }
+    let mut config = execdash::Config::new(workspace.root());
+    config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    config.site_root = Some(workspace.root().join("no-site"));
+    let server = execdash::start_listening(config).await.unwrap();
+    let health: serde_json::Value = reqwest::get(format!("http://{}/health", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "starting", "{health}");
+    let read = health["startup"]["files_read"].as_u64().unwrap();
+    let total = health["startup"]["files_total"].as_u64().unwrap();
+    assert!(read <= total && total <= 10_000, "{health}");
+
+    server.store.startup().finished().await;
+    let health: serde_json::Value = reqwest::get(format!("http://{}/health", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert!(health.get("startup").is_none(), "{health}");
+    assert_eq!(server.store.counts().total, 10_000);
+    server.stop().await.unwrap();
+}

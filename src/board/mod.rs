@@ -7,6 +7,7 @@
 
 mod hub;
 mod scan;
+mod startup;
 mod store;
 mod task_file;
 mod watcher;
@@ -16,9 +17,12 @@ use std::path::{Path, PathBuf};
 use app::model::Task;
 
 pub use hub::{Frame, HUB_CAPACITY};
+pub(crate) use startup::ScanProgress;
 pub use store::{SharedStore, Store, TaskCounts};
 pub use task_file::{parse, FileState};
-pub use watcher::{start as watch, WatchError, WatcherHandle};
+pub use watcher::start as watch;
+pub(crate) use watcher::start_in_background as watch_in_background;
+pub use watcher::{WatchError, WatcherHandle};
 
 /// `<root>/work/collaboration`: the folder whose `inbox/`, `assigned/` and `done/` make the board.
 pub fn collaboration_dir(root: &Path) -> PathBuf {
@@ -27,7 +31,7 @@ pub fn collaboration_dir(root: &Path) -> PathBuf {
 
 /// Every task on disk now, problems left out: a one-off read without a watcher (the demo seeder).
 pub(crate) fn read_tasks(collab: &Path) -> Vec<Task> {
-    scan::read_all(collab, &scan::task_files(collab, ""))
+    scan::read_all(collab, &scan::task_files(collab, ""), None)
         .into_iter()
         .filter_map(|(_, state)| match state {
             FileState::Task(task) => Some(*task),

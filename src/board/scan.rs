@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use app::model::{Column, TaskPath};
 
+use super::startup::Startup;
 use super::task_file::{self, FileState};
 
 /// Relative paths of the task files at or below the folder `under` ("" for the whole board),
@@ -78,9 +79,17 @@ pub(super) fn lanes(collab: &Path) -> Vec<(Column, String)> {
     lanes
 }
 
-/// Reads `paths` on all cores; logs progress on large trees.
-pub(super) fn read_all(collab: &Path, paths: &[String]) -> Vec<(String, FileState)> {
+/// Reads `paths` on all cores; logs progress on large trees, and counts it in `startup` during
+/// the first scan.
+pub(super) fn read_all(
+    collab: &Path,
+    paths: &[String],
+    startup: Option<&Startup>,
+) -> Vec<(String, FileState)> {
     let started = Instant::now();
+    if let Some(startup) = startup {
+        startup.found(paths.len());
+    }
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -97,6 +106,9 @@ pub(super) fn read_all(collab: &Path, paths: &[String]) -> Vec<(String, FileStat
                     part.iter()
                         .map(|path| {
                             let state = task_file::read(collab, path);
+                            if let Some(startup) = startup {
+                                startup.read_one();
+                            }
                             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                             if paths.len() > report_every && n.is_multiple_of(report_every) {
                                 tracing::info!("scanned {n}/{} task files", paths.len());

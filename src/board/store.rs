@@ -18,6 +18,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::hub::{Frame, Hub};
+use super::startup::Startup;
 use super::task_file::FileState;
 
 #[derive(Debug, Default)]
@@ -35,6 +36,7 @@ struct Board {
 pub struct Store {
     board: RwLock<Board>,
     hub: Hub,
+    startup: Startup,
 }
 
 /// Borrowed form of [`app::model::Snapshot`]: the same JSON, without cloning the tasks.
@@ -98,6 +100,11 @@ impl Store {
 
     pub fn seq(&self) -> u64 {
         self.board.read().seq
+    }
+
+    /// The first scan of the board: progress, and when it is over.
+    pub fn startup(&self) -> &Startup {
+        &self.startup
     }
 
     /// The whole board (cloned).

@@ -1,5 +1,6 @@
 //! `/health`: whether the server runs, and a few figures about it (never behind a token).
-//! `status` is `ok`, or `degraded` when a part does not work: `telemetry` then says which kind of
+//! `status` is `starting` while the board is read for the first time (with `startup:
+//! {files_read, files_total}`), then `ok`, or `degraded` when a part does not work: `telemetry` then says which kind of
 //! database problem (`missing`, `corrupt`, `read-only`, `locked`, `unreadable`) and the message.
 //! Always `200`: the server itself answers; a load balancer that wants more reads `status`.
 
@@ -9,6 +10,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::AppState;
+use crate::board::ScanProgress;
 use crate::telemetry::DatabaseProblem;
 
 pub(super) fn router() -> Router<AppState> {
@@ -19,6 +21,9 @@ pub(super) fn router() -> Router<AppState> {
 struct Health {
     service: &'static str,
     status: &'static str,
+    /// While the board is read for the first time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    startup: Option<ScanProgress>,
     telemetry: TelemetryHealth,
     version: &'static str,
     uptime_seconds: u64,
@@ -37,12 +42,19 @@ struct TelemetryHealth {
 
 async fn health(State(state): State<AppState>) -> Json<Health> {
     let problem = state.telemetry.check().await;
-    let status = if problem.is_some() { "degraded" } else { "ok" };
+    let telemetry_status = if problem.is_some() { "degraded" } else { "ok" };
+    let startup = state.board.startup().progress();
+    let status = if startup.is_some() {
+        "starting"
+    } else {
+        telemetry_status
+    };
     Json(Health {
         service: "execdash",
         status,
+        startup,
         telemetry: TelemetryHealth {
-            status,
+            status: telemetry_status,
             path: state.telemetry.path().display().to_string(),
             problem,
         },

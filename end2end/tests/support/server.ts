@@ -101,8 +101,9 @@ export class DashboardServer {
     while (Date.now() < deadline) {
       if (child.exitCode !== null) break;
       try {
+        // Listening comes first; the board is read while `status` is "starting".
         const response = await fetch(`${this.url}${base}/health`);
-        if (response.ok) return;
+        if (response.ok && (await response.json()).status !== "starting") return;
       } catch {
         // not listening yet
       }

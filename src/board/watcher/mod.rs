@@ -69,8 +69,27 @@ impl Drop for WatcherHandle {
     }
 }
 
-/// Scans the board into `store`, then watches it on a thread of its own.
+/// Scans the board into `store`, then watches it on a thread of its own. Returns after the scan.
 pub fn start(collab: PathBuf, store: SharedStore) -> Result<WatcherHandle, WatchError> {
+    let (handle, scanned) = spawn(collab, store)?;
+    let _ = scanned.recv();
+    Ok(handle)
+}
+
+/// Like [`start`], but returns at once: the scan runs on the watcher's thread and
+/// [`crate::board::Store::startup`] follows it. Changes made during the scan are not missed
+/// (the folders are watched before they are read).
+pub(crate) fn start_in_background(
+    collab: PathBuf,
+    store: SharedStore,
+) -> Result<WatcherHandle, WatchError> {
+    spawn(collab, store).map(|(handle, _)| handle)
+}
+
+fn spawn(
+    collab: PathBuf,
+    store: SharedStore,
+) -> Result<(WatcherHandle, mpsc::Receiver<()>), WatchError> {
     let collab = std::path::absolute(&collab).unwrap_or(collab);
     let (sender, receiver) = mpsc::channel();
     let fs_sender = sender.clone();
@@ -78,22 +97,29 @@ pub fn start(collab: PathBuf, store: SharedStore) -> Result<WatcherHandle, Watch
         let _ = fs_sender.send(Message::Fs(event));
     })?;
     let mut event_loop = EventLoop::new(collab, store, watcher);
-    let started = Instant::now();
-    event_loop.ensure_watch();
-    crate::memory::release_free_memory();
-    tracing::info!(
-        tasks = event_loop.board.store.counts().total,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        dir = %event_loop.board.collab.display(),
-        "board scanned; watching"
-    );
+    let (scanned_sender, scanned) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("execdash-watcher".into())
-        .spawn(move || event_loop.run(receiver))?;
-    Ok(WatcherHandle {
+        .spawn(move || {
+            let started = Instant::now();
+            event_loop.ensure_watch();
+            let store = &event_loop.board.store;
+            store.startup().finish();
+            let _ = scanned_sender.send(());
+            crate::memory::release_free_memory();
+            tracing::info!(
+                tasks = store.counts().total,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                dir = %event_loop.board.collab.display(),
+                "board scanned; watching"
+            );
+            event_loop.run(receiver)
+        })?;
+    let handle = WatcherHandle {
         sender,
         thread: Some(thread),
-    })
+    };
+    Ok((handle, scanned))
 }
 
 struct EventLoop {

@@ -141,7 +141,9 @@ impl Reconciler {
         }
         let on_disk = scan::task_files(&self.collab, &relative);
         let known = self.store.known_under(&relative);
-        for (path, state) in scan::read_all(&self.collab, &on_disk) {
+        let startup = self.store.startup();
+        let first_scan = (!startup.is_done()).then_some(startup);
+        for (path, state) in scan::read_all(&self.collab, &on_disk, first_scan) {
             if adopt {
                 self.adopt_or_set(&path, state);
             } else {

@@ -1,0 +1,63 @@
+//! The first scan of the board. The server listens before it ends (so `/health` answers at once
+//! and the page shows the board as it fills); this says how far it got and when it is over.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+#[derive(Debug)]
+pub struct Startup {
+    files_total: AtomicUsize,
+    files_read: AtomicUsize,
+    done: watch::Sender<bool>,
+}
+
+/// How far the first scan got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ScanProgress {
+    pub files_read: usize,
+    pub files_total: usize,
+}
+
+impl Default for Startup {
+    fn default() -> Startup {
+        Startup {
+            files_total: AtomicUsize::new(0),
+            files_read: AtomicUsize::new(0),
+            done: watch::channel(false).0,
+        }
+    }
+}
+
+impl Startup {
+    /// `None` once the first scan is over.
+    pub fn progress(&self) -> Option<ScanProgress> {
+        (!self.is_done()).then(|| ScanProgress {
+            files_read: self.files_read.load(Ordering::Relaxed),
+            files_total: self.files_total.load(Ordering::Relaxed),
+        })
+    }
+
+    pub fn is_done(&self) -> bool {
+        *self.done.borrow()
+    }
+
+    /// Returns when the first scan is over.
+    pub async fn finished(&self) {
+        let mut done = self.done.subscribe();
+        let _ = done.wait_for(|done| *done).await;
+    }
+
+    pub(super) fn found(&self, files: usize) {
+        self.files_total.fetch_add(files, Ordering::Relaxed);
+    }
+
+    pub(super) fn read_one(&self) {
+        self.files_read.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn finish(&self) {
+        self.done.send_replace(true);
+    }
+}
