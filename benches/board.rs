@@ -47,6 +47,11 @@ fn main() {
         runtime.block_on(startup_and_rss(250));
         runtime.block_on(startup_and_rss(10_000));
     }
+    if run("slow") {
+        // The same storm without and with 1 000 sockets that never read.
+        runtime.block_on(slow_consumers(0, 5_000));
+        runtime.block_on(slow_consumers(1_000, 5_000));
+    }
     if run("fanout") {
         // A busy board (10 changes a second), then a stress rate (50 a second).
         runtime.block_on(fan_out(1_000, 100, 100));
@@ -62,7 +67,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(tasks: usize) -> (Server, Duration) {
+    fn start(tasks: usize) -> (Server, Startup) {
+        Server::start_with(tasks, task_yaml)
+    }
+
+    fn start_with(tasks: usize, yaml: fn(usize, &str) -> String) -> (Server, Startup) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let collab = root.join("work/collaboration");
@@ -83,7 +92,7 @@ impl Server {
             ][i % 4];
             std::fs::write(
                 collab.join(format!("{folder}/task-{i:05}.yaml")),
-                task_yaml(i, "seed"),
+                yaml(i, "seed"),
             )
             .unwrap();
         }
@@ -113,8 +122,36 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(2));
         }
-        let startup = started.elapsed();
+        let health = started.elapsed();
+        // The server listens at once and reads the board meanwhile: ready when /health stops
+        // saying "starting".
+        while server.health().contains(r#""status":"starting""#) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "board not read"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let startup = Startup {
+            health,
+            board: started.elapsed(),
+        };
         (server, startup)
+    }
+
+    /// `GET /health`'s body (plain HTTP/1.1 over a blocking socket).
+    fn health(&self) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "GET /health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
     }
 
     fn collab(&self) -> PathBuf {
@@ -150,6 +187,22 @@ fn task_yaml(i: usize, note: &str) -> String {
     format!(
         "id: task-{i:05}\ntitle: \"Benchmark task {i}\"\nagent: agent-a\nstatus: assigned\npriority: high\n\
          created_at: \"2026-11-23T10:00:00Z\"\ntags: [bench, load]\ndescription: |\n  {note}\n  A few lines of text\n  so the document is realistic.\n"
+    )
+}
+
+/// A task file as agents write them: ~2.8 KB of description, criteria and notes.
+fn realistic_yaml(i: usize, note: &str) -> String {
+    let paragraph = "The agent reads the module, lists what the change touches, writes the \
+        tests first and keeps the public surface as it is; every step is logged with the files \
+        it read and the commands it ran, so a reviewer can follow it without re-running it.";
+    let criteria: String = (1..=8)
+        .map(|n| format!("  - criterion {n}: {}\n", &paragraph[..90]))
+        .collect();
+    format!(
+        "id: task-{i:05}\ntitle: \"Realistic task {i}\"\nagent: agent-a\nstatus: in_progress\n\
+         priority: high\ncreated_at: \"2026-11-23T10:00:00Z\"\ntags: [bench, realistic]\n\
+         description: |\n  {note}\n  {paragraph}\n  {paragraph}\n  {paragraph}\n\
+         acceptance_criteria:\n{criteria}notes: |\n  {paragraph}\n  {paragraph}\n"
     )
 }
 
@@ -249,24 +302,153 @@ async fn api_tasks(tasks: usize) {
     );
 }
 
+/// From launch to the first `/health` answer, and to the whole board read.
+struct Startup {
+    health: Duration,
+    board: Duration,
+}
+
 async fn startup_and_rss(tasks: usize) {
-    let mut startups = Vec::new();
+    let mut healths = Vec::new();
+    let mut boards = Vec::new();
     let mut rss = 0;
     for _ in 0..5 {
         let (server, startup) = Server::start(tasks);
-        startups.push(startup);
+        healths.push(startup.health);
+        boards.push(startup.board);
         tokio::time::sleep(Duration::from_millis(500)).await;
         rss = rss.max(server.rss_kb());
     }
     percentiles(
-        &format!("startup (scan + listen), {tasks} tasks"),
-        &mut startups,
+        &format!("startup: launch → listening, {tasks} tasks"),
+        &mut healths,
+    );
+    percentiles(
+        &format!("startup: launch → board read, {tasks} tasks"),
+        &mut boards,
     );
     println!(
         "{:<44} {:.1} MB",
         format!("RSS idle, {tasks} tasks (max of 5)"),
         rss as f64 / 1024.0
     );
+}
+
+/// `clients` sockets that never read after the handshake, then a storm of `changes` file
+/// rewrites (one a millisecond) while a normal client measures write → event; then the slow
+/// sockets close. Server RSS: idle, with the sockets, peak during the storm, 10 s after they
+/// closed.
+async fn slow_consumers(clients: usize, changes: usize) {
+    let (server, _) = Server::start_with(250, realistic_yaml);
+    let idle = server.rss_kb();
+    let mut slow = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+            .await
+            .unwrap();
+        slow.push(socket);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let connected = server.rss_kb();
+    let mut normal = connect(&server.addr).await;
+
+    let pid = server.child.id();
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_kb_of(pid));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            peak
+        })
+    };
+    let collab = server.collab();
+    let writer = tokio::task::spawn_blocking(move || {
+        let folders = [
+            "inbox",
+            "assigned/agent-a",
+            "assigned/agent-b",
+            "done/agent-a",
+        ];
+        let mut written = Vec::with_capacity(changes);
+        for i in 0..changes {
+            let task = i % 250;
+            let path = collab.join(format!("{}/task-{task:05}.yaml", folders[task % 4]));
+            written.push(Instant::now());
+            std::fs::write(path, realistic_yaml(task, &format!("storm-{i}"))).unwrap();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        written
+    });
+    let mut received: Vec<(usize, Instant)> = Vec::new();
+    let mut snapshots = 0;
+    // The last write's note, as JSON writes it (followed by an escaped newline).
+    let last = format!("storm-{}\\n", changes - 1);
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(30), normal.next())
+            .await
+            .expect("the normal client hears from the server")
+            .unwrap()
+            .unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let text = text.as_str();
+        let at = Instant::now();
+        if text.contains(r#""type":"snapshot""#) {
+            snapshots += 1;
+        } else if let Some(from) = text.find("storm-") {
+            let digits: String = text[from + 6..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            received.push((digits.parse().unwrap(), at));
+        }
+        if text.contains(&last) {
+            break;
+        }
+    }
+    let written = writer.await.unwrap();
+    drop(slow);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = server.rss_kb();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    let mut samples: Vec<Duration> = received
+        .iter()
+        .map(|(n, at)| at.duration_since(written[*n]))
+        .collect();
+    percentiles(
+        &format!("storm of {changes}, {clients} non-reading sockets: write → event"),
+        &mut samples,
+    );
+    println!(
+        "  events received {} of {changes} (others folded into a later read), snapshots {snapshots}",
+        received.len()
+    );
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "  RSS idle {:.1} MB, with the sockets {:.1} MB, peak {:.1} MB, 10 s after they closed {:.1} MB",
+        mb(idle),
+        mb(connected),
+        mb(peak),
+        mb(after)
+    );
+}
+
+fn rss_kb_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 async fn fan_out(clients: usize, events: usize, interval_ms: u64) {

@@ -62,7 +62,7 @@ async function postFrom(page: import("@playwright/test").Page, origin: string, i
 
 test("an allowed origin's page posts and reads through a real preflight", async ({ page }) => {
   const posted = await postFrom(page, `http://127.0.0.1:${allowedPort}/`, "cors-allowed");
-  expect(posted).toEqual({ status: 200, body: { inserted: 1, duplicates: 0 } });
+  expect(posted).toEqual({ status: 200, body: { inserted: 1, duplicates: 0, conflicts: [] } });
   const read = await page.evaluate(async (url) => {
     const response = await fetch(`${url}/api/costs`);
     return (await response.json()).totals.invocations;

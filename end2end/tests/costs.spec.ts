@@ -47,7 +47,7 @@ test("posted invocations update totals, charts and the card's cost without a rel
     data: [invocation("i1", 1.25, { task_id: "t1" }), invocation("i2", 0.5, { model_name: "gpt-5" })],
   });
   expect(posted.status()).toBe(200);
-  expect(await posted.json()).toEqual({ inserted: 2, duplicates: 0 });
+  expect(await posted.json()).toEqual({ inserted: 2, duplicates: 0, conflicts: [] });
 
   await expect(page.locator("#cost-today")).toHaveText("$1.75");
   await expect(page.locator("#cost-total")).toHaveText("$1.75");
@@ -61,7 +61,7 @@ test("posted invocations update totals, charts and the card's cost without a rel
 
   // Posting the same batch again changes nothing.
   const again = await request.post(`${server.url}/api/invocations`, { data: [invocation("i1", 1.25, { task_id: "t1" })] });
-  expect(await again.json()).toEqual({ inserted: 0, duplicates: 1 });
+  expect(await again.json()).toEqual({ inserted: 0, duplicates: 1, conflicts: [] });
   // A bad payload is refused with the field named, and nothing is written.
   const bad = await request.post(`${server.url}/api/invocations`, { data: invocation("i3", -1) });
   expect(bad.status()).toBe(400);

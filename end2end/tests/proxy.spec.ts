@@ -146,7 +146,7 @@ test("through nginx under /dashboard: log in, go Live, follow the disk", async (
     body: JSON.stringify(invocation(12.5)),
   });
   expect(posted.status).toBe(200);
-  expect(await posted.json()).toEqual({ inserted: 1, duplicates: 0 });
+  expect(await posted.json()).toEqual({ inserted: 1, duplicates: 0, conflicts: [] });
   const after = await costToday();
   expect(after - before).toBeCloseTo(12.5, 6);
   await expect
@@ -209,5 +209,5 @@ test("a foreign Host or Origin is refused through the proxy too", async () => {
     JSON.stringify(call),
   );
   expect(own.status, own.body).toBe(200);
-  expect(JSON.parse(own.body)).toEqual({ inserted: 1, duplicates: 0 });
+  expect(JSON.parse(own.body)).toEqual({ inserted: 1, duplicates: 0, conflicts: [] });
 });

@@ -13,7 +13,7 @@ use app::model::{
     Budgets, Column, CostSummary, CostUpdate, Envelope, Problem, ServerEvent, Task, TaskPath,
 };
 use axum::extract::ws::Utf8Bytes;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -37,6 +37,16 @@ pub struct Store {
     board: RwLock<Board>,
     hub: Hub,
     startup: Startup,
+    /// The last `connection_ack` and `snapshot` messages, serialized once per `seq` and shared
+    /// (the same bytes) by every client that needs one: a thousand clients connecting, or
+    /// catching up after falling behind, cost one serialization, not a thousand.
+    snapshots: Mutex<SnapshotCache>,
+}
+
+#[derive(Debug, Default)]
+struct SnapshotCache {
+    ack: Option<Frame>,
+    snapshot: Option<Frame>,
 }
 
 /// Borrowed form of [`app::model::Snapshot`]: the same JSON, without cloning the tasks.
@@ -124,19 +134,34 @@ impl Store {
     pub fn subscribe(&self) -> (Frame, broadcast::Receiver<Frame>) {
         let board = self.board.read();
         let receiver = self.hub.subscribe();
-        let frame = Frame {
-            seq: board.seq,
-            json: board.snapshot_json("connection_ack"),
-        };
+        let frame = self.cached(&board, "connection_ack");
         (frame, receiver)
     }
 
     /// A `snapshot` message of the board now.
     pub fn snapshot_frame(&self) -> Frame {
         let board = self.board.read();
-        Frame {
-            seq: board.seq,
-            json: board.snapshot_json("snapshot"),
+        self.cached(&board, "snapshot")
+    }
+
+    /// The `kind` message of `board` (read-locked by the caller, so its `seq` names its content).
+    fn cached(&self, board: &Board, kind: &'static str) -> Frame {
+        let mut cache = self.snapshots.lock();
+        let slot = if kind == "connection_ack" {
+            &mut cache.ack
+        } else {
+            &mut cache.snapshot
+        };
+        match slot {
+            Some(frame) if frame.seq == board.seq => frame.clone(),
+            _ => {
+                let frame = Frame {
+                    seq: board.seq,
+                    json: board.snapshot_json(kind),
+                };
+                *slot = Some(frame.clone());
+                frame
+            }
         }
     }
 
@@ -218,7 +243,10 @@ impl Store {
     }
 
     pub fn set_budgets(&self, budgets: Budgets) {
-        self.board.write().budgets = budgets;
+        let mut board = self.board.write();
+        board.budgets = budgets;
+        // Budgets are in the snapshots but change no `seq`.
+        *self.snapshots.lock() = SnapshotCache::default();
     }
 
     pub fn budgets(&self) -> Budgets {

@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
@@ -25,6 +28,13 @@ const MAX_CLIENT_MESSAGE_BYTES: usize = 16 * 1024;
 const MAX_READ_BYTES: usize = 1024 * 1024;
 /// Close code for a message too big to process (RFC 6455).
 const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code for a client that broke the rules (here: stopped reading).
+const CLOSE_POLICY: u16 = 1008;
+/// A message the client has not taken within this time (it stopped reading: the kernel's buffer
+/// and the one message in the WebSocket layer are full) closes the connection. Until then the
+/// client holds at most that one message; the events it misses meanwhile are not queued for it
+/// (the broadcast keeps one shared ring), and it gets one snapshot when it reads again.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
@@ -62,11 +72,11 @@ pub async fn serve<W, R>(
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let (ack, mut events) = store.subscribe();
+    let _trim = TrimOnClose::new(&store);
     let mut sent_seq = ack.seq;
-    if sink.send(Message::Text(ack.json)).await.is_err() {
+    if !send_in_time(&mut sink, ack.json, &counters).await {
         return;
     }
-    counters.frame_sent();
     loop {
         let outgoing: Utf8Bytes = tokio::select! {
             received = events.recv() => match received {
@@ -127,10 +137,68 @@ pub async fn serve<W, R>(
                 break;
             }
         };
-        if sink.send(Message::Text(outgoing)).await.is_err() {
+        if !send_in_time(&mut sink, outgoing, &counters).await {
             break;
         }
-        counters.frame_sent();
+    }
+}
+
+/// Sends one message; `false` when the connection is gone or the client did not take it within
+/// [`SEND_TIMEOUT`] (then it is told why, if it still listens at all).
+async fn send_in_time<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    message: Utf8Bytes,
+    counters: &SocketCounters,
+) -> bool {
+    match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(message))).await {
+        Ok(Ok(())) => {
+            counters.frame_sent();
+            true
+        }
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::info!("closing a socket whose client stopped reading");
+            counters.dropped();
+            let close = CloseFrame {
+                code: CLOSE_POLICY,
+                reason: format!("not reading: a message waited more than {SEND_TIMEOUT:?}").into(),
+            };
+            let _ = tokio::time::timeout(
+                Duration::from_millis(100),
+                sink.send(Message::Close(Some(close))),
+            )
+            .await;
+            false
+        }
+    }
+}
+
+/// Gives freed memory back to the OS when sockets go away in numbers (glibc keeps it otherwise:
+/// a thousand closed sockets would leave their buffers' peak behind): when the last one closes,
+/// or a quarter of those open at the last trim have closed.
+struct TrimOnClose<'a> {
+    store: &'a SharedStore,
+}
+
+/// Sockets open at the last trim (or the most since).
+static OPEN_AT_LAST_TRIM: AtomicUsize = AtomicUsize::new(0);
+
+impl<'a> TrimOnClose<'a> {
+    fn new(store: &'a SharedStore) -> TrimOnClose<'a> {
+        OPEN_AT_LAST_TRIM.fetch_max(store.subscribers(), Ordering::Relaxed);
+        TrimOnClose { store }
+    }
+}
+
+impl Drop for TrimOnClose<'_> {
+    fn drop(&mut self) {
+        // This socket's receiver is still counted until the function returns.
+        let open = self.store.subscribers().saturating_sub(1);
+        let before = OPEN_AT_LAST_TRIM.load(Ordering::Relaxed);
+        if open == 0 || open * 4 < before * 3 {
+            OPEN_AT_LAST_TRIM.store(open, Ordering::Relaxed);
+            tokio::task::spawn_blocking(crate::memory::release_free_memory);
+        }
     }
 }
 
