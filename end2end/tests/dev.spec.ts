@@ -1,8 +1,7 @@
-// The development loop: the debug build that `cargo leptos build` makes (components erased, as
-// `cargo leptos serve` and `watch` run it) serves the demo page and reaches Live, and the page
-// follows cargo-leptos's reload socket. scripts/test builds it before the Playwright run; run
-// alone, run `cargo leptos build` first: `cargo test` replaces target/debug/execdash with a build
-// whose components are not erased, and that server's HTML does not hydrate with this site.
+// The development loop: the debug build that `cargo leptos build` makes (as `cargo leptos serve`
+// and `watch` run it) serves the demo page and reaches Live, and the page follows cargo-leptos's
+// reload socket. scripts/test builds it before the Playwright run; run alone, run
+// `cargo leptos build` first (it makes the debug site in target/site).
 import { existsSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { DashboardServer, devBinary, devSiteRoot, freePort } from "./support/server";
