@@ -293,24 +293,19 @@ async fn it_listens_at_once_and_reads_the_board_meanwhile() {
     config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config.site_root = Some(workspace.root().join("no-site"));
     let server = execdash::start_listening(config).await.unwrap();
-    let health: serde_json::Value = reqwest::get(format!("http://{}/health", server.addr))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health_url = format!("http://{}/health", server.addr);
+    let fetch_health = || async {
+        let response = reqwest::get(&health_url).await.unwrap();
+        response.json::<serde_json::Value>().await.unwrap()
+    };
+    let health = fetch_health().await;
     assert_eq!(health["status"], "starting", "{health}");
     let read = health["startup"]["files_read"].as_u64().unwrap();
     let total = health["startup"]["files_total"].as_u64().unwrap();
     assert!(read <= total && total <= 10_000, "{health}");
 
     server.store.startup().finished().await;
-    let health: serde_json::Value = reqwest::get(format!("http://{}/health", server.addr))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = fetch_health().await;
     assert_eq!(health["status"], "ok", "{health}");
     assert!(health.get("startup").is_none(), "{health}");
     assert_eq!(server.store.counts().total, 10_000);
