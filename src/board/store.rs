@@ -387,6 +387,9 @@ impl Store {
     /// broadcast order. (Nobody can subscribe meanwhile: subscribing takes the read lock.)
     fn publish(&self, board: &mut Board, event: impl FnOnce(&Board) -> ServerEvent) -> u64 {
         board.seq += 1;
+        // The cached snapshots no longer describe the board: let them go now (a large board's
+        // are megabytes), not when the next client asks.
+        *self.snapshots.lock() = SnapshotCache::default();
         if self.hub.subscribers() > 0 {
             let envelope = Envelope {
                 seq: board.seq,
@@ -461,6 +464,26 @@ mod tests {
                 snapshot
             }
         );
+    }
+
+    #[test]
+    fn clients_at_one_seq_share_one_snapshot_and_a_change_makes_a_new_one() {
+        let store = Store::new();
+        store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n"));
+        let (first, _) = store.subscribe();
+        let (second, _) = store.subscribe();
+        assert_eq!(first.json.as_str().as_ptr(), second.json.as_str().as_ptr());
+        assert!(store.snapshots.lock().ack.is_some());
+
+        store.set("inbox/b.yaml", state("inbox/b.yaml", "id: b\n"));
+        assert!(
+            store.snapshots.lock().ack.is_none(),
+            "a stale snapshot is let go"
+        );
+        let (third, _) = store.subscribe();
+        assert_eq!(third.seq, 2);
+        assert!(third.json.as_str().contains("inbox/b.yaml"));
+        assert_eq!(store.snapshot_frame().seq, 2);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `/health`: whether the server runs, and a few figures about it (never behind a token).
 //! `status` is `starting` while the board is read for the first time (with `startup:
-//! {files_read, files_total}`), then `ok`, or `degraded` when a part does not work: `telemetry` then says which kind of
-//! database problem (`missing`, `corrupt`, `read-only`, `locked`, `unreadable`) and the message.
+//! {files_read, files_total}`), then `ok`, or `degraded` when a part does not work: `telemetry`
+//! then says which kind of database problem (`missing`, `corrupt`, `read-only`, `locked`,
+//! `unreadable`) and the message.
 //! Always `200`: the server itself answers; a load balancer that wants more reads `status`.
 
 use axum::extract::State;
