@@ -43,6 +43,9 @@ fn main() {
         runtime.block_on(api_tasks(250));
         runtime.block_on(api_tasks(10_000));
     }
+    if run("page") {
+        runtime.block_on(page_at_scale(10_000));
+    }
     if run("startup") {
         runtime.block_on(startup_and_rss(250));
         runtime.block_on(startup_and_rss(10_000));
@@ -299,6 +302,86 @@ async fn api_tasks(tasks: usize) {
     percentiles(
         &format!("GET /api/tasks, {tasks} tasks ({} KB)", body.len() / 1024),
         &mut samples,
+    );
+}
+
+/// The page and the export at a realistic board of `tasks` files (~2.8 KB each): `GET /` size,
+/// server time and the RSS it leaves; `GET /api/tasks` (the whole documents, streamed).
+async fn page_at_scale(tasks: usize) {
+    let (server, _) = Server::start_with(tasks, realistic_yaml);
+    let client = reqwest::Client::new();
+    let idle = server.rss_kb();
+    let page_url = format!("http://{}/", server.addr);
+    let page = client
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        let bytes = client
+            .get(&page_url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        samples.push(started.elapsed());
+        assert!(bytes.len() > page.len() / 2);
+    }
+    percentiles(
+        &format!("GET /, {tasks} realistic tasks ({} KB)", page.len() / 1024),
+        &mut samples,
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after_page = server.rss_kb();
+    let concurrent: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            let url = page_url.clone();
+            tokio::spawn(async move { client.get(&url).send().await.unwrap().bytes().await })
+        })
+        .collect();
+    for request in concurrent {
+        request.await.unwrap().unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after_four = server.rss_kb();
+    let tasks_url = format!("http://{}/api/tasks", server.addr);
+    let mut samples = Vec::new();
+    let mut size = 0;
+    for _ in 0..50 {
+        let started = Instant::now();
+        let bytes = client
+            .get(&tasks_url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        samples.push(started.elapsed());
+        size = bytes.len();
+    }
+    percentiles(
+        &format!(
+            "GET /api/tasks, {tasks} realistic tasks ({} MB)",
+            size / (1024 * 1024)
+        ),
+        &mut samples,
+    );
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "  RSS idle {:.1} MB, 1 s after 51 pages {:.1} MB, after 4 concurrent pages {:.1} MB, after the exports {:.1} MB",
+        mb(idle),
+        mb(after_page),
+        mb(after_four),
+        mb(server.rss_kb())
     );
 }
 

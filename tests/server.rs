@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use app::model::{Envelope, ServerEvent};
+use app::model::{Envelope, ServerEvent, LANE_WINDOW};
 use common::{task_yaml, Workspace};
 use execdash::Config;
 use execdash::RunningServer;
@@ -150,6 +150,9 @@ async fn http_answers_in_the_original_shapes() {
     let (_, without_done) = get_json(&server, "/api/tasks?include_done=false").await;
     assert_eq!(without_done["done"], serde_json::json!({}));
     assert_eq!(without_done["error"], serde_json::json!({}));
+    let (status, bad) = get_json(&server, "/api/tasks?include_done=maybe").await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["field"], "include_done");
 
     let (status, stats) = get_json(&server, "/api/stats").await;
     assert_eq!(status, 200);
@@ -275,6 +278,98 @@ async fn a_task_is_found_by_its_id_or_by_its_file_name() {
     let (status, too_long) = get_json(&server, &format!("/api/tasks/{}", "x".repeat(513))).await;
     assert_eq!(status, 400);
     assert_eq!(too_long["field"], "id");
+    server.stop().await.unwrap();
+}
+
+/// A lane of 120 realistic tasks: the page and the socket's snapshot carry its newest 50 cards as
+/// summaries (no description, no document), the rest comes in pages, the detail whole by path,
+/// and `/api/tasks` still exports every document.
+#[tokio::test]
+async fn a_long_lane_is_served_in_pages_and_the_page_carries_summaries_only() {
+    let workspace = Workspace::empty();
+    let description =
+        "Long description that only the detail view and the export carry. ".repeat(40);
+    for i in 0..120 {
+        workspace.write(
+            &format!("done/bulk/task-{i:03}.yaml"),
+            &format!(
+                "id: task-{i:03}\ntitle: Bulk {i}\nupdated_at: 2026-01-01T{:02}:{:02}:00Z\ndescription: \"{description}\"\n",
+                i / 60,
+                i % 60
+            ),
+        );
+    }
+    let server = start(&workspace).await;
+
+    let page = reqwest::get(format!("http://{}/", server.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("Long description"),
+        "the page carries no description"
+    );
+    assert_eq!(
+        page.matches(r#"data-path="done/bulk/"#).count(),
+        LANE_WINDOW
+    );
+    assert!(
+        page.contains(r#"data-path="done/bulk/task-119.yaml""#),
+        "newest first"
+    );
+    assert!(page.contains("Show 50 more"));
+
+    let mut socket = connect(&server).await;
+    let ServerEvent::ConnectionAck { snapshot, .. } = next_envelope(&mut socket).await.event else {
+        panic!("the first message is the ack");
+    };
+    assert_eq!(snapshot.tasks.len(), LANE_WINDOW);
+    assert_eq!(snapshot.lanes["done/bulk"], 120);
+
+    let (status, rest) = get_json(
+        &server,
+        "/api/board/lane?lane=done/bulk&offset=50&limit=100",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(rest["count"], 120);
+    assert_eq!(rest["tasks"].as_array().unwrap().len(), 70);
+    assert_eq!(rest["tasks"][69]["path"], "done/bulk/task-000.yaml");
+    assert!(rest["tasks"][0].get("description").is_none());
+    for (query, field) in [
+        ("lane=../etc&limit=1", "lane"),
+        ("lane=done/bulk&limit=many", "limit"),
+        ("lane=done/bulk&limit=10001", "limit"),
+        ("offset=1", "lane"),
+    ] {
+        let (status, error) = get_json(&server, &format!("/api/board/lane?{query}")).await;
+        assert_eq!(
+            (status, error["field"].as_str()),
+            (400, Some(field)),
+            "{query}"
+        );
+    }
+
+    let (status, whole) = get_json(&server, "/api/board/task?path=done/bulk/task-007.yaml").await;
+    assert_eq!(status, 200);
+    assert!(whole["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Long description"));
+    assert_eq!(whole["document"]["id"], "task-007");
+    let (status, _) = get_json(&server, "/api/board/task?path=done/bulk/nope.yaml").await;
+    assert_eq!(status, 404);
+
+    let (status, export) = get_json(&server, "/api/tasks").await;
+    assert_eq!(status, 200);
+    let documents = export["done"]["bulk"].as_array().unwrap();
+    assert_eq!(documents.len(), 120);
+    assert_eq!(documents[0]["id"], "task-119");
+    assert!(documents
+        .iter()
+        .all(|d| d["description"].as_str() == Some(description.as_str())));
     server.stop().await.unwrap();
 }
 

@@ -54,7 +54,8 @@ async fn a_lagging_client_gets_a_snapshot() {
     match next.event {
         ServerEvent::Snapshot { snapshot } => {
             assert_eq!(snapshot.seq, changes as u64);
-            assert_eq!(snapshot.tasks.len(), changes);
+            assert_eq!(snapshot.lanes["inbox"], changes);
+            assert_eq!(snapshot.tasks.len(), app::model::LANE_WINDOW);
         }
         other => panic!("expected a snapshot after lagging, got {}", other.name()),
     }

@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    Budgets, Column, CostRange, CostSummary, Envelope, Problem, ServerEvent, Snapshot, Task,
+    lane_key, Budgets, Column, CostRange, CostSummary, Envelope, LanePage, Problem, ServerEvent,
+    Snapshot, Task, TaskSummary, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Card {
-    pub task: Task,
+    pub task: TaskSummary,
     /// The sequence number of the card's last change: part of its key, so a changed card is
     /// drawn anew.
     pub rev: u64,
@@ -32,11 +33,16 @@ pub enum Applied {
     Gap,
 }
 
-/// The board as plain data.
+/// The board as plain data. It holds the first cards of every lane (what the snapshot carried,
+/// what changed since, and what the user asked to see more of) and every lane's count.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoardModel {
     pub seq: u64,
     pub cards: BTreeMap<String, Card>,
+    /// How many cards every lane holds on the server (`inbox`, `assigned/<agent>`, …).
+    pub lanes: BTreeMap<String, usize>,
+    /// How many cards a lane shows, where the user asked for more than [`LANE_WINDOW`].
+    pub shown: BTreeMap<String, usize>,
     pub problems: BTreeMap<String, Problem>,
     /// The 7-day cost summary (totals, charts, cost per task and agent).
     pub costs: Option<CostSummary>,
@@ -59,6 +65,8 @@ impl BoardModel {
                     (card.task.path.clone(), card)
                 })
                 .collect(),
+            lanes: snapshot.lanes,
+            shown: BTreeMap::new(),
             problems: snapshot
                 .problems
                 .into_iter()
@@ -69,12 +77,21 @@ impl BoardModel {
         }
     }
 
+    /// Starts again from `snapshot`, keeping how many cards the user asked to see per lane (the
+    /// cards beyond the snapshot's window are fetched again).
+    pub fn replace(&mut self, snapshot: Snapshot) {
+        let shown = std::mem::take(&mut self.shown);
+        *self = BoardModel::from_snapshot(snapshot);
+        self.shown = shown;
+    }
+
     /// Applies one server message.
     pub fn apply(&mut self, envelope: Envelope) -> Applied {
         let seq = envelope.seq;
+        let lanes = envelope.lanes;
         match envelope.event {
             ServerEvent::ConnectionAck { snapshot, .. } | ServerEvent::Snapshot { snapshot } => {
-                *self = BoardModel::from_snapshot(snapshot);
+                self.replace(snapshot);
                 Applied::Changed
             }
             ServerEvent::Pong { .. } | ServerEvent::Error { .. } => {
@@ -93,6 +110,13 @@ impl BoardModel {
                 }
                 self.seq = seq;
                 self.apply_change(seq, change);
+                for (lane, count) in lanes {
+                    if count == 0 {
+                        self.lanes.remove(&lane);
+                    } else {
+                        self.lanes.insert(lane, count);
+                    }
+                }
                 Applied::Changed
             }
         }
@@ -128,53 +152,110 @@ impl BoardModel {
         }
     }
 
-    fn put(&mut self, seq: u64, task: Task) {
-        self.problems.remove(&task.path);
-        let card = Card {
-            task,
-            rev: seq,
-            fresh: true,
-        };
-        self.cards.insert(card.task.path.clone(), card);
+    /// Takes a lane's first cards fetched over HTTP in place of those held, when they were
+    /// read at the board's `seq` (`false` otherwise: the page may miss a change or hold a newer
+    /// one, so the caller asks again).
+    pub fn add_page(&mut self, page: LanePage) -> bool {
+        if page.seq != self.seq || page.offset != 0 {
+            return false;
+        }
+        self.cards.retain(|_, c| c.task.lane_key() != page.lane);
+        for task in page.tasks {
+            let card = Card {
+                task,
+                rev: page.seq,
+                fresh: false,
+            };
+            self.cards.insert(card.task.path.clone(), card);
+        }
+        if page.count == 0 {
+            self.lanes.remove(&page.lane);
+        } else {
+            self.lanes.insert(page.lane, page.count);
+        }
+        true
     }
 
-    /// Cards of one column (and one agent lane, for Assigned and Done), newest activity first.
-    pub fn cards_in(&self, column: Column, lane: Option<&str>) -> Vec<Card> {
-        let mut cards: Vec<Card> = self
+    /// How many cards `lane` shows: [`LANE_WINDOW`] unless the user asked for more.
+    pub fn shown_in(&self, lane: &str) -> usize {
+        self.shown.get(lane).copied().unwrap_or(LANE_WINDOW)
+    }
+
+    /// A changed card. The cards held of a lane are always its first ones in the board's order
+    /// (what a snapshot or a page carried): a card that sorts after all of them, in a lane not
+    /// held whole, is left to be fetched with the rest (holding it would leave a gap before it).
+    fn put(&mut self, seq: u64, task: TaskSummary) {
+        self.problems.remove(&task.path);
+        let was_held = self.cards.remove(&task.path).is_some();
+        let (column, lane) = (task.column, task.lane.clone());
+        let held: Vec<&TaskSummary> = self
             .cards
             .values()
-            .filter(|c| {
-                c.task.column == column && (lane.is_none() || c.task.lane.as_deref() == lane)
-            })
-            .cloned()
+            .map(|c| &c.task)
+            .filter(|t| t.column == column && t.lane == lane)
             .collect();
-        cards.sort_by(|a, b| {
-            b.task
-                .activity_ms
-                .cmp(&a.task.activity_ms)
-                .then_with(|| a.task.path.cmp(&b.task.path))
-        });
-        cards
+        let count = self.lanes.get(&task.lane_key()).copied().unwrap_or(0);
+        let whole = held.len() + usize::from(was_held) >= count;
+        let within = whole
+            || held
+                .iter()
+                .any(|t| task.board_order(t) == std::cmp::Ordering::Less);
+        if within {
+            let card = Card {
+                task,
+                rev: seq,
+                fresh: true,
+            };
+            self.cards.insert(card.task.path.clone(), card);
+        }
+    }
+
+    /// The lanes whose shown cards are not all held (after a deletion, or when the user asked
+    /// for more), with how many cards to fetch from their top.
+    pub fn lanes_to_fetch(&self) -> Vec<(String, usize)> {
+        let mut held: BTreeMap<String, usize> = BTreeMap::new();
+        for card in self.cards.values() {
+            *held.entry(card.task.lane_key()).or_default() += 1;
+        }
+        self.lanes
+            .iter()
+            .filter_map(|(lane, &count)| {
+                let want = self.shown_in(lane).min(count);
+                (held.get(lane).copied().unwrap_or(0) < want).then(|| (lane.clone(), want))
+            })
+            .collect()
+    }
+
+    /// The cards a lane shows (its first [`BoardModel::shown_in`]), newest activity first.
+    pub fn cards_in(&self, column: Column, lane: Option<&str>) -> Vec<Card> {
+        let mut cards: Vec<&Card> = self
+            .cards
+            .values()
+            .filter(|c| c.task.column == column && c.task.lane.as_deref() == lane)
+            .collect();
+        cards.sort_by(|a, b| a.task.board_order(&b.task));
+        cards.truncate(self.shown_in(&lane_key(column, lane)));
+        cards.into_iter().cloned().collect()
     }
 
     /// The agent lanes of a column that hold cards, sorted by name.
     pub fn lanes(&self, column: Column) -> Vec<String> {
-        let mut lanes: Vec<String> = self
-            .cards
-            .values()
-            .filter(|c| c.task.column == column)
-            .filter_map(|c| c.task.lane.clone())
-            .collect();
-        lanes.sort();
-        lanes.dedup();
-        lanes
+        self.lanes
+            .keys()
+            .filter_map(|key| {
+                let (folder, lane) = key.split_once('/')?;
+                (folder == column.folder()).then(|| lane.to_owned())
+            })
+            .collect()
     }
 
+    /// How many cards a column holds (on the server, not only those loaded here).
     pub fn count(&self, column: Column) -> usize {
-        self.cards
-            .values()
-            .filter(|c| c.task.column == column)
-            .count()
+        self.lanes
+            .iter()
+            .filter(|(key, _)| key.split('/').next() == Some(column.folder()))
+            .map(|(_, count)| count)
+            .sum()
     }
 
     /// Cost of a task (by its id), all time.
@@ -197,11 +278,12 @@ impl BoardModel {
             .map(|a| a.cost_usd)
     }
 
-    pub fn count_in_lane(&self, column: Column, lane: &str) -> usize {
-        self.cards
-            .values()
-            .filter(|c| c.task.column == column && c.task.lane.as_deref() == Some(lane))
-            .count()
+    /// How many cards a lane holds on the server.
+    pub fn count_in_lane(&self, column: Column, lane: Option<&str>) -> usize {
+        self.lanes
+            .get(&lane_key(column, lane))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -243,7 +325,10 @@ pub struct Dashboard {
     pub board: RwSignal<BoardModel>,
     pub connection: RwSignal<Connection>,
     pub now_ms: RwSignal<i64>,
+    /// The path of the card the detail panel shows.
     pub selected: RwSignal<Option<String>>,
+    /// The selected task whole (description, document), fetched when it is selected or changes.
+    pub detail: RwSignal<Option<Task>>,
     /// The range the cost charts show.
     pub cost_range: RwSignal<CostRange>,
     /// The summary for `cost_range` when it is not the 7 days the board carries (fetched).
@@ -257,6 +342,7 @@ impl Dashboard {
             connection: RwSignal::new(Connection::Connecting),
             now_ms: RwSignal::new(now_ms),
             selected: RwSignal::new(None),
+            detail: RwSignal::new(None),
             cost_range: RwSignal::new(CostRange::Days7),
             range_costs: RwSignal::new(None),
         }
@@ -298,9 +384,9 @@ mod tests {
     use super::*;
     use crate::model::Priority;
 
-    fn task(path: &str) -> Task {
+    fn task(path: &str) -> TaskSummary {
         let location = crate::model::TaskPath::parse(path).unwrap();
-        Task {
+        TaskSummary {
             path: path.to_owned(),
             column: location.column,
             lane: location.lane,
@@ -314,36 +400,44 @@ mod tests {
             started_at: None,
             completed_at: None,
             tags: vec![],
-            description: None,
             specification: None,
             estimated_hours: None,
             blocked_reason: None,
             state: None,
             activity_ms: None,
-            document: crate::model::Document::default(),
         }
     }
 
     fn env(seq: u64, event: ServerEvent) -> Envelope {
-        Envelope { seq, event }
+        Envelope::new(seq, event)
+    }
+
+    fn counted(seq: u64, event: ServerEvent, lanes: &[(&str, usize)]) -> Envelope {
+        Envelope {
+            lanes: lanes.iter().map(|(l, n)| (l.to_string(), *n)).collect(),
+            ..Envelope::new(seq, event)
+        }
     }
 
     #[test]
     fn events_in_order_move_cards() {
         let mut board = BoardModel::default();
-        let created = env(
+        let created = counted(
             1,
             ServerEvent::TaskCreated {
                 task: task("inbox/a.yaml"),
             },
+            &[("inbox", 1)],
         );
         assert_eq!(board.apply(created), Applied::Changed);
-        let assigned = env(
+        assert_eq!(board.count(Column::Inbox), 1);
+        let assigned = counted(
             2,
             ServerEvent::TaskAssigned {
                 from: "inbox/a.yaml".into(),
                 task: task("assigned/bob/a.yaml"),
             },
+            &[("inbox", 0), ("assigned/bob", 1)],
         );
         assert_eq!(board.apply(assigned), Applied::Changed);
         assert_eq!(board.count(Column::Inbox), 0);
@@ -353,8 +447,10 @@ mod tests {
             path: "assigned/bob/a.yaml".into(),
             moved_to: None,
         };
-        assert_eq!(board.apply(env(3, deleted)), Applied::Changed);
+        let deleted = counted(3, deleted, &[("assigned/bob", 0)]);
+        assert_eq!(board.apply(deleted), Applied::Changed);
         assert!(board.cards.is_empty());
+        assert!(board.lanes(Column::Assigned).is_empty());
         assert_eq!(board.seq, 3);
     }
 
@@ -401,14 +497,92 @@ mod tests {
         };
         board.apply(env(1, ServerEvent::TaskInvalid { problem }));
         assert_eq!(board.problems.len(), 1);
-        board.apply(env(
+        board.apply(counted(
             2,
-            ServerEvent::TaskUpdated {
+            ServerEvent::TaskCreated {
                 task: task("inbox/bad.yaml"),
             },
+            &[("inbox", 1)],
         ));
         assert!(board.problems.is_empty());
         assert_eq!(board.count(Column::Inbox), 1);
+    }
+
+    fn numbered(n: usize) -> TaskSummary {
+        TaskSummary {
+            activity_ms: Some(n as i64),
+            ..task(&format!("done/bob/t{n:03}.yaml"))
+        }
+    }
+
+    #[test]
+    fn a_lane_shows_its_window_and_pages_add_to_it_at_the_same_seq() {
+        let count = LANE_WINDOW + 30;
+        // The snapshot carries the newest LANE_WINDOW cards; the lane holds more.
+        let tasks: Vec<TaskSummary> = (count - LANE_WINDOW..count).rev().map(numbered).collect();
+        let mut board = BoardModel::from_snapshot(Snapshot {
+            seq: 3,
+            tasks,
+            lanes: [("done/bob".to_owned(), count)].into(),
+            ..Snapshot::default()
+        });
+        assert_eq!(board.count(Column::Done), count);
+        assert_eq!(board.count_in_lane(Column::Done, Some("bob")), count);
+        let shown = board.cards_in(Column::Done, Some("bob"));
+        assert_eq!(shown.len(), LANE_WINDOW);
+        assert_eq!(
+            shown[0].task.path,
+            format!("done/bob/t{:03}.yaml", count - 1)
+        );
+
+        // A new card goes on top and the window keeps its size.
+        board.apply(counted(
+            4,
+            ServerEvent::TaskCreated {
+                task: numbered(count),
+            },
+            &[("done/bob", count + 1)],
+        ));
+        let shown = board.cards_in(Column::Done, Some("bob"));
+        assert_eq!(shown.len(), LANE_WINDOW);
+        assert_eq!(shown[0].task.path, format!("done/bob/t{count:03}.yaml"));
+
+        // A change to a card beyond the held ones stays out (holding it would leave a gap);
+        // one that moves to the top comes in.
+        let old = numbered(3);
+        board.apply(counted(5, ServerEvent::TaskUpdated { task: old }, &[]));
+        assert!(!board.cards.contains_key("done/bob/t003.yaml"));
+        let revived = TaskSummary {
+            activity_ms: Some(1_000),
+            ..numbered(4)
+        };
+        board.apply(counted(6, ServerEvent::TaskUpdated { task: revived }, &[]));
+        let shown = board.cards_in(Column::Done, Some("bob"));
+        assert_eq!(shown[0].task.path, "done/bob/t004.yaml");
+        assert!(board.lanes_to_fetch().is_empty());
+
+        // Asking for every card: the lane's top is fetched again, and taken only at the same seq.
+        board.shown.insert("done/bob".into(), usize::MAX);
+        assert_eq!(
+            board.lanes_to_fetch(),
+            vec![("done/bob".to_owned(), count + 1)]
+        );
+        let mut all: Vec<TaskSummary> = (0..=count).map(numbered).collect();
+        all[4].activity_ms = Some(1_000);
+        all.sort_by(|a, b| a.board_order(b));
+        let stale = LanePage {
+            seq: 5,
+            lane: "done/bob".into(),
+            count: count + 1,
+            offset: 0,
+            tasks: all,
+        };
+        assert!(!board.add_page(stale.clone()));
+        assert!(board.add_page(LanePage { seq: 6, ..stale }));
+        let shown = board.cards_in(Column::Done, Some("bob"));
+        assert_eq!(shown.len(), count + 1, "every card, none twice");
+        assert_eq!(shown.last().unwrap().task.path, "done/bob/t000.yaml");
+        assert!(board.lanes_to_fetch().is_empty());
     }
 
     #[test]

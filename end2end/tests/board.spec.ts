@@ -90,3 +90,47 @@ test("after a server restart the page reconnects and shows the disk as it is", a
   await expect(card(page, "inbox", "Written while down")).toBeVisible();
   await expect(page.locator(".card", { hasText: "Before restart" })).toHaveCount(0);
 });
+
+test("a long lane shows its newest 50 cards, fills up after a deletion and loads the rest on demand", async ({
+  page,
+}) => {
+  mkdirSync(server.collab("done/bulk"), { recursive: true });
+  const description = "Only the detail view fetches this description. ".repeat(20);
+  for (let i = 0; i < 70; i++) {
+    const n = String(i).padStart(3, "0");
+    const minute = String(i % 60).padStart(2, "0");
+    writeFileSync(
+      server.collab(`done/bulk/task-${n}.yaml`),
+      `id: task-${n}\ntitle: "Bulk ${n}"\nupdated_at: 2026-01-01T0${Math.floor(i / 60)}:${minute}:00Z\n` +
+        `description: "${description}"\n`,
+    );
+  }
+  // The page is rendered with the lane already full: wait until the server has read every file.
+  await expect
+    .poll(async () => (await (await fetch(`${server.url}/api/stats`)).json()).tasks.done)
+    .toBe(70);
+  await openLive(page);
+  const lane = page.locator('[data-column="done"] .lane[data-lane="bulk"]');
+  await expect(lane.locator(".count")).toHaveText("70");
+  await expect(lane.locator(".card")).toHaveCount(50);
+  await expect(lane.locator(".card").first()).toContainText("Bulk 069");
+  await expect(lane.locator(".card").last()).toContainText("Bulk 020");
+  // The page carries summaries, not documents.
+  expect(await page.content()).not.toContain("Only the detail view fetches");
+
+  // The newest card goes: the lane still shows 50, the next one fetched.
+  rmSync(server.collab("done/bulk/task-069.yaml"));
+  await expect(lane.locator(".count")).toHaveText("69");
+  await expect(lane.locator(".card").last()).toContainText("Bulk 019");
+  await expect(lane.locator(".card")).toHaveCount(50);
+
+  await lane.locator(".show-more").click();
+  await expect(lane.locator(".card")).toHaveCount(69);
+  await expect(lane.locator(".card").last()).toContainText("Bulk 000");
+  await expect(lane.locator(".show-more")).toHaveCount(0);
+
+  // The detail panel fetches the whole task.
+  await lane.locator(".card", { hasText: "Bulk 003" }).click();
+  await expect(page.locator(".detail .description")).toContainText("Only the detail view fetches");
+  await expect(page.locator(".detail")).toContainText("done/bulk/task-003.yaml");
+});

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use app::model::{
-    Budgets, Column, CostSummary, CostUpdate, Envelope, Problem, ServerEvent, Task, TaskPath,
+    lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, LanePage, Problem, ServerEvent,
+    Task, TaskPath, TaskSummary, LANE_WINDOW,
 };
 use axum::extract::ws::Utf8Bytes;
 use parking_lot::{Mutex, RwLock};
@@ -28,6 +29,9 @@ struct Board {
     problems: BTreeMap<String, Problem>,
     /// Agent folders seen on disk (`assigned/<agent>`, `done/<agent>`), empty ones included.
     lanes: BTreeSet<(Column, String)>,
+    /// How many tasks every lane (`inbox`, `assigned/<agent>`, …) holds; lanes without tasks are
+    /// left out.
+    lane_counts: BTreeMap<String, usize>,
     costs: Option<CostSummary>,
     budgets: Budgets,
 }
@@ -53,7 +57,8 @@ struct SnapshotCache {
 #[derive(Serialize)]
 struct SnapshotRef<'a> {
     seq: u64,
-    tasks: Vec<&'a Task>,
+    tasks: Vec<&'a TaskSummary>,
+    lanes: &'a BTreeMap<String, usize>,
     problems: Vec<&'a Problem>,
     costs: Option<&'a CostSummary>,
     budgets: Budgets,
@@ -83,11 +88,82 @@ impl Board {
     fn snapshot_ref(&self) -> SnapshotRef<'_> {
         SnapshotRef {
             seq: self.seq,
-            tasks: self.tasks.values().collect(),
+            tasks: self.windows(),
+            lanes: &self.lane_counts,
             problems: self.problems.values().collect(),
             costs: self.costs.as_ref(),
             budgets: self.budgets,
         }
+    }
+
+    /// The first [`LANE_WINDOW`] tasks of every lane, each lane in the board's order.
+    fn windows(&self) -> Vec<&TaskSummary> {
+        let mut by_lane: BTreeMap<(Column, Option<&str>), Vec<&TaskSummary>> = BTreeMap::new();
+        for task in self.tasks.values() {
+            by_lane
+                .entry((task.column, task.lane.as_deref()))
+                .or_default()
+                .push(&task.summary);
+        }
+        by_lane
+            .into_values()
+            .flat_map(|mut lane| {
+                lane.sort_by(|a, b| a.board_order(b));
+                lane.truncate(LANE_WINDOW);
+                lane
+            })
+            .collect()
+    }
+
+    /// The tasks of `lane` (`inbox`, `done/<agent>`, …) in the board's order.
+    fn lane(&self, lane: &str) -> Vec<&TaskSummary> {
+        let mut tasks: Vec<&TaskSummary> = self
+            .tasks
+            .values()
+            .map(|t| &t.summary)
+            .filter(|t| t.lane_key() == lane)
+            .collect();
+        tasks.sort_by(|a, b| a.board_order(b));
+        tasks
+    }
+
+    fn insert(&mut self, path: String, task: Task) -> Option<Task> {
+        *self.lane_counts.entry(task.lane_key()).or_default() += 1;
+        let old = self.tasks.insert(path, task);
+        if let Some(old) = &old {
+            self.uncount(&old.lane_key());
+        }
+        old
+    }
+
+    fn remove(&mut self, path: &str) -> Option<Task> {
+        let old = self.tasks.remove(path);
+        if let Some(old) = &old {
+            self.uncount(&old.lane_key());
+        }
+        old
+    }
+
+    fn uncount(&mut self, lane: &str) {
+        if let Some(count) = self.lane_counts.get_mut(lane) {
+            *count -= 1;
+            if *count == 0 {
+                self.lane_counts.remove(lane);
+            }
+        }
+    }
+
+    /// The counts of the lanes `paths` sit in (0 for a lane left empty), for an event's envelope.
+    fn counts_of(&self, paths: &[&str]) -> BTreeMap<String, usize> {
+        paths
+            .iter()
+            .filter_map(|path| TaskPath::parse(path))
+            .map(|at| {
+                let lane = lane_key(at.column, at.lane.as_deref());
+                let count = self.lane_counts.get(&lane).copied().unwrap_or(0);
+                (lane, count)
+            })
+            .collect()
     }
 
     fn snapshot_json(&self, kind: &'static str) -> Utf8Bytes {
@@ -117,12 +193,13 @@ impl Store {
         &self.startup
     }
 
-    /// The whole board (cloned).
+    /// The board as a client starts from it (the first cards of every lane), cloned.
     pub fn snapshot(&self) -> app::model::Snapshot {
         let board = self.board.read();
         app::model::Snapshot {
             seq: board.seq,
-            tasks: board.tasks.values().cloned().collect(),
+            tasks: board.windows().into_iter().cloned().collect(),
+            lanes: board.lane_counts.clone(),
             problems: board.problems.values().cloned().collect(),
             costs: board.costs.clone(),
             budgets: board.budgets,
@@ -162,6 +239,34 @@ impl Store {
                 *slot = Some(frame.clone());
                 frame
             }
+        }
+    }
+
+    /// Every task, whole (cloned).
+    pub fn tasks(&self) -> Vec<Task> {
+        self.board.read().tasks.values().cloned().collect()
+    }
+
+    /// One task, whole, by its path.
+    pub fn task(&self, path: &str) -> Option<Task> {
+        self.board.read().tasks.get(path).cloned()
+    }
+
+    /// Up to `limit` cards of `lane` from `offset` on, in the board's order.
+    pub fn lane_page(&self, lane: &str, offset: usize, limit: usize) -> LanePage {
+        let board = self.board.read();
+        let tasks = board.lane(lane);
+        LanePage {
+            seq: board.seq,
+            lane: lane.to_owned(),
+            count: tasks.len(),
+            offset,
+            tasks: tasks
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect(),
         }
     }
 
@@ -274,14 +379,16 @@ impl Store {
             .budgets
             .newly_exceeded(board.costs.as_ref().map(|c| &c.totals), &summary.totals);
         board.costs = Some(summary);
-        let mut published = vec![self.publish(&mut board, |b| {
+        let mut published = vec![self.publish(&mut board, BTreeMap::new(), |b| {
             ServerEvent::CostUpdate(CostUpdate {
                 summary: b.costs.clone().unwrap_or_default(),
             })
         })];
         for alert in alerts {
             tracing::warn!(?alert.period, alert.limit_usd, alert.spent_usd, "budget exceeded");
-            published.push(self.publish(&mut board, |_| ServerEvent::BudgetAlert(alert)));
+            published.push(self.publish(&mut board, BTreeMap::new(), |_| {
+                ServerEvent::BudgetAlert(alert)
+            }));
         }
         published
     }
@@ -299,9 +406,10 @@ impl Store {
                     Some(_) => true,
                     None => false,
                 };
-                board.tasks.insert(path.clone(), *task);
-                Some(self.publish(&mut board, |b| {
-                    let task = b.tasks[&path].clone();
+                board.insert(path.clone(), *task);
+                let lanes = board.counts_of(&[relative]);
+                Some(self.publish(&mut board, lanes, |b| {
+                    let task = b.tasks[&path].summary.clone();
                     if existed {
                         ServerEvent::TaskUpdated { task }
                     } else {
@@ -314,20 +422,25 @@ impl Store {
                     return None;
                 }
                 board.problems.insert(path.clone(), problem);
-                Some(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
-                    problem: b.problems[&path].clone(),
-                }))
+                Some(
+                    self.publish(&mut board, BTreeMap::new(), |b| ServerEvent::TaskInvalid {
+                        problem: b.problems[&path].clone(),
+                    }),
+                )
             }
             FileState::Absent => {
-                let had_task = board.tasks.remove(relative).is_some();
+                let had_task = board.remove(relative).is_some();
                 let had_problem = board.problems.remove(relative).is_some();
                 if !had_task && !had_problem {
                     return None;
                 }
-                Some(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
-                    path,
-                    moved_to: None,
-                }))
+                let lanes = board.counts_of(&[relative]);
+                Some(
+                    self.publish(&mut board, lanes, |_| ServerEvent::TaskDeleted {
+                        path,
+                        moved_to: None,
+                    }),
+                )
             }
         }
     }
@@ -338,7 +451,7 @@ impl Store {
             return self.set(to, state).into_iter().collect();
         }
         let mut board = self.board.write();
-        let from_column = board.tasks.remove(from).map(|t| t.column);
+        let from_column = board.remove(from).map(|t| t.column);
         board.problems.remove(from);
         let (from, to) = (from.to_owned(), to.to_owned());
         let mut published = Vec::new();
@@ -346,9 +459,10 @@ impl Store {
             FileState::Task(task) => {
                 board.problems.remove(&to);
                 let to_column = task.column;
-                board.tasks.insert(to.clone(), *task);
-                published.push(self.publish(&mut board, |b| {
-                    let task = b.tasks[&to].clone();
+                board.insert(to.clone(), *task);
+                let lanes = board.counts_of(&[&from, &to]);
+                published.push(self.publish(&mut board, lanes, |b| {
+                    let task = b.tasks[&to].summary.clone();
                     match (from_column, to_column) {
                         (Some(Column::Inbox), Column::Assigned) => {
                             ServerEvent::TaskAssigned { from, task }
@@ -362,21 +476,29 @@ impl Store {
             }
             FileState::Invalid(problem) => {
                 let moved_to = Some(to.clone());
-                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
-                    path: from,
-                    moved_to,
-                }));
+                let lanes = board.counts_of(&[&from]);
+                published.push(
+                    self.publish(&mut board, lanes, |_| ServerEvent::TaskDeleted {
+                        path: from,
+                        moved_to,
+                    }),
+                );
                 board.problems.insert(to.clone(), problem);
-                published.push(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
-                    problem: b.problems[&to].clone(),
+                published.push(self.publish(&mut board, BTreeMap::new(), |b| {
+                    ServerEvent::TaskInvalid {
+                        problem: b.problems[&to].clone(),
+                    }
                 }));
             }
             FileState::Absent => {
                 let moved_to = TaskPath::parse(&to).is_none().then_some(to);
-                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
-                    path: from,
-                    moved_to,
-                }));
+                let lanes = board.counts_of(&[&from]);
+                published.push(
+                    self.publish(&mut board, lanes, |_| ServerEvent::TaskDeleted {
+                        path: from,
+                        moved_to,
+                    }),
+                );
             }
         }
         published
@@ -385,15 +507,21 @@ impl Store {
     /// Takes the next sequence number and, when anyone listens, builds the event, serializes it
     /// once and sends it to the hub. Called with the write lock held, so `seq` order is
     /// broadcast order. (Nobody can subscribe meanwhile: subscribing takes the read lock.)
-    fn publish(&self, board: &mut Board, event: impl FnOnce(&Board) -> ServerEvent) -> u64 {
+    /// `lanes` are the counts of the lanes the event touched ([`Board::counts_of`]).
+    fn publish(
+        &self,
+        board: &mut Board,
+        lanes: BTreeMap<String, usize>,
+        event: impl FnOnce(&Board) -> ServerEvent,
+    ) -> u64 {
         board.seq += 1;
         // The cached snapshots no longer describe the board: let them go now (a large board's
         // are megabytes), not when the next client asks.
         *self.snapshots.lock() = SnapshotCache::default();
         if self.hub.subscribers() > 0 {
             let envelope = Envelope {
-                seq: board.seq,
-                event: event(board),
+                lanes,
+                ..Envelope::new(board.seq, event(board))
             };
             let json = serde_json::to_string(&envelope).expect("events serialize");
             self.hub.publish(Frame {
@@ -484,6 +612,67 @@ mod tests {
         assert_eq!(third.seq, 2);
         assert!(third.json.as_str().contains("inbox/b.yaml"));
         assert_eq!(store.snapshot_frame().seq, 2);
+    }
+
+    #[test]
+    fn snapshots_carry_each_lanes_first_cards_and_events_the_counts_they_change() {
+        let store = Store::new();
+        let total = LANE_WINDOW + 7;
+        for n in 0..total {
+            let path = format!("done/bob/t{n:03}.yaml");
+            let yaml = format!(
+                "id: t{n}\nupdated_at: 2026-01-01T00:{:02}:{:02}Z\n",
+                n / 60,
+                n % 60
+            );
+            store.set(&path, state(&path, &yaml));
+        }
+        store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n"));
+        let snapshot = store.snapshot();
+        assert_eq!(snapshot.tasks.len(), LANE_WINDOW + 1);
+        assert_eq!(snapshot.lanes["done/bob"], total);
+        assert_eq!(snapshot.lanes["inbox"], 1);
+        let done: Vec<&str> = snapshot
+            .tasks
+            .iter()
+            .filter(|t| t.column == Column::Done)
+            .map(|t| t.path.as_str())
+            .collect();
+        assert_eq!(
+            done[0],
+            format!("done/bob/t{:03}.yaml", total - 1),
+            "newest first"
+        );
+        assert_eq!(done.len(), LANE_WINDOW);
+
+        let page = store.lane_page("done/bob", LANE_WINDOW, 100);
+        assert_eq!((page.count, page.tasks.len()), (total, 7));
+        assert_eq!(page.tasks.last().unwrap().path, "done/bob/t000.yaml");
+
+        let (_, mut events) = store.subscribe();
+        store.moved(
+            "inbox/a.yaml",
+            "done/bob/a.yaml",
+            state("done/bob/a.yaml", "id: a\n"),
+        );
+        store.set("done/bob/t000.yaml", FileState::Absent);
+        let counts: Vec<BTreeMap<String, usize>> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|f| serde_json::from_str::<Envelope>(&f.json).unwrap().lanes)
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                BTreeMap::from([("done/bob".to_owned(), total + 1), ("inbox".to_owned(), 0)]),
+                BTreeMap::from([("done/bob".to_owned(), total)]),
+            ]
+        );
+        assert!(
+            !store.snapshot().lanes.contains_key("inbox"),
+            "an empty lane is left out"
+        );
+        assert!(store
+            .task("done/bob/a.yaml")
+            .is_some_and(|t| t.document.json().contains("\"a\"")));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod access;
 mod assets;
 mod auth;
+mod board;
 mod costs;
 mod error;
 mod health;
@@ -88,6 +89,7 @@ pub(crate) fn router(
     };
     let api = Router::new()
         .merge(tasks::router())
+        .merge(board::router())
         .merge(stats::router())
         .merge(problems::router())
         .merge(invocations::router())

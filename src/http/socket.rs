@@ -212,24 +212,24 @@ async fn close_too_big<W: Sink<Message> + Unpin>(sink: &mut W, size: usize) {
 }
 
 fn error_message(seq: u64, message: &str) -> Utf8Bytes {
-    let envelope = Envelope {
+    let envelope = Envelope::new(
         seq,
-        event: ServerEvent::Error {
+        ServerEvent::Error {
             message: truncate(message, 300).to_owned(),
         },
-    };
+    );
     serde_json::to_string(&envelope)
         .expect("error serializes")
         .into()
 }
 
 fn pong(seq: u64) -> Utf8Bytes {
-    let envelope = Envelope {
+    let envelope = Envelope::new(
         seq,
-        event: ServerEvent::Pong {
+        ServerEvent::Pong {
             timestamp: super::now_iso(),
         },
-    };
+    );
     serde_json::to_string(&envelope)
         .expect("pong serializes")
         .into()

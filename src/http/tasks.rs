@@ -1,81 +1,142 @@
-//! `/api/tasks` (the original's shape, every task's whole YAML mapping), `/api/tasks/{id}` and
-//! `/api/snapshot` (the dashboard's typed form). All from memory.
+//! `/api/tasks` (the original's shape, every task's whole YAML mapping: an export, streamed) and
+//! `/api/tasks/{id}`. All from memory.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
 use app::model::Document;
 use app::model::{Column, Task};
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{AppState, Error};
 use crate::board::SharedStore;
+
+/// The size of the pieces `/api/tasks` is sent in.
+const CHUNK: usize = 64 * 1024;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/tasks", get(list))
         .route("/api/tasks/{id}", get(one))
-        .route("/api/snapshot", get(snapshot))
 }
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    /// `true` (default) or anything else, as in the original.
+    /// `true` (default) or `false`, any case, as in the original.
     include_done: Option<String>,
 }
 
 /// The original's shape: `{inbox: [doc…], assigned: {agent: [doc…]}, done: {agent: [doc…]},
-/// timestamp}`, each task its whole YAML mapping. Empty agent folders are listed too.
-#[derive(Serialize)]
-struct TaskLists<'a> {
-    inbox: Vec<&'a Document>,
-    assigned: BTreeMap<&'a str, Vec<&'a Document>>,
-    done: BTreeMap<&'a str, Vec<&'a Document>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<BTreeMap<&'a str, Vec<&'a Document>>>,
-    timestamp: String,
-}
-
-async fn list(State(board): State<SharedStore>, Query(query): Query<ListQuery>) -> Response {
-    let include_done = query
-        .include_done
-        .as_deref()
-        .is_none_or(|v| v.eq_ignore_ascii_case("true"));
-    let body = board.with_tasks(|tasks, _, lanes| {
-        let mut lists = TaskLists {
-            inbox: Vec::new(),
-            assigned: BTreeMap::new(),
-            done: BTreeMap::new(),
-            error: (!include_done).then(BTreeMap::new),
-            timestamp: super::now_iso(),
-        };
+/// timestamp}`, each task its whole YAML mapping, newest activity first; empty agent folders
+/// are listed too. With `include_done=false`, `done` is empty and `error` is `{}`, as in the
+/// original. The documents are gathered under the board's lock (shared, not copied) and
+/// written out after it is released, in pieces of [`CHUNK`] bytes.
+async fn list(
+    State(board): State<SharedStore>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, Error> {
+    let include_done = match query.include_done.as_deref().map(str::to_ascii_lowercase) {
+        None => true,
+        Some(value) if value == "true" => true,
+        Some(value) if value == "false" => false,
+        Some(value) => {
+            return Err(Error::bad_field(
+                "include_done",
+                format!("{value:?} is neither true nor false"),
+            ))
+        }
+    };
+    let mut parts = Vec::new();
+    board.with_tasks(|tasks, _, lanes| {
+        let mut inbox = Vec::new();
+        let mut groups: [BTreeMap<&str, Vec<&Task>>; 2] = Default::default();
         for (column, lane) in lanes {
             match column {
-                Column::Assigned => lists.assigned.entry(lane.as_str()).or_default(),
-                Column::Done if include_done => lists.done.entry(lane.as_str()).or_default(),
+                Column::Assigned => groups[0].entry(lane.as_str()).or_default(),
+                Column::Done if include_done => groups[1].entry(lane.as_str()).or_default(),
                 _ => continue,
             };
         }
-        let mut ordered: Vec<&Task> = tasks.values().collect();
-        ordered.sort_by(|a, b| b.activity_ms.cmp(&a.activity_ms).then(a.path.cmp(&b.path)));
-        for task in ordered {
+        for task in tasks.values() {
             let lane = task.lane.as_deref().unwrap_or("");
             match task.column {
-                Column::Inbox => lists.inbox.push(&task.document),
-                Column::Assigned => lists.assigned.entry(lane).or_default().push(&task.document),
-                Column::Done if include_done => {
-                    lists.done.entry(lane).or_default().push(&task.document)
-                }
+                Column::Inbox => inbox.push(task),
+                Column::Assigned => groups[0].entry(lane).or_default().push(task),
+                Column::Done if include_done => groups[1].entry(lane).or_default().push(task),
                 Column::Done => {}
             }
         }
-        serde_json::to_string(&lists).expect("task lists serialize")
+        let array = |parts: &mut Vec<Part>, mut list: Vec<&Task>| {
+            list.sort_by(|a, b| a.board_order(b));
+            parts.push(Part::Text("[".into()));
+            for (i, task) in list.into_iter().enumerate() {
+                if i > 0 {
+                    parts.push(Part::Text(",".into()));
+                }
+                parts.push(Part::Document(task.document.clone()));
+            }
+            parts.push(Part::Text("]".into()));
+        };
+        parts.push(Part::Text(r#"{"inbox":"#.into()));
+        array(&mut parts, inbox);
+        for (name, group) in ["assigned", "done"].into_iter().zip(groups) {
+            parts.push(Part::Text(format!(r#","{name}":{{"#)));
+            for (i, (lane, list)) in group.into_iter().enumerate() {
+                let key = serde_json::to_string(lane).expect("a string serializes");
+                let comma = if i > 0 { "," } else { "" };
+                parts.push(Part::Text(format!("{comma}{key}:")));
+                array(&mut parts, list);
+            }
+            parts.push(Part::Text("}".into()));
+        }
     });
-    json_response(body)
+    if !include_done {
+        parts.push(Part::Text(r#","error":{}"#.into()));
+    }
+    parts.push(Part::Text(format!(
+        r#","timestamp":"{}"}}"#,
+        super::now_iso()
+    )));
+    let chunks = Chunks {
+        parts: parts.into_iter(),
+    };
+    let body = Body::from_stream(futures_util::stream::iter(chunks.map(Ok::<_, Infallible>)));
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A piece of the `/api/tasks` answer.
+enum Part {
+    Text(String),
+    Document(Document),
+}
+
+/// The pieces joined into chunks of about [`CHUNK`] bytes.
+struct Chunks {
+    parts: std::vec::IntoIter<Part>,
+}
+
+impl Iterator for Chunks {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        let mut chunk = Vec::with_capacity(CHUNK + 4096);
+        for part in self.parts.by_ref() {
+            match part {
+                Part::Text(text) => chunk.extend_from_slice(text.as_bytes()),
+                Part::Document(document) => chunk.extend_from_slice(document.json().as_bytes()),
+            }
+            if chunk.len() >= CHUNK {
+                break;
+            }
+        }
+        (!chunk.is_empty()).then(|| Bytes::from(chunk))
+    }
 }
 
 /// One task (typed form) by its `id`, or by its file name without extension.
@@ -106,13 +167,4 @@ async fn one(
         })
         .map(Json)
         .ok_or_else(|| Error::NotFound(format!("Task not found: {id}")))
-}
-
-/// The board in the typed form the dashboard itself uses (tasks, problems, seq).
-async fn snapshot(State(board): State<SharedStore>) -> Response {
-    json_response(board.snapshot_body())
-}
-
-fn json_response(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -1,11 +1,13 @@
-//! The browser side: hydration, the live socket, the polling fallback and the clock.
+//! The browser side: hydration, the live socket, the polling fallback, what is fetched on
+//! demand, and the clock.
 
+mod fetch;
 mod socket;
 
 use leptos::prelude::*;
 
 use crate::components::App;
-use crate::model::{CostRange, CostSummary, Snapshot};
+use crate::model::Snapshot;
 use crate::state::Dashboard;
 use crate::STATE_ELEMENT_ID;
 
@@ -17,7 +19,9 @@ pub fn hydrate_dashboard() {
         socket::connect(dashboard);
         socket::poll_while_disconnected(dashboard);
         tick_clock(dashboard);
-        follow_cost_range(dashboard);
+        fetch::follow_cost_range(dashboard);
+        fetch::follow_lanes(dashboard);
+        fetch::follow_selection(dashboard);
         view! { <App dashboard/> }
     });
 }
@@ -41,31 +45,6 @@ pub(crate) fn base_path() -> String {
 
 pub(crate) fn now_ms() -> i64 {
     js_sys::Date::now() as i64
-}
-
-/// Fetches the cost summary of the selected range when it is not the board's 7 days, again
-/// whenever the costs change.
-fn follow_cost_range(dashboard: Dashboard) {
-    Effect::new(move |_| {
-        let range = dashboard.cost_range.get();
-        dashboard
-            .board
-            .with(|b| b.costs.as_ref().map(|c| c.generated_at.clone()));
-        if range == CostRange::Days7 {
-            return;
-        }
-        wasm_bindgen_futures::spawn_local(async move {
-            let url = format!("{}/api/costs?range={}", base_path(), range.as_str());
-            let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
-                return;
-            };
-            if let Ok(summary) = response.json::<CostSummary>().await {
-                if dashboard.cost_range.get_untracked() == summary.range {
-                    dashboard.range_costs.set(Some(summary));
-                }
-            }
-        });
-    });
 }
 
 /// Keeps the cards' ages current.

@@ -9,7 +9,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
 use crate::model::{ClientMessage, Envelope, Snapshot};
-use crate::state::{Applied, BoardModel, Connection, Dashboard};
+use crate::state::{Applied, Connection, Dashboard};
 
 const MAX_BACKOFF_MS: f64 = 5_000.0;
 const FIRST_BACKOFF_MS: f64 = 250.0;
@@ -96,7 +96,7 @@ pub fn poll_while_disconnected(dashboard: Dashboard) {
                 continue;
             }
             if let Some(snapshot) = fetch_snapshot().await {
-                dashboard.board.set(BoardModel::from_snapshot(snapshot));
+                dashboard.board.update(|board| board.replace(snapshot));
             }
         }
     });

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::card::CardView;
 use super::use_dashboard;
-use crate::model::Column;
+use crate::model::{lane_key, Column, LANE_WINDOW};
 
 /// The Kanban board: Inbox, Assigned (by agent), Done (by agent).
 #[component]
@@ -55,7 +55,11 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
     let dashboard = use_dashboard();
     let count = {
         let lane = lane.clone();
-        move || dashboard.board.with(|b| b.count_in_lane(column, &lane))
+        move || {
+            dashboard
+                .board
+                .with(|b| b.count_in_lane(column, Some(&lane)))
+        }
     };
     let cost = {
         let lane = lane.clone();
@@ -82,9 +86,27 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
     }
 }
 
+/// A lane's cards: the first [`LANE_WINDOW`] (or as many as the user asked for), and a button
+/// for the next ones, fetched on demand.
 #[component]
 fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
     let dashboard = use_dashboard();
+    let key = lane_key(column, lane.as_deref());
+    let hidden = {
+        let (key, lane) = (key.clone(), lane.clone());
+        move || {
+            dashboard.board.with(|b| {
+                b.count_in_lane(column, lane.as_deref())
+                    .saturating_sub(b.shown_in(&key))
+            })
+        }
+    };
+    let show_more = move |_| {
+        dashboard.board.update(|b| {
+            let shown = b.shown_in(&key) + LANE_WINDOW;
+            b.shown.insert(key.clone(), shown);
+        })
+    };
     view! {
         <ul class="cards">
             <For
@@ -95,6 +117,18 @@ fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
                 <CardView card/>
             </For>
         </ul>
+        {move || {
+            let hidden = hidden();
+            (hidden > 0).then(|| {
+                let next = hidden.min(LANE_WINDOW);
+                view! {
+                    <button class="show-more" on:click=show_more.clone()>
+                        {format!("Show {next} more")}
+                        <span class="hidden-count">{format!(" ({hidden} hidden)")}</span>
+                    </button>
+                }
+            })
+        }}
     }
 }
 

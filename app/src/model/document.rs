@@ -1,16 +1,20 @@
 //! A task file's whole YAML mapping, kept as compact JSON text: a fraction of the memory of a
-//! parsed tree, and written into responses as it is.
+//! parsed tree, written into responses as it is, and shared (not copied) when cloned, so an
+//! export can stream the documents without holding the board's lock.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Clone, Debug)]
-pub struct Document(Box<RawValue>);
+pub struct Document(Arc<RawValue>);
 
 impl Document {
     pub fn from_value(value: &Value) -> Document {
-        Document(serde_json::value::to_raw_value(value).expect("a JSON value serializes"))
+        let raw = serde_json::value::to_raw_value(value).expect("a JSON value serializes");
+        Document(Arc::from(raw))
     }
 
     /// The JSON text.
@@ -38,7 +42,7 @@ impl PartialEq for Document {
 
 impl Serialize for Document {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        RawValue::serialize(&self.0, serializer)
     }
 }
 

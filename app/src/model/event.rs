@@ -1,8 +1,10 @@
 //! The messages of the `/ws` socket, one serde-tagged enum each way.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::{BudgetAlert, CostUpdate, Problem, Snapshot, Task};
+use super::{BudgetAlert, CostUpdate, Problem, Snapshot, TaskSummary};
 
 /// A server message: the event and the sequence number it carries. Change events carry their
 /// own, strictly increasing by one; `connection_ack`, `snapshot` and `pong` carry the sequence
@@ -12,15 +14,30 @@ pub struct Envelope {
     pub seq: u64,
     #[serde(flatten)]
     pub event: ServerEvent,
+    /// For a task change: how many cards the lanes it touched hold now (a client holds only the
+    /// first cards of a lane, so it cannot count them itself).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lanes: BTreeMap<String, usize>,
+}
+
+impl Envelope {
+    /// An envelope without lane counts.
+    pub fn new(seq: u64, event: ServerEvent) -> Envelope {
+        Envelope {
+            seq,
+            event,
+            lanes: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ServerEvent {
-    /// First message on every connection: the whole board.
+    /// First message on every connection: the board (the first cards of every lane).
     #[serde(rename = "connection_ack")]
     ConnectionAck { version: String, snapshot: Snapshot },
-    /// The whole board again: the answer to `resync`, and what a lagging client gets.
+    /// The board again: the answer to `resync`, and what a lagging client gets.
     #[serde(rename = "snapshot")]
     Snapshot { snapshot: Snapshot },
     #[serde(rename = "pong")]
@@ -30,18 +47,18 @@ pub enum ServerEvent {
     #[serde(rename = "error")]
     Error { message: String },
     #[serde(rename = "task.created")]
-    TaskCreated { task: Task },
+    TaskCreated { task: TaskSummary },
     #[serde(rename = "task.updated")]
-    TaskUpdated { task: Task },
+    TaskUpdated { task: TaskSummary },
     /// Inbox → assigned.
     #[serde(rename = "task.assigned")]
-    TaskAssigned { from: String, task: Task },
+    TaskAssigned { from: String, task: TaskSummary },
     /// Anything → done.
     #[serde(rename = "task.completed")]
-    TaskCompleted { from: String, task: Task },
+    TaskCompleted { from: String, task: TaskSummary },
     /// Any other move or rename on the board.
     #[serde(rename = "task.moved")]
-    TaskMoved { from: String, task: Task },
+    TaskMoved { from: String, task: TaskSummary },
     /// The file is gone from the board (deleted, or moved out of it to `moved_to`).
     #[serde(rename = "task.deleted")]
     TaskDeleted {
@@ -97,13 +114,13 @@ mod tests {
 
     #[test]
     fn wire_form_is_flat_and_tagged() {
-        let envelope = Envelope {
-            seq: 7,
-            event: ServerEvent::TaskDeleted {
+        let envelope = Envelope::new(
+            7,
+            ServerEvent::TaskDeleted {
                 path: "inbox/a.yaml".into(),
                 moved_to: None,
             },
-        };
+        );
         let json = serde_json::to_string(&envelope).unwrap();
         assert_eq!(
             json,

@@ -17,8 +17,8 @@ pub use cost::{
 pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use problem::Problem;
-pub use snapshot::Snapshot;
+pub use snapshot::{LanePage, Snapshot, LANE_WINDOW};
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
-pub use task::{Priority, Task};
+pub use task::{lane_key, Priority, Task, TaskSummary};
 pub use task_path::{Column, TaskPath};

@@ -1,17 +1,39 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Budgets, CostSummary, Problem, Task};
+use super::{Budgets, CostSummary, Problem, TaskSummary};
 
-/// The whole board at one sequence number: what a client starts from.
+/// How many cards of each lane a snapshot (and so the page) carries: the newest ones. The rest
+/// of a lane is fetched when the user asks for it, so the page stays small at any board size.
+pub const LANE_WINDOW: usize = 50;
+
+/// The board at one sequence number: what a client starts from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// The sequence number of the last change included.
     pub seq: u64,
-    pub tasks: Vec<Task>,
+    /// The first [`LANE_WINDOW`] cards of every lane, in the board's order.
+    pub tasks: Vec<TaskSummary>,
+    /// How many cards every lane holds (`inbox`, `assigned/<agent>`, `done/<agent>`).
+    #[serde(default)]
+    pub lanes: BTreeMap<String, usize>,
     pub problems: Vec<Problem>,
     /// The cost summary (7 days), when telemetry is available.
     #[serde(default)]
     pub costs: Option<CostSummary>,
     #[serde(default)]
     pub budgets: Budgets,
+}
+
+/// A page of one lane's cards beyond the snapshot's window (`GET /api/board/lane`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LanePage {
+    /// The board's sequence number the page was read at.
+    pub seq: u64,
+    pub lane: String,
+    /// How many cards the lane holds.
+    pub count: usize,
+    pub offset: usize,
+    pub tasks: Vec<TaskSummary>,
 }

@@ -42,9 +42,10 @@ impl Priority {
     }
 }
 
-/// One task file on the board.
+/// What a card shows of a task: every typed field but its long texts. Snapshots and live events
+/// carry these; the detail view fetches the whole [`Task`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Task {
+pub struct TaskSummary {
     /// Path relative to `work/collaboration`, `/`-separated; unique on the board.
     pub path: String,
     pub column: Column,
@@ -61,7 +62,6 @@ pub struct Task {
     pub started_at: Option<String>,
     pub completed_at: Option<String>,
     pub tags: Vec<String>,
-    pub description: Option<String>,
     pub specification: Option<String>,
     pub estimated_hours: Option<f64>,
     pub blocked_reason: Option<String>,
@@ -70,11 +70,9 @@ pub struct Task {
     /// Unix milliseconds of the latest activity (`updated_at`, else `created_at`, else the file's
     /// modification time); orders cards and drives their age.
     pub activity_ms: Option<i64>,
-    /// The whole YAML document as JSON, for the detail view and the compatible `/api/tasks`.
-    pub document: Document,
 }
 
-impl Task {
+impl TaskSummary {
     /// Whether the card should stand out as blocked (`status`/`state` blocked or a `blocked` tag).
     pub fn is_blocked(&self) -> bool {
         self.status.as_deref() == Some("blocked")
@@ -88,6 +86,47 @@ impl Task {
     /// Who works on the task: the `agent` field, else the folder.
     pub fn owner(&self) -> Option<&str> {
         self.agent.as_deref().or(self.lane.as_deref())
+    }
+
+    /// The lane the card is listed in (see [`lane_key`]).
+    pub fn lane_key(&self) -> String {
+        lane_key(self.column, self.lane.as_deref())
+    }
+
+    /// The board's order within a lane: newest activity first, then by path.
+    pub fn board_order(&self, other: &TaskSummary) -> std::cmp::Ordering {
+        other
+            .activity_ms
+            .cmp(&self.activity_ms)
+            .then_with(|| self.path.cmp(&other.path))
+    }
+}
+
+/// The name of a lane, the folder its cards sit in: `inbox`, `assigned/<agent>`, `done/<agent>`.
+pub fn lane_key(column: Column, lane: Option<&str>) -> String {
+    match lane {
+        Some(lane) => format!("{}/{lane}", column.folder()),
+        None => column.folder().to_owned(),
+    }
+}
+
+/// One task file on the board: its summary, its description and its whole document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    #[serde(flatten)]
+    pub summary: TaskSummary,
+    pub description: Option<String>,
+    /// The whole YAML document as JSON, for the detail view and the compatible `/api/tasks`.
+    pub document: Document,
+}
+
+/// A task reads as its summary (`task.title`, `task.path`): the summary is what it is on the
+/// board; the description and document are what it adds.
+impl std::ops::Deref for Task {
+    type Target = TaskSummary;
+
+    fn deref(&self) -> &TaskSummary {
+        &self.summary
     }
 }
 
@@ -119,7 +158,7 @@ pub fn task_from_document(
         .or(created_at.as_deref())
         .and_then(timestamps::unix_ms)
         .or(modified_ms);
-    Ok(Task {
+    let summary = TaskSummary {
         path: path.to_owned(),
         column: location.column,
         lane: location.lane.clone(),
@@ -130,7 +169,6 @@ pub fn task_from_document(
         started_at: timestamp("started_at"),
         completed_at: timestamp("completed_at"),
         tags: tags(&document),
-        description: text_field(&document, "description"),
         specification: text_field(&document, "specification"),
         estimated_hours: number_field(&document, "estimated_hours"),
         blocked_reason: text_field(&document, "blocked_reason")
@@ -140,6 +178,10 @@ pub fn task_from_document(
         updated_at,
         activity_ms,
         id,
+    };
+    Ok(Task {
+        summary,
+        description: text_field(&document, "description"),
         document: Document::from_value(&document),
     })
 }
