@@ -2,6 +2,10 @@
 //! dashboard state, and the Leptos components. Built with `ssr` into the server and with
 //! `hydrate` into the WASM front end.
 
+// The views' types nest deeply (every element is a type); the hydrate build of the board needs
+// more than the default 128 levels to lay them out.
+#![recursion_limit = "256"]
+
 pub mod charts;
 pub mod components;
 pub mod model;

@@ -91,9 +91,32 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
 #[component]
 fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
     let dashboard = use_dashboard();
+    let cards = {
+        let lane = lane.clone();
+        move || {
+            dashboard
+                .board
+                .with(|b| b.cards_in(column, lane.as_deref()))
+        }
+    };
+    view! {
+        <ul class="cards">
+            <For each=cards key=|card| (card.task.path.clone(), card.rev) let:card>
+                <CardView card/>
+            </For>
+        </ul>
+        <ShowMore column lane/>
+    }
+    .into_any()
+}
+
+/// "Show 50 more" under a lane that holds more cards than it shows.
+#[component]
+fn ShowMore(column: Column, lane: Option<String>) -> impl IntoView {
+    let dashboard = use_dashboard();
     let key = lane_key(column, lane.as_deref());
     let hidden = {
-        let (key, lane) = (key.clone(), lane.clone());
+        let key = key.clone();
         move || {
             dashboard.board.with(|b| {
                 b.count_in_lane(column, lane.as_deref())
@@ -107,28 +130,17 @@ fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
             b.shown.insert(key.clone(), shown);
         })
     };
-    view! {
-        <ul class="cards">
-            <For
-                each=move || dashboard.board.with(|b| b.cards_in(column, lane.as_deref()))
-                key=|card| (card.task.path.clone(), card.rev)
-                let:card
-            >
-                <CardView card/>
-            </For>
-        </ul>
-        {move || {
-            let hidden = hidden();
-            (hidden > 0).then(|| {
-                let next = hidden.min(LANE_WINDOW);
-                view! {
-                    <button class="show-more" on:click=show_more.clone()>
-                        {format!("Show {next} more")}
-                        <span class="hidden-count">{format!(" ({hidden} hidden)")}</span>
-                    </button>
-                }
-            })
-        }}
+    move || {
+        let hidden = hidden();
+        (hidden > 0).then(|| {
+            let next = hidden.min(LANE_WINDOW);
+            view! {
+                <button class="show-more" on:click=show_more.clone()>
+                    {format!("Show {next} more")}
+                    <span class="hidden-count">{format!(" ({hidden} hidden)")}</span>
+                </button>
+            }
+        })
     }
 }
 
