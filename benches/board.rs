@@ -461,15 +461,21 @@ async fn slow_consumers(clients: usize, changes: usize) {
             let task = i % 250;
             let path = collab.join(format!("{}/task-{task:05}.yaml", folders[task % 4]));
             written.push(Instant::now());
-            std::fs::write(path, realistic_yaml(task, &format!("storm-{i}"))).unwrap();
+            // The mark goes into the title: events carry card summaries, not descriptions.
+            let text = realistic_yaml(task, "storm").replacen(
+                &format!("Realistic task {task}\""),
+                &format!("Realistic task {task} storm-{i}.\""),
+                1,
+            );
+            std::fs::write(path, text).unwrap();
             std::thread::sleep(Duration::from_millis(1));
         }
         written
     });
     let mut received: Vec<(usize, Instant)> = Vec::new();
     let mut snapshots = 0;
-    // The last write's note, as JSON writes it (followed by an escaped newline).
-    let last = format!("storm-{}\\n", changes - 1);
+    // The last write's mark in its title.
+    let last = format!("storm-{}.", changes - 1);
     loop {
         let message = tokio::time::timeout(Duration::from_secs(30), normal.next())
             .await
