@@ -283,26 +283,26 @@ async fn api_tasks(tasks: usize) {
     let (server, _) = Server::start(tasks);
     let client = reqwest::Client::new();
     let url = format!("http://{}/api/tasks", server.addr);
-    let body = client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut samples = Vec::new();
-    for _ in 0..200 {
-        let started = Instant::now();
-        let response = client.get(&url).send().await.unwrap();
-        let bytes = response.bytes().await.unwrap();
-        samples.push(started.elapsed());
-        assert_eq!(bytes.len(), body.len());
-    }
+    let (mut samples, size) = timed_gets(&client, &url, 200).await;
     percentiles(
-        &format!("GET /api/tasks, {tasks} tasks ({} KB)", body.len() / 1024),
+        &format!("GET /api/tasks, {tasks} tasks ({} KB)", size / 1024),
         &mut samples,
     );
+}
+
+/// `n` sequential GETs of `url` after a first one (not timed): each one's time to the last byte,
+/// and the size of the answer (the same every time, but for a timestamp or a nonce).
+async fn timed_gets(client: &reqwest::Client, url: &str, n: usize) -> (Vec<Duration>, usize) {
+    let get = || async { client.get(url).send().await.unwrap().bytes().await.unwrap() };
+    let size = get().await.len();
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let bytes = get().await;
+        samples.push(started.elapsed());
+        assert!(bytes.len().abs_diff(size) < 64, "{url} changed size");
+    }
+    (samples, size)
 }
 
 /// The page and the export at a realistic board of `tasks` files (~2.8 KB each): `GET /` size,
@@ -312,30 +312,9 @@ async fn page_at_scale(tasks: usize) {
     let client = reqwest::Client::new();
     let idle = server.rss_kb();
     let page_url = format!("http://{}/", server.addr);
-    let page = client
-        .get(&page_url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut samples = Vec::new();
-    for _ in 0..50 {
-        let started = Instant::now();
-        let bytes = client
-            .get(&page_url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        samples.push(started.elapsed());
-        assert!(bytes.len() > page.len() / 2);
-    }
+    let (mut samples, page_size) = timed_gets(&client, &page_url, 50).await;
     percentiles(
-        &format!("GET /, {tasks} realistic tasks ({} KB)", page.len() / 1024),
+        &format!("GET /, {tasks} realistic tasks ({} KB)", page_size / 1024),
         &mut samples,
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -353,21 +332,7 @@ async fn page_at_scale(tasks: usize) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after_four = server.rss_kb();
     let tasks_url = format!("http://{}/api/tasks", server.addr);
-    let mut samples = Vec::new();
-    let mut size = 0;
-    for _ in 0..50 {
-        let started = Instant::now();
-        let bytes = client
-            .get(&tasks_url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        samples.push(started.elapsed());
-        size = bytes.len();
-    }
+    let (mut samples, size) = timed_gets(&client, &tasks_url, 50).await;
     percentiles(
         &format!(
             "GET /api/tasks, {tasks} realistic tasks ({} MB)",

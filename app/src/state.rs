@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    lane_key, Budgets, Column, CostRange, CostSummary, Envelope, LanePage, Problem, ServerEvent,
-    Snapshot, Task, TaskSummary, LANE_WINDOW,
+    lane_key, parse_lane_key, Budgets, Column, CostRange, CostSummary, Envelope, LanePage, Problem,
+    ServerEvent, Snapshot, Task, TaskSummary, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -242,10 +242,9 @@ impl BoardModel {
     pub fn lanes(&self, column: Column) -> Vec<String> {
         self.lanes
             .keys()
-            .filter_map(|key| {
-                let (folder, lane) = key.split_once('/')?;
-                (folder == column.folder()).then(|| lane.to_owned())
-            })
+            .filter_map(|key| parse_lane_key(key))
+            .filter(|(c, _)| *c == column)
+            .filter_map(|(_, lane)| lane)
             .collect()
     }
 
@@ -253,7 +252,7 @@ impl BoardModel {
     pub fn count(&self, column: Column) -> usize {
         self.lanes
             .iter()
-            .filter(|(key, _)| key.split('/').next() == Some(column.folder()))
+            .filter(|(key, _)| parse_lane_key(key).is_some_and(|(c, _)| c == column))
             .map(|(_, count)| count)
             .sum()
     }

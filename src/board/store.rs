@@ -115,13 +115,13 @@ impl Board {
             .collect()
     }
 
-    /// The tasks of `lane` (`inbox`, `done/<agent>`, …) in the board's order.
-    fn lane(&self, lane: &str) -> Vec<&TaskSummary> {
+    /// The tasks of one lane in the board's order.
+    fn lane(&self, column: Column, lane: Option<&str>) -> Vec<&TaskSummary> {
         let mut tasks: Vec<&TaskSummary> = self
             .tasks
             .values()
             .map(|t| &t.summary)
-            .filter(|t| t.lane_key() == lane)
+            .filter(|t| t.column == column && t.lane.as_deref() == lane)
             .collect();
         tasks.sort_by(|a, b| a.board_order(b));
         tasks
@@ -252,13 +252,19 @@ impl Store {
         self.board.read().tasks.get(path).cloned()
     }
 
-    /// Up to `limit` cards of `lane` from `offset` on, in the board's order.
-    pub fn lane_page(&self, lane: &str, offset: usize, limit: usize) -> LanePage {
+    /// Up to `limit` cards of a lane from `offset` on, in the board's order.
+    pub fn lane_page(
+        &self,
+        column: Column,
+        lane: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> LanePage {
         let board = self.board.read();
-        let tasks = board.lane(lane);
+        let tasks = board.lane(column, lane);
         LanePage {
             seq: board.seq,
-            lane: lane.to_owned(),
+            lane: lane_key(column, lane),
             count: tasks.len(),
             offset,
             tasks: tasks
@@ -379,16 +385,14 @@ impl Store {
             .budgets
             .newly_exceeded(board.costs.as_ref().map(|c| &c.totals), &summary.totals);
         board.costs = Some(summary);
-        let mut published = vec![self.publish(&mut board, BTreeMap::new(), |b| {
+        let mut published = vec![self.publish(&mut board, |b| {
             ServerEvent::CostUpdate(CostUpdate {
                 summary: b.costs.clone().unwrap_or_default(),
             })
         })];
         for alert in alerts {
             tracing::warn!(?alert.period, alert.limit_usd, alert.spent_usd, "budget exceeded");
-            published.push(self.publish(&mut board, BTreeMap::new(), |_| {
-                ServerEvent::BudgetAlert(alert)
-            }));
+            published.push(self.publish(&mut board, |_| ServerEvent::BudgetAlert(alert)));
         }
         published
     }
@@ -407,8 +411,7 @@ impl Store {
                     None => false,
                 };
                 board.insert(path.clone(), *task);
-                let lanes = board.counts_of(&[relative]);
-                Some(self.publish(&mut board, lanes, |b| {
+                Some(self.publish(&mut board, |b| {
                     let task = b.tasks[&path].summary.clone();
                     if existed {
                         ServerEvent::TaskUpdated { task }
@@ -422,11 +425,9 @@ impl Store {
                     return None;
                 }
                 board.problems.insert(path.clone(), problem);
-                Some(
-                    self.publish(&mut board, BTreeMap::new(), |b| ServerEvent::TaskInvalid {
-                        problem: b.problems[&path].clone(),
-                    }),
-                )
+                Some(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
+                    problem: b.problems[&path].clone(),
+                }))
             }
             FileState::Absent => {
                 let had_task = board.remove(relative).is_some();
@@ -434,13 +435,10 @@ impl Store {
                 if !had_task && !had_problem {
                     return None;
                 }
-                let lanes = board.counts_of(&[relative]);
-                Some(
-                    self.publish(&mut board, lanes, |_| ServerEvent::TaskDeleted {
-                        path,
-                        moved_to: None,
-                    }),
-                )
+                Some(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                    path,
+                    moved_to: None,
+                }))
             }
         }
     }
@@ -460,8 +458,7 @@ impl Store {
                 board.problems.remove(&to);
                 let to_column = task.column;
                 board.insert(to.clone(), *task);
-                let lanes = board.counts_of(&[&from, &to]);
-                published.push(self.publish(&mut board, lanes, |b| {
+                published.push(self.publish(&mut board, |b| {
                     let task = b.tasks[&to].summary.clone();
                     match (from_column, to_column) {
                         (Some(Column::Inbox), Column::Assigned) => {
@@ -476,29 +473,21 @@ impl Store {
             }
             FileState::Invalid(problem) => {
                 let moved_to = Some(to.clone());
-                let lanes = board.counts_of(&[&from]);
-                published.push(
-                    self.publish(&mut board, lanes, |_| ServerEvent::TaskDeleted {
-                        path: from,
-                        moved_to,
-                    }),
-                );
+                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                    path: from,
+                    moved_to,
+                }));
                 board.problems.insert(to.clone(), problem);
-                published.push(self.publish(&mut board, BTreeMap::new(), |b| {
-                    ServerEvent::TaskInvalid {
-                        problem: b.problems[&to].clone(),
-                    }
+                published.push(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
+                    problem: b.problems[&to].clone(),
                 }));
             }
             FileState::Absent => {
                 let moved_to = TaskPath::parse(&to).is_none().then_some(to);
-                let lanes = board.counts_of(&[&from]);
-                published.push(
-                    self.publish(&mut board, lanes, |_| ServerEvent::TaskDeleted {
-                        path: from,
-                        moved_to,
-                    }),
-                );
+                published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                    path: from,
+                    moved_to,
+                }));
             }
         }
         published
@@ -507,21 +496,17 @@ impl Store {
     /// Takes the next sequence number and, when anyone listens, builds the event, serializes it
     /// once and sends it to the hub. Called with the write lock held, so `seq` order is
     /// broadcast order. (Nobody can subscribe meanwhile: subscribing takes the read lock.)
-    /// `lanes` are the counts of the lanes the event touched ([`Board::counts_of`]).
-    fn publish(
-        &self,
-        board: &mut Board,
-        lanes: BTreeMap<String, usize>,
-        event: impl FnOnce(&Board) -> ServerEvent,
-    ) -> u64 {
+    /// A task change carries the new counts of the lanes it touched.
+    fn publish(&self, board: &mut Board, event: impl FnOnce(&Board) -> ServerEvent) -> u64 {
         board.seq += 1;
         // The cached snapshots no longer describe the board: let them go now (a large board's
         // are megabytes), not when the next client asks.
         *self.snapshots.lock() = SnapshotCache::default();
         if self.hub.subscribers() > 0 {
+            let event = event(board);
             let envelope = Envelope {
-                lanes,
-                ..Envelope::new(board.seq, event(board))
+                lanes: board.counts_of(&event.task_paths()),
+                ..Envelope::new(board.seq, event)
             };
             let json = serde_json::to_string(&envelope).expect("events serialize");
             self.hub.publish(Frame {
@@ -645,7 +630,7 @@ mod tests {
         );
         assert_eq!(done.len(), LANE_WINDOW);
 
-        let page = store.lane_page("done/bob", LANE_WINDOW, 100);
+        let page = store.lane_page(Column::Done, Some("bob"), LANE_WINDOW, 100);
         assert_eq!((page.count, page.tasks.len()), (total, 7));
         assert_eq!(page.tasks.last().unwrap().path, "done/bob/t000.yaml");
 

@@ -2,7 +2,7 @@
 //! first cards of every lane and every lane's count), `/api/board/lane` (more of a lane's cards)
 //! and `/api/board/task` (one task whole, for the detail view). All from memory.
 
-use app::model::{lane_key, LanePage, Task, TaskPath, LANE_WINDOW};
+use app::model::{parse_lane_key, LanePage, Task, LANE_WINDOW};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -47,17 +47,20 @@ async fn lane(
     let lane = query.lane.ok_or_else(|| {
         Error::bad_field("lane", "missing (inbox, assigned/<agent> or done/<agent>)")
     })?;
-    let valid = TaskPath::parse(&format!("{lane}/x.yaml"))
-        .is_some_and(|at| lane_key(at.column, at.lane.as_deref()) == lane);
-    if !valid {
-        return Err(Error::bad_field(
+    let (column, agent) = parse_lane_key(&lane).ok_or_else(|| {
+        Error::bad_field(
             "lane",
             format!("{lane:?} is not a lane (inbox, assigned/<agent> or done/<agent>)"),
-        ));
-    }
+        )
+    })?;
     let offset = number("offset", query.offset.as_deref(), 0, usize::MAX)?;
     let limit = number("limit", query.limit.as_deref(), LANE_WINDOW, MAX_PAGE)?;
-    Ok(Json(board.lane_page(&lane, offset, limit)))
+    Ok(Json(board.lane_page(
+        column,
+        agent.as_deref(),
+        offset,
+        limit,
+    )))
 }
 
 fn number(field: &str, text: Option<&str>, default: usize, max: usize) -> Result<usize, Error> {

@@ -77,6 +77,21 @@ pub enum ServerEvent {
 }
 
 impl ServerEvent {
+    /// The task paths a change touched (where a card left and where it is now): their lanes'
+    /// counts go with it in the envelope.
+    pub fn task_paths(&self) -> Vec<&str> {
+        match self {
+            ServerEvent::TaskCreated { task } | ServerEvent::TaskUpdated { task } => {
+                vec![&task.path]
+            }
+            ServerEvent::TaskAssigned { from, task }
+            | ServerEvent::TaskCompleted { from, task }
+            | ServerEvent::TaskMoved { from, task } => vec![from, &task.path],
+            ServerEvent::TaskDeleted { path, .. } => vec![path],
+            _ => Vec::new(),
+        }
+    }
+
     /// The event's wire name (`task.created`, …).
     pub fn name(&self) -> &'static str {
         match self {

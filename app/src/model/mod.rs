@@ -20,5 +20,5 @@ pub use problem::Problem;
 pub use snapshot::{LanePage, Snapshot, LANE_WINDOW};
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
-pub use task::{lane_key, Priority, Task, TaskSummary};
+pub use task::{lane_key, parse_lane_key, Priority, Task, TaskSummary};
 pub use task_path::{Column, TaskPath};

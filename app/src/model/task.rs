@@ -110,6 +110,13 @@ pub fn lane_key(column: Column, lane: Option<&str>) -> String {
     }
 }
 
+/// The column and agent folder a lane name (see [`lane_key`]) stands for; `None` when it names
+/// no lane.
+pub fn parse_lane_key(key: &str) -> Option<(Column, Option<String>)> {
+    let at = super::TaskPath::parse(&format!("{key}/lane.yaml"))?;
+    (lane_key(at.column, at.lane.as_deref()) == key).then_some((at.column, at.lane))
+}
+
 /// One task file on the board: its summary, its description and its whole document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Task {
