@@ -50,7 +50,12 @@ fn main() {
         runtime.block_on(startup_and_rss(250));
         runtime.block_on(startup_and_rss(10_000));
     }
+    if run("idle") {
+        runtime.block_on(idle_sockets(1_000));
+    }
     if run("slow") {
+        // What this machine's scheduler alone adds to a 1 ms sleep: the floor under any latency.
+        scheduler_floor(Duration::from_secs(5));
         // The same storm without and with 1 000 sockets that never read.
         runtime.block_on(slow_consumers(0, 5_000));
         runtime.block_on(slow_consumers(1_000, 5_000));
@@ -75,7 +80,11 @@ impl Server {
     }
 
     fn start_with(tasks: usize, yaml: fn(usize, &str) -> String) -> (Server, Startup) {
-        let dir = tempfile::tempdir().unwrap();
+        // EXECDASH_BENCH_DIR (e.g. a tmpfs) takes the disk's own stalls out of the figures.
+        let dir = match std::env::var_os("EXECDASH_BENCH_DIR") {
+            Some(parent) => tempfile::tempdir_in(parent).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
         let root = dir.path().to_path_buf();
         let collab = root.join("work/collaboration");
         for folder in [
@@ -382,6 +391,61 @@ async fn startup_and_rss(tasks: usize) {
     );
 }
 
+/// `clients` sockets that connect as a page does (naming the board it holds) and stay idle, then as
+/// many that connect without it (the whole board in every ack): server RSS with each.
+async fn idle_sockets(clients: usize) {
+    let (server, _) = Server::start_with(250, realistic_yaml);
+    let snapshot: serde_json::Value = reqwest::get(format!("http://{}/api/snapshot", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let since = format!(
+        "/ws?since={}&instance={}",
+        snapshot["seq"],
+        snapshot["instance"].as_str().unwrap()
+    );
+    let idle = server.rss_kb();
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    let mut line = format!("RSS idle {:.1} MB", mb(idle));
+    for (name, path) in [
+        ("as pages do (since=…)", since.as_str()),
+        ("without since", "/ws"),
+    ] {
+        let mut sockets = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            let (mut socket, _) =
+                tokio_tungstenite::connect_async(format!("ws://{}{path}", server.addr))
+                    .await
+                    .unwrap();
+            let _ack = socket.next().await.unwrap().unwrap();
+            sockets.push(socket);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        line += &format!(
+            ", {clients} idle sockets {name} {:.1} MB",
+            mb(server.rss_kb())
+        );
+        drop(sockets);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    println!("{line}");
+}
+
+/// How late a 1 ms sleep wakes on this machine with nothing else running: what the scheduler
+/// (and on a VM, the host) adds to every latency measured here.
+fn scheduler_floor(duration: Duration) {
+    let mut late = Vec::new();
+    let end = Instant::now() + duration;
+    while Instant::now() < end {
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_millis(1));
+        late.push(start.elapsed().saturating_sub(Duration::from_millis(1)));
+    }
+    percentiles("this machine: lateness of a 1 ms sleep", &mut late);
+}
+
 /// `clients` sockets that never read after the handshake, then a storm of `changes` file
 /// rewrites (one a millisecond) while a normal client measures write → event; then the slow
 /// sockets close. Server RSS: idle, with the sockets, peak during the storm, 10 s after they
@@ -425,14 +489,18 @@ async fn slow_consumers(clients: usize, changes: usize) {
         for i in 0..changes {
             let task = i % 250;
             let path = collab.join(format!("{}/task-{task:05}.yaml", folders[task % 4]));
-            written.push(Instant::now());
             // The mark goes into the title: events carry card summaries, not descriptions.
             let text = realistic_yaml(task, "storm").replacen(
                 &format!("Realistic task {task}\""),
                 &format!("Realistic task {task} storm-{i}.\""),
                 1,
             );
+            let start = Instant::now();
             std::fs::write(path, text).unwrap();
+            // Latency counts from the moment the change is on disk: the time the write call
+            // itself takes (the file system's, at times hundreds of ms) is reported apart.
+            let done = Instant::now();
+            written.push((start, done));
             std::thread::sleep(Duration::from_millis(1));
         }
         written
@@ -473,12 +541,15 @@ async fn slow_consumers(clients: usize, changes: usize) {
     let peak = sampler.join().unwrap();
     let mut samples: Vec<Duration> = received
         .iter()
-        .map(|(n, at)| at.duration_since(written[*n]))
+        .map(|(n, at)| at.saturating_duration_since(written[*n].1))
         .collect();
     percentiles(
         &format!("storm of {changes}, {clients} non-reading sockets: write → event"),
         &mut samples,
     );
+    let mut write_calls: Vec<Duration> =
+        written.iter().map(|(start, done)| *done - *start).collect();
+    percentiles("  the write calls themselves", &mut write_calls);
     println!(
         "  events received {} of {changes} (others folded into a later read), snapshots {snapshots}",
         received.len()

@@ -111,7 +111,7 @@ mod tests {
             .await
             .unwrap();
         let store = Arc::new(Store::new());
-        let (_, mut events) = store.subscribe();
+        let (_, mut events) = store.subscribe(None);
         let (stop, shutdown) = watch::channel(false);
         let feed = CostFeed::new(telemetry.clone(), store.clone()).spawn(shutdown);
         // One write every 20 ms for a second: unthrottled, that would be 50 updates.

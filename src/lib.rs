@@ -27,8 +27,8 @@ mod telemetry;
 
 pub use board::watch as watch_board;
 pub use board::{
-    collaboration_dir, parse as parse_task_file, FileState, Frame, SharedStore, Store, TaskCounts,
-    WatchError, WatcherHandle, HUB_CAPACITY,
+    collaboration_dir, parse as parse_task_file, FileState, Frame, SharedStore, Since, Store,
+    TaskCounts, WatchError, WatcherHandle, HUB_CAPACITY,
 };
 pub use cli::run;
 pub use config::{Config, ConfigError, PublicUrl};

@@ -80,12 +80,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let cost_feed = costs.spawn(shutdown);
     let watcher =
         board::watch_in_background(board::collaboration_dir(&config.root), store.clone())?;
-    // Events are small messages: send them at once (no Nagle delay waiting for an ACK).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {err}");
-        }
-    });
+    let listener = listener.tap_io(tune_connection);
     let mut stopping = shutdown_sender.subscribe();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -102,6 +97,24 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         cost_feed,
         _watcher: watcher,
     })
+}
+
+/// At most this much not yet sent may wait in the kernel for one connection (`TCP_NOTSENT_LOWAT`).
+/// Without it the kernel lets the send buffer of a client that stopped reading grow to megabytes
+/// (`tcp_wmem`), and a socket task keeps writing thousands of events into it: a thousand such
+/// clients cost the server gigabytes of kernel memory and the CPU every other client waits on.
+/// Data in flight is not limited by it, so a large answer streams as fast as before.
+const NOT_SENT_LIMIT: u32 = 32 * 1024;
+
+fn tune_connection(tcp: &mut tokio::net::TcpStream) {
+    // Events are small messages: send them at once (no Nagle delay waiting for an ACK).
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::debug!("cannot set TCP_NODELAY: {err}");
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(err) = socket2::SockRef::from(&*tcp).set_tcp_notsent_lowat(NOT_SENT_LIMIT) {
+        tracing::debug!("cannot set TCP_NOTSENT_LOWAT: {err}");
+    }
 }
 
 /// Runs until SIGINT or SIGTERM.

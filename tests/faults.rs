@@ -384,3 +384,160 @@ async fn every_read_after_a_200_includes_the_write() {
     }
     server.stop().await.unwrap();
 }
+
+/// `chattr +i`/`-i` on `path`: immutable even for root (chmod does not stop root). `false` where
+/// the file system or the capabilities do not allow it.
+fn set_immutable(path: &Path, immutable: bool) -> bool {
+    Command::new("chattr")
+        .arg(if immutable { "+i" } else { "-i" })
+        .arg(path)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_reported_read_only_its_costs_still_read_and_nothing_acknowledged()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    {
+        let server = Process::start(dir.path(), &db);
+        let (status, _) = post(&server.url("/api/invocations"), &invocation("kept", 2.5)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(server.stop().success());
+    }
+    // Checkpointed at the clean stop: one file, made immutable (root ignores chmod).
+    assert!(
+        set_immutable(&db, true),
+        "chattr +i must work here (ext4/tmpfs as root): the read-only case is tested for real"
+    );
+    struct Mutable<'a>(&'a Path);
+    impl Drop for Mutable<'_> {
+        fn drop(&mut self) {
+            set_immutable(self.0, false);
+        }
+    }
+    let _mutable = Mutable(&db);
+
+    let server = Process::start(dir.path(), &db);
+    let (status, body) = post(&server.url("/api/invocations"), &invocation("refused", 1.0)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["reason"], "read-only", "{body}");
+    let health = get(&server.url("/health")).await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["telemetry"]["kind"], "read-only", "{health}");
+    // What is stored still reads: the costs are the file's, not zero and not hidden.
+    let costs = get(&server.url("/api/costs?range=7d")).await;
+    assert!(costs.to_string().contains("2.5"), "{costs}");
+    drop(server);
+
+    set_immutable(&db, false);
+    assert_eq!(stored_ids(&db).await, vec!["kept".to_owned()]);
+}
+
+#[tokio::test]
+async fn kill_9_during_a_stream_of_posts_loses_nothing_acknowledged_over_several_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let mut acknowledged: Vec<String> = Vec::new();
+    for round in 0..4 {
+        let mut server = Process::start(dir.path(), &db);
+        let url = server.url("/api/invocations");
+        let client = reqwest::Client::new();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        // Two writers, single invocations and batches of 5, as fast as they are answered.
+        let writers: Vec<_> = (0..2)
+            .map(|writer| {
+                let (client, url, mut stopped) = (client.clone(), url.clone(), stopped.clone());
+                tokio::spawn(async move {
+                    let mut ok = Vec::new();
+                    for n in 0.. {
+                        if *stopped.borrow_and_update() {
+                            break;
+                        }
+                        let ids: Vec<String> = (0..if writer == 0 { 1 } else { 5 })
+                            .map(|i| format!("r{round}-w{writer}-{n:05}-{i}"))
+                            .collect();
+                        let body = if writer == 0 {
+                            invocation(&ids[0], 0.01)
+                        } else {
+                            Value::Array(ids.iter().map(|id| invocation(id, 0.01)).collect())
+                        };
+                        match client.post(&url).json(&body).send().await {
+                            Ok(response) if response.status() == StatusCode::OK => ok.extend(ids),
+                            // Killed mid-request: not acknowledged, may or may not be stored.
+                            _ => break,
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        // Kill only once some writes are through, at a different moment each round.
+        tokio::time::sleep(Duration::from_millis(150 + 70 * round)).await;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let _ = stop.send(true);
+        let mut round_ok = Vec::new();
+        for writer in writers {
+            round_ok.extend(writer.await.unwrap());
+        }
+        assert!(
+            !round_ok.is_empty(),
+            "round {round}: some writes went through"
+        );
+        acknowledged.extend(round_ok);
+
+        // After the restart every acknowledged id is stored (the server opens the file again).
+        let server = Process::start(dir.path(), &db);
+        let stats = get(&server.url("/api/stats")).await;
+        assert!(stats["costs"].is_object(), "{stats}");
+        assert!(server.stop().success());
+        let stored: std::collections::HashSet<String> = stored_ids(&db).await.into_iter().collect();
+        let lost: Vec<&String> = acknowledged
+            .iter()
+            .filter(|id| !stored.contains(*id))
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "round {round}: acknowledged but lost: {lost:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sigterm_with_50_open_sockets_exits_0_within_a_second_and_closes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("telemetry.db");
+    let server = Process::start(dir.path(), &db);
+    let mut sockets = Vec::new();
+    for _ in 0..50 {
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async(format!("ws://{}/ws", server.address))
+                .await
+                .unwrap();
+        let ack = socket.next().await.unwrap().unwrap();
+        assert!(ack.to_text().unwrap().contains("connection_ack"));
+        sockets.push(socket);
+    }
+    let asked = Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.stop())
+        .await
+        .unwrap();
+    let took = asked.elapsed();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // Every socket was closed by the server (a close frame, or the end of the stream).
+    for mut socket in sockets {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(2), socket.next())
+                .await
+                .expect("closed, not left hanging")
+            {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}

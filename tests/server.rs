@@ -27,7 +27,11 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(server: &RunningServer) -> Socket {
-    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+    connect_to(server, "/ws").await
+}
+
+async fn connect_to(server: &RunningServer, path: &str) -> Socket {
+    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{}{path}", server.addr))
         .await
         .unwrap();
     socket
@@ -60,7 +64,11 @@ async fn the_socket_acks_with_the_board_then_streams_changes() {
     let server = start(&workspace).await;
     let mut socket = connect(&server).await;
     let ack = next_envelope(&mut socket).await;
-    let ServerEvent::ConnectionAck { snapshot, version } = ack.event else {
+    let ServerEvent::ConnectionAck {
+        snapshot: Some(snapshot),
+        version,
+    } = ack.event
+    else {
         panic!("{ack:?}")
     };
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
@@ -322,8 +330,12 @@ async fn a_long_lane_is_served_in_pages_and_the_page_carries_summaries_only() {
     assert!(page.contains("Show 50 more"));
 
     let mut socket = connect(&server).await;
-    let ServerEvent::ConnectionAck { snapshot, .. } = next_envelope(&mut socket).await.event else {
-        panic!("the first message is the ack");
+    let ServerEvent::ConnectionAck {
+        snapshot: Some(snapshot),
+        ..
+    } = next_envelope(&mut socket).await.event
+    else {
+        panic!("the first message is the ack, with the board");
     };
     assert_eq!(snapshot.tasks.len(), LANE_WINDOW);
     assert_eq!(snapshot.lanes["done/bulk"], 120);
@@ -405,4 +417,71 @@ async fn it_listens_at_once_and_reads_the_board_meanwhile() {
     assert!(health.get("startup").is_none(), "{health}");
     assert_eq!(server.store.counts().total, 10_000);
     server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_that_names_the_board_it_holds_gets_an_ack_without_it() {
+    let workspace = Workspace::demo();
+    let server = start(&workspace).await;
+    let (_, snapshot) = get_json(&server, "/api/snapshot").await;
+    let seq = snapshot["seq"].as_u64().unwrap();
+    let instance = snapshot["instance"].as_str().unwrap().to_owned();
+    assert_eq!(instance.len(), 16, "an instance name: {instance}");
+
+    // Holding the board as it is now: the ack says so, without the board.
+    let mut current = connect_to(&server, &format!("/ws?since={seq}&instance={instance}")).await;
+    let ack = next_envelope(&mut current).await;
+    assert_eq!(ack.seq, seq);
+    assert!(
+        matches!(ack.event, ServerEvent::ConnectionAck { snapshot: None, .. }),
+        "{ack:?}"
+    );
+    // Changes follow as usual.
+    workspace.write("inbox/after.yaml", &task_yaml("after", "After"));
+    let created = next_envelope(&mut current).await;
+    assert_eq!(
+        (created.seq, created.event.name()),
+        (seq + 1, "task.created")
+    );
+
+    // An older seq, or another run's instance: the board comes with the ack.
+    for stale in [
+        format!("/ws?since={seq}&instance={instance}"),
+        format!("/ws?since={}&instance=0000000000000000", seq + 1),
+    ] {
+        let mut socket = connect_to(&server, &stale).await;
+        let ack = next_envelope(&mut socket).await;
+        let ServerEvent::ConnectionAck {
+            snapshot: Some(snapshot),
+            ..
+        } = ack.event
+        else {
+            panic!("{stale}: {ack:?}")
+        };
+        assert_eq!(snapshot.seq, seq + 1);
+        assert_eq!(snapshot.instance, instance);
+    }
+
+    // Half of it, or not a number: 400 naming the field, before any upgrade.
+    for (query, field) in [
+        ("since=3", "instance"),
+        ("instance=abc", "since"),
+        ("since=three&instance=abc", "since"),
+    ] {
+        let response = reqwest::Client::new()
+            .get(format!("http://{}/ws?{query}", server.addr))
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap().contains(field),
+            "{query}: {body}"
+        );
+    }
 }

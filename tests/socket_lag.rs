@@ -15,12 +15,16 @@ fn task(path: &str) -> FileState {
     FileState::Task(Box::new(task))
 }
 
-#[tokio::test]
-async fn a_lagging_client_gets_a_snapshot() {
-    let store = Arc::new(Store::new());
+/// A client that reads nothing until the gate opens (`gate.send(true)`), then reads everything.
+fn gated_client(
+    store: &Arc<Store>,
+) -> (
+    watch::Sender<bool>,
+    mpsc::UnboundedReceiver<String>,
+    tokio::task::JoinHandle<()>,
+) {
     let (gate_open, gate) = watch::channel(false);
-    let (delivered, mut received) = mpsc::unbounded_channel::<String>();
-    // A client that reads nothing until the gate opens.
+    let (delivered, received) = mpsc::unbounded_channel::<String>();
     let slow_sink = sink::unfold(
         (gate, delivered),
         |(mut gate, delivered), message: Message| async move {
@@ -31,14 +35,50 @@ async fn a_lagging_client_gets_a_snapshot() {
             Ok::<_, axum::Error>((gate, delivered))
         },
     );
-    let (_shutdown_sender, shutdown) = watch::channel(false);
-    let client = tokio::spawn(execdash::serve_socket(
-        Box::pin(slow_sink),
-        stream::pending::<Result<Message, axum::Error>>(),
-        store.clone(),
-        shutdown,
-        execdash::SocketCounters::default(),
-    ));
+    let (shutdown_sender, shutdown) = watch::channel(false);
+    let store = store.clone();
+    let client = tokio::spawn(async move {
+        execdash::serve_socket(
+            Box::pin(slow_sink),
+            stream::pending::<Result<Message, axum::Error>>(),
+            None,
+            store,
+            shutdown,
+            execdash::SocketCounters::default(),
+        )
+        .await;
+        drop(shutdown_sender);
+    });
+    (gate_open, received, client)
+}
+
+#[tokio::test]
+async fn a_client_behind_by_less_than_the_ring_gets_every_event_in_order() {
+    let store = Arc::new(Store::new());
+    let (gate_open, mut received, client) = gated_client(&store);
+    tokio::task::yield_now().await;
+    let changes = 300;
+    for i in 0..changes {
+        store.set(
+            &format!("inbox/t{i}.yaml"),
+            task(&format!("inbox/t{i}.yaml")),
+        );
+    }
+    gate_open.send(true).unwrap();
+    let ack: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    assert_eq!(ack.event.name(), "connection_ack");
+    // Written in batches now, but each event once, in order, none folded into a snapshot.
+    for expected in ack.seq + 1..=changes as u64 {
+        let event: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+        assert_eq!((event.seq, event.event.name()), (expected, "task.created"));
+    }
+    client.abort();
+}
+
+#[tokio::test]
+async fn a_lagging_client_gets_a_snapshot() {
+    let store = Arc::new(Store::new());
+    let (gate_open, mut received, client) = gated_client(&store);
     tokio::task::yield_now().await;
     let changes = HUB_CAPACITY + 500;
     for i in 0..changes {

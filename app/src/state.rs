@@ -37,6 +37,8 @@ pub enum Applied {
 /// what changed since, and what the user asked to see more of) and every lane's count.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoardModel {
+    /// The server process `seq` belongs to.
+    pub instance: String,
     pub seq: u64,
     pub cards: BTreeMap<String, Card>,
     /// How many cards every lane holds on the server (`inbox`, `assigned/<agent>`, …).
@@ -52,6 +54,7 @@ pub struct BoardModel {
 impl BoardModel {
     pub fn from_snapshot(snapshot: Snapshot) -> BoardModel {
         BoardModel {
+            instance: snapshot.instance,
             seq: snapshot.seq,
             cards: snapshot
                 .tasks
@@ -90,9 +93,22 @@ impl BoardModel {
         let seq = envelope.seq;
         let lanes = envelope.lanes;
         match envelope.event {
-            ServerEvent::ConnectionAck { snapshot, .. } | ServerEvent::Snapshot { snapshot } => {
+            ServerEvent::ConnectionAck {
+                snapshot: Some(snapshot),
+                ..
+            }
+            | ServerEvent::Snapshot { snapshot } => {
                 self.replace(snapshot);
                 Applied::Changed
+            }
+            // The server left the board out: the client has it (it named its seq), unless a
+            // change came between the client's request and the ack.
+            ServerEvent::ConnectionAck { snapshot: None, .. } => {
+                if seq == self.seq {
+                    Applied::Unchanged
+                } else {
+                    Applied::Gap
+                }
             }
             ServerEvent::Pong { .. } | ServerEvent::Error { .. } => {
                 if seq > self.seq {
@@ -451,6 +467,31 @@ mod tests {
         assert!(board.cards.is_empty());
         assert!(board.lanes(Column::Assigned).is_empty());
         assert_eq!(board.seq, 3);
+    }
+
+    #[test]
+    fn an_ack_without_the_board_keeps_the_board_held_at_its_seq_only() {
+        let held = BoardModel::from_snapshot(Snapshot {
+            instance: "run-1".into(),
+            seq: 5,
+            tasks: vec![task("inbox/a.yaml")],
+            ..Snapshot::default()
+        });
+        let ack = |seq| {
+            env(
+                seq,
+                ServerEvent::ConnectionAck {
+                    version: "1".into(),
+                    snapshot: None,
+                },
+            )
+        };
+        let mut board = held.clone();
+        assert_eq!(board.apply(ack(5)), Applied::Unchanged);
+        assert_eq!(board, held);
+        // A change came between the client's request and the ack: it asks for the board.
+        assert_eq!(board.apply(ack(6)), Applied::Gap);
+        assert_eq!(board, held);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use app::model::Task;
 
 pub use hub::{Frame, HUB_CAPACITY};
 pub(crate) use startup::ScanProgress;
-pub use store::{SharedStore, Store, TaskCounts};
+pub use store::{SharedStore, Since, Store, TaskCounts};
 pub use task_file::{parse, FileState};
 pub use watcher::start as watch;
 pub(crate) use watcher::start_in_background as watch_in_background;

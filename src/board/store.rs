@@ -38,6 +38,8 @@ struct Board {
 
 #[derive(Debug, Default)]
 pub struct Store {
+    /// Names this process's sequence numbers (they start again with every start).
+    instance: Instance,
     board: RwLock<Board>,
     hub: Hub,
     startup: Startup,
@@ -53,9 +55,33 @@ struct SnapshotCache {
     snapshot: Option<Frame>,
 }
 
+/// A name for one run of the server: 16 hex digits from the clock and the process id.
+#[derive(Debug)]
+struct Instance(String);
+
+impl Default for Instance {
+    fn default() -> Instance {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos() as u64)
+            .unwrap_or_default();
+        let mixed =
+            (nanos ^ (u64::from(std::process::id()) << 40)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Instance(format!("{mixed:016x}"))
+    }
+}
+
+/// What a client says it holds when it connects (`/ws?since=<seq>&instance=<instance>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Since {
+    pub seq: u64,
+    pub instance: String,
+}
+
 /// Borrowed form of [`app::model::Snapshot`]: the same JSON, without cloning the tasks.
 #[derive(Serialize)]
 struct SnapshotRef<'a> {
+    instance: &'a str,
     seq: u64,
     tasks: Vec<&'a TaskSummary>,
     lanes: &'a BTreeMap<String, usize>,
@@ -72,7 +98,8 @@ struct SnapshotMessage<'a> {
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<&'static str>,
-    snapshot: SnapshotRef<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshot: Option<SnapshotRef<'a>>,
 }
 
 /// The counts `/api/stats` reports.
@@ -85,8 +112,9 @@ pub struct TaskCounts {
 }
 
 impl Board {
-    fn snapshot_ref(&self) -> SnapshotRef<'_> {
+    fn snapshot_ref<'a>(&'a self, instance: &'a Instance) -> SnapshotRef<'a> {
         SnapshotRef {
+            instance: &instance.0,
             seq: self.seq,
             tasks: self.windows(),
             lanes: &self.lane_counts,
@@ -166,12 +194,14 @@ impl Board {
             .collect()
     }
 
-    fn snapshot_json(&self, kind: &'static str) -> Utf8Bytes {
+    /// A `connection_ack` or `snapshot` message; without the board when `snapshot` is false (an
+    /// ack to a client that holds it already).
+    fn snapshot_json(&self, kind: &'static str, instance: &Instance, snapshot: bool) -> Utf8Bytes {
         let message = SnapshotMessage {
             seq: self.seq,
             kind,
             version: (kind == "connection_ack").then_some(env!("CARGO_PKG_VERSION")),
-            snapshot: self.snapshot_ref(),
+            snapshot: snapshot.then(|| self.snapshot_ref(instance)),
         };
         serde_json::to_string(&message)
             .expect("snapshot serializes")
@@ -197,6 +227,7 @@ impl Store {
     pub fn snapshot(&self) -> app::model::Snapshot {
         let board = self.board.read();
         app::model::Snapshot {
+            instance: self.instance.0.clone(),
             seq: board.seq,
             tasks: board.windows().into_iter().cloned().collect(),
             lanes: board.lane_counts.clone(),
@@ -207,11 +238,23 @@ impl Store {
     }
 
     /// A new subscriber: its `connection_ack` (the board now) and the receiver of every event
-    /// after it. Taken under one lock, so nothing falls between the two.
-    pub fn subscribe(&self) -> (Frame, broadcast::Receiver<Frame>) {
+    /// after it. Taken under one lock, so nothing falls between the two. A client that holds the
+    /// board as it is now (`since`) gets an ack without it: a page that just loaded has it, and
+    /// a thousand of them then cost a thousand small messages, not a thousand copies of the board
+    /// in their sockets' write buffers.
+    pub fn subscribe(&self, since: Option<&Since>) -> (Frame, broadcast::Receiver<Frame>) {
         let board = self.board.read();
         let receiver = self.hub.subscribe();
-        let frame = self.cached(&board, "connection_ack");
+        let current =
+            since.is_some_and(|since| since.seq == board.seq && since.instance == self.instance.0);
+        let frame = if current {
+            Frame {
+                seq: board.seq,
+                json: board.snapshot_json("connection_ack", &self.instance, false),
+            }
+        } else {
+            self.cached(&board, "connection_ack")
+        };
         (frame, receiver)
     }
 
@@ -234,7 +277,7 @@ impl Store {
             _ => {
                 let frame = Frame {
                     seq: board.seq,
-                    json: board.snapshot_json(kind),
+                    json: board.snapshot_json(kind, &self.instance, true),
                 };
                 *slot = Some(frame.clone());
                 frame
@@ -279,7 +322,7 @@ impl Store {
     /// Serializes the snapshot (typed form) without cloning.
     pub fn snapshot_body(&self) -> String {
         let board = self.board.read();
-        serde_json::to_string(&board.snapshot_ref()).expect("snapshot serializes")
+        serde_json::to_string(&board.snapshot_ref(&self.instance)).expect("snapshot serializes")
     }
 
     pub fn subscribers(&self) -> usize {
@@ -537,7 +580,7 @@ mod tests {
     #[test]
     fn one_event_per_real_change_and_snapshot_agrees() {
         let store = Store::new();
-        let (_, mut events) = store.subscribe();
+        let (_, mut events) = store.subscribe(None);
         assert_eq!(
             store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n")),
             Some(1)
@@ -569,12 +612,12 @@ mod tests {
         let snapshot = store.snapshot();
         assert_eq!(snapshot.seq, 3);
         assert_eq!(snapshot.tasks[0].path, "assigned/bob/a.yaml");
-        let ack: Envelope = serde_json::from_str(&store.subscribe().0.json).unwrap();
+        let ack: Envelope = serde_json::from_str(&store.subscribe(None).0.json).unwrap();
         assert_eq!(
             ack.event,
             ServerEvent::ConnectionAck {
                 version: env!("CARGO_PKG_VERSION").into(),
-                snapshot
+                snapshot: Some(snapshot)
             }
         );
     }
@@ -583,8 +626,8 @@ mod tests {
     fn clients_at_one_seq_share_one_snapshot_and_a_change_makes_a_new_one() {
         let store = Store::new();
         store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\n"));
-        let (first, _) = store.subscribe();
-        let (second, _) = store.subscribe();
+        let (first, _) = store.subscribe(None);
+        let (second, _) = store.subscribe(None);
         assert_eq!(first.json.as_str().as_ptr(), second.json.as_str().as_ptr());
         assert!(store.snapshots.lock().ack.is_some());
 
@@ -593,7 +636,7 @@ mod tests {
             store.snapshots.lock().ack.is_none(),
             "a stale snapshot is let go"
         );
-        let (third, _) = store.subscribe();
+        let (third, _) = store.subscribe(None);
         assert_eq!(third.seq, 2);
         assert!(third.json.as_str().contains("inbox/b.yaml"));
         assert_eq!(store.snapshot_frame().seq, 2);
@@ -634,7 +677,7 @@ mod tests {
         assert_eq!((page.count, page.tasks.len()), (total, 7));
         assert_eq!(page.tasks.last().unwrap().path, "done/bob/t000.yaml");
 
-        let (_, mut events) = store.subscribe();
+        let (_, mut events) = store.subscribe(None);
         store.moved(
             "inbox/a.yaml",
             "done/bob/a.yaml",
@@ -678,7 +721,7 @@ mod tests {
     fn completed_and_moved_out() {
         let store = Store::new();
         store.set("assigned/x/a.yaml", state("assigned/x/a.yaml", "id: a\n"));
-        let (_, mut events) = store.subscribe();
+        let (_, mut events) = store.subscribe(None);
         store.moved(
             "assigned/x/a.yaml",
             "done/x/a.yaml",
@@ -706,7 +749,7 @@ mod tests {
             daily_usd: Some(1.0),
             monthly_usd: None,
         });
-        let (_, mut events) = store.subscribe();
+        let (_, mut events) = store.subscribe(None);
         let summary = |today: f64, generated_at: &str| CostSummary {
             totals: CostTotals {
                 today,

@@ -71,8 +71,8 @@ pub struct SocketCounters {
 }
 
 impl SocketCounters {
-    pub(super) fn frame_sent(&self) {
-        self.frames.inc();
+    pub(super) fn frames_sent(&self, count: usize) {
+        self.frames.inc_by(count as u64);
     }
 
     pub(super) fn resynced(&self, reason: ResyncReason) {

@@ -4,21 +4,23 @@
 
 use app::model::{ClientMessage, Envelope, ServerEvent};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde::Deserialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::watch;
 
 use super::metrics::{ResyncReason, SocketCounters};
 use super::{AppState, Error};
-use crate::board::SharedStore;
+use crate::board::{Frame, SharedStore, Since};
 
 /// Largest message a client may send (they only send small commands); a larger one closes the
 /// socket with 1009 and a reason.
@@ -35,28 +37,62 @@ const CLOSE_POLICY: u16 = 1008;
 /// client holds at most that one message; the events it misses meanwhile are not queued for it
 /// (the broadcast keeps one shared ring), and it gets one snapshot when it reads again.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this much is written in one batch (then the next batch follows at once).
+const BATCH_BYTES: usize = 64 * 1024;
+/// What the WebSocket layer reserves for reading (tungstenite's default is 128 KiB, zero-filled,
+/// per socket); clients only send small commands, and a larger message still grows it.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
 }
 
+/// `?since=<seq>&instance=<instance>`: the board the client holds (both or neither).
+#[derive(Debug, Deserialize)]
+struct SocketQuery {
+    since: Option<String>,
+    instance: Option<String>,
+}
+
+impl SocketQuery {
+    fn since(self) -> Result<Option<Since>, Error> {
+        match (self.since, self.instance) {
+            (None, None) => Ok(None),
+            (Some(seq), Some(instance)) => {
+                let seq = seq.parse().map_err(|_| {
+                    Error::bad_field("since", format!("{seq:?} is not a sequence number"))
+                })?;
+                Ok(Some(Since { seq, instance }))
+            }
+            (Some(_), None) => Err(Error::bad_field("instance", "missing (it goes with since)")),
+            (None, Some(_)) => Err(Error::bad_field("since", "missing (it goes with instance)")),
+        }
+    }
+}
+
 async fn upgrade(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
+    Query(query): Query<SocketQuery>,
     State(state): State<AppState>,
 ) -> Response {
     if let Err(reason) = state.access.check_origin(&headers) {
         tracing::warn!("refused a socket: {reason}");
         return Error::Forbidden(reason).into_response();
     }
+    let since = match query.since() {
+        Ok(since) => since,
+        Err(err) => return err.into_response(),
+    };
     let store = state.board.clone();
     let shutdown = state.shutdown.clone();
     let counters = state.metrics.sockets.clone();
-    ws.max_message_size(MAX_READ_BYTES)
+    ws.read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(MAX_READ_BYTES)
         .max_frame_size(MAX_READ_BYTES)
         .on_upgrade(move |socket| {
             let (sink, stream) = socket.split();
-            serve(sink, stream, store, shutdown, counters)
+            serve(sink, stream, since, store, shutdown, counters)
         })
 }
 
@@ -64,6 +100,7 @@ async fn upgrade(
 pub async fn serve<W, R>(
     mut sink: W,
     mut stream: R,
+    since: Option<Since>,
     store: SharedStore,
     mut shutdown: watch::Receiver<bool>,
     counters: SocketCounters,
@@ -71,27 +108,25 @@ pub async fn serve<W, R>(
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let (ack, mut events) = store.subscribe();
+    let (ack, mut events) = store.subscribe(since.as_ref());
     let _trim = TrimOnClose::new(&store);
     let mut sent_seq = ack.seq;
-    if !send_in_time(&mut sink, ack.json, &counters).await {
+    if !send_in_time(&mut sink, vec![ack.json], &counters).await {
         return;
     }
     loop {
-        let outgoing: Utf8Bytes = tokio::select! {
+        let outgoing: Vec<Utf8Bytes> = tokio::select! {
             received = events.recv() => match received {
-                Ok(frame) if frame.seq > sent_seq => {
-                    sent_seq = frame.seq;
-                    frame.json
+                Ok(frame) => {
+                    let mut batch = Batch::default();
+                    batch.push(frame, &mut sent_seq);
+                    match batch.fill(&mut events, &mut sent_seq) {
+                        Ok(()) if batch.frames.is_empty() => continue,
+                        Ok(()) => batch.frames,
+                        Err(()) => vec![resync_lagging(&store, &counters, &mut sent_seq)],
+                    }
                 }
-                Ok(_) => continue,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::debug!(missed, "slow client: sending a snapshot instead");
-                    counters.resynced(ResyncReason::lagged);
-                    let frame = store.snapshot_frame();
-                    sent_seq = frame.seq;
-                    frame.json
-                }
+                Err(RecvError::Lagged(_)) => vec![resync_lagging(&store, &counters, &mut sent_seq)],
                 Err(RecvError::Closed) => break,
             },
             incoming = stream.next() => match incoming {
@@ -105,7 +140,7 @@ pub async fn serve<W, R>(
                     close_too_big(&mut sink, bytes.len()).await;
                     break;
                 }
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
+                Some(Ok(Message::Text(text))) => vec![match serde_json::from_str::<ClientMessage>(&text) {
                     Ok(ClientMessage::Ping) => pong(sent_seq),
                     Ok(ClientMessage::Resync) => {
                         counters.resynced(ResyncReason::requested);
@@ -116,11 +151,11 @@ pub async fn serve<W, R>(
                     Err(err) => error_message(sent_seq, &format!(
                         "cannot use this message ({err}); send {{\"type\":\"ping\"}} or {{\"type\":\"resync\"}}"
                     )),
-                },
-                Some(Ok(Message::Binary(_))) => error_message(
+                }],
+                Some(Ok(Message::Binary(_))) => vec![error_message(
                     sent_seq,
                     "binary messages are not used; send JSON text",
-                ),
+                )],
                 Some(Err(err)) => {
                     // Past MAX_READ_BYTES the WebSocket layer stops reading ("Message too long").
                     if err.to_string().contains("too long") {
@@ -143,16 +178,68 @@ pub async fn serve<W, R>(
     }
 }
 
-/// Sends one message; `false` when the connection is gone or the client did not take it within
-/// [`SEND_TIMEOUT`] (then it is told why, if it still listens at all).
+/// The events a socket writes in one go: every one already waiting when it wakes, up to
+/// [`BATCH_BYTES`]. A client (or a server) that falls behind thus costs one write per batch, not
+/// one per event, and a storm cannot make a thousand sockets each do a thousand small writes.
+#[derive(Default)]
+struct Batch {
+    frames: Vec<Utf8Bytes>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn push(&mut self, frame: Frame, sent_seq: &mut u64) {
+        // A frame at or below what the client has (the ack or a snapshot included it) is skipped.
+        if frame.seq > *sent_seq {
+            *sent_seq = frame.seq;
+            self.bytes += frame.json.len();
+            self.frames.push(frame.json);
+        }
+    }
+
+    /// Takes the frames already waiting; `Err` when the client fell out of the ring meanwhile.
+    fn fill(
+        &mut self,
+        events: &mut broadcast::Receiver<Frame>,
+        sent_seq: &mut u64,
+    ) -> Result<(), ()> {
+        while self.bytes < BATCH_BYTES {
+            match events.try_recv() {
+                Ok(frame) => self.push(frame, sent_seq),
+                Err(TryRecvError::Lagged(_)) => return Err(()),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A client that fell more than the ring's length behind gets the board instead of the events.
+fn resync_lagging(store: &SharedStore, counters: &SocketCounters, sent_seq: &mut u64) -> Utf8Bytes {
+    tracing::debug!("slow client: sending a snapshot instead");
+    counters.resynced(ResyncReason::lagged);
+    let frame = store.snapshot_frame();
+    *sent_seq = frame.seq;
+    frame.json
+}
+
+/// Sends messages with one flush; `false` when the connection is gone or the client did not
+/// take them within [`SEND_TIMEOUT`] (then it is told why, if it still listens at all).
 async fn send_in_time<W: Sink<Message> + Unpin>(
     sink: &mut W,
-    message: Utf8Bytes,
+    messages: Vec<Utf8Bytes>,
     counters: &SocketCounters,
 ) -> bool {
-    match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(message))).await {
+    let count = messages.len();
+    let send_all = async {
+        for message in messages {
+            sink.feed(Message::Text(message)).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(SEND_TIMEOUT, send_all).await {
         Ok(Ok(())) => {
-            counters.frame_sent();
+            counters.frames_sent(count);
             true
         }
         Ok(Err(_)) => false,

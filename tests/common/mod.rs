@@ -105,7 +105,7 @@ impl Watched {
     pub fn start(workspace: &Workspace) -> Watched {
         let store = Arc::new(Store::new());
         let watcher = watch_board(workspace.collab(), store.clone()).unwrap();
-        let (ack, receiver) = store.subscribe();
+        let (ack, receiver) = store.subscribe(None);
         let ack: Envelope = serde_json::from_str(&ack.json).unwrap();
         let mut board = BoardModel::default();
         board.apply(ack);

@@ -22,7 +22,10 @@ pub fn connect(dashboard: Dashboard) {
     wasm_bindgen_futures::spawn_local(async move {
         let mut failures: u32 = 0;
         loop {
-            if let Ok(socket) = WebSocket::open(&socket_url()) {
+            let since = dashboard
+                .board
+                .with_untracked(|board| (board.seq, board.instance.clone()));
+            if let Ok(socket) = WebSocket::open(&socket_url(since)) {
                 if run_connection(socket, dashboard).await {
                     failures = 0;
                 }
@@ -113,7 +116,9 @@ async fn fetch_snapshot() -> Option<Snapshot> {
     response.json::<Snapshot>().await.ok()
 }
 
-fn socket_url() -> String {
+/// The socket's address, naming the board the client holds (`since`, `instance`) so the server
+/// can leave it out of its `connection_ack` when nothing changed.
+fn socket_url((seq, instance): (u64, String)) -> String {
     let location = web_sys::window().expect("window").location();
     let scheme = if location.protocol().ok().as_deref() == Some("https:") {
         "wss"
@@ -121,7 +126,13 @@ fn socket_url() -> String {
         "ws"
     };
     let host = location.host().unwrap_or_default();
-    format!("{scheme}://{host}{}/ws", super::base_path())
+    let base = super::base_path();
+    if instance.is_empty() {
+        format!("{scheme}://{host}{base}/ws")
+    } else {
+        let instance = js_sys::encode_uri_component(&instance);
+        format!("{scheme}://{host}{base}/ws?since={seq}&instance={instance}")
+    }
 }
 
 /// 250 ms doubling per failure, capped at 5 s, with ±25 % jitter.

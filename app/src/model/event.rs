@@ -34,9 +34,15 @@ impl Envelope {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ServerEvent {
-    /// First message on every connection: the board (the first cards of every lane).
+    /// First message on every connection: the board (the first cards of every lane), left out
+    /// when the client connected with `?since=<seq>&instance=<instance>` naming the board as it
+    /// is now (a page that just loaded: it holds that board already).
     #[serde(rename = "connection_ack")]
-    ConnectionAck { version: String, snapshot: Snapshot },
+    ConnectionAck {
+        version: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<Snapshot>,
+    },
     /// The board again: the answer to `resync`, and what a lagging client gets.
     #[serde(rename = "snapshot")]
     Snapshot { snapshot: Snapshot },

@@ -11,6 +11,10 @@ pub const LANE_WINDOW: usize = 50;
 /// The board at one sequence number: what a client starts from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The server process the sequence numbers belong to (they start again with every start): a
+    /// client that reconnects names it with its `seq` (`/ws?since=<seq>&instance=<instance>`).
+    #[serde(default)]
+    pub instance: String,
     /// The sequence number of the last change included.
     pub seq: u64,
     /// The first [`LANE_WINDOW`] cards of every lane, in the board's order.

@@ -430,7 +430,7 @@ mod tests {
     fn a_file_moved_into_a_folder_before_it_was_watched_is_found_as_that_task_moved() {
         let mut fixture = Fixture::new();
         let collab = fixture.collab();
-        let (_, mut events) = fixture.event_loop.board.store.subscribe();
+        let (_, mut events) = fixture.event_loop.board.store.subscribe(None);
         // inotify saw the folder appear, then only the first half of the rename: the folder was
         // not watched yet when the file arrived.
         fs::create_dir_all(collab.join("assigned/new")).unwrap();
