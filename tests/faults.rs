@@ -446,10 +446,12 @@ async fn kill_9_during_a_stream_of_posts_loses_nothing_acknowledged_over_several
         let url = server.url("/api/invocations");
         let client = reqwest::Client::new();
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         // Two writers, single invocations and batches of 5, as fast as they are answered.
         let writers: Vec<_> = (0..2)
             .map(|writer| {
                 let (client, url, mut stopped) = (client.clone(), url.clone(), stopped.clone());
+                let answered = answered.clone();
                 tokio::spawn(async move {
                     let mut ok = Vec::new();
                     for n in 0.. {
@@ -465,7 +467,10 @@ async fn kill_9_during_a_stream_of_posts_loses_nothing_acknowledged_over_several
                             Value::Array(ids.iter().map(|id| invocation(id, 0.01)).collect())
                         };
                         match client.post(&url).json(&body).send().await {
-                            Ok(response) if response.status() == StatusCode::OK => ok.extend(ids),
+                            Ok(response) if response.status() == StatusCode::OK => {
+                                ok.extend(ids);
+                                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
                             // Killed mid-request: not acknowledged, may or may not be stored.
                             _ => break,
                         }
@@ -474,8 +479,17 @@ async fn kill_9_during_a_stream_of_posts_loses_nothing_acknowledged_over_several
                 })
             })
             .collect();
-        // Kill only once some writes are through, at a different moment each round.
-        tokio::time::sleep(Duration::from_millis(150 + 70 * round)).await;
+        // Kill once some writes are through, at a different point each round.
+        let through = 10 + 15 * round;
+        eventually(
+            "writes acknowledged before the kill",
+            Duration::from_secs(20),
+            || {
+                let answered = answered.clone();
+                async move { answered.load(std::sync::atomic::Ordering::SeqCst) >= through }
+            },
+        )
+        .await;
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         let _ = stop.send(true);

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::model::{
     lane_key, parse_lane_key, Budgets, Column, CostRange, CostSummary, Envelope, LanePage, Problem,
-    ServerEvent, Snapshot, Task, TaskSummary, LANE_WINDOW,
+    ScanProgress, ServerEvent, Snapshot, Task, TaskSummary, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -49,6 +49,8 @@ pub struct BoardModel {
     /// The 7-day cost summary (totals, charts, cost per task and agent).
     pub costs: Option<CostSummary>,
     pub budgets: Budgets,
+    /// The server is still reading the board for the first time (how far it got).
+    pub reading: Option<ScanProgress>,
 }
 
 impl BoardModel {
@@ -77,6 +79,7 @@ impl BoardModel {
                 .collect(),
             costs: snapshot.costs,
             budgets: snapshot.budgets,
+            reading: snapshot.reading,
         }
     }
 

@@ -134,3 +134,32 @@ test("a long lane shows its newest 50 cards, fills up after a deletion and loads
   await expect(page.locator(".detail .description")).toContainText("Only the detail view fetches");
   await expect(page.locator(".detail")).toContainText("done/bulk/task-003.yaml");
 });
+
+test("while the server reads a large board the page says how far it got, then shows the board", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await server.stop();
+  // Enough files that the first reading takes seconds on this machine kind (real task files).
+  const files = 30_000;
+  for (let i = 0; i < files; i++) {
+    const id = `bulk-${String(i).padStart(5, "0")}`;
+    writeFileSync(
+      server.collab("inbox", `${id}.yaml`),
+      `${task(id, `Bulk task ${i}`)}description: |\n  Waiting in a large inbox.\n`,
+    );
+  }
+  await server.launch({ untilListening: true });
+  const health = await (await fetch(`${server.url}/health`)).json();
+  expect(health.status, "still reading when the page is asked for (else: more files)").toBe("starting");
+
+  await page.goto(server.url);
+  const banner = page.getByRole("status").filter({ hasText: "Reading the board" });
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText(/Reading the board: \d+ of \d+ files/);
+  // Once read: the banner goes, the count is the whole inbox, its newest cards are shown.
+  await expect(banner).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.locator('[data-column="inbox"] .column-header .count')).toHaveText(String(files));
+  await expect(page.locator('[data-column="inbox"] .card')).toHaveCount(50);
+  await expect(page.locator("#connection")).toHaveText("Live");
+});

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use app::model::Task;
 
 pub use hub::{Frame, HUB_CAPACITY};
-pub(crate) use startup::ScanProgress;
 pub use store::{SharedStore, Since, Store, TaskCounts};
 pub use task_file::{parse, FileState};
 pub use watcher::start as watch;

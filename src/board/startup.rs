@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use serde::Serialize;
+use app::model::ScanProgress;
 use tokio::sync::watch;
 
 #[derive(Debug)]
@@ -11,13 +11,6 @@ pub struct Startup {
     files_total: AtomicUsize,
     files_read: AtomicUsize,
     done: watch::Sender<bool>,
-}
-
-/// How far the first scan got.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct ScanProgress {
-    pub files_read: usize,
-    pub files_total: usize,
 }
 
 impl Default for Startup {

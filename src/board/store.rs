@@ -21,6 +21,7 @@ use tokio::sync::broadcast;
 use super::hub::{Frame, Hub};
 use super::startup::Startup;
 use super::task_file::FileState;
+use app::model::ScanProgress;
 
 #[derive(Debug, Default)]
 struct Board {
@@ -88,6 +89,8 @@ struct SnapshotRef<'a> {
     problems: Vec<&'a Problem>,
     costs: Option<&'a CostSummary>,
     budgets: Budgets,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reading: Option<ScanProgress>,
 }
 
 /// Borrowed form of a `connection_ack` / `snapshot` [`Envelope`].
@@ -112,7 +115,11 @@ pub struct TaskCounts {
 }
 
 impl Board {
-    fn snapshot_ref<'a>(&'a self, instance: &'a Instance) -> SnapshotRef<'a> {
+    fn snapshot_ref<'a>(
+        &'a self,
+        instance: &'a Instance,
+        reading: Option<ScanProgress>,
+    ) -> SnapshotRef<'a> {
         SnapshotRef {
             instance: &instance.0,
             seq: self.seq,
@@ -121,6 +128,7 @@ impl Board {
             problems: self.problems.values().collect(),
             costs: self.costs.as_ref(),
             budgets: self.budgets,
+            reading,
         }
     }
 
@@ -196,12 +204,18 @@ impl Board {
 
     /// A `connection_ack` or `snapshot` message; without the board when `snapshot` is false (an
     /// ack to a client that holds it already).
-    fn snapshot_json(&self, kind: &'static str, instance: &Instance, snapshot: bool) -> Utf8Bytes {
+    fn snapshot_json(
+        &self,
+        kind: &'static str,
+        instance: &Instance,
+        reading: Option<ScanProgress>,
+        snapshot: bool,
+    ) -> Utf8Bytes {
         let message = SnapshotMessage {
             seq: self.seq,
             kind,
             version: (kind == "connection_ack").then_some(env!("CARGO_PKG_VERSION")),
-            snapshot: snapshot.then(|| self.snapshot_ref(instance)),
+            snapshot: snapshot.then(|| self.snapshot_ref(instance, reading)),
         };
         serde_json::to_string(&message)
             .expect("snapshot serializes")
@@ -223,6 +237,13 @@ impl Store {
         &self.startup
     }
 
+    /// The first scan is over: snapshots taken during it (which say "reading") are let go.
+    pub(crate) fn finish_startup(&self) {
+        let mut cache = self.snapshots.lock();
+        self.startup.finish();
+        *cache = SnapshotCache::default();
+    }
+
     /// The board as a client starts from it (the first cards of every lane), cloned.
     pub fn snapshot(&self) -> app::model::Snapshot {
         let board = self.board.read();
@@ -234,6 +255,7 @@ impl Store {
             problems: board.problems.values().cloned().collect(),
             costs: board.costs.clone(),
             budgets: board.budgets,
+            reading: self.startup.progress(),
         }
     }
 
@@ -250,7 +272,7 @@ impl Store {
         let frame = if current {
             Frame {
                 seq: board.seq,
-                json: board.snapshot_json("connection_ack", &self.instance, false),
+                json: board.snapshot_json("connection_ack", &self.instance, None, false),
             }
         } else {
             self.cached(&board, "connection_ack")
@@ -277,7 +299,7 @@ impl Store {
             _ => {
                 let frame = Frame {
                     seq: board.seq,
-                    json: board.snapshot_json(kind, &self.instance, true),
+                    json: board.snapshot_json(kind, &self.instance, self.startup.progress(), true),
                 };
                 *slot = Some(frame.clone());
                 frame
@@ -322,7 +344,9 @@ impl Store {
     /// Serializes the snapshot (typed form) without cloning.
     pub fn snapshot_body(&self) -> String {
         let board = self.board.read();
-        serde_json::to_string(&board.snapshot_ref(&self.instance)).expect("snapshot serializes")
+        let reading = self.startup.progress();
+        serde_json::to_string(&board.snapshot_ref(&self.instance, reading))
+            .expect("snapshot serializes")
     }
 
     pub fn subscribers(&self) -> usize {

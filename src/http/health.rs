@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::AppState;
-use crate::board::ScanProgress;
 use crate::telemetry::DatabaseProblem;
+use app::model::ScanProgress;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))

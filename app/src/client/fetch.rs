@@ -1,5 +1,6 @@
 //! What the page fetches over HTTP besides the socket: the cards of a lane beyond its first
-//! ones, the selected task whole, and the cost summary of another range.
+//! ones, the selected task whole, the cost summary of another range, and the board while the
+//! server is still reading it for the first time.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -7,7 +8,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::model::{CostRange, CostSummary, LanePage, Task};
+use crate::model::{CostRange, CostSummary, LanePage, Snapshot, Task};
 use crate::state::Dashboard;
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
@@ -96,6 +97,35 @@ pub(super) fn follow_cost_range(dashboard: Dashboard) {
                     dashboard.range_costs.set(Some(summary));
                 }
             }
+        });
+    });
+}
+
+/// While the server reads the board for the first time, asks how far it got every 300 ms; takes
+/// the whole board once it is read. Watches the board, so a snapshot that still said "reading"
+/// (one sent just before the end) starts it again.
+pub(super) fn follow_first_reading(dashboard: Dashboard) {
+    let polling = Rc::new(std::cell::Cell::new(false));
+    Effect::new(move |_| {
+        if dashboard.board.with(|b| b.reading.is_none()) || polling.replace(true) {
+            return;
+        }
+        let polling = polling.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            while dashboard.board.with_untracked(|b| b.reading.is_some()) {
+                gloo_timers::future::TimeoutFuture::new(300).await;
+                let url = format!("{}/api/snapshot", super::base_path());
+                let snapshot = match gloo_net::http::Request::get(&url).send().await {
+                    Ok(response) if response.ok() => response.json::<Snapshot>().await.ok(),
+                    _ => None,
+                };
+                let Some(snapshot) = snapshot else { continue };
+                dashboard.board.update(|board| match snapshot.reading {
+                    Some(progress) => board.reading = Some(progress),
+                    None => board.replace(snapshot),
+                });
+            }
+            polling.set(false);
         });
     });
 }

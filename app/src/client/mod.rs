@@ -22,6 +22,7 @@ pub fn hydrate_dashboard() {
         fetch::follow_cost_range(dashboard);
         fetch::follow_lanes(dashboard);
         fetch::follow_selection(dashboard);
+        fetch::follow_first_reading(dashboard);
         view! { <App dashboard/> }
     });
 }

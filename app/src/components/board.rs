@@ -7,7 +7,23 @@ use crate::model::{lane_key, Column, LANE_WINDOW};
 /// The Kanban board: Inbox, Assigned (by agent), Done (by agent).
 #[component]
 pub fn Board() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let reading = move || dashboard.board.with(|b| b.reading);
     view! {
+        {move || {
+            reading()
+                .map(|progress| {
+                    view! {
+                        <p class="reading" role="status">
+                            {format!(
+                                "Reading the board: {} of {} files…",
+                                progress.files_read,
+                                progress.files_total,
+                            )}
+                        </p>
+                    }
+                })
+        }}
         <section class="board" aria-label="Task board">
             <ColumnView column=Column::Inbox/>
             <ColumnView column=Column::Assigned/>

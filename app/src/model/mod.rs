@@ -17,7 +17,7 @@ pub use cost::{
 pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use problem::Problem;
-pub use snapshot::{LanePage, Snapshot, LANE_WINDOW};
+pub use snapshot::{LanePage, ScanProgress, Snapshot, LANE_WINDOW};
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
 pub use task::{lane_key, parse_lane_key, Priority, Task, TaskSummary};

@@ -28,6 +28,17 @@ pub struct Snapshot {
     pub costs: Option<CostSummary>,
     #[serde(default)]
     pub budgets: Budgets,
+    /// While the server reads the board for the first time: how far it got (the page says
+    /// "reading N files" and fills when it is done).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading: Option<ScanProgress>,
+}
+
+/// How far the server's first reading of the board got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanProgress {
+    pub files_read: usize,
+    pub files_total: usize,
 }
 
 /// A page of one lane's cards beyond the snapshot's window (`GET /api/board/lane`).

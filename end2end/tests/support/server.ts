@@ -83,7 +83,8 @@ export class DashboardServer {
     return join(this.root, "work/collaboration", ...parts);
   }
 
-  async launch(): Promise<void> {
+  /** `untilListening`: return once it answers, while it may still be reading the board. */
+  async launch(options: { untilListening?: boolean } = {}): Promise<void> {
     this.output = "";
     const args = ["serve", "--root", this.root, "--addr", `127.0.0.1:${this.port}`, ...this.args];
     const child = spawn(this.how.binary, args, {
@@ -103,7 +104,7 @@ export class DashboardServer {
       try {
         // Listening comes first; the board is read while `status` is "starting".
         const response = await fetch(`${this.url}${base}/health`);
-        if (response.ok && (await response.json()).status !== "starting") return;
+        if (response.ok && (options.untilListening || (await response.json()).status !== "starting")) return;
       } catch {
         // not listening yet
       }

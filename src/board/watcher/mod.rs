@@ -104,7 +104,7 @@ fn spawn(
             let started = Instant::now();
             event_loop.ensure_watch();
             let store = &event_loop.board.store;
-            store.startup().finish();
+            store.finish_startup();
             let _ = scanned_sender.send(());
             crate::memory::release_free_memory();
             tracing::info!(
