@@ -21,7 +21,8 @@ const backoff = (failures: number) => Math.min(250 * 2 ** (failures - 1), 5_000)
 test("refused sockets back off, go Offline, poll the board, and recover", async ({ page }) => {
   let attempts = 0;
   let refuse = true;
-  await page.routeWebSocket(/\/ws$/, (ws) => {
+  // The page names the board it holds: /ws?since=…&instance=…
+  await page.routeWebSocket(/\/ws(\?.*)?$/, (ws) => {
     attempts += 1;
     if (refuse) ws.close();
     else ws.connectToServer();
