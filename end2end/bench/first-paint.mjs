@@ -61,8 +61,14 @@ for (let run = 0; run < runs; run++) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(url, { waitUntil: "load" });
-  const [fcp, dcl] = await page.evaluate(() => [
-    performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
+  const [fcp, dcl] = await page.evaluate(async () => [
+    await new Promise((done) => {
+      new PerformanceObserver((list) => {
+        const entry = list.getEntries().find((e) => e.name === "first-contentful-paint");
+        if (entry) done(entry.startTime);
+      }).observe({ type: "paint", buffered: true });
+      setTimeout(() => done(NaN), 5_000);
+    }),
     performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
   ]);
   paint.push(fcp);
