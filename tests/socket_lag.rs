@@ -15,6 +15,19 @@ fn task(path: &str) -> FileState {
     FileState::Task(Box::new(task))
 }
 
+/// `changes` new tasks in the inbox, one store change each.
+fn create_tasks(store: &Store, changes: usize) {
+    for i in 0..changes {
+        let path = format!("inbox/t{i}.yaml");
+        store.set(&path, task(&path));
+    }
+}
+
+/// The next message the client took, parsed.
+async fn next_message(received: &mut mpsc::UnboundedReceiver<String>) -> Envelope {
+    serde_json::from_str(&received.recv().await.expect("a message")).unwrap()
+}
+
 /// A client that reads nothing until the gate opens (`gate.send(true)`), then reads everything.
 fn gated_client(
     store: &Arc<Store>,
@@ -58,18 +71,13 @@ async fn a_client_behind_by_less_than_the_ring_gets_every_event_in_order() {
     let (gate_open, mut received, client) = gated_client(&store);
     tokio::task::yield_now().await;
     let changes = 300;
-    for i in 0..changes {
-        store.set(
-            &format!("inbox/t{i}.yaml"),
-            task(&format!("inbox/t{i}.yaml")),
-        );
-    }
+    create_tasks(&store, changes);
     gate_open.send(true).unwrap();
-    let ack: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    let ack = next_message(&mut received).await;
     assert_eq!(ack.event.name(), "connection_ack");
     // Written in batches now, but each event once, in order, none folded into a snapshot.
     for expected in ack.seq + 1..=changes as u64 {
-        let event: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+        let event = next_message(&mut received).await;
         assert_eq!((event.seq, event.event.name()), (expected, "task.created"));
     }
     client.abort();
@@ -81,16 +89,11 @@ async fn a_lagging_client_gets_a_snapshot() {
     let (gate_open, mut received, client) = gated_client(&store);
     tokio::task::yield_now().await;
     let changes = HUB_CAPACITY + 500;
-    for i in 0..changes {
-        store.set(
-            &format!("inbox/t{i}.yaml"),
-            task(&format!("inbox/t{i}.yaml")),
-        );
-    }
+    create_tasks(&store, changes);
     gate_open.send(true).unwrap();
-    let ack: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    let ack = next_message(&mut received).await;
     assert_eq!(ack.event.name(), "connection_ack");
-    let next: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    let next = next_message(&mut received).await;
     match next.event {
         ServerEvent::Snapshot { snapshot } => {
             assert_eq!(snapshot.seq, changes as u64);
@@ -101,7 +104,7 @@ async fn a_lagging_client_gets_a_snapshot() {
     }
     // After the snapshot it is live again: the next change arrives with the next seq.
     store.set("inbox/after.yaml", task("inbox/after.yaml"));
-    let after: Envelope = serde_json::from_str(&received.recv().await.unwrap()).unwrap();
+    let after = next_message(&mut received).await;
     assert_eq!(after.seq, changes as u64 + 1);
     assert_eq!(after.event.name(), "task.created");
     client.abort();
