@@ -43,6 +43,10 @@ fn main() {
         runtime.block_on(api_tasks(250));
         runtime.block_on(api_tasks(10_000));
     }
+    if run("detail") {
+        markdown_render();
+        runtime.block_on(detail_api(250));
+    }
     if run("page") {
         runtime.block_on(page_at_scale(10_000));
     }
@@ -295,6 +299,60 @@ async fn api_tasks(tasks: usize) {
     let (mut samples, size) = timed_gets(&client, &url, 200).await;
     percentiles(
         &format!("GET /api/tasks, {tasks} tasks ({} KB)", size / 1024),
+        &mut samples,
+    );
+}
+
+/// Rendering a task's texts (Markdown to sanitized HTML), per task: the demo workspace's real
+/// task files (the original's, a few KB of Markdown each) and the realistic generated ones.
+fn markdown_render() {
+    let mut documents: Vec<serde_json::Value> = Vec::new();
+    let mut folders = vec![std::path::PathBuf::from("demo/work/collaboration")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if let Ok(value) = serde_norway::from_str::<serde_json::Value>(&text) {
+                    documents.push(value);
+                }
+            }
+        }
+    }
+    let real = documents.len();
+    documents.extend((0..20).map(|i| serde_norway::from_str(&realistic_yaml(i, "note")).unwrap()));
+    let mut samples = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..50 {
+        for document in &documents {
+            let started = Instant::now();
+            let texts = execdash::render_task_texts(document);
+            samples.push(started.elapsed());
+            bytes += texts.iter().map(|t| t.html.len()).sum::<usize>();
+        }
+    }
+    percentiles(
+        &format!(
+            "render a task's texts ({real} real + 20 realistic tasks, {} KB of HTML each pass)",
+            bytes / 50 / 1024
+        ),
+        &mut samples,
+    );
+}
+
+/// `GET /api/board/task?id=…` (texts rendered, the file read, the cost looked up).
+async fn detail_api(tasks: usize) {
+    let (server, _) = Server::start_with(tasks, realistic_yaml);
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/board/task?id=task-00007", server.addr);
+    let (mut samples, size) = timed_gets(&client, &url, 200).await;
+    percentiles(
+        &format!(
+            "GET /api/board/task, {tasks} realistic tasks ({} KB)",
+            size / 1024
+        ),
         &mut samples,
     );
 }

@@ -104,6 +104,10 @@ pub(crate) struct ServeArgs {
     /// Monthly spending limit in USD.
     #[arg(long, env = "EXECDASH_MONTHLY_BUDGET", value_parser = parse_budget)]
     monthly_budget: Option<f64>,
+    /// Let the page change task files: a task's priority and its specification (one line of
+    /// the YAML, written atomically). Off by default: the dashboard then only reads.
+    #[arg(long, env = "EXECDASH_ALLOW_WRITES")]
+    allow_writes: bool,
 }
 
 fn parse_budget(text: &str) -> Result<f64, String> {
@@ -219,6 +223,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
             )));
         }
     }
+    config.allow_writes = args.allow_writes || file.allow_writes.unwrap_or(false);
     config.budgets = app::model::Budgets {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
@@ -248,6 +253,7 @@ fn effective(config: &Config) -> String {
         base_path: Some(config.base_path.clone()),
         daily_budget: config.budgets.daily_usd,
         monthly_budget: config.budgets.monthly_usd,
+        allow_writes: Some(config.allow_writes),
     };
     let site = match &config.site_root {
         Some(_) => "",

@@ -34,6 +34,8 @@ pub struct Config {
     /// cargo-leptos's reload port while it runs the server for `cargo leptos watch`: the page
     /// then follows it and reloads after a rebuild. Never set in a deployment.
     pub live_reload: Option<u16>,
+    /// The page may change task files (priority, specification); off: read only.
+    pub allow_writes: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Config {
             .field("base_path", &self.base_path)
             .field("budgets", &self.budgets)
             .field("live_reload", &self.live_reload)
+            .field("allow_writes", &self.allow_writes)
             .finish()
     }
 }
@@ -67,6 +70,7 @@ impl Config {
             base_path: String::new(),
             budgets: Budgets::default(),
             live_reload: None,
+            allow_writes: false,
         }
     }
 
@@ -201,6 +205,8 @@ pub(crate) struct FileConfig {
     pub(crate) daily_budget: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) monthly_budget: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) allow_writes: Option<bool>,
 }
 
 impl FileConfig {

@@ -8,7 +8,7 @@
 //! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
 //!          └─► cost_feed ─► board, telemetry
-//! config, memory: leaves used by the layers above
+//! config, memory, markdown: leaves used by the layers above
 //! ```
 //!
 //! The public surface is what the binary, the integration tests and the benchmarks use.
@@ -21,6 +21,7 @@ mod config;
 mod cost_feed;
 mod demo;
 mod http;
+mod markdown;
 mod memory;
 mod server;
 mod telemetry;
@@ -33,6 +34,7 @@ pub use board::{
 pub use cli::run;
 pub use config::{Config, ConfigError, PublicUrl};
 pub use http::{serve_socket, SocketCounters};
+pub use markdown::render_texts as render_task_texts;
 pub use server::{start, start_listening, RunningServer, ServeError};
 #[cfg(feature = "bench-support")]
 pub use telemetry::seed_synthetic;

@@ -8,7 +8,9 @@
 
 pub mod charts;
 pub mod components;
+pub mod edits;
 pub mod model;
+pub mod navigation;
 pub mod state;
 pub mod theme;
 
@@ -25,3 +27,11 @@ pub use shell::{shell, AssetVersion, Page};
 /// Id of the `<script type="application/json">` element that carries the server's snapshot to the
 /// client for hydration.
 pub const STATE_ELEMENT_ID: &str = "execdash-state";
+
+/// Id of the `<script type="application/json">` element that carries the task a `/tasks/{id}`
+/// page was rendered with.
+pub const DETAIL_ELEMENT_ID: &str = "execdash-detail";
+
+/// Id of the `<script type="application/json">` element that carries the server's answer for
+/// the filter in a page's address (`/?q=…`).
+pub const FILTERED_ELEMENT_ID: &str = "execdash-filtered";

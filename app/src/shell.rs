@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use crate::components::App;
 use crate::model::Snapshot;
-use crate::state::Dashboard;
-use crate::STATE_ELEMENT_ID;
+use crate::state::{Dashboard, InitialView, PageSettings};
+use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, STATE_ELEMENT_ID};
 
 /// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
 /// the assets for good.
@@ -24,6 +24,10 @@ pub struct Page {
     pub now_ms: i64,
     /// In development, cargo-leptos's reload port: the page reloads after a rebuild.
     pub live_reload: Option<u16>,
+    /// The server lets the page change task files.
+    pub writable: bool,
+    /// What the page opens on besides the board (a task's detail, a filter).
+    pub view: InitialView,
 }
 
 /// The whole page for `snapshot`.
@@ -33,25 +37,43 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         base,
         now_ms,
         live_reload,
+        writable,
+        view,
     } = page;
-    // `<` is escaped so no text in a task can close the script element.
-    let state_json = serde_json::to_string(&snapshot)
-        .unwrap_or_else(|_| "null".to_owned())
-        .replace('<', "\\u003c");
+    let state_json = script_json(&snapshot);
+    let detail_json = match &view.task {
+        Some((_, Ok(details))) => Some(script_json(details)),
+        _ => None,
+    };
+    let filtered_json = view.filtered.as_ref().map(script_json);
+    let title = match &view.task {
+        Some((_, Ok(details))) => format!("{} · execdash", details.task.title),
+        _ => "Execution Dashboard · execdash".to_owned(),
+    };
     let v = assets.0;
-    let dashboard = Dashboard::new(snapshot, now_ms);
+    let settings = PageSettings {
+        base: base.clone(),
+        writable,
+    };
+    let dashboard = Dashboard::with_settings(snapshot, now_ms, settings, view);
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-base=base.clone()>
+        <html lang="en" data-base=base.clone() data-writable=writable.to_string()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
-                <title>"Execution Dashboard · execdash"</title>
+                <title>{title}</title>
                 <link rel="icon" href=format!("{base}/favicon.svg?v={v}") type="image/svg+xml"/>
                 <link rel="stylesheet" href=format!("{base}/pkg/execdash.css?v={v}")/>
                 <link rel="modulepreload" href=format!("{base}/pkg/execdash.js?v={v}")/>
                 <script id=STATE_ELEMENT_ID type="application/json" inner_html=state_json></script>
+                {detail_json.map(|json| view! {
+                    <script id=DETAIL_ELEMENT_ID type="application/json" inner_html=json></script>
+                })}
+                {filtered_json.map(|json| view! {
+                    <script id=FILTERED_ELEMENT_ID type="application/json" inner_html=json></script>
+                })}
                 <script type="module" src=format!("{base}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {
                     <script src=format!("{base}/live-reload.js?v={v}") data-port=port.to_string()></script>
@@ -62,4 +84,11 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// JSON for a script element: `<` is escaped so no text in a task can close the element.
+fn script_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_else(|_| "null".to_owned())
+        .replace('<', "\\u003c")
 }

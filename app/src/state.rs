@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    lane_key, parse_lane_key, Budgets, Column, CostRange, CostSummary, Envelope, LanePage, Problem,
-    ScanProgress, ServerEvent, Snapshot, Task, TaskSummary, LANE_WINDOW,
+    lane_key, parse_lane_key, Budgets, Column, CostRange, CostSummary, Envelope, FilteredBoard,
+    LanePage, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails, TaskFilter,
+    TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -195,9 +196,13 @@ impl BoardModel {
         true
     }
 
-    /// How many cards `lane` shows: [`LANE_WINDOW`] unless the user asked for more.
+    /// How many cards `lane` shows: [`LANE_WINDOW`] ([`DONE_WINDOW`] in Done) unless the user
+    /// asked for more.
     pub fn shown_in(&self, lane: &str) -> usize {
-        self.shown.get(lane).copied().unwrap_or(LANE_WINDOW)
+        self.shown
+            .get(lane)
+            .copied()
+            .unwrap_or_else(|| default_window(lane))
     }
 
     /// A changed card. The cards held of a lane are always its first ones in the board's order
@@ -296,12 +301,39 @@ impl BoardModel {
             .map(|a| a.cost_usd)
     }
 
+    /// The card of the task with this id (the newest, if several files share it).
+    pub fn card_with_id(&self, id: &str) -> Option<&Card> {
+        self.cards
+            .values()
+            .filter(|c| c.task.id == id)
+            .min_by(|a, b| a.task.board_order(&b.task))
+    }
+
+    /// Sets the priority a card shows (an edit not yet confirmed); returns the one it had.
+    pub fn set_priority(
+        &mut self,
+        path: &str,
+        priority: Option<Priority>,
+    ) -> Option<Option<Priority>> {
+        let card = self.cards.get_mut(path)?;
+        Some(std::mem::replace(&mut card.task.priority, priority))
+    }
+
     /// How many cards a lane holds on the server.
     pub fn count_in_lane(&self, column: Column, lane: Option<&str>) -> usize {
         self.lanes
             .get(&lane_key(column, lane))
             .copied()
             .unwrap_or(0)
+    }
+}
+
+/// How many cards a lane shows until the user asks for more.
+pub fn default_window(lane: &str) -> usize {
+    if lane.starts_with("done/") {
+        DONE_WINDOW
+    } else {
+        LANE_WINDOW
     }
 }
 
@@ -336,33 +368,200 @@ impl Connection {
     }
 }
 
+/// What a `/tasks/{id}` page says when there is no such task (the server and the page alike).
+pub fn task_not_found(id: &str) -> String {
+    format!("Task not found: {id}")
+}
+
+/// What the page knows besides the board: where it lives and what it may do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageSettings {
+    /// `""` or `/dashboard`: every link starts with it.
+    pub base: String,
+    /// The server lets the page change task files (`--allow-writes`).
+    pub writable: bool,
+}
+
+/// A message shown for a few seconds in a corner (an edit that failed, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u64,
+    pub message: String,
+}
+
 /// The reactive dashboard: one signal for the board, one for the connection, a clock for ages,
-/// and the card the detail panel shows.
+/// and the task the detail view shows.
 #[derive(Clone, Copy)]
 pub struct Dashboard {
     pub board: RwSignal<BoardModel>,
     pub connection: RwSignal<Connection>,
     pub now_ms: RwSignal<i64>,
-    /// The path of the card the detail panel shows.
+    /// The id of the task the detail view shows (the page's URL is `/tasks/{id}` then).
     pub selected: RwSignal<Option<String>>,
-    /// The selected task whole (description, document), fetched when it is selected or changes.
-    pub detail: RwSignal<Option<Task>>,
+    /// The selected task whole (texts rendered, file, cost), fetched when it is selected or its
+    /// card changes; `Err` with the reason when it could not be fetched.
+    pub detail: RwSignal<Option<Result<TaskDetails, String>>>,
     /// The range the cost charts show.
     pub cost_range: RwSignal<CostRange>,
     /// The summary for `cost_range` when it is not the 7 days the board carries (fetched).
     pub range_costs: RwSignal<Option<CostSummary>>,
+    pub settings: StoredValue<PageSettings>,
+    pub toasts: RwSignal<Vec<Toast>>,
+    /// The search and filters (the address's query says the same).
+    pub filter: RwSignal<TaskFilter>,
+    /// The server's answer for a filter (fetched when the filter or the board changes).
+    pub filtered: RwSignal<Option<FilteredBoard>>,
+}
+
+/// What a page opens on besides the board.
+#[derive(Clone, Debug, Default)]
+pub struct InitialView {
+    /// A task's detail (`/tasks/{id}`): the id in the address, and the task or why there is none.
+    pub task: Option<(String, Result<TaskDetails, String>)>,
+    pub filter: TaskFilter,
+    /// The server's answer for `filter`, when there is one.
+    pub filtered: Option<FilteredBoard>,
 }
 
 impl Dashboard {
     pub fn new(snapshot: Snapshot, now_ms: i64) -> Dashboard {
+        Dashboard::with_settings(
+            snapshot,
+            now_ms,
+            PageSettings::default(),
+            InitialView::default(),
+        )
+    }
+
+    /// The dashboard as a page at `settings` shows it, opened on `view` (a task's detail, a
+    /// filter).
+    pub fn with_settings(
+        snapshot: Snapshot,
+        now_ms: i64,
+        settings: PageSettings,
+        view: InitialView,
+    ) -> Dashboard {
+        let (selected, detail) = match view.task {
+            Some((id, detail)) => (Some(id), Some(detail)),
+            None => (None, None),
+        };
         Dashboard {
             board: RwSignal::new(BoardModel::from_snapshot(snapshot)),
             connection: RwSignal::new(Connection::Connecting),
             now_ms: RwSignal::new(now_ms),
-            selected: RwSignal::new(None),
-            detail: RwSignal::new(None),
+            selected: RwSignal::new(selected),
+            detail: RwSignal::new(detail),
             cost_range: RwSignal::new(CostRange::Days7),
             range_costs: RwSignal::new(None),
+            settings: StoredValue::new(settings),
+            toasts: RwSignal::new(Vec::new()),
+            filter: RwSignal::new(view.filter),
+            filtered: RwSignal::new(view.filtered),
+        }
+    }
+
+    /// The cards a lane shows: the board's, or under a filter the matching ones (the server's
+    /// answer for this filter, else the held cards that match, until it comes).
+    pub fn shown_cards(&self, column: Column, lane: Option<&str>) -> Vec<Card> {
+        let filter = self.filter.get();
+        if filter.is_empty() {
+            return self.board.with(|b| b.cards_in(column, lane));
+        }
+        let key = lane_key(column, lane);
+        self.board.with(|board| {
+            let shown = board.shown_in(&key);
+            let answered = self.filtered.with(|f| {
+                f.as_ref().filter(|f| f.filter == filter).map(|f| {
+                    f.tasks
+                        .iter()
+                        .filter(|t| t.column == column && t.lane.as_deref() == lane)
+                        .take(shown)
+                        .map(|task| {
+                            let held = board.cards.get(&task.path);
+                            Card {
+                                task: task.clone(),
+                                rev: held.map_or(f.seq, |c| c.rev),
+                                fresh: held.is_some_and(|c| c.fresh),
+                            }
+                        })
+                        .collect::<Vec<Card>>()
+                })
+            });
+            answered.unwrap_or_else(|| {
+                let mut cards = board.cards_in(column, lane);
+                cards.retain(|c| filter.matches(&c.task, None));
+                cards
+            })
+        })
+    }
+
+    /// How many cards a lane holds, under the filter when there is one.
+    pub fn shown_count_in_lane(&self, column: Column, lane: Option<&str>) -> usize {
+        let key = lane_key(column, lane);
+        self.shown_lane_counts().get(&key).copied().unwrap_or(0)
+    }
+
+    /// How many cards a column holds, under the filter when there is one.
+    pub fn shown_count(&self, column: Column) -> usize {
+        self.shown_lane_counts()
+            .iter()
+            .filter(|(key, _)| parse_lane_key(key).is_some_and(|(c, _)| c == column))
+            .map(|(_, count)| count)
+            .sum()
+    }
+
+    /// The agent lanes of a column that hold cards (that match, under a filter).
+    pub fn shown_lanes(&self, column: Column) -> Vec<String> {
+        self.shown_lane_counts()
+            .keys()
+            .filter_map(|key| parse_lane_key(key))
+            .filter(|(c, _)| *c == column)
+            .filter_map(|(_, lane)| lane)
+            .collect()
+    }
+
+    /// Cards per lane: the board's, or under a filter the server's count of matches (the held
+    /// matches until it answers).
+    pub fn shown_lane_counts(&self) -> BTreeMap<String, usize> {
+        let filter = self.filter.get();
+        if filter.is_empty() {
+            return self.board.with(|b| b.lanes.clone());
+        }
+        let answered = self.filtered.with(|f| {
+            f.as_ref()
+                .filter(|f| f.filter == filter)
+                .map(|f| f.lanes.clone())
+        });
+        answered.unwrap_or_else(|| {
+            let mut counts = BTreeMap::new();
+            self.board.with(|b| {
+                for card in b.cards.values().filter(|c| filter.matches(&c.task, None)) {
+                    *counts.entry(card.task.lane_key()).or_default() += 1;
+                }
+            });
+            counts
+        })
+    }
+
+    /// Shows `message` for a few seconds.
+    pub fn toast(&self, message: impl Into<String>) {
+        let message = message.into();
+        let mut id = 0;
+        self.toasts.update(|toasts| {
+            id = toasts.iter().map(|t| t.id + 1).max().unwrap_or(1);
+            toasts.push(Toast { id, message });
+            // At most a handful at once: the oldest go first.
+            if toasts.len() > 4 {
+                toasts.remove(0);
+            }
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let toasts = self.toasts;
+            wasm_bindgen_futures::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(8_000).await;
+                toasts.update(|t| t.retain(|toast| toast.id != id));
+            });
         }
     }
 
@@ -397,10 +596,45 @@ pub fn age_label(then_ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// Unix milliseconds of an ISO 8601 UTC timestamp as the server writes them
+/// (`2026-02-09T20:00:00Z`, optionally with a fraction); `None` for anything else.
+pub fn iso_ms(text: &str) -> Option<i64> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let (time, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let mut time_parts = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hour, minute, second) = (
+        time_parts.next()??,
+        time_parts.next()??,
+        time_parts.next()??,
+    );
+    let month: i64 = date.get(5..7)?.parse().ok()?;
+    let day: i64 = date.get(8..10)?.parse().ok()?;
+    if date.len() != 10
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let millis = fraction
+        .get(..fraction.len().min(3))
+        .filter(|f| !f.is_empty())
+        .and_then(|f| {
+            f.parse::<i64>()
+                .ok()
+                .map(|n| n * 10_i64.pow(3 - f.len() as u32))
+        })
+        .unwrap_or(0);
+    let days = crate::charts::dates::parse(date)?;
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Priority;
 
     fn task(path: &str) -> TaskSummary {
         let location = crate::model::TaskPath::parse(path).unwrap();
@@ -554,7 +788,7 @@ mod tests {
     fn numbered(n: usize) -> TaskSummary {
         TaskSummary {
             activity_ms: Some(n as i64),
-            ..task(&format!("done/bob/t{n:03}.yaml"))
+            ..task(&format!("assigned/bob/t{n:03}.yaml"))
         }
     }
 
@@ -566,16 +800,16 @@ mod tests {
         let mut board = BoardModel::from_snapshot(Snapshot {
             seq: 3,
             tasks,
-            lanes: [("done/bob".to_owned(), count)].into(),
+            lanes: [("assigned/bob".to_owned(), count)].into(),
             ..Snapshot::default()
         });
-        assert_eq!(board.count(Column::Done), count);
-        assert_eq!(board.count_in_lane(Column::Done, Some("bob")), count);
-        let shown = board.cards_in(Column::Done, Some("bob"));
+        assert_eq!(board.count(Column::Assigned), count);
+        assert_eq!(board.count_in_lane(Column::Assigned, Some("bob")), count);
+        let shown = board.cards_in(Column::Assigned, Some("bob"));
         assert_eq!(shown.len(), LANE_WINDOW);
         assert_eq!(
             shown[0].task.path,
-            format!("done/bob/t{:03}.yaml", count - 1)
+            format!("assigned/bob/t{:03}.yaml", count - 1)
         );
 
         // A new card goes on top and the window keeps its size.
@@ -584,48 +818,58 @@ mod tests {
             ServerEvent::TaskCreated {
                 task: numbered(count),
             },
-            &[("done/bob", count + 1)],
+            &[("assigned/bob", count + 1)],
         ));
-        let shown = board.cards_in(Column::Done, Some("bob"));
+        let shown = board.cards_in(Column::Assigned, Some("bob"));
         assert_eq!(shown.len(), LANE_WINDOW);
-        assert_eq!(shown[0].task.path, format!("done/bob/t{count:03}.yaml"));
+        assert_eq!(shown[0].task.path, format!("assigned/bob/t{count:03}.yaml"));
 
         // A change to a card beyond the held ones stays out (holding it would leave a gap);
         // one that moves to the top comes in.
         let old = numbered(3);
         board.apply(counted(5, ServerEvent::TaskUpdated { task: old }, &[]));
-        assert!(!board.cards.contains_key("done/bob/t003.yaml"));
+        assert!(!board.cards.contains_key("assigned/bob/t003.yaml"));
         let revived = TaskSummary {
             activity_ms: Some(1_000),
             ..numbered(4)
         };
         board.apply(counted(6, ServerEvent::TaskUpdated { task: revived }, &[]));
-        let shown = board.cards_in(Column::Done, Some("bob"));
-        assert_eq!(shown[0].task.path, "done/bob/t004.yaml");
+        let shown = board.cards_in(Column::Assigned, Some("bob"));
+        assert_eq!(shown[0].task.path, "assigned/bob/t004.yaml");
         assert!(board.lanes_to_fetch().is_empty());
 
         // Asking for every card: the lane's top is fetched again, and taken only at the same seq.
-        board.shown.insert("done/bob".into(), usize::MAX);
+        board.shown.insert("assigned/bob".into(), usize::MAX);
         assert_eq!(
             board.lanes_to_fetch(),
-            vec![("done/bob".to_owned(), count + 1)]
+            vec![("assigned/bob".to_owned(), count + 1)]
         );
         let mut all: Vec<TaskSummary> = (0..=count).map(numbered).collect();
         all[4].activity_ms = Some(1_000);
         all.sort_by(|a, b| a.board_order(b));
         let stale = LanePage {
             seq: 5,
-            lane: "done/bob".into(),
+            lane: "assigned/bob".into(),
             count: count + 1,
             offset: 0,
             tasks: all,
         };
         assert!(!board.add_page(stale.clone()));
         assert!(board.add_page(LanePage { seq: 6, ..stale }));
-        let shown = board.cards_in(Column::Done, Some("bob"));
+        let shown = board.cards_in(Column::Assigned, Some("bob"));
         assert_eq!(shown.len(), count + 1, "every card, none twice");
-        assert_eq!(shown.last().unwrap().task.path, "done/bob/t000.yaml");
+        assert_eq!(shown.last().unwrap().task.path, "assigned/bob/t000.yaml");
         assert!(board.lanes_to_fetch().is_empty());
+    }
+
+    #[test]
+    fn iso_timestamps_to_milliseconds() {
+        assert_eq!(iso_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(iso_ms("2026-02-09T20:00:00Z"), Some(1_770_667_200_000));
+        assert_eq!(iso_ms("2026-02-09T20:00:00.25Z"), Some(1_770_667_200_250));
+        assert_eq!(iso_ms("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(iso_ms("soon"), None);
+        assert_eq!(iso_ms("2026-13-01T00:00:00Z"), None);
     }
 
     #[test]

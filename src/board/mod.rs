@@ -1,10 +1,12 @@
 //! The board: task files under `work/collaboration`, read with limits ([`task_file`]), found by a
 //! walk ([`scan`]), kept current by a file watcher ([`watcher`]) in one in-memory [`Store`] that
-//! numbers every change and fans it out through a [`hub`] to whoever listens.
+//! numbers every change and fans it out through a [`hub`] to whoever listens. A task file is
+//! changed only through [`edit`]: one line, written atomically.
 //!
 //! Depends on nothing else in the crate but [`crate::memory`]; the HTTP layer and the cost feed
 //! depend on it.
 
+mod edit;
 mod hub;
 mod scan;
 mod startup;
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use app::model::Task;
 
+pub(crate) use edit::{content_tag, set_field, write_atomically};
 pub use hub::{Frame, HUB_CAPACITY};
 pub use store::{SharedStore, Since, Store, TaskCounts};
 pub use task_file::{parse, FileState};
@@ -26,6 +29,12 @@ pub use watcher::{WatchError, WatcherHandle};
 /// `<root>/work/collaboration`: the folder whose `inbox/`, `assigned/` and `done/` make the board.
 pub fn collaboration_dir(root: &Path) -> PathBuf {
     root.join("work").join("collaboration")
+}
+
+/// Reads `relative` again and puts what it holds on the board at once (after an edit, so the
+/// change is published without waiting for the watcher, which then finds nothing new).
+pub(crate) fn reread(store: &Store, collab: &Path, relative: &str) -> Option<u64> {
+    store.set(relative, task_file::read(collab, relative))
 }
 
 /// Every task on disk now, problems left out: a one-off read without a watcher (the demo seeder).

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use app::model::{
-    lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, LanePage, Problem, ServerEvent,
-    Task, TaskPath, TaskSummary, LANE_WINDOW,
+    lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, FilteredBoard, LanePage, Problem,
+    ServerEvent, Task, TaskFilter, TaskPath, TaskSummary, LANE_WINDOW,
 };
 use axum::extract::ws::Utf8Bytes;
 use parking_lot::{Mutex, RwLock};
@@ -315,6 +315,34 @@ impl Store {
     /// One task, whole, by its path.
     pub fn task(&self, path: &str) -> Option<Task> {
         self.board.read().tasks.get(path).cloned()
+    }
+
+    /// The cards `filter` matches (their descriptions searched too): at most `per_lane` of each
+    /// lane in the board's order, and every lane's count of matches.
+    pub fn filtered(&self, filter: &TaskFilter, per_lane: usize) -> FilteredBoard {
+        let board = self.board.read();
+        let mut by_lane: BTreeMap<String, Vec<&TaskSummary>> = BTreeMap::new();
+        for task in board.tasks.values() {
+            if filter.matches(task, task.description.as_deref()) {
+                by_lane
+                    .entry(task.lane_key())
+                    .or_default()
+                    .push(&task.summary);
+            }
+        }
+        let mut lanes = BTreeMap::new();
+        let mut tasks = Vec::new();
+        for (lane, mut matching) in by_lane {
+            lanes.insert(lane, matching.len());
+            matching.sort_by(|a, b| a.board_order(b));
+            tasks.extend(matching.into_iter().take(per_lane).cloned());
+        }
+        FilteredBoard {
+            filter: filter.clone(),
+            seq: board.seq,
+            tasks,
+            lanes,
+        }
     }
 
     /// Up to `limit` cards of a lane from `offset` on, in the board's order.

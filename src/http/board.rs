@@ -1,9 +1,10 @@
 //! The dashboard's own view of the board, typed: `/api/snapshot` (what a client starts from: the
 //! first cards of every lane and every lane's count), `/api/board/lane` (more of a lane's cards)
-//! and `/api/board/task` (one task whole, for the detail view). All from memory.
+//! `/api/board/filtered` (the board as a search and filters see it; the detail view's
+//! `/api/board/task` is in [`super::details`]). All from memory.
 
-use app::model::{parse_lane_key, LanePage, Task, LANE_WINDOW};
-use axum::extract::{Query, State};
+use app::model::{parse_lane_key, FilteredBoard, LanePage, FILTERED_WINDOW, LANE_WINDOW};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +21,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/snapshot", get(snapshot))
         .route("/api/board/lane", get(lane))
-        .route("/api/board/task", get(task))
+        .route("/api/board/filtered", get(filtered))
 }
 
 /// The board as the socket's `connection_ack` carries it.
@@ -78,22 +79,12 @@ fn number(field: &str, text: Option<&str>, default: usize, max: usize) -> Result
         })
 }
 
-#[derive(Debug, Deserialize)]
-struct TaskQuery {
-    path: Option<String>,
-}
-
-/// `?path=inbox/x.yaml`: one task whole (summary, description, document).
-async fn task(
+/// `?q=…&agent=…&priority=…&status=…&tag=…`: the board as the filter sees it (descriptions
+/// searched too), at most [`FILTERED_WINDOW`] cards a lane.
+async fn filtered(
     State(board): State<SharedStore>,
-    Query(query): Query<TaskQuery>,
-) -> Result<Json<Task>, Error> {
-    let path = query
-        .path
-        .filter(|p| !p.is_empty() && p.len() <= 4096)
-        .ok_or_else(|| Error::bad_field("path", "missing or longer than 4096 bytes"))?;
-    board
-        .task(&path)
-        .map(Json)
-        .ok_or_else(|| Error::NotFound(format!("Task not found: {path}")))
+    RawQuery(query): RawQuery,
+) -> Result<Json<FilteredBoard>, Error> {
+    let query = super::tasks::BoardQuery::parse(query.as_deref())?;
+    Ok(Json(board.filtered(&query.filter, FILTERED_WINDOW)))
 }

@@ -35,7 +35,15 @@ pub(crate) enum Error {
     UnsupportedMediaType(String),
     /// The same `invocation_id` is stored with other content.
     #[error("invocation_id {0:?} is already stored with other content; the stored one is kept")]
+    DuplicateInvocation(String),
+    /// The resource changed or is in a state that refuses the request.
+    #[error("{0}")]
     Conflict(String),
+    /// Well-formed, but cannot be done to this resource (a task file an edit cannot change).
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Internal(String),
     /// The database cannot serve (corrupt, read-only, missing…): 503 with the reason.
     #[error("telemetry database {}: {}", .0.kind.as_str(), .0.message)]
     TelemetryUnavailable(DatabaseProblem),
@@ -96,7 +104,9 @@ impl Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::DuplicateInvocation(_) | Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::TelemetryUnavailable(_) | Error::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

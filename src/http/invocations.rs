@@ -78,7 +78,7 @@ async fn post_invocations(
     metrics.ingested(report.inserted);
     costs.after_write().await;
     match report.conflicts.first() {
-        Some(id) if !is_array => Err(Error::Conflict(id.clone())),
+        Some(id) if !is_array => Err(Error::DuplicateInvocation(id.clone())),
         _ => Ok(Json(report)),
     }
 }

@@ -10,7 +10,10 @@ mod assets;
 mod auth;
 mod board;
 mod costs;
+mod details;
+mod edits;
 mod error;
+mod export;
 mod health;
 mod invocations;
 mod metrics;
@@ -86,10 +89,18 @@ pub(crate) fn router(
         metrics: Arc::new(metrics::Metrics::new()),
         started: Instant::now(),
         shutdown,
+        files: Arc::new(state::TaskFiles {
+            dir: crate::board::collaboration_dir(&config.root),
+            repo: config.root.clone(),
+            writable: config.allow_writes,
+        }),
     };
     let api = Router::new()
         .merge(tasks::router())
         .merge(board::router())
+        .merge(details::router())
+        .merge(edits::router())
+        .merge(export::router())
         .merge(stats::router())
         .merge(problems::router())
         .merge(invocations::router())

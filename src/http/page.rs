@@ -1,28 +1,76 @@
-//! The dashboard page, rendered on the server with the board's current data.
+//! The dashboard page, rendered on the server with the board's current data: the board at `/`,
+//! and the board with a task's detail open over it at `/tasks/{id}` (404 when there is no such
+//! task, with the board and a note saying so).
 
 use std::sync::Arc;
 
+use app::model::{TaskDetails, TaskFilter, FILTERED_WINDOW};
+use app::state::InitialView;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderValue, Request};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use parking_lot::Mutex;
 
+use super::details::{self, TaskRef};
 use super::security::content_security_policy;
-use super::AppState;
+use super::{AppState, Error};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/", get(dashboard))
+    Router::new()
+        .route("/", get(board))
+        .route("/tasks/{id}", get(task))
 }
 
-async fn dashboard(State(state): State<AppState>, request: Request<Body>) -> Response {
+async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
+    render(state, request, None).await
+}
+
+/// The filter the address names; a bad value is left out (the page still renders, the filter
+/// bar shows what was taken).
+fn filter_of(request: &Request<Body>) -> TaskFilter {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(request.uri().query().unwrap_or("")).unwrap_or_default();
+    let valid = pairs
+        .iter()
+        .filter(|(k, v)| TaskFilter::from_pairs([(k.as_str(), v.as_str())]).is_ok());
+    TaskFilter::from_pairs(valid.map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_or_default()
+}
+
+async fn task(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    let which = TaskRef::Id(id.clone());
+    let detail = match details::load(&state.board, &state.telemetry, &state.files, &which).await {
+        Ok(details) => Ok(details),
+        Err(Error::NotFound(_)) => Err(app::state::task_not_found(&id)),
+        Err(error) => Err(error.to_string()),
+    };
+    let found = detail.is_ok();
+    let mut response = render(state, request, Some((id, detail))).await;
+    if !found {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
+    response
+}
+
+async fn render(
+    state: AppState,
+    request: Request<Body>,
+    task: Option<(String, Result<TaskDetails, String>)>,
+) -> Response {
     let snapshot = state.board.snapshot();
+    let filter = filter_of(&request);
+    let filtered = (!filter.is_empty()).then(|| state.board.filtered(&filter, FILTERED_WINDOW));
     let assets = state.assets.clone();
     let base = state.base_path.clone();
     let now_ms = chrono::Utc::now().timestamp_millis();
     let live_reload = state.live_reload;
+    let writable = state.files.writable;
     // Leptos marks its few inline scripts with a per-response nonce; the CSP allows that nonce.
     let nonce = Arc::new(Mutex::new(None::<String>));
     let seen_nonce = nonce.clone();
@@ -34,6 +82,12 @@ async fn dashboard(State(state): State<AppState>, request: Request<Body>) -> Res
                 base: base.clone(),
                 now_ms,
                 live_reload,
+                writable,
+                view: InitialView {
+                    task: task.clone(),
+                    filter: filter.clone(),
+                    filtered: filtered.clone(),
+                },
             };
             app::shell(snapshot.clone(), page)
         },

@@ -1,6 +1,7 @@
 //! What the handlers share. Each handler takes only the part it needs (`State<SharedStore>`,
 //! `State<Telemetry>`, …) through `FromRef`.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,6 +33,24 @@ pub(super) struct AppState {
     pub(super) started: Instant,
     /// Becomes `true` when the server stops: sockets close.
     pub(super) shutdown: watch::Receiver<bool>,
+    pub(super) files: Arc<TaskFiles>,
+}
+
+/// Where the task files are, for what reads or changes them beside the board (the detail
+/// view's raw YAML, edits).
+pub(super) struct TaskFiles {
+    /// `<root>/work/collaboration`.
+    pub(super) dir: PathBuf,
+    /// The repository (specifications are under `<repo>/specifications`).
+    pub(super) repo: PathBuf,
+    /// Started with `--allow-writes`.
+    pub(super) writable: bool,
+}
+
+impl FromRef<AppState> for Arc<TaskFiles> {
+    fn from_ref(state: &AppState) -> Arc<TaskFiles> {
+        state.files.clone()
+    }
 }
 
 impl FromRef<AppState> for SharedStore {

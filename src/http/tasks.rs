@@ -1,18 +1,17 @@
-//! `/api/tasks` (the original's shape, every task's whole YAML mapping: an export, streamed) and
-//! `/api/tasks/{id}`. All from memory.
+//! `/api/tasks` (the original's shape, every task's whole YAML mapping: an export, streamed),
+//! `/api/tasks/finished` (the original's finished work) and `/api/tasks/{id}`. All from memory.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use app::model::Document;
-use app::model::{Column, Task};
+use app::model::{Column, Task, TaskFilter};
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 
 use super::{AppState, Error};
 use crate::board::SharedStore;
@@ -23,35 +22,60 @@ const CHUNK: usize = 64 * 1024;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/tasks", get(list))
+        .route("/api/tasks/finished", get(finished))
         .route("/api/tasks/{id}", get(one))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    /// `true` (default) or `false`, any case, as in the original.
-    include_done: Option<String>,
+/// What `/api/tasks` and the task exports select: `include_done` (`true`, default, or
+/// `false`, any case, as in the original) and a [`TaskFilter`] (`q`, `agent`, `priority`,
+/// `status`, `tag`). A bad value is a 400 naming its parameter.
+pub(super) struct BoardQuery {
+    pub(super) include_done: bool,
+    pub(super) filter: TaskFilter,
+}
+
+impl BoardQuery {
+    pub(super) fn parse(query: Option<&str>) -> Result<BoardQuery, Error> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+            .map_err(|e| Error::bad_request(format!("the query string is malformed: {e}")))?;
+        let mut include_done = true;
+        for (key, value) in &pairs {
+            if key == "include_done" {
+                include_done = match value.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(Error::bad_field(
+                            "include_done",
+                            format!("{value:?} is neither true nor false"),
+                        ))
+                    }
+                };
+            }
+        }
+        let filter = TaskFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(|e| Error::bad_field(e.field, e.message))?;
+        Ok(BoardQuery {
+            include_done,
+            filter,
+        })
+    }
 }
 
 /// The original's shape: `{inbox: [doc…], assigned: {agent: [doc…]}, done: {agent: [doc…]},
 /// timestamp}`, each task its whole YAML mapping, newest activity first; empty agent folders
 /// are listed too. With `include_done=false`, `done` is empty and `error` is `{}`, as in the
-/// original. The documents are gathered under the board's lock (shared, not copied) and
-/// written out after it is released, in pieces of [`CHUNK`] bytes.
+/// original; the filter's parameters leave out the tasks it does not match. The documents are
+/// gathered under the board's lock (shared, not copied) and written out after it is released,
+/// in pieces of [`CHUNK`] bytes.
 async fn list(
     State(board): State<SharedStore>,
-    Query(query): Query<ListQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
-    let include_done = match query.include_done.as_deref().map(str::to_ascii_lowercase) {
-        None => true,
-        Some(value) if value == "true" => true,
-        Some(value) if value == "false" => false,
-        Some(value) => {
-            return Err(Error::bad_field(
-                "include_done",
-                format!("{value:?} is neither true nor false"),
-            ))
-        }
-    };
+    let BoardQuery {
+        include_done,
+        filter,
+    } = BoardQuery::parse(query.as_deref())?;
     let mut parts = Vec::new();
     board.with_tasks(|tasks, _, lanes| {
         let mut inbox = Vec::new();
@@ -63,7 +87,10 @@ async fn list(
                 _ => continue,
             };
         }
-        for task in tasks.values() {
+        for task in tasks
+            .values()
+            .filter(|t| filter.matches(t, t.description.as_deref()))
+        {
             let lane = task.lane.as_deref().unwrap_or("");
             match task.column {
                 Column::Inbox => inbox.push(task),
@@ -137,6 +164,29 @@ impl Iterator for Chunks {
         }
         (!chunk.is_empty()).then(|| Bytes::from(chunk))
     }
+}
+
+/// The original's finished work: a flat array of the whole documents of every task whose
+/// `status` is `done` or `error`, wherever its file is, in path order.
+async fn finished(State(board): State<SharedStore>) -> Response {
+    let mut parts = vec![Part::Text("[".into())];
+    board.with_tasks(|tasks, _, _| {
+        let finished = tasks
+            .values()
+            .filter(|t| matches!(t.status.as_deref(), Some("done") | Some("error")));
+        for (i, task) in finished.enumerate() {
+            if i > 0 {
+                parts.push(Part::Text(",".into()));
+            }
+            parts.push(Part::Document(task.document.clone()));
+        }
+    });
+    parts.push(Part::Text("]".into()));
+    let chunks = Chunks {
+        parts: parts.into_iter(),
+    };
+    let body = Body::from_stream(futures_util::stream::iter(chunks.map(Ok::<_, Infallible>)));
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// One task (typed form) by its `id`, or by its file name without extension.

@@ -21,6 +21,7 @@
 mod connection;
 mod db;
 mod error;
+mod export;
 mod import;
 mod ingest;
 mod invocation;
@@ -40,6 +41,7 @@ use self::connection::Connection;
 pub use app::model::CostRange;
 pub(crate) use error::{DatabaseProblem, ProblemKind};
 pub use error::{IngestError, TelemetryError, ValidationError};
+pub(crate) use export::ExportedInvocation;
 pub use import::{import_jsonl, ImportReport};
 pub use ingest::IngestReport;
 pub(crate) use ingest::MAX_BATCH;

@@ -172,6 +172,19 @@ impl Telemetry {
         Ok(outcome?)
     }
 
+    /// What one task cost (all time; `None` without invocations) and its latest `limit`
+    /// invocations, newest first.
+    pub async fn task_activity(
+        &self,
+        task_id: &str,
+        limit: u32,
+    ) -> Result<(Option<TaskCost>, Vec<ActiveOperation>), TelemetryError> {
+        let reader = self.reader().await?;
+        let outcome = task_activity(&reader, task_id, limit).await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?)
+    }
+
     /// Cost of each given task (all time); tasks without invocations are left out.
     #[cfg(feature = "bench-support")]
     pub async fn task_costs(&self, task_ids: &[String]) -> Result<Vec<TaskCost>, TelemetryError> {
@@ -381,21 +394,50 @@ async fn active(
     .bind(ACTIVE_LIMIT)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ActiveOperation {
-            invocation_id: row.invocation_id,
-            timestamp: row.timestamp,
-            agent: row.agent_name,
-            tool: row.tool_name,
-            model: row.model_name,
-            total_tokens: count(row.total_tokens),
-            cost_usd: row.cost_usd,
-            latency_ms: count(row.latency_ms),
-            status: row.status,
-            task_id: row.task_id,
-        })
-        .collect())
+    Ok(rows.into_iter().map(operation).collect())
+}
+
+async fn task_activity(
+    reader: &sqlx::SqlitePool,
+    task_id: &str,
+    limit: u32,
+) -> Result<(Option<TaskCost>, Vec<ActiveOperation>), sqlx::Error> {
+    let mut tx = reader.begin().await?;
+    let cost = sqlx::query_as::<_, TaskRow>(
+        "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, invocations \
+         FROM task_costs WHERE task_id = ? AND invocations > 0",
+    )
+    .bind(task_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(task_cost);
+    let rows = sqlx::query_as::<_, ActiveRow>(
+        "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, tool_name, \
+         model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
+         CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
+         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
+         FROM invocations WHERE task_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(task_id)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok((cost, rows.into_iter().map(operation).collect()))
+}
+
+fn operation(row: ActiveRow) -> ActiveOperation {
+    ActiveOperation {
+        invocation_id: row.invocation_id,
+        timestamp: row.timestamp,
+        agent: row.agent_name,
+        tool: row.tool_name,
+        model: row.model_name,
+        total_tokens: count(row.total_tokens),
+        cost_usd: row.cost_usd,
+        latency_ms: count(row.latency_ms),
+        status: row.status,
+        task_id: row.task_id,
+    }
 }
 
 async fn per_task(tx: &mut Transaction<'static, Sqlite>) -> Result<Vec<TaskCost>, sqlx::Error> {

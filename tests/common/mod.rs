@@ -264,3 +264,22 @@ fn shown(board: &BoardModel) -> Shown {
         board.costs.clone(),
     )
 }
+
+/// A WebSocket client of a test server.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text message as an envelope, or a panic after 10 s.
+pub async fn next_envelope(socket: &mut Socket) -> Envelope {
+    use futures_util::StreamExt;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("socket open")
+            .expect("no socket error");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}

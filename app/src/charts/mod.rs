@@ -6,7 +6,7 @@
 
 mod bars;
 mod daily;
-mod dates;
+pub(crate) mod dates;
 
 pub use bars::{cost_by_model, tokens_by_agent};
 pub use daily::{daily_cost, models_by_cost};

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::model::{CostRange, CostSummary, LanePage, Snapshot, Task};
+use crate::model::{CostRange, CostSummary, FilteredBoard, LanePage, Snapshot, TaskDetails};
 use crate::state::Dashboard;
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
@@ -49,30 +49,54 @@ pub(super) fn follow_lanes(dashboard: Dashboard) {
     });
 }
 
-/// Fetches the selected task whole, again whenever its card changes.
+/// Fetches the selected task whole, again whenever its card changes (so a live change shows the
+/// server's new rendering). A task the page was rendered with is not fetched again at once.
 pub(super) fn follow_selection(dashboard: Dashboard) {
-    Effect::new(move |_| {
-        let Some(path) = dashboard.selected.get() else {
+    Effect::new(move |previous: Option<Option<(String, Option<u64>)>>| {
+        let Some(id) = dashboard.selected.get() else {
             dashboard.detail.set(None);
-            return;
+            return None;
         };
         // Tracked so a live change of the card fetches it again.
-        dashboard.board.with(|b| b.cards.get(&path).map(|c| c.rev));
+        let rev = dashboard.board.with(|b| b.card_with_id(&id).map(|c| c.rev));
+        let key = Some((id.clone(), rev));
+        let held = dashboard
+            .detail
+            .with_untracked(|d| matches!(d, Some(Ok(details)) if details.answers(&id)));
+        if previous.is_none() && held {
+            // The page came with this task.
+            return key;
+        }
+        if previous.as_ref() == Some(&key) {
+            return key;
+        }
+        if !held {
+            dashboard.detail.set(None);
+        }
         wasm_bindgen_futures::spawn_local(async move {
             let url = format!(
-                "{}/api/board/task?path={}",
+                "{}/api/board/task?id={}",
                 super::base_path(),
-                js_sys::encode_uri_component(&path)
+                js_sys::encode_uri_component(&id)
             );
-            let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
-                return;
+            let outcome = match gloo_net::http::Request::get(&url).send().await {
+                Ok(response) if response.ok() => response
+                    .json::<TaskDetails>()
+                    .await
+                    .map_err(|e| format!("the answer could not be read: {e}")),
+                Ok(response) => Err(response
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                    .unwrap_or_else(|| format!("HTTP {}", response.status()))),
+                Err(error) => Err(format!("the server could not be reached: {error}")),
             };
-            if let Ok(task) = response.json::<Task>().await {
-                if dashboard.selected.get_untracked().as_deref() == Some(task.path.as_str()) {
-                    dashboard.detail.set(Some(task));
-                }
+            if dashboard.selected.get_untracked().as_deref() == Some(id.as_str()) {
+                dashboard.detail.set(Some(outcome));
             }
         });
+        key
     });
 }
 
@@ -126,6 +150,48 @@ pub(super) fn follow_first_reading(dashboard: Dashboard) {
                 });
             }
             polling.set(false);
+        });
+    });
+}
+
+/// Under a filter, asks the server for the board as the filter sees it whenever the filter or
+/// the board changes: one request at a time, then once more if either moved meanwhile.
+pub(super) fn follow_filter(dashboard: Dashboard) {
+    let in_flight = Rc::new(std::cell::Cell::new(false));
+    let again = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        again.track();
+        let filter = dashboard.filter.get();
+        let seq = dashboard.board.with(|b| b.seq);
+        if filter.is_empty() {
+            return;
+        }
+        let answered = dashboard.filtered.with_untracked(|f| {
+            f.as_ref()
+                .is_some_and(|f| f.filter == filter && f.seq == seq)
+        });
+        if answered || in_flight.replace(true) {
+            return;
+        }
+        let in_flight = in_flight.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let url = format!(
+                "{}/api/board/filtered?{}",
+                super::base_path(),
+                filter.to_query()
+            );
+            let answer = match gloo_net::http::Request::get(&url).send().await {
+                Ok(response) if response.ok() => response.json::<FilteredBoard>().await.ok(),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                if dashboard.filter.with_untracked(|f| *f == answer.filter) {
+                    dashboard.filtered.set(Some(answer));
+                }
+            }
+            in_flight.set(false);
+            // The filter or the board may have moved while the answer came.
+            again.update(|n| *n += 1);
         });
     });
 }

@@ -7,41 +7,102 @@ mod socket;
 use leptos::prelude::*;
 
 use crate::components::App;
-use crate::model::Snapshot;
-use crate::state::Dashboard;
-use crate::STATE_ELEMENT_ID;
+use crate::model::{FilteredBoard, Snapshot, TaskDetails};
+use crate::state::{Dashboard, InitialView, PageSettings};
+use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, STATE_ELEMENT_ID};
 
 /// Reads the server's snapshot from the page, hydrates the body and goes live.
 pub fn hydrate_dashboard() {
     let snapshot = initial_snapshot().unwrap_or_default();
+    let settings = PageSettings {
+        base: base_path(),
+        writable: html_attribute("data-writable").is_some_and(|v| v == "true"),
+    };
+    // As the server rendered it: the task the address names, or that there is none.
+    let task = crate::navigation::task_in_location(&settings.base).map(|id| {
+        let detail = initial_detail()
+            .filter(|d| d.answers(&id))
+            .ok_or_else(|| crate::state::task_not_found(&id));
+        (id, detail)
+    });
+    let filter = crate::navigation::filter_in_location();
+    let filtered =
+        json_element::<FilteredBoard>(FILTERED_ELEMENT_ID).filter(|f| f.filter == filter);
+    let view = InitialView {
+        task,
+        filter,
+        filtered,
+    };
     leptos::mount::hydrate_body(move || {
-        let dashboard = Dashboard::new(snapshot, now_ms());
+        let dashboard = Dashboard::with_settings(snapshot, now_ms(), settings, view);
+        crate::navigation::follow_history(dashboard);
+        close_on_escape(dashboard);
         socket::connect(dashboard);
         socket::poll_while_disconnected(dashboard);
         tick_clock(dashboard);
         fetch::follow_cost_range(dashboard);
         fetch::follow_lanes(dashboard);
         fetch::follow_selection(dashboard);
+        fetch::follow_filter(dashboard);
         fetch::follow_first_reading(dashboard);
         view! { <App dashboard/> }
     });
 }
 
 fn initial_snapshot() -> Option<Snapshot> {
+    json_element(STATE_ELEMENT_ID)
+}
+
+/// The task the page was rendered with (`/tasks/{id}`).
+fn initial_detail() -> Option<TaskDetails> {
+    json_element(DETAIL_ELEMENT_ID)
+}
+
+fn json_element<T: serde::de::DeserializeOwned>(id: &str) -> Option<T> {
     let text = web_sys::window()?
         .document()?
-        .get_element_by_id(STATE_ELEMENT_ID)?
+        .get_element_by_id(id)?
         .text_content()?;
     serde_json::from_str(&text).ok()
 }
 
-/// The path the server lives under (`""` or `/dashboard`), from `<html data-base>`.
-pub(crate) fn base_path() -> String {
+fn html_attribute(name: &str) -> Option<String> {
     web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
-        .and_then(|html| html.get_attribute("data-base"))
-        .unwrap_or_default()
+        .and_then(|html| html.get_attribute(name))
+}
+
+/// The path the server lives under (`""` or `/dashboard`), from `<html data-base>`.
+pub(crate) fn base_path() -> String {
+    html_attribute("data-base").unwrap_or_default()
+}
+
+fn typing_in_a_field(ev: &web_sys::KeyboardEvent) -> bool {
+    let target = ev
+        .target()
+        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok());
+    target.is_some_and(|t| matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+/// Escape closes the task's detail; `/` focuses the search.
+fn close_on_escape(dashboard: Dashboard) {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && dashboard.selected.get_untracked().is_some() {
+            crate::navigation::close_task(dashboard);
+        }
+        if ev.key() == "/" && !typing_in_a_field(&ev) {
+            let search = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("search"))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+            if let Some(search) = search {
+                ev.prevent_default();
+                let _ = search.focus();
+            }
+        }
+    });
+    std::mem::forget(handle);
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -3,13 +3,28 @@ use leptos::prelude::*;
 use super::card::CardView;
 use super::use_dashboard;
 use crate::model::{lane_key, Column, LANE_WINDOW};
+use crate::state::default_window;
 
 /// The Kanban board: Inbox, Assigned (by agent), Done (by agent).
 #[component]
 pub fn Board() -> impl IntoView {
     let dashboard = use_dashboard();
     let reading = move || dashboard.board.with(|b| b.reading);
+    // The export follows the filter.
+    let export_href = move |format: &'static str| {
+        move || {
+            let query = dashboard.filter.with(|f| f.to_query());
+            let base = dashboard.settings.with_value(|s| s.base.clone());
+            let query = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{query}")
+            };
+            format!("{base}/api/export/tasks.{format}{query}")
+        }
+    };
     view! {
+        <div class="board-area">
         {move || {
             reading()
                 .map(|progress| {
@@ -24,23 +39,33 @@ pub fn Board() -> impl IntoView {
                     }
                 })
         }}
+        <div class="board-tools">
+            <super::FilterBar/>
+            <nav class="exports" aria-label="Export the tasks">
+                "Export "
+                <a download href=export_href("csv")>"CSV"</a>
+                " · "
+                <a download href=export_href("json")>"JSON"</a>
+            </nav>
+        </div>
         <section class="board" aria-label="Task board">
             <ColumnView column=Column::Inbox/>
             <ColumnView column=Column::Assigned/>
             <ColumnView column=Column::Done/>
         </section>
+        </div>
     }
 }
 
 #[component]
 fn ColumnView(column: Column) -> impl IntoView {
     let dashboard = use_dashboard();
-    let count = Memo::new(move |_| dashboard.board.with(|b| b.count(column)));
+    let count = Memo::new(move |_| dashboard.shown_count(column));
     let body = match column {
         Column::Inbox => view! { <CardList column lane=None/> }.into_any(),
         Column::Assigned | Column::Done => view! {
             <For
-                each=move || dashboard.board.with(|b| b.lanes(column))
+                each=move || dashboard.shown_lanes(column)
                 key=|lane| lane.clone()
                 let:lane
             >
@@ -71,11 +96,7 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
     let dashboard = use_dashboard();
     let count = {
         let lane = lane.clone();
-        move || {
-            dashboard
-                .board
-                .with(|b| b.count_in_lane(column, Some(&lane)))
-        }
+        move || dashboard.shown_count_in_lane(column, Some(&lane))
     };
     let cost = {
         let lane = lane.clone();
@@ -109,11 +130,7 @@ fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
     let dashboard = use_dashboard();
     let cards = {
         let lane = lane.clone();
-        move || {
-            dashboard
-                .board
-                .with(|b| b.cards_in(column, lane.as_deref()))
-        }
+        move || dashboard.shown_cards(column, lane.as_deref())
     };
     view! {
         <ul class="cards">
@@ -126,37 +143,62 @@ fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
     .into_any()
 }
 
-/// "Show 50 more" under a lane that holds more cards than it shows.
+/// Under a lane that holds more cards than it shows: "Show 50 more" (fetched on demand); in
+/// Done, "Show all N" and, once open, "Show fewer".
 #[component]
 fn ShowMore(column: Column, lane: Option<String>) -> impl IntoView {
     let dashboard = use_dashboard();
     let key = lane_key(column, lane.as_deref());
-    let hidden = {
+    let counts = {
         let key = key.clone();
         move || {
-            dashboard.board.with(|b| {
-                b.count_in_lane(column, lane.as_deref())
-                    .saturating_sub(b.shown_in(&key))
-            })
+            let count = dashboard.shown_count_in_lane(column, lane.as_deref());
+            (count, dashboard.board.with(|b| b.shown_in(&key)))
         }
     };
-    let show_more = move |_| {
-        dashboard.board.update(|b| {
-            let shown = b.shown_in(&key) + LANE_WINDOW;
-            b.shown.insert(key.clone(), shown);
+    let set_shown = move |key: String, shown: Option<usize>| {
+        dashboard.board.update(|b| match shown {
+            Some(shown) => {
+                b.shown.insert(key, shown);
+            }
+            None => {
+                b.shown.remove(&key);
+            }
         })
     };
     move || {
-        let hidden = hidden();
-        (hidden > 0).then(|| {
-            let next = hidden.min(LANE_WINDOW);
-            view! {
-                <button class="show-more" on:click=show_more.clone()>
-                    {format!("Show {next} more")}
+        let (count, shown) = counts();
+        let hidden = count.saturating_sub(shown);
+        let key = key.clone();
+        match column {
+            Column::Done if hidden > 0 => view! {
+                <button class="show-more" on:click=move |_| set_shown(key.clone(), Some(usize::MAX))>
+                    {format!("Show all {count}")}
                     <span class="hidden-count">{format!(" ({hidden} hidden)")}</span>
                 </button>
             }
-        })
+            .into_any(),
+            Column::Done if count > default_window(&key) => view! {
+                <button class="show-fewer" on:click=move |_| set_shown(key.clone(), None)>
+                    {format!("Show the newest {}", default_window(&key))}
+                </button>
+            }
+            .into_any(),
+            _ if hidden > 0 => {
+                let next = hidden.min(LANE_WINDOW);
+                view! {
+                    <button
+                        class="show-more"
+                        on:click=move |_| set_shown(key.clone(), Some(shown + LANE_WINDOW))
+                    >
+                        {format!("Show {next} more")}
+                        <span class="hidden-count">{format!(" ({hidden} hidden)")}</span>
+                    </button>
+                }
+                .into_any()
+            }
+            _ => ().into_any(),
+        }
     }
 }
 

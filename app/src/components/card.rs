@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::priority::PriorityMenu;
 use super::use_dashboard;
 use crate::state::{age_label, Card};
 
@@ -21,16 +22,22 @@ pub fn CardView(card: Card) -> impl IntoView {
         move || dashboard.board.with(|b| b.problems.contains_key(&path))
     };
     let open = {
-        let path = path.clone();
-        move || dashboard.selected.set(Some(path.clone()))
+        let id = task.id.clone();
+        move || crate::navigation::open_task(dashboard, id.clone())
     };
     let open_on_key = open.clone();
     let age = task
         .activity_ms
         .map(|ms| move || age_label(ms, dashboard.now_ms.get()));
-    let priority = task.priority.map(|p| {
-        view! { <span class=format!("badge priority priority-{}", p.as_str())>{p.as_str()}</span> }
-    });
+    let current = {
+        let path = path.clone();
+        Signal::derive(move || {
+            dashboard
+                .board
+                .with(|b| b.cards.get(&path).and_then(|c| c.task.priority))
+        })
+    };
+    let priority = view! { <PriorityMenu task=task.clone() current/> };
     let status = task.status.clone().map(|s| {
         let class = format!(
             "badge status status-{}",

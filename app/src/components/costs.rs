@@ -8,6 +8,15 @@ use crate::model::{BudgetPeriod, CostRange};
 #[component]
 pub fn CostsPanel() -> impl IntoView {
     let dashboard = use_dashboard();
+    let export_href = move |format: &'static str| {
+        move || {
+            format!(
+                "{}/api/export/invocations.{format}?range={}",
+                dashboard.settings.with_value(|s| s.base.clone()),
+                dashboard.cost_range.get().as_str()
+            )
+        }
+    };
     let summary = Memo::new(move |_| dashboard.shown_costs());
     let daily = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::daily_cost)));
     let by_model = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::cost_by_model)));
@@ -76,6 +85,12 @@ pub fn CostsPanel() -> impl IntoView {
                 <div class="ranges" role="group" aria-label="Range">
                     {CostRange::ALL.into_iter().map(range_button).collect::<Vec<_>>()}
                 </div>
+                <nav class="exports" aria-label="Export the invocations of this range">
+                    "Export "
+                    <a download href=export_href("csv")>"CSV"</a>
+                    " · "
+                    <a download href=export_href("json")>"JSON"</a>
+                </nav>
             </header>
             <Show
                 when=available

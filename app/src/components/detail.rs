@@ -1,77 +1,262 @@
 use leptos::prelude::*;
 
+use super::priority::PriorityMenu;
 use super::use_dashboard;
-use crate::model::{Task, TaskSummary};
+use crate::model::{TaskDetails, TaskLink, TaskSummary};
+use crate::navigation::{close_task, open_task, task_href};
+use crate::state::{age_label, iso_ms};
 
-/// The side panel with every field of the selected task and its whole document. The fields come
-/// from the card at once; the description and the document once the task is fetched.
+/// The selected task over the board (at its own address, `/tasks/{id}`): every field, the texts
+/// rendered from Markdown on the server, the tasks it names, its cost and invocations, and its
+/// file. Escape, the back button, the backdrop and × close it.
 #[component]
 pub fn TaskDetail() -> impl IntoView {
     let dashboard = use_dashboard();
-    let summary = Memo::new(move |_| {
-        let path = dashboard.selected.get()?;
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    let open = move || dashboard.selected.with(Option::is_some);
+    // Focus moves into the dialog when it opens.
+    Effect::new(move |_| {
+        if open() {
+            if let Some(button) = close_button.get() {
+                let _ = button.focus();
+            }
+        }
+    });
+    let details = move || {
+        let id = dashboard.selected.get()?;
+        dashboard.detail.with(|d| match d {
+            Some(Ok(details)) if details.answers(&id) => Some(Ok(details.clone())),
+            Some(Err(reason)) => Some(Err(reason.clone())),
+            _ => None,
+        })
+    };
+    // Until the task is fetched, what its card shows.
+    let summary = move || {
+        let id = dashboard.selected.get()?;
         dashboard
             .board
-            .with(|b| b.cards.get(&path).map(|c| c.task.clone()))
-            .or_else(|| {
-                dashboard.detail.with(|d| {
-                    d.as_ref()
-                        .filter(|t| t.path == path)
-                        .map(|t| t.summary.clone())
-                })
-            })
-    });
-    let whole = move || {
-        let path = dashboard.selected.get()?;
-        dashboard.detail.get().filter(|t| t.path == path)
+            .with(|b| b.card_with_id(&id).map(|c| c.task.clone()))
     };
-    let close = move || dashboard.selected.set(None);
+    let close = move |_| close_task(dashboard);
     view! {
-        <Show when=move || summary.with(Option::is_some)>
-            <div class="detail-backdrop" on:click=move |_| close()></div>
-            <aside class="detail" role="dialog" aria-modal="true" aria-label="Task details">
-                <button class="close" aria-label="Close" on:click=move |_| close()>"×"</button>
-                {move || summary.get().map(fields)}
-                {move || match whole() {
-                    Some(task) => texts(task).into_any(),
-                    None => view! { <p class="loading">"Loading the task…"</p> }.into_any(),
+        <Show when=open>
+            <div class="detail-backdrop" on:click=close></div>
+            <aside class="detail" role="dialog" aria-modal="true" aria-labelledby="detail-title">
+                <button class="close" aria-label="Close" node_ref=close_button on:click=close>
+                    "×"
+                </button>
+                {move || match details() {
+                    Some(Ok(details)) => whole(details).into_any(),
+                    Some(Err(reason)) => view! {
+                        <h2 id="detail-title">"Task not available"</h2>
+                        <p class="detail-error" role="alert">{reason}</p>
+                    }
+                    .into_any(),
+                    None => view! {
+                        {summary().map(|task| fields(task, None))}
+                        <p class="loading">"Loading the task…"</p>
+                    }
+                    .into_any(),
                 }}
             </aside>
         </Show>
     }
 }
 
-fn fields(task: TaskSummary) -> impl IntoView {
+fn whole(details: TaskDetails) -> impl IntoView {
+    let TaskDetails {
+        task,
+        texts,
+        links,
+        yaml,
+        file_error,
+        cost,
+        invocations,
+        telemetry_error,
+        same_id,
+        ..
+    } = details;
+    let specification = task
+        .document
+        .value()
+        .get("feature")
+        .and_then(|f| f.as_str().map(str::to_owned));
+    view! {
+        {fields(task.summary.clone(), specification)}
+        {(!links.is_empty()).then(|| view! {
+            <h3>"Related tasks"</h3>
+            <ul class="task-links">{links.into_iter().map(link).collect_view()}</ul>
+        })}
+        {texts
+            .into_iter()
+            .map(|text| view! {
+                <section class="text" data-field=text.field.clone()>
+                    <h3>{text.label}</h3>
+                    <div class="markdown" inner_html=text.html></div>
+                </section>
+            })
+            .collect_view()}
+        <h3>"Cost"</h3>
+        {match (cost, telemetry_error) {
+            (_, Some(reason)) => view! {
+                <p class="detail-error">{format!("Costs unavailable: {reason}")}</p>
+            }
+            .into_any(),
+            (Some(cost), None) => view! {
+                <p class="task-cost">
+                    {format!(
+                        "{} over {} invocation{} ({} tokens)",
+                        crate::charts::usd(cost.cost_usd),
+                        cost.invocations,
+                        if cost.invocations == 1 { "" } else { "s" },
+                        cost.tokens,
+                    )}
+                </p>
+            }
+            .into_any(),
+            (None, None) => view! { <p class="empty">"No LLM calls logged for this task."</p> }
+                .into_any(),
+        }}
+        {(!invocations.is_empty()).then(|| view! {
+            <table class="invocations">
+                <thead><tr><th>"When"</th><th>"Model"</th><th>"Tool"</th><th>"Tokens"</th><th>"Cost"</th><th>"Status"</th></tr></thead>
+                <tbody>
+                    {invocations
+                        .into_iter()
+                        .map(|call| view! {
+                            <tr>
+                                <td>{call.timestamp}</td>
+                                <td>{call.model}</td>
+                                <td>{call.tool}</td>
+                                <td class="num">{call.total_tokens}</td>
+                                <td class="num">{crate::charts::usd(call.cost_usd)}</td>
+                                <td>{call.status}</td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        })}
+        {(!same_id.is_empty()).then(|| view! {
+            <p class="same-id">
+                {format!("Other files with the id {}: {}", task.id, same_id.join(", "))}
+            </p>
+        })}
+        <details class="document">
+            <summary>"The file"</summary>
+            {match (yaml, file_error) {
+                (Some(yaml), _) => view! { <pre class="yaml"><code>{yaml}</code></pre> }.into_any(),
+                (None, reason) => view! {
+                    <p class="detail-error">
+                        {format!("The file could not be read: {}", reason.unwrap_or_default())}
+                    </p>
+                }
+                .into_any(),
+            }}
+        </details>
+    }
+}
+
+/// The task's fields; `feature` beside the specification when the document has one.
+fn fields(task: TaskSummary, feature: Option<String>) -> impl IntoView {
+    let dashboard = use_dashboard();
     let row = |label: &'static str, value: Option<String>| {
         value.map(|value| view! { <dt>{label}</dt><dd>{value}</dd> })
     };
+    let date = move |label: &'static str, value: Option<String>| {
+        value.map(|value| {
+            let age = iso_ms(&value).map(|ms| move || format!(" ({})", age_label(ms, dashboard.now_ms.get())));
+            view! { <dt>{label}</dt><dd><time datetime=value.clone()>{value.clone()}</time>{age}</dd> }
+        })
+    };
+    let path = task.path.clone();
+    let current = Signal::derive(move || {
+        dashboard
+            .detail
+            .with(|d| match d {
+                Some(Ok(details)) if details.task.path == path => Some(details.task.priority),
+                _ => None,
+            })
+            .unwrap_or_else(|| {
+                dashboard
+                    .board
+                    .with(|b| b.cards.get(&path).and_then(|c| c.task.priority))
+            })
+    });
+    let status = task.status.clone().map(|s| {
+        let class = format!(
+            "badge status status-{}",
+            s.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+        );
+        view! { <span class=class>{s.replace('_', " ")}</span> }
+    });
+    let specification = task.specification.clone().map(|spec| {
+        let text = match feature {
+            Some(feature) => format!("{spec} · {feature}"),
+            None => spec,
+        };
+        view! { <dt>"Specification"</dt><dd class="specification">{text}</dd> }
+    });
+    let tags = (!task.tags.is_empty()).then(|| {
+        view! {
+            <dt>"Tags"</dt>
+            <dd><ul class="tags">{task.tags.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}</ul></dd>
+        }
+    });
     view! {
-        <h2>{task.title.clone()}</h2>
+        <h2 id="detail-title">{task.title.clone()}</h2>
+        <div class="detail-badges">
+            <PriorityMenu task=task.clone() current/>
+            {status}
+            {task.is_blocked().then(|| view! { <span class="badge blocked-badge">"blocked"</span> })}
+        </div>
         <dl class="fields">
             {row("ID", Some(task.id.clone()))}
             {row("File", Some(task.path.clone()))}
+            {row("Column", Some(task.lane_key()))}
             {row("Agent", task.owner().map(str::to_owned))}
             {row("Status", task.status.clone())}
             {row("Priority", task.priority.map(|p| p.as_str().to_owned()))}
-            {row("Created", task.created_at.clone())}
-            {row("Updated", task.updated_at.clone())}
-            {row("Started", task.started_at.clone())}
-            {row("Completed", task.completed_at.clone())}
+            {date("Created", task.created_at.clone())}
+            {date("Updated", task.updated_at.clone())}
+            {date("Started", task.started_at.clone())}
+            {date("Completed", task.completed_at.clone())}
             {row("Estimated hours", task.estimated_hours.map(|h| h.to_string()))}
-            {row("Specification", task.specification.clone())}
-            {row("Tags", (!task.tags.is_empty()).then(|| task.tags.join(", ")))}
+            {specification}
+            {tags}
             {row("Blocked", task.blocked_reason.clone())}
         </dl>
     }
 }
 
-fn texts(task: Task) -> impl IntoView {
-    let document = serde_json::to_string_pretty(&task.document.value()).unwrap_or_default();
-    view! {
-        {task.description.clone().map(|d| view! { <h3>"Description"</h3><p class="description">{d}</p> })}
-        <details class="document">
-            <summary>"Whole document"</summary>
-            <pre>{document}</pre>
-        </details>
+/// A task named by this one: a link to its detail, or marked missing.
+fn link(link: TaskLink) -> impl IntoView {
+    let dashboard = use_dashboard();
+    let field = link.field.replace('_', " ");
+    match link.title {
+        Some(title) => {
+            let href = task_href(&dashboard.settings.with_value(|s| s.base.clone()), &link.id);
+            let id = link.id.clone();
+            let follow = move |ev: leptos::ev::MouseEvent| {
+                ev.prevent_default();
+                open_task(dashboard, id.clone());
+            };
+            view! {
+                <li>
+                    <span class="link-kind">{field}</span>
+                    <a href=href on:click=follow>{link.id.clone()}</a>
+                    <span class="link-title">{title}</span>
+                </li>
+            }
+            .into_any()
+        }
+        None => view! {
+            <li class="missing">
+                <span class="link-kind">{field}</span>
+                <span class="link-id">{link.id}</span>
+                <span class="link-title">"not on the board"</span>
+            </li>
+        }
+        .into_any(),
     }
 }

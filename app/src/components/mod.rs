@@ -5,7 +5,9 @@ mod board;
 mod card;
 mod costs;
 mod detail;
+mod filters;
 mod header;
+mod priority;
 mod problems;
 
 use leptos::prelude::*;
@@ -15,6 +17,7 @@ use crate::state::Dashboard;
 pub use board::Board;
 pub use costs::{BudgetBanner, CostsPanel};
 pub use detail::TaskDetail;
+pub use filters::FilterBar;
 pub use header::Header;
 pub use problems::ProblemsPanel;
 
@@ -34,6 +37,29 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
                 <CostsPanel/>
             </main>
             <TaskDetail/>
+            <Toasts/>
+        </div>
+    }
+}
+
+/// Messages that come and go (an edit the server refused, …), read out by screen readers.
+#[component]
+fn Toasts() -> impl IntoView {
+    let dashboard = use_dashboard();
+    view! {
+        <div class="toasts" role="alert" aria-live="assertive">
+            <For each=move || dashboard.toasts.get() key=|t| t.id let:toast>
+                <div class="toast">
+                    <span>{toast.message.clone()}</span>
+                    <button
+                        class="toast-close"
+                        aria-label="Dismiss"
+                        on:click=move |_| dashboard.toasts.update(|t| t.retain(|x| x.id != toast.id))
+                    >
+                        "×"
+                    </button>
+                </div>
+            </For>
         </div>
     }
 }

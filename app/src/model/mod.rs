@@ -2,8 +2,10 @@
 
 mod budget;
 mod cost;
+mod detail;
 mod document;
 mod event;
+mod filter;
 mod problem;
 mod snapshot;
 mod task;
@@ -14,10 +16,14 @@ pub use cost::{
     ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost,
     ModelCost, TaskCost, ToolCost,
 };
+pub use detail::{RenderedText, TaskDetails, TaskLink};
 pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
+pub use filter::{FilterError, TaskFilter, MAX_QUERY_BYTES};
 pub use problem::Problem;
-pub use snapshot::{LanePage, ScanProgress, Snapshot, LANE_WINDOW};
+pub use snapshot::{
+    FilteredBoard, LanePage, ScanProgress, Snapshot, DONE_WINDOW, FILTERED_WINDOW, LANE_WINDOW,
+};
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
 pub use task::{lane_key, parse_lane_key, Priority, Task, TaskSummary};

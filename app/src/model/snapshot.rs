@@ -2,11 +2,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Budgets, CostSummary, Problem, TaskSummary};
+use super::{Budgets, CostSummary, Problem, TaskFilter, TaskSummary};
 
 /// How many cards of each lane a snapshot (and so the page) carries: the newest ones. The rest
 /// of a lane is fetched when the user asks for it, so the page stays small at any board size.
 pub const LANE_WINDOW: usize = 50;
+
+/// How many cards a Done lane shows until the user asks for all: finished work is mostly
+/// history, the newest few say what just happened.
+pub const DONE_WINDOW: usize = 10;
 
 /// The board at one sequence number: what a client starts from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -52,3 +56,18 @@ pub struct LanePage {
     pub offset: usize,
     pub tasks: Vec<TaskSummary>,
 }
+
+/// The board as a filter sees it (`GET /api/board/filtered?q=…`): the matching cards of every
+/// lane (at most [`FILTERED_WINDOW`] each, in the board's order) and how many match per lane.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FilteredBoard {
+    pub filter: TaskFilter,
+    /// The board's sequence number it was read at.
+    pub seq: u64,
+    pub tasks: Vec<TaskSummary>,
+    /// Matching cards per lane (lanes without a match left out).
+    pub lanes: BTreeMap<String, usize>,
+}
+
+/// How many matching cards of a lane a [`FilteredBoard`] carries.
+pub const FILTERED_WINDOW: usize = 500;

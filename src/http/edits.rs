@@ -1,0 +1,460 @@
+//! Editing task files from the page, when the server was started with `--allow-writes`:
+//! `PATCH /api/tasks/{id}/priority` and `PATCH /api/tasks/{id}/specification`, with the
+//! original dashboard's request and error shapes. Each changes one line of the YAML (see
+//! [`crate::board::set_field`]), written atomically, and puts the task on the board at once, so
+//! every client gets `task.updated` without waiting for the watcher.
+//!
+//! Guarantees: a task in progress, done or failed is not changed; a request that names the
+//! version it read (`If-Match: "<etag>"`, or the original's `last_modified`) is refused with 409
+//! when the file changed since; edits are made one at a time; the Origin check and the access
+//! token apply as to every write.
+
+use std::path::{Component, Path};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::patch;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::details::TaskRef;
+use super::state::TaskFiles;
+use super::{AppState, Error};
+use crate::board::{content_tag, reread, set_field, write_atomically, SharedStore};
+
+/// The original's priority values (`normal` only in lower case, the others in any case).
+const PRIORITIES: [&str; 4] = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
+/// Statuses whose tasks are not edited.
+const LOCKED_STATUSES: [&str; 3] = ["in_progress", "done", "failed"];
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tasks/{id}/priority", patch(priority))
+        .route("/api/tasks/{id}/specification", patch(specification))
+}
+
+/// `{"priority": "HIGH", "last_modified"?}` → `{"success": true, "task": {…}, "etag"}`.
+async fn priority(
+    State(board): State<SharedStore>,
+    State(files): State<Arc<TaskFiles>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    files.check_writable()?;
+    let body = json_body(&headers, &body)?;
+    let value = body
+        .get("priority")
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| Error::bad_request("Missing priority field"))?;
+    let priority = parse_priority(value).ok_or_else(|| {
+        Error::bad_field(
+            "priority",
+            "Invalid priority. Must be one of: CRITICAL, HIGH, LOW, MEDIUM, normal",
+        )
+    })?;
+    check_task_id(&id)?;
+    let edit = Edit {
+        id,
+        fields: vec![("priority", priority)],
+        status_refusal: |status| {
+            Error::Conflict(format!(
+                "Cannot edit task with status '{status}'. Tasks that are in_progress, done, or \
+                 failed cannot be edited."
+            ))
+        },
+    };
+    edit.apply(&board, &files, &headers, &body).await
+}
+
+/// `{"specification": "specifications/x.md", "feature"?, "last_modified"?}`: links the task to
+/// a specification (the original's orphan assignment).
+async fn specification(
+    State(board): State<SharedStore>,
+    State(files): State<Arc<TaskFiles>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    files.check_writable()?;
+    let body = json_body(&headers, &body)?;
+    let specification = match body.get("specification") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Null) | None => {
+            return Err(Error::bad_request("Missing specification field"));
+        }
+        Some(_) => {
+            return Err(Error::bad_field(
+                "specification",
+                "Invalid specification path: must be a string",
+            ))
+        }
+    };
+    check_specification(&files.repo, &specification)?;
+    let mut fields = vec![("specification", specification)];
+    match body.get("feature") {
+        Some(Value::String(feature)) if !feature.trim().is_empty() => {
+            if feature.len() > 200 || feature.contains(['\n', '\r']) {
+                return Err(Error::bad_field(
+                    "feature",
+                    "must be one line of at most 200 bytes",
+                ));
+            }
+            fields.push(("feature", feature.trim().to_owned()));
+        }
+        Some(Value::String(_)) | Some(Value::Null) | None => {}
+        Some(_) => return Err(Error::bad_field("feature", "must be a string")),
+    }
+    check_task_id(&id)?;
+    let edit = Edit {
+        id,
+        fields,
+        status_refusal: |status| {
+            Error::bad_request(format!(
+                "Cannot assign tasks with status '{status}'. Tasks that are currently being \
+                 worked on (in_progress, done, failed) cannot be reassigned."
+            ))
+        },
+    };
+    edit.apply(&board, &files, &headers, &body).await
+}
+
+impl TaskFiles {
+    fn check_writable(&self) -> Result<(), Error> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(
+                "editing is off: this dashboard was started read-only (start it with \
+                 --allow-writes to change priorities and specifications)"
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// One edit: the fields to set on the task `id`.
+struct Edit {
+    id: String,
+    fields: Vec<(&'static str, String)>,
+    status_refusal: fn(&str) -> Error,
+}
+
+/// One edit at a time: the check of the file's version and the write are one step.
+static EDITING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl Edit {
+    async fn apply(
+        self,
+        board: &SharedStore,
+        files: &TaskFiles,
+        headers: &HeaderMap,
+        body: &Value,
+    ) -> Result<Response, Error> {
+        let _one_at_a_time = EDITING.lock().await;
+        let path = find_path(board, &self.id)
+            .ok_or_else(|| Error::NotFound(format!("Task not found: {}", self.id)))?;
+        let full = files.dir.join(&path);
+        let bytes = tokio::fs::read(&full)
+            .await
+            .map_err(|_| Error::NotFound(format!("Task not found: {}", self.id)))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::Unprocessable("the task file is not UTF-8 text".into()))?;
+        let document: Value = serde_norway::from_str(&text).map_err(|error| {
+            Error::Unprocessable(format!("the task file is not valid YAML: {error}"))
+        })?;
+        let status = document
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("pending")
+            .to_ascii_lowercase();
+        if LOCKED_STATUSES.contains(&status.as_str()) {
+            return Err((self.status_refusal)(&status));
+        }
+        let current = content_tag(text.as_bytes());
+        if let Some(expected) = if_match(headers)? {
+            if expected != current && expected != "*" {
+                return Err(Error::Conflict(format!(
+                    "Task was modified by another user: it changed since you read it (ETag \
+                     \"{current}\", you sent \"{expected}\"). Reload it and try again."
+                )));
+            }
+        }
+        if let (Some(provided), Some(on_file)) = (
+            body.get("last_modified").and_then(Value::as_str),
+            document.get("last_modified").and_then(scalar_text),
+        ) {
+            if provided != on_file {
+                return Err(Error::Conflict(format!(
+                    "Task was modified by another user. Current: {on_file}, Provided: {provided}"
+                )));
+            }
+        }
+        let mut edited = text;
+        for (field, value) in &self.fields {
+            edited = set_field(&edited, field, value)
+                .map_err(|error| Error::Unprocessable(error.to_string()))?;
+        }
+        let write_path = full.clone();
+        let written = edited.clone();
+        tokio::task::spawn_blocking(move || write_atomically(&write_path, written.as_bytes()))
+            .await
+            .map_err(|error| Error::Internal(error.to_string()))?
+            .map_err(|error| {
+                tracing::warn!(path = %full.display(), %error, "could not write a task file");
+                Error::Internal(format!("could not write the task file: {error}"))
+            })?;
+        let collab = files.dir.clone();
+        let store = board.clone();
+        let relative = path.clone();
+        tokio::task::spawn_blocking(move || reread(&store, &collab, &relative))
+            .await
+            .map_err(|error| Error::Internal(error.to_string()))?;
+        let etag = content_tag(edited.as_bytes());
+        tracing::info!(%path, fields = ?self.fields, "task edited");
+        let task = board
+            .task(&path)
+            .map(|t| t.document.value())
+            .unwrap_or(Value::Null);
+        Ok((
+            [(header::ETAG, format!("\"{etag}\""))],
+            Json(json!({"success": true, "task": task, "path": path, "etag": etag})),
+        )
+            .into_response())
+    }
+}
+
+/// The original accepts a body only with a JSON content type.
+fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let essence = v.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("application/json")
+        });
+    if !is_json {
+        return Err(Error::bad_request("Request must be JSON"));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::bad_request("Request must be JSON"));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(Error::bad_request("Request must be a JSON object")),
+        Err(error) => Err(Error::bad_request(format!(
+            "Request body is not valid JSON: {error}"
+        ))),
+    }
+}
+
+/// As the original: `CRITICAL`/`HIGH`/`MEDIUM`/`LOW` in any case (written upper case), and
+/// `normal` only so.
+fn parse_priority(value: &Value) -> Option<String> {
+    let text = value.as_str()?;
+    if text == "normal" {
+        return Some(text.to_owned());
+    }
+    let upper = text.to_ascii_uppercase();
+    PRIORITIES.contains(&upper.as_str()).then_some(upper)
+}
+
+/// The original's task id rule: no path characters, letters, digits, `-` and `_`, an optional
+/// `.yaml`/`.yml`.
+fn check_task_id(id: &str) -> Result<(), Error> {
+    if id.contains("..") || id.contains('/') || id.contains('\\') {
+        return Err(Error::bad_request(format!(
+            "Invalid task ID: contains path traversal characters: {id}"
+        )));
+    }
+    let stem = id
+        .strip_suffix(".yaml")
+        .or_else(|| id.strip_suffix(".yml"))
+        .unwrap_or(id);
+    let valid = !stem.is_empty()
+        && stem.len() <= 255
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(Error::bad_request(format!(
+            "Invalid task ID format: {id}. Must contain only alphanumeric characters, dashes, \
+             underscores, and optional .yaml extension."
+        )));
+    }
+    Ok(())
+}
+
+/// The original's specification path rules, and the file must be a real file inside
+/// `<repo>/specifications` (a link out of it is refused too).
+fn check_specification(repo: &Path, specification: &str) -> Result<(), Error> {
+    let invalid = |why: String| {
+        Error::bad_field(
+            "specification",
+            format!("Invalid specification path: {why}"),
+        )
+    };
+    if specification.contains("..") {
+        return Err(invalid(format!("contains path traversal: {specification}")));
+    }
+    if specification.contains('\\') {
+        return Err(invalid(format!("contains a backslash: {specification}")));
+    }
+    let drive = specification.as_bytes().get(1) == Some(&b':');
+    if specification.starts_with('/') || drive {
+        return Err(invalid(format!("must be relative: {specification}")));
+    }
+    if !specification.starts_with("specifications/") {
+        return Err(invalid(format!(
+            "must start with 'specifications/': {specification}"
+        )));
+    }
+    if !specification.ends_with(".md") {
+        return Err(invalid(format!("must be a .md file: {specification}")));
+    }
+    if specification.len() > 1024
+        || specification.contains(['\n', '\r', '\0'])
+        || Path::new(specification)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(invalid(format!(
+            "not a plain relative path: {specification}"
+        )));
+    }
+    let not_found = || {
+        Error::bad_field(
+            "specification",
+            format!("Specification file not found: {specification}"),
+        )
+    };
+    let full = repo.join(specification);
+    let real = full.canonicalize().map_err(|_| not_found())?;
+    let root = repo
+        .join("specifications")
+        .canonicalize()
+        .map_err(|_| not_found())?;
+    if !real.starts_with(&root) {
+        return Err(invalid(format!(
+            "leads out of specifications/: {specification}"
+        )));
+    }
+    if !real.is_file() {
+        return Err(Error::bad_field(
+            "specification",
+            format!("Specification path is not a file: {specification}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The path of the task with this id (or file name, with or without its extension).
+fn find_path(board: &SharedStore, id: &str) -> Option<String> {
+    let stem = id
+        .strip_suffix(".yaml")
+        .or_else(|| id.strip_suffix(".yml"))
+        .unwrap_or(id);
+    board.with_tasks(|tasks, _, _| {
+        super::details::find(tasks, &TaskRef::Id(stem.to_owned()))
+            .map(|(task, _)| task.summary.path)
+    })
+}
+
+/// The version named by `If-Match` (its quotes and a weak `W/` taken off).
+fn if_match(headers: &HeaderMap) -> Result<Option<String>, Error> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| Error::bad_field("If-Match", "not ASCII"))?;
+    Ok(Some(
+        text.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_owned(),
+    ))
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_as_the_original_accepts_them() {
+        for (given, written) in [
+            ("HIGH", Some("HIGH")),
+            ("high", Some("HIGH")),
+            ("Critical", Some("CRITICAL")),
+            ("normal", Some("normal")),
+            ("NORMAL", None),
+            ("Normal", None),
+            ("urgent", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                parse_priority(&json!(given)).as_deref(),
+                written,
+                "{given:?}"
+            );
+        }
+        assert_eq!(parse_priority(&json!(3)), None);
+    }
+
+    #[test]
+    fn task_ids_as_the_original_checks_them() {
+        assert!(check_task_id("2026-02-06T1148-dashboard").is_ok());
+        assert!(check_task_id("task_1.yaml").is_ok());
+        for bad in ["../etc", "a/b", "a\\b", "a.b", "", "a b"] {
+            assert!(check_task_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn specification_paths_stay_inside_specifications() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join("specifications/demo")).unwrap();
+        std::fs::write(repo.path().join("specifications/demo/a.md"), "---\n").unwrap();
+        std::fs::write(repo.path().join("secret.md"), "x").unwrap();
+        std::os::unix::fs::symlink(
+            repo.path().join("secret.md"),
+            repo.path().join("specifications/link.md"),
+        )
+        .unwrap();
+        let message = |spec: &str| match check_specification(repo.path(), spec) {
+            Ok(()) => "ok".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        assert_eq!(message("specifications/demo/a.md"), "ok");
+        for (spec, expected) in [
+            ("../../../etc/passwd", "contains path traversal"),
+            ("/etc/passwd.md", "must be relative"),
+            ("C:/x.md", "must be relative"),
+            ("demo/a.md", "must start with 'specifications/'"),
+            ("specifications/demo/a.txt", "must be a .md file"),
+            (
+                "specifications/nonexistent.md",
+                "Specification file not found",
+            ),
+            ("specifications/link.md", "leads out of specifications/"),
+            ("specifications/demo", "must be a .md file"),
+        ] {
+            assert!(
+                message(spec).contains(expected),
+                "{spec}: {}",
+                message(spec)
+            );
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Every stored invocation of a time range, read row by row for an export: a task reads them and
+//! hands them over through a bounded queue, so an export of any size holds a few hundred rows in
+//! memory and a slow download slows the read instead of filling the memory.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+use tokio::sync::mpsc;
+
+use super::queries::julian_day;
+use super::{CostRange, Telemetry, TelemetryError};
+use futures_util::StreamExt;
+
+/// How many rows wait for the download at most.
+const QUEUE: usize = 256;
+
+/// One invocation as exported (the stored columns, as stored).
+#[derive(Debug, Serialize, FromRow)]
+pub(crate) struct ExportedInvocation {
+    pub(crate) invocation_id: String,
+    pub(crate) timestamp: Option<String>,
+    pub(crate) agent_name: Option<String>,
+    pub(crate) tool_name: String,
+    pub(crate) model_name: String,
+    pub(crate) prompt_tokens: i64,
+    pub(crate) completion_tokens: i64,
+    pub(crate) total_tokens: i64,
+    pub(crate) cost_usd: f64,
+    pub(crate) latency_ms: i64,
+    pub(crate) status: String,
+    pub(crate) error_message: Option<String>,
+    pub(crate) task_id: Option<String>,
+}
+
+impl ExportedInvocation {
+    pub(crate) const COLUMNS: [&'static str; 13] = [
+        "invocation_id",
+        "timestamp",
+        "agent_name",
+        "tool_name",
+        "model_name",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cost_usd",
+        "latency_ms",
+        "status",
+        "error_message",
+        "task_id",
+    ];
+
+    pub(crate) fn record(&self) -> [String; 13] {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        [
+            self.invocation_id.clone(),
+            text(&self.timestamp),
+            text(&self.agent_name),
+            self.tool_name.clone(),
+            self.model_name.clone(),
+            self.prompt_tokens.to_string(),
+            self.completion_tokens.to_string(),
+            self.total_tokens.to_string(),
+            self.cost_usd.to_string(),
+            self.latency_ms.to_string(),
+            self.status.clone(),
+            text(&self.error_message),
+            text(&self.task_id),
+        ]
+    }
+}
+
+impl Telemetry {
+    /// The invocations of `range` (all of them with `None`) as of `now`, oldest first, through
+    /// a bounded queue; the first error ends it.
+    pub(crate) async fn export_invocations(
+        &self,
+        range: Option<CostRange>,
+        now: DateTime<Utc>,
+    ) -> Result<mpsc::Receiver<Result<ExportedInvocation, TelemetryError>>, TelemetryError> {
+        let reader = self.reader().await?;
+        let since = range.map(|r| julian_day(now - chrono::Duration::days(i64::from(r.days()))));
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(async move {
+            let filter = if since.is_some() {
+                "WHERE julianday(timestamp) >= ?1"
+            } else {
+                ""
+            };
+            let sql = format!(
+                "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, \
+                 tool_name, model_name, COALESCE(prompt_tokens, 0) AS prompt_tokens, \
+                 COALESCE(completion_tokens, 0) AS completion_tokens, \
+                 COALESCE(total_tokens, 0) AS total_tokens, \
+                 CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
+                 COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id \
+                 FROM invocations {filter} ORDER BY id"
+            );
+            let mut query = sqlx::query_as::<_, ExportedInvocation>(&sql);
+            if let Some(since) = since {
+                query = query.bind(since);
+            }
+            let mut rows = query.fetch(&reader);
+            while let Some(row) = rows.next().await {
+                let failed = row.is_err();
+                if sender
+                    .send(row.map_err(TelemetryError::from))
+                    .await
+                    .is_err()
+                    || failed
+                {
+                    break;
+                }
+            }
+        });
+        Ok(receiver)
+    }
+}

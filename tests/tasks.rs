@@ -1,0 +1,525 @@
+//! Working with one task through a real server on a real folder: its detail (texts rendered and
+//! sanitized on the server, related tasks, the file), and the opt-in edits of its priority and
+//! specification in the original's request and error shapes, changing one line of the file.
+
+mod common;
+
+use std::time::Duration;
+
+use app::model::ServerEvent;
+use common::{next_envelope, Workspace};
+use execdash::RunningServer;
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH};
+use serde_json::{json, Value};
+
+const TASK: &str = "\
+# Planning owns this file; keep the comments.
+id: parser
+title: \"Parse the agent profiles\"
+agent: python-pedro
+status: new
+priority: 'HIGH'   # agreed on Monday
+dependencies: [schema, nowhere]
+description: |
+  Read **every** profile.
+
+  | field | kind |
+  |-------|------|
+  | name  | text |
+
+  - [x] frontmatter
+  - [ ] body
+context:
+  phase: one
+acceptance_criteria:
+  - Profiles load in <50 ms
+  - \"<script>alert(1)</script> is shown as text\"
+";
+
+fn workspace() -> Workspace {
+    let workspace = Workspace::empty();
+    workspace.write("inbox/parser.yaml", TASK);
+    workspace.write(
+        "assigned/python-pedro/schema.yaml",
+        "id: schema\ntitle: Define the schema\nstatus: in_progress\n",
+    );
+    std::fs::create_dir_all(workspace.root().join("specifications/demo")).unwrap();
+    std::fs::write(
+        workspace.root().join("specifications/demo/feature-a.md"),
+        "---\nid: SPEC-A\n---\n",
+    )
+    .unwrap();
+    workspace
+}
+
+async fn writable(workspace: &Workspace) -> RunningServer {
+    common::start_server(workspace, |config| config.allow_writes = true).await
+}
+
+fn url(server: &RunningServer, path: &str) -> String {
+    format!("http://{}{path}", server.addr)
+}
+
+async fn patch(
+    server: &RunningServer,
+    path: &str,
+    body: &str,
+    if_match: Option<&str>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .patch(url(server, path))
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.to_owned());
+    if let Some(tag) = if_match {
+        request = request.header(IF_MATCH, tag);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_detail_renders_markdown_safely_and_links_related_tasks() {
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let response = reqwest::get(url(&server, "/api/board/task?id=parser"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let etag = response.headers()[ETAG].to_str().unwrap().to_owned();
+    let details: Value = response.json().await.unwrap();
+    assert_eq!(etag, format!("\"{}\"", details["etag"].as_str().unwrap()));
+    let html = |field: &str| {
+        details["texts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["field"] == field)
+            .map(|t| t["html"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no {field} in {details}"))
+    };
+    let description = html("description");
+    assert!(
+        description.contains("<strong>every</strong>"),
+        "{description}"
+    );
+    assert!(description.contains("<table>"), "{description}");
+    assert!(description.contains("type=\"checkbox\""), "{description}");
+    assert!(html("context").contains("<strong>phase</strong>: one"));
+    let criteria = html("acceptance_criteria");
+    assert!(!criteria.contains("<script"), "{criteria}");
+    assert!(criteria.contains("&lt;script&gt;") || !criteria.contains("alert(1)</script>"));
+    assert_eq!(
+        details["links"],
+        json!([
+            {"field": "dependencies", "id": "schema", "title": "Define the schema"},
+            {"field": "dependencies", "id": "nowhere", "title": null},
+        ])
+    );
+    assert_eq!(details["yaml"], TASK);
+    // By path too; an unknown task is a 404 in the error shape; the page for it says so.
+    let (status, by_path) = get_json(&server, "/api/board/task?path=inbox/parser.yaml").await;
+    assert_eq!((status, &by_path["task"]["id"]), (200, &json!("parser")));
+    let (status, missing) = get_json(&server, "/api/board/task?id=nope").await;
+    assert_eq!(
+        (status, missing["error"].as_str()),
+        (404, Some("Task not found: nope"))
+    );
+    let page = reqwest::get(url(&server, "/tasks/parser")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("<strong>every</strong>"),
+        "the page is rendered with the detail"
+    );
+    assert!(page.contains("<title>Parse the agent profiles · execdash</title>"));
+    let page = reqwest::get(url(&server, "/tasks/nope")).await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("Task not found: nope"));
+}
+
+async fn get_json(server: &RunningServer, path: &str) -> (u16, Value) {
+    let response = reqwest::get(url(server, path)).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn editing_is_off_unless_allowed() {
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":"LOW"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(body["error"].as_str().unwrap().contains("--allow-writes"));
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("inbox/parser.yaml")).unwrap(),
+        TASK
+    );
+}
+
+#[tokio::test]
+async fn a_priority_edit_changes_one_line_and_every_client_sees_it() {
+    let workspace = workspace();
+    let server = writable(&workspace).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    next_envelope(&mut socket).await; // the ack
+
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":"low"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["success"], true);
+    assert_eq!(body["task"]["priority"], "LOW");
+    let on_disk = std::fs::read_to_string(workspace.path("inbox/parser.yaml")).unwrap();
+    assert_eq!(
+        on_disk,
+        TASK.replace("priority: 'HIGH'   # agreed", "priority: 'LOW'   # agreed")
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(workspace.path("inbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(leftovers, ["parser.yaml"], "no temporary file is left");
+
+    // Every client hears of it, once.
+    let event = next_envelope(&mut socket).await;
+    match event.event {
+        ServerEvent::TaskUpdated { task } => {
+            assert_eq!(task.id, "parser");
+            assert_eq!(task.priority, Some(app::model::Priority::Low));
+        }
+        other => panic!("expected task.updated, got {other:?}"),
+    }
+    let quiet = tokio::time::timeout(Duration::from_millis(600), next_envelope(&mut socket)).await;
+    assert!(
+        quiet.is_err(),
+        "the watcher sees the file it already has: no second event ({quiet:?})"
+    );
+
+    // `normal` only in lower case, as in the original.
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":"NORMAL"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"],
+        "priority: Invalid priority. Must be one of: CRITICAL, HIGH, LOW, MEDIUM, normal"
+    );
+}
+
+#[tokio::test]
+async fn edits_are_refused_with_the_originals_errors_and_the_file_is_untouched() {
+    let workspace = workspace();
+    let server = writable(&workspace).await;
+    let cases: [(&str, &str, u16, &str); 9] = [
+        (
+            "/api/tasks/parser/priority",
+            "not json",
+            400,
+            "Request must be JSON",
+        ),
+        (
+            "/api/tasks/parser/priority",
+            "{}",
+            400,
+            "Missing priority field",
+        ),
+        (
+            "/api/tasks/parser/priority",
+            r#"{"priority":"urgent"}"#,
+            400,
+            "Invalid priority",
+        ),
+        (
+            "/api/tasks/a.b/priority",
+            r#"{"priority":"LOW"}"#,
+            400,
+            "Invalid task ID format: a.b",
+        ),
+        (
+            "/api/tasks/..%5Cx/priority",
+            r#"{"priority":"LOW"}"#,
+            400,
+            "path traversal",
+        ),
+        (
+            "/api/tasks/unknown/priority",
+            r#"{"priority":"LOW"}"#,
+            404,
+            "Task not found: unknown",
+        ),
+        (
+            "/api/tasks/schema/priority",
+            r#"{"priority":"LOW"}"#,
+            409,
+            "Cannot edit task with status 'in_progress'",
+        ),
+        (
+            "/api/tasks/parser/specification",
+            r#"{"specification":"../../../etc/passwd"}"#,
+            400,
+            "Invalid specification path: contains path traversal: ../../../etc/passwd",
+        ),
+        (
+            "/api/tasks/parser/specification",
+            r#"{"specification":"specifications/nonexistent.md"}"#,
+            400,
+            "Specification file not found: specifications/nonexistent.md",
+        ),
+    ];
+    for (path, body, status, message) in cases {
+        let (got, answer) = if body == "not json" {
+            let response = reqwest::Client::new()
+                .patch(url(&server, path))
+                .header(CONTENT_TYPE, "text/plain")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.json().await.unwrap())
+        } else {
+            patch(&server, path, body, None).await
+        };
+        assert_eq!(got, status, "{path} {body}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(message),
+            "{path} {body}: {answer}"
+        );
+    }
+    let (status, answer) = patch(
+        &server,
+        "/api/tasks/schema/specification",
+        r#"{"specification":"specifications/demo/feature-a.md"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(answer["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("Cannot assign tasks with status 'in_progress'"));
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("inbox/parser.yaml")).unwrap(),
+        TASK
+    );
+}
+
+#[tokio::test]
+async fn an_edit_of_a_file_changed_since_it_was_read_is_a_conflict() {
+    let workspace = workspace();
+    let server = writable(&workspace).await;
+    let read = reqwest::get(url(&server, "/api/board/task?id=parser"))
+        .await
+        .unwrap();
+    let etag = read.headers()[ETAG].to_str().unwrap().to_owned();
+    // Someone else changes the file meanwhile.
+    let changed = TASK.replace("status: new", "status: blocked");
+    workspace.write("inbox/parser.yaml", &changed);
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":"LOW"}"#,
+        Some(&etag),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("modified by another user"));
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("inbox/parser.yaml")).unwrap(),
+        changed
+    );
+    // The original's `last_modified` precondition works the same way.
+    workspace.write(
+        "inbox/parser.yaml",
+        &format!("{changed}last_modified: '2026-02-06T10:00:00Z'\n"),
+    );
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":"LOW","last_modified":"2026-01-01T00:00:00Z"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["error"],
+        "Task was modified by another user. Current: 2026-02-06T10:00:00Z, Provided: 2026-01-01T00:00:00Z"
+    );
+    // With the current version it goes through.
+    let current = reqwest::get(url(&server, "/api/board/task?id=parser"))
+        .await
+        .unwrap()
+        .headers()[ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":"critical"}"#,
+        Some(&current),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["task"]["priority"], "CRITICAL");
+}
+
+#[tokio::test]
+async fn a_specification_is_linked_on_one_line_with_its_feature() {
+    let workspace = workspace();
+    let server = writable(&workspace).await;
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/specification",
+        r#"{"specification":"specifications/demo/feature-a.md","feature":"Rate Limiting"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["task"]["specification"],
+        "specifications/demo/feature-a.md"
+    );
+    assert_eq!(body["task"]["feature"], "Rate Limiting");
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("inbox/parser.yaml")).unwrap(),
+        format!(
+            "{TASK}specification: specifications/demo/feature-a.md\nfeature: \"Rate Limiting\"\n"
+        )
+    );
+}
+
+#[tokio::test]
+async fn finished_work_is_listed_in_the_originals_shape() {
+    let workspace = workspace();
+    workspace.write(
+        "done/curator/old.yaml",
+        "id: old\ntitle: Old\nstatus: done\n",
+    );
+    workspace.write(
+        "assigned/python-pedro/broke.yaml",
+        "id: broke\nstatus: error\n",
+    );
+    workspace.write("done/curator/odd.yaml", "id: odd\nstatus: review\n");
+    let server = common::start_server(&workspace, |_| {}).await;
+    let (status, finished) = get_json(&server, "/api/tasks/finished").await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = finished
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["broke", "old"], "status done or error, in path order");
+    assert_eq!(finished[1]["title"], "Old", "whole documents");
+    let (status, without_done) = get_json(&server, "/api/tasks?include_done=FALSE").await;
+    assert_eq!(status, 200);
+    assert_eq!(without_done["done"], json!({}));
+    assert_eq!(without_done["error"], json!({}));
+    let (status, bad) = get_json(&server, "/api/tasks?include_done=maybe").await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["field"], "include_done");
+}
+
+#[tokio::test]
+async fn exports_follow_the_filter_and_quote_csv_correctly() {
+    let workspace = workspace();
+    workspace.write(
+        "done/curator/quoted.yaml",
+        "id: quoted\ntitle: \"Commas, \\\"quotes\\\" and\\nnew lines\"\nagent: curator\nstatus: done\npriority: LOW\n",
+    );
+    let server = common::start_server(&workspace, |_| {}).await;
+    let text = |path: &str| {
+        let url = url(&server, path);
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            let status = response.status().as_u16();
+            let disposition = response
+                .headers()
+                .get("content-disposition")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, disposition, response.text().await.unwrap())
+        }
+    };
+    let (status, disposition, csv) = text("/api/export/tasks.csv").await;
+    assert_eq!(status, 200);
+    assert!(disposition.unwrap().contains("tasks.csv"));
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[0], "id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let quoted = rows.iter().find(|r| &r[0] == "quoted").unwrap();
+    assert_eq!(&quoted[1], "Commas, \"quotes\" and\nnew lines");
+    // The same parameters as /api/tasks.
+    let (_, _, csv) = text("/api/export/tasks.csv?agent=PYTHON-PEDRO&q=profiles").await;
+    let ids: Vec<String> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[0].to_owned())
+        .collect();
+    assert_eq!(ids, ["parser"]);
+    let (_, _, json_text) = text("/api/export/tasks.json?include_done=false").await;
+    let tasks: Value = serde_json::from_str(&json_text).unwrap();
+    let ids: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["parser", "schema"]);
+    let (_, export) = get_json(&server, "/api/tasks?q=schema").await;
+    assert_eq!(export["inbox"].as_array().unwrap().len(), 0);
+    assert_eq!(export["assigned"]["python-pedro"][0]["id"], "schema");
+    let (status, bad) = get_json(&server, "/api/export/tasks.csv?priority=urgent").await;
+    assert_eq!((status, bad["field"].as_str()), (400, Some("priority")));
+
+    // Invocations of a range, streamed.
+    let now = chrono::Utc::now();
+    let old = (now - chrono::Duration::days(40)).to_rfc3339();
+    let body = json!([
+        {"invocation_id": "new-1", "tool_name": "t", "model_name": "m, \"large\"", "status": "success",
+         "cost_usd": 0.5, "agent_name": "curator", "task_id": "quoted"},
+        {"invocation_id": "old-1", "tool_name": "t", "model_name": "m", "status": "success",
+         "timestamp": old},
+    ]);
+    let posted = reqwest::Client::new()
+        .post(url(&server, "/api/invocations"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let (status, _, csv) = text("/api/export/invocations.csv?range=30d").await;
+    assert_eq!(status, 200);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert_eq!(&rows[0][0], "new-1");
+    assert_eq!(&rows[0][4], "m, \"large\"");
+    assert_eq!(&rows[0][12], "quoted");
+    let (_, _, all) = text("/api/export/invocations.json").await;
+    let all: Value = serde_json::from_str(&all).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let (status, bad) = get_json(&server, "/api/export/invocations.csv?range=year").await;
+    assert_eq!((status, bad["field"].as_str()), (400, Some("range")));
+}
