@@ -1,7 +1,8 @@
-// Starts the real execdash release binary on a free loopback port, with a workspace of its own
-// (a copy of the demo workspace, or an empty board), and stops or restarts it on demand. The
-// binary serves the front end embedded in it (scripts/package) unless EXECDASH_SITE_ROOT names a
-// folder.
+// Starts the real execdash binary on a free loopback port, with a workspace of its own (a copy of
+// the demo workspace, or an empty board), and stops or restarts it on demand. The binary is
+// EXECDASH_BIN (scripts/test: the debug server with the release front end embedded), else the
+// release binary of scripts/package; it serves the front end embedded in it unless
+// EXECDASH_SITE_ROOT names a folder.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
