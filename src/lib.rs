@@ -8,7 +8,7 @@
 //! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
 //!          └─► cost_feed ─► board, telemetry
-//! config, memory, markdown: leaves used by the layers above
+//! config, memory, markdown, specifications: leaves used by the layers above
 //! ```
 //!
 //! The public surface is what the binary, the integration tests and the benchmarks use.
@@ -24,6 +24,7 @@ mod http;
 mod markdown;
 mod memory;
 mod server;
+mod specifications;
 mod telemetry;
 
 pub use board::watch as watch_board;

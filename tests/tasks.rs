@@ -523,3 +523,111 @@ async fn exports_follow_the_filter_and_quote_csv_correctly() {
     let (status, bad) = get_json(&server, "/api/export/invocations.csv?range=year").await;
     assert_eq!((status, bad["field"].as_str()), (400, Some("range")));
 }
+
+#[tokio::test]
+async fn specifications_with_front_matter_are_listed_for_linking() {
+    let workspace = Workspace::demo();
+    std::fs::write(
+        workspace.root().join("specifications/broken.md"),
+        "---\nid: BROKEN\ntitle: [unclosed\n---\n",
+    )
+    .unwrap();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let (status, list) = get_json(&server, "/api/specifications").await;
+    assert_eq!(status, 200, "{list}");
+    let specifications = list["specifications"].as_array().unwrap();
+    let titles: Vec<_> = specifications
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Source Code Consolidation",
+            "Markdown Rendering in Task Detail",
+            "Multi-Page Navigation",
+            "Orphan Task Assignment",
+            "Multi-Tool Distribution",
+            "broken",
+        ],
+        "by initiative, then title; the broken file last, by its name"
+    );
+    let assignment = &specifications[3];
+    assert_eq!(
+        assignment["path"],
+        "specifications/initiatives/dashboard-enhancements/orphan-task-assignment.md"
+    );
+    assert_eq!(assignment["id"], "SPEC-DASH-008");
+    assert_eq!(assignment["initiative"], "Dashboard Enhancements");
+    assert_eq!(assignment["features"][2]["title"], "Conflict handling");
+    assert_eq!(specifications[2]["features"][0]["title"], "Dashboard page");
+    let problem = &list["problems"][0];
+    assert_eq!(problem["path"], "specifications/broken.md");
+    assert!(
+        problem["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("front matter is not valid YAML: line 4"),
+        "{problem}"
+    );
+
+    // Every specification a demo task names is one of them.
+    let (_, tasks) = get_json(&server, "/api/tasks").await;
+    let mut documents: Vec<&Value> = tasks["inbox"].as_array().unwrap().iter().collect();
+    for column in ["assigned", "done"] {
+        for agent in tasks[column].as_object().unwrap().values() {
+            documents.extend(agent.as_array().unwrap());
+        }
+    }
+    let named: Vec<_> = documents
+        .iter()
+        .filter_map(|task| task["specification"].as_str())
+        .collect();
+    assert!(named.len() >= 5, "{named:?}");
+    for path in named {
+        assert!(
+            specifications.iter().any(|s| s["path"] == path),
+            "{path} is not listed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn edits_need_the_token_and_a_page_of_this_dashboard() {
+    const TOKEN: &str = "a-token-of-reasonable-length-0123";
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |config| {
+        config.allow_writes = true;
+        config.token = Some(TOKEN.into());
+    })
+    .await;
+    let edit = |origin: Option<String>, token: Option<&str>| {
+        let mut request = reqwest::Client::new()
+            .patch(url(&server, "/api/tasks/parser/priority"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(r#"{"priority":"LOW"}"#);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let own = format!("http://{}", server.addr);
+    assert_eq!(edit(Some(own.clone()), None).await, 401, "no token");
+    assert_eq!(
+        edit(Some("http://evil.example".into()), Some(TOKEN)).await,
+        403,
+        "another site's page"
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("inbox/parser.yaml")).unwrap(),
+        TASK,
+        "nothing written by a refused edit"
+    );
+    assert_eq!(edit(Some(own), Some(TOKEN)).await, 200);
+    assert!(std::fs::read_to_string(workspace.path("inbox/parser.yaml"))
+        .unwrap()
+        .contains("priority: 'LOW'"));
+}

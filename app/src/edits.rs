@@ -47,68 +47,111 @@ pub fn change_priority(dashboard: Dashboard, task: &TaskSummary, priority: Prior
             before = old;
         }
     });
-    let etag = dashboard.detail.with_untracked(|d| match d {
-        Some(Ok(details)) if details.task.path == path => {
-            Some(details.etag.clone()).filter(|e| !e.is_empty())
-        }
-        _ => None,
-    });
+    let etag = detail_etag(dashboard, &path);
     set_detail_priority(dashboard, &path, Some(priority));
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
-        let url = format!(
-            "{}/api/tasks/{}/priority",
-            crate::client::base_path(),
-            crate::navigation::encode_segment(&id)
-        );
-        let body = serde_json::json!({ "priority": wire_priority(priority) }).to_string();
-        let mut request =
-            gloo_net::http::Request::patch(&url).header("Content-Type", "application/json");
-        if let Some(etag) = etag {
-            request = request.header("If-Match", &format!("\"{etag}\""));
-        }
-        let outcome = match request.body(body) {
-            Ok(request) => request.send().await.map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        let failure = match outcome {
-            Ok(response) if response.ok() => {
-                if let Ok(answer) = response.json::<serde_json::Value>().await {
-                    if let Some(etag) = answer.get("etag").and_then(|e| e.as_str()) {
-                        let etag = etag.to_owned();
-                        dashboard.detail.update(|d| {
-                            if let Some(Ok(details)) = d {
-                                if details.task.path == path {
-                                    details.etag = etag;
-                                }
-                            }
-                        });
-                    }
-                }
-                None
+        let body = serde_json::json!({ "priority": wire_priority(priority) });
+        match send_patch(&id, "priority", body, etag).await {
+            Ok(etag) => set_detail_etag(dashboard, &path, etag),
+            Err(reason) => {
+                dashboard.board.update(|b| {
+                    b.set_priority(&path, before);
+                });
+                set_detail_priority(dashboard, &path, before);
+                dashboard.toast(format!("The priority of {id} was not changed: {reason}"));
             }
-            Ok(response) => {
-                let status = response.status();
-                let reason = response
-                    .json::<serde_json::Value>()
-                    .await
-                    .ok()
-                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-                    .unwrap_or_else(|| format!("HTTP {status}"));
-                Some(reason)
-            }
-            Err(error) => Some(format!("the server could not be reached ({error})")),
-        };
-        if let Some(reason) = failure {
-            dashboard.board.update(|b| {
-                b.set_priority(&path, before);
-            });
-            set_detail_priority(dashboard, &path, before);
-            dashboard.toast(format!("The priority of {id} was not changed: {reason}"));
         }
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (id, etag, before);
+}
+
+/// Links `task` to the specification at `path` (and one of its features), through
+/// `PATCH /api/tasks/{id}/specification` with the detail's ETag; `done` gets the server's
+/// refusal, if any. The board and the detail follow from the `task.updated` the server sends.
+pub fn link_specification(
+    dashboard: Dashboard,
+    task: &TaskSummary,
+    path: String,
+    feature: Option<String>,
+    done: impl FnOnce(Result<(), String>) + 'static,
+) {
+    let etag = detail_etag(dashboard, &task.path);
+    let id = task.id.clone();
+    #[cfg(feature = "hydrate")]
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut body = serde_json::json!({ "specification": path });
+        if let Some(feature) = feature {
+            body["feature"] = feature.into();
+        }
+        done(
+            send_patch(&id, "specification", body, etag)
+                .await
+                .map(|_| ()),
+        );
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (dashboard, id, etag, path, feature, done);
+}
+
+/// The ETag of `path`'s file as the open detail read it.
+fn detail_etag(dashboard: Dashboard, path: &str) -> Option<String> {
+    dashboard.detail.with_untracked(|d| match d {
+        Some(Ok(details)) if details.task.path == path => {
+            Some(details.etag.clone()).filter(|e| !e.is_empty())
+        }
+        _ => None,
+    })
+}
+
+#[cfg(feature = "hydrate")]
+fn set_detail_etag(dashboard: Dashboard, path: &str, etag: Option<String>) {
+    let Some(etag) = etag else { return };
+    dashboard.detail.update(|d| {
+        if let Some(Ok(details)) = d {
+            if details.task.path == path {
+                details.etag = etag;
+            }
+        }
+    });
+}
+
+/// `PATCH /api/tasks/{id}/{field}` with `body` (and `If-Match` when the file's version is
+/// known): the file's new ETag, or why the server refused.
+#[cfg(feature = "hydrate")]
+async fn send_patch(
+    id: &str,
+    field: &str,
+    body: serde_json::Value,
+    etag: Option<String>,
+) -> Result<Option<String>, String> {
+    let url = format!(
+        "{}/api/tasks/{}/{field}",
+        crate::client::base_path(),
+        crate::navigation::encode_segment(id)
+    );
+    let mut request =
+        gloo_net::http::Request::patch(&url).header("Content-Type", "application/json");
+    if let Some(etag) = etag {
+        request = request.header("If-Match", &format!("\"{etag}\""));
+    }
+    let response = request
+        .body(body.to_string())
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| format!("the server could not be reached ({e})"))?;
+    let answer = response.json::<serde_json::Value>().await.ok();
+    if response.ok() {
+        return Ok(answer
+            .as_ref()
+            .and_then(|a| a.get("etag")?.as_str().map(str::to_owned)));
+    }
+    Err(answer
+        .as_ref()
+        .and_then(|a| a.get("error")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("HTTP {}", response.status())))
 }
 
 fn set_detail_priority(dashboard: Dashboard, path: &str, priority: Option<Priority>) {

@@ -2,7 +2,8 @@
 // at once, only that line of the file changes, other clients see it live; a refused edit is undone
 // with a toast; locked tasks and a read-only server offer no working menu.
 import { expect, test, type Page } from "@playwright/test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DashboardServer } from "./support/server";
 
 let server: DashboardServer;
@@ -80,9 +81,69 @@ test("a read-only dashboard shows priorities without a menu and refuses edits", 
   await openLive(page);
   await expect(page.locator('.card[data-id="editable"] .badge.priority')).toHaveText("high");
   await expect(page.locator("select.priority-menu")).toHaveCount(0);
+  await page.locator('.card[data-id="editable"] .card-title').click();
+  await expect(page.locator(".detail h2")).toHaveText("Editable task");
+  await expect(page.locator(".link-specification")).toHaveCount(0);
   const refused = await request.patch(`${server.url}/api/tasks/editable/priority`, {
     data: { priority: "LOW" },
   });
   expect(refused.status()).toBe(403);
   expect(readFileSync(server.collab("inbox/editable.yaml"), "utf8")).toBe(editable);
+});
+
+function writeSpecification(relative: string, text: string) {
+  const path = join(server.root, relative);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+test("an orphan task is linked to a specification and a feature from its detail", async ({ page, browser }) => {
+  server = await DashboardServer.start({ args: ["--allow-writes"] });
+  writeSpecification(
+    "specifications/initiatives/dash/orphan-task-assignment.md",
+    "---\nid: SPEC-DASH-008\ntitle: Orphan Task Assignment\nstatus: in_progress\n" +
+      "initiative: Dashboard Enhancements\nfeatures:\n  - id: F1\n    title: Assignment modal\n" +
+      "  - id: F2\n    title: Conflict handling\n---\n# Orphan Task Assignment\n",
+  );
+  writeSpecification(
+    "specifications/initiatives/dist/multi-tool.md",
+    "---\nid: SPEC-DIST-001\ntitle: Multi-Tool Distribution\nstatus: planned\ninitiative: Framework Distribution\n---\n",
+  );
+  const orphan = "# Filed by the curator.\nid: orphan\ntitle: Orphan task\nstatus: new\npriority: MEDIUM\n";
+  writeFileSync(server.collab("inbox/orphan.yaml"), orphan);
+  writeFileSync(server.collab("inbox/busy.yaml"), "id: busy\ntitle: Busy task\nstatus: in_progress\n");
+  await server.restart();
+  const other = await (await browser.newContext()).newPage();
+  await openLive(other, "/tasks/orphan");
+  await openLive(page, "/tasks/orphan");
+
+  await page.locator(".link-specification").click();
+  const choices = page.locator(".specification-choice");
+  await expect(choices).toHaveCount(2);
+  await expect(choices.first()).toContainText("Dashboard Enhancements");
+  // The search covers feature titles.
+  await page.locator(".specification-search").fill("conflict");
+  await expect(choices).toHaveCount(1);
+  await choices.first().click();
+  await expect(choices.first()).toHaveAttribute("aria-pressed", "true");
+  await page.locator(".feature-choice select").selectOption("Conflict handling");
+  await page.locator(".specification-picker button.link").click();
+
+  await expect(page.locator(".toast")).toContainText("orphan is linked to Orphan Task Assignment");
+  await expect
+    .poll(() => readFileSync(server.collab("inbox/orphan.yaml"), "utf8"))
+    .toContain("specification: specifications/initiatives/dash/orphan-task-assignment.md");
+  const written = readFileSync(server.collab("inbox/orphan.yaml"), "utf8");
+  expect(written.startsWith(orphan)).toBe(true);
+  expect(written).toContain('feature: "Conflict handling"');
+  const shown = "specifications/initiatives/dash/orphan-task-assignment.md · Conflict handling";
+  await expect(page.locator(".detail .specification")).toHaveText(shown);
+  // Another client's open detail follows.
+  await expect(other.locator(".detail .specification")).toHaveText(shown);
+  await expect(page.locator(".link-specification")).toHaveText("Change the specification…");
+
+  // A task in progress cannot be linked.
+  await openLive(page, "/tasks/busy");
+  await expect(page.locator(".detail h2")).toHaveText("Busy task");
+  await expect(page.locator(".link-specification")).toHaveCount(0);
 });

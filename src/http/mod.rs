@@ -21,6 +21,7 @@ mod page;
 mod problems;
 mod security;
 mod socket;
+mod specifications;
 mod state;
 mod stats;
 mod tasks;
@@ -100,6 +101,7 @@ pub(crate) fn router(
         .merge(board::router())
         .merge(details::router())
         .merge(edits::router())
+        .merge(specifications::router())
         .merge(export::router())
         .merge(stats::router())
         .merge(problems::router())

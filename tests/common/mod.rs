@@ -31,10 +31,16 @@ impl Workspace {
         }
     }
 
-    /// A copy of the bundled demo workspace (the real fixtures and a few more).
+    /// A copy of the bundled demo workspace (the real fixtures and a few more, and the
+    /// specifications they name).
     pub fn demo() -> Workspace {
         let workspace = Workspace::bare();
-        copy_dir(&repo().join("demo/work"), &workspace.root().join("work"));
+        for folder in ["work", "specifications"] {
+            copy_dir(
+                &repo().join("demo").join(folder),
+                &workspace.root().join(folder),
+            );
+        }
         workspace
     }
 

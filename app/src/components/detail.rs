@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::assign::SpecificationPicker;
 use super::priority::PriorityMenu;
 use super::use_dashboard;
 use crate::model::{TaskDetails, TaskLink, TaskSummary};
@@ -226,6 +227,7 @@ fn fields(task: TaskSummary, feature: Option<String>) -> impl IntoView {
             {tags}
             {row("Blocked", task.blocked_reason.clone())}
         </dl>
+        <SpecificationPicker task=task.clone()/>
     }
 }
 

@@ -1,6 +1,7 @@
 //! The dashboard's components. They read the [`Dashboard`](crate::state::Dashboard) from context
 //! and never open sockets or files.
 
+mod assign;
 mod board;
 mod card;
 mod costs;

@@ -8,6 +8,7 @@ mod event;
 mod filter;
 mod problem;
 mod snapshot;
+mod specification;
 mod task;
 mod task_path;
 
@@ -24,6 +25,7 @@ pub use problem::Problem;
 pub use snapshot::{
     FilteredBoard, LanePage, ScanProgress, Snapshot, DONE_WINDOW, FILTERED_WINDOW, LANE_WINDOW,
 };
+pub use specification::{FeatureRef, SpecificationList, SpecificationProblem, SpecificationRef};
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
 pub use task::{lane_key, parse_lane_key, Priority, Task, TaskSummary};
