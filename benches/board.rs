@@ -47,6 +47,10 @@ fn main() {
         markdown_render();
         runtime.block_on(detail_api(250));
     }
+    if run("portfolio") {
+        runtime.block_on(portfolio(250));
+        runtime.block_on(portfolio(10_000));
+    }
     if run("page") {
         runtime.block_on(page_at_scale(10_000));
     }
@@ -351,6 +355,61 @@ async fn detail_api(tasks: usize) {
     percentiles(
         &format!(
             "GET /api/board/task, {tasks} realistic tasks ({} KB)",
+            size / 1024
+        ),
+        &mut samples,
+    );
+}
+
+/// Specifications in the portfolio benchmark (the original's repository has 23).
+const SPECIFICATIONS: usize = 50;
+
+/// A realistic task; every third names one of the benchmark's specifications and a feature.
+fn linked_yaml(i: usize, note: &str) -> String {
+    let mut yaml = realistic_yaml(i, note);
+    if i % 3 == 0 {
+        let spec = i % SPECIFICATIONS;
+        yaml.push_str(&format!(
+            "specification: specifications/initiatives/i{}/spec-{spec:02}.md
+feature: Feature {}
+",
+            spec % 7,
+            i % 4
+        ));
+    }
+    yaml
+}
+
+/// `GET /api/portfolio`: every specification read from disk (50 files of ~2 KB, 7 initiatives,
+/// 4 features each) and `tasks` realistic tasks linked from the board, a third of them to one.
+async fn portfolio(tasks: usize) {
+    let (server, _) = Server::start_with(tasks, linked_yaml);
+    let body = "The specification states the problem, the constraints and the acceptance         criteria; agents link their tasks to it and the portfolio counts their progress.\n";
+    for spec in 0..SPECIFICATIONS {
+        let folder = server
+            .root
+            .join(format!("specifications/initiatives/i{}", spec % 7));
+        std::fs::create_dir_all(&folder).unwrap();
+        let features: String = (0..4)
+            .map(|f| format!("  - id: F{f}\n    title: Feature {f}\n    status: planned\n"))
+            .collect();
+        std::fs::write(
+            folder.join(format!("spec-{spec:02}.md")),
+            format!(
+                "---\nid: SPEC-{spec:02}\ntitle: Specification {spec}\nstatus: in_progress\n\
+                 initiative: Initiative {}\npriority: HIGH\nfeatures:\n{features}---\n# Spec\n{}",
+                spec % 7,
+                body.repeat(12)
+            ),
+        )
+        .unwrap();
+    }
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/portfolio", server.addr);
+    let (mut samples, size) = timed_gets(&client, &url, 100).await;
+    percentiles(
+        &format!(
+            "GET /api/portfolio, {SPECIFICATIONS} specifications, {tasks} realistic tasks ({} KB)",
             size / 1024
         ),
         &mut samples,

@@ -8,7 +8,7 @@
 //! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
 //!          └─► cost_feed ─► board, telemetry
-//! config, memory, markdown, specifications: leaves used by the layers above
+//! config, memory, markdown, specifications, portfolio: leaves used by the layers above
 //! ```
 //!
 //! The public surface is what the binary, the integration tests and the benchmarks use.
@@ -23,6 +23,7 @@ mod demo;
 mod http;
 mod markdown;
 mod memory;
+mod portfolio;
 mod server;
 mod specifications;
 mod telemetry;

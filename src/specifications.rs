@@ -166,9 +166,42 @@ fn read(path: &Path, relative: &str) -> Result<SpecificationRef, ReadFailure> {
         title: text_of(&yaml["title"]).unwrap_or(plain.title),
         initiative: text_of(&yaml["initiative"]),
         status: text_of(&yaml["status"]),
+        priority: text_of(&yaml["priority"]),
+        completion: match &yaml["completion"] {
+            Value::Number(n) => n.as_f64().map(|c| c.clamp(0.0, 100.0).round() as u8),
+            _ => None,
+        },
         features: features(&yaml["features"]),
         path: plain.path,
     })
+}
+
+/// Bytes of a specification read to show it whole.
+pub(crate) const MAX_DOCUMENT_BYTES: u64 = 1024 * 1024;
+
+/// The specification at `relative` (a path the caller checked): its title and its Markdown
+/// without the front matter (the first [`MAX_DOCUMENT_BYTES`]).
+pub(crate) fn read_document(repo: &Path, relative: &str) -> std::io::Result<(String, String)> {
+    let mut bytes = Vec::new();
+    fs::File::open(repo.join(relative))?
+        .take(MAX_DOCUMENT_BYTES)
+        .read_to_end(&mut bytes)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let title = match read(&repo.join(relative), relative) {
+        Ok(spec) => spec.title,
+        Err(Malformed(plain, _)) => plain.title,
+        Err(Unreadable(_)) => file_title(relative),
+    };
+    let body = match front_matter(text) {
+        // The front matter, its two `---` lines and what ends the closing one.
+        Some(yaml) => {
+            let after = &text[text.find(yaml).unwrap_or(0) + yaml.len()..];
+            after.split_once('\n').map_or("", |(_, rest)| rest)
+        }
+        None => text,
+    };
+    Ok((title, body.to_owned()))
 }
 
 /// The YAML between a first line `---` and the next line `---`.
@@ -197,9 +230,14 @@ fn features(value: &Value) -> Vec<FeatureRef> {
             Value::Mapping(_) => {
                 let id = text_of(&item["id"]);
                 let title = text_of(&item["title"]).or_else(|| id.clone())?;
-                Some(FeatureRef { id, title })
+                let status = text_of(&item["status"]);
+                Some(FeatureRef { id, title, status })
             }
-            other => text_of(other).map(|title| FeatureRef { id: None, title }),
+            other => text_of(other).map(|title| FeatureRef {
+                id: None,
+                title,
+                status: None,
+            }),
         })
         .collect()
 }

@@ -631,3 +631,115 @@ async fn edits_need_the_token_and_a_page_of_this_dashboard() {
         .unwrap()
         .contains("priority: 'LOW'"));
 }
+
+#[tokio::test]
+async fn the_portfolio_links_tasks_by_path_or_id_and_lists_only_true_orphans() {
+    let workspace = Workspace::empty();
+    let spec = |relative: &str, text: &str| {
+        let path = workspace.root().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    spec(
+        "specifications/a/alpha.md",
+        "---\nid: SPEC-A\ntitle: Alpha\nstatus: in_progress\ninitiative: Initiative One\n\
+         priority: high\nfeatures:\n  - id: F1\n    title: First\n  - Second\n---\n# Alpha\n",
+    );
+    spec(
+        "specifications/b/beta.md",
+        "---\nid: SPEC-B\ntitle: Beta\nstatus: implemented\ninitiative: Initiative One\n\
+         priority: LOW\ncompletion: 40\n---\n",
+    );
+    spec("specifications/c/gamma.md", "# Gamma, no front matter\n");
+    let task = |relative: &str, id: &str, extra: &str| {
+        workspace.write(relative, &format!("id: {id}\ntitle: Task {id}\n{extra}"));
+    };
+    task(
+        "inbox/t1.yaml",
+        "t1",
+        "status: done\nspecification: specifications/a/alpha.md\nfeature: First\n",
+    );
+    task(
+        "assigned/dev/t2.yaml",
+        "t2",
+        "status: in_progress\nspecification: ./specifications/a/alpha.md\nfeature: f1\n",
+    );
+    task(
+        "assigned/dev/t3.yaml",
+        "t3",
+        "status: blocked\nspecification: SPEC-A\n",
+    );
+    task(
+        "done/dev/t4.yaml",
+        "t4",
+        "status: done\nspecification: SPEC-B\n",
+    );
+    task(
+        "inbox/t5.yaml",
+        "t5",
+        "status: new\nspecification: specifications/missing.md\n",
+    );
+    task("inbox/t6.yaml", "t6", "status: new\npriority: high\n");
+    let server = common::start_server(&workspace, |_| {}).await;
+
+    let (status, portfolio) = get_json(&server, "/api/portfolio").await;
+    assert_eq!(status, 200, "{portfolio}");
+    let initiatives = portfolio["initiatives"].as_array().unwrap();
+    let titles: Vec<_> = initiatives.iter().map(|i| &i["title"]).collect();
+    assert_eq!(titles, ["Initiative One", "No initiative"]);
+    let one = &initiatives[0];
+    assert_eq!(one["id"], "initiative-one");
+    assert_eq!(one["status"], "implemented", "the most advanced");
+    assert_eq!(one["priority"], "HIGH", "the highest, in any case");
+    assert_eq!(
+        (one["spec_count"].as_u64(), one["task_count"].as_u64()),
+        (Some(2), Some(4))
+    );
+    // Alpha 3 tasks at (100 + 50 + 25) / 3 = 58, Beta 1 task at its completion 40.
+    assert_eq!(one["progress"], (58 * 3 + 40) / 4);
+
+    let alpha = &one["specifications"][0];
+    assert_eq!(alpha["title"], "Alpha");
+    assert_eq!(alpha["progress"], 58);
+    assert_eq!(alpha["specification_path"], "a/alpha.md");
+    assert_eq!(alpha["path"], "specifications/a/alpha.md");
+    let linked: Vec<_> = alpha["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(linked, ["t1", "t2", "t3"], "by path, with ./, and by id");
+    let first = &alpha["features"][0];
+    assert_eq!(
+        (first["title"].as_str(), first["task_count"].as_u64()),
+        (Some("First"), Some(2))
+    );
+    assert_eq!(first["progress"], 75, "by title and by id, in any case");
+    assert_eq!(alpha["features"][1]["task_count"], 0);
+
+    let beta = &one["specifications"][1];
+    assert_eq!(
+        (beta["progress"].as_u64(), beta["completion"].as_u64()),
+        (Some(40), Some(40))
+    );
+    assert_eq!(beta["done_count"], 1);
+    let gamma = &initiatives[1]["specifications"][0];
+    assert_eq!(
+        (gamma["title"].as_str(), gamma["progress"].as_u64()),
+        (Some("gamma"), Some(0))
+    );
+
+    let orphans: Vec<_> = portfolio["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["specification"].as_str()))
+        .collect();
+    assert_eq!(
+        orphans,
+        [("t5", Some("specifications/missing.md")), ("t6", None)],
+        "a linked task is never an orphan"
+    );
+    assert_eq!(portfolio["orphans"][1]["priority"], "HIGH");
+}

@@ -103,7 +103,9 @@ test("an orphan task is linked to a specification and a feature from its detail"
     "specifications/initiatives/dash/orphan-task-assignment.md",
     "---\nid: SPEC-DASH-008\ntitle: Orphan Task Assignment\nstatus: in_progress\n" +
       "initiative: Dashboard Enhancements\nfeatures:\n  - id: F1\n    title: Assignment modal\n" +
-      "  - id: F2\n    title: Conflict handling\n---\n# Orphan Task Assignment\n",
+      "  - id: F2\n    title: Conflict handling\n---\n# Orphan Task Assignment\n\n" +
+      "Orphans are **linked** from the dashboard.\n\n<script>window.specScript = 1</script>\n" +
+      "<img src=x onerror=\"window.specImage = 1\">\n[click](javascript:window.specLink=1)\n",
   );
   writeSpecification(
     "specifications/initiatives/dist/multi-tool.md",
@@ -141,6 +143,15 @@ test("an orphan task is linked to a specification and a feature from its detail"
   // Another client's open detail follows.
   await expect(other.locator(".detail .specification")).toHaveText(shown);
   await expect(page.locator(".link-specification")).toHaveText("Change the specification…");
+
+  // The specification reads in place, rendered and sanitized on the server.
+  await page.locator(".read-specification").click();
+  const reader = page.locator(".specification-document");
+  await expect(reader.locator("h1")).toHaveText("Orphan Task Assignment");
+  await expect(reader.locator("strong")).toHaveText("linked");
+  await expect(reader.locator("script, img, [onerror]")).toHaveCount(0);
+  await expect(reader.locator('a[href^="javascript"]')).toHaveCount(0);
+  expect(await page.evaluate(() => [window["specScript"], window["specImage"]])).toEqual([undefined, undefined]);
 
   // A task in progress cannot be linked.
   await openLive(page, "/tasks/busy");

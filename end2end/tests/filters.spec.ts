@@ -2,7 +2,7 @@
 // descriptions searched by the server, lane counts following, live changes filtered too, and the
 // export following the filter.
 import { expect, test, type Page } from "@playwright/test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { DashboardServer } from "./support/server";
 
 let server: DashboardServer;
@@ -58,6 +58,24 @@ test("a filtered address is rendered by the server, and the page filters as you 
     "href",
     "/api/export/tasks.csv?q=the&priority=high",
   );
+  // Downloaded: the filtered tasks, one row each, quoted where needed.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator(".board-tools .exports a", { hasText: "CSV" }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+  expect(csv[0].split(",")).toContain("id");
+  expect(csv.slice(1).map((row) => row.split(",")[csv[0].split(",").indexOf("id")]).sort()).toEqual([
+    "parser",
+    "schema",
+  ]);
+  const [json] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator(".board-tools .exports a", { hasText: "JSON" }).click(),
+  ]);
+  const exported = JSON.parse(readFileSync(await json.path(), "utf8"));
+  expect(JSON.stringify(exported)).toContain("Parse the profiles");
+  expect(JSON.stringify(exported)).not.toContain("Write the guide");
 
   // Live changes are filtered too.
   writeFileSync(server.collab("inbox/new.yaml"), "id: new\ntitle: Another of the urgent ones\npriority: HIGH\n");

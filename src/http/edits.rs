@@ -290,7 +290,7 @@ fn check_task_id(id: &str) -> Result<(), Error> {
 
 /// The original's specification path rules, and the file must be a real file inside
 /// `<repo>/specifications` (a link out of it is refused too).
-fn check_specification(repo: &Path, specification: &str) -> Result<(), Error> {
+pub(super) fn check_specification(repo: &Path, specification: &str) -> Result<(), Error> {
     let invalid = |why: String| {
         Error::bad_field(
             "specification",

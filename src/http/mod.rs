@@ -18,6 +18,7 @@ mod health;
 mod invocations;
 mod metrics;
 mod page;
+mod portfolio;
 mod problems;
 mod security;
 mod socket;
@@ -102,6 +103,7 @@ pub(crate) fn router(
         .merge(details::router())
         .merge(edits::router())
         .merge(specifications::router())
+        .merge(portfolio::router())
         .merge(export::router())
         .merge(stats::router())
         .merge(problems::router())

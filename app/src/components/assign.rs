@@ -1,8 +1,11 @@
+//! A task's specification in its detail: linking it to one (the original's orphan assignment)
+//! and reading it.
+
 use leptos::prelude::*;
 
 use super::use_dashboard;
 use crate::edits::{editable, link_specification};
-use crate::model::{SpecificationList, SpecificationRef, TaskSummary};
+use crate::model::{SpecificationDocument, SpecificationList, SpecificationRef, TaskSummary};
 
 /// "Link to a specification…" in a task's detail (the original's orphan assignment): a search
 /// over the repository's specifications (`GET /api/specifications`), grouped by initiative, a
@@ -181,4 +184,63 @@ fn fetch_list(list: RwSignal<Option<Result<SpecificationList, String>>>) {
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = list;
+}
+
+/// "Read the specification": the task's specification, rendered on the server
+/// (`GET /api/specifications/document`), shown below its fields.
+#[component]
+pub fn SpecificationReader(path: String) -> impl IntoView {
+    let document = RwSignal::new(None::<Result<SpecificationDocument, String>>);
+    let open = RwSignal::new(false);
+    let fetch_path = path.clone();
+    let toggle = move |_| {
+        open.update(|o| *o = !*o);
+        if open.get_untracked() && document.with_untracked(Option::is_none) {
+            fetch_document(fetch_path.clone(), document);
+        }
+    };
+    view! {
+        <button class="read-specification" aria-expanded=move || open.get().to_string() on:click=toggle>
+            {move || if open.get() { "Hide the specification" } else { "Read the specification" }}
+        </button>
+        <Show when=move || open.get()>
+            {move || match document.get() {
+                None => view! { <p class="loading">"Reading the specification…"</p> }.into_any(),
+                Some(Err(reason)) => view! { <p class="detail-error">{reason}</p> }.into_any(),
+                Some(Ok(doc)) => view! {
+                    <section class="specification-document" aria-label=doc.title.clone()>
+                        <div class="markdown" inner_html=doc.html></div>
+                    </section>
+                }
+                .into_any(),
+            }}
+        </Show>
+    }
+}
+
+fn fetch_document(path: String, document: RwSignal<Option<Result<SpecificationDocument, String>>>) {
+    #[cfg(feature = "hydrate")]
+    wasm_bindgen_futures::spawn_local(async move {
+        let url = format!(
+            "{}/api/specifications/document?path={}",
+            crate::client::base_path(),
+            js_sys::encode_uri_component(&path)
+        );
+        let outcome = match gloo_net::http::Request::get(&url).send().await {
+            Ok(response) if response.ok() => response
+                .json::<SpecificationDocument>()
+                .await
+                .map_err(|e| format!("the answer could not be read: {e}")),
+            Ok(response) => Err(response
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("HTTP {}", response.status()))),
+            Err(error) => Err(format!("the server could not be reached: {error}")),
+        };
+        document.set(Some(outcome));
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (path, document);
 }

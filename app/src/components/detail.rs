@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::assign::SpecificationPicker;
+use super::assign::{SpecificationPicker, SpecificationReader};
 use super::priority::PriorityMenu;
 use super::use_dashboard;
 use crate::model::{TaskDetails, TaskLink, TaskSummary};
@@ -194,9 +194,12 @@ fn fields(task: TaskSummary, feature: Option<String>) -> impl IntoView {
     let specification = task.specification.clone().map(|spec| {
         let text = match feature {
             Some(feature) => format!("{spec} · {feature}"),
-            None => spec,
+            None => spec.clone(),
         };
-        view! { <dt>"Specification"</dt><dd class="specification">{text}</dd> }
+        view! {
+            <dt>"Specification"</dt>
+            <dd><span class="specification">{text}</span> <SpecificationReader path=spec/></dd>
+        }
     });
     let tags = (!task.tags.is_empty()).then(|| {
         view! {

@@ -6,6 +6,7 @@ mod detail;
 mod document;
 mod event;
 mod filter;
+mod portfolio;
 mod problem;
 mod snapshot;
 mod specification;
@@ -21,11 +22,16 @@ pub use detail::{RenderedText, TaskDetails, TaskLink};
 pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use filter::{FilterError, TaskFilter, MAX_QUERY_BYTES};
+pub use portfolio::{
+    task_weight, FeatureProgress, Initiative, Portfolio, PortfolioTask, SpecificationProgress,
+};
 pub use problem::Problem;
 pub use snapshot::{
     FilteredBoard, LanePage, ScanProgress, Snapshot, DONE_WINDOW, FILTERED_WINDOW, LANE_WINDOW,
 };
-pub use specification::{FeatureRef, SpecificationList, SpecificationProblem, SpecificationRef};
+pub use specification::{
+    FeatureRef, SpecificationDocument, SpecificationList, SpecificationProblem, SpecificationRef,
+};
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
 pub use task::{lane_key, parse_lane_key, Priority, Task, TaskSummary};

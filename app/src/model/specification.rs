@@ -14,6 +14,10 @@ pub struct SpecificationRef {
     pub title: String,
     pub initiative: Option<String>,
     pub status: Option<String>,
+    /// As written (`HIGH`, …).
+    pub priority: Option<String>,
+    /// A manual progress (0–100) that overrides the one of its tasks.
+    pub completion: Option<u8>,
     pub features: Vec<FeatureRef>,
 }
 
@@ -22,6 +26,7 @@ pub struct SpecificationRef {
 pub struct FeatureRef {
     pub id: Option<String>,
     pub title: String,
+    pub status: Option<String>,
 }
 
 /// A specification file that could not be read as one (it is still listed by its path when it
@@ -53,4 +58,13 @@ impl SpecificationRef {
             || self.initiative.as_deref().is_some_and(has)
             || self.features.iter().any(|f| has(&f.title))
     }
+}
+
+/// `GET /api/specifications/document?path=…`: a specification to read, its Markdown rendered and
+/// sanitized on the server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpecificationDocument {
+    pub path: String,
+    pub title: String,
+    pub html: String,
 }

@@ -1,0 +1,94 @@
+//! The portfolio: initiatives → specifications → features → tasks, with progress, and the
+//! tasks linked to no known specification (`GET /api/portfolio`, the original's shape with
+//! more fields).
+
+use serde::{Deserialize, Serialize};
+
+use super::SpecificationProblem;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Portfolio {
+    /// By title.
+    pub initiatives: Vec<Initiative>,
+    /// Tasks without a specification, or naming one that is not there.
+    pub orphans: Vec<PortfolioTask>,
+    /// Specification files that could not be read as such.
+    pub problems: Vec<SpecificationProblem>,
+    /// When it was built (RFC 3339).
+    pub timestamp: String,
+}
+
+/// Specifications grouped by their `initiative`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Initiative {
+    /// The name in lower case, spaces as `-`.
+    pub id: String,
+    pub title: String,
+    /// The most advanced of its specifications' statuses.
+    pub status: String,
+    /// The highest of its specifications' priorities.
+    pub priority: String,
+    /// 0–100: its specifications' progress, each weighing as many tasks as it has (at least 1).
+    pub progress: u8,
+    pub spec_count: usize,
+    pub task_count: usize,
+    pub specifications: Vec<SpecificationProgress>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpecificationProgress {
+    pub id: Option<String>,
+    pub title: String,
+    pub initiative: String,
+    pub status: Option<String>,
+    /// As written, `MEDIUM` when it has none.
+    pub priority: String,
+    /// 0–100: `completion` when the specification sets one, else the mean of its tasks' weights
+    /// (done 100, in progress 50, blocked 25, anything else 0); 0 without tasks.
+    pub progress: u8,
+    pub completion: Option<u8>,
+    /// Relative to `specifications/` (the original's field).
+    pub specification_path: String,
+    /// Relative to the repository: what a task's `specification` names.
+    pub path: String,
+    pub task_count: usize,
+    pub done_count: usize,
+    pub features: Vec<FeatureProgress>,
+    pub tasks: Vec<PortfolioTask>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureProgress {
+    pub id: Option<String>,
+    pub title: String,
+    pub status: Option<String>,
+    /// Tasks whose `feature` names it (by title or id).
+    pub task_count: usize,
+    pub progress: u8,
+}
+
+/// A task as the portfolio lists it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioTask {
+    pub id: String,
+    pub title: String,
+    pub agent: Option<String>,
+    pub status: Option<String>,
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `normal` or `LOW`.
+    pub priority: Option<String>,
+    pub feature: Option<String>,
+    /// Relative to `work/collaboration`.
+    pub path: String,
+    /// What its `specification` says, for an orphan (none, or a path that is not there).
+    pub specification: Option<String>,
+}
+
+/// How much a task counts towards progress (the original's weighted rule).
+pub fn task_weight(status: Option<&str>) -> u32 {
+    match status {
+        Some("done") | Some("completed") => 100,
+        Some("in_progress") => 50,
+        Some("blocked") => 25,
+        _ => 0,
+    }
+}
