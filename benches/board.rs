@@ -367,7 +367,7 @@ const SPECIFICATIONS: usize = 50;
 /// A realistic task; every third names one of the benchmark's specifications and a feature.
 fn linked_yaml(i: usize, note: &str) -> String {
     let mut yaml = realistic_yaml(i, note);
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let spec = i % SPECIFICATIONS;
         yaml.push_str(&format!(
             "specification: specifications/initiatives/i{}/spec-{spec:02}.md

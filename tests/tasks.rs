@@ -743,3 +743,40 @@ async fn the_portfolio_links_tasks_by_path_or_id_and_lists_only_true_orphans() {
     );
     assert_eq!(portfolio["orphans"][1]["priority"], "HIGH");
 }
+
+#[tokio::test]
+async fn a_specification_reads_rendered_and_only_from_specifications() {
+    let workspace = Workspace::demo();
+    std::fs::write(workspace.root().join("secret.md"), "# Secret\n").unwrap();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let path = "specifications/initiatives/dashboard-enhancements/orphan-task-assignment.md";
+    let (status, document) = get_json(
+        &server,
+        &format!("/api/specifications/document?path={path}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{document}");
+    assert_eq!(document["title"], "Orphan Task Assignment");
+    let html = document["html"].as_str().unwrap();
+    assert!(
+        html.starts_with("<h1>Orphan Task Assignment</h1>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id: SPEC-DASH-008"),
+        "no front matter: {html}"
+    );
+    for (path, error) in [
+        ("specifications/../secret.md", "path traversal"),
+        ("secret.md", "must start with 'specifications/'"),
+        ("specifications/missing.md", "not found"),
+    ] {
+        let (status, body) = get_json(
+            &server,
+            &format!("/api/specifications/document?path={path}"),
+        )
+        .await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(error), "{body}");
+    }
+}

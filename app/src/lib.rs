@@ -35,3 +35,7 @@ pub const DETAIL_ELEMENT_ID: &str = "execdash-detail";
 /// Id of the `<script type="application/json">` element that carries the server's answer for
 /// the filter in a page's address (`/?q=…`).
 pub const FILTERED_ELEMENT_ID: &str = "execdash-filtered";
+
+/// Id of the `<script type="application/json">` element that carries the portfolio the
+/// initiatives page was rendered with.
+pub const PORTFOLIO_ELEMENT_ID: &str = "execdash-portfolio";

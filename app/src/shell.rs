@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::components::App;
 use crate::model::Snapshot;
 use crate::state::{Dashboard, InitialView, PageSettings};
-use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, STATE_ELEMENT_ID};
+use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID};
 
 /// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
 /// the assets for good.
@@ -46,8 +46,10 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         _ => None,
     };
     let filtered_json = view.filtered.as_ref().map(script_json);
-    let title = match &view.task {
-        Some((_, Ok(details))) => format!("{} · execdash", details.task.title),
+    let portfolio_json = view.portfolio.as_ref().map(script_json);
+    let title = match (&view.task, &view.portfolio) {
+        (Some((_, Ok(details))), _) => format!("{} · execdash", details.task.title),
+        (_, Some(_)) => "Initiatives · execdash".to_owned(),
         _ => "Execution Dashboard · execdash".to_owned(),
     };
     let v = assets.0;
@@ -73,6 +75,9 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                 })}
                 {filtered_json.map(|json| view! {
                     <script id=FILTERED_ELEMENT_ID type="application/json" inner_html=json></script>
+                })}
+                {portfolio_json.map(|json| view! {
+                    <script id=PORTFOLIO_ELEMENT_ID type="application/json" inner_html=json></script>
                 })}
                 <script type="module" src=format!("{base}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {

@@ -8,8 +8,8 @@ use leptos::prelude::*;
 
 use crate::model::{
     lane_key, parse_lane_key, Budgets, Column, CostRange, CostSummary, Envelope, FilteredBoard,
-    LanePage, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails, TaskFilter,
-    TaskSummary, DONE_WINDOW, LANE_WINDOW,
+    LanePage, Portfolio, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails,
+    TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -411,6 +411,9 @@ pub struct Dashboard {
     pub filter: RwSignal<TaskFilter>,
     /// The server's answer for a filter (fetched when the filter or the board changes).
     pub filtered: RwSignal<Option<FilteredBoard>>,
+    /// The initiatives page's portfolio (rendered with the page, fetched again as the board
+    /// changes while the page is shown); `Err` with the reason when it could not be fetched.
+    pub portfolio: RwSignal<Option<Result<Portfolio, String>>>,
 }
 
 /// What a page opens on besides the board.
@@ -421,6 +424,8 @@ pub struct InitialView {
     pub filter: TaskFilter,
     /// The server's answer for `filter`, when there is one.
     pub filtered: Option<FilteredBoard>,
+    /// The portfolio, on the initiatives page.
+    pub portfolio: Option<Portfolio>,
 }
 
 impl Dashboard {
@@ -457,6 +462,7 @@ impl Dashboard {
             toasts: RwSignal::new(Vec::new()),
             filter: RwSignal::new(view.filter),
             filtered: RwSignal::new(view.filtered),
+            portfolio: RwSignal::new(view.portfolio.map(Ok)),
         }
     }
 

@@ -156,6 +156,17 @@ test("through nginx under /dashboard: log in, go Live, follow the disk", async (
     })
     .toMatchObject({ updated: true });
 
+  // The pages under the prefix: the initiatives from the header, and the same address loaded whole.
+  await page.locator(".pages a", { hasText: "Initiatives" }).click();
+  await expect(page).toHaveURL(nginx.url("/dashboard/initiatives"));
+  await expect(page.locator("#page-title")).toHaveText("Initiatives");
+  await page.reload();
+  await expect(page.locator("#page-title")).toHaveText("Initiatives");
+  await expect(page.locator('.pages a[aria-current="page"]')).toHaveText("Initiatives");
+  await page.locator(".pages a", { hasText: "Board" }).click();
+  await expect(page).toHaveURL(nginx.url("/dashboard/"));
+  await expect(page.locator('[data-column="inbox"] .card', { hasText: "Through the proxy" })).toBeVisible();
+
   // The page's assets and its socket went through the proxy, under the prefix, and nothing else.
   const paths = requested.map((url) => new URL(url).pathname);
   expect(paths).toContain("/dashboard/ws");

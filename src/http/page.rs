@@ -1,15 +1,15 @@
-//! The dashboard page, rendered on the server with the board's current data: the board at `/`,
-//! and the board with a task's detail open over it at `/tasks/{id}` (404 when there is no such
-//! task, with the board and a note saying so).
+//! The dashboard's pages, rendered on the server with the board's current data: the board at
+//! `/`, the board with a task's detail open over it at `/tasks/{id}` (404 when there is no such
+//! task, with the board and a note saying so), and the initiatives at `/initiatives`.
 
 use std::sync::Arc;
 
-use app::model::{TaskDetails, TaskFilter, FILTERED_WINDOW};
+use app::model::{Portfolio, TaskDetails, TaskFilter, FILTERED_WINDOW};
 use app::state::InitialView;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use parking_lot::Mutex;
@@ -22,10 +22,25 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(board))
         .route("/tasks/{id}", get(task))
+        .route("/initiatives", get(initiatives))
+}
+
+async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> Response {
+    match super::portfolio::build(&state).await {
+        Ok(portfolio) => render(state, request, View::Initiatives(portfolio)).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// What a page shows besides the board's data.
+enum View {
+    Board,
+    Task(String, Box<Result<TaskDetails, String>>),
+    Initiatives(Portfolio),
 }
 
 async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
-    render(state, request, None).await
+    render(state, request, View::Board).await
 }
 
 /// The filter the address names; a bad value is left out (the page still renders, the filter
@@ -51,18 +66,31 @@ async fn task(
         Err(error) => Err(error.to_string()),
     };
     let found = detail.is_ok();
-    let mut response = render(state, request, Some((id, detail))).await;
+    let mut response = render(state, request, View::Task(id, Box::new(detail))).await;
     if !found {
         *response.status_mut() = StatusCode::NOT_FOUND;
     }
     response
 }
 
-async fn render(
-    state: AppState,
-    request: Request<Body>,
-    task: Option<(String, Result<TaskDetails, String>)>,
-) -> Response {
+async fn render(state: AppState, mut request: Request<Body>, view: View) -> Response {
+    // The router matches the whole path, the base path included (the server's routes are nested
+    // under it and see the rest).
+    if !state.base_path.is_empty() {
+        let whole = format!(
+            "{}{}",
+            state.base_path,
+            request.uri().path_and_query().map_or("/", |p| p.as_str())
+        );
+        if let Ok(uri) = whole.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    let (task, portfolio) = match view {
+        View::Board => (None, None),
+        View::Task(id, detail) => (Some((id, *detail)), None),
+        View::Initiatives(portfolio) => (None, Some(portfolio)),
+    };
     let snapshot = state.board.snapshot();
     let filter = filter_of(&request);
     let filtered = (!filter.is_empty()).then(|| state.board.filtered(&filter, FILTERED_WINDOW));
@@ -87,6 +115,7 @@ async fn render(
                     task: task.clone(),
                     filter: filter.clone(),
                     filtered: filtered.clone(),
+                    portfolio: portfolio.clone(),
                 },
             };
             app::shell(snapshot.clone(), page)

@@ -2,26 +2,25 @@
 //! orphan tasks (see [`crate::portfolio`]). Specifications are read when asked; tasks come from
 //! the board.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::state::TaskFiles;
 use super::{now_iso, AppState, Error};
-use crate::board::SharedStore;
 use app::model::Portfolio;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/portfolio", get(portfolio))
 }
 
-async fn portfolio(
-    State(files): State<Arc<TaskFiles>>,
-    State(board): State<SharedStore>,
-) -> Result<Json<Portfolio>, Error> {
-    let repo = files.repo.clone();
+async fn portfolio(State(state): State<AppState>) -> Result<Json<Portfolio>, Error> {
+    build(&state).await.map(Json)
+}
+
+/// The portfolio now: the specifications read from disk, the tasks from the board.
+pub(super) async fn build(state: &AppState) -> Result<Portfolio, Error> {
+    let repo = state.files.repo.clone();
+    let board = state.board.clone();
     tokio::task::spawn_blocking(move || {
         let specifications = crate::specifications::list(&repo);
         board.with_tasks(|tasks, _, _| {
@@ -29,6 +28,5 @@ async fn portfolio(
         })
     })
     .await
-    .map(Json)
     .map_err(|e| Error::Internal(format!("building the portfolio failed: {e}")))
 }

@@ -8,7 +8,9 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::model::{CostRange, CostSummary, FilteredBoard, LanePage, Snapshot, TaskDetails};
+use crate::model::{
+    CostRange, CostSummary, FilteredBoard, LanePage, Portfolio, Snapshot, TaskDetails,
+};
 use crate::state::Dashboard;
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
@@ -193,5 +195,52 @@ pub(super) fn follow_filter(dashboard: Dashboard) {
             // The filter or the board may have moved while the answer came.
             again.update(|n| *n += 1);
         });
+    });
+}
+
+/// While the initiatives page is shown: fetches the portfolio again whenever the board changes
+/// (one request at a time; a change during one asks for another when it ends). Not at once when
+/// the page came with it.
+pub(crate) fn follow_portfolio(dashboard: Dashboard) {
+    let in_flight = StoredValue::new(false);
+    let again = StoredValue::new(false);
+    Effect::new(move |seen: Option<u64>| {
+        let seq = dashboard.board.with(|b| b.seq);
+        let held = dashboard
+            .portfolio
+            .with_untracked(|p| matches!(p, Some(Ok(_))));
+        if seen.is_none() && held {
+            return seq;
+        }
+        fetch_portfolio(dashboard, in_flight, again);
+        seq
+    });
+}
+
+fn fetch_portfolio(dashboard: Dashboard, in_flight: StoredValue<bool>, again: StoredValue<bool>) {
+    if in_flight.get_value() {
+        again.set_value(true);
+        return;
+    }
+    in_flight.set_value(true);
+    wasm_bindgen_futures::spawn_local(async move {
+        let url = format!("{}/api/portfolio", super::base_path());
+        let outcome = match gloo_net::http::Request::get(&url).send().await {
+            Ok(response) if response.ok() => response
+                .json::<Portfolio>()
+                .await
+                .map_err(|e| format!("the answer could not be read: {e}")),
+            Ok(response) => Err(format!("HTTP {}", response.status())),
+            Err(error) => Err(format!("the server could not be reached: {error}")),
+        };
+        // A failure keeps what was shown, if anything.
+        if outcome.is_ok() || dashboard.portfolio.with_untracked(Option::is_none) {
+            dashboard.portfolio.set(Some(outcome));
+        }
+        in_flight.set_value(false);
+        if again.get_value() {
+            again.set_value(false);
+            fetch_portfolio(dashboard, in_flight, again);
+        }
     });
 }

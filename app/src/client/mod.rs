@@ -4,12 +4,14 @@
 mod fetch;
 mod socket;
 
+pub(crate) use fetch::follow_portfolio;
+
 use leptos::prelude::*;
 
 use crate::components::App;
-use crate::model::{FilteredBoard, Snapshot, TaskDetails};
+use crate::model::{FilteredBoard, Portfolio, Snapshot, TaskDetails};
 use crate::state::{Dashboard, InitialView, PageSettings};
-use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, STATE_ELEMENT_ID};
+use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID};
 
 /// Reads the server's snapshot from the page, hydrates the body and goes live.
 pub fn hydrate_dashboard() {
@@ -32,6 +34,7 @@ pub fn hydrate_dashboard() {
         task,
         filter,
         filtered,
+        portfolio: json_element::<Portfolio>(PORTFOLIO_ELEMENT_ID),
     };
     leptos::mount::hydrate_body(move || {
         let dashboard = Dashboard::with_settings(snapshot, now_ms(), settings, view);

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use super::use_dashboard;
 use crate::model::Column;
@@ -8,6 +9,8 @@ use crate::model::Column;
 pub fn Header() -> impl IntoView {
     let dashboard = use_dashboard();
     let connection = dashboard.connection;
+    // The router leaves absolute links as they are: the base path goes in front here.
+    let base = dashboard.settings.with_value(|s| s.base.clone());
     let today = move || {
         dashboard.board.with(|b| {
             b.costs
@@ -27,6 +30,11 @@ pub fn Header() -> impl IntoView {
                 </svg>
                 <h1>"Execution Dashboard"</h1>
             </div>
+            // A page change closes a task's detail (it belongs to the page it was opened on).
+            <nav class="pages" aria-label="Pages" on:click=move |_| dashboard.selected.set(None)>
+                <A href=format!("{base}/") exact=true>"Board"</A>
+                <A href=format!("{base}/initiatives")>"Initiatives"</A>
+            </nav>
             <dl class="totals">
                 <div><dt>"Inbox"</dt><dd data-total="inbox">{total(Column::Inbox)}</dd></div>
                 <div><dt>"Assigned"</dt><dd data-total="assigned">{total(Column::Assigned)}</dd></div>

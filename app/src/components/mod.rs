@@ -8,10 +8,13 @@ mod costs;
 mod detail;
 mod filters;
 mod header;
+mod initiatives;
 mod priority;
 mod problems;
 
 use leptos::prelude::*;
+use leptos_router::components::{FlatRoutes, Route, Router};
+use leptos_router::path;
 
 use crate::state::Dashboard;
 
@@ -20,27 +23,44 @@ pub use costs::{BudgetBanner, CostsPanel};
 pub use detail::TaskDetail;
 pub use filters::FilterBar;
 pub use header::Header;
+pub use initiatives::InitiativesPage;
 pub use problems::ProblemsPanel;
 
-/// The whole page body: header, board, problems, detail panel.
+/// The whole page body: header, the page the address names (the board, under which a task's
+/// detail opens, or the initiatives), and the detail panel. Pages change without a reload: the
+/// socket and every signal live above the router.
 #[component]
 pub fn App(dashboard: Dashboard) -> impl IntoView {
     provide_context(dashboard);
+    let base = dashboard.settings.with_value(|s| s.base.clone());
     view! {
-        <div class="app">
-            <Header/>
-            <BudgetBanner/>
-            <main class="layout">
-                <Board/>
-                <aside class="sidebar">
-                    <ProblemsPanel/>
-                </aside>
-                <CostsPanel/>
-            </main>
-            <TaskDetail/>
-            <Toasts/>
-        </div>
+        <Router base=base>
+            <div class="app">
+                <Header/>
+                <BudgetBanner/>
+                <FlatRoutes fallback=BoardPage>
+                    <Route path=path!("/initiatives") view=InitiativesPage/>
+                </FlatRoutes>
+                <TaskDetail/>
+                <Toasts/>
+            </div>
+        </Router>
     }
+}
+
+/// `/` and `/tasks/{id}`: the board, problems and costs.
+#[component]
+fn BoardPage() -> impl IntoView {
+    view! {
+        <main class="layout">
+            <Board/>
+            <aside class="sidebar">
+                <ProblemsPanel/>
+            </aside>
+            <CostsPanel/>
+        </main>
+    }
+    .into_any()
 }
 
 /// Messages that come and go (an edit the server refused, …), read out by screen readers.
