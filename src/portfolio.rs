@@ -12,9 +12,12 @@
 
 use std::collections::BTreeMap;
 
+use std::collections::HashMap;
+
 use app::model::{
-    task_weight, FeatureProgress, Initiative, Portfolio, PortfolioTask, SpecificationList,
-    SpecificationProgress, SpecificationRef, Task,
+    task_weight, CostShare, FeatureProgress, Initiative, InitiativeCost, Portfolio, PortfolioCosts,
+    PortfolioTask, SpecificationCost, SpecificationList, SpecificationProgress, SpecificationRef,
+    Task, TaskCost,
 };
 
 /// Where specifications without an `initiative` are listed.
@@ -233,5 +236,72 @@ fn priority_rank(priority: &str) -> u8 {
         "HIGH" => 3,
         "LOW" => 1,
         _ => 2,
+    }
+}
+
+/// What each initiative and specification of `portfolio` cost, from what each task id cost
+/// (`task_costs`); what no specification's task explains is `unlinked`.
+pub(crate) fn costs(
+    portfolio: &Portfolio,
+    task_costs: &[TaskCost],
+    generated_at: String,
+) -> PortfolioCosts {
+    let by_task: HashMap<&str, CostShare> = task_costs
+        .iter()
+        .map(|c| {
+            let share = CostShare {
+                cost_usd: c.cost_usd,
+                tokens: c.tokens,
+                invocations: c.invocations,
+            };
+            (c.task_id.as_str(), share)
+        })
+        .collect();
+    let mut total = CostShare::default();
+    by_task.values().for_each(|share| total.add(*share));
+    let mut linked = CostShare::default();
+    let initiatives = portfolio
+        .initiatives
+        .iter()
+        .map(|initiative| {
+            let mut cost = CostShare::default();
+            let mut specifications: Vec<SpecificationCost> = initiative
+                .specifications
+                .iter()
+                .map(|spec| {
+                    let mut share = CostShare::default();
+                    for task in &spec.tasks {
+                        if let Some(task_cost) = by_task.get(task.id.as_str()) {
+                            share.add(*task_cost);
+                        }
+                    }
+                    cost.add(share);
+                    SpecificationCost {
+                        path: spec.path.clone(),
+                        title: spec.title.clone(),
+                        cost: share,
+                    }
+                })
+                .collect();
+            specifications.sort_by(|a, b| b.cost.cost_usd.total_cmp(&a.cost.cost_usd));
+            linked.add(cost);
+            InitiativeCost {
+                id: initiative.id.clone(),
+                title: initiative.title.clone(),
+                cost,
+                specifications,
+            }
+        })
+        .collect();
+    let unlinked = CostShare {
+        cost_usd: (total.cost_usd - linked.cost_usd).max(0.0),
+        tokens: total.tokens.saturating_sub(linked.tokens),
+        invocations: total.invocations.saturating_sub(linked.invocations),
+    };
+    PortfolioCosts {
+        initiatives,
+        unlinked,
+        total,
+        generated_at,
     }
 }

@@ -780,3 +780,73 @@ async fn a_specification_reads_rendered_and_only_from_specifications() {
         assert!(body["error"].as_str().unwrap().contains(error), "{body}");
     }
 }
+
+#[tokio::test]
+async fn initiative_costs_add_up_the_tasks_of_each_specification() {
+    let workspace = Workspace::demo();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let call = |id: &str, task: Option<&str>, cost: f64| {
+        json!({
+            "invocation_id": id, "tool_name": "claude-code", "model_name": "claude-sonnet-4",
+            "agent_name": "python-pedro", "total_tokens": 1000, "cost_usd": cost,
+            "status": "success", "task_id": task,
+        })
+    };
+    // Two tasks of "Orphan Task Assignment", one of "Multi-Tool Distribution", an orphan, no task.
+    let (_, portfolio) = get_json(&server, "/api/portfolio").await;
+    let spec_tasks = |title: &str| -> Vec<String> {
+        portfolio["initiatives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["specifications"].as_array().unwrap())
+            .find(|s| s["title"] == title)
+            .unwrap()["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let assignment = spec_tasks("Orphan Task Assignment");
+    let distribution = spec_tasks("Multi-Tool Distribution");
+    let orphan = portfolio["orphans"][0]["id"].as_str().unwrap().to_owned();
+    let batch = json!([
+        call("c1", Some(&assignment[0]), 1.5),
+        call("c2", Some(&assignment[0]), 0.25),
+        call("c3", Some(&distribution[0]), 2.0),
+        call("c4", Some(&orphan), 4.0),
+        call("c5", None, 8.0),
+    ]);
+    let posted = reqwest::Client::new()
+        .post(url(&server, "/api/invocations"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+
+    let (status, costs) = get_json(&server, "/api/costs/initiatives").await;
+    assert_eq!(status, 200, "{costs}");
+    let initiative = |id: &str| {
+        costs["initiatives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let enhancements = initiative("dashboard-enhancements");
+    assert_eq!(enhancements["cost_usd"], 1.75);
+    assert_eq!(enhancements["invocations"], 2);
+    assert_eq!(
+        enhancements["specifications"][0]["title"], "Orphan Task Assignment",
+        "costliest first"
+    );
+    assert_eq!(initiative("framework-distribution")["cost_usd"], 2.0);
+    assert_eq!(initiative("code-quality")["cost_usd"], 0.0);
+    // The orphan's call is unlinked; the call without a task is in no task's cost.
+    assert_eq!(costs["unlinked"]["cost_usd"], 4.0);
+    assert_eq!(costs["total"]["cost_usd"], 7.75);
+}

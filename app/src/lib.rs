@@ -39,3 +39,7 @@ pub const FILTERED_ELEMENT_ID: &str = "execdash-filtered";
 /// Id of the `<script type="application/json">` element that carries the portfolio the
 /// initiatives page was rendered with.
 pub const PORTFOLIO_ELEMENT_ID: &str = "execdash-portfolio";
+
+/// Id of the `<script type="application/json">` element that carries what each initiative cost,
+/// on the costs page.
+pub const INITIATIVE_COSTS_ELEMENT_ID: &str = "execdash-initiative-costs";

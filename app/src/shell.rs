@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use crate::components::App;
 use crate::model::Snapshot;
 use crate::state::{Dashboard, InitialView, PageSettings};
-use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID};
+use crate::{
+    DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, PORTFOLIO_ELEMENT_ID,
+    STATE_ELEMENT_ID,
+};
 
 /// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
 /// the assets for good.
@@ -47,9 +50,11 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
     };
     let filtered_json = view.filtered.as_ref().map(script_json);
     let portfolio_json = view.portfolio.as_ref().map(script_json);
+    let costs_json = view.initiative_costs.as_ref().map(script_json);
     let title = match (&view.task, &view.portfolio) {
         (Some((_, Ok(details))), _) => format!("{} · execdash", details.task.title),
         (_, Some(_)) => "Initiatives · execdash".to_owned(),
+        _ if view.initiative_costs.is_some() => "Costs · execdash".to_owned(),
         _ => "Execution Dashboard · execdash".to_owned(),
     };
     let v = assets.0;
@@ -78,6 +83,9 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                 })}
                 {portfolio_json.map(|json| view! {
                     <script id=PORTFOLIO_ELEMENT_ID type="application/json" inner_html=json></script>
+                })}
+                {costs_json.map(|json| view! {
+                    <script id=INITIATIVE_COSTS_ELEMENT_ID type="application/json" inner_html=json></script>
                 })}
                 <script type="module" src=format!("{base}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {

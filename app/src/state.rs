@@ -8,8 +8,8 @@ use leptos::prelude::*;
 
 use crate::model::{
     lane_key, parse_lane_key, Budgets, Column, CostRange, CostSummary, Envelope, FilteredBoard,
-    LanePage, Portfolio, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails,
-    TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
+    LanePage, Portfolio, PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, Snapshot,
+    TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -414,6 +414,8 @@ pub struct Dashboard {
     /// The initiatives page's portfolio (rendered with the page, fetched again as the board
     /// changes while the page is shown); `Err` with the reason when it could not be fetched.
     pub portfolio: RwSignal<Option<Result<Portfolio, String>>>,
+    /// The costs page's cost of each initiative (as `portfolio`).
+    pub initiative_costs: RwSignal<Option<Result<PortfolioCosts, String>>>,
 }
 
 /// What a page opens on besides the board.
@@ -426,6 +428,8 @@ pub struct InitialView {
     pub filtered: Option<FilteredBoard>,
     /// The portfolio, on the initiatives page.
     pub portfolio: Option<Portfolio>,
+    /// What each initiative cost, on the costs page.
+    pub initiative_costs: Option<PortfolioCosts>,
 }
 
 impl Dashboard {
@@ -463,6 +467,7 @@ impl Dashboard {
             filter: RwSignal::new(view.filter),
             filtered: RwSignal::new(view.filtered),
             portfolio: RwSignal::new(view.portfolio.map(Ok)),
+            initiative_costs: RwSignal::new(view.initiative_costs.map(Ok)),
         }
     }
 

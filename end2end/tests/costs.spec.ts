@@ -1,8 +1,10 @@
 // Costs, live: invocations posted to the API or written into telemetry.db by another process show
-// up in the totals, the charts and on the board without a reload.
+// up in the board's totals and cards and on the costs page (charts, cost by initiative) without a
+// reload.
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { DashboardServer } from "./support/server";
 
 let server: DashboardServer;
@@ -34,14 +36,19 @@ function invocation(id: string, cost: number, extra: Record<string, unknown> = {
 test("posted invocations update totals, charts and the card's cost without a reload", async ({ page, request }) => {
   server = await DashboardServer.start();
   mkdirSync(server.collab("assigned/python-pedro"), { recursive: true });
+  mkdirSync(join(server.root, "specifications/billing"), { recursive: true });
+  writeFileSync(
+    join(server.root, "specifications/billing/invoices.md"),
+    "---\nid: SPEC-BILL-1\ntitle: Invoices\nstatus: in_progress\ninitiative: Billing\n---\n",
+  );
   writeFileSync(
     server.collab("assigned/python-pedro/t1.yaml"),
-    'id: t1\ntitle: "Costly task"\nagent: python-pedro\nstatus: in_progress\n',
+    'id: t1\ntitle: "Costly task"\nagent: python-pedro\nstatus: in_progress\n' +
+      "specification: specifications/billing/invoices.md\n",
   );
   await openLive(page);
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
   await expect(page.locator("#cost-today")).toHaveText("$0.00");
-  await expect(page.locator('[data-chart="daily"] .empty')).toBeVisible();
 
   const posted = await request.post(`${server.url}/api/invocations`, {
     data: [invocation("i1", 1.25, { task_id: "t1" }), invocation("i2", 0.5, { model_name: "gpt-5" })],
@@ -51,13 +58,26 @@ test("posted invocations update totals, charts and the card's cost without a rel
 
   await expect(page.locator("#cost-today")).toHaveText("$1.75");
   await expect(page.locator("#cost-total")).toHaveText("$1.75");
+  const card = page.locator(".card", { hasText: "Costly task" });
+  await expect(card.locator(".card-cost")).toHaveText("$1.25");
+  await expect(page.locator('.lane[data-lane="python-pedro"] .lane-cost')).toHaveText("$1.75");
+
+  // The costs page, reached without a reload: charts, and the task's cost under its initiative.
+  await page.locator(".pages a", { hasText: "Costs" }).click();
+  await expect(page).toHaveURL(`${server.url}/costs`);
   await expect(page.locator('[data-chart="daily"] svg')).toBeVisible();
   await expect(page.locator('[data-chart="by-model"] svg')).toContainText("claude-sonnet-4");
   await expect(page.locator('[data-chart="by-agent"] svg')).toContainText("python-pedro");
   await expect(page.locator('[data-chart="daily"] .legend li')).toHaveCount(2);
-  const card = page.locator(".card", { hasText: "Costly task" });
-  await expect(card.locator(".card-cost")).toHaveText("$1.25");
-  await expect(page.locator('.lane[data-lane="python-pedro"] .lane-cost')).toHaveText("$1.75");
+  await expect(page.locator('.initiative-row[data-initiative="billing"] td').first()).toHaveText("$1.25");
+  await expect(page.locator('.spec-row[data-spec="specifications/billing/invoices.md"] td').nth(1)).toHaveText(
+    "$1.25",
+  );
+  await expect(page.locator(".unlinked-row td").first()).toHaveText("$0.00");
+  // A second task's call: the page follows live.
+  await request.post(`${server.url}/api/invocations`, { data: [invocation("i4", 2, { task_id: "t1" })] });
+  await expect(page.locator('.initiative-row[data-initiative="billing"] td').first()).toHaveText("$3.25");
+  await expect(page.locator("#cost-total")).toHaveText("$3.75");
 
   // Posting the same batch again changes nothing.
   const again = await request.post(`${server.url}/api/invocations`, { data: [invocation("i1", 1.25, { task_id: "t1" })] });
@@ -66,7 +86,7 @@ test("posted invocations update totals, charts and the card's cost without a rel
   const bad = await request.post(`${server.url}/api/invocations`, { data: invocation("i3", -1) });
   expect(bad.status()).toBe(400);
   expect((await bad.json()).field).toBe("cost_usd");
-  await expect(page.locator("#cost-total")).toHaveText("$1.75");
+  await expect(page.locator("#cost-total")).toHaveText("$3.75");
 
   // The range selector fetches the other ranges.
   await page.locator('.range[data-range="30d"]').click();

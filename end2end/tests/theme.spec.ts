@@ -18,7 +18,7 @@ const chartText = (page: import("@playwright/test").Page) =>
 test("the system's light preference gives the light theme, charts included", async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: "light" });
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(`${server.url}/costs`);
   expect(await background(page)).toBe("rgb(244, 246, 250)");
   // Chart text takes the theme's text colour (dark on light).
   expect(await chartText(page)).toBe("rgb(75, 85, 103)");
@@ -28,7 +28,7 @@ test("the system's light preference gives the light theme, charts included", asy
 test("the toggle switches themes and is remembered", async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: "dark" });
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(`${server.url}/costs`);
   await expect(page.locator("#connection")).toHaveText("Live");
   expect(await background(page)).toBe("rgb(11, 15, 23)");
   expect(await chartText(page)).toBe("rgb(147, 160, 184)");

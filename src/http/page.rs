@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::model::{Portfolio, TaskDetails, TaskFilter, FILTERED_WINDOW};
+use app::model::{Portfolio, PortfolioCosts, TaskDetails, TaskFilter, FILTERED_WINDOW};
 use app::state::InitialView;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -23,6 +23,14 @@ pub(super) fn router() -> Router<AppState> {
         .route("/", get(board))
         .route("/tasks/{id}", get(task))
         .route("/initiatives", get(initiatives))
+        .route("/costs", get(costs))
+}
+
+/// Without the telemetry database the page still renders (the panel says so); the cost of each
+/// initiative is then left to the page, which shows why it is missing.
+async fn costs(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let costs = super::portfolio::build_costs(&state).await.ok();
+    render(state, request, View::Costs(costs)).await
 }
 
 async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -37,6 +45,7 @@ enum View {
     Board,
     Task(String, Box<Result<TaskDetails, String>>),
     Initiatives(Portfolio),
+    Costs(Option<PortfolioCosts>),
 }
 
 async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -86,11 +95,13 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
             *request.uri_mut() = uri;
         }
     }
-    let (task, portfolio) = match view {
-        View::Board => (None, None),
-        View::Task(id, detail) => (Some((id, *detail)), None),
-        View::Initiatives(portfolio) => (None, Some(portfolio)),
-    };
+    let (mut task, mut portfolio, mut initiative_costs) = (None, None, None);
+    match view {
+        View::Board => {}
+        View::Task(id, detail) => task = Some((id, *detail)),
+        View::Initiatives(built) => portfolio = Some(built),
+        View::Costs(built) => initiative_costs = built,
+    }
     let snapshot = state.board.snapshot();
     let filter = filter_of(&request);
     let filtered = (!filter.is_empty()).then(|| state.board.filtered(&filter, FILTERED_WINDOW));
@@ -116,6 +127,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                     filter: filter.clone(),
                     filtered: filtered.clone(),
                     portfolio: portfolio.clone(),
+                    initiative_costs: initiative_costs.clone(),
                 },
             };
             app::shell(snapshot.clone(), page)

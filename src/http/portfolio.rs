@@ -1,16 +1,33 @@
 //! `GET /api/portfolio`: initiatives → specifications → features → tasks with progress, and the
-//! orphan tasks (see [`crate::portfolio`]). Specifications are read when asked; tasks come from
-//! the board.
+//! orphan tasks (see [`crate::portfolio`]); `GET /api/costs/initiatives`: what each initiative
+//! and specification cost. Specifications are read when asked; tasks come from the board.
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
 use super::{now_iso, AppState, Error};
-use app::model::Portfolio;
+use app::model::{Portfolio, PortfolioCosts};
+
+/// Tasks whose cost is read at most (the costliest).
+const MAX_TASK_COSTS: u32 = 100_000;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/api/portfolio", get(portfolio))
+    Router::new()
+        .route("/api/portfolio", get(portfolio))
+        .route("/api/costs/initiatives", get(initiative_costs))
+}
+
+async fn initiative_costs(State(state): State<AppState>) -> Result<Json<PortfolioCosts>, Error> {
+    build_costs(&state).await.map(Json)
+}
+
+/// What each initiative and specification cost: the portfolio now, and every task's cost from
+/// the telemetry database.
+pub(super) async fn build_costs(state: &AppState) -> Result<PortfolioCosts, Error> {
+    let task_costs = state.telemetry.all_task_costs(MAX_TASK_COSTS).await?;
+    let portfolio = build(state).await?;
+    Ok(crate::portfolio::costs(&portfolio, &task_costs, now_iso()))
 }
 
 async fn portfolio(State(state): State<AppState>) -> Result<Json<Portfolio>, Error> {

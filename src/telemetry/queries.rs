@@ -185,6 +185,21 @@ impl Telemetry {
         Ok(outcome?)
     }
 
+    /// What every task cost (all time), from the per-task rollup: at most `limit` tasks, the
+    /// costliest first.
+    pub async fn all_task_costs(&self, limit: u32) -> Result<Vec<TaskCost>, TelemetryError> {
+        let reader = self.reader().await?;
+        let outcome = sqlx::query_as::<_, TaskRow>(
+            "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
+             invocations FROM task_costs ORDER BY cost_usd DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&reader)
+        .await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?.into_iter().map(task_cost).collect())
+    }
+
     /// Cost of each given task (all time); tasks without invocations are left out.
     #[cfg(feature = "bench-support")]
     pub async fn task_costs(&self, task_ids: &[String]) -> Result<Vec<TaskCost>, TelemetryError> {

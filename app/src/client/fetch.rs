@@ -8,9 +8,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::model::{
-    CostRange, CostSummary, FilteredBoard, LanePage, Portfolio, Snapshot, TaskDetails,
-};
+use crate::model::{CostRange, CostSummary, FilteredBoard, LanePage, Snapshot, TaskDetails};
 use crate::state::Dashboard;
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
@@ -198,49 +196,87 @@ pub(super) fn follow_filter(dashboard: Dashboard) {
     });
 }
 
-/// While the initiatives page is shown: fetches the portfolio again whenever the board changes
-/// (one request at a time; a change during one asks for another when it ends). Not at once when
-/// the page came with it.
+/// While the initiatives page is shown: the portfolio, fetched again whenever the board changes.
 pub(crate) fn follow_portfolio(dashboard: Dashboard) {
-    let in_flight = StoredValue::new(false);
-    let again = StoredValue::new(false);
-    Effect::new(move |seen: Option<u64>| {
-        let seq = dashboard.board.with(|b| b.seq);
-        let held = dashboard
-            .portfolio
-            .with_untracked(|p| matches!(p, Some(Ok(_))));
-        if seen.is_none() && held {
-            return seq;
-        }
-        fetch_portfolio(dashboard, in_flight, again);
-        seq
+    follow_fetched(dashboard.portfolio, "/api/portfolio", move || {
+        dashboard.board.with(|b| b.seq)
     });
 }
 
-fn fetch_portfolio(dashboard: Dashboard, in_flight: StoredValue<bool>, again: StoredValue<bool>) {
+/// While the costs page is shown: the cost of each initiative, fetched again whenever the costs
+/// or the board change.
+pub(crate) fn follow_initiative_costs(dashboard: Dashboard) {
+    follow_fetched(
+        dashboard.initiative_costs,
+        "/api/costs/initiatives",
+        move || {
+            dashboard.board.with(|b| {
+                let costs = b.costs.as_ref().map(|c| c.generated_at.clone());
+                (b.seq, costs)
+            })
+        },
+    );
+}
+
+/// Keeps `target` as the server answers `path`: fetched whenever `changes` (tracked) changes,
+/// one request at a time (a change during one asks for another when it ends); not at once when
+/// the page came with it. A failure keeps what was shown, if anything.
+fn follow_fetched<T, K>(
+    target: RwSignal<Option<Result<T, String>>>,
+    path: &'static str,
+    changes: impl Fn() -> K + 'static,
+) where
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+    K: PartialEq + 'static,
+{
+    let in_flight = StoredValue::new(false);
+    let again = StoredValue::new(false);
+    Effect::new(move |seen: Option<K>| {
+        let now = changes();
+        let held = target.with_untracked(|t| matches!(t, Some(Ok(_))));
+        if seen.is_none() && held {
+            return now;
+        }
+        fetch_into(target, path, in_flight, again);
+        now
+    });
+}
+
+fn fetch_into<T>(
+    target: RwSignal<Option<Result<T, String>>>,
+    path: &'static str,
+    in_flight: StoredValue<bool>,
+    again: StoredValue<bool>,
+) where
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
     if in_flight.get_value() {
         again.set_value(true);
         return;
     }
     in_flight.set_value(true);
     wasm_bindgen_futures::spawn_local(async move {
-        let url = format!("{}/api/portfolio", super::base_path());
+        let url = format!("{}{path}", super::base_path());
         let outcome = match gloo_net::http::Request::get(&url).send().await {
             Ok(response) if response.ok() => response
-                .json::<Portfolio>()
+                .json::<T>()
                 .await
                 .map_err(|e| format!("the answer could not be read: {e}")),
-            Ok(response) => Err(format!("HTTP {}", response.status())),
+            Ok(response) => Err(response
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("HTTP {}", response.status()))),
             Err(error) => Err(format!("the server could not be reached: {error}")),
         };
-        // A failure keeps what was shown, if anything.
-        if outcome.is_ok() || dashboard.portfolio.with_untracked(Option::is_none) {
-            dashboard.portfolio.set(Some(outcome));
+        if outcome.is_ok() || target.with_untracked(Option::is_none) {
+            target.set(Some(outcome));
         }
         in_flight.set_value(false);
         if again.get_value() {
             again.set_value(false);
-            fetch_portfolio(dashboard, in_flight, again);
+            fetch_into(target, path, in_flight, again);
         }
     });
 }

@@ -4,14 +4,17 @@
 mod fetch;
 mod socket;
 
-pub(crate) use fetch::follow_portfolio;
+pub(crate) use fetch::{follow_initiative_costs, follow_portfolio};
 
 use leptos::prelude::*;
 
 use crate::components::App;
-use crate::model::{FilteredBoard, Portfolio, Snapshot, TaskDetails};
+use crate::model::{FilteredBoard, Portfolio, PortfolioCosts, Snapshot, TaskDetails};
 use crate::state::{Dashboard, InitialView, PageSettings};
-use crate::{DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID};
+use crate::{
+    DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, PORTFOLIO_ELEMENT_ID,
+    STATE_ELEMENT_ID,
+};
 
 /// Reads the server's snapshot from the page, hydrates the body and goes live.
 pub fn hydrate_dashboard() {
@@ -35,6 +38,7 @@ pub fn hydrate_dashboard() {
         filter,
         filtered,
         portfolio: json_element::<Portfolio>(PORTFOLIO_ELEMENT_ID),
+        initiative_costs: json_element::<PortfolioCosts>(INITIATIVE_COSTS_ELEMENT_ID),
     };
     leptos::mount::hydrate_body(move || {
         let dashboard = Dashboard::with_settings(snapshot, now_ms(), settings, view);

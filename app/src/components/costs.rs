@@ -155,3 +155,110 @@ pub fn BudgetBanner() -> impl IntoView {
         }).collect_view()}
     }
 }
+
+/// `/costs`: the costs panel, and what each initiative and specification cost.
+#[component]
+pub fn CostsPage() -> impl IntoView {
+    view! {
+        <main class="page costs-page" aria-labelledby="page-title">
+            <h2 id="page-title" class="visually-hidden">"Costs"</h2>
+            <CostsPanel/>
+            <InitiativeCosts/>
+        </main>
+    }
+    .into_any()
+}
+
+/// Cost by initiative and specification (all time, through the invocations' `task_id`).
+#[component]
+fn InitiativeCosts() -> impl IntoView {
+    let dashboard = use_dashboard();
+    #[cfg(feature = "hydrate")]
+    crate::client::follow_initiative_costs(dashboard);
+    let share = |cost: &crate::model::CostShare| {
+        view! {
+            <td class="num">{charts::usd(cost.cost_usd)}</td>
+            <td class="num">{charts::count(cost.tokens as f64)}</td>
+            <td class="num">{cost.invocations}</td>
+        }
+    };
+    view! {
+        <section class="initiative-costs" aria-labelledby="initiative-costs-title">
+            <h3 id="initiative-costs-title">"Cost by initiative and specification (all time)"</h3>
+            {move || match dashboard.initiative_costs.get() {
+                None => view! { <p class="loading">"Adding up the tasks' costs…"</p> }.into_any(),
+                Some(Err(reason)) => view! {
+                    <p class="detail-error">{format!("Not available: {reason}")}</p>
+                }
+                .into_any(),
+                Some(Ok(costs)) => view! {
+                    <table class="cost-table">
+                        <thead>
+                            <tr><th>"Initiative · specification"</th><th>"Cost"</th><th>"Tokens"</th><th>"Calls"</th></tr>
+                        </thead>
+                        <tbody>
+                            {costs
+                                .initiatives
+                                .into_iter()
+                                .map(|initiative| {
+                                    let cost = share(&initiative.cost);
+                                    view! {
+                                        <tr class="initiative-row" data-initiative=initiative.id.clone()>
+                                            <th scope="row">{initiative.title}</th>
+                                            {cost}
+                                        </tr>
+                                        {initiative
+                                            .specifications
+                                            .into_iter()
+                                            .map(|spec| {
+                                                let cost = share(&spec.cost);
+                                                view! {
+                                                    <tr class="spec-row" data-spec=spec.path.clone()>
+                                                        <td class="spec-name">{spec.title}</td>
+                                                        {cost}
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    }
+                                })
+                                .collect_view()}
+                            <tr class="unlinked-row">
+                                <th scope="row">"Tasks in no specification"</th>
+                                {share(&costs.unlinked)}
+                            </tr>
+                        </tbody>
+                    </table>
+                }
+                .into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The board's compact costs: today, this month, all time, and the way to the costs page.
+#[component]
+pub fn CostSummary() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let base = dashboard.settings.with_value(|s| s.base.clone());
+    let money = move |pick: fn(&crate::model::CostTotals) -> f64| {
+        move || {
+            dashboard.board.with(|b| {
+                b.costs
+                    .as_ref()
+                    .map(|c| charts::usd(pick(&c.totals)))
+                    .unwrap_or_else(|| "–".into())
+            })
+        }
+    };
+    view! {
+        <section class="cost-summary" aria-label="Costs">
+            <dl class="kpis">
+                <div><dt>"Today"</dt><dd id="cost-today">{money(|t| t.today)}</dd></div>
+                <div><dt>"This month"</dt><dd id="cost-month">{money(|t| t.month)}</dd></div>
+                <div><dt>"All time"</dt><dd id="cost-total">{money(|t| t.total)}</dd></div>
+            </dl>
+            <leptos_router::components::A href=format!("{base}/costs")>"Charts and costs by initiative →"</leptos_router::components::A>
+        </section>
+    }
+}

@@ -34,6 +34,7 @@ pub fn Header() -> impl IntoView {
             <nav class="pages" aria-label="Pages" on:click=move |_| dashboard.selected.set(None)>
                 <A href=format!("{base}/") exact=true>"Board"</A>
                 <A href=format!("{base}/initiatives")>"Initiatives"</A>
+                <A href=format!("{base}/costs")>"Costs"</A>
             </nav>
             <dl class="totals">
                 <div><dt>"Inbox"</dt><dd data-total="inbox">{total(Column::Inbox)}</dd></div>

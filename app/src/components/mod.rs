@@ -19,7 +19,7 @@ use leptos_router::path;
 use crate::state::Dashboard;
 
 pub use board::Board;
-pub use costs::{BudgetBanner, CostsPanel};
+pub use costs::{BudgetBanner, CostSummary, CostsPage, CostsPanel};
 pub use detail::TaskDetail;
 pub use filters::FilterBar;
 pub use header::Header;
@@ -40,6 +40,7 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
                 <BudgetBanner/>
                 <FlatRoutes fallback=BoardPage>
                     <Route path=path!("/initiatives") view=InitiativesPage/>
+                    <Route path=path!("/costs") view=CostsPage/>
                 </FlatRoutes>
                 <TaskDetail/>
                 <Toasts/>
@@ -48,16 +49,16 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
     }
 }
 
-/// `/` and `/tasks/{id}`: the board, problems and costs.
+/// `/` and `/tasks/{id}`: the board, the costs in short, and the problems.
 #[component]
 fn BoardPage() -> impl IntoView {
     view! {
         <main class="layout">
             <Board/>
             <aside class="sidebar">
+                <CostSummary/>
                 <ProblemsPanel/>
             </aside>
-            <CostsPanel/>
         </main>
     }
     .into_any()

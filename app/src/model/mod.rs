@@ -23,7 +23,8 @@ pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use filter::{FilterError, TaskFilter, MAX_QUERY_BYTES};
 pub use portfolio::{
-    task_weight, FeatureProgress, Initiative, Portfolio, PortfolioTask, SpecificationProgress,
+    task_weight, CostShare, FeatureProgress, Initiative, InitiativeCost, Portfolio, PortfolioCosts,
+    PortfolioTask, SpecificationCost, SpecificationProgress,
 };
 pub use problem::Problem;
 pub use snapshot::{

@@ -92,3 +92,48 @@ pub fn task_weight(status: Option<&str>) -> u32 {
         _ => 0,
     }
 }
+
+/// What the tasks of each initiative and specification cost (all time, through the invocations'
+/// `task_id`): `GET /api/costs/initiatives`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioCosts {
+    /// In the portfolio's order; each one's specifications costliest first.
+    pub initiatives: Vec<InitiativeCost>,
+    /// Tasks in no specification (orphans, task ids no longer on the board).
+    pub unlinked: CostShare,
+    /// Every invocation that names a task (calls without a `task_id` are not in it).
+    pub total: CostShare,
+    pub generated_at: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InitiativeCost {
+    pub id: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub cost: CostShare,
+    pub specifications: Vec<SpecificationCost>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpecificationCost {
+    pub path: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub cost: CostShare,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostShare {
+    pub cost_usd: f64,
+    pub tokens: u64,
+    pub invocations: u64,
+}
+
+impl CostShare {
+    pub fn add(&mut self, other: CostShare) {
+        self.cost_usd += other.cost_usd;
+        self.tokens += other.tokens;
+        self.invocations += other.invocations;
+    }
+}
