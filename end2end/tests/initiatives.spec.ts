@@ -89,3 +89,21 @@ test("the initiatives page renders on the server, follows the board and keeps th
 
   expect(sockets).toHaveLength(1);
 });
+
+test("every page fits a 375 px screen", async ({ browser }, testInfo) => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+  const page = await context.newPage();
+  for (const [path, name] of [
+    ["/", "board"],
+    ["/initiatives", "initiatives"],
+    ["/costs", "costs"],
+  ]) {
+    await page.goto(server.url + path);
+    await expect(page.locator("#connection")).toHaveText("Live");
+    // Nothing wider than the screen: no sideways scrolling.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} is wider than the screen`).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: testInfo.outputPath(`${name}-375.png`), fullPage: true });
+  }
+  await context.close();
+});

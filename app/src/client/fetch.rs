@@ -218,9 +218,15 @@ pub(crate) fn follow_initiative_costs(dashboard: Dashboard) {
     );
 }
 
+thread_local! {
+    /// The paths [`follow_fetched`] has followed before: only the first time can what is held be
+    /// the server's fresh rendering (later, it is what an earlier visit of the page left).
+    static FOLLOWED: RefCell<BTreeSet<&'static str>> = const { RefCell::new(BTreeSet::new()) };
+}
+
 /// Keeps `target` as the server answers `path`: fetched whenever `changes` (tracked) changes,
 /// one request at a time (a change during one asks for another when it ends); not at once when
-/// the page came with it. A failure keeps what was shown, if anything.
+/// the page came with it (what is held meanwhile shows). A failure keeps what was shown.
 fn follow_fetched<T, K>(
     target: RwSignal<Option<Result<T, String>>>,
     path: &'static str,
@@ -231,10 +237,11 @@ fn follow_fetched<T, K>(
 {
     let in_flight = StoredValue::new(false);
     let again = StoredValue::new(false);
+    let first_visit = FOLLOWED.with(|followed| followed.borrow_mut().insert(path));
     Effect::new(move |seen: Option<K>| {
         let now = changes();
         let held = target.with_untracked(|t| matches!(t, Some(Ok(_))));
-        if seen.is_none() && held {
+        if seen.is_none() && held && first_visit {
             return now;
         }
         fetch_into(target, path, in_flight, again);
