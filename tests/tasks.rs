@@ -850,3 +850,74 @@ async fn initiative_costs_add_up_the_tasks_of_each_specification() {
     assert_eq!(costs["unlinked"]["cost_usd"], 4.0);
     assert_eq!(costs["total"]["cost_usd"], 7.75);
 }
+
+#[tokio::test]
+async fn agents_count_their_tasks_and_calls_and_unknown_ones_are_404() {
+    let workspace = Workspace::empty();
+    workspace.write(
+        "assigned/dev/a.yaml",
+        "id: a\ntitle: A\nstatus: in_progress\n",
+    );
+    workspace.write("assigned/dev/b.yaml", "id: b\ntitle: B\nstatus: blocked\n");
+    workspace.write("done/dev/c.yaml", "id: c\ntitle: C\nstatus: done\n");
+    workspace.write("inbox/d.yaml", "id: d\ntitle: D\nagent: dev\n");
+    workspace.write("inbox/e.yaml", "id: e\ntitle: E (nobody's)\n");
+    let server = common::start_server(&workspace, |_| {}).await;
+    let call = |id: &str, agent: &str, model: &str, cost: f64| {
+        json!({
+            "invocation_id": id, "tool_name": "claude-code", "model_name": model,
+            "agent_name": agent, "total_tokens": 100, "cost_usd": cost, "status": "success",
+        })
+    };
+    let batch = json!([
+        call("1", "dev", "claude-sonnet-4", 1.0),
+        call("2", "dev", "gpt-5", 3.0),
+        call("3", "reviewer", "gpt-5", 0.5),
+    ]);
+    let posted = reqwest::Client::new()
+        .post(url(&server, "/api/invocations"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+
+    let (status, list) = get_json(&server, "/api/agents").await;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<_> = list["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["dev", "reviewer"],
+        "a caller without tasks is an agent too"
+    );
+    let dev = &list["agents"][0];
+    let counts: Vec<_> = ["inbox", "assigned", "done", "in_progress", "blocked"]
+        .iter()
+        .map(|k| dev[k].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 2, 1, 1, 1]);
+    assert_eq!(
+        (dev["cost_total"].as_f64(), dev["invocations"].as_u64()),
+        (Some(4.0), Some(2))
+    );
+    assert_eq!(dev["top_models"][0]["model"], "gpt-5", "costliest first");
+    assert!(list["telemetry_error"].is_null());
+
+    let (status, page) = get_json(&server, "/api/agents/dev").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["tasks"].as_array().unwrap().len(), 4);
+    let charted: f64 = page["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["cost_usd"].as_f64().unwrap())
+        .sum();
+    assert_eq!(charted, 4.0);
+    let (status, _) = get_json(&server, "/api/agents/nobody").await;
+    assert_eq!(status, 404);
+}

@@ -43,3 +43,8 @@ pub const PORTFOLIO_ELEMENT_ID: &str = "execdash-portfolio";
 /// Id of the `<script type="application/json">` element that carries what each initiative cost,
 /// on the costs page.
 pub const INITIATIVE_COSTS_ELEMENT_ID: &str = "execdash-initiative-costs";
+
+/// Ids of the `<script type="application/json">` elements that carry the agents page's agents and
+/// an agent's page.
+pub const AGENTS_ELEMENT_ID: &str = "execdash-agents";
+pub const AGENT_PAGE_ELEMENT_ID: &str = "execdash-agent";

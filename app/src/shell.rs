@@ -7,8 +7,8 @@ use crate::components::App;
 use crate::model::Snapshot;
 use crate::state::{Dashboard, InitialView, PageSettings};
 use crate::{
-    DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, PORTFOLIO_ELEMENT_ID,
-    STATE_ELEMENT_ID,
+    AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID,
+    INITIATIVE_COSTS_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
 };
 
 /// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
@@ -51,10 +51,18 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
     let filtered_json = view.filtered.as_ref().map(script_json);
     let portfolio_json = view.portfolio.as_ref().map(script_json);
     let costs_json = view.initiative_costs.as_ref().map(script_json);
+    let agents_json = view.agents.as_ref().map(script_json);
+    let agent_json = view.agent_page.as_ref().map(script_json);
     let title = match (&view.task, &view.portfolio) {
         (Some((_, Ok(details))), _) => format!("{} · execdash", details.task.title),
         (_, Some(_)) => "Initiatives · execdash".to_owned(),
         _ if view.initiative_costs.is_some() => "Costs · execdash".to_owned(),
+        _ if view.agents.is_some() => "Agents · execdash".to_owned(),
+        _ if view.agent_page.is_some() => view
+            .agent_page
+            .as_ref()
+            .map(|p| format!("{} · Agents · execdash", p.agent.name))
+            .unwrap_or_default(),
         _ => "Execution Dashboard · execdash".to_owned(),
     };
     let v = assets.0;
@@ -86,6 +94,12 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                 })}
                 {costs_json.map(|json| view! {
                     <script id=INITIATIVE_COSTS_ELEMENT_ID type="application/json" inner_html=json></script>
+                })}
+                {agents_json.map(|json| view! {
+                    <script id=AGENTS_ELEMENT_ID type="application/json" inner_html=json></script>
+                })}
+                {agent_json.map(|json| view! {
+                    <script id=AGENT_PAGE_ELEMENT_ID type="application/json" inner_html=json></script>
                 })}
                 <script type="module" src=format!("{base}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {

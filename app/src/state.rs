@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    lane_key, parse_lane_key, Budgets, Column, CostRange, CostSummary, Envelope, FilteredBoard,
-    LanePage, Portfolio, PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, Snapshot,
-    TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
+    lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, CostRange, CostSummary,
+    Envelope, FilteredBoard, LanePage, Portfolio, PortfolioCosts, Priority, Problem, ScanProgress,
+    ServerEvent, Snapshot, TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -416,6 +416,10 @@ pub struct Dashboard {
     pub portfolio: RwSignal<Option<Result<Portfolio, String>>>,
     /// The costs page's cost of each initiative (as `portfolio`).
     pub initiative_costs: RwSignal<Option<Result<PortfolioCosts, String>>>,
+    /// The agents page's agents (as `portfolio`).
+    pub agents: RwSignal<Option<Result<AgentList, String>>>,
+    /// The page of one agent (the last one shown).
+    pub agent_page: RwSignal<Option<Result<AgentPage, String>>>,
 }
 
 /// What a page opens on besides the board.
@@ -430,6 +434,10 @@ pub struct InitialView {
     pub portfolio: Option<Portfolio>,
     /// What each initiative cost, on the costs page.
     pub initiative_costs: Option<PortfolioCosts>,
+    /// Every agent, on the agents page.
+    pub agents: Option<AgentList>,
+    /// One agent, on its page.
+    pub agent_page: Option<AgentPage>,
 }
 
 impl Dashboard {
@@ -468,6 +476,8 @@ impl Dashboard {
             filtered: RwSignal::new(view.filtered),
             portfolio: RwSignal::new(view.portfolio.map(Ok)),
             initiative_costs: RwSignal::new(view.initiative_costs.map(Ok)),
+            agents: RwSignal::new(view.agents.map(Ok)),
+            agent_page: RwSignal::new(view.agent_page.map(Ok)),
         }
     }
 

@@ -97,6 +97,8 @@ test("every page fits a 375 px screen", async ({ browser }, testInfo) => {
     ["/", "board"],
     ["/initiatives", "initiatives"],
     ["/costs", "costs"],
+    ["/agents", "agents"],
+    ["/agents/python-pedro", "agent"],
   ]) {
     await page.goto(server.url + path);
     await expect(page.locator("#connection")).toHaveText("Live");

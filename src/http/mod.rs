@@ -6,6 +6,7 @@
 //! on it.
 
 mod access;
+mod agents;
 mod assets;
 mod auth;
 mod board;
@@ -104,6 +105,7 @@ pub(crate) fn router(
         .merge(edits::router())
         .merge(specifications::router())
         .merge(portfolio::router())
+        .merge(agents::router())
         .merge(export::router())
         .merge(stats::router())
         .merge(problems::router())

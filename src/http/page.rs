@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use app::model::{Portfolio, PortfolioCosts, TaskDetails, TaskFilter, FILTERED_WINDOW};
+use app::model::{
+    AgentList, AgentPage, Portfolio, PortfolioCosts, TaskDetails, TaskFilter, FILTERED_WINDOW,
+};
 use app::state::InitialView;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -24,6 +26,24 @@ pub(super) fn router() -> Router<AppState> {
         .route("/tasks/{id}", get(task))
         .route("/initiatives", get(initiatives))
         .route("/costs", get(costs))
+        .route("/agents", get(agents))
+        .route("/agents/{name}", get(agent))
+}
+
+async fn agents(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let list = super::agents::build_list(&state).await;
+    render(state, request, View::Agents(list)).await
+}
+
+async fn agent(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    match super::agents::build_page(&state, &name).await {
+        Ok(page) => render(state, request, View::Agent(Box::new(page))).await,
+        Err(error) => error.into_response(),
+    }
 }
 
 /// Without the telemetry database the page still renders (the panel says so); the cost of each
@@ -46,6 +66,8 @@ enum View {
     Task(String, Box<Result<TaskDetails, String>>),
     Initiatives(Portfolio),
     Costs(Option<PortfolioCosts>),
+    Agents(AgentList),
+    Agent(Box<AgentPage>),
 }
 
 async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -96,11 +118,14 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         }
     }
     let (mut task, mut portfolio, mut initiative_costs) = (None, None, None);
+    let (mut agents, mut agent_page) = (None, None);
     match view {
         View::Board => {}
         View::Task(id, detail) => task = Some((id, *detail)),
         View::Initiatives(built) => portfolio = Some(built),
         View::Costs(built) => initiative_costs = built,
+        View::Agents(list) => agents = Some(list),
+        View::Agent(page) => agent_page = Some(*page),
     }
     let snapshot = state.board.snapshot();
     let filter = filter_of(&request);
@@ -128,6 +153,8 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                     filtered: filtered.clone(),
                     portfolio: portfolio.clone(),
                     initiative_costs: initiative_costs.clone(),
+                    agents: agents.clone(),
+                    agent_page: agent_page.clone(),
                 },
             };
             app::shell(snapshot.clone(), page)

@@ -46,6 +46,7 @@ pub use import::{import_jsonl, ImportReport};
 pub use ingest::IngestReport;
 pub(crate) use ingest::MAX_BATCH;
 pub use invocation::Invocation;
+pub(crate) use queries::AgentUsage;
 #[cfg(feature = "bench-support")]
 pub use synthetic::seed_synthetic;
 

@@ -96,6 +96,19 @@ struct BreakdownRow {
     cost: f64,
 }
 
+/// One agent's use of one model (see [`Telemetry::agent_usage`]).
+#[derive(Clone, Debug, FromRow)]
+pub struct AgentUsage {
+    /// `""` for calls logged without an agent.
+    pub agent: String,
+    pub model: String,
+    pub today: f64,
+    pub total: f64,
+    pub invocations: i64,
+    /// `YYYY-MM-DD` (`""` when no timestamp could be read).
+    pub last_day: String,
+}
+
 #[derive(FromRow)]
 struct AgentTotalsRow {
     agent_name: String,
@@ -198,6 +211,58 @@ impl Telemetry {
         .await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?.into_iter().map(task_cost).collect())
+    }
+
+    /// Per agent (`""` for calls without one) and model: cost today (as of `now`), all time,
+    /// calls, and the latest day with a call; from the rollup.
+    pub async fn agent_usage(&self, now: DateTime<Utc>) -> Result<Vec<AgentUsage>, TelemetryError> {
+        let reader = self.reader().await?;
+        let outcome = sqlx::query_as::<_, AgentUsage>(
+            "SELECT agent_name AS agent, model_name AS model, \
+               CAST(COALESCE(SUM(CASE WHEN day = ?1 THEN cost_usd END), 0.0) AS REAL) AS today, \
+               CAST(SUM(cost_usd) AS REAL) AS total, \
+               CAST(SUM(invocations) AS INTEGER) AS invocations, \
+               MAX(day) AS last_day \
+             FROM cost_rollup GROUP BY agent_name, model_name",
+        )
+        .bind(day(now.date_naive()))
+        .fetch_all(&reader)
+        .await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?)
+    }
+
+    /// One agent's daily cost by model over the `days` up to `now`'s day.
+    pub async fn agent_daily(
+        &self,
+        agent: &str,
+        days: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DailyCost>, TelemetryError> {
+        let reader = self.reader().await?;
+        let first = now.date_naive() - Duration::days(days - 1);
+        let outcome = sqlx::query_as::<_, BreakdownRow>(
+            "SELECT 'daily' AS kind, model_name AS name, day, \
+               CAST(SUM(invocations) AS INTEGER) AS invocations, \
+               CAST(SUM(errors) AS INTEGER) AS errors, \
+               CAST(SUM(total_tokens) AS INTEGER) AS tokens, CAST(SUM(cost_usd) AS REAL) AS cost \
+             FROM cost_rollup WHERE agent_name = ?1 AND day >= ?2 \
+             GROUP BY day, model_name ORDER BY day, model_name",
+        )
+        .bind(agent)
+        .bind(day(first))
+        .fetch_all(&reader)
+        .await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?
+            .into_iter()
+            .map(|row| DailyCost {
+                date: row.day,
+                model: row.name,
+                cost_usd: row.cost,
+                tokens: count(row.tokens),
+            })
+            .collect())
     }
 
     /// Cost of each given task (all time); tasks without invocations are left out.

@@ -198,67 +198,90 @@ pub(super) fn follow_filter(dashboard: Dashboard) {
 
 /// While the initiatives page is shown: the portfolio, fetched again whenever the board changes.
 pub(crate) fn follow_portfolio(dashboard: Dashboard) {
-    follow_fetched(dashboard.portfolio, "/api/portfolio", move || {
-        dashboard.board.with(|b| b.seq)
+    follow_fetched(dashboard.portfolio, move || {
+        ("/api/portfolio".to_owned(), dashboard.board.with(|b| b.seq))
     });
 }
 
 /// While the costs page is shown: the cost of each initiative, fetched again whenever the costs
 /// or the board change.
 pub(crate) fn follow_initiative_costs(dashboard: Dashboard) {
-    follow_fetched(
-        dashboard.initiative_costs,
-        "/api/costs/initiatives",
-        move || {
-            dashboard.board.with(|b| {
-                let costs = b.costs.as_ref().map(|c| c.generated_at.clone());
-                (b.seq, costs)
-            })
-        },
-    );
+    follow_fetched(dashboard.initiative_costs, move || {
+        let moved = dashboard.board.with(|b| {
+            let costs = b.costs.as_ref().map(|c| c.generated_at.clone());
+            (b.seq, costs)
+        });
+        ("/api/costs/initiatives".to_owned(), moved)
+    });
+}
+
+/// While the agents page is shown: every agent (as the costs page's data).
+pub(crate) fn follow_agents(dashboard: Dashboard) {
+    follow_fetched(dashboard.agents, move || {
+        let moved = dashboard.board.with(|b| {
+            let costs = b.costs.as_ref().map(|c| c.generated_at.clone());
+            (b.seq, costs)
+        });
+        ("/api/agents".to_owned(), moved)
+    });
+}
+
+/// While an agent's page is shown: that agent (`name`, tracked: the route's parameter).
+pub(crate) fn follow_agent(dashboard: Dashboard, name: Signal<String>) {
+    follow_fetched(dashboard.agent_page, move || {
+        let moved = dashboard.board.with(|b| {
+            let costs = b.costs.as_ref().map(|c| c.generated_at.clone());
+            (b.seq, costs)
+        });
+        let path = format!(
+            "/api/agents/{}",
+            crate::navigation::encode_segment(&name.get())
+        );
+        (path, moved)
+    });
 }
 
 thread_local! {
-    /// The paths [`follow_fetched`] has followed before: only the first time can what is held be
-    /// the server's fresh rendering (later, it is what an earlier visit of the page left).
-    static FOLLOWED: RefCell<BTreeSet<&'static str>> = const { RefCell::new(BTreeSet::new()) };
+    /// The addresses [`follow_fetched`] has fetched before: only the first time can what is held
+    /// be the server's fresh rendering (later, it is what an earlier visit of the page left).
+    static FOLLOWED: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
 }
 
-/// Keeps `target` as the server answers `path`: fetched whenever `changes` (tracked) changes,
-/// one request at a time (a change during one asks for another when it ends); not at once when
-/// the page came with it (what is held meanwhile shows). A failure keeps what was shown.
+/// Keeps `target` as the server answers the path `source` names: fetched whenever `source`
+/// (tracked: the path and what the answer depends on) changes, one request at a time (a change
+/// during one asks for another when it ends); not at once when the page came with it (what is
+/// held meanwhile shows). A failure keeps what was shown.
 fn follow_fetched<T, K>(
     target: RwSignal<Option<Result<T, String>>>,
-    path: &'static str,
-    changes: impl Fn() -> K + 'static,
+    source: impl Fn() -> (String, K) + 'static,
 ) where
     T: serde::de::DeserializeOwned + Send + Sync + 'static,
     K: PartialEq + 'static,
 {
     let in_flight = StoredValue::new(false);
-    let again = StoredValue::new(false);
-    let first_visit = FOLLOWED.with(|followed| followed.borrow_mut().insert(path));
-    Effect::new(move |seen: Option<K>| {
-        let now = changes();
+    let again = StoredValue::new(None::<String>);
+    Effect::new(move |seen: Option<(String, K)>| {
+        let now = source();
+        let first_visit = FOLLOWED.with(|followed| followed.borrow_mut().insert(now.0.clone()));
         let held = target.with_untracked(|t| matches!(t, Some(Ok(_))));
         if seen.is_none() && held && first_visit {
             return now;
         }
-        fetch_into(target, path, in_flight, again);
+        fetch_into(target, now.0.clone(), in_flight, again);
         now
     });
 }
 
 fn fetch_into<T>(
     target: RwSignal<Option<Result<T, String>>>,
-    path: &'static str,
+    path: String,
     in_flight: StoredValue<bool>,
-    again: StoredValue<bool>,
+    again: StoredValue<Option<String>>,
 ) where
     T: serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     if in_flight.get_value() {
-        again.set_value(true);
+        again.set_value(Some(path));
         return;
     }
     in_flight.set_value(true);
@@ -281,9 +304,9 @@ fn fetch_into<T>(
             target.set(Some(outcome));
         }
         in_flight.set_value(false);
-        if again.get_value() {
-            again.set_value(false);
-            fetch_into(target, path, in_flight, again);
+        if let Some(next) = again.get_value() {
+            again.set_value(None);
+            fetch_into(target, next, in_flight, again);
         }
     });
 }

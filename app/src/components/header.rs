@@ -34,6 +34,7 @@ pub fn Header() -> impl IntoView {
             <nav class="pages" aria-label="Pages" on:click=move |_| dashboard.selected.set(None)>
                 <A href=format!("{base}/") exact=true>"Board"</A>
                 <A href=format!("{base}/initiatives")>"Initiatives"</A>
+                <A href=format!("{base}/agents")>"Agents"</A>
                 <A href=format!("{base}/costs")>"Costs"</A>
             </nav>
             <dl class="totals">

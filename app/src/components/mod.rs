@@ -1,6 +1,7 @@
 //! The dashboard's components. They read the [`Dashboard`](crate::state::Dashboard) from context
 //! and never open sockets or files.
 
+mod agents;
 mod assign;
 mod board;
 mod card;
@@ -18,6 +19,7 @@ use leptos_router::path;
 
 use crate::state::Dashboard;
 
+pub use agents::{AgentDetailPage, AgentsPage};
 pub use board::Board;
 pub use costs::{BudgetBanner, CostSummary, CostsPage, CostsPanel};
 pub use detail::TaskDetail;
@@ -41,6 +43,8 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
                 <FlatRoutes fallback=BoardPage>
                     <Route path=path!("/initiatives") view=InitiativesPage/>
                     <Route path=path!("/costs") view=CostsPage/>
+                    <Route path=path!("/agents") view=AgentsPage/>
+                    <Route path=path!("/agents/:name") view=AgentDetailPage/>
                 </FlatRoutes>
                 <TaskDetail/>
                 <Toasts/>

@@ -1,5 +1,6 @@
 //! Types shared by the server and the browser. The JSON on the wire is their serde form.
 
+mod agent;
 mod budget;
 mod cost;
 mod detail;
@@ -13,6 +14,7 @@ mod specification;
 mod task;
 mod task_path;
 
+pub use agent::{AgentList, AgentOverview, AgentPage, ModelShare, AGENT_TASKS};
 pub use budget::{BudgetAlert, BudgetPeriod, BudgetUse, Budgets};
 pub use cost::{
     ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost,

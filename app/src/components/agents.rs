@@ -1,0 +1,186 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::use_dashboard;
+use crate::charts;
+use crate::model::{AgentOverview, AgentPage, CostRange, CostSummary, ModelCost, TaskSummary};
+use crate::navigation::{encode_segment, open_task, task_href};
+use crate::state::age_label;
+
+/// `/agents`: one card per agent (its tasks, what it spent, when it was last active, its top
+/// models), each leading to the agent's page. Rendered by the server; fetched again as the board
+/// or the costs change.
+#[component]
+pub fn AgentsPage() -> impl IntoView {
+    let dashboard = use_dashboard();
+    #[cfg(feature = "hydrate")]
+    crate::client::follow_agents(dashboard);
+    view! {
+        <main class="page agents" aria-labelledby="page-title">
+            <h2 id="page-title">"Agents"</h2>
+            {move || match dashboard.agents.get() {
+                None => view! { <p class="loading">"Reading the agents…"</p> }.into_any(),
+                Some(Err(reason)) => view! {
+                    <p class="detail-error" role="alert">{format!("The agents are unavailable: {reason}")}</p>
+                }
+                .into_any(),
+                Some(Ok(list)) => view! {
+                    {list.telemetry_error.map(|reason| view! {
+                        <p class="detail-error">{format!("Costs unavailable: {reason}")}</p>
+                    })}
+                    {list.agents.is_empty().then(|| view! {
+                        <p class="empty">"No agent yet: agents appear with their folders and calls."</p>
+                    })}
+                    <div class="agent-grid">
+                        {list.agents.into_iter().map(|a| agent_card(a, true)).collect_view()}
+                    </div>
+                }
+                .into_any(),
+            }}
+        </main>
+    }
+    .into_any()
+}
+
+/// `/agents/{name}`: the agent's card, its cost over the last 30 days and its tasks.
+#[component]
+pub fn AgentDetailPage() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let params = use_params_map();
+    let name = Signal::derive(move || params.with(|p| p.get("name").unwrap_or_default()));
+    #[cfg(feature = "hydrate")]
+    crate::client::follow_agent(dashboard, name);
+    let base = dashboard.settings.with_value(|s| s.base.clone());
+    view! {
+        <main class="page agent-page" aria-labelledby="page-title">
+            <p class="breadcrumb"><A href=format!("{base}/agents")>"← All agents"</A></p>
+            <h2 id="page-title">{move || name.get()}</h2>
+            {move || {
+                let wanted = name.get();
+                match dashboard.agent_page.get() {
+                    Some(Ok(page)) if page.agent.name == wanted => agent_page(page).into_any(),
+                    Some(Err(reason)) => view! {
+                        <p class="detail-error" role="alert">{reason}</p>
+                    }
+                    .into_any(),
+                    _ => view! { <p class="loading">"Reading the agent…"</p> }.into_any(),
+                }
+            }}
+        </main>
+    }
+    .into_any()
+}
+
+fn agent_page(page: AgentPage) -> impl IntoView {
+    let AgentPage {
+        agent,
+        tasks,
+        daily,
+        telemetry_error,
+        generated_at,
+    } = page;
+    // The costs page's daily chart, over this agent's calls.
+    let mut by_model: Vec<ModelCost> = Vec::new();
+    for day in &daily {
+        match by_model.iter_mut().find(|m| m.model == day.model) {
+            Some(model) => model.cost_usd += day.cost_usd,
+            None => by_model.push(ModelCost {
+                model: day.model.clone(),
+                cost_usd: day.cost_usd,
+                ..ModelCost::default()
+            }),
+        }
+    }
+    by_model.sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd));
+    let chart = charts::daily_cost(&CostSummary {
+        range: CostRange::Days30,
+        daily,
+        by_model,
+        generated_at,
+        ..CostSummary::default()
+    });
+    view! {
+        {agent_card(agent, false)}
+        {telemetry_error.map(|reason| view! { <p class="detail-error">{format!("Costs unavailable: {reason}")}</p> })}
+        <figure class="chart-card wide" data-chart="agent-daily">
+            <figcaption>"Daily cost by model, last 30 days"</figcaption>
+            {match chart {
+                Some(svg) => view! { <div class="chart" inner_html=svg></div> }.into_any(),
+                None => view! { <p class="empty">"No calls in the last 30 days."</p> }.into_any(),
+            }}
+        </figure>
+        <section class="agent-tasks" aria-labelledby="agent-tasks-title">
+            <h3 id="agent-tasks-title">{format!("Tasks ({})", tasks.len())}</h3>
+            <ul class="portfolio-tasks">{tasks.into_iter().map(task_item).collect_view()}</ul>
+        </section>
+    }
+}
+
+fn agent_card(agent: AgentOverview, linked: bool) -> impl IntoView {
+    let dashboard = use_dashboard();
+    let base = dashboard.settings.with_value(|s| s.base.clone());
+    let href = format!("{base}/agents/{}", encode_segment(&agent.name));
+    let money = |value: Option<f64>| value.map(charts::usd).unwrap_or_else(|| "–".to_owned());
+    let last = agent.last_activity_ms;
+    let name = agent.name.clone();
+    let title = if linked {
+        view! { <h3><A href=href>{name}</A></h3> }.into_any()
+    } else {
+        ().into_any()
+    };
+    view! {
+        <article class="agent-card" data-agent=agent.name.clone()>
+            {title}
+            <dl class="agent-counts">
+                <div><dt>"Inbox"</dt><dd data-count="inbox">{agent.inbox}</dd></div>
+                <div><dt>"Assigned"</dt><dd data-count="assigned">{agent.assigned}</dd></div>
+                <div><dt>"Done"</dt><dd data-count="done">{agent.done}</dd></div>
+                <div><dt>"In progress"</dt><dd data-count="in-progress">{agent.in_progress}</dd></div>
+                <div><dt>"Blocked"</dt><dd data-count="blocked">{agent.blocked}</dd></div>
+            </dl>
+            <dl class="agent-costs">
+                <div><dt>"Today"</dt><dd data-cost="today">{money(agent.cost_today)}</dd></div>
+                <div><dt>"All time"</dt><dd data-cost="total">{money(agent.cost_total)}</dd></div>
+                <div><dt>"Calls"</dt><dd data-cost="calls">{agent.invocations}</dd></div>
+            </dl>
+            <p class="last-activity">
+                {move || match last {
+                    Some(ms) => format!("Last active {}", age_label(ms, dashboard.now_ms.get())),
+                    None => "No activity yet".to_owned(),
+                }}
+            </p>
+            {(!agent.top_models.is_empty()).then(|| view! {
+                <ul class="top-models" aria-label="Top models">
+                    {agent
+                        .top_models
+                        .into_iter()
+                        .map(|m| view! { <li><span>{m.model}</span> <span class="num">{charts::usd(m.cost_usd)}</span></li> })
+                        .collect_view()}
+                </ul>
+            })}
+        </article>
+    }
+}
+
+fn task_item(task: TaskSummary) -> impl IntoView {
+    let dashboard = use_dashboard();
+    let href = task_href(&dashboard.settings.with_value(|s| s.base.clone()), &task.id);
+    let id = task.id.clone();
+    let open = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        open_task(dashboard, id.clone());
+    };
+    let status = task.status.clone().unwrap_or_else(|| "new".to_owned());
+    let dot = format!(
+        "status-dot status-{}",
+        status.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    );
+    view! {
+        <li class="portfolio-task" data-id=task.id.clone()>
+            <span class=dot title=status></span>
+            <a href=href on:click=open>{task.title.clone()}</a>
+            <span class="task-agent">{task.column.label()}</span>
+        </li>
+    }
+}
