@@ -8,7 +8,7 @@
 //! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
 //!          └─► cost_feed ─► board, telemetry
-//! config, memory, markdown, specifications, portfolio: leaves used by the layers above
+//! config, memory, markdown, specifications, portfolio, history: leaves used by the layers above
 //! ```
 //!
 //! The public surface is what the binary, the integration tests and the benchmarks use.
@@ -20,6 +20,7 @@ mod cli;
 mod config;
 mod cost_feed;
 mod demo;
+mod history;
 mod http;
 mod markdown;
 mod memory;

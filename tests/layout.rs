@@ -75,6 +75,7 @@ fn src_modules_depend_one_way() {
             "markdown",
             "specifications",
             "portfolio",
+            "history",
         ],
         &["board", "telemetry"],
         &["cost_feed", "demo"],

@@ -48,3 +48,5 @@ pub const INITIATIVE_COSTS_ELEMENT_ID: &str = "execdash-initiative-costs";
 /// an agent's page.
 pub const AGENTS_ELEMENT_ID: &str = "execdash-agents";
 pub const AGENT_PAGE_ELEMENT_ID: &str = "execdash-agent";
+/// Id of the element that carries the history page's data.
+pub const HISTORY_ELEMENT_ID: &str = "execdash-history";

@@ -8,7 +8,7 @@ use crate::model::Snapshot;
 use crate::state::{Dashboard, InitialView, PageSettings};
 use crate::{
     AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID,
-    INITIATIVE_COSTS_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
+    HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
 };
 
 /// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
@@ -53,11 +53,13 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
     let costs_json = view.initiative_costs.as_ref().map(script_json);
     let agents_json = view.agents.as_ref().map(script_json);
     let agent_json = view.agent_page.as_ref().map(script_json);
+    let history_json = view.history.as_ref().map(script_json);
     let title = match (&view.task, &view.portfolio) {
         (Some((_, Ok(details))), _) => format!("{} · execdash", details.task.title),
         (_, Some(_)) => "Initiatives · execdash".to_owned(),
         _ if view.initiative_costs.is_some() => "Costs · execdash".to_owned(),
         _ if view.agents.is_some() => "Agents · execdash".to_owned(),
+        _ if view.history.is_some() => "History · execdash".to_owned(),
         _ if view.agent_page.is_some() => view
             .agent_page
             .as_ref()
@@ -100,6 +102,9 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                 })}
                 {agent_json.map(|json| view! {
                     <script id=AGENT_PAGE_ELEMENT_ID type="application/json" inner_html=json></script>
+                })}
+                {history_json.map(|json| view! {
+                    <script id=HISTORY_ELEMENT_ID type="application/json" inner_html=json></script>
                 })}
                 <script type="module" src=format!("{base}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {

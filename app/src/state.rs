@@ -8,8 +8,9 @@ use leptos::prelude::*;
 
 use crate::model::{
     lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, CostRange, CostSummary,
-    Envelope, FilteredBoard, LanePage, Portfolio, PortfolioCosts, Priority, Problem, ScanProgress,
-    ServerEvent, Snapshot, TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
+    Envelope, FilteredBoard, History, LanePage, Portfolio, PortfolioCosts, Priority, Problem,
+    ScanProgress, ServerEvent, Snapshot, TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW,
+    LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -420,6 +421,8 @@ pub struct Dashboard {
     pub agents: RwSignal<Option<Result<AgentList, String>>>,
     /// The page of one agent (the last one shown).
     pub agent_page: RwSignal<Option<Result<AgentPage, String>>>,
+    /// The history page's charts' data (of the range last shown).
+    pub history: RwSignal<Option<Result<History, String>>>,
 }
 
 /// What a page opens on besides the board.
@@ -438,6 +441,8 @@ pub struct InitialView {
     pub agents: Option<AgentList>,
     /// One agent, on its page.
     pub agent_page: Option<AgentPage>,
+    /// The history, on its page.
+    pub history: Option<History>,
 }
 
 impl Dashboard {
@@ -478,6 +483,7 @@ impl Dashboard {
             initiative_costs: RwSignal::new(view.initiative_costs.map(Ok)),
             agents: RwSignal::new(view.agents.map(Ok)),
             agent_page: RwSignal::new(view.agent_page.map(Ok)),
+            history: RwSignal::new(view.history.map(Ok)),
         }
     }
 

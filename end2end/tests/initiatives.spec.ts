@@ -99,6 +99,7 @@ test("every page fits a 375 px screen", async ({ browser }, testInfo) => {
     ["/costs", "costs"],
     ["/agents", "agents"],
     ["/agents/python-pedro", "agent"],
+    ["/history", "history"],
   ]) {
     await page.goto(server.url + path);
     await expect(page.locator("#connection")).toHaveText("Live");

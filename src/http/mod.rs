@@ -16,6 +16,7 @@ mod edits;
 mod error;
 mod export;
 mod health;
+mod history;
 mod invocations;
 mod metrics;
 mod page;
@@ -106,6 +107,7 @@ pub(crate) fn router(
         .merge(specifications::router())
         .merge(portfolio::router())
         .merge(agents::router())
+        .merge(history::router())
         .merge(export::router())
         .merge(stats::router())
         .merge(problems::router())

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use app::model::{
-    AgentList, AgentPage, Portfolio, PortfolioCosts, TaskDetails, TaskFilter, FILTERED_WINDOW,
+    AgentList, AgentPage, History, HistoryRange, Portfolio, PortfolioCosts, TaskDetails,
+    TaskFilter, FILTERED_WINDOW,
 };
 use app::state::InitialView;
 use axum::body::Body;
@@ -28,6 +29,20 @@ pub(super) fn router() -> Router<AppState> {
         .route("/costs", get(costs))
         .route("/agents", get(agents))
         .route("/agents/{name}", get(agent))
+        .route("/history", get(history))
+}
+
+/// An unknown range renders the default one (the selector shows which).
+async fn history(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let range =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(request.uri().query().unwrap_or(""))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "range")
+            .and_then(|(_, v)| HistoryRange::parse(&v))
+            .unwrap_or_default();
+    let built = super::history::build(&state, range);
+    render(state, request, View::History(Box::new(built))).await
 }
 
 async fn agents(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -68,6 +83,7 @@ enum View {
     Costs(Option<PortfolioCosts>),
     Agents(AgentList),
     Agent(Box<AgentPage>),
+    History(Box<History>),
 }
 
 async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -118,7 +134,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         }
     }
     let (mut task, mut portfolio, mut initiative_costs) = (None, None, None);
-    let (mut agents, mut agent_page) = (None, None);
+    let (mut agents, mut agent_page, mut history) = (None, None, None);
     match view {
         View::Board => {}
         View::Task(id, detail) => task = Some((id, *detail)),
@@ -126,6 +142,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         View::Costs(built) => initiative_costs = built,
         View::Agents(list) => agents = Some(list),
         View::Agent(page) => agent_page = Some(*page),
+        View::History(built) => history = Some(*built),
     }
     let snapshot = state.board.snapshot();
     let filter = filter_of(&request);
@@ -155,6 +172,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                     initiative_costs: initiative_costs.clone(),
                     agents: agents.clone(),
                     agent_page: agent_page.clone(),
+                    history: history.clone(),
                 },
             };
             app::shell(snapshot.clone(), page)

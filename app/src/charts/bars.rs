@@ -29,7 +29,11 @@ pub fn tokens_by_agent(summary: &CostSummary) -> Option<String> {
     horizontal_bars(&rows, "tokens", count)
 }
 
-fn horizontal_bars(rows: &[(String, f64)], unit: &str, label: fn(f64) -> String) -> Option<String> {
+pub(super) fn horizontal_bars(
+    rows: &[(String, f64)],
+    unit: &str,
+    label: fn(f64) -> String,
+) -> Option<String> {
     let rows: Vec<&(String, f64)> = rows.iter().take(8).collect();
     if rows.is_empty() {
         return None;

@@ -37,6 +37,21 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
             stacks[slot][m] += entry.cost_usd;
         }
     }
+    stacked_bars(&days, &models, &stacks, "USD per day", usd)
+}
+
+/// Bars over `days` (day numbers, see [`dates`]; each bar labelled with its date), each a stack of
+/// the `series` values `stacks[bar][series]`, coloured in the series' order. `None` when empty.
+pub fn stacked_bars(
+    days: &[i64],
+    series: &[String],
+    stacks: &[Vec<f64>],
+    y_desc: &str,
+    y_label: fn(f64) -> String,
+) -> Option<String> {
+    if days.is_empty() || series.is_empty() {
+        return None;
+    }
     let top = stacks
         .iter()
         .map(|s| s.iter().sum::<f64>())
@@ -62,7 +77,7 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
             .bold_line_style(GRID.mix(0.3))
             .axis_style(GRID.mix(0.6))
             .label_style(text.clone())
-            .y_desc("USD per day")
+            .y_desc(y_desc)
             .axis_desc_style(text)
             .x_labels(n.min(16))
             .x_label_formatter(&|x| {
@@ -73,10 +88,10 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
                 dates::format(days[i])[5..].to_owned()
             })
             .y_labels(5)
-            .y_label_formatter(&|y| usd(*y))
+            .y_label_formatter(&|y| y_label(*y))
             .draw()
             .ok()?;
-        for (m, _) in models.iter().enumerate() {
+        for m in 0..series.len() {
             let bars = stacks
                 .iter()
                 .enumerate()

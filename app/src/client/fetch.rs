@@ -241,6 +241,15 @@ pub(crate) fn follow_agent(dashboard: Dashboard, name: Signal<String>) {
     });
 }
 
+/// While the history page is shown: the history of `range` (tracked: the address's), fetched
+/// again whenever the board changes.
+pub(crate) fn follow_history(dashboard: Dashboard, range: Signal<crate::model::HistoryRange>) {
+    follow_fetched(dashboard.history, move || {
+        let path = format!("/api/history?range={}", range.get().as_str());
+        (path, dashboard.board.with(|b| b.seq))
+    });
+}
+
 thread_local! {
     /// The addresses [`follow_fetched`] has fetched before: only the first time can what is held
     /// be the server's fresh rendering (later, it is what an earlier visit of the page left).

@@ -35,6 +35,7 @@ pub fn Header() -> impl IntoView {
                 <A href=format!("{base}/") exact=true>"Board"</A>
                 <A href=format!("{base}/initiatives")>"Initiatives"</A>
                 <A href=format!("{base}/agents")>"Agents"</A>
+                <A href=format!("{base}/history")>"History"</A>
                 <A href=format!("{base}/costs")>"Costs"</A>
             </nav>
             <dl class="totals">

@@ -9,6 +9,7 @@ mod costs;
 mod detail;
 mod filters;
 mod header;
+mod history;
 mod initiatives;
 mod priority;
 mod problems;
@@ -25,6 +26,7 @@ pub use costs::{BudgetBanner, CostSummary, CostsPage, CostsPanel};
 pub use detail::TaskDetail;
 pub use filters::FilterBar;
 pub use header::Header;
+pub use history::HistoryPage;
 pub use initiatives::InitiativesPage;
 pub use problems::ProblemsPanel;
 
@@ -45,6 +47,7 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
                     <Route path=path!("/costs") view=CostsPage/>
                     <Route path=path!("/agents") view=AgentsPage/>
                     <Route path=path!("/agents/:name") view=AgentDetailPage/>
+                    <Route path=path!("/history") view=HistoryPage/>
                 </FlatRoutes>
                 <TaskDetail/>
                 <Toasts/>

@@ -1,0 +1,131 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::use_dashboard;
+use crate::charts;
+use crate::model::{History, HistoryRange};
+
+/// `/history?range=30d|90d|1y`: tasks completed per day or week by agent, cycle time per agent,
+/// and work in progress over time, drawn on the server and redrawn as the board changes.
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let query = use_query_map();
+    let range = Signal::derive(move || {
+        query.with(|q| {
+            q.get("range")
+                .and_then(|r| HistoryRange::parse(&r))
+                .unwrap_or_default()
+        })
+    });
+    #[cfg(feature = "hydrate")]
+    crate::client::follow_history(dashboard, range);
+    let base = dashboard.settings.with_value(|s| s.base.clone());
+    let range_link = move |choice: HistoryRange| {
+        let label = match choice {
+            HistoryRange::Days30 => "30 days",
+            HistoryRange::Days90 => "90 days",
+            HistoryRange::Year => "1 year",
+        };
+        view! {
+            <a
+                class=move || if range.get() == choice { "range active" } else { "range" }
+                aria-current=move || (range.get() == choice).then_some("true")
+                data-range=choice.as_str()
+                href=format!("{base}/history?range={}", choice.as_str())
+            >
+                {label}
+            </a>
+        }
+    };
+    view! {
+        <main class="page history" aria-labelledby="page-title">
+            <div class="page-head">
+                <h2 id="page-title">"History"</h2>
+                <nav class="ranges" aria-label="Range">
+                    {HistoryRange::ALL.into_iter().map(range_link).collect_view()}
+                </nav>
+            </div>
+            {move || match dashboard.history.get() {
+                Some(Ok(history)) if history.range == range.get() => history_view(history).into_any(),
+                Some(Err(reason)) => view! { <p class="detail-error" role="alert">{reason}</p> }.into_any(),
+                _ => view! { <p class="loading">"Reading the history…"</p> }.into_any(),
+            }}
+        </main>
+    }
+    .into_any()
+}
+
+fn history_view(history: History) -> impl IntoView {
+    let completions = charts::completions(&history);
+    let cycle_chart = charts::cycle_times(&history);
+    let wip = charts::work_in_progress(&history);
+    let total: u32 = history.completed.iter().flatten().sum();
+    let per = if history.range.bucket_days() == 1 {
+        "day"
+    } else {
+        "week"
+    };
+    let figure = |id: &'static str, title: String, svg: Option<String>, empty: &'static str| {
+        view! {
+            <figure class="chart-card wide" data-chart=id>
+                <figcaption>{title}</figcaption>
+                {match svg {
+                    Some(svg) => view! { <div class="chart" inner_html=svg></div> }.into_any(),
+                    None => view! { <p class="empty">{empty}</p> }.into_any(),
+                }}
+            </figure>
+        }
+    };
+    view! {
+        <div class="history-charts">
+            {figure(
+                "completed",
+                format!("Tasks completed per {per}, by agent ({total} in all)"),
+                completions,
+                "No task was completed in this range.",
+            )}
+            <ul class="legend">
+                {history
+                    .agents
+                    .iter()
+                    .enumerate()
+                    .map(|(i, agent)| view! {
+                        <li><span class="swatch" style=format!("background:{}", charts::css_color(i))></span>{agent.clone()}</li>
+                    })
+                    .collect_view()}
+            </ul>
+            {figure("cycle", "Cycle time per agent, created → completed".to_owned(), cycle_chart, "No completed task has both dates.")}
+            {(!history.cycle.is_empty()).then(|| view! {
+                <table class="cost-table cycle-table">
+                    <thead><tr><th>"Agent"</th><th>"Tasks"</th><th>"25 %"</th><th>"Median"</th><th>"75 %"</th><th>"90 %"</th></tr></thead>
+                    <tbody>
+                        {history
+                            .cycle
+                            .iter()
+                            .map(|c| view! {
+                                <tr data-agent=c.agent.clone()>
+                                    <th scope="row">{c.agent.clone()}</th>
+                                    <td class="num">{c.tasks}</td>
+                                    <td class="num">{charts::hours(c.p25_hours)}</td>
+                                    <td class="num">{charts::hours(c.p50_hours)}</td>
+                                    <td class="num">{charts::hours(c.p75_hours)}</td>
+                                    <td class="num">{charts::hours(c.p90_hours)}</td>
+                                </tr>
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {figure("wip", "Open tasks at the end of each day".to_owned(), wip, "No task has a creation date.")}
+            {(history.undated > 0).then(|| view! {
+                <p class="hint">{format!(
+                    "{} done task{} without a readable completed_at {} left out.",
+                    history.undated,
+                    if history.undated == 1 { "" } else { "s" },
+                    if history.undated == 1 { "is" } else { "are" },
+                )}</p>
+            })}
+        </div>
+    }
+}
