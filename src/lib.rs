@@ -7,7 +7,8 @@
 //! ```text
 //! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
-//!          └─► cost_feed ─► board, telemetry
+//!          ├─► cost_feed ─► board, telemetry
+//!          └─► portfolio_feed ─► board, specifications
 //! config, memory, markdown, specifications, portfolio, history: leaves used by the layers above
 //! ```
 //!
@@ -25,6 +26,7 @@ mod http;
 mod markdown;
 mod memory;
 mod portfolio;
+mod portfolio_feed;
 mod server;
 mod specifications;
 mod telemetry;

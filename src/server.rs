@@ -11,6 +11,7 @@ use crate::board::{self, SharedStore, Store, WatchError, WatcherHandle};
 use crate::config::Config;
 use crate::cost_feed::CostFeed;
 use crate::http;
+use crate::portfolio_feed::PortfolioFeed;
 use crate::telemetry::Telemetry;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,7 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     cost_feed: tokio::task::JoinHandle<()>,
     _watcher: WatcherHandle,
+    _portfolio_feed: Option<PortfolioFeed>,
 }
 
 impl RunningServer {
@@ -80,6 +82,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let cost_feed = costs.spawn(shutdown);
     let watcher =
         board::watch_in_background(board::collaboration_dir(&config.root), store.clone())?;
+    let portfolio_feed = crate::portfolio_feed::watch(&config.root, store.clone());
     let listener = listener.tap_io(tune_connection);
     let mut stopping = shutdown_sender.subscribe();
     let task = tokio::spawn(async move {
@@ -96,6 +99,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         task,
         cost_feed,
         _watcher: watcher,
+        _portfolio_feed: portfolio_feed,
     })
 }
 

@@ -78,7 +78,7 @@ fn src_modules_depend_one_way() {
             "history",
         ],
         &["board", "telemetry"],
-        &["cost_feed", "demo"],
+        &["cost_feed", "demo", "portfolio_feed"],
         &["http"],
         &["server"],
         &["cli"],

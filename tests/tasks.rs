@@ -921,3 +921,51 @@ async fn agents_count_their_tasks_and_calls_and_unknown_ones_are_404() {
     let (status, _) = get_json(&server, "/api/agents/nobody").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_changed_specification_is_announced_and_the_portfolio_follows() {
+    let workspace = Workspace::demo();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    next_envelope(&mut socket).await; // the ack
+
+    let path = "specifications/llm-dashboard/multi-page-navigation.md";
+    let file = workspace.root().join(path);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("title: Multi-Page Navigation", "title: Pages"),
+    )
+    .unwrap();
+    let announced = next_envelope(&mut socket).await;
+    match announced.event {
+        ServerEvent::PortfolioUpdated { paths } => assert_eq!(paths, [path]),
+        other => panic!("expected portfolio.updated, got {other:?}"),
+    }
+    let (_, portfolio) = get_json(&server, "/api/portfolio").await;
+    let titles: Vec<_> = portfolio["initiatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["specifications"].as_array().unwrap())
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Pages"), "{titles:?}");
+
+    // A new file, with a broken front matter: announced, and its problem in the portfolio.
+    std::fs::write(
+        workspace.root().join("specifications/new.md"),
+        "---\ntitle: [unclosed\n---\n",
+    )
+    .unwrap();
+    match next_envelope(&mut socket).await.event {
+        ServerEvent::PortfolioUpdated { paths } => {
+            assert_eq!(paths, ["specifications/new.md"])
+        }
+        other => panic!("expected portfolio.updated, got {other:?}"),
+    }
+    let (_, portfolio) = get_json(&server, "/api/portfolio").await;
+    assert_eq!(portfolio["problems"][0]["path"], "specifications/new.md");
+}

@@ -166,6 +166,8 @@ impl BoardModel {
             // The banner is derived from the totals and the budgets; the alert is for other
             // listeners (and the server log).
             ServerEvent::BudgetAlert(_) => {}
+            // The pages that show the portfolio fetch it again as the board's seq moves.
+            ServerEvent::PortfolioUpdated { .. } => {}
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
             | ServerEvent::Pong { .. }

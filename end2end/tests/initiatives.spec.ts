@@ -2,7 +2,8 @@
 // reload (the socket stays open), back and forward between pages, progress per specification and
 // initiative, true orphans, live as task files change, and a task's detail opened over it.
 import { expect, test } from "@playwright/test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { DashboardServer } from "./support/server";
 
 let server: DashboardServer;
@@ -77,6 +78,11 @@ test("the initiatives page renders on the server, follows the board and keeps th
   await expect(page.locator('.orphans .portfolio-task[data-id="lost"] .missing-spec')).toHaveText(
     "specifications/nowhere.md",
   );
+
+  // Live: a specification edited on disk (the watcher announces portfolio.updated).
+  const spec = join(server.root, "specifications/initiatives/dashboard-enhancements/orphan-task-assignment.md");
+  writeFileSync(spec, readFileSync(spec, "utf8").replace("title: Orphan Task Assignment", "title: Orphans, assigned"));
+  await expect(assignment.locator(".spec-title")).toHaveText("Orphans, assigned");
 
   // A task opens over the page; closing it comes back to the page.
   await assignment.locator('.portfolio-task[data-id="conflict-dialog"] a').click();

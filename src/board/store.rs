@@ -492,6 +492,13 @@ impl Store {
         published
     }
 
+    /// Specification files changed (`paths`, relative to the repository): publishes
+    /// `portfolio.updated`.
+    pub fn specifications_changed(&self, paths: Vec<String>) -> u64 {
+        let mut board = self.board.write();
+        self.publish(&mut board, |_| ServerEvent::PortfolioUpdated { paths })
+    }
+
     /// The disk says `relative` is now `state`: update and publish, if anything changed.
     pub fn set(&self, relative: &str, state: FileState) -> Option<u64> {
         let mut board = self.board.write();

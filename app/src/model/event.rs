@@ -80,6 +80,10 @@ pub enum ServerEvent {
     /// A daily or monthly budget reached 100 %.
     #[serde(rename = "budget.alert")]
     BudgetAlert(BudgetAlert),
+    /// Specification files changed (created, edited, removed; paths relative to the
+    /// repository): the portfolio is to be read again.
+    #[serde(rename = "portfolio.updated")]
+    PortfolioUpdated { paths: Vec<String> },
 }
 
 impl ServerEvent {
@@ -114,6 +118,7 @@ impl ServerEvent {
             ServerEvent::TaskInvalid { .. } => "task.invalid",
             ServerEvent::CostUpdate(_) => "cost.update",
             ServerEvent::BudgetAlert(_) => "budget.alert",
+            ServerEvent::PortfolioUpdated { .. } => "portfolio.updated",
         }
     }
 }

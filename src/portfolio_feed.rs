@@ -1,0 +1,100 @@
+//! Watches `<repo>/specifications` and publishes `portfolio.updated` on the board's stream when
+//! a specification file is created, changed or removed, so the pages that show the portfolio read
+//! it again (the portfolio itself is built when asked, see [`crate::portfolio`]).
+//!
+//! Changes are gathered for [`SETTLE`] after the first one (an editor's save is several events)
+//! and published once, naming the files. Bounded: at most [`QUEUE`] paths wait; more are dropped,
+//! the event that carries the others still goes out. Without a `specifications/` folder at start
+//! nothing is watched (the folder is looked for at the next start).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
+use tokio::sync::mpsc;
+
+use crate::board::SharedStore;
+use crate::specifications::SPECIFICATIONS_DIR;
+
+/// How long changes are gathered before one event goes out.
+const SETTLE: Duration = Duration::from_millis(100);
+/// Paths waiting at most.
+const QUEUE: usize = 1_024;
+
+/// Watching: dropped, it stops.
+pub(crate) struct PortfolioFeed {
+    _watcher: RecommendedWatcher,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PortfolioFeed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts watching `<repo>/specifications`; `None` (with a log line) when there is no such folder
+/// or it cannot be watched.
+pub(crate) fn watch(repo: &Path, store: SharedStore) -> Option<PortfolioFeed> {
+    let folder = repo.join(SPECIFICATIONS_DIR);
+    if !folder.is_dir() {
+        tracing::info!(folder = %folder.display(), "no specifications folder: not watched");
+        return None;
+    }
+    let (sender, receiver) = mpsc::channel::<PathBuf>(QUEUE);
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if event.kind.is_access() {
+            return;
+        }
+        for path in event.paths {
+            let specification = path.extension().is_some_and(|e| e == "md");
+            let folder = path.extension().is_none();
+            if specification || folder {
+                let _ = sender.try_send(path);
+            }
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(watcher) => watcher,
+        Err(error) => {
+            tracing::warn!(%error, "specifications cannot be watched");
+            return None;
+        }
+    };
+    if let Err(error) = watcher.watch(&folder, RecursiveMode::Recursive) {
+        tracing::warn!(%error, folder = %folder.display(), "specifications cannot be watched");
+        return None;
+    }
+    let repo = repo.to_path_buf();
+    let task = tokio::spawn(publish_changes(receiver, repo, store));
+    Some(PortfolioFeed {
+        _watcher: watcher,
+        task,
+    })
+}
+
+async fn publish_changes(mut receiver: mpsc::Receiver<PathBuf>, repo: PathBuf, store: SharedStore) {
+    while let Some(first) = receiver.recv().await {
+        let mut changed = BTreeSet::from([first]);
+        let settled = tokio::time::sleep(SETTLE);
+        tokio::pin!(settled);
+        loop {
+            tokio::select! {
+                more = receiver.recv() => match more {
+                    Some(path) => { changed.insert(path); }
+                    None => break,
+                },
+                () = &mut settled => break,
+            }
+        }
+        let paths: Vec<String> = changed
+            .iter()
+            .filter_map(|p| p.strip_prefix(&repo).ok())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .collect();
+        tracing::debug!(?paths, "specifications changed");
+        store.specifications_changed(paths);
+    }
+}
