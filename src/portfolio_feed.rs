@@ -1,6 +1,7 @@
 //! Watches `<repo>/specifications` and publishes `portfolio.updated` on the board's stream when
 //! a specification file is created, changed or removed, so the pages that show the portfolio read
-//! it again (the portfolio itself is built when asked, see [`crate::portfolio`]).
+//! it again (the portfolio itself is built when asked, see [`crate::portfolio`]). The files whose
+//! front matter cannot be read go to the board's Problems (at start and after each change).
 //!
 //! Changes are gathered for [`SETTLE`] after the first one (an editor's save is several events)
 //! and published once, naming the files. Bounded: at most [`QUEUE`] paths wait; more are dropped,
@@ -16,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::board::SharedStore;
 use crate::specifications::SPECIFICATIONS_DIR;
+use app::model::Problem;
 
 /// How long changes are gathered before one event goes out.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -76,6 +78,7 @@ pub(crate) fn watch(repo: &Path, store: SharedStore) -> Option<PortfolioFeed> {
 }
 
 async fn publish_changes(mut receiver: mpsc::Receiver<PathBuf>, repo: PathBuf, store: SharedStore) {
+    report_problems(&repo, &store).await;
     while let Some(first) = receiver.recv().await {
         let mut changed = BTreeSet::from([first]);
         let settled = tokio::time::sleep(SETTLE);
@@ -95,6 +98,33 @@ async fn publish_changes(mut receiver: mpsc::Receiver<PathBuf>, repo: PathBuf, s
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .collect();
         tracing::debug!(?paths, "specifications changed");
+        report_problems(&repo, &store).await;
         store.specifications_changed(paths);
     }
+}
+
+/// The specifications that cannot be read, into the board's Problems.
+async fn report_problems(repo: &Path, store: &SharedStore) {
+    let repo = repo.to_path_buf();
+    let Ok(list) = tokio::task::spawn_blocking(move || crate::specifications::list(&repo)).await
+    else {
+        return;
+    };
+    let problems = list
+        .problems
+        .into_iter()
+        .map(|p| {
+            let place = match (p.line, p.column) {
+                (Some(line), Some(column)) => format!("line {line}, column {column}: "),
+                _ => String::new(),
+            };
+            Problem {
+                reason: p.error.replacen(&place, "", 1),
+                path: p.path,
+                line: p.line,
+                column: p.column,
+            }
+        })
+        .collect();
+    store.set_specification_problems(problems);
 }

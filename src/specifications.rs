@@ -37,14 +37,16 @@ pub(crate) fn list(repo: &Path) -> SpecificationList {
     for (path, relative) in files {
         let (specification, problem) = match read(&path, &relative) {
             Ok(specification) => (Some(specification), None),
-            Err(Unreadable(error)) => (None, Some(error)),
-            Err(Malformed(plain, error)) => (Some(*plain), Some(error)),
+            Err(Unreadable(error)) => (None, Some((error, None))),
+            Err(Malformed(plain, error, at)) => (Some(*plain), Some((error, at))),
         };
         list.specifications.extend(specification);
         list.problems
-            .extend(problem.map(|error| SpecificationProblem {
+            .extend(problem.map(|(error, at)| SpecificationProblem {
                 path: relative,
                 error,
+                line: at.map(|a| a.0),
+                column: at.map(|a| a.1),
             }));
     }
     list.problems.sort_by(|a, b| a.path.cmp(&b.path));
@@ -89,6 +91,8 @@ fn collect(
                 list.problems.push(SpecificationProblem {
                     path: child,
                     error: "a symbolic link: not followed".into(),
+                    line: None,
+                    column: None,
                 });
             }
         } else if kind.is_dir() {
@@ -96,6 +100,8 @@ fn collect(
                 list.problems.push(SpecificationProblem {
                     path: child,
                     error: format!("more than {MAX_DEPTH} folders deep: not read"),
+                    line: None,
+                    column: None,
                 });
             } else {
                 collect(&path, &child, depth + 1, files, list);
@@ -114,8 +120,8 @@ fn collect(
 enum ReadFailure {
     /// It cannot be opened or read: not listed.
     Unreadable(String),
-    /// Its front matter is wrong: listed by its path.
-    Malformed(Box<SpecificationRef>, String),
+    /// Its front matter is wrong: listed by its path; the line and column when known.
+    Malformed(Box<SpecificationRef>, String, Option<(u32, u32)>),
 }
 use ReadFailure::{Malformed, Unreadable};
 
@@ -137,28 +143,33 @@ fn read(path: &Path, relative: &str) -> Result<SpecificationRef, ReadFailure> {
             Err(Malformed(
                 Box::new(plain),
                 format!("front matter longer than {} KiB", MAX_HEAD_BYTES / 1024),
+                None,
             ))
         } else {
             Ok(plain)
         };
     };
     let yaml: Value = serde_norway::from_str(front_matter).map_err(|err| {
-        let place = err
+        // Line 1 is the opening `---`.
+        let at = err
             .location()
-            // Line 1 is the opening `---`.
-            .map(|l| format!("line {}, column {}: ", l.line() + 1, l.column()))
+            .map(|l| (l.line() as u32 + 1, l.column() as u32));
+        let place = at
+            .map(|(line, column)| format!("line {line}, column {column}: "))
             .unwrap_or_default();
         let message = err.to_string();
         let message = message.split(" at line ").next().unwrap_or(&message);
         Malformed(
             Box::new(plain.clone()),
             format!("front matter is not valid YAML: {place}{message}"),
+            at,
         )
     })?;
     let Value::Mapping(_) = yaml else {
         return Err(Malformed(
             Box::new(plain),
             "front matter is not a mapping".into(),
+            Some((2, 1)),
         ));
     };
     Ok(SpecificationRef {
@@ -190,7 +201,7 @@ pub(crate) fn read_document(repo: &Path, relative: &str) -> std::io::Result<(Str
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let title = match read(&repo.join(relative), relative) {
         Ok(spec) => spec.title,
-        Err(Malformed(plain, _)) => plain.title,
+        Err(Malformed(plain, ..)) => plain.title,
         Err(Unreadable(_)) => file_title(relative),
     };
     let body = match front_matter(text) {

@@ -680,6 +680,20 @@ async fn the_portfolio_links_tasks_by_path_or_id_and_lists_only_true_orphans() {
         "status: new\nspecification: specifications/missing.md\n",
     );
     task("inbox/t6.yaml", "t6", "status: new\npriority: high\n");
+    // The original's invalid paths: never linked, even when they would reach a specification.
+    task(
+        "inbox/t7.yaml",
+        "t7",
+        "specification: specifications/a/../a/alpha.md\n",
+    );
+    task(
+        "inbox/t8.yaml",
+        "t8",
+        &format!(
+            "specification: {}\n",
+            workspace.root().join("specifications/a/alpha.md").display()
+        ),
+    );
     let server = common::start_server(&workspace, |_| {}).await;
 
     let (status, portfolio) = get_json(&server, "/api/portfolio").await;
@@ -737,9 +751,13 @@ async fn the_portfolio_links_tasks_by_path_or_id_and_lists_only_true_orphans() {
         .map(|t| (t["id"].as_str().unwrap(), t["specification"].as_str()))
         .collect();
     assert_eq!(
-        orphans,
-        [("t5", Some("specifications/missing.md")), ("t6", None)],
-        "a linked task is never an orphan"
+        &orphans[..2],
+        [("t5", Some("specifications/missing.md")), ("t6", None)]
+    );
+    assert_eq!(
+        orphans[2..].iter().map(|o| o.0).collect::<Vec<_>>(),
+        ["t7", "t8"],
+        "a path with .. or an absolute one is an orphan; a linked task never is"
     );
     assert_eq!(portfolio["orphans"][1]["priority"], "HIGH");
 }
@@ -954,12 +972,20 @@ async fn a_changed_specification_is_announced_and_the_portfolio_follows() {
         .collect();
     assert!(titles.contains(&"Pages"), "{titles:?}");
 
-    // A new file, with a broken front matter: announced, and its problem in the portfolio.
+    // A new file, with a broken front matter: its problem first (in Problems, with its line),
+    // then the announcement; the problem is in the portfolio too.
     std::fs::write(
         workspace.root().join("specifications/new.md"),
         "---\ntitle: [unclosed\n---\n",
     )
     .unwrap();
+    match next_envelope(&mut socket).await.event {
+        ServerEvent::TaskInvalid { problem } => {
+            assert_eq!(problem.path, "specifications/new.md");
+            assert_eq!(problem.line, Some(3));
+        }
+        other => panic!("expected task.invalid, got {other:?}"),
+    }
     match next_envelope(&mut socket).await.event {
         ServerEvent::PortfolioUpdated { paths } => {
             assert_eq!(paths, ["specifications/new.md"])
@@ -968,4 +994,61 @@ async fn a_changed_specification_is_announced_and_the_portfolio_follows() {
     }
     let (_, portfolio) = get_json(&server, "/api/portfolio").await;
     assert_eq!(portfolio["problems"][0]["path"], "specifications/new.md");
+}
+
+#[tokio::test]
+async fn a_broken_specification_shows_in_problems_until_it_is_mended() {
+    let workspace = Workspace::demo();
+    let broken = workspace.root().join("specifications/broken.md");
+    std::fs::write(&broken, "---\nid: X\ntitle: [unclosed\n---\n").unwrap();
+    let server = common::start_server(&workspace, |_| {}).await;
+    // At start (the feed reads the folder once it runs).
+    let problems = || async {
+        let (_, problems) = get_json(&server, "/api/problems").await;
+        problems
+    };
+    let mut listed = problems().await;
+    for _ in 0..100 {
+        if listed.to_string().contains("specifications/broken.md") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        listed = problems().await;
+    }
+    let entry = listed
+        .as_array()
+        .or_else(|| listed["problems"].as_array())
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "specifications/broken.md")
+        .unwrap_or_else(|| panic!("not in problems: {listed}"))
+        .clone();
+    assert_eq!(entry["line"], 4);
+    assert!(entry["column"].is_number());
+    assert!(
+        entry["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("front matter is not valid YAML"),
+        "{entry}"
+    );
+
+    // Mended: a task.deleted for its path takes it out.
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    next_envelope(&mut socket).await; // the ack
+    std::fs::write(&broken, "---\nid: X\ntitle: Mended\n---\n").unwrap();
+    match next_envelope(&mut socket).await.event {
+        ServerEvent::TaskDeleted { path, .. } => assert_eq!(path, "specifications/broken.md"),
+        other => panic!("expected the problem to go, got {other:?}"),
+    }
+    assert!(matches!(
+        next_envelope(&mut socket).await.event,
+        ServerEvent::PortfolioUpdated { .. }
+    ));
+    assert!(!problems()
+        .await
+        .to_string()
+        .contains("specifications/broken.md"));
 }

@@ -93,6 +93,15 @@ test("the initiatives page renders on the server, follows the board and keeps th
   await expect(page.locator(".detail")).toHaveCount(0);
   await expect(page.locator("#page-title")).toHaveText("Initiatives");
 
+  // A specification whose front matter is broken: on this page, and in the board's Problems
+  // with its line.
+  writeFileSync(join(server.root, "specifications/broken.md"), "---\nid: B\ntitle: [unclosed\n---\n");
+  await expect(page.locator(".spec-problems")).toContainText("specifications/broken.md");
+  await page.locator(".pages a", { hasText: "Board" }).click();
+  const problem = page.locator('.problems .problem[data-path="specifications/broken.md"]');
+  await expect(problem.locator(".where")).toContainText("line 4");
+  await expect(problem.locator(".reason")).toContainText("front matter is not valid YAML");
+
   expect(sockets).toHaveLength(1);
 });
 

@@ -492,6 +492,36 @@ impl Store {
         published
     }
 
+    /// The specifications that cannot be read, now: each new or changed one is published as
+    /// `task.invalid`, each one mended or gone as `task.deleted` (their paths start with
+    /// `specifications/`, which no task path does), so they show in Problems like task files.
+    pub fn set_specification_problems(&self, problems: Vec<Problem>) -> Vec<u64> {
+        const PREFIX: &str = "specifications/";
+        let mut board = self.board.write();
+        let mut published = Vec::new();
+        let gone: Vec<String> = board
+            .problems
+            .keys()
+            .filter(|p| p.starts_with(PREFIX) && !problems.iter().any(|n| n.path == **p))
+            .cloned()
+            .collect();
+        for path in gone {
+            board.problems.remove(&path);
+            published.push(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                path,
+                moved_to: None,
+            }));
+        }
+        for problem in problems.into_iter().filter(|p| p.path.starts_with(PREFIX)) {
+            if board.problems.get(&problem.path) == Some(&problem) {
+                continue;
+            }
+            board.problems.insert(problem.path.clone(), problem.clone());
+            published.push(self.publish(&mut board, |_| ServerEvent::TaskInvalid { problem }));
+        }
+        published
+    }
+
     /// Specification files changed (`paths`, relative to the repository): publishes
     /// `portfolio.updated`.
     pub fn specifications_changed(&self, paths: Vec<String>) -> u64 {

@@ -1,9 +1,10 @@
 use serde::{Deserialize, Serialize};
 
-/// A task file that could not be read: where, and why.
+/// A task file (or a specification's front matter) that could not be read: where, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
-    /// Path relative to `work/collaboration`.
+    /// Path relative to `work/collaboration`; for a specification, `specifications/…` (relative
+    /// to the repository).
     pub path: String,
     /// 1-based line of the error, when the parser knows it.
     pub line: Option<u32>,

@@ -35,6 +35,9 @@ pub struct FeatureRef {
 pub struct SpecificationProblem {
     pub path: String,
     pub error: String,
+    /// Where in the file, when the YAML parser says.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
 }
 
 /// `GET /api/specifications`.
