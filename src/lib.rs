@@ -16,6 +16,7 @@
 
 #![warn(unreachable_pub)]
 
+mod agent_profiles;
 mod board;
 mod cli;
 mod config;

@@ -216,7 +216,7 @@ pub(crate) fn read_document(repo: &Path, relative: &str) -> std::io::Result<(Str
 }
 
 /// The YAML between a first line `---` and the next line `---`.
-fn front_matter(text: &str) -> Option<&str> {
+pub(crate) fn front_matter(text: &str) -> Option<&str> {
     let rest = text
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))?;

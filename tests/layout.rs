@@ -77,7 +77,7 @@ fn src_modules_depend_one_way() {
             "portfolio",
             "history",
         ],
-        &["board", "telemetry"],
+        &["board", "telemetry", "agent_profiles"],
         &["cost_feed", "demo", "portfolio_feed"],
         &["http"],
         &["server"],

@@ -1052,3 +1052,43 @@ async fn a_broken_specification_shows_in_problems_until_it_is_mended() {
         .to_string()
         .contains("specifications/broken.md"));
 }
+
+#[tokio::test]
+async fn the_agent_portfolio_reads_the_profiles_in_the_originals_shape() {
+    let workspace = Workspace::empty();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let (status, empty) = get_json(&server, "/api/agents/portfolio").await;
+    assert_eq!(status, 200);
+    assert_eq!(empty["agents"], json!([]), "no folder: an empty list");
+    assert_eq!(empty["metadata"]["total_agents"], 0);
+
+    let profiles = workspace.root().join(".github/agents");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let text = "---\nname: Python Pedro\ndescription: Backend development in Python\n\
+                capabilities:\n  - Writes tests first\n  - description: Reviews APIs\n\
+                directives: [D-001, D-014]\n---\n# Pedro\n";
+    std::fs::write(profiles.join("python-pedro.agent.md"), text).unwrap();
+    std::fs::write(profiles.join("notes.md"), "not a profile").unwrap();
+    let (status, portfolio) = get_json(&server, "/api/agents/portfolio").await;
+    assert_eq!(status, 200, "{portfolio}");
+    assert_eq!(portfolio["metadata"]["total_agents"], 1);
+    assert!(portfolio["metadata"]["load_time_ms"].is_number());
+    assert!(portfolio["timestamp"].is_string());
+    let pedro = &portfolio["agents"][0];
+    assert_eq!(pedro["id"], "python-pedro");
+    assert_eq!(pedro["name"], "Python Pedro");
+    assert_eq!(pedro["specialization"], "Backend development in Python");
+    assert_eq!(
+        pedro["capability_descriptions"],
+        json!(["Writes tests first", "Reviews APIs"])
+    );
+    assert_eq!(
+        pedro["directive_compliance"],
+        json!({"required_directives_count": 2, "compliance_percentage": 100.0})
+    );
+    assert_eq!(pedro["source_file"], ".github/agents/python-pedro.agent.md");
+    assert_eq!(pedro["source_hash"].as_str().unwrap().len(), 64);
+    // The agents of the board are still at /api/agents/{name}.
+    let (status, _) = get_json(&server, "/api/agents/python-pedro").await;
+    assert_eq!(status, 404, "no tasks and no calls");
+}

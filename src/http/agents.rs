@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 
 use super::{now_iso, AppState, Error};
+use crate::agent_profiles::AgentPortfolio;
 use crate::telemetry::AgentUsage;
 use app::model::{AgentList, AgentOverview, AgentPage, Column, ModelShare, Task, AGENT_TASKS};
 
@@ -20,7 +21,17 @@ const CHART_DAYS: i64 = 30;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/agents", get(list))
+        .route("/api/agents/portfolio", get(profiles))
         .route("/api/agents/{name}", get(one))
+}
+
+/// The original's agent portfolio (profile files; see [`crate::agent_profiles`]).
+async fn profiles(State(state): State<AppState>) -> Result<Json<AgentPortfolio>, Error> {
+    let repo = state.files.repo.clone();
+    tokio::task::spawn_blocking(move || crate::agent_profiles::load(&repo, now_iso()))
+        .await
+        .map(Json)
+        .map_err(|_| Error::Internal("Failed to load agent portfolio".into()))
 }
 
 async fn list(State(state): State<AppState>) -> Json<AgentList> {
