@@ -414,6 +414,42 @@ async fn portfolio(tasks: usize) {
         ),
         &mut samples,
     );
+
+    // An edited specification: until every client hears `portfolio.updated` (the watcher, then
+    // 100 ms of gathering), and until the page has the portfolio that shows it.
+    let mut socket = connect(&server.addr).await;
+    let spec = server.root.join("specifications/initiatives/i0/spec-00.md");
+    let original = std::fs::read_to_string(&spec).unwrap();
+    let (mut announced, mut shown) = (Vec::new(), Vec::new());
+    for round in 0..20 {
+        let title = format!("Specification 0, edit {round}");
+        let started = Instant::now();
+        std::fs::write(&spec, original.replace("Specification 0", &title)).unwrap();
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+                .await
+                .expect("portfolio.updated")
+                .unwrap()
+                .unwrap();
+            if let Message::Text(text) = message {
+                if text.as_str().contains("\"type\":\"portfolio.updated\"") {
+                    break;
+                }
+            }
+        }
+        announced.push(started.elapsed());
+        let body = client.get(&url).send().await.unwrap().text().await.unwrap();
+        assert!(body.contains(&title));
+        shown.push(started.elapsed());
+    }
+    percentiles(
+        &format!("spec edited → portfolio.updated, {tasks} tasks"),
+        &mut announced,
+    );
+    percentiles(
+        &format!("spec edited → portfolio fetched with the edit, {tasks} tasks"),
+        &mut shown,
+    );
 }
 
 /// `n` sequential GETs of `url` after a first one (not timed): each one's time to the last byte,

@@ -1,5 +1,6 @@
 // node end2end/bench/page-switch.mjs [ROUNDS]: how long a page change takes in Chromium on the demo
-// workspace (and its month of telemetry): a click on the header's Board / Initiatives / Costs link
+// workspace (and its month of telemetry): a click on a page link of the header (Board, Initiatives,
+// Agents, History, Costs)
 // until the new page is on screen (its landmark element present and painted, measured in the page
 // with performance.now() and two animation frames), ROUNDS times each way. Prints p50/p95/max per
 // change. Runs the release binary (scripts/package) against Debian's Chromium.
@@ -65,7 +66,9 @@ const change = (link, landmark) =>
   );
 const steps = [
   ["Initiatives", ".initiative", "board → initiatives"],
-  ["Costs", ".initiative-costs table", "initiatives → costs"],
+  ["Agents", ".agent-card", "initiatives → agents"],
+  ["History", '[data-chart="completed"]', "agents → history"],
+  ["Costs", ".initiative-costs table", "history → costs"],
   ["Board", ".board .card", "costs → board"],
 ];
 const samples = Object.fromEntries(steps.map(([, , name]) => [name, []]));
