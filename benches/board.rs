@@ -418,6 +418,8 @@ async fn portfolio(tasks: usize) {
     // An edited specification: until every client hears `portfolio.updated` (the watcher, then
     // 100 ms of gathering), and until the page has the portfolio that shows it.
     let mut socket = connect(&server.addr).await;
+    // The folder was made after the server started: it is found within 2 s.
+    while !next_is_portfolio_update(&mut socket, Duration::from_millis(500)).await {}
     let spec = server.root.join("specifications/initiatives/i0/spec-00.md");
     let original = std::fs::read_to_string(&spec).unwrap();
     let (mut announced, mut shown) = (Vec::new(), Vec::new());
@@ -425,18 +427,7 @@ async fn portfolio(tasks: usize) {
         let title = format!("Specification 0, edit {round}");
         let started = Instant::now();
         std::fs::write(&spec, original.replace("Specification 0", &title)).unwrap();
-        loop {
-            let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-                .await
-                .expect("portfolio.updated")
-                .unwrap()
-                .unwrap();
-            if let Message::Text(text) = message {
-                if text.as_str().contains("\"type\":\"portfolio.updated\"") {
-                    break;
-                }
-            }
-        }
+        assert!(next_is_portfolio_update(&mut socket, Duration::from_secs(10)).await);
         announced.push(started.elapsed());
         let body = client.get(&url).send().await.unwrap().text().await.unwrap();
         assert!(body.contains(&title));
@@ -450,6 +441,23 @@ async fn portfolio(tasks: usize) {
         &format!("spec edited → portfolio fetched with the edit, {tasks} tasks"),
         &mut shown,
     );
+}
+
+/// Whether a `portfolio.updated` comes within `wait` (other messages are skipped).
+async fn next_is_portfolio_update(socket: &mut Socket, wait: Duration) -> bool {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                if text.as_str().contains("\"type\":\"portfolio.updated\"") {
+                    return true;
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// `n` sequential GETs of `url` after a first one (not timed): each one's time to the last byte,

@@ -5,8 +5,8 @@
 //!
 //! Changes are gathered for [`SETTLE`] after the first one (an editor's save is several events)
 //! and published once, naming the files. Bounded: at most [`QUEUE`] paths wait; more are dropped,
-//! the event that carries the others still goes out. Without a `specifications/` folder at start
-//! nothing is watched (the folder is looked for at the next start).
+//! the event that carries the others still goes out. A `specifications/` folder created while the
+//! server runs is found within [`LOOK_AGAIN`] and watched from then on.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -23,10 +23,11 @@ use app::model::Problem;
 const SETTLE: Duration = Duration::from_millis(100);
 /// Paths waiting at most.
 const QUEUE: usize = 1_024;
+/// How often a missing `specifications/` folder is looked for.
+const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
 /// Watching: dropped, it stops.
 pub(crate) struct PortfolioFeed {
-    _watcher: RecommendedWatcher,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -36,15 +37,38 @@ impl Drop for PortfolioFeed {
     }
 }
 
-/// Starts watching `<repo>/specifications`; `None` (with a log line) when there is no such folder
-/// or it cannot be watched.
-pub(crate) fn watch(repo: &Path, store: SharedStore) -> Option<PortfolioFeed> {
+/// Starts watching `<repo>/specifications` (once it exists: a missing folder is looked for every
+/// [`LOOK_AGAIN`]).
+pub(crate) fn watch(repo: &Path, store: SharedStore) -> PortfolioFeed {
+    let repo = repo.to_path_buf();
+    PortfolioFeed {
+        task: tokio::spawn(run(repo, store)),
+    }
+}
+
+async fn run(repo: PathBuf, store: SharedStore) {
     let folder = repo.join(SPECIFICATIONS_DIR);
-    if !folder.is_dir() {
-        tracing::info!(folder = %folder.display(), "no specifications folder: not watched");
-        return None;
+    let mut appeared = false;
+    while !folder.is_dir() {
+        if !appeared {
+            tracing::info!(folder = %folder.display(), "no specifications folder yet");
+            appeared = true;
+        }
+        tokio::time::sleep(LOOK_AGAIN).await;
     }
     let (sender, receiver) = mpsc::channel::<PathBuf>(QUEUE);
+    let Some(_watcher) = watcher(&folder, sender) else {
+        return;
+    };
+    if appeared {
+        // Created while the server ran: whatever it holds is new.
+        store.specifications_changed(vec![SPECIFICATIONS_DIR.to_owned()]);
+    }
+    publish_changes(receiver, repo, store).await;
+}
+
+/// A recursive watcher on `folder` sending the paths of changed `.md` files and folders.
+fn watcher(folder: &Path, sender: mpsc::Sender<PathBuf>) -> Option<RecommendedWatcher> {
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if event.kind.is_access() {
@@ -65,16 +89,11 @@ pub(crate) fn watch(repo: &Path, store: SharedStore) -> Option<PortfolioFeed> {
             return None;
         }
     };
-    if let Err(error) = watcher.watch(&folder, RecursiveMode::Recursive) {
+    if let Err(error) = watcher.watch(folder, RecursiveMode::Recursive) {
         tracing::warn!(%error, folder = %folder.display(), "specifications cannot be watched");
         return None;
     }
-    let repo = repo.to_path_buf();
-    let task = tokio::spawn(publish_changes(receiver, repo, store));
-    Some(PortfolioFeed {
-        _watcher: watcher,
-        task,
-    })
+    Some(watcher)
 }
 
 async fn publish_changes(mut receiver: mpsc::Receiver<PathBuf>, repo: PathBuf, store: SharedStore) {

@@ -34,7 +34,7 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     cost_feed: tokio::task::JoinHandle<()>,
     _watcher: WatcherHandle,
-    _portfolio_feed: Option<PortfolioFeed>,
+    _portfolio_feed: PortfolioFeed,
 }
 
 impl RunningServer {

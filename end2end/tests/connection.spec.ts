@@ -15,6 +15,9 @@ test.afterEach(async () => {
   await server?.dispose();
 });
 
+/** The status of the server's answer for task `id` (200 once its watcher has read the file). */
+const onServer = async (id: string) => (await fetch(`${server.url}/api/board/task?id=${id}`)).status;
+
 /** The wait before retry number `failures` (after that many failed attempts), without jitter. */
 const backoff = (failures: number) => Math.min(250 * 2 ** (failures - 1), 5_000);
 
@@ -62,12 +65,15 @@ test("refused sockets back off, go Offline, poll the board, and recover", async 
   writeFileSync(server.collab("inbox/polled.yaml"), 'id: polled\ntitle: "Seen by polling"\n');
   const polled = page.locator('[data-column="inbox"] .card', { hasText: "Seen by polling" });
   await expect(polled).toHaveCount(0);
+  // The server has read the file (its watcher), so the page's next poll can see it.
+  await expect.poll(() => onServer("polled")).toBe(200);
   await page.clock.runFor(31_000);
   await expect(polled).toBeVisible();
 
   // The next retry gets through: Live, and the board comes from the socket's ack.
   refuse = false;
   writeFileSync(server.collab("inbox/acked.yaml"), 'id: acked\ntitle: "Seen in the ack"\n');
+  await expect.poll(() => onServer("acked")).toBe(200);
   await page.clock.runFor(5_010);
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(page.locator('[data-column="inbox"] .card', { hasText: "Seen in the ack" })).toBeVisible();
