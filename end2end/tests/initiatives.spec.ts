@@ -75,6 +75,10 @@ test("the initiatives page renders on the server, follows the board and keeps th
     "1 task · 50%",
   );
   await expect(orphans).toHaveCount(orphanCount + 1);
+  // Screen readers hear the change (a polite live region).
+  await expect(page.locator('[aria-live="polite"][data-live="initiatives"]')).toHaveText(
+    `3 initiatives, ${orphanCount + 1} orphan tasks`,
+  );
   await expect(page.locator('.orphans .portfolio-task[data-id="lost"] .missing-spec')).toHaveText(
     "specifications/nowhere.md",
   );

@@ -26,6 +26,13 @@ pub fn AgentsPage() -> impl IntoView {
                 }
                 .into_any(),
                 Some(Ok(list)) => view! {
+                    <p class="visually-hidden" aria-live="polite">
+                        {format!(
+                            "{} agents, {} tasks in progress",
+                            list.agents.len(),
+                            list.agents.iter().map(|a| a.in_progress).sum::<usize>()
+                        )}
+                    </p>
                     {list.telemetry_error.map(|reason| view! {
                         <p class="detail-error">{format!("Costs unavailable: {reason}")}</p>
                     })}

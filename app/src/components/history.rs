@@ -78,6 +78,9 @@ fn history_view(history: History) -> impl IntoView {
         }
     };
     view! {
+        <p class="visually-hidden" aria-live="polite">
+            {format!("{total} tasks completed in the last {}", history.range.as_str())}
+        </p>
         <div class="history-charts">
             {figure(
                 "completed",

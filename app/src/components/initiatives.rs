@@ -52,7 +52,15 @@ fn portfolio_view(portfolio: Portfolio, show_finished: bool) -> impl IntoView {
         .filter(|i| show_finished || !is_finished(i))
         .collect();
     let hidden = total - shown.len();
+    // Read out when the portfolio changes while the page is open.
+    let summary = format!(
+        "{total} initiative{}, {} orphan task{}",
+        plural(total),
+        orphans.len(),
+        plural(orphans.len())
+    );
     view! {
+        <p class="visually-hidden" aria-live="polite" data-live="initiatives">{summary}</p>
         {(!problems.is_empty()).then(|| view! {
             <div class="spec-problems" role="status">
                 <p>{format!("{} specification file{} could not be read:", problems.len(), plural(problems.len()))}</p>
