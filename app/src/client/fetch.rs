@@ -74,24 +74,8 @@ pub(super) fn follow_selection(dashboard: Dashboard) {
             dashboard.detail.set(None);
         }
         wasm_bindgen_futures::spawn_local(async move {
-            let url = format!(
-                "{}/api/board/task?id={}",
-                super::base_path(),
-                js_sys::encode_uri_component(&id)
-            );
-            let outcome = match gloo_net::http::Request::get(&url).send().await {
-                Ok(response) if response.ok() => response
-                    .json::<TaskDetails>()
-                    .await
-                    .map_err(|e| format!("the answer could not be read: {e}")),
-                Ok(response) => Err(response
-                    .json::<serde_json::Value>()
-                    .await
-                    .ok()
-                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-                    .unwrap_or_else(|| format!("HTTP {}", response.status()))),
-                Err(error) => Err(format!("the server could not be reached: {error}")),
-            };
+            let path = format!("/api/board/task?id={}", js_sys::encode_uri_component(&id));
+            let outcome = get_json::<TaskDetails>(&path).await;
             if dashboard.selected.get_untracked().as_deref() == Some(id.as_str()) {
                 dashboard.detail.set(Some(outcome));
             }
@@ -295,20 +279,7 @@ fn fetch_into<T>(
     }
     in_flight.set_value(true);
     wasm_bindgen_futures::spawn_local(async move {
-        let url = format!("{}{path}", super::base_path());
-        let outcome = match gloo_net::http::Request::get(&url).send().await {
-            Ok(response) if response.ok() => response
-                .json::<T>()
-                .await
-                .map_err(|e| format!("the answer could not be read: {e}")),
-            Ok(response) => Err(response
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
-                .unwrap_or_else(|| format!("HTTP {}", response.status()))),
-            Err(error) => Err(format!("the server could not be reached: {error}")),
-        };
+        let outcome = get_json::<T>(&path).await;
         if outcome.is_ok() || target.with_untracked(Option::is_none) {
             target.set(Some(outcome));
         }
@@ -318,4 +289,23 @@ fn fetch_into<T>(
             fetch_into(target, next, in_flight, again);
         }
     });
+}
+
+/// `GET {base}{path}` as `T`, or why not: the server's `error` when it refused, else the status;
+/// or that it could not be reached or its answer read.
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, String> {
+    let url = format!("{}{path}", super::base_path());
+    match gloo_net::http::Request::get(&url).send().await {
+        Ok(response) if response.ok() => response
+            .json::<T>()
+            .await
+            .map_err(|e| format!("the answer could not be read: {e}")),
+        Ok(response) => Err(response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("HTTP {}", response.status()))),
+        Err(error) => Err(format!("the server could not be reached: {error}")),
+    }
 }

@@ -6,6 +6,7 @@ mod socket;
 
 pub(crate) use fetch::{
     follow_agent, follow_agents, follow_history, follow_initiative_costs, follow_portfolio,
+    get_json,
 };
 
 use leptos::prelude::*;

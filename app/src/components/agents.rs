@@ -2,10 +2,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use super::initiatives::task_line;
 use super::use_dashboard;
 use crate::charts;
 use crate::model::{AgentOverview, AgentPage, CostRange, CostSummary, ModelCost, TaskSummary};
-use crate::navigation::{encode_segment, open_task, task_href};
+use crate::navigation::encode_segment;
 use crate::state::age_label;
 
 /// `/agents`: one card per agent (its tasks, what it spent, when it was last active, its top
@@ -171,23 +172,6 @@ fn agent_card(agent: AgentOverview, linked: bool) -> impl IntoView {
 }
 
 fn task_item(task: TaskSummary) -> impl IntoView {
-    let dashboard = use_dashboard();
-    let href = task_href(&dashboard.settings.with_value(|s| s.base.clone()), &task.id);
-    let id = task.id.clone();
-    let open = move |ev: leptos::ev::MouseEvent| {
-        ev.prevent_default();
-        open_task(dashboard, id.clone());
-    };
-    let status = task.status.clone().unwrap_or_else(|| "new".to_owned());
-    let dot = format!(
-        "status-dot status-{}",
-        status.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
-    );
-    view! {
-        <li class="portfolio-task" data-id=task.id.clone()>
-            <span class=dot title=status></span>
-            <a href=href on:click=open>{task.title.clone()}</a>
-            <span class="task-agent">{task.column.label()}</span>
-        </li>
-    }
+    let column = view! { <span class="task-agent">{task.column.label()}</span> };
+    task_line(task.id, task.title, task.status, column)
 }

@@ -171,15 +171,7 @@ pub fn SpecificationPicker(task: TaskSummary) -> impl IntoView {
 fn fetch_list(list: RwSignal<Option<Result<SpecificationList, String>>>) {
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
-        let url = format!("{}/api/specifications", crate::client::base_path());
-        let outcome = match gloo_net::http::Request::get(&url).send().await {
-            Ok(response) if response.ok() => response
-                .json::<SpecificationList>()
-                .await
-                .map_err(|e| format!("the answer could not be read: {e}")),
-            Ok(response) => Err(format!("HTTP {}", response.status())),
-            Err(error) => Err(format!("the server could not be reached: {error}")),
-        };
+        let outcome = crate::client::get_json::<SpecificationList>("/api/specifications").await;
         list.set(Some(outcome));
     });
     #[cfg(not(feature = "hydrate"))]
@@ -222,23 +214,10 @@ fn fetch_document(path: String, document: RwSignal<Option<Result<SpecificationDo
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
         let url = format!(
-            "{}/api/specifications/document?path={}",
-            crate::client::base_path(),
+            "/api/specifications/document?path={}",
             js_sys::encode_uri_component(&path)
         );
-        let outcome = match gloo_net::http::Request::get(&url).send().await {
-            Ok(response) if response.ok() => response
-                .json::<SpecificationDocument>()
-                .await
-                .map_err(|e| format!("the answer could not be read: {e}")),
-            Ok(response) => Err(response
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
-                .unwrap_or_else(|| format!("HTTP {}", response.status()))),
-            Err(error) => Err(format!("the server could not be reached: {error}")),
-        };
+        let outcome = crate::client::get_json::<SpecificationDocument>(&url).await;
         document.set(Some(outcome));
     });
     #[cfg(not(feature = "hydrate"))]

@@ -165,23 +165,37 @@ fn specification_view(spec: SpecificationProgress) -> impl IntoView {
 
 /// A task in the portfolio: its status, a link to its detail (opened over this page), its agent.
 fn task_item(task: PortfolioTask) -> impl IntoView {
+    let extra = view! {
+        {task.feature.map(|f| view! { <span class="task-feature">{f}</span> })}
+        {task.agent.map(|a| view! { <span class="task-agent">{a}</span> })}
+        {task.specification.map(|s| view! {
+            <span class="missing-spec" title="This specification is not in specifications/">{s}</span>
+        })}
+    };
+    task_line(task.id, task.title, task.status, extra)
+}
+
+/// A task in a page's list: its status, a link that opens its detail over the page, then
+/// `extra`.
+pub(super) fn task_line(
+    id: String,
+    title: String,
+    status: Option<String>,
+    extra: impl IntoView + 'static,
+) -> impl IntoView {
     let dashboard = use_dashboard();
-    let href = task_href(&dashboard.settings.with_value(|s| s.base.clone()), &task.id);
-    let id = task.id.clone();
+    let href = task_href(&dashboard.settings.with_value(|s| s.base.clone()), &id);
+    let opened = id.clone();
     let open = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
-        open_task(dashboard, id.clone());
+        open_task(dashboard, opened.clone());
     };
-    let status = task.status.clone().unwrap_or_else(|| "new".to_owned());
+    let status = status.unwrap_or_else(|| "new".to_owned());
     view! {
-        <li class="portfolio-task" data-id=task.id.clone()>
+        <li class="portfolio-task" data-id=id>
             <span class=format!("status-dot status-{}", css_token(&status)) title=status.clone()></span>
-            <a href=href on:click=open>{task.title}</a>
-            {task.feature.map(|f| view! { <span class="task-feature">{f}</span> })}
-            {task.agent.map(|a| view! { <span class="task-agent">{a}</span> })}
-            {task.specification.map(|s| view! {
-                <span class="missing-spec" title="This specification is not in specifications/">{s}</span>
-            })}
+            <a href=href on:click=open>{title}</a>
+            {extra}
         </li>
     }
 }
