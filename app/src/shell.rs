@@ -48,12 +48,27 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         Some((_, Ok(details))) => Some(script_json(details)),
         _ => None,
     };
-    let filtered_json = view.filtered.as_ref().map(script_json);
-    let portfolio_json = view.portfolio.as_ref().map(script_json);
-    let costs_json = view.initiative_costs.as_ref().map(script_json);
-    let agents_json = view.agents.as_ref().map(script_json);
-    let agent_json = view.agent_page.as_ref().map(script_json);
-    let history_json = view.history.as_ref().map(script_json);
+    // What the page the address names was rendered with, for the browser to take over.
+    let page_data: Vec<(&'static str, String)> = [
+        (FILTERED_ELEMENT_ID, view.filtered.as_ref().map(script_json)),
+        (
+            PORTFOLIO_ELEMENT_ID,
+            view.portfolio.as_ref().map(script_json),
+        ),
+        (
+            INITIATIVE_COSTS_ELEMENT_ID,
+            view.initiative_costs.as_ref().map(script_json),
+        ),
+        (AGENTS_ELEMENT_ID, view.agents.as_ref().map(script_json)),
+        (
+            AGENT_PAGE_ELEMENT_ID,
+            view.agent_page.as_ref().map(script_json),
+        ),
+        (HISTORY_ELEMENT_ID, view.history.as_ref().map(script_json)),
+    ]
+    .into_iter()
+    .filter_map(|(id, json)| Some((id, json?)))
+    .collect();
     let title = match (&view.task, &view.portfolio) {
         (Some((_, Ok(details))), _) => format!("{} · execdash", details.task.title),
         (_, Some(_)) => "Initiatives · execdash".to_owned(),
@@ -88,24 +103,10 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                 {detail_json.map(|json| view! {
                     <script id=DETAIL_ELEMENT_ID type="application/json" inner_html=json></script>
                 })}
-                {filtered_json.map(|json| view! {
-                    <script id=FILTERED_ELEMENT_ID type="application/json" inner_html=json></script>
-                })}
-                {portfolio_json.map(|json| view! {
-                    <script id=PORTFOLIO_ELEMENT_ID type="application/json" inner_html=json></script>
-                })}
-                {costs_json.map(|json| view! {
-                    <script id=INITIATIVE_COSTS_ELEMENT_ID type="application/json" inner_html=json></script>
-                })}
-                {agents_json.map(|json| view! {
-                    <script id=AGENTS_ELEMENT_ID type="application/json" inner_html=json></script>
-                })}
-                {agent_json.map(|json| view! {
-                    <script id=AGENT_PAGE_ELEMENT_ID type="application/json" inner_html=json></script>
-                })}
-                {history_json.map(|json| view! {
-                    <script id=HISTORY_ELEMENT_ID type="application/json" inner_html=json></script>
-                })}
+                {page_data
+                    .into_iter()
+                    .map(|(id, json)| view! { <script id=id type="application/json" inner_html=json></script> })
+                    .collect_view()}
                 <script type="module" src=format!("{base}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {
                     <script src=format!("{base}/live-reload.js?v={v}") data-port=port.to_string()></script>

@@ -23,6 +23,10 @@ use super::startup::Startup;
 use super::task_file::FileState;
 use app::model::ScanProgress;
 
+/// Where the problems of specification files are kept among the task files' (no task path
+/// starts so).
+const SPECIFICATION_PROBLEMS: &str = "specifications/";
+
 #[derive(Debug, Default)]
 struct Board {
     seq: u64,
@@ -418,8 +422,12 @@ impl Store {
     pub fn known_under(&self, prefix: &str) -> Vec<String> {
         let board = self.board.read();
         let folder = format!("{prefix}/");
-        let under =
-            |p: &&String| p.as_str() == prefix || p.starts_with(&folder) || prefix.is_empty();
+        // Specification problems are not the task folder's: a scan of the whole folder must not
+        // take them for files that vanished.
+        let under = |p: &&String| {
+            !p.starts_with(SPECIFICATION_PROBLEMS)
+                && (p.as_str() == prefix || p.starts_with(&folder) || prefix.is_empty())
+        };
         let mut paths: BTreeSet<String> = board.tasks.keys().filter(under).cloned().collect();
         paths.extend(board.problems.keys().filter(under).cloned());
         paths.into_iter().collect()
@@ -496,7 +504,7 @@ impl Store {
     /// `task.invalid`, each one mended or gone as `task.deleted` (their paths start with
     /// `specifications/`, which no task path does), so they show in Problems like task files.
     pub fn set_specification_problems(&self, problems: Vec<Problem>) -> Vec<u64> {
-        const PREFIX: &str = "specifications/";
+        const PREFIX: &str = SPECIFICATION_PROBLEMS;
         let mut board = self.board.write();
         let mut published = Vec::new();
         let gone: Vec<String> = board
@@ -657,6 +665,35 @@ pub type SharedStore = Arc<Store>;
 mod tests {
     use super::*;
     use crate::board::task_file;
+
+    #[test]
+    fn specification_problems_come_and_go_and_no_folder_scan_takes_them() {
+        let store = Store::new();
+        store.set("inbox/a.yaml", state("inbox/a.yaml", "id: a\ntitle: A\n"));
+        let broken = Problem {
+            path: "specifications/x.md".into(),
+            line: Some(3),
+            column: Some(1),
+            reason: "front matter is not valid YAML".into(),
+        };
+        assert_eq!(
+            store.set_specification_problems(vec![broken.clone()]).len(),
+            1
+        );
+        assert!(
+            store.set_specification_problems(vec![broken]).is_empty(),
+            "unchanged: nothing published"
+        );
+        assert_eq!(store.snapshot().problems.len(), 1);
+        // A scan of the whole task folder compares what it finds with these paths only.
+        assert_eq!(store.known_under(""), ["inbox/a.yaml"]);
+        assert_eq!(
+            store.set_specification_problems(Vec::new()).len(),
+            1,
+            "mended"
+        );
+        assert!(store.snapshot().problems.is_empty());
+    }
 
     fn state(path: &str, yaml: &str) -> FileState {
         let location = TaskPath::parse(path).unwrap();

@@ -185,23 +185,17 @@ async fn invocations_csv(
     State(telemetry): State<Telemetry>,
     Query(query): Query<RangeQuery>,
 ) -> Result<Response, Error> {
-    let range = range_of(&query)?;
-    let rows = telemetry
-        .export_invocations(range, chrono::Utc::now())
-        .await?;
+    let rows = invocation_rows(&telemetry, &query).await?;
     let header = csv_line(ExportedInvocation::COLUMNS.iter().map(|c| c.to_string()));
-    let lines = queued(rows).map(|row| match row {
+    let lines = rows.map(|row| match row {
         Ok(row) => csv_line(row.record()),
         Err(error) => failed_midway(&error),
     });
-    let body = futures_util::stream::once(async move { header })
-        .chain(lines)
-        .ready_chunks(256)
-        .map(|lines| Ok::<_, Infallible>(Bytes::from(lines.concat())));
+    let parts = futures_util::stream::once(async move { header }).chain(lines);
     Ok(download(
         "invocations.csv",
         "text/csv; charset=utf-8",
-        Body::from_stream(body),
+        streamed(parts),
     ))
 }
 
@@ -209,12 +203,9 @@ async fn invocations_json(
     State(telemetry): State<Telemetry>,
     Query(query): Query<RangeQuery>,
 ) -> Result<Response, Error> {
-    let range = range_of(&query)?;
-    let rows = telemetry
-        .export_invocations(range, chrono::Utc::now())
-        .await?;
+    let rows = invocation_rows(&telemetry, &query).await?;
     let mut first = true;
-    let items = queued(rows).map(move |row| {
+    let items = rows.map(move |row| {
         let comma = if std::mem::take(&mut first) { "" } else { "," };
         match row {
             Ok(row) => format!(
@@ -224,16 +215,38 @@ async fn invocations_json(
             Err(error) => failed_midway(&error),
         }
     });
-    let body = futures_util::stream::once(async { "[".to_owned() })
+    let parts = futures_util::stream::once(async { "[".to_owned() })
         .chain(items)
-        .chain(futures_util::stream::once(async { "]".to_owned() }))
-        .ready_chunks(256)
-        .map(|parts| Ok::<_, Infallible>(Bytes::from(parts.concat())));
+        .chain(futures_util::stream::once(async { "]".to_owned() }));
     Ok(download(
         "invocations.json",
         "application/json",
-        Body::from_stream(body),
+        streamed(parts),
     ))
+}
+
+/// The invocations of the range the query names, as the telemetry reader hands them over.
+async fn invocation_rows(
+    telemetry: &Telemetry,
+    query: &RangeQuery,
+) -> Result<
+    impl futures_util::Stream<Item = Result<ExportedInvocation, crate::telemetry::TelemetryError>>,
+    Error,
+> {
+    let range = range_of(query)?;
+    let rows = telemetry
+        .export_invocations(range, chrono::Utc::now())
+        .await?;
+    Ok(queued(rows))
+}
+
+/// A body sent as the pieces come, a few hundred at a time.
+fn streamed(parts: impl futures_util::Stream<Item = String> + Send + 'static) -> Body {
+    Body::from_stream(
+        parts
+            .ready_chunks(256)
+            .map(|parts| Ok::<_, Infallible>(Bytes::from(parts.concat()))),
+    )
 }
 
 /// A read that fails after the answer started cannot change its status: the download ends with
