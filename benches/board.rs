@@ -51,6 +51,9 @@ fn main() {
         runtime.block_on(portfolio(250));
         runtime.block_on(portfolio(10_000));
     }
+    if run("upstream") {
+        runtime.block_on(portfolio_upstream());
+    }
     if run("page") {
         runtime.block_on(page_at_scale(10_000));
     }
@@ -87,12 +90,17 @@ impl Server {
         Server::start_with(tasks, task_yaml)
     }
 
-    fn start_with(tasks: usize, yaml: fn(usize, &str) -> String) -> (Server, Startup) {
-        // EXECDASH_BENCH_DIR (e.g. a tmpfs) takes the disk's own stalls out of the figures.
-        let dir = match std::env::var_os("EXECDASH_BENCH_DIR") {
+    /// An empty workspace folder; EXECDASH_BENCH_DIR (e.g. a tmpfs) takes the disk's own stalls
+    /// out of the figures.
+    fn workspace() -> tempfile::TempDir {
+        match std::env::var_os("EXECDASH_BENCH_DIR") {
             Some(parent) => tempfile::tempdir_in(parent).unwrap(),
             None => tempfile::tempdir().unwrap(),
-        };
+        }
+    }
+
+    fn start_with(tasks: usize, yaml: fn(usize, &str) -> String) -> (Server, Startup) {
+        let dir = Server::workspace();
         let root = dir.path().to_path_buf();
         let collab = root.join("work/collaboration");
         for folder in [
@@ -116,6 +124,12 @@ impl Server {
             )
             .unwrap();
         }
+        Server::launch(dir)
+    }
+
+    /// The release server on the workspace `dir`, once it has read the board.
+    fn launch(dir: tempfile::TempDir) -> (Server, Startup) {
+        let root = dir.path().to_path_buf();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let started = Instant::now();
@@ -447,6 +461,88 @@ async fn portfolio(tasks: usize) {
     );
     percentiles(
         &format!("spec edited → portfolio fetched with the edit, {tasks} tasks"),
+        &mut shown,
+    );
+}
+
+/// The portfolio on a real repository's data: `EXECDASH_UPSTREAM` names a folder with its
+/// `specifications/` and `work/collaboration/` (e.g. `git archive HEAD specifications
+/// work/collaboration | tar -x` from the original's repository); skipped without it. The first
+/// `GET /api/portfolio` after the board is read (nothing cached before it), then 100 more, then
+/// specification edits until the portfolio shows them.
+async fn portfolio_upstream() {
+    let Some(checkout) = std::env::var_os("EXECDASH_UPSTREAM").map(PathBuf::from) else {
+        println!("portfolio on real data: skipped (set EXECDASH_UPSTREAM to a checkout)");
+        return;
+    };
+    let dir = Server::workspace();
+    for part in ["specifications", "work"] {
+        let copied = Command::new("cp")
+            .arg("-r")
+            .arg(checkout.join(part))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(copied.success(), "copy {part}");
+    }
+    let (server, _) = Server::launch(dir);
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/portfolio", server.addr);
+    let started = Instant::now();
+    let first = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let cold = started.elapsed();
+    let portfolio: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let initiatives = portfolio["initiatives"].as_array().unwrap();
+    let specifications: usize = initiatives
+        .iter()
+        .map(|i| i["specifications"].as_array().unwrap().len())
+        .sum();
+    let linked: u64 = initiatives
+        .iter()
+        .map(|i| i["task_count"].as_u64().unwrap())
+        .sum();
+    println!(
+        "real data: {} initiatives, {specifications} specifications, {linked} linked tasks, {} \
+         orphans, {} KB; first GET /api/portfolio {:.2} ms",
+        initiatives.len(),
+        portfolio["orphans"].as_array().unwrap().len(),
+        first.len() / 1024,
+        cold.as_secs_f64() * 1000.0
+    );
+    let (mut samples, _) = timed_gets(&client, &url, 100).await;
+    percentiles("GET /api/portfolio, real data", &mut samples);
+
+    // The specification most tasks link to, its title edited.
+    let spec = server
+        .root
+        .join("specifications/initiatives/framework-distribution/SPEC-DIST-001-multi-tool-distribution.md");
+    let original = std::fs::read_to_string(&spec).unwrap();
+    let title = original
+        .lines()
+        .find(|l| l.starts_with("title:"))
+        .expect("a title line")
+        .to_owned();
+    let mut socket = connect(&server.addr).await;
+    let (mut announced, mut shown) = (Vec::new(), Vec::new());
+    for round in 0..20 {
+        let edited = format!("Multi-tool distribution, edit {round}");
+        let started = Instant::now();
+        std::fs::write(
+            &spec,
+            original.replace(&title, &format!("title: \"{edited}\"")),
+        )
+        .unwrap();
+        assert!(next_is_portfolio_update(&mut socket, Duration::from_secs(10)).await);
+        announced.push(started.elapsed());
+        let body = client.get(&url).send().await.unwrap().text().await.unwrap();
+        assert!(body.contains(&edited));
+        shown.push(started.elapsed());
+        // Let this edit's remaining events pass.
+        while next_is_portfolio_update(&mut socket, Duration::from_millis(300)).await {}
+    }
+    percentiles("real data: spec edited → portfolio.updated", &mut announced);
+    percentiles(
+        "real data: spec edited → portfolio fetched with the edit",
         &mut shown,
     );
 }
