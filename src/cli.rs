@@ -108,6 +108,21 @@ pub(crate) struct ServeArgs {
     /// the YAML, written atomically). Off by default: the dashboard then only reads.
     #[arg(long, env = "EXECDASH_ALLOW_WRITES")]
     allow_writes: bool,
+    /// Seconds between two health checks of each MCP server (± 10 %) [default: 60].
+    #[arg(long, env = "EXECDASH_MCP_CHECK_INTERVAL", value_parser = parse_seconds)]
+    mcp_check_interval: Option<f64>,
+    /// Seconds a whole MCP health check may take [default: 10].
+    #[arg(long, env = "EXECDASH_MCP_TIMEOUT", value_parser = parse_seconds)]
+    mcp_timeout: Option<f64>,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('s').parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && (0.1..=86_400.0).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds from 0.1 to 86400"
+        )),
+    }
 }
 
 fn parse_budget(text: &str) -> Result<f64, String> {
@@ -224,6 +239,21 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         }
     }
     config.allow_writes = args.allow_writes || file.allow_writes.unwrap_or(false);
+    for (name, value) in [
+        ("mcp-check-interval", file.mcp_check_interval),
+        ("mcp-timeout", file.mcp_timeout),
+    ] {
+        if let Some(seconds) = value {
+            parse_seconds(&seconds.to_string())
+                .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
+        }
+    }
+    if let Some(seconds) = args.mcp_check_interval.or(file.mcp_check_interval) {
+        config.mcp.check_interval = std::time::Duration::from_secs_f64(seconds);
+    }
+    if let Some(seconds) = args.mcp_timeout.or(file.mcp_timeout) {
+        config.mcp.timeout = std::time::Duration::from_secs_f64(seconds);
+    }
     config.budgets = app::model::Budgets {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
@@ -254,6 +284,8 @@ fn effective(config: &Config) -> String {
         daily_budget: config.budgets.daily_usd,
         monthly_budget: config.budgets.monthly_usd,
         allow_writes: Some(config.allow_writes),
+        mcp_check_interval: Some(config.mcp.check_interval.as_secs_f64()),
+        mcp_timeout: Some(config.mcp.timeout.as_secs_f64()),
     };
     let site = match &config.site_root {
         Some(_) => "",

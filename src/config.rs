@@ -36,6 +36,27 @@ pub struct Config {
     pub live_reload: Option<u16>,
     /// The page may change task files (priority, specification); off: read only.
     pub allow_writes: bool,
+    /// MCP server health checks.
+    pub mcp: McpOptions,
+}
+
+/// How the repository's MCP servers are checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McpOptions {
+    /// Between two checks of a server (each one ± 10 %).
+    pub check_interval: std::time::Duration,
+    /// A whole check (start or connect, `initialize`, the lists); a handshake slower than half
+    /// of it makes the server degraded.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for McpOptions {
+    fn default() -> McpOptions {
+        McpOptions {
+            check_interval: std::time::Duration::from_secs(60),
+            timeout: std::time::Duration::from_secs(10),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -52,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("budgets", &self.budgets)
             .field("live_reload", &self.live_reload)
             .field("allow_writes", &self.allow_writes)
+            .field("mcp", &self.mcp)
             .finish()
     }
 }
@@ -71,6 +93,7 @@ impl Config {
             budgets: Budgets::default(),
             live_reload: None,
             allow_writes: false,
+            mcp: McpOptions::default(),
         }
     }
 
@@ -207,6 +230,10 @@ pub(crate) struct FileConfig {
     pub(crate) monthly_budget: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) allow_writes: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mcp_check_interval: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mcp_timeout: Option<f64>,
 }
 
 impl FileConfig {

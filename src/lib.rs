@@ -8,6 +8,7 @@
 //! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
 //!          ├─► cost_feed ─► board, telemetry
+//!          ├─► mcp ─► board, telemetry   (MCP configuration, health checks with rmcp)
 //!          └─► portfolio_feed ─► board, specifications
 //! config, memory, markdown, specifications, portfolio, history: leaves used by the layers above
 //! ```
@@ -25,6 +26,7 @@ mod demo;
 mod history;
 mod http;
 mod markdown;
+mod mcp;
 mod memory;
 mod portfolio;
 mod portfolio_feed;
@@ -38,7 +40,7 @@ pub use board::{
     TaskCounts, WatchError, WatcherHandle, HUB_CAPACITY,
 };
 pub use cli::run;
-pub use config::{Config, ConfigError, PublicUrl};
+pub use config::{Config, ConfigError, McpOptions, PublicUrl};
 pub use http::{serve_socket, SocketCounters};
 pub use markdown::render_texts as render_task_texts;
 pub use server::{start, start_listening, RunningServer, ServeError};

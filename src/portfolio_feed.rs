@@ -15,7 +15,7 @@ use std::time::Duration;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
-use crate::board::SharedStore;
+use crate::board::{ProblemSource, SharedStore};
 use crate::specifications::SPECIFICATIONS_DIR;
 use app::model::Problem;
 
@@ -145,5 +145,5 @@ async fn report_problems(repo: &Path, store: &SharedStore) {
             }
         })
         .collect();
-    store.set_specification_problems(problems);
+    store.set_problems_of(ProblemSource::Specifications, problems);
 }

@@ -1,5 +1,5 @@
 //! Puts the pieces together: the board (store + watcher), the telemetry database and its cost
-//! feed, the HTTP router; listens, and stops gracefully on SIGINT/SIGTERM.
+//! feed, the MCP health checks, the HTTP router; listens, and stops gracefully on SIGINT/SIGTERM.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use crate::board::{self, SharedStore, Store, WatchError, WatcherHandle};
 use crate::config::Config;
 use crate::cost_feed::CostFeed;
 use crate::http;
+use crate::mcp::{McpMonitor, MonitorTask};
 use crate::portfolio_feed::PortfolioFeed;
 use crate::telemetry::Telemetry;
 
@@ -35,6 +36,7 @@ pub struct RunningServer {
     cost_feed: tokio::task::JoinHandle<()>,
     _watcher: WatcherHandle,
     _portfolio_feed: PortfolioFeed,
+    _mcp: MonitorTask,
 }
 
 impl RunningServer {
@@ -66,6 +68,12 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let telemetry = Telemetry::attach(&config.db).await;
     let costs = CostFeed::new(telemetry.clone(), store.clone());
     costs.refresh().await;
+    let mcp = McpMonitor::new(
+        &config.root,
+        config.mcp.clone(),
+        store.clone(),
+        telemetry.clone(),
+    );
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|err| ServeError::Bind(config.addr, err))?;
@@ -77,12 +85,14 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         store.clone(),
         telemetry,
         costs.clone(),
+        mcp.clone(),
         shutdown.clone(),
     );
     let cost_feed = costs.spawn(shutdown);
     let watcher =
         board::watch_in_background(board::collaboration_dir(&config.root), store.clone())?;
     let portfolio_feed = crate::portfolio_feed::watch(&config.root, store.clone());
+    let mcp = mcp.spawn();
     let listener = listener.tap_io(tune_connection);
     let mut stopping = shutdown_sender.subscribe();
     let task = tokio::spawn(async move {
@@ -100,6 +110,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         cost_feed,
         _watcher: watcher,
         _portfolio_feed: portfolio_feed,
+        _mcp: mcp,
     })
 }
 

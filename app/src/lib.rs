@@ -50,3 +50,5 @@ pub const AGENTS_ELEMENT_ID: &str = "execdash-agents";
 pub const AGENT_PAGE_ELEMENT_ID: &str = "execdash-agent";
 /// Id of the element that carries the history page's data.
 pub const HISTORY_ELEMENT_ID: &str = "execdash-history";
+/// Id of the element that carries the MCP page's servers.
+pub const MCP_ELEMENT_ID: &str = "execdash-mcp";

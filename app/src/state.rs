@@ -8,9 +8,9 @@ use leptos::prelude::*;
 
 use crate::model::{
     lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, CostRange, CostSummary,
-    Envelope, FilteredBoard, History, LanePage, Portfolio, PortfolioCosts, Priority, Problem,
-    ScanProgress, ServerEvent, Snapshot, TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW,
-    LANE_WINDOW,
+    Envelope, FilteredBoard, History, LanePage, McpHealth, McpOverview, Portfolio, PortfolioCosts,
+    Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails, TaskFilter, TaskSummary,
+    DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -53,6 +53,8 @@ pub struct BoardModel {
     pub budgets: Budgets,
     /// The server is still reading the board for the first time (how far it got).
     pub reading: Option<ScanProgress>,
+    /// How many MCP servers are healthy; `None`: none configured.
+    pub mcp: Option<McpHealth>,
 }
 
 impl BoardModel {
@@ -82,6 +84,7 @@ impl BoardModel {
             costs: snapshot.costs,
             budgets: snapshot.budgets,
             reading: snapshot.reading,
+            mcp: snapshot.mcp,
         }
     }
 
@@ -168,6 +171,11 @@ impl BoardModel {
             ServerEvent::BudgetAlert(_) => {}
             // The pages that show the portfolio fetch it again as the board's seq moves.
             ServerEvent::PortfolioUpdated { .. } => {}
+            ServerEvent::McpServerStatus { health, .. } => {
+                self.mcp = (health.configured > 0).then_some(health);
+            }
+            // The MCP page fetches the servers again as the board's seq moves.
+            ServerEvent::McpToolsChanged { .. } => {}
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
             | ServerEvent::Pong { .. }
@@ -425,6 +433,8 @@ pub struct Dashboard {
     pub agent_page: RwSignal<Option<Result<AgentPage, String>>>,
     /// The history page's charts' data (of the range last shown).
     pub history: RwSignal<Option<Result<History, String>>>,
+    /// The MCP page's servers (as `portfolio`).
+    pub mcp: RwSignal<Option<Result<McpOverview, String>>>,
 }
 
 /// What a page opens on besides the board.
@@ -445,6 +455,8 @@ pub struct InitialView {
     pub agent_page: Option<AgentPage>,
     /// The history, on its page.
     pub history: Option<History>,
+    /// The MCP servers, on their page.
+    pub mcp: Option<McpOverview>,
 }
 
 impl Dashboard {
@@ -486,6 +498,7 @@ impl Dashboard {
             agents: RwSignal::new(view.agents.map(Ok)),
             agent_page: RwSignal::new(view.agent_page.map(Ok)),
             history: RwSignal::new(view.history.map(Ok)),
+            mcp: RwSignal::new(view.mcp.map(Ok)),
         }
     }
 

@@ -20,6 +20,7 @@ use app::model::Task;
 
 pub(crate) use edit::{content_tag, set_field, write_atomically};
 pub use hub::{Frame, HUB_CAPACITY};
+pub(crate) use store::ProblemSource;
 pub use store::{SharedStore, Since, Store, TaskCounts};
 pub use task_file::{parse, FileState};
 pub use watcher::start as watch;

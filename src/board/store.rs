@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use app::model::{
-    lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, FilteredBoard, LanePage, Problem,
-    ServerEvent, Task, TaskFilter, TaskPath, TaskSummary, LANE_WINDOW,
+    lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, FilteredBoard, LanePage,
+    McpHealth, McpStatus, Problem, ServerEvent, Task, TaskFilter, TaskPath, TaskSummary,
+    LANE_WINDOW,
 };
 use axum::extract::ws::Utf8Bytes;
 use parking_lot::{Mutex, RwLock};
@@ -23,9 +24,30 @@ use super::startup::Startup;
 use super::task_file::FileState;
 use app::model::ScanProgress;
 
-/// Where the problems of specification files are kept among the task files' (no task path
-/// starts so).
-const SPECIFICATION_PROBLEMS: &str = "specifications/";
+/// Files of the repository outside the task folder whose problems show among the task files'
+/// (their paths are relative to the repository; no task path starts like them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProblemSource {
+    /// `specifications/**/*.md`.
+    Specifications,
+    /// `.mcp.json`, `.vscode/mcp.json`.
+    McpConfig,
+}
+
+impl ProblemSource {
+    fn owns(self, path: &str) -> bool {
+        match self {
+            ProblemSource::Specifications => path.starts_with("specifications/"),
+            ProblemSource::McpConfig => path == ".mcp.json" || path == ".vscode/mcp.json",
+        }
+    }
+
+    fn any_owns(path: &str) -> bool {
+        [ProblemSource::Specifications, ProblemSource::McpConfig]
+            .into_iter()
+            .any(|source| source.owns(path))
+    }
+}
 
 #[derive(Debug, Default)]
 struct Board {
@@ -39,6 +61,7 @@ struct Board {
     lane_counts: BTreeMap<String, usize>,
     costs: Option<CostSummary>,
     budgets: Budgets,
+    mcp: Option<McpHealth>,
 }
 
 #[derive(Debug, Default)]
@@ -94,6 +117,8 @@ struct SnapshotRef<'a> {
     costs: Option<&'a CostSummary>,
     budgets: Budgets,
     #[serde(skip_serializing_if = "Option::is_none")]
+    mcp: Option<McpHealth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     reading: Option<ScanProgress>,
 }
 
@@ -132,6 +157,7 @@ impl Board {
             problems: self.problems.values().collect(),
             costs: self.costs.as_ref(),
             budgets: self.budgets,
+            mcp: self.mcp,
             reading,
         }
     }
@@ -259,6 +285,7 @@ impl Store {
             problems: board.problems.values().cloned().collect(),
             costs: board.costs.clone(),
             budgets: board.budgets,
+            mcp: board.mcp,
             reading: self.startup.progress(),
         }
     }
@@ -422,10 +449,10 @@ impl Store {
     pub fn known_under(&self, prefix: &str) -> Vec<String> {
         let board = self.board.read();
         let folder = format!("{prefix}/");
-        // Specification problems are not the task folder's: a scan of the whole folder must not
-        // take them for files that vanished.
+        // Specification and MCP configuration problems are not the task folder's: a scan of the
+        // whole folder must not take them for files that vanished.
         let under = |p: &&String| {
-            !p.starts_with(SPECIFICATION_PROBLEMS)
+            !ProblemSource::any_owns(p)
                 && (p.as_str() == prefix || p.starts_with(&folder) || prefix.is_empty())
         };
         let mut paths: BTreeSet<String> = board.tasks.keys().filter(under).cloned().collect();
@@ -500,17 +527,20 @@ impl Store {
         published
     }
 
-    /// The specifications that cannot be read, now: each new or changed one is published as
-    /// `task.invalid`, each one mended or gone as `task.deleted` (their paths start with
-    /// `specifications/`, which no task path does), so they show in Problems like task files.
-    pub fn set_specification_problems(&self, problems: Vec<Problem>) -> Vec<u64> {
-        const PREFIX: &str = SPECIFICATION_PROBLEMS;
+    /// The files of `source` that cannot be read, now: each new or changed one is published as
+    /// `task.invalid`, each one mended or gone as `task.deleted` (no task path starts like
+    /// theirs), so they show in Problems like task files.
+    pub(crate) fn set_problems_of(
+        &self,
+        source: ProblemSource,
+        problems: Vec<Problem>,
+    ) -> Vec<u64> {
         let mut board = self.board.write();
         let mut published = Vec::new();
         let gone: Vec<String> = board
             .problems
             .keys()
-            .filter(|p| p.starts_with(PREFIX) && !problems.iter().any(|n| n.path == **p))
+            .filter(|p| source.owns(p) && !problems.iter().any(|n| n.path == **p))
             .cloned()
             .collect();
         for path in gone {
@@ -520,7 +550,7 @@ impl Store {
                 moved_to: None,
             }));
         }
-        for problem in problems.into_iter().filter(|p| p.path.starts_with(PREFIX)) {
+        for problem in problems.into_iter().filter(|p| source.owns(&p.path)) {
             if board.problems.get(&problem.path) == Some(&problem) {
                 continue;
             }
@@ -535,6 +565,35 @@ impl Store {
     pub fn specifications_changed(&self, paths: Vec<String>) -> u64 {
         let mut board = self.board.write();
         self.publish(&mut board, |_| ServerEvent::PortfolioUpdated { paths })
+    }
+
+    /// An MCP server's status after a check (or a change of the configuration, a start, a
+    /// stop): published as `mcp.server.status`, with every server's `health` for the header.
+    pub fn mcp_status(
+        &self,
+        name: String,
+        status: McpStatus,
+        error: Option<String>,
+        health: McpHealth,
+    ) -> u64 {
+        let mut board = self.board.write();
+        board.mcp = (health.configured > 0).then_some(health);
+        self.publish(&mut board, |_| ServerEvent::McpServerStatus {
+            name,
+            status,
+            error,
+            health,
+        })
+    }
+
+    /// The tools an MCP server offers changed since its last check: `mcp.tools.changed`.
+    pub fn mcp_tools_changed(&self, name: String, added: Vec<String>, removed: Vec<String>) -> u64 {
+        let mut board = self.board.write();
+        self.publish(&mut board, |_| ServerEvent::McpToolsChanged {
+            name,
+            added,
+            removed,
+        })
     }
 
     /// The disk says `relative` is now `state`: update and publish, if anything changed.
@@ -677,18 +736,24 @@ mod tests {
             reason: "front matter is not valid YAML".into(),
         };
         assert_eq!(
-            store.set_specification_problems(vec![broken.clone()]).len(),
+            store
+                .set_problems_of(ProblemSource::Specifications, vec![broken.clone()])
+                .len(),
             1
         );
         assert!(
-            store.set_specification_problems(vec![broken]).is_empty(),
+            store
+                .set_problems_of(ProblemSource::Specifications, vec![broken])
+                .is_empty(),
             "unchanged: nothing published"
         );
         assert_eq!(store.snapshot().problems.len(), 1);
         // A scan of the whole task folder compares what it finds with these paths only.
         assert_eq!(store.known_under(""), ["inbox/a.yaml"]);
         assert_eq!(
-            store.set_specification_problems(Vec::new()).len(),
+            store
+                .set_problems_of(ProblemSource::Specifications, Vec::new())
+                .len(),
             1,
             "mended"
         );

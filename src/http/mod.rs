@@ -18,6 +18,7 @@ mod export;
 mod health;
 mod history;
 mod invocations;
+mod mcp;
 mod metrics;
 mod page;
 mod portfolio;
@@ -53,6 +54,7 @@ use self::state::AppState;
 use crate::board::SharedStore;
 use crate::config::Config;
 use crate::cost_feed::CostFeed;
+use crate::mcp::McpMonitor;
 use crate::telemetry::Telemetry;
 
 /// Request bodies are refused past this size.
@@ -68,6 +70,7 @@ pub(crate) fn router(
     board: SharedStore,
     telemetry: Telemetry,
     costs: Arc<CostFeed>,
+    mcp: McpMonitor,
     shutdown: watch::Receiver<bool>,
 ) -> Router {
     let access = Arc::new(AccessPolicy::new(
@@ -85,6 +88,7 @@ pub(crate) fn router(
         board,
         telemetry,
         costs,
+        mcp,
         access: access.clone(),
         auth: auth.clone(),
         base_path: config.base_path.clone(),
@@ -108,6 +112,7 @@ pub(crate) fn router(
         .merge(portfolio::router())
         .merge(agents::router())
         .merge(history::router())
+        .merge(mcp::router())
         .merge(export::router())
         .merge(stats::router())
         .merge(problems::router())

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use app::model::{
-    AgentList, AgentPage, History, HistoryRange, Portfolio, PortfolioCosts, TaskDetails,
-    TaskFilter, FILTERED_WINDOW,
+    AgentList, AgentPage, History, HistoryRange, McpOverview, Portfolio, PortfolioCosts,
+    TaskDetails, TaskFilter, FILTERED_WINDOW,
 };
 use app::state::InitialView;
 use axum::body::Body;
@@ -30,6 +30,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/agents", get(agents))
         .route("/agents/{name}", get(agent))
         .route("/history", get(history))
+        .route("/mcp", get(mcp))
+}
+
+async fn mcp(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let overview = super::mcp::build(&state).await;
+    render(state, request, View::Mcp(Box::new(overview))).await
 }
 
 /// An unknown range renders the default one (the selector shows which).
@@ -84,6 +90,7 @@ enum View {
     Agents(AgentList),
     Agent(Box<AgentPage>),
     History(Box<History>),
+    Mcp(Box<McpOverview>),
 }
 
 async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -134,7 +141,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         }
     }
     let (mut task, mut portfolio, mut initiative_costs) = (None, None, None);
-    let (mut agents, mut agent_page, mut history) = (None, None, None);
+    let (mut agents, mut agent_page, mut history, mut mcp) = (None, None, None, None);
     match view {
         View::Board => {}
         View::Task(id, detail) => task = Some((id, *detail)),
@@ -143,6 +150,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         View::Agents(list) => agents = Some(list),
         View::Agent(page) => agent_page = Some(*page),
         View::History(built) => history = Some(*built),
+        View::Mcp(built) => mcp = Some(*built),
     }
     let snapshot = state.board.snapshot();
     let filter = filter_of(&request);
@@ -173,6 +181,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                     agents: agents.clone(),
                     agent_page: agent_page.clone(),
                     history: history.clone(),
+                    mcp: mcp.clone(),
                 },
             };
             app::shell(snapshot.clone(), page)

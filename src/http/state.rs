@@ -13,6 +13,7 @@ use super::auth::Auth;
 use super::metrics::Metrics;
 use crate::board::SharedStore;
 use crate::cost_feed::CostFeed;
+use crate::mcp::McpMonitor;
 use crate::telemetry::Telemetry;
 use app::AssetVersion;
 
@@ -22,6 +23,7 @@ pub(super) struct AppState {
     /// The database may be unavailable (see `Telemetry::problem`); the board works without it.
     pub(super) telemetry: Telemetry,
     pub(super) costs: Arc<CostFeed>,
+    pub(super) mcp: McpMonitor,
     pub(super) access: Arc<AccessPolicy>,
     pub(super) auth: Arc<Auth>,
     /// `""` or `/dashboard`: where the page's links point.
@@ -62,6 +64,12 @@ impl FromRef<AppState> for SharedStore {
 impl FromRef<AppState> for Telemetry {
     fn from_ref(state: &AppState) -> Telemetry {
         state.telemetry.clone()
+    }
+}
+
+impl FromRef<AppState> for McpMonitor {
+    fn from_ref(state: &AppState) -> McpMonitor {
+        state.mcp.clone()
     }
 }
 

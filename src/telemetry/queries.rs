@@ -24,8 +24,8 @@ use sqlx::{FromRow, Transaction};
 use super::error::TelemetryError;
 use super::Telemetry;
 use app::model::{
-    ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, DailyCost, ModelCost, TaskCost,
-    ToolCost,
+    ActiveOperation, AgentCost, CalledTool, CostRange, CostSummary, CostTotals, DailyCost,
+    ModelCost, TaskCost, ToolCost,
 };
 
 /// Latency percentiles use at most this many of a model's most recent invocations in the range.
@@ -211,6 +211,28 @@ impl Telemetry {
         .await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?.into_iter().map(task_cost).collect())
+    }
+
+    /// Every tool the invocations name (`tool_name`), with its calls and the latest day it was
+    /// called: at most `limit`, the most called first; from the rollup.
+    pub async fn called_tools(&self, limit: u32) -> Result<Vec<CalledTool>, TelemetryError> {
+        let reader = self.reader().await?;
+        let outcome = sqlx::query_as::<_, (String, i64, Option<String>)>(
+            "SELECT tool_name, CAST(SUM(invocations) AS INTEGER), MAX(day) FROM cost_rollup \
+             GROUP BY tool_name ORDER BY 2 DESC, 1 LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&reader)
+        .await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?
+            .into_iter()
+            .map(|(name, calls, last_day)| CalledTool {
+                name,
+                calls: calls.max(0) as u64,
+                last_called: last_day.filter(|d| !d.is_empty()),
+            })
+            .collect())
     }
 
     /// Per agent (`""` for calls without one) and model: cost today (as of `now`), all time,

@@ -234,6 +234,17 @@ pub(crate) fn follow_history(dashboard: Dashboard, range: Signal<crate::model::H
     });
 }
 
+/// While the MCP page is shown: the servers, fetched again whenever the board's stream moves
+/// (`mcp.server.status`, `mcp.tools.changed` are on it).
+pub(crate) fn follow_mcp(dashboard: Dashboard) {
+    follow_fetched(dashboard.mcp, move || {
+        (
+            "/api/mcp/servers".to_owned(),
+            dashboard.board.with(|b| b.seq),
+        )
+    });
+}
+
 thread_local! {
     /// The addresses [`follow_fetched`] has fetched before: only the first time can what is held
     /// be the server's fresh rendering (later, it is what an earlier visit of the page left).

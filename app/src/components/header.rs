@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::mcp::McpIndicator;
 use super::use_dashboard;
 use crate::model::Column;
 
@@ -37,6 +38,7 @@ pub fn Header() -> impl IntoView {
                 <A href=format!("{base}/agents")>"Agents"</A>
                 <A href=format!("{base}/history")>"History"</A>
                 <A href=format!("{base}/costs")>"Costs"</A>
+                <A href=format!("{base}/mcp")>"MCP"</A>
             </nav>
             <dl class="totals">
                 <div><dt>"Inbox"</dt><dd data-total="inbox">{total(Column::Inbox)}</dd></div>
@@ -44,6 +46,7 @@ pub fn Header() -> impl IntoView {
                 <div><dt>"Done"</dt><dd data-total="done">{total(Column::Done)}</dd></div>
                 <div><dt>"Today"</dt><dd data-total="cost-today">{today}</dd></div>
             </dl>
+            <McpIndicator/>
             <button
                 class="theme-toggle"
                 title="Switch between the dark and the light theme"

@@ -11,6 +11,7 @@ mod filters;
 mod header;
 mod history;
 mod initiatives;
+mod mcp;
 mod priority;
 mod problems;
 
@@ -28,6 +29,7 @@ pub use filters::FilterBar;
 pub use header::Header;
 pub use history::HistoryPage;
 pub use initiatives::InitiativesPage;
+pub use mcp::McpPage;
 pub use problems::ProblemsPanel;
 
 /// The whole page body: header, the page the address names (the board, under which a task's
@@ -48,6 +50,7 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
                     <Route path=path!("/agents") view=AgentsPage/>
                     <Route path=path!("/agents/:name") view=AgentDetailPage/>
                     <Route path=path!("/history") view=HistoryPage/>
+                    <Route path=path!("/mcp") view=McpPage/>
                 </FlatRoutes>
                 <TaskDetail/>
                 <Toasts/>

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BudgetAlert, CostUpdate, Problem, Snapshot, TaskSummary};
+use super::{BudgetAlert, CostUpdate, McpHealth, McpStatus, Problem, Snapshot, TaskSummary};
 
 /// A server message: the event and the sequence number it carries. Change events carry their
 /// own, strictly increasing by one; `connection_ack`, `snapshot` and `pong` carry the sequence
@@ -84,6 +84,22 @@ pub enum ServerEvent {
     /// repository): the portfolio is to be read again.
     #[serde(rename = "portfolio.updated")]
     PortfolioUpdated { paths: Vec<String> },
+    /// An MCP server's health changed (or it was checked, configured, started or stopped): the
+    /// MCP page reads `/api/mcp/servers` again; the header shows `healthy` of `checked`.
+    #[serde(rename = "mcp.server.status")]
+    McpServerStatus {
+        name: String,
+        status: McpStatus,
+        error: Option<String>,
+        health: McpHealth,
+    },
+    /// The tools a server offers changed since its last check.
+    #[serde(rename = "mcp.tools.changed")]
+    McpToolsChanged {
+        name: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
 }
 
 impl ServerEvent {
@@ -119,6 +135,8 @@ impl ServerEvent {
             ServerEvent::CostUpdate(_) => "cost.update",
             ServerEvent::BudgetAlert(_) => "budget.alert",
             ServerEvent::PortfolioUpdated { .. } => "portfolio.updated",
+            ServerEvent::McpServerStatus { .. } => "mcp.server.status",
+            ServerEvent::McpToolsChanged { .. } => "mcp.tools.changed",
         }
     }
 }

@@ -8,6 +8,7 @@ mod document;
 mod event;
 mod filter;
 mod history;
+mod mcp;
 mod portfolio;
 mod problem;
 mod snapshot;
@@ -26,6 +27,10 @@ pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use filter::{FilterError, TaskFilter, MAX_QUERY_BYTES};
 pub use history::{CycleTime, History, HistoryRange};
+pub use mcp::{
+    CalledTool, ManagedState, McpCheck, McpHealth, McpOverview, McpServer, McpServerInfo,
+    McpStatus, McpTool, McpTransport, MCP_HISTORY,
+};
 pub use portfolio::{
     task_weight, CostShare, FeatureProgress, Initiative, InitiativeCost, Portfolio, PortfolioCosts,
     PortfolioTask, SpecificationCost, SpecificationProgress,

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Budgets, CostSummary, Problem, TaskFilter, TaskSummary};
+use super::{Budgets, CostSummary, McpHealth, Problem, TaskFilter, TaskSummary};
 
 /// How many cards of each lane a snapshot (and so the page) carries: the newest ones. The rest
 /// of a lane is fetched when the user asks for it, so the page stays small at any board size.
@@ -32,6 +32,9 @@ pub struct Snapshot {
     pub costs: Option<CostSummary>,
     #[serde(default)]
     pub budgets: Budgets,
+    /// How many MCP servers are healthy (the header's compact status); `None`: none configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpHealth>,
     /// While the server reads the board for the first time: how far it got (the page says
     /// "reading N files" and fills when it is done).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,244 @@
+//! One health check of one MCP server, with the official SDK's client (`rmcp`): connect (spawn
+//! a stdio server with a clean environment plus its configured `env`, or open a streamable HTTP
+//! session), `initialize`, `tools/list` (and `resources/list`, `prompts/list` where the server
+//! offers them), close. Everything runs under one deadline; a spawned server is the leader of
+//! its own process group, killed with everything it started when the check ends, however it
+//! ends, and reaped by the runtime.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use app::model::{McpServerInfo, McpStatus, McpTool};
+use process_wrap::tokio::{CommandWrap, KillOnDrop, ProcessGroup};
+use rmcp::model::ServerPeerInfo;
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt as _};
+use tokio::io::AsyncReadExt as _;
+
+use super::config::{ServerSpec, Transport};
+
+/// The variables a spawned server gets from execdash's own environment (the rest is its
+/// configured `env`): enough to find programs and a home, nothing else of the dashboard's.
+const INHERITED_ENV: [&str; 8] = [
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "SHELL",
+];
+/// How much of a server's stderr is kept (its end).
+const STDERR_KEPT: usize = 4 * 1024;
+/// Lines of it shown.
+const STDERR_LINES: usize = 12;
+
+/// What one check found.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) status: McpStatus,
+    pub(crate) error: Option<String>,
+    pub(crate) stderr_tail: Vec<String>,
+    /// Connect + `initialize`.
+    pub(crate) latency: Option<Duration>,
+    pub(crate) server_info: Option<McpServerInfo>,
+    /// By name.
+    pub(crate) tools: Vec<McpTool>,
+    pub(crate) resources: Option<usize>,
+    pub(crate) prompts: Option<usize>,
+}
+
+impl Outcome {
+    fn down(error: String) -> Outcome {
+        Outcome {
+            status: McpStatus::Down,
+            error: Some(error),
+            ..Outcome::default()
+        }
+    }
+}
+
+/// Checks `spec` once. `timeout` bounds the whole check; a handshake slower than half of it
+/// makes the server degraded.
+pub(crate) async fn check(spec: &ServerSpec, repo: &Path, timeout: Duration) -> Outcome {
+    if spec.disabled {
+        return Outcome {
+            status: McpStatus::Disabled,
+            error: Some("disabled in its configuration".into()),
+            ..Outcome::default()
+        };
+    }
+    match &spec.transport {
+        Transport::Stdio {
+            command,
+            args,
+            env,
+            cwd,
+        } => {
+            let mut process = tokio::process::Command::new(command);
+            process.args(args).env_clear();
+            for name in INHERITED_ENV {
+                if let Some(value) = std::env::var_os(name) {
+                    process.env(name, value);
+                }
+            }
+            process.envs(env);
+            process.current_dir(match cwd {
+                Some(cwd) => repo.join(cwd),
+                None => repo.to_path_buf(),
+            });
+            let mut wrapped = CommandWrap::from(process);
+            wrapped.wrap(ProcessGroup::leader()).wrap(KillOnDrop);
+            let spawned = TokioChildProcess::builder(wrapped)
+                .stderr(Stdio::piped())
+                .spawn();
+            let (transport, stderr) = match spawned {
+                Ok(spawned) => spawned,
+                Err(error) => return Outcome::down(format!("cannot start '{command}': {error}")),
+            };
+            let tail = stderr.map(|stderr| tokio::spawn(stderr_tail(stderr)));
+            let mut outcome = session(().serve(transport), timeout).await;
+            if let Some(tail) = tail {
+                // The server is gone by now (the session closed it): its stderr ends.
+                if let Ok(Ok(lines)) = tokio::time::timeout(Duration::from_secs(1), tail).await {
+                    if outcome.status != McpStatus::Healthy {
+                        outcome.stderr_tail = lines;
+                    }
+                }
+            }
+            outcome
+        }
+        Transport::Http { url, headers } => {
+            let mut custom = HashMap::new();
+            for (name, value) in headers {
+                match (name.parse(), value.parse()) {
+                    (Ok(name), Ok(value)) => {
+                        custom.insert(name, value);
+                    }
+                    _ => return Outcome::down(format!("header '{name}' is not a valid header")),
+                }
+            }
+            let config =
+                StreamableHttpClientTransportConfig::with_uri(url.as_str()).custom_headers(custom);
+            let transport = StreamableHttpClientTransport::from_config(config);
+            session(().serve(transport), timeout).await
+        }
+        Transport::Sse { .. } => Outcome {
+            status: McpStatus::Disabled,
+            error: Some(
+                "the legacy HTTP+SSE transport is not checked (the MCP SDK's client speaks \
+                 streamable HTTP; most servers offer it too: use \"type\": \"http\")"
+                    .into(),
+            ),
+            ..Outcome::default()
+        },
+    }
+}
+
+/// Runs the handshake and the lists under `timeout`, then closes the session.
+async fn session<E: std::fmt::Display>(
+    connect: impl std::future::Future<Output = Result<RunningService<RoleClient, ()>, E>>,
+    timeout: Duration,
+) -> Outcome {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let client = match tokio::time::timeout(timeout, connect).await {
+        Err(_) => {
+            return Outcome::down(format!(
+                "no answer to initialize within {} s",
+                timeout.as_secs_f64()
+            ))
+        }
+        Ok(Err(error)) => return Outcome::down(format!("initialize failed: {error}")),
+        Ok(Ok(client)) => client,
+    };
+    let latency = started.elapsed();
+    let info = client.peer_info().map(|info| server_info(&info));
+    let capabilities = client.peer_info().map(|info| info.capabilities.clone());
+    let mut outcome = Outcome {
+        status: McpStatus::Healthy,
+        latency: Some(latency),
+        server_info: info,
+        ..Outcome::default()
+    };
+    let mut failures = Vec::new();
+    let left = || deadline.saturating_duration_since(Instant::now());
+    if capabilities.as_ref().is_none_or(|c| c.tools.is_some()) {
+        match tokio::time::timeout(left(), client.list_all_tools()).await {
+            Ok(Ok(tools)) => {
+                outcome.tools = tools
+                    .into_iter()
+                    .map(|tool| McpTool {
+                        name: tool.name.to_string(),
+                        description: tool.description.map(|d| d.to_string()),
+                        input_schema: serde_json::Value::Object((*tool.input_schema).clone()),
+                    })
+                    .collect();
+                outcome.tools.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            Ok(Err(error)) => failures.push(format!("tools/list failed: {error}")),
+            Err(_) => failures.push("tools/list: no answer in time".into()),
+        }
+    }
+    if capabilities.as_ref().is_some_and(|c| c.resources.is_some()) {
+        match tokio::time::timeout(left(), client.list_all_resources()).await {
+            Ok(Ok(resources)) => outcome.resources = Some(resources.len()),
+            Ok(Err(error)) => failures.push(format!("resources/list failed: {error}")),
+            Err(_) => failures.push("resources/list: no answer in time".into()),
+        }
+    }
+    if capabilities.as_ref().is_some_and(|c| c.prompts.is_some()) {
+        match tokio::time::timeout(left(), client.list_all_prompts()).await {
+            Ok(Ok(prompts)) => outcome.prompts = Some(prompts.len()),
+            Ok(Err(error)) => failures.push(format!("prompts/list failed: {error}")),
+            Err(_) => failures.push("prompts/list: no answer in time".into()),
+        }
+    }
+    if latency > timeout / 2 {
+        failures.push(format!(
+            "slow handshake: {} ms (over half the {} s timeout)",
+            latency.as_millis(),
+            timeout.as_secs_f64()
+        ));
+    }
+    if !failures.is_empty() {
+        outcome.status = McpStatus::Degraded;
+        outcome.error = Some(failures.join("; "));
+    }
+    // Closing waits a little for a stdio server to exit, then kills it (and its group).
+    let _ = tokio::time::timeout(Duration::from_secs(2), client.cancel()).await;
+    outcome
+}
+
+fn server_info(info: &ServerPeerInfo) -> McpServerInfo {
+    let implementation = info.server_info.as_ref();
+    McpServerInfo {
+        name: implementation.map(|i| i.name.clone()).unwrap_or_default(),
+        version: implementation
+            .map(|i| i.version.clone())
+            .unwrap_or_default(),
+        title: implementation.and_then(|i| i.title.clone()),
+        protocol_version: info.protocol_version.to_string(),
+    }
+}
+
+/// The last [`STDERR_LINES`] lines of what the server writes to stderr (its last
+/// [`STDERR_KEPT`] bytes: a server that writes without end costs no more).
+async fn stderr_tail(mut stderr: tokio::process::ChildStderr) -> Vec<String> {
+    let mut kept: VecDeque<u8> = VecDeque::with_capacity(STDERR_KEPT);
+    let mut buffer = [0u8; 4096];
+    while let Ok(read) = stderr.read(&mut buffer).await {
+        if read == 0 {
+            break;
+        }
+        kept.extend(&buffer[..read]);
+        let excess = kept.len().saturating_sub(STDERR_KEPT);
+        kept.drain(..excess);
+    }
+    let text = String::from_utf8_lossy(kept.make_contiguous()).into_owned();
+    let lines: Vec<String> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.chars().take(300).collect())
+        .collect();
+    lines[lines.len().saturating_sub(STDERR_LINES)..].to_vec()
+}

@@ -1,0 +1,402 @@
+//! MCP server health against real servers: the npm reference servers (`@modelcontextprotocol/
+//! server-everything` over stdio and streamable HTTP, `server-filesystem`; installed by
+//! `scripts/bootstrap` into `end2end/node_modules`) and real processes that crash on start, hang
+//! in `initialize` or print garbage; a real server on loopback, the real config watcher.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use app::model::ServerEvent;
+use common::{next_envelope, Workspace};
+use execdash::RunningServer;
+use serde_json::{json, Value};
+
+/// A reference server's command, installed by the bootstrap (`npm ci` in `end2end/`).
+fn npm_server(name: &str) -> String {
+    let path = common::repo().join("end2end/node_modules/.bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/bootstrap (it installs the MCP reference servers)",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+async fn start(workspace: &Workspace) -> RunningServer {
+    common::start_server(workspace, |config| {
+        config.mcp.timeout = Duration::from_secs(4);
+        config.mcp.check_interval = Duration::from_secs(600);
+    })
+    .await
+}
+
+async fn servers(server: &RunningServer) -> Value {
+    reqwest::get(format!("http://{}/api/mcp/servers", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn find<'a>(overview: &'a Value, name: &str) -> &'a Value {
+    overview["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no server {name} in {overview}"))
+}
+
+/// Polls the API until `done` holds (every check has a deadline of 4 s; 30 s is generous).
+async fn wait_for(server: &RunningServer, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let overview = servers(server).await;
+        if done(&overview) {
+            return overview;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what}: not within 30 s; last: {overview:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn checked(overview: &Value, name: &str) -> bool {
+    overview["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == name && !s["checked_at"].is_null() && s["checking"] == false)
+}
+
+fn write_config(workspace: &Workspace, servers: Value) {
+    std::fs::write(
+        workspace.root().join(".mcp.json"),
+        serde_json::to_string_pretty(&json!({ "mcpServers": servers })).unwrap(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn every_state_is_found_with_real_servers_and_secrets_stay_on_the_server() {
+    let workspace = Workspace::empty();
+    write_config(
+        &workspace,
+        json!({
+            "everything": {"command": npm_server("mcp-server-everything"), "args": ["stdio"],
+                           "env": {"SECRET_TOKEN": "hunter2-secret-value"}},
+            "crashes": {"command": "sh", "args": ["-c", "echo starting >&2; echo 'fatal: no config' >&2; exit 3"]},
+            "hangs": {"command": "sleep", "args": ["300"]},
+            "garbage": {"command": "sh", "args": ["-c", "while :; do echo 'not json at all'; sleep 0.1; done"]},
+            "missing": {"command": "/nonexistent/mcp-server"},
+            "off": {"command": "true", "disabled": true},
+            "legacy": {"type": "sse", "url": "http://127.0.0.1:9/sse",
+                       "headers": {"Authorization": "Bearer header-secret-value"}},
+        }),
+    );
+    let server = start(&workspace).await;
+    let names = ["everything", "crashes", "hangs", "garbage", "missing"];
+    let overview = wait_for(&server, "every server checked", |o| {
+        names.iter().all(|name| checked(o, name))
+    })
+    .await;
+
+    let everything = find(&overview, "everything");
+    assert_eq!(everything["status"], "healthy", "{everything:#}");
+    assert_eq!(everything["transport"], "stdio");
+    assert_eq!(everything["server_info"]["name"], "mcp-servers/everything");
+    let tools: Vec<&str> = everything["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(tools.contains(&"echo"), "{tools:?}");
+    let echo = everything["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "echo")
+        .unwrap();
+    assert_eq!(echo["input_schema"]["type"], "object");
+    assert!(everything["resources"].as_u64().unwrap() > 0);
+    assert!(everything["latency_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(everything["secret_names"], json!(["SECRET_TOKEN"]));
+    assert_eq!(everything["uptime_percent"], 100.0);
+
+    let crashes = find(&overview, "crashes");
+    assert_eq!(crashes["status"], "down");
+    assert_eq!(
+        crashes["stderr_tail"],
+        json!(["starting", "fatal: no config"]),
+        "{crashes:#}"
+    );
+    let hangs = find(&overview, "hangs");
+    assert_eq!(hangs["status"], "down");
+    assert!(
+        hangs["error"].as_str().unwrap().contains("within 4 s"),
+        "{hangs:#}"
+    );
+    assert_eq!(find(&overview, "garbage")["status"], "down");
+    let missing = find(&overview, "missing");
+    assert_eq!(missing["status"], "down");
+    assert!(
+        missing["error"].as_str().unwrap().contains("cannot start"),
+        "{missing:#}"
+    );
+    assert_eq!(find(&overview, "off")["status"], "disabled");
+    let legacy = find(&overview, "legacy");
+    assert_eq!(legacy["status"], "disabled");
+    assert_eq!(legacy["secret_names"], json!(["Authorization"]));
+
+    // Neither the API, nor the page, nor the socket's snapshot carries a secret's value.
+    let page = reqwest::get(format!("http://{}/mcp", server.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-server=\"everything\""),
+        "the page lists the servers"
+    );
+    let snapshot = reqwest::get(format!("http://{}/api/snapshot", server.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for text in [overview.to_string(), page, snapshot] {
+        assert!(!text.contains("hunter2-secret-value") && !text.contains("header-secret-value"));
+    }
+    let health = find(&overview, "everything");
+    assert_eq!(health["history"].as_array().unwrap().len(), 1);
+    server.stop().await.unwrap();
+}
+
+/// The process state of `pid` (`None`: gone, reaped).
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim().chars().next()
+}
+
+async fn read_pid(path: &Path) -> u32 {
+    let started = Instant::now();
+    loop {
+        if let Some(pid) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{} not written",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn assert_gone(pid: u32, what: &str) {
+    let started = Instant::now();
+    while let Some(state) = process_state(pid) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{what} (pid {pid}) is still there in state {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_probe_killed_with_sigkill_leaves_no_zombie_and_a_hung_one_no_child() {
+    let workspace = Workspace::empty();
+    let pids = workspace.root().join("pids");
+    std::fs::create_dir(&pids).unwrap();
+    let pid_file = |name: &str| -> PathBuf { pids.join(name) };
+    write_config(
+        &workspace,
+        json!({
+            // Writes its pid, then waits in `initialize` (never answers).
+            "killed": {"command": "sh", "args": ["-c", format!("echo $$ > {}; exec sleep 300", pid_file("killed").display())]},
+            // Starts a child of its own and waits: the check's timeout must end both.
+            "hung": {"command": "sh", "args": ["-c", format!("sleep 300 & echo $! > {}; wait", pid_file("grandchild").display())]},
+        }),
+    );
+    let server = start(&workspace).await;
+    let killed = read_pid(&pid_file("killed")).await;
+    let grandchild = read_pid(&pid_file("grandchild")).await;
+    let kill = std::process::Command::new("kill")
+        .args(["-9", &killed.to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let overview = wait_for(&server, "both checked", |o| {
+        checked(o, "killed") && checked(o, "hung")
+    })
+    .await;
+    assert_eq!(find(&overview, "killed")["status"], "down");
+    assert_eq!(find(&overview, "hung")["status"], "down");
+    // The killed server was reaped (a zombie would still be in /proc, state Z); the hung one's
+    // own child went with its process group.
+    assert_gone(killed, "the killed server").await;
+    assert_gone(grandchild, "the hung server's child").await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_configuration_is_watched_and_a_bad_one_is_a_problem_with_its_place() {
+    let workspace = Workspace::empty();
+    let server = start(&workspace).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    let _ack = next_envelope(&mut socket).await;
+    assert_eq!(servers(&server).await["servers"], json!([]));
+
+    std::fs::write(
+        workspace.root().join(".mcp.json"),
+        "{\n  \"mcpServers\": {\n    \"a\": {\"command\": }\n  }\n}\n",
+    )
+    .unwrap();
+    let problem = loop {
+        let envelope = next_envelope(&mut socket).await;
+        if let ServerEvent::TaskInvalid { problem } = envelope.event {
+            break problem;
+        }
+    };
+    assert_eq!(problem.path, ".mcp.json");
+    assert_eq!((problem.line, problem.column), (Some(3), Some(22)));
+
+    write_config(
+        &workspace,
+        json!({"everything": {"command": npm_server("mcp-server-everything"), "args": ["stdio"]}}),
+    );
+    // The problem goes, the server comes and is checked: each is an event on the stream.
+    let (mut mended, mut healthy) = (false, false);
+    while !(mended && healthy) {
+        match next_envelope(&mut socket).await.event {
+            ServerEvent::TaskDeleted { path, .. } if path == ".mcp.json" => mended = true,
+            ServerEvent::McpServerStatus {
+                name,
+                status,
+                health,
+                ..
+            } if name == "everything" && status == app::model::McpStatus::Healthy => {
+                assert_eq!((health.healthy, health.checked), (1, 1));
+                healthy = true;
+            }
+            _ => {}
+        }
+    }
+    let problems: Value = reqwest::get(format!("http://{}/api/problems", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(problems["count"], 0, "{problems}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn check_now_and_tools_that_disappear_or_were_called_but_are_not_offered() {
+    let workspace = Workspace::empty();
+    // One name, two real servers: which one runs is chosen by a file, so the tools change
+    // between two checks as when a server is upgraded.
+    let choice = workspace.root().join("choice");
+    std::fs::write(&choice, npm_server("mcp-server-everything")).unwrap();
+    write_config(
+        &workspace,
+        json!({"switching": {"command": "sh", "args": ["-c",
+            format!("if grep -q everything {0}; then exec \"$(cat {0})\" stdio; else exec \"$(cat {0})\" .; fi", choice.display())]}}),
+    );
+    let server = start(&workspace).await;
+    let url = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    for (id, tool) in [("i1", "echo"), ("i2", "jira_search"), ("i3", "jira_search")] {
+        let invocation = json!({"invocation_id": id, "timestamp": chrono::Utc::now().to_rfc3339(),
+            "agent_name": "benny", "tool_name": tool, "model_name": "claude-sonnet-4",
+            "total_tokens": 10, "cost_usd": 0.01, "status": "success"});
+        let response = client
+            .post(format!("{url}/api/invocations"))
+            .json(&invocation)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+    let overview = wait_for(&server, "first check", |o| checked(o, "switching")).await;
+    assert_eq!(find(&overview, "switching")["status"], "healthy");
+    assert_eq!(
+        overview["unavailable_tools"],
+        json!([{"name": "jira_search", "calls": 2, "last_called": chrono::Utc::now().format("%Y-%m-%d").to_string()}]),
+        "echo is offered; jira_search by no server"
+    );
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    let _ack = next_envelope(&mut socket).await;
+    std::fs::write(&choice, npm_server("mcp-server-filesystem")).unwrap();
+    let response = client
+        .post(format!("{url}/api/mcp/servers/switching/check"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let (added, removed) = loop {
+        if let ServerEvent::McpToolsChanged {
+            name,
+            added,
+            removed,
+        } = next_envelope(&mut socket).await.event
+        {
+            assert_eq!(name, "switching");
+            break (added, removed);
+        }
+    };
+    assert!(removed.contains(&"echo".to_owned()), "{removed:?}");
+    assert!(added.contains(&"read_text_file".to_owned()), "{added:?}");
+    let overview = wait_for(&server, "second check", |o| {
+        find(o, "switching")["history"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let switching = find(&overview, "switching");
+    assert!(switching["tools_gone"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("echo")));
+    let unavailable: Vec<&str> = overview["unavailable_tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(unavailable, ["jira_search", "echo"], "echo is gone now");
+
+    let unknown = client
+        .post(format!("{url}/api/mcp/servers/nope/check"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let foreign = client
+        .post(format!("{url}/api/mcp/servers/switching/check"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        foreign.status(),
+        403,
+        "another site's page cannot ask for checks"
+    );
+    server.stop().await.unwrap();
+}
