@@ -96,6 +96,17 @@ pub(crate) async fn check(spec: &ServerSpec, repo: &Path, timeout: Duration) -> 
             };
             let tail = stderr.map(|stderr| tokio::spawn(stderr_tail(stderr)));
             let mut outcome = session(().serve(transport), timeout).await;
+            if outcome.status == McpStatus::Down
+                && outcome
+                    .error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("Broken pipe") || e.contains("closed"))
+            {
+                outcome.error = Some(format!(
+                    "the server exited before it answered initialize ({})",
+                    outcome.error.take().unwrap_or_default()
+                ));
+            }
             if let Some(tail) = tail {
                 // The server is gone by now (the session closed it): its stderr ends.
                 if let Ok(Ok(lines)) = tokio::time::timeout(Duration::from_secs(1), tail).await {
