@@ -114,6 +114,11 @@ pub(crate) struct ServeArgs {
     /// Seconds a whole MCP health check may take [default: 10].
     #[arg(long, env = "EXECDASH_MCP_TIMEOUT", value_parser = parse_seconds)]
     mcp_timeout: Option<f64>,
+    /// An MCP server (a stdio one of .mcp.json) that execdash runs and keeps running itself:
+    /// restarted with back-off when it exits, started/stopped/restarted from the page with
+    /// --allow-writes (repeatable, or comma-separated).
+    #[arg(long, env = "EXECDASH_MCP_MANAGED", value_delimiter = ',')]
+    mcp_managed: Vec<String>,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -254,6 +259,11 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     if let Some(seconds) = args.mcp_timeout.or(file.mcp_timeout) {
         config.mcp.timeout = std::time::Duration::from_secs_f64(seconds);
     }
+    config.mcp.managed = if args.mcp_managed.is_empty() {
+        file.mcp_managed.unwrap_or_default()
+    } else {
+        args.mcp_managed
+    };
     config.budgets = app::model::Budgets {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
@@ -286,6 +296,7 @@ fn effective(config: &Config) -> String {
         allow_writes: Some(config.allow_writes),
         mcp_check_interval: Some(config.mcp.check_interval.as_secs_f64()),
         mcp_timeout: Some(config.mcp.timeout.as_secs_f64()),
+        mcp_managed: Some(config.mcp.managed.clone()),
     };
     let site = match &config.site_root {
         Some(_) => "",

@@ -48,6 +48,8 @@ pub struct McpOptions {
     /// A whole check (start or connect, `initialize`, the lists); a handshake slower than half
     /// of it makes the server degraded.
     pub timeout: std::time::Duration,
+    /// The stdio servers execdash runs and supervises itself (by name).
+    pub managed: Vec<String>,
 }
 
 impl Default for McpOptions {
@@ -55,6 +57,7 @@ impl Default for McpOptions {
         McpOptions {
             check_interval: std::time::Duration::from_secs(60),
             timeout: std::time::Duration::from_secs(10),
+            managed: Vec::new(),
         }
     }
 }
@@ -234,6 +237,8 @@ pub(crate) struct FileConfig {
     pub(crate) mcp_check_interval: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mcp_timeout: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mcp_managed: Option<Vec<String>>,
 }
 
 impl FileConfig {

@@ -50,6 +50,14 @@ fn find<'a>(overview: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no server {name} in {overview}"))
 }
 
+/// The server named so, or null while there is none.
+fn entry<'a>(overview: &'a Value, name: &str) -> &'a Value {
+    overview["servers"]
+        .as_array()
+        .and_then(|servers| servers.iter().find(|s| s["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
 /// Polls the API until `done` holds (every check has a deadline of 4 s; 30 s is generous).
 async fn wait_for(server: &RunningServer, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let started = Instant::now();
@@ -398,5 +406,100 @@ async fn check_now_and_tools_that_disappear_or_were_called_but_are_not_offered()
         403,
         "another site's page cannot ask for checks"
     );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_managed_server_is_restarted_after_it_dies_and_obeys_stop_and_start() {
+    let workspace = Workspace::empty();
+    write_config(
+        &workspace,
+        json!({"kept": {"command": npm_server("mcp-server-everything"), "args": ["stdio"]}}),
+    );
+    let server = common::start_server(&workspace, |config| {
+        config.mcp.timeout = Duration::from_secs(5);
+        config.mcp.check_interval = Duration::from_secs(600);
+        config.mcp.managed = vec!["kept".into()];
+        config.allow_writes = true;
+    })
+    .await;
+    let running = |o: &Value| {
+        let kept = entry(o, "kept");
+        kept["status"] == "healthy" && kept["managed"]["running"] == true
+    };
+    let overview = wait_for(&server, "managed server running", running).await;
+    let kept = find(&overview, "kept");
+    let pid = kept["managed"]["pid"].as_u64().unwrap() as u32;
+    assert_eq!(kept["managed"]["restarts"], 0);
+    assert_eq!(kept["tools"].as_array().unwrap().is_empty(), false);
+
+    // Killed outside execdash: down at once (no periodic check is due for 10 minutes), then
+    // started again after the back-off's first second.
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    let _ack = next_envelope(&mut socket).await;
+    assert!(std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    loop {
+        if let ServerEvent::McpServerStatus { name, status, .. } =
+            next_envelope(&mut socket).await.event
+        {
+            if name == "kept" && status == app::model::McpStatus::Down {
+                break;
+            }
+        }
+    }
+    assert_gone(pid, "the killed managed server").await;
+    let overview = wait_for(&server, "restarted", |o| {
+        running(o) && entry(o, "kept")["managed"]["pid"] != pid
+    })
+    .await;
+    assert_eq!(find(&overview, "kept")["managed"]["restarts"], 1);
+
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/mcp/servers/kept", server.addr);
+    let stop = client.post(format!("{url}/stop")).send().await.unwrap();
+    assert_eq!(stop.status(), 202);
+    let overview = wait_for(&server, "stopped", |o| {
+        entry(o, "kept")["managed"]["stopped"] == true && entry(o, "kept")["status"] == "down"
+    })
+    .await;
+    assert_eq!(find(&overview, "kept")["error"], "stopped");
+    assert_eq!(overview["controls"], true);
+    let start = client.post(format!("{url}/start")).send().await.unwrap();
+    assert_eq!(start.status(), 202);
+    wait_for(&server, "started again", running).await;
+    let bad = client.post(format!("{url}/explode")).send().await.unwrap();
+    assert_eq!(bad.status(), 404);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn controls_need_allow_writes_and_a_managed_server() {
+    let workspace = Workspace::empty();
+    write_config(&workspace, json!({"plain": {"command": "true"}}));
+    let server = start(&workspace).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/mcp/servers/plain", server.addr);
+    let refused = client.post(format!("{url}/restart")).send().await.unwrap();
+    assert_eq!(
+        refused.status(),
+        403,
+        "read-only dashboards start and stop nothing"
+    );
+    server.stop().await.unwrap();
+
+    let server = common::start_server(&workspace, |config| config.allow_writes = true).await;
+    let url = format!("http://{}/api/mcp/servers/plain", server.addr);
+    let _ = wait_for(&server, "configured", |o| {
+        !o["servers"].as_array().unwrap().is_empty()
+    })
+    .await;
+    let not_managed = client.post(format!("{url}/stop")).send().await.unwrap();
+    assert_eq!(not_managed.status(), 409);
     server.stop().await.unwrap();
 }

@@ -4,8 +4,10 @@
 //! layer serves [`McpMonitor::overview`] and asks for checks.
 
 mod config;
+mod managed;
 mod monitor;
 mod probe;
 
+pub(crate) use managed::Control;
 pub(crate) use monitor::MonitorTask;
 pub(crate) use monitor::{CheckError, McpMonitor};

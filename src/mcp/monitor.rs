@@ -16,7 +16,8 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
 
-use super::config::{self, McpConfig, ServerSpec};
+use super::config::{self, McpConfig, ServerSpec, Transport};
+use super::managed::{Control, Launch, Supervisor};
 use super::probe::{self, Outcome};
 use crate::board::{ProblemSource, SharedStore};
 use crate::config::McpOptions;
@@ -62,11 +63,14 @@ struct ServerState {
     next_check: Instant,
     checking: bool,
     requested: bool,
+    /// Run by execdash (`--mcp-managed`).
+    supervisor: Option<Arc<Supervisor>>,
 }
 
 impl ServerState {
-    fn new(spec: ServerSpec) -> ServerState {
+    fn new(spec: ServerSpec, supervisor: Option<Arc<Supervisor>>) -> ServerState {
         ServerState {
+            supervisor,
             spec,
             last: None,
             checked_at: None,
@@ -85,23 +89,30 @@ impl ServerState {
     }
 }
 
-/// Running: dropped, checks stop (a check under way ends with its server killed).
+/// Running: dropped, checks stop (a check under way ends with its server killed) and the
+/// managed servers are stopped.
 pub(crate) struct MonitorTask {
     task: tokio::task::JoinHandle<()>,
     _watcher: Option<RecommendedWatcher>,
+    monitor: McpMonitor,
 }
 
 impl Drop for MonitorTask {
     fn drop(&mut self) {
         self.task.abort();
+        self.monitor.inner.state.lock().servers.clear();
     }
 }
 
-/// Why a check could not be asked for.
+/// Why a check or a control could not be asked for.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CheckError {
     #[error("no MCP server named '{0}' is configured")]
     Unknown(String),
+    #[error("'{0}' is not run by execdash (start it with --mcp-managed {0}; stdio servers only)")]
+    NotManaged(String),
+    #[error("'{0}' has requests waiting already; try again in a moment")]
+    Busy(String),
 }
 
 impl McpMonitor {
@@ -132,6 +143,7 @@ impl McpMonitor {
         MonitorTask {
             task: tokio::spawn(async move { monitor.run().await }),
             _watcher: watcher,
+            monitor: self.clone(),
         }
     }
 
@@ -148,6 +160,35 @@ impl McpMonitor {
         drop(state);
         self.inner.wake.notify_one();
         Ok(())
+    }
+
+    /// Starts, stops or restarts a managed server.
+    pub(crate) fn control(&self, name: &str, control: Control) -> Result<(), CheckError> {
+        let state = self.inner.state.lock();
+        let server = state
+            .servers
+            .get(name)
+            .ok_or_else(|| CheckError::Unknown(name.to_owned()))?;
+        let supervisor = server
+            .supervisor
+            .as_ref()
+            .ok_or_else(|| CheckError::NotManaged(name.to_owned()))?;
+        if supervisor.control(control) {
+            tracing::info!(server = %name, ?control, "managed MCP server: asked");
+            Ok(())
+        } else {
+            Err(CheckError::Busy(name.to_owned()))
+        }
+    }
+
+    /// Whether any server is managed (the page then offers start/stop/restart).
+    pub(crate) fn manages_any(&self) -> bool {
+        self.inner
+            .state
+            .lock()
+            .servers
+            .values()
+            .any(|s| s.supervisor.is_some())
     }
 
     /// Every server as the page shows it, and the called tools no healthy server offers.
@@ -281,6 +322,9 @@ impl McpMonitor {
                     Some(server) if server.spec == spec => {}
                     Some(server) => {
                         tracing::info!(server = %spec.name, "MCP server configuration changed");
+                        // A managed server runs its new command from now on.
+                        server.supervisor = None;
+                        server.supervisor = self.supervise(&spec);
                         server.spec = spec;
                         server.requested = true;
                         changed.push((server.spec.name.clone(), server.status()));
@@ -288,9 +332,10 @@ impl McpMonitor {
                     None => {
                         tracing::info!(server = %spec.name, "MCP server configured");
                         changed.push((spec.name.clone(), McpStatus::Unknown));
+                        let supervisor = self.supervise(&spec);
                         state
                             .servers
-                            .insert(spec.name.clone(), ServerState::new(spec));
+                            .insert(spec.name.clone(), ServerState::new(spec, supervisor));
                     }
                 }
             }
@@ -298,6 +343,46 @@ impl McpMonitor {
         for (name, status) in changed {
             self.publish_status(name, status, None);
         }
+    }
+
+    /// A supervisor for `spec` when it is to be managed (a stdio server named in the options).
+    fn supervise(&self, spec: &ServerSpec) -> Option<Arc<Supervisor>> {
+        if !self.inner.options.managed.contains(&spec.name) || spec.disabled {
+            return None;
+        }
+        let Transport::Stdio {
+            command,
+            args,
+            env,
+            cwd,
+        } = &spec.transport
+        else {
+            tracing::warn!(server = %spec.name, "only stdio MCP servers can be managed; this one is checked only");
+            return None;
+        };
+        let launch = Launch {
+            command: command.clone(),
+            args: args.clone(),
+            env: env.clone(),
+            cwd: cwd.clone(),
+            repo: self.inner.repo.clone(),
+        };
+        let inner = Arc::downgrade(&self.inner);
+        let name = spec.name.clone();
+        // Started or stopped: checked at once (through its session), so the page follows.
+        let changed = move || {
+            if let Some(inner) = inner.upgrade() {
+                if let Some(server) = inner.state.lock().servers.get_mut(&name) {
+                    server.requested = true;
+                }
+                inner.wake.notify_one();
+            }
+        };
+        Some(Arc::new(Supervisor::start(
+            launch,
+            self.inner.options.timeout,
+            changed,
+        )))
     }
 
     /// Starts the checks that are due; returns when the next one is.
@@ -315,7 +400,8 @@ impl McpMonitor {
                 let monitor = self.clone();
                 let spec = server.spec.clone();
                 let name = name.clone();
-                tokio::spawn(async move { monitor.check(name, spec).await });
+                let supervisor = server.supervisor.clone();
+                tokio::spawn(async move { monitor.check(name, spec, supervisor).await });
             } else {
                 next = Some(next.map_or(server.next_check, |n| n.min(server.next_check)));
             }
@@ -323,12 +409,16 @@ impl McpMonitor {
         next
     }
 
-    async fn check(self, name: String, spec: ServerSpec) {
+    async fn check(self, name: String, spec: ServerSpec, supervisor: Option<Arc<Supervisor>>) {
         let outcome = {
             let Ok(_permit) = self.inner.permits.acquire().await else {
                 return;
             };
-            probe::check(&spec, &self.inner.repo, self.inner.options.timeout).await
+            let timeout = self.inner.options.timeout;
+            match supervisor {
+                Some(supervisor) => supervisor.check(timeout).await,
+                None => probe::check(&spec, &self.inner.repo, timeout).await,
+            }
         };
         tracing::debug!(server = %name, status = ?outcome.status, error = ?outcome.error, "MCP server checked");
         let checked_at = Utc::now();
@@ -440,7 +530,7 @@ fn view(server: &ServerState) -> McpServer {
         history: server.history.iter().cloned().collect(),
         uptime_percent: (counted > 0).then(|| answered as f64 * 100.0 / counted as f64),
         checking: server.checking || server.requested,
-        managed: None,
+        managed: server.supervisor.as_ref().map(|s| s.state()),
     }
 }
 

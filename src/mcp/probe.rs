@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use app::model::{McpServerInfo, McpStatus, McpTool};
 use process_wrap::tokio::{CommandWrap, KillOnDrop, ProcessGroup};
 use rmcp::model::ServerPeerInfo;
-use rmcp::service::RunningService;
+use rmcp::service::{Peer, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt as _};
@@ -47,7 +47,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn down(error: String) -> Outcome {
+    pub(super) fn down(error: String) -> Outcome {
         Outcome {
             status: McpStatus::Down,
             error: Some(error),
@@ -73,26 +73,9 @@ pub(crate) async fn check(spec: &ServerSpec, repo: &Path, timeout: Duration) -> 
             env,
             cwd,
         } => {
-            let mut process = tokio::process::Command::new(command);
-            process.args(args).env_clear();
-            for name in INHERITED_ENV {
-                if let Some(value) = std::env::var_os(name) {
-                    process.env(name, value);
-                }
-            }
-            process.envs(env);
-            process.current_dir(match cwd {
-                Some(cwd) => repo.join(cwd),
-                None => repo.to_path_buf(),
-            });
-            let mut wrapped = CommandWrap::from(process);
-            wrapped.wrap(ProcessGroup::leader()).wrap(KillOnDrop);
-            let spawned = TokioChildProcess::builder(wrapped)
-                .stderr(Stdio::piped())
-                .spawn();
-            let (transport, stderr) = match spawned {
+            let (transport, stderr) = match spawn(command, args, env, cwd.as_deref(), repo) {
                 Ok(spawned) => spawned,
-                Err(error) => return Outcome::down(format!("cannot start '{command}': {error}")),
+                Err(error) => return Outcome::down(error),
             };
             let tail = stderr.map(|stderr| tokio::spawn(stderr_tail(stderr)));
             let mut outcome = session(().serve(transport), timeout).await;
@@ -144,6 +127,35 @@ pub(crate) async fn check(spec: &ServerSpec, repo: &Path, timeout: Duration) -> 
     }
 }
 
+/// Starts a stdio server: a clean environment plus its own `env`, in the repository (or its
+/// `cwd` there), the leader of a new process group (killed with it), stderr piped.
+pub(super) fn spawn(
+    command: &str,
+    args: &[String],
+    env: &std::collections::BTreeMap<String, String>,
+    cwd: Option<&str>,
+    repo: &Path,
+) -> Result<(TokioChildProcess, Option<tokio::process::ChildStderr>), String> {
+    let mut process = tokio::process::Command::new(command);
+    process.args(args).env_clear();
+    for name in INHERITED_ENV {
+        if let Some(value) = std::env::var_os(name) {
+            process.env(name, value);
+        }
+    }
+    process.envs(env);
+    process.current_dir(match cwd {
+        Some(cwd) => repo.join(cwd),
+        None => repo.to_path_buf(),
+    });
+    let mut wrapped = CommandWrap::from(process);
+    wrapped.wrap(ProcessGroup::leader()).wrap(KillOnDrop);
+    TokioChildProcess::builder(wrapped)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start '{command}': {error}"))
+}
+
 /// Runs the handshake and the lists under `timeout`, then closes the session.
 async fn session<E: std::fmt::Display>(
     connect: impl std::future::Future<Output = Result<RunningService<RoleClient, ()>, E>>,
@@ -162,11 +174,32 @@ async fn session<E: std::fmt::Display>(
         Ok(Ok(client)) => client,
     };
     let latency = started.elapsed();
+    let mut outcome = lists(client.peer(), deadline).await;
+    outcome.latency = Some(latency);
+    if latency > timeout / 2 {
+        let slow = format!(
+            "slow handshake: {} ms (over half the {} s timeout)",
+            latency.as_millis(),
+            timeout.as_secs_f64()
+        );
+        outcome.status = McpStatus::Degraded;
+        outcome.error = Some(match outcome.error.take() {
+            Some(error) => format!("{error}; {slow}"),
+            None => slow,
+        });
+    }
+    // Closing waits a little for a stdio server to exit, then kills it (and its group).
+    let _ = tokio::time::timeout(Duration::from_secs(2), client.cancel()).await;
+    outcome
+}
+
+/// What an initialized server offers: `tools/list`, and `resources/list`, `prompts/list` where
+/// it has them, before `deadline`. Healthy when every list answered, else degraded.
+pub(super) async fn lists(client: &Peer<RoleClient>, deadline: Instant) -> Outcome {
     let info = client.peer_info().map(|info| server_info(&info));
     let capabilities = client.peer_info().map(|info| info.capabilities.clone());
     let mut outcome = Outcome {
         status: McpStatus::Healthy,
-        latency: Some(latency),
         server_info: info,
         ..Outcome::default()
     };
@@ -203,19 +236,10 @@ async fn session<E: std::fmt::Display>(
             Err(_) => failures.push("prompts/list: no answer in time".into()),
         }
     }
-    if latency > timeout / 2 {
-        failures.push(format!(
-            "slow handshake: {} ms (over half the {} s timeout)",
-            latency.as_millis(),
-            timeout.as_secs_f64()
-        ));
-    }
     if !failures.is_empty() {
         outcome.status = McpStatus::Degraded;
         outcome.error = Some(failures.join("; "));
     }
-    // Closing waits a little for a stdio server to exit, then kills it (and its group).
-    let _ = tokio::time::timeout(Duration::from_secs(2), client.cancel()).await;
     outcome
 }
 
@@ -233,7 +257,7 @@ fn server_info(info: &ServerPeerInfo) -> McpServerInfo {
 
 /// The last [`STDERR_LINES`] lines of what the server writes to stderr (its last
 /// [`STDERR_KEPT`] bytes: a server that writes without end costs no more).
-async fn stderr_tail(mut stderr: tokio::process::ChildStderr) -> Vec<String> {
+pub(super) async fn stderr_tail(mut stderr: tokio::process::ChildStderr) -> Vec<String> {
     let mut kept: VecDeque<u8> = VecDeque::with_capacity(STDERR_KEPT);
     let mut buffer = [0u8; 4096];
     while let Ok(read) = stderr.read(&mut buffer).await {

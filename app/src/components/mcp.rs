@@ -48,7 +48,11 @@ fn overview_view(overview: McpOverview) -> impl IntoView {
     view! {
         <p class="page-summary" aria-live="polite" data-mcp-summary="">{summary}</p>
         <div class="mcp-servers">
-            {overview.servers.into_iter().map(server_card).collect_view()}
+            {overview
+                .servers
+                .into_iter()
+                .map(|server| server_card(server, overview.controls))
+                .collect_view()}
         </div>
         <section class="mcp-unavailable" aria-labelledby="unavailable-title">
             <h3 id="unavailable-title">"Called tools no healthy server offers"</h3>
@@ -91,7 +95,7 @@ fn transport_label(transport: Option<McpTransport>) -> &'static str {
     }
 }
 
-fn server_card(server: McpServer) -> impl IntoView {
+fn server_card(server: McpServer, controls: bool) -> impl IntoView {
     let name = server.name.clone();
     let status = server.status;
     let heading_id = format!(
@@ -140,6 +144,35 @@ fn server_card(server: McpServer) -> impl IntoView {
                 {server.resources.map(|r| view! { <div><dt>"Resources"</dt><dd>{r}</dd></div> })}
                 {server.prompts.map(|p| view! { <div><dt>"Prompts"</dt><dd>{p}</dd></div> })}
             </dl>
+            {server.managed.clone().map(|managed| {
+                let mut parts = vec!["Run by execdash".to_owned()];
+                if let Some(pid) = managed.pid {
+                    parts.push(format!("pid {pid}"));
+                }
+                if let Some(up) = managed.uptime_s {
+                    parts.push(format!("up {}", duration(up)));
+                }
+                parts.push(format!("{} restarts", managed.restarts));
+                if managed.stopped {
+                    parts.push("stopped".into());
+                }
+                if let Some(at) = managed.next_start.clone() {
+                    parts.push(format!("starts again at {at}"));
+                }
+                let name = server.name.clone();
+                view! {
+                    <div class="mcp-managed" data-managed=if managed.running { "running" } else { "not-running" }>
+                        <p data-restarts=managed.restarts>{parts.join(" · ")}</p>
+                        {controls.then(|| view! {
+                            <div class="mcp-controls" role="group" aria-label="Run">
+                                <Control name=name.clone() action="start" label="Start" enabled=!managed.running/>
+                                <Control name=name.clone() action="stop" label="Stop" enabled=managed.running/>
+                                <Control name=name.clone() action="restart" label="Restart" enabled=true/>
+                            </div>
+                        })}
+                    </div>
+                }
+            })}
             {server.error.clone().map(|e| {
                 let class = if status == McpStatus::Disabled { "mcp-note" } else { "mcp-error" };
                 view! { <p class=class data-error="">{e}</p> }
@@ -239,6 +272,59 @@ fn CheckNow(name: String, checking: bool) -> impl IntoView {
         <button class="check-now" disabled=busy on:click=on_click>
             {move || if busy() { "Checking…" } else { "Check now" }}
         </button>
+    }
+}
+
+fn duration(seconds: u64) -> String {
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds / 60),
+        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+/// Start, stop or restart a managed server (`POST /api/mcp/servers/{name}/{action}`); the card
+/// follows from the events the server sends.
+#[component]
+fn Control(
+    name: String,
+    action: &'static str,
+    label: &'static str,
+    enabled: bool,
+) -> impl IntoView {
+    #[cfg(not(feature = "hydrate"))]
+    let _ = &name;
+    let on_click = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let name = name.clone();
+            let dashboard = use_dashboard();
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!(
+                    "{}/api/mcp/servers/{}/{action}",
+                    crate::client::base_path(),
+                    crate::navigation::encode_segment(&name)
+                );
+                let refused = match gloo_net::http::Request::post(&url).send().await {
+                    Ok(response) if response.ok() => None,
+                    Ok(response) => Some(
+                        response
+                            .json::<serde_json::Value>()
+                            .await
+                            .ok()
+                            .and_then(|a| a.get("error")?.as_str().map(str::to_owned))
+                            .unwrap_or_else(|| format!("HTTP {}", response.status())),
+                    ),
+                    Err(error) => Some(error.to_string()),
+                };
+                if let Some(reason) = refused {
+                    dashboard.toast(format!("{label} {name}: refused ({reason})"));
+                }
+            });
+        }
+    };
+    view! {
+        <button class="check-now" data-action=action disabled=!enabled on:click=on_click>{label}</button>
     }
 }
 
