@@ -34,11 +34,13 @@ async function startHttpServer(port: number): Promise<ChildProcess> {
   return child;
 }
 
-test("MCP servers: every state, live when a server dies, check now, the header", async ({ page, browser }, testInfo) => {
+test("MCP servers: every state, live when a server dies, check now, a managed server restarted, the header", async ({ page, browser }, testInfo) => {
   const port = await freePort();
   http = await startHttpServer(port);
   // Checks every 4 s (± 10 %), each one at most 3 s.
-  server = await DashboardServer.start({ args: ["--mcp-check-interval", "4", "--mcp-timeout", "3"] });
+  server = await DashboardServer.start({
+    args: ["--mcp-check-interval", "4", "--mcp-timeout", "3", "--mcp-managed", "kept", "--allow-writes"],
+  });
   writeFileSync(
     join(server.root, ".mcp.json"),
     JSON.stringify({
@@ -47,6 +49,8 @@ test("MCP servers: every state, live when a server dies, check now, the header",
         remote: { type: "http", url: `http://127.0.0.1:${port}/mcp` },
         crashes: { command: "sh", args: ["-c", "echo 'fatal: cannot read settings' >&2; exit 2"] },
         off: { command: "true", disabled: true },
+        // Run and supervised by execdash.
+        kept: { command: everything, args: ["stdio"] },
       },
     }),
   );
@@ -59,7 +63,7 @@ test("MCP servers: every state, live when a server dies, check now, the header",
       },
       { timeout: 30_000 },
     )
-    .toBe("crashes:down everything:healthy off:disabled remote:healthy");
+    .toBe("crashes:down everything:healthy kept:healthy off:disabled remote:healthy");
 
   // Without JavaScript: the server renders the page with the checks' results.
   const noScript = await browser.newContext({ javaScriptEnabled: false });
@@ -74,7 +78,7 @@ test("MCP servers: every state, live when a server dies, check now, the header",
   await page.goto(`${server.url}/mcp`);
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(page.locator('.pages a[aria-current="page"]')).toHaveText("MCP");
-  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 2/3");
+  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 3/4");
   await expect(page.locator('[data-server="remote"]')).toHaveAttribute("data-status", "healthy");
   await expect(page.locator('[data-server="off"] .badge.mcp-status')).toHaveText("Disabled");
   await expect(page.locator('[data-server="off"] .check-now')).toHaveCount(0);
@@ -88,7 +92,7 @@ test("MCP servers: every state, live when a server dies, check now, the header",
   http.kill("SIGKILL");
   await expect(page.locator('[data-server="remote"]')).toHaveAttribute("data-status", "down", { timeout: 15_000 });
   await expect(page.locator('[data-server="remote"] .mcp-error')).not.toBeEmpty();
-  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 1/3");
+  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 2/4");
   await expect(page.locator(".mcp-indicator")).toHaveClass(/down/);
 
   // It comes back; "check now" asks at once (202) and the card turns green.
@@ -99,11 +103,26 @@ test("MCP servers: every state, live when a server dies, check now, the header",
   await page.locator('[data-server="remote"] .check-now').click();
   expect((await asked).status()).toBe(202);
   await expect(page.locator('[data-server="remote"]')).toHaveAttribute("data-status", "healthy", { timeout: 15_000 });
-  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 2/3");
+  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 3/4");
+
+  // The managed server: killed outside execdash, it turns red at once and green again when its
+  // supervisor has started it again; "Restart" restarts it.
+  const kept = page.locator('[data-server="kept"]');
+  await expect(kept.locator(".mcp-managed")).toHaveAttribute("data-managed", "running");
+  await expect(kept.locator(".mcp-managed p")).toHaveAttribute("data-restarts", "0");
+  const overview = await (await fetch(`${server.url}/api/mcp/servers`)).json();
+  const pid = overview.servers.find((s: { name: string }) => s.name === "kept").managed.pid;
+  process.kill(pid, "SIGKILL");
+  await expect(kept).toHaveAttribute("data-status", "down", { timeout: 10_000 });
+  await expect(kept).toHaveAttribute("data-status", "healthy", { timeout: 15_000 });
+  await expect(kept.locator(".mcp-managed p")).toHaveAttribute("data-restarts", "1");
+  await kept.locator('button[data-action="restart"]').click();
+  await expect(kept.locator(".mcp-managed p")).toHaveAttribute("data-restarts", "2", { timeout: 15_000 });
+  await expect(kept).toHaveAttribute("data-status", "healthy", { timeout: 15_000 });
 
   // The header's status is on every page and leads here.
   await page.locator(".pages a", { hasText: "Board" }).click();
-  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 2/3");
+  await expect(page.locator(".mcp-indicator")).toHaveText("MCP 3/4");
   await page.locator(".mcp-indicator").click();
   await expect(page).toHaveURL(`${server.url}/mcp`);
 
