@@ -54,6 +54,9 @@ fn main() {
     if run("upstream") {
         runtime.block_on(portfolio_upstream());
     }
+    if run("mcp") {
+        runtime.block_on(mcp_round(10));
+    }
     if run("page") {
         runtime.block_on(page_at_scale(10_000));
     }
@@ -129,6 +132,11 @@ impl Server {
 
     /// The release server on the workspace `dir`, once it has read the board.
     fn launch(dir: tempfile::TempDir) -> (Server, Startup) {
+        Server::launch_with(dir, &[])
+    }
+
+    /// As [`Server::launch`], with more `serve` flags.
+    fn launch_with(dir: tempfile::TempDir, flags: &[&str]) -> (Server, Startup) {
         let root = dir.path().to_path_buf();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -138,6 +146,7 @@ impl Server {
             .arg(&root)
             .args(["--addr", &addr, "--site-root"])
             .arg(root.join("no-site"))
+            .args(flags)
             .env("EXECDASH_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -545,6 +554,98 @@ async fn portfolio_upstream() {
         "real data: spec edited → portfolio fetched with the edit",
         &mut shown,
     );
+}
+
+/// MCP health checks: a round over `servers` real stdio servers (the npm reference server, from
+/// `end2end/node_modules`, as `scripts/bootstrap` installs it), at most 4 checks at once; then
+/// the board's write → event latency with no MCP server configured and while the servers are
+/// checked without a pause (an interval of 1 s).
+async fn mcp_round(servers: usize) {
+    let everything = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("end2end/node_modules/.bin/mcp-server-everything");
+    assert!(everything.exists(), "run scripts/bootstrap first");
+    let latency = |label: &'static str, flags: &'static [&'static str], configured: bool| {
+        let everything = everything.clone();
+        async move {
+            let dir = Server::workspace();
+            std::fs::create_dir_all(dir.path().join("work/collaboration/inbox")).unwrap();
+            if configured {
+                let entries: serde_json::Map<String, serde_json::Value> = (0..servers)
+                    .map(|i| {
+                        (
+                            format!("server-{i:02}"),
+                            serde_json::json!({"command": everything, "args": ["stdio"]}),
+                        )
+                    })
+                    .collect();
+                std::fs::write(
+                    dir.path().join(".mcp.json"),
+                    serde_json::json!({ "mcpServers": entries }).to_string(),
+                )
+                .unwrap();
+            }
+            let (server, _) = Server::launch_with(dir, flags);
+            let client = reqwest::Client::new();
+            let url = format!("http://{}/api/mcp/servers", server.addr);
+            if configured {
+                // The first round: from the start until every server was checked.
+                let started = Instant::now();
+                let overview = loop {
+                    let overview: serde_json::Value =
+                        client.get(&url).send().await.unwrap().json().await.unwrap();
+                    let checked = overview["servers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|s| !s["checked_at"].is_null())
+                        .count();
+                    if checked == servers {
+                        break overview;
+                    }
+                    assert!(started.elapsed() < Duration::from_secs(120), "round not done");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                };
+                let round = started.elapsed();
+                let mut handshakes: Vec<Duration> = overview["servers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|s| s["latency_ms"].as_f64())
+                    .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+                    .collect();
+                let healthy = overview["servers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| s["status"] == "healthy")
+                    .count();
+                println!(
+                    "MCP: first round over {servers} stdio servers (4 at once): {:.0} ms, {healthy} healthy",
+                    round.as_secs_f64() * 1000.0
+                );
+                percentiles("MCP: start + initialize per server", &mut handshakes);
+            }
+            let mut socket = connect(&server.addr).await;
+            let collab = server.collab();
+            let mut samples = Vec::with_capacity(200);
+            for i in 0..200 {
+                let path = collab.join(format!("inbox/mcp-{i}.yaml"));
+                let started = Instant::now();
+                std::fs::write(&path, realistic_yaml(i, "while MCP checks run")).unwrap();
+                next_event(&mut socket).await;
+                samples.push(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            percentiles(label, &mut samples);
+        }
+    };
+    latency("write → ws event, no MCP server", &[], false).await;
+    latency(
+        "write → ws event, 10 MCP servers checked every 1 s",
+        &["--mcp-check-interval", "1"],
+        true,
+    )
+    .await;
 }
 
 /// Whether a `portfolio.updated` comes within `wait` (other messages are skipped).
