@@ -9,7 +9,8 @@
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
 //!          ├─► cost_feed ─► board, telemetry
 //!          └─► portfolio_feed ─► board, specifications
-//! config, memory, markdown, specifications, portfolio, history: leaves used by the layers above
+//! config, memory, markdown, specifications, portfolio, history, forecast: leaves used by the
+//! layers above
 //! ```
 //!
 //! The public surface is what the binary, the integration tests and the benchmarks use.
@@ -22,6 +23,7 @@ mod cli;
 mod config;
 mod cost_feed;
 mod demo;
+mod forecast;
 mod history;
 mod http;
 mod markdown;
