@@ -76,6 +76,7 @@ fn src_modules_depend_one_way() {
             "specifications",
             "portfolio",
             "history",
+            "forecast",
         ],
         &["board", "telemetry", "agent_profiles"],
         &["cost_feed", "demo", "portfolio_feed"],

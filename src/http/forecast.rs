@@ -23,6 +23,10 @@ async fn forecast_now(State(state): State<AppState>) -> Result<Json<Forecast>, E
 pub(super) async fn build(state: &AppState) -> Result<Forecast, Error> {
     let now = Utc::now();
     let (first, last) = DailySeries::window(now.date_naive());
-    let series = state.telemetry.daily_series(first, last).await?;
+    let totals = state.telemetry.daily_series(first, last).await?;
+    let series = DailySeries {
+        costs: totals.costs,
+        first_day: totals.first_day,
+    };
     Ok(forecast::forecast(&series, now, state.board.budgets()))
 }

@@ -17,13 +17,14 @@
 //! Longer than most modules on purpose: the aggregates run in one read transaction and their SQL
 //! is kept side by side, so the rollups they read and the indexes they need are seen together.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::sqlite::Sqlite;
 use sqlx::{FromRow, Transaction};
 
 use super::error::TelemetryError;
 use super::Telemetry;
-use crate::forecast::DailySeries;
 use app::model::{
     ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, DailyCost, ModelCost, TaskCost,
     ToolCost,
@@ -108,6 +109,15 @@ pub struct AgentUsage {
     pub invocations: i64,
     /// `YYYY-MM-DD` (`""` when no timestamp could be read).
     pub last_day: String,
+}
+
+/// What each UTC day cost (see [`Telemetry::daily_series`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct DailyTotals {
+    /// Cost per day of the range asked for; a day not here has no invocations.
+    pub(crate) costs: BTreeMap<NaiveDate, f64>,
+    /// The first day with any invocation in the whole database.
+    pub(crate) first_day: Option<NaiveDate>,
 }
 
 #[derive(FromRow)]
@@ -273,7 +283,7 @@ impl Telemetry {
         &self,
         first: NaiveDate,
         last: NaiveDate,
-    ) -> Result<DailySeries, TelemetryError> {
+    ) -> Result<DailyTotals, TelemetryError> {
         let reader = self.reader().await?;
         let outcome = daily_series(&reader, first, last).await;
         self.note_read(outcome.as_ref().map(|_| ()));
@@ -404,7 +414,7 @@ async fn daily_series(
     reader: &sqlx::SqlitePool,
     first: NaiveDate,
     last: NaiveDate,
-) -> Result<DailySeries, sqlx::Error> {
+) -> Result<DailyTotals, sqlx::Error> {
     let mut tx = reader.begin().await?;
     // `day` is '' for a timestamp SQLite cannot read: not a day of the series.
     let first_day: Option<String> =
@@ -421,7 +431,7 @@ async fn daily_series(
     .await?;
     tx.rollback().await?;
     let parse = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
-    Ok(DailySeries {
+    Ok(DailyTotals {
         costs: rows
             .into_iter()
             .filter_map(|(date, cost)| Some((parse(&date)?, cost)))
