@@ -602,7 +602,10 @@ async fn mcp_round(servers: usize) {
                     if checked == servers {
                         break overview;
                     }
-                    assert!(started.elapsed() < Duration::from_secs(120), "round not done");
+                    assert!(
+                        started.elapsed() < Duration::from_secs(120),
+                        "round not done"
+                    );
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 };
                 let round = started.elapsed();

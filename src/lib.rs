@@ -10,7 +10,8 @@
 //!          ├─► cost_feed ─► board, telemetry
 //!          ├─► mcp ─► board, telemetry   (MCP configuration, health checks with rmcp)
 //!          └─► portfolio_feed ─► board, specifications
-//! config, memory, markdown, specifications, portfolio, history: leaves used by the layers above
+//! config, memory, markdown, specifications, portfolio, history, forecast: leaves used by the
+//! layers above
 //! ```
 //!
 //! The public surface is what the binary, the integration tests and the benchmarks use.
@@ -23,6 +24,7 @@ mod cli;
 mod config;
 mod cost_feed;
 mod demo;
+mod forecast;
 mod history;
 mod http;
 mod markdown;

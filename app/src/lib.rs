@@ -44,6 +44,10 @@ pub const PORTFOLIO_ELEMENT_ID: &str = "execdash-portfolio";
 /// on the costs page.
 pub const INITIATIVE_COSTS_ELEMENT_ID: &str = "execdash-initiative-costs";
 
+/// Id of the `<script type="application/json">` element that carries the spending forecast, on the
+/// costs page.
+pub const FORECAST_ELEMENT_ID: &str = "execdash-forecast";
+
 /// Ids of the `<script type="application/json">` elements that carry the agents page's agents and
 /// an agent's page.
 pub const AGENTS_ELEMENT_ID: &str = "execdash-agents";

@@ -8,8 +8,8 @@ use crate::model::Snapshot;
 use crate::state::{Dashboard, InitialView, PageSettings};
 use crate::{
     AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID,
-    HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, MCP_ELEMENT_ID, PORTFOLIO_ELEMENT_ID,
-    STATE_ELEMENT_ID,
+    FORECAST_ELEMENT_ID, HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, MCP_ELEMENT_ID,
+    PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
 };
 
 /// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
@@ -60,6 +60,7 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
             INITIATIVE_COSTS_ELEMENT_ID,
             view.initiative_costs.as_ref().map(script_json),
         ),
+        (FORECAST_ELEMENT_ID, view.forecast.as_ref().map(script_json)),
         (AGENTS_ELEMENT_ID, view.agents.as_ref().map(script_json)),
         (
             AGENT_PAGE_ELEMENT_ID,
@@ -74,7 +75,9 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
     let title = match (&view.task, &view.portfolio) {
         (Some((_, Ok(details))), _) => format!("{} · execdash", details.task.title),
         (_, Some(_)) => "Initiatives · execdash".to_owned(),
-        _ if view.initiative_costs.is_some() => "Costs · execdash".to_owned(),
+        _ if view.initiative_costs.is_some() || view.forecast.is_some() => {
+            "Costs · execdash".to_owned()
+        }
         _ if view.agents.is_some() => "Agents · execdash".to_owned(),
         _ if view.history.is_some() => "History · execdash".to_owned(),
         _ if view.mcp.is_some() => "MCP servers · execdash".to_owned(),

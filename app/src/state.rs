@@ -8,9 +8,9 @@ use leptos::prelude::*;
 
 use crate::model::{
     lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, CostRange, CostSummary,
-    Envelope, FilteredBoard, History, LanePage, McpHealth, McpOverview, Portfolio, PortfolioCosts,
-    Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails, TaskFilter, TaskSummary,
-    DONE_WINDOW, LANE_WINDOW,
+    Envelope, FilteredBoard, Forecast, History, LanePage, McpHealth, McpOverview, Portfolio,
+    PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails,
+    TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -427,6 +427,8 @@ pub struct Dashboard {
     pub portfolio: RwSignal<Option<Result<Portfolio, String>>>,
     /// The costs page's cost of each initiative (as `portfolio`).
     pub initiative_costs: RwSignal<Option<Result<PortfolioCosts, String>>>,
+    /// The costs page's spending forecast (as `portfolio`, fetched again as the costs change).
+    pub forecast: RwSignal<Option<Result<Forecast, String>>>,
     /// The agents page's agents (as `portfolio`).
     pub agents: RwSignal<Option<Result<AgentList, String>>>,
     /// The page of one agent (the last one shown).
@@ -449,6 +451,8 @@ pub struct InitialView {
     pub portfolio: Option<Portfolio>,
     /// What each initiative cost, on the costs page.
     pub initiative_costs: Option<PortfolioCosts>,
+    /// The spending forecast, on the costs page.
+    pub forecast: Option<Forecast>,
     /// Every agent, on the agents page.
     pub agents: Option<AgentList>,
     /// One agent, on its page.
@@ -495,6 +499,7 @@ impl Dashboard {
             filtered: RwSignal::new(view.filtered),
             portfolio: RwSignal::new(view.portfolio.map(Ok)),
             initiative_costs: RwSignal::new(view.initiative_costs.map(Ok)),
+            forecast: RwSignal::new(view.forecast.map(Ok)),
             agents: RwSignal::new(view.agents.map(Ok)),
             agent_page: RwSignal::new(view.agent_page.map(Ok)),
             history: RwSignal::new(view.history.map(Ok)),

@@ -15,6 +15,7 @@ mod details;
 mod edits;
 mod error;
 mod export;
+mod forecast;
 mod health;
 mod history;
 mod invocations;
@@ -118,6 +119,7 @@ pub(crate) fn router(
         .merge(problems::router())
         .merge(invocations::router())
         .merge(costs::router())
+        .merge(forecast::router())
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
     // Layers run outermost (last added) first: Host, CORS, the token, the Origin of writes.
     let site = Router::new()

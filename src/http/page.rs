@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use app::model::{
-    AgentList, AgentPage, History, HistoryRange, McpOverview, Portfolio, PortfolioCosts,
+    AgentList, AgentPage, Forecast, History, HistoryRange, McpOverview, Portfolio, PortfolioCosts,
     TaskDetails, TaskFilter, FILTERED_WINDOW,
 };
 use app::state::InitialView;
@@ -68,10 +68,11 @@ async fn agent(
 }
 
 /// Without the telemetry database the page still renders (the panel says so); the cost of each
-/// initiative is then left to the page, which shows why it is missing.
+/// initiative and the forecast are then left to the page, which shows why they are missing.
 async fn costs(State(state): State<AppState>, request: Request<Body>) -> Response {
     let costs = super::portfolio::build_costs(&state).await.ok();
-    render(state, request, View::Costs(costs)).await
+    let forecast = super::forecast::build(&state).await.ok().map(Box::new);
+    render(state, request, View::Costs(costs, forecast)).await
 }
 
 async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -86,7 +87,7 @@ enum View {
     Board,
     Task(String, Box<Result<TaskDetails, String>>),
     Initiatives(Portfolio),
-    Costs(Option<PortfolioCosts>),
+    Costs(Option<PortfolioCosts>, Option<Box<Forecast>>),
     Agents(AgentList),
     Agent(Box<AgentPage>),
     History(Box<History>),
@@ -140,13 +141,15 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
             *request.uri_mut() = uri;
         }
     }
-    let (mut task, mut portfolio, mut initiative_costs) = (None, None, None);
+    let (mut task, mut portfolio, mut initiative_costs, mut forecast) = (None, None, None, None);
     let (mut agents, mut agent_page, mut history, mut mcp) = (None, None, None, None);
     match view {
         View::Board => {}
         View::Task(id, detail) => task = Some((id, *detail)),
         View::Initiatives(built) => portfolio = Some(built),
-        View::Costs(built) => initiative_costs = built,
+        View::Costs(costs, projected) => {
+            (initiative_costs, forecast) = (costs, projected.map(|f| *f))
+        }
         View::Agents(list) => agents = Some(list),
         View::Agent(page) => agent_page = Some(*page),
         View::History(built) => history = Some(*built),
@@ -178,6 +181,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                     filtered: filtered.clone(),
                     portfolio: portfolio.clone(),
                     initiative_costs: initiative_costs.clone(),
+                    forecast: forecast.clone(),
                     agents: agents.clone(),
                     agent_page: agent_page.clone(),
                     history: history.clone(),

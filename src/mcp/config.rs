@@ -308,7 +308,7 @@ fn spec(
 fn checked_url(url: &str) -> Result<String, String> {
     let uri: axum::http::Uri = url
         .parse()
-        .map_err(|error| format!("url '{url}' is not a URL: {error}"))?;
+        .map_err(|error| format!("url '{url}' is not an http:// or https:// URL ({error})"))?;
     match uri.scheme_str() {
         Some("http" | "https") if uri.host().is_some() => Ok(url.to_owned()),
         _ => Err(format!("url '{url}' must be http:// or https://")),

@@ -4,7 +4,8 @@
 //! * [`Telemetry::open`] opens (or creates) the file with the original schema and applies our
 //!   additive migrations ([`db`]).
 //! * [`Telemetry::ingest`] stores a batch of [`Invocation`]s in one transaction ([`ingest`]).
-//! * [`Telemetry::summary`] computes the cost page ([`queries`]).
+//! * [`Telemetry::summary`] computes the cost page, `Telemetry::daily_series` the days the
+//!   forecast reads ([`queries`]).
 //! * [`Telemetry::watch_changes`] reports commits by any connection or process ([`watch`]).
 //! * [`import_jsonl`] imports a JSONL file; with the `bench-support` feature, `seed_synthetic`
 //!   fills the database in bulk for benchmarks.

@@ -17,6 +17,8 @@
 //! Longer than most modules on purpose: the aggregates run in one read transaction and their SQL
 //! is kept side by side, so the rollups they read and the indexes they need are seen together.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::sqlite::Sqlite;
 use sqlx::{FromRow, Transaction};
@@ -107,6 +109,15 @@ pub struct AgentUsage {
     pub invocations: i64,
     /// `YYYY-MM-DD` (`""` when no timestamp could be read).
     pub last_day: String,
+}
+
+/// What each UTC day cost (see [`Telemetry::daily_series`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct DailyTotals {
+    /// Cost per day of the range asked for; a day not here has no invocations.
+    pub(crate) costs: BTreeMap<NaiveDate, f64>,
+    /// The first day with any invocation in the whole database.
+    pub(crate) first_day: Option<NaiveDate>,
 }
 
 #[derive(FromRow)]
@@ -287,6 +298,20 @@ impl Telemetry {
             .collect())
     }
 
+    /// What each UTC day from `first` to `last` (both included) cost, and the first day with
+    /// any invocation at all (for the forecast: days before it are unknown, not free). From the
+    /// rollup, in one read transaction.
+    pub(crate) async fn daily_series(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<DailyTotals, TelemetryError> {
+        let reader = self.reader().await?;
+        let outcome = daily_series(&reader, first, last).await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?)
+    }
+
     /// Cost of each given task (all time); tasks without invocations are left out.
     #[cfg(feature = "bench-support")]
     pub async fn task_costs(&self, task_ids: &[String]) -> Result<Vec<TaskCost>, TelemetryError> {
@@ -405,6 +430,36 @@ async fn summarize(
     };
     tx.rollback().await?;
     Ok(summary)
+}
+
+async fn daily_series(
+    reader: &sqlx::SqlitePool,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<DailyTotals, sqlx::Error> {
+    let mut tx = reader.begin().await?;
+    // `day` is '' for a timestamp SQLite cannot read: not a day of the series.
+    let first_day: Option<String> =
+        sqlx::query_scalar("SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0")
+            .fetch_one(&mut *tx)
+            .await?;
+    let rows: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT day, CAST(SUM(cost_usd) AS REAL) FROM cost_rollup \
+         WHERE day >= ?1 AND day <= ?2 GROUP BY day ORDER BY day",
+    )
+    .bind(day(first))
+    .bind(day(last))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.rollback().await?;
+    let parse = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    Ok(DailyTotals {
+        costs: rows
+            .into_iter()
+            .filter_map(|(date, cost)| Some((parse(&date)?, cost)))
+            .collect(),
+        first_day: first_day.as_deref().and_then(parse),
+    })
 }
 
 fn agent_cost(row: GroupRow) -> AgentCost {

@@ -7,10 +7,12 @@
 mod bars;
 mod daily;
 pub(crate) mod dates;
+mod forecast;
 mod history;
 
 pub use bars::{cost_by_model, tokens_by_agent};
 pub use daily::{daily_cost, models_by_cost};
+pub use forecast::{burn_down, burn_down_description};
 pub use history::{completions, cycle_times, hours, work_in_progress};
 
 use plotters::style::RGBColor;

@@ -199,6 +199,17 @@ pub(crate) fn follow_initiative_costs(dashboard: Dashboard) {
     });
 }
 
+/// While the costs page is shown: the spending forecast, fetched again whenever the costs change
+/// (a `cost.update` carries a new summary).
+pub(crate) fn follow_forecast(dashboard: Dashboard) {
+    follow_fetched(dashboard.forecast, move || {
+        let moved = dashboard
+            .board
+            .with(|b| b.costs.as_ref().map(|c| c.generated_at.clone()));
+        ("/api/forecast".to_owned(), moved)
+    });
+}
+
 /// While the agents page is shown: every agent (as the costs page's data).
 pub(crate) fn follow_agents(dashboard: Dashboard) {
     follow_fetched(dashboard.agents, move || {

@@ -5,22 +5,22 @@ mod fetch;
 mod socket;
 
 pub(crate) use fetch::{
-    follow_agent, follow_agents, follow_history, follow_initiative_costs, follow_mcp,
-    follow_portfolio, get_json,
+    follow_agent, follow_agents, follow_forecast, follow_history, follow_initiative_costs,
+    follow_mcp, follow_portfolio, get_json,
 };
 
 use leptos::prelude::*;
 
 use crate::components::App;
 use crate::model::{
-    AgentList, AgentPage, FilteredBoard, History, McpOverview, Portfolio, PortfolioCosts, Snapshot,
-    TaskDetails,
+    AgentList, AgentPage, FilteredBoard, Forecast, History, McpOverview, Portfolio, PortfolioCosts,
+    Snapshot, TaskDetails,
 };
 use crate::state::{Dashboard, InitialView, PageSettings};
 use crate::{
     AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID,
-    HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, MCP_ELEMENT_ID, PORTFOLIO_ELEMENT_ID,
-    STATE_ELEMENT_ID,
+    FORECAST_ELEMENT_ID, HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, MCP_ELEMENT_ID,
+    PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
 };
 
 /// Reads the server's snapshot from the page, hydrates the body and goes live.
@@ -46,6 +46,7 @@ pub fn hydrate_dashboard() {
         filtered,
         portfolio: json_element::<Portfolio>(PORTFOLIO_ELEMENT_ID),
         initiative_costs: json_element::<PortfolioCosts>(INITIATIVE_COSTS_ELEMENT_ID),
+        forecast: json_element::<Forecast>(FORECAST_ELEMENT_ID),
         agents: json_element::<AgentList>(AGENTS_ELEMENT_ID),
         agent_page: json_element::<AgentPage>(AGENT_PAGE_ELEMENT_ID),
         history: json_element::<History>(HISTORY_ELEMENT_ID),

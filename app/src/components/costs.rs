@@ -2,7 +2,9 @@ use leptos::prelude::*;
 
 use super::use_dashboard;
 use crate::charts;
-use crate::model::{BudgetPeriod, CostRange};
+use crate::model::{
+    BudgetOutlook, BudgetPeriod, CostRange, Forecast, ForecastBasis, PeriodForecast,
+};
 
 /// Costs and usage: totals, a range selector and three charts. Redrawn on `cost.update`.
 #[component]
@@ -156,17 +158,124 @@ pub fn BudgetBanner() -> impl IntoView {
     }
 }
 
-/// `/costs`: the costs panel, and what each initiative and specification cost.
+/// `/costs`: the costs panel, the spending forecast, and what each initiative and specification
+/// cost.
 #[component]
 pub fn CostsPage() -> impl IntoView {
     view! {
         <main class="page costs-page" aria-labelledby="page-title">
             <h2 id="page-title" class="visually-hidden">"Costs"</h2>
             <CostsPanel/>
+            <SpendingForecast/>
             <InitiativeCosts/>
         </main>
     }
     .into_any()
+}
+
+/// Today's and this month's projected spending as ranges, the day the monthly budget is reached,
+/// and the month's burn-down against the budget (`GET /api/forecast`, rendered with the page and
+/// fetched again whenever the costs change).
+#[component]
+fn SpendingForecast() -> impl IntoView {
+    let dashboard = use_dashboard();
+    #[cfg(feature = "hydrate")]
+    crate::client::follow_forecast(dashboard);
+    view! {
+        <section class="forecast" aria-labelledby="forecast-title">
+            <h3 id="forecast-title">"Forecast"</h3>
+            {move || match dashboard.forecast.get() {
+                None => view! { <p class="loading">"Projecting the spending…"</p> }.into_any(),
+                Some(Err(reason)) => view! {
+                    <p class="detail-error" role="alert">{format!("Not available: {reason}")}</p>
+                }
+                .into_any(),
+                Some(Ok(forecast)) => forecast_view(forecast).into_any(),
+            }}
+        </section>
+    }
+}
+
+fn forecast_view(forecast: Forecast) -> impl IntoView {
+    let chart = charts::burn_down(&forecast);
+    let description = charts::burn_down_description(&forecast);
+    let basis = match forecast.basis {
+        ForecastBasis::NoHistory => "no_history",
+        ForecastBasis::RecentDays => "recent_days",
+    };
+    let budget_text = match (forecast.budget, forecast.budget_reached_on.as_deref()) {
+        (BudgetOutlook::Reached, Some(day)) => format!("Reached on {day}"),
+        (BudgetOutlook::Projected, Some(day)) => format!("Reached on {day} at this rate"),
+        (BudgetOutlook::NoBudget, _) => "No monthly budget set".to_owned(),
+        _ => "Not reached this month at this rate".to_owned(),
+    };
+    let budget_limit = forecast
+        .month
+        .budget
+        .map(|limit| format!("{} a month", charts::usd(limit)));
+    let budget_class = match forecast.budget {
+        BudgetOutlook::Reached => "forecast-budget exceeded",
+        BudgetOutlook::Projected => "forecast-budget warning",
+        _ => "forecast-budget",
+    };
+    view! {
+        <p class="forecast-model" data-basis=basis>{forecast.model.clone()}</p>
+        <dl class="kpis forecast-kpis">
+            {period_view("day", "Today, projected", &forecast.day, "daily")}
+            {period_view("month", "This month, projected", &forecast.month, "monthly")}
+            <div data-period="budget">
+                <dt>"Monthly budget"</dt>
+                <dd id="forecast-budget" class=budget_class>{budget_text}</dd>
+                {budget_limit.map(|limit| view! { <dd class="forecast-note">{limit}</dd> })}
+            </div>
+        </dl>
+        <figure class="chart-card wide" data-chart="burn-down">
+            <figcaption>"Burn-down: this month's spending against the monthly budget"</figcaption>
+            {match chart {
+                Some(svg) => view! {
+                    <div class="chart" role="img" aria-label=description inner_html=svg></div>
+                    <ul class="legend">
+                        <li><span class="line-key spent"></span>"Spent"</li>
+                        <li><span class="line-key projected"></span>"Projected"</li>
+                        <li><span class="line-key likely"></span>"Likely range (80 %)"</li>
+                        <li><span class="line-key budget"></span>"Monthly budget"</li>
+                    </ul>
+                }
+                .into_any(),
+                None => view! { <p class="empty">"Nothing spent or budgeted this month yet."</p> }.into_any(),
+            }}
+        </figure>
+    }
+}
+
+/// One period's projection as a range, with what is spent so far and its budget.
+fn period_view(
+    id: &'static str,
+    title: &'static str,
+    period: &PeriodForecast,
+    budget_name: &'static str,
+) -> impl IntoView {
+    let budget = period.budget.map(|limit| {
+        let verb = if period.projected > limit {
+            "over"
+        } else {
+            "within"
+        };
+        format!("{verb} the {} {budget_name} budget", charts::usd(limit))
+    });
+    view! {
+        <div data-period=id>
+            <dt>{title}</dt>
+            <dd id=format!("forecast-{id}")>{charts::usd(period.projected)}</dd>
+            <dd id=format!("forecast-{id}-range") class="forecast-range">
+                {format!("likely {} – {}", charts::usd(period.low), charts::usd(period.high))}
+            </dd>
+            <dd id=format!("forecast-{id}-spent") class="forecast-note">
+                {format!("{} spent so far", charts::usd(period.spent))}
+            </dd>
+            {budget.map(|text| view! { <dd class="forecast-note">{text}</dd> })}
+        </div>
+    }
 }
 
 /// Cost by initiative and specification (all time, through the invocations' `task_id`).

@@ -7,6 +7,7 @@ mod detail;
 mod document;
 mod event;
 mod filter;
+mod forecast;
 mod history;
 mod mcp;
 mod portfolio;
@@ -26,6 +27,7 @@ pub use detail::{RenderedText, TaskDetails, TaskLink};
 pub use document::Document;
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use filter::{FilterError, TaskFilter, MAX_QUERY_BYTES};
+pub use forecast::{BudgetOutlook, BurnDownDay, Forecast, ForecastBasis, PeriodForecast};
 pub use history::{CycleTime, History, HistoryRange};
 pub use mcp::{
     CalledTool, ManagedState, McpCheck, McpHealth, McpOverview, McpServer, McpServerInfo,
