@@ -240,6 +240,10 @@ async fn a_probe_killed_with_sigkill_leaves_no_zombie_and_a_hung_one_no_child() 
     let server = start(&workspace).await;
     let killed = read_pid(&pid_file("killed")).await;
     let grandchild = read_pid(&pid_file("grandchild")).await;
+    // Started at a lower priority than the dashboard's (niceness 10: field 19 of its stat).
+    let stat = std::fs::read_to_string(format!("/proc/{killed}/stat")).unwrap();
+    let nice = stat.rsplit(')').next().unwrap().split_whitespace().nth(16).unwrap();
+    assert_eq!(nice, "10", "{stat}");
     let kill = std::process::Command::new("kill")
         .args(["-9", &killed.to_string()])
         .status()

@@ -26,6 +26,9 @@ use super::config::{ServerSpec, Transport};
 const INHERITED_ENV: [&str; 8] = [
     "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "SHELL",
 ];
+/// The niceness of the servers the checks start: a node server's start costs a few hundred
+/// milliseconds of CPU, which the dashboard's own work goes before.
+const NICENESS: libc::c_int = 10;
 /// How much of a server's stderr is kept (its end).
 const STDERR_KEPT: usize = 4 * 1024;
 /// Lines of it shown.
@@ -128,7 +131,8 @@ pub(crate) async fn check(spec: &ServerSpec, repo: &Path, timeout: Duration) -> 
 }
 
 /// Starts a stdio server: a clean environment plus its own `env`, in the repository (or its
-/// `cwd` there), the leader of a new process group (killed with it), stderr piped.
+/// `cwd` there), at niceness [`NICENESS`], the leader of a new process group (killed with it),
+/// stderr piped.
 pub(super) fn spawn(
     command: &str,
     args: &[String],
@@ -148,6 +152,14 @@ pub(super) fn spawn(
         Some(cwd) => repo.join(cwd),
         None => repo.to_path_buf(),
     });
+    // SAFETY: runs in the child between fork and exec; setpriority is async-signal-safe and
+    // touches no memory of the parent's.
+    unsafe {
+        process.pre_exec(|| {
+            libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS);
+            Ok(())
+        });
+    }
     let mut wrapped = CommandWrap::from(process);
     wrapped.wrap(ProcessGroup::leader()).wrap(KillOnDrop);
     TokioChildProcess::builder(wrapped)
