@@ -242,7 +242,13 @@ async fn a_probe_killed_with_sigkill_leaves_no_zombie_and_a_hung_one_no_child() 
     let grandchild = read_pid(&pid_file("grandchild")).await;
     // Started at a lower priority than the dashboard's (niceness 10: field 19 of its stat).
     let stat = std::fs::read_to_string(format!("/proc/{killed}/stat")).unwrap();
-    let nice = stat.rsplit(')').next().unwrap().split_whitespace().nth(16).unwrap();
+    let nice = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(16)
+        .unwrap();
     assert_eq!(nice, "10", "{stat}");
     let kill = std::process::Command::new("kill")
         .args(["-9", &killed.to_string()])
@@ -435,7 +441,7 @@ async fn a_managed_server_is_restarted_after_it_dies_and_obeys_stop_and_start() 
     let kept = find(&overview, "kept");
     let pid = kept["managed"]["pid"].as_u64().unwrap() as u32;
     assert_eq!(kept["managed"]["restarts"], 0);
-    assert_eq!(kept["tools"].as_array().unwrap().is_empty(), false);
+    assert!(!kept["tools"].as_array().unwrap().is_empty());
 
     // Killed outside execdash: down at once (no periodic check is due for 10 minutes), then
     // started again after the back-off's first second.
