@@ -557,7 +557,7 @@ async fn portfolio_upstream() {
 }
 
 /// MCP health checks: a round over `servers` real stdio servers (the npm reference server, from
-/// `end2end/node_modules`, as `scripts/bootstrap` installs it), at most 4 checks at once; then
+/// `end2end/node_modules`, as `scripts/bootstrap` installs it), half the cores' worth at once; then
 /// the board's write → event latency with no MCP server configured and while the servers are
 /// checked without a pause (an interval of 1 s).
 async fn mcp_round(servers: usize) {
@@ -623,7 +623,7 @@ async fn mcp_round(servers: usize) {
                     .filter(|s| s["status"] == "healthy")
                     .count();
                 println!(
-                    "MCP: first round over {servers} stdio servers (4 at once): {:.0} ms, {healthy} healthy",
+                    "MCP: first round over {servers} stdio servers: {:.0} ms, {healthy} healthy",
                     round.as_secs_f64() * 1000.0
                 );
                 percentiles("MCP: start + initialize per server", &mut handshakes);

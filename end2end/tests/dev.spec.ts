@@ -1,7 +1,7 @@
-// The development loop: the debug build that `cargo leptos build` makes (as `cargo leptos serve`
-// and `watch` run it) serves the demo page and reaches Live, and the page follows cargo-leptos's
-// reload socket. scripts/test builds it before the Playwright run; run alone, run
-// `cargo leptos build` first (it makes the debug site in target/site).
+// The development loop: the debug server (target/debug/execdash) run as `cargo leptos watch` runs
+// it (LEPTOS_SITE_ROOT, LEPTOS_WATCH, the reload port) serves the demo page and reaches Live, and
+// the page follows cargo-leptos's reload socket. scripts/test runs it on the release site it built
+// (target/site); after `cargo leptos build` it runs on the debug site and WASM.
 import { existsSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { DashboardServer, devBinary, devSiteRoot, freePort } from "./support/server";

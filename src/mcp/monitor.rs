@@ -1,6 +1,6 @@
 //! Keeps every configured MCP server checked: reads the configuration when it changes, checks
 //! each server every interval (± 10 %, so servers configured together are not checked
-//! together) and when asked, at most [`CONCURRENT_CHECKS`] at a time, keeps the last
+//! together) and when asked, at most [`concurrent_checks`] at a time, keeps the last
 //! [`MCP_HISTORY`] results, and publishes `mcp.server.status` / `mcp.tools.changed` on the
 //! board's stream.
 
@@ -23,8 +23,14 @@ use crate::board::{ProblemSource, SharedStore};
 use crate::config::McpOptions;
 use crate::telemetry::Telemetry;
 
-/// Checks running at once, whatever the number of servers.
-pub(crate) const CONCURRENT_CHECKS: usize = 4;
+/// Checks running at once, whatever the number of servers: half the cores, 1 to 4. Starting a
+/// server costs a core for a few hundred milliseconds (node: ~0.4 s); the other half stays the
+/// dashboard's (BENCHMARKS.md, "MCP health checks").
+fn concurrent_checks() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get() / 2)
+        .clamp(1, 4)
+}
 /// Called tools compared with the servers' (the most called).
 const CALLED_TOOLS: u32 = 200;
 /// How long changes to the configuration files are gathered before they are read.
@@ -129,7 +135,7 @@ impl McpMonitor {
                 store,
                 telemetry,
                 state: Mutex::new(State::default()),
-                permits: Semaphore::new(CONCURRENT_CHECKS),
+                permits: Semaphore::new(concurrent_checks()),
                 wake: Notify::new(),
                 config_changed: std::sync::atomic::AtomicBool::new(true),
             }),
