@@ -313,6 +313,26 @@ async fn the_configuration_is_watched_and_a_bad_one_is_a_problem_with_its_place(
             _ => {}
         }
     }
+    // VS Code's file, in a `.vscode/` made while the server runs: read, then watched.
+    std::fs::create_dir(workspace.root().join(".vscode")).unwrap();
+    std::fs::write(
+        workspace.root().join(".vscode/mcp.json"),
+        "{\n  // made later\n  \"servers\": {}\n}\n",
+    )
+    .unwrap();
+    wait_for(&server, "the .vscode folder read", |o| {
+        o["sources"] == json!([".mcp.json", ".vscode/mcp.json"])
+    })
+    .await;
+    std::fs::write(
+        workspace.root().join(".vscode/mcp.json"),
+        "{\"servers\": {\"off\": {\"command\": \"true\", \"disabled\": true}}}",
+    )
+    .unwrap();
+    wait_for(&server, "a change inside .vscode/ seen", |o| {
+        entry(o, "off")["status"] == "disabled"
+    })
+    .await;
     let problems: Value = reqwest::get(format!("http://{}/api/problems", server.addr))
         .await
         .unwrap()

@@ -52,6 +52,9 @@ struct Inner {
     /// The loop looks again: a check was asked for, one ended, or the configuration changed.
     wake: Notify,
     config_changed: std::sync::atomic::AtomicBool,
+    /// On the repository's root, and on `.vscode/` whenever it exists (added when it appears).
+    watcher: Mutex<Option<RecommendedWatcher>>,
+    vscode_watched: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -99,13 +102,13 @@ impl ServerState {
 /// managed servers are stopped.
 pub(crate) struct MonitorTask {
     task: tokio::task::JoinHandle<()>,
-    _watcher: Option<RecommendedWatcher>,
     monitor: McpMonitor,
 }
 
 impl Drop for MonitorTask {
     fn drop(&mut self) {
         self.task.abort();
+        self.monitor.inner.watcher.lock().take();
         self.monitor.inner.state.lock().servers.clear();
     }
 }
@@ -138,17 +141,18 @@ impl McpMonitor {
                 permits: Semaphore::new(concurrent_checks()),
                 wake: Notify::new(),
                 config_changed: std::sync::atomic::AtomicBool::new(true),
+                watcher: Mutex::new(None),
+                vscode_watched: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
 
     /// Reads the configuration and starts checking; watches the configuration files.
     pub(crate) fn spawn(&self) -> MonitorTask {
-        let watcher = self.watch_config();
+        *self.inner.watcher.lock() = self.watch_config();
         let monitor = self.clone();
         MonitorTask {
             task: tokio::spawn(async move { monitor.run().await }),
-            _watcher: watcher,
             monitor: self.clone(),
         }
     }
@@ -253,11 +257,29 @@ impl McpMonitor {
             tracing::warn!(%error, "MCP configuration cannot be watched");
             return None;
         }
-        // `.vscode/` is watched when it exists at start; one made later is seen through the
-        // repository's own events (its creation) and read then, and again at every change of
-        // `.mcp.json`.
-        let _ = watcher.watch(&repo.join(".vscode"), RecursiveMode::NonRecursive);
+        // `.vscode/` is watched from the first reading on, and from when it appears (its
+        // creation is an event of the root's): see `watch_vscode`.
         Some(watcher)
+    }
+
+    /// Watches `.vscode/` when it exists and is not watched yet (a removed folder's watch ends
+    /// with it: watched again when it comes back).
+    fn watch_vscode(&self) {
+        use std::sync::atomic::Ordering;
+        let folder = self.inner.repo.join(".vscode");
+        if !folder.is_dir() {
+            self.inner.vscode_watched.store(false, Ordering::SeqCst);
+            return;
+        }
+        if self.inner.vscode_watched.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Some(watcher) = self.inner.watcher.lock().as_mut() {
+            match watcher.watch(&folder, RecursiveMode::NonRecursive) {
+                Ok(()) => self.inner.vscode_watched.store(true, Ordering::SeqCst),
+                Err(error) => tracing::warn!(%error, "`.vscode/` cannot be watched"),
+            }
+        }
     }
 
     async fn run(self) {
@@ -287,6 +309,7 @@ impl McpMonitor {
     /// Reads the configuration again: new servers are checked at once, removed ones
     /// forgotten, changed ones checked again; its problems go to the board's Problems.
     async fn reload(&self) {
+        self.watch_vscode();
         let repo = self.inner.repo.clone();
         let Ok(config) = tokio::task::spawn_blocking(move || config::read(&repo)).await else {
             return;
