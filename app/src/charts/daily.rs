@@ -1,6 +1,6 @@
 use plotters::prelude::*;
 
-use super::{color, dates, finish, usd, GRID, HEIGHT, TEXT_MARKER, WIDE};
+use super::{color, dates, finish, usd, DayAxes, HEIGHT, WIDE};
 use crate::model::CostSummary;
 
 /// Daily cost stacked by model, over the summary's range (every day shown, empty ones too).
@@ -62,35 +62,16 @@ pub fn stacked_bars(
     {
         let root = SVGBackend::with_string(&mut svg, (WIDE, HEIGHT)).into_drawing_area();
         let n = days.len();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0f64..n as f64, 0f64..top)
-            .ok()?;
-        let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
-        let every = n.div_ceil(8).max(1);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID.mix(0.6))
-            .label_style(text.clone())
-            .y_desc(y_desc)
-            .axis_desc_style(text)
-            .x_labels(n.min(16))
-            .x_label_formatter(&|x| {
-                let i = *x as usize;
-                if x.fract() != 0.0 || i >= n || !i.is_multiple_of(every) {
-                    return String::new();
-                }
-                dates::format(days[i])[5..].to_owned()
-            })
-            .y_labels(5)
-            .y_label_formatter(&|y| y_label(*y))
-            .draw()
-            .ok()?;
+        let mut chart = DayAxes {
+            days: n,
+            x_end: n as f64,
+            top,
+            y_label_width: 56,
+            y_desc,
+            day_label: &|i| dates::format(days[i]),
+            y_label: &y_label,
+        }
+        .draw(&root)?;
         for m in 0..series.len() {
             let bars = stacks
                 .iter()

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::{color, finish, usd, GRID, HEIGHT, TEXT_MARKER, WIDE};
+use super::{color, finish, usd, DayAxes, HEIGHT, WIDE};
 use crate::model::{BudgetOutlook, Forecast};
 
 /// The budget line's colour (the palette's red).
@@ -56,37 +56,16 @@ pub fn burn_down(forecast: &Forecast) -> Option<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDE, HEIGHT)).into_drawing_area();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            // Wider than the daily chart's: cumulative sums have more digits.
-            .y_label_area_size(72)
-            .build_cartesian_2d(0f64..n as f64, 0f64..top)
-            .ok()?;
-        let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
-        let every = n.div_ceil(8).max(1);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID.mix(0.6))
-            .label_style(text.clone())
-            .y_desc("USD spent this month")
-            .axis_desc_style(text)
-            .x_labels(n.min(16))
-            .x_label_formatter(&|x| {
-                // The start of day `x`.
-                let i = *x as usize;
-                if x.fract() != 0.0 || i >= n || !i.is_multiple_of(every) {
-                    return String::new();
-                }
-                days[i].date.get(5..).unwrap_or_default().to_owned()
-            })
-            .y_labels(5)
-            .y_label_formatter(&|y| usd(*y))
-            .draw()
-            .ok()?;
+        let mut chart = DayAxes {
+            days: n,
+            x_end: n as f64,
+            top,
+            y_label_width: 72,
+            y_desc: "USD spent this month",
+            day_label: &|i| days[i].date.clone(),
+            y_label: &usd,
+        }
+        .draw(&root)?;
         chart
             .draw_series(std::iter::once(Polygon::new(
                 band,

@@ -1,7 +1,7 @@
 use plotters::prelude::*;
 
 use super::daily::stacked_bars;
-use super::{bars::horizontal_bars, dates, finish, GRID, HEIGHT, TEXT_MARKER, WIDE};
+use super::{bars::horizontal_bars, dates, finish, DayAxes, HEIGHT, WIDE};
 use crate::model::History;
 
 /// Tasks completed per day or week, stacked by agent. `None` when none were.
@@ -54,36 +54,16 @@ pub fn work_in_progress(history: &History) -> Option<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDE, HEIGHT)).into_drawing_area();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0f64..(n.max(2) - 1) as f64, 0f64..top)
-            .ok()?;
-        let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
-        let every = n.div_ceil(8).max(1);
-        let labels: Vec<String> = history.wip.iter().map(|(d, _)| d.clone()).collect();
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID.mix(0.6))
-            .label_style(text.clone())
-            .y_desc("open tasks")
-            .axis_desc_style(text)
-            .x_labels(n.min(16))
-            .x_label_formatter(&|x| {
-                let i = *x as usize;
-                if x.fract() != 0.0 || i >= n || !i.is_multiple_of(every) {
-                    return String::new();
-                }
-                labels[i].get(5..).unwrap_or_default().to_owned()
-            })
-            .y_labels(5)
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .draw()
-            .ok()?;
+        let mut chart = DayAxes {
+            days: n,
+            x_end: (n.max(2) - 1) as f64,
+            top,
+            y_label_width: 56,
+            y_desc: "open tasks",
+            day_label: &|i| history.wip[i].0.clone(),
+            y_label: &|y| format!("{y:.0}"),
+        }
+        .draw(&root)?;
         chart
             .draw_series(LineSeries::new(
                 history

@@ -15,6 +15,9 @@ pub use daily::{daily_cost, models_by_cost};
 pub use forecast::{burn_down, burn_down_description};
 pub use history::{completions, cycle_times, hours, work_in_progress};
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
 use plotters::style::RGBColor;
 
 /// Size of the small charts; the daily chart spans the panel and is wider.
@@ -46,6 +49,65 @@ pub fn color(index: usize) -> RGBColor {
 pub fn css_color(index: usize) -> String {
     let RGBColor(r, g, b) = color(index);
     format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// A wide chart over days: x counts days (`0.0..x_end`), y goes from 0 to `top`.
+type DayChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The axes of a wide chart over `days` days, shared by the daily cost, burn-down and open-tasks
+/// charts: a faint horizontal grid, at most 8 day labels (`MM-DD`, from `day_label(i)`, the
+/// `YYYY-MM-DD` of day `i`) and 5 y labels (`y_label`) under `y_desc`.
+struct DayAxes<'l> {
+    days: usize,
+    x_end: f64,
+    top: f64,
+    /// Room for the y labels (cumulative sums have more digits).
+    y_label_width: u32,
+    y_desc: &'l str,
+    day_label: &'l dyn Fn(usize) -> String,
+    y_label: &'l dyn Fn(f64) -> String,
+}
+
+impl DayAxes<'_> {
+    /// Builds the chart on `root` and draws its axes; `None` if plotters cannot.
+    fn draw<'a, 'b>(
+        &self,
+        root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    ) -> Option<DayChart<'a, 'b>> {
+        let n = self.days;
+        let mut chart = ChartBuilder::on(root)
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(self.y_label_width)
+            .build_cartesian_2d(0f64..self.x_end, 0f64..self.top)
+            .ok()?;
+        let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
+        let every = n.div_ceil(8).max(1);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID.mix(0.3))
+            .axis_style(GRID.mix(0.6))
+            .label_style(text.clone())
+            .y_desc(self.y_desc)
+            .axis_desc_style(text)
+            .x_labels(n.min(16))
+            .x_label_formatter(&|x| {
+                // The start of day `x`.
+                let i = *x as usize;
+                if x.fract() != 0.0 || i >= n || !i.is_multiple_of(every) {
+                    return String::new();
+                }
+                (self.day_label)(i).get(5..).unwrap_or_default().to_owned()
+            })
+            .y_labels(5)
+            .y_label_formatter(&|y| (self.y_label)(*y))
+            .draw()
+            .ok()?;
+        Some(chart)
+    }
 }
 
 /// Makes the SVG scale with its container and take the text colour from CSS.
