@@ -23,6 +23,8 @@ use tokio_tungstenite::tungstenite::Message;
 struct Process {
     child: Child,
     address: String,
+    /// Everything it logged so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Process {
@@ -43,8 +45,11 @@ impl Process {
             .unwrap();
         let stderr = BufReader::new(child.stderr.take().unwrap());
         let (sender, address) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line.clone());
                 if let Some(at) = line.find("execdash on http://") {
                     let rest = &line[at + "execdash on http://".len()..];
                     let address = rest.split_whitespace().next().unwrap();
@@ -55,7 +60,11 @@ impl Process {
         let address = address
             .recv_timeout(Duration::from_secs(30))
             .expect("the server says where it listens");
-        Process { child, address }
+        Process {
+            child,
+            address,
+            log,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -554,4 +563,38 @@ async fn sigterm_with_50_open_sockets_exits_0_within_a_second_and_closes_them() 
             }
         }
     }
+}
+
+#[tokio::test]
+async fn sigterm_during_the_first_scan_of_a_large_board_exits_0_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("work/collaboration/inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    // Enough files that this (debug) build reads them for several seconds.
+    for i in 0..40_000 {
+        std::fs::write(
+            inbox.join(format!("task-{i:05}.yaml")),
+            format!(
+                "id: task-{i:05}\ntitle: \"Task {i}\"\nstatus: new\npriority: normal\n\
+                 description: |\n  A task among many, so that reading the board takes a while.\n"
+            ),
+        )
+        .unwrap();
+    }
+    let server = Process::start(dir.path(), &dir.path().join("telemetry.db"));
+    let health = get(&server.url("/health")).await;
+    assert_eq!(health["status"], "starting", "still reading: {health}");
+    let log = server.log.clone();
+    let asked = Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.stop())
+        .await
+        .unwrap();
+    let took = asked.elapsed();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let log = log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("the first scan of the board ended early"),
+        "stopped in the middle of the scan, not after it: {log}"
+    );
 }

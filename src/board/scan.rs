@@ -80,7 +80,7 @@ pub(super) fn lanes(collab: &Path) -> Vec<(Column, String)> {
 }
 
 /// Reads `paths` on all cores; logs progress on large trees, and counts it in `startup` during
-/// the first scan.
+/// the first scan (which ends early, with the files read so far, once the server is stopping).
 pub(super) fn read_all(
     collab: &Path,
     paths: &[String],
@@ -104,6 +104,8 @@ pub(super) fn read_all(
                 let done = &done;
                 scope.spawn(move || {
                     part.iter()
+                        // A first scan stops early when the server does.
+                        .take_while(|_| !startup.is_some_and(Startup::is_stopping))
                         .map(|path| {
                             let state = task_file::read(collab, path);
                             if let Some(startup) = startup {

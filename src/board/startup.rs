@@ -1,7 +1,7 @@
 //! The first scan of the board. The server listens before it ends (so `/health` answers at once
 //! and the page shows the board as it fills); this says how far it got and when it is over.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use app::model::ScanProgress;
 use tokio::sync::watch;
@@ -11,6 +11,8 @@ pub struct Startup {
     files_total: AtomicUsize,
     files_read: AtomicUsize,
     done: watch::Sender<bool>,
+    /// The server is stopping: the first scan reads no more files.
+    stopping: AtomicBool,
 }
 
 impl Default for Startup {
@@ -19,6 +21,7 @@ impl Default for Startup {
             files_total: AtomicUsize::new(0),
             files_read: AtomicUsize::new(0),
             done: watch::channel(false).0,
+            stopping: AtomicBool::new(false),
         }
     }
 }
@@ -48,6 +51,16 @@ impl Startup {
 
     pub(super) fn read_one(&self) {
         self.files_read.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Asks a first scan still running to read no more files (the server is stopping: a large
+    /// board need not be read to the end first).
+    pub(super) fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
     }
 
     pub(super) fn finish(&self) {

@@ -57,11 +57,14 @@ enum Message {
 /// Keeps the watcher running; dropping it stops the watcher thread.
 pub struct WatcherHandle {
     sender: mpsc::Sender<Message>,
+    store: SharedStore,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for WatcherHandle {
     fn drop(&mut self) {
+        // A first scan still running stops reading, so stopping never waits for a large board.
+        self.store.startup().stop();
         let _ = self.sender.send(Message::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -96,7 +99,7 @@ fn spawn(
     let watcher = notify::recommended_watcher(move |event| {
         let _ = fs_sender.send(Message::Fs(event));
     })?;
-    let mut event_loop = EventLoop::new(collab, store, watcher);
+    let mut event_loop = EventLoop::new(collab, store.clone(), watcher);
     let (scanned_sender, scanned) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("execdash-watcher".into())
@@ -106,6 +109,14 @@ fn spawn(
             let store = &event_loop.board.store;
             store.finish_startup();
             let _ = scanned_sender.send(());
+            if store.startup().is_stopping() {
+                tracing::info!(
+                    tasks = store.counts().total,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "stopping: the first scan of the board ended early"
+                );
+                return;
+            }
             crate::memory::release_free_memory();
             tracing::info!(
                 tasks = store.counts().total,
@@ -117,6 +128,7 @@ fn spawn(
         })?;
     let handle = WatcherHandle {
         sender,
+        store,
         thread: Some(thread),
     };
     Ok((handle, scanned))
