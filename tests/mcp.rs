@@ -100,10 +100,11 @@ async fn every_state_is_found_with_real_servers_and_secrets_stay_on_the_server()
                            "env": {"SECRET_TOKEN": "hunter2-secret-value"}},
             "crashes": {"command": "sh", "args": ["-c", "echo starting >&2; echo 'fatal: no config' >&2; exit 3"]},
             "hangs": {"command": "sleep", "args": ["300"]},
-            "garbage": {"command": "sh", "args": ["-c", "while :; do echo 'not json at all'; sleep 0.1; done"]},
+            "garbage": {"command": "sh", "args": ["-c", "while :; do echo 'not json at all'; sleep 0.1; done",
+                                                  "--api-key", "arg-secret-value"]},
             "missing": {"command": "/nonexistent/mcp-server"},
             "off": {"command": "true", "disabled": true},
-            "legacy": {"type": "sse", "url": "http://127.0.0.1:9/sse",
+            "legacy": {"type": "sse", "url": "http://bob:url-secret-value@127.0.0.1:9/sse?key=query-secret-value",
                        "headers": {"Authorization": "Bearer header-secret-value"}},
         }),
     );
@@ -180,8 +181,20 @@ async fn every_state_is_found_with_real_servers_and_secrets_stay_on_the_server()
         .await
         .unwrap();
     for text in [overview.to_string(), page, snapshot] {
-        assert!(!text.contains("hunter2-secret-value") && !text.contains("header-secret-value"));
+        for secret in [
+            "hunter2-secret-value",
+            "header-secret-value",
+            "arg-secret-value",
+            "url-secret-value",
+            "query-secret-value",
+        ] {
+            assert!(!text.contains(secret), "{secret} is shown");
+        }
     }
+    assert_eq!(
+        legacy["target"], "http://bob:redacted@127.0.0.1:9/sse?key=redacted",
+        "the address is shown, its key not"
+    );
     let health = find(&overview, "everything");
     assert_eq!(health["history"].as_array().unwrap().len(), 1);
     server.stop().await.unwrap();

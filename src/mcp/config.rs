@@ -59,14 +59,16 @@ impl ServerSpec {
         }
     }
 
-    /// What it runs or where it is: the command and its arguments, or the URL.
+    /// What it runs or where it is, as the page, the API and the logs show it: the command and its
+    /// arguments, or the URL, with what looks like a secret in them replaced by `redacted` (see
+    /// [`shown_args`], [`shown_url`]).
     pub(crate) fn target(&self) -> String {
         match &self.transport {
-            Transport::Stdio { command, args, .. } => std::iter::once(command.as_str())
-                .chain(args.iter().map(String::as_str))
+            Transport::Stdio { command, args, .. } => std::iter::once(command.clone())
+                .chain(shown_args(args))
                 .collect::<Vec<_>>()
                 .join(" "),
-            Transport::Http { url, .. } | Transport::Sse { url, .. } => url.clone(),
+            Transport::Http { url, .. } | Transport::Sse { url, .. } => shown_url(url),
         }
     }
 
@@ -305,19 +307,102 @@ fn spec(
     })
 }
 
+/// What replaces a secret in what is shown.
+const REDACTED: &str = "redacted";
+
+/// Words that make an argument's flag, or a URL's query key, name a secret.
+const SECRET_WORDS: [&str; 6] = ["token", "key", "secret", "password", "auth", "credential"];
+
+fn names_a_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// Arguments as shown: the value of a flag that names a secret (`--api-key VALUE`,
+/// `--token=VALUE`) is replaced. Configurations are meant to keep secrets in `env`, but keys
+/// passed as arguments are common.
+fn shown_args(args: &[String]) -> Vec<String> {
+    let mut shown = Vec::with_capacity(args.len());
+    let mut hide_next = false;
+    for arg in args {
+        if std::mem::take(&mut hide_next) {
+            shown.push(REDACTED.to_owned());
+            continue;
+        }
+        match arg.split_once('=') {
+            Some((flag, _)) if flag.starts_with('-') && names_a_secret(flag) => {
+                shown.push(format!("{flag}={REDACTED}"));
+            }
+            None if arg.starts_with('-') && names_a_secret(arg) => {
+                hide_next = true;
+                shown.push(arg.clone());
+            }
+            _ => shown.push(arg.clone()),
+        }
+    }
+    shown
+}
+
+/// A URL as shown: without its password, and with every query value replaced (remote servers are
+/// often configured with a key in the address).
+fn shown_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return REDACTED.to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some(REDACTED));
+    }
+    if parsed.query().is_some() {
+        let keys: Vec<String> = parsed
+            .query_pairs()
+            .map(|(key, _)| format!("{key}={REDACTED}"))
+            .collect();
+        parsed.set_query(Some(&keys.join("&")));
+    }
+    parsed.to_string()
+}
+
 fn checked_url(url: &str) -> Result<String, String> {
+    // The URL itself is not repeated in the message: it may hold a key (see `shown_url`).
     let uri: axum::http::Uri = url
         .parse()
-        .map_err(|error| format!("url '{url}' is not an http:// or https:// URL ({error})"))?;
+        .map_err(|error| format!("url is not an http:// or https:// URL ({error})"))?;
     match uri.scheme_str() {
         Some("http" | "https") if uri.host().is_some() => Ok(url.to_owned()),
-        _ => Err(format!("url '{url}' must be http:// or https://")),
+        _ => Err("url must be http:// or https://".to_owned()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_shown_of_a_target_hides_keys_in_arguments_and_urls() {
+        let args: Vec<String> = [
+            "-y",
+            "server",
+            "--api-key",
+            "sk-1",
+            "--token=t-2",
+            "--port",
+            "8",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            shown_args(&args).join(" "),
+            "-y server --api-key redacted --token=redacted --port 8"
+        );
+        assert_eq!(
+            shown_url("https://bob:hunter2@mcp.example.com/mcp?api_key=sk-3&region=eu"),
+            "https://bob:redacted@mcp.example.com/mcp?api_key=redacted&region=redacted"
+        );
+        assert_eq!(
+            shown_url("http://127.0.0.1:9/mcp"),
+            "http://127.0.0.1:9/mcp"
+        );
+    }
 
     #[test]
     fn both_files_and_every_transport_are_read() {
