@@ -5,6 +5,7 @@
 //! - `GET /api/tasks` with 250 and 10 000 tasks
 //! - startup scan of 10 000 files, and server RSS idle with 250 and 10 000 tasks
 //! - 1 000 concurrent WebSocket clients: every one receives every event; delivery percentiles
+//! - 1 000 clients keeping a board through 10 000 changes: every board ends equal to the disk
 //!
 //! Prints percentiles; the figures go to BENCHMARKS.md.
 
@@ -61,8 +62,9 @@ fn main() {
         runtime.block_on(page_at_scale(10_000));
     }
     if run("startup") {
-        runtime.block_on(startup_and_rss(250));
-        runtime.block_on(startup_and_rss(10_000));
+        runtime.block_on(startup_and_rss(250, "small", task_yaml));
+        runtime.block_on(startup_and_rss(10_000, "small", task_yaml));
+        runtime.block_on(startup_and_rss(10_000, "realistic", realistic_yaml));
     }
     if run("idle") {
         runtime.block_on(idle_sockets(1_000));
@@ -73,6 +75,9 @@ fn main() {
         // The same storm without and with 1 000 sockets that never read.
         runtime.block_on(slow_consumers(0, 5_000));
         runtime.block_on(slow_consumers(1_000, 5_000));
+    }
+    if run("converge") {
+        runtime.block_on(converge(1_000, 10_000));
     }
     if run("fanout") {
         // A busy board (10 changes a second), then a stress rate (50 a second).
@@ -669,16 +674,25 @@ async fn next_is_portfolio_update(socket: &mut Socket, wait: Duration) -> bool {
 }
 
 /// `n` sequential GETs of `url` after a first one (not timed): each one's time to the last byte,
-/// and the size of the answer (the same every time, but for a timestamp or a nonce).
+/// and the size of the answer (the same every time, but for a timestamp or a nonce). The body is
+/// read piece by piece and dropped, as a streaming client (`curl -o file`) reads it: gathering 22
+/// MB into one buffer first would add the client's own copying to the server's time.
 async fn timed_gets(client: &reqwest::Client, url: &str, n: usize) -> (Vec<Duration>, usize) {
-    let get = || async { client.get(url).send().await.unwrap().bytes().await.unwrap() };
-    let size = get().await.len();
+    let get = || async {
+        let mut response = client.get(url).send().await.unwrap();
+        let mut size = 0;
+        while let Some(piece) = response.chunk().await.unwrap() {
+            size += piece.len();
+        }
+        size
+    };
+    let size = get().await;
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let started = Instant::now();
-        let bytes = get().await;
+        let received = get().await;
         samples.push(started.elapsed());
-        assert!(bytes.len().abs_diff(size) < 64, "{url} changed size");
+        assert!(received.abs_diff(size) < 64, "{url} changed size");
     }
     (samples, size)
 }
@@ -710,7 +724,7 @@ async fn page_at_scale(tasks: usize) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after_four = server.rss_kb();
     let tasks_url = format!("http://{}/api/tasks", server.addr);
-    let (mut samples, size) = timed_gets(&client, &tasks_url, 50).await;
+    let (mut samples, size) = timed_gets(&client, &tasks_url, 200).await;
     percentiles(
         &format!(
             "GET /api/tasks, {tasks} realistic tasks ({} MB)",
@@ -734,28 +748,28 @@ struct Startup {
     board: Duration,
 }
 
-async fn startup_and_rss(tasks: usize) {
+async fn startup_and_rss(tasks: usize, kind: &str, yaml: fn(usize, &str) -> String) {
     let mut healths = Vec::new();
     let mut boards = Vec::new();
     let mut rss = 0;
     for _ in 0..5 {
-        let (server, startup) = Server::start(tasks);
+        let (server, startup) = Server::start_with(tasks, yaml);
         healths.push(startup.health);
         boards.push(startup.board);
         tokio::time::sleep(Duration::from_millis(500)).await;
         rss = rss.max(server.rss_kb());
     }
     percentiles(
-        &format!("startup: launch → listening, {tasks} tasks"),
+        &format!("startup: launch → listening, {tasks} {kind} tasks"),
         &mut healths,
     );
     percentiles(
-        &format!("startup: launch → board read, {tasks} tasks"),
+        &format!("startup: launch → board read, {tasks} {kind} tasks"),
         &mut boards,
     );
     println!(
         "{:<44} {:.1} MB",
-        format!("RSS idle, {tasks} tasks (max of 5)"),
+        format!("RSS idle, {tasks} {kind} tasks (max of 5)"),
         rss as f64 / 1024.0
     );
 }
@@ -997,4 +1011,238 @@ async fn fan_out(clients: usize, events: usize, interval_ms: u64) {
         .collect();
     let name = format!("{clients} clients, 1 event/{interval_ms} ms: write → received");
     percentiles(&name, &mut samples);
+}
+
+/// `clients` sockets that keep a board as the page does (`app::state::BoardModel`: events applied
+/// in order, `/api/snapshot` after a gap, a lane's top fetched again after a deletion) through a
+/// storm of `changes` changes, one every 2 ms: rewrites, moves between lanes, deletions and new
+/// files. Then every client's board must equal the server's (lane counts and every lane's shown
+/// cards), and the server's the disk (every lane's files, every shown card's title in its file).
+/// A client the server closes (too slow for too long) connects again as the page does.
+async fn converge(clients: usize, changes: usize) {
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::{Arc, Mutex};
+
+    use app::model::{parse_lane_key, Envelope, LanePage, Snapshot};
+    use app::state::{Applied, BoardModel};
+
+    const FOLDERS: [&str; 4] = [
+        "inbox",
+        "assigned/agent-a",
+        "assigned/agent-b",
+        "done/agent-a",
+    ];
+    let (server, _) = Server::start_with(250, realistic_yaml);
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let snapshot = |http: reqwest::Client, base: String| async move {
+        http.get(format!("{base}/api/snapshot"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Snapshot>()
+            .await
+            .unwrap()
+    };
+    // Every client receives the same bytes for a seq: each text is parsed once, here.
+    /// A message's start (`{"seq":N,"type":"…"`) and length → the message parsed.
+    type Parsed = Arc<Mutex<HashMap<(String, usize), Arc<Envelope>>>>;
+    let parsed: Parsed = Arc::default();
+    let (target_tx, target) = tokio::sync::watch::channel(u64::MAX);
+    let mut readers = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+            .await
+            .unwrap();
+        let (parsed, mut target, http, base, addr) = (
+            parsed.clone(),
+            target.clone(),
+            http.clone(),
+            base.clone(),
+            server.addr.clone(),
+        );
+        readers.push(tokio::spawn(async move {
+            let mut model = BoardModel::default();
+            let (mut resyncs, mut reconnects) = (0usize, 0usize);
+            while model.seq < *target.borrow() || model.seq == 0 {
+                let message = tokio::select! {
+                    message = socket.next() => message,
+                    _ = target.changed() => continue,
+                };
+                let text = match message {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(_)) => continue,
+                    // Closed (a client too slow for too long is): the page connects again,
+                    // naming the board it holds, and so does this client.
+                    _ => {
+                        reconnects += 1;
+                        let url = format!(
+                            "ws://{addr}/ws?since={}&instance={}",
+                            model.seq, model.instance
+                        );
+                        socket = tokio_tungstenite::connect_async(url).await.unwrap().0;
+                        continue;
+                    }
+                };
+                // `{"seq":N,"type":"…"` and the length tell messages apart: parsed once.
+                let key = (
+                    text.as_str().get(..48).unwrap_or(text.as_str()).to_owned(),
+                    text.len(),
+                );
+                let cached = parsed.lock().unwrap().get(&key).cloned();
+                let envelope = match cached {
+                    Some(envelope) => envelope,
+                    None => {
+                        let envelope: Arc<Envelope> =
+                            Arc::new(serde_json::from_str(text.as_str()).unwrap());
+                        let mut parsed = parsed.lock().unwrap();
+                        if parsed.len() > 50_000 {
+                            parsed.clear();
+                        }
+                        parsed.insert(key, envelope.clone());
+                        envelope
+                    }
+                };
+                if model.apply((*envelope).clone()) == Applied::Gap {
+                    resyncs += 1;
+                    model.replace(snapshot(http.clone(), base.clone()).await);
+                }
+            }
+            for (lane, want) in model.lanes_to_fetch() {
+                let page: LanePage = http
+                    .get(format!("{base}/api/board/lane"))
+                    .query(&[("lane", lane.as_str()), ("limit", &want.to_string())])
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert!(model.add_page(page), "a page read at the board's seq");
+            }
+            (model, resyncs, reconnects)
+        }));
+    }
+
+    let collab = server.collab();
+    let started = Instant::now();
+    let writer = tokio::task::spawn_blocking(move || {
+        // Where each of the 250 tasks is now (`None`: deleted).
+        let mut at: Vec<Option<usize>> = (0..250).map(|i| Some(i % 4)).collect();
+        let file = |folder: usize, task: usize| {
+            collab.join(format!("{}/task-{task:05}.yaml", FOLDERS[folder]))
+        };
+        for i in 0..changes {
+            let task = (i * 7) % 250;
+            let text = realistic_yaml(task, "converge").replacen(
+                &format!("Realistic task {task}\""),
+                &format!("Realistic task {task} change-{i}\""),
+                1,
+            );
+            match (at[task], i % 10) {
+                (None, _) => {
+                    let folder = i % 4;
+                    std::fs::write(file(folder, task), text).unwrap();
+                    at[task] = Some(folder);
+                }
+                (Some(folder), 8) => {
+                    std::fs::remove_file(file(folder, task)).unwrap();
+                    at[task] = None;
+                }
+                (Some(folder), 9) => {
+                    let to = (folder + 1 + i % 3) % 4;
+                    std::fs::rename(file(folder, task), file(to, task)).unwrap();
+                    at[task] = Some(to);
+                }
+                (Some(folder), _) => std::fs::write(file(folder, task), text).unwrap(),
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    writer.await.unwrap();
+    let written = started.elapsed();
+    // The server is done once its seq stops moving (the watcher gathers events for a moment).
+    let mut last = snapshot(http.clone(), base.clone()).await.seq;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let seq = snapshot(http.clone(), base.clone()).await.seq;
+        if seq == last {
+            break;
+        }
+        last = seq;
+    }
+    target_tx.send_replace(last);
+    let mut boards = Vec::with_capacity(clients);
+    for reader in readers {
+        boards.push(
+            tokio::time::timeout(Duration::from_secs(120), reader)
+                .await
+                .expect("every client reaches the server's last seq")
+                .unwrap(),
+        );
+    }
+    let converged = started.elapsed();
+    let truth = BoardModel::from_snapshot(snapshot(http.clone(), base.clone()).await);
+    assert_eq!(truth.seq, last, "nothing changed after the storm");
+
+    // The server's board against the disk.
+    let mut on_disk: BTreeMap<String, usize> = BTreeMap::new();
+    for folder in FOLDERS {
+        let files = std::fs::read_dir(server.collab().join(folder))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml")
+            })
+            .count();
+        if files > 0 {
+            on_disk.insert(folder.to_owned(), files);
+        }
+    }
+    assert_eq!(
+        truth.lanes, on_disk,
+        "the server's lane counts are the disk's"
+    );
+    for card in truth.cards.values() {
+        let text = std::fs::read_to_string(server.collab().join(&card.task.path)).unwrap();
+        assert!(
+            text.contains(&card.task.title),
+            "{} on disk",
+            card.task.path
+        );
+    }
+    // Every client's board against the server's.
+    let shown = |model: &BoardModel| -> BTreeMap<String, Vec<app::model::TaskSummary>> {
+        model
+            .lanes
+            .keys()
+            .filter_map(|key| Some((key.clone(), parse_lane_key(key)?)))
+            .map(|(key, (column, lane))| {
+                let cards = model.cards_in(column, lane.as_deref());
+                (key, cards.into_iter().map(|c| c.task).collect())
+            })
+            .collect()
+    };
+    let expected = shown(&truth);
+    let (mut differing, mut resyncs, mut reconnects) = (0, 0, 0);
+    for (board, gaps, again) in &boards {
+        resyncs += gaps;
+        reconnects += again;
+        if board.seq != truth.seq || board.lanes != truth.lanes || shown(board) != expected {
+            differing += 1;
+        }
+    }
+    println!(
+        "{clients} reading clients, {changes} changes (rewrites, moves, deletions, new files) in {:.1} s: \
+         every board equal to the server's and the disk's after {:.1} s ({} of {clients} differ), \
+         seq {}, resyncs after a gap {resyncs}, reconnections after a close {reconnects}",
+        written.as_secs_f64(),
+        converged.as_secs_f64(),
+        differing,
+        truth.seq,
+    );
+    assert_eq!(differing, 0, "every client's board equals the server's");
 }

@@ -17,7 +17,7 @@ use super::{AppState, Error};
 use crate::board::SharedStore;
 
 /// The size of the pieces `/api/tasks` is sent in.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 1024 * 1024;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
