@@ -546,3 +546,70 @@ async fn controls_need_allow_writes_and_a_managed_server() {
     assert_eq!(not_managed.status(), 409);
     server.stop().await.unwrap();
 }
+
+/// A real stdio MCP server (a few lines of Python) whose `tools/list` pages never end, with long
+/// descriptions and large input schemas.
+const ENDLESS_SERVER: &str = r#"
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if "id" not in message:
+        continue
+    method = message["method"]
+    if method == "initialize":
+        result = {"protocolVersion": message["params"]["protocolVersion"],
+                  "capabilities": {"tools": {}}, "serverInfo": {"name": "endless", "version": "1"}}
+    elif method == "tools/list":
+        page = int((message.get("params") or {}).get("cursor") or 0)
+        schema = {"type": "object",
+                  "properties": {f"p{j}": {"type": "string", "description": "x" * 1000} for j in range(20)}}
+        result = {"tools": [{"name": f"tool-{page:03}-{i:02}", "description": "d" * 5000, "inputSchema": schema}
+                            for i in range(50)],
+                  "nextCursor": str(page + 1)}
+    else:
+        print(json.dumps({"jsonrpc": "2.0", "id": message["id"],
+                          "error": {"code": -32601, "message": "unknown method"}}), flush=True)
+        continue
+    print(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": result}), flush=True)
+"#;
+
+#[tokio::test]
+async fn a_server_that_lists_without_end_is_cut_to_a_bounded_list_and_degraded() {
+    let workspace = Workspace::empty();
+    let script = workspace.root().join("endless.py");
+    std::fs::write(&script, ENDLESS_SERVER).unwrap();
+    write_config(
+        &workspace,
+        json!({"endless": {"command": "python3", "args": [script.display().to_string()]}}),
+    );
+    let server = start(&workspace).await;
+    let overview = wait_for(&server, "the endless server checked", |o| {
+        checked(o, "endless")
+    })
+    .await;
+    let endless = find(&overview, "endless");
+    assert_eq!(endless["status"], "degraded", "{}", endless["error"]);
+    assert!(
+        endless["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than 1000 items"),
+        "{}",
+        endless["error"]
+    );
+    let tools = endless["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 1000, "the first 1000 tools are kept");
+    for tool in tools {
+        let description = tool["description"].as_str().unwrap();
+        assert_eq!(description.chars().count(), 2001, "cut, with an ellipsis");
+        assert!(
+            tool["input_schema"]["omitted"]
+                .as_str()
+                .unwrap()
+                .starts_with("an input schema of"),
+            "{}",
+            tool["input_schema"]
+        );
+    }
+    server.stop().await.unwrap();
+}

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use app::model::{McpServerInfo, McpStatus, McpTool};
 use process_wrap::tokio::{CommandWrap, KillOnDrop, ProcessGroup};
-use rmcp::model::ServerPeerInfo;
+use rmcp::model::{PaginatedRequestParams, ServerPeerInfo};
 use rmcp::service::{Peer, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::ServiceError;
 use rmcp::{RoleClient, ServiceExt as _};
 use tokio::io::AsyncReadExt as _;
 
@@ -33,6 +34,14 @@ const NICENESS: libc::c_int = 10;
 const STDERR_KEPT: usize = 4 * 1024;
 /// Lines of it shown.
 const STDERR_LINES: usize = 12;
+/// Of a server's lists, at most this many items are kept and this many pages asked for: a server
+/// that lists without end (a cursor forever) costs no more than this.
+const MAX_LIST_ITEMS: usize = 1_000;
+const MAX_LIST_PAGES: usize = 100;
+/// A tool's description is cut to this many characters, and an input schema larger than this
+/// (as JSON) is left out, with its size in its place.
+const MAX_DESCRIPTION_CHARS: usize = 2_000;
+const MAX_SCHEMA_BYTES: usize = 16 * 1024;
 
 /// What one check found.
 #[derive(Clone, Debug, Default)]
@@ -218,41 +227,136 @@ pub(super) async fn lists(client: &Peer<RoleClient>, deadline: Instant) -> Outco
     let mut failures = Vec::new();
     let left = || deadline.saturating_duration_since(Instant::now());
     if capabilities.as_ref().is_none_or(|c| c.tools.is_some()) {
-        match tokio::time::timeout(left(), client.list_all_tools()).await {
-            Ok(Ok(tools)) => {
-                outcome.tools = tools
-                    .into_iter()
-                    .map(|tool| McpTool {
-                        name: tool.name.to_string(),
-                        description: tool.description.map(|d| d.to_string()),
-                        input_schema: serde_json::Value::Object((*tool.input_schema).clone()),
-                    })
-                    .collect();
-                outcome.tools.sort_by(|a, b| a.name.cmp(&b.name));
-            }
-            Ok(Err(error)) => failures.push(format!("tools/list failed: {error}")),
-            Err(_) => failures.push("tools/list: no answer in time".into()),
+        let answer = tokio::time::timeout(
+            left(),
+            bounded_list(|params| async {
+                let page = client.list_tools(params).await?;
+                Ok((page.tools, page.next_cursor))
+            }),
+        )
+        .await;
+        if let Some(tools) = noted("tools/list", answer, &mut failures) {
+            outcome.tools = tools.into_iter().map(kept_tool).collect();
+            outcome.tools.sort_by(|a, b| a.name.cmp(&b.name));
         }
     }
     if capabilities.as_ref().is_some_and(|c| c.resources.is_some()) {
-        match tokio::time::timeout(left(), client.list_all_resources()).await {
-            Ok(Ok(resources)) => outcome.resources = Some(resources.len()),
-            Ok(Err(error)) => failures.push(format!("resources/list failed: {error}")),
-            Err(_) => failures.push("resources/list: no answer in time".into()),
-        }
+        let answer = tokio::time::timeout(
+            left(),
+            bounded_list(|params| async {
+                let page = client.list_resources(params).await?;
+                Ok((
+                    page.resources.into_iter().map(drop).collect(),
+                    page.next_cursor,
+                ))
+            }),
+        )
+        .await;
+        outcome.resources = noted("resources/list", answer, &mut failures).map(|items| items.len());
     }
     if capabilities.as_ref().is_some_and(|c| c.prompts.is_some()) {
-        match tokio::time::timeout(left(), client.list_all_prompts()).await {
-            Ok(Ok(prompts)) => outcome.prompts = Some(prompts.len()),
-            Ok(Err(error)) => failures.push(format!("prompts/list failed: {error}")),
-            Err(_) => failures.push("prompts/list: no answer in time".into()),
-        }
+        let answer = tokio::time::timeout(
+            left(),
+            bounded_list(|params| async {
+                let page = client.list_prompts(params).await?;
+                Ok((
+                    page.prompts.into_iter().map(drop).collect(),
+                    page.next_cursor,
+                ))
+            }),
+        )
+        .await;
+        outcome.prompts = noted("prompts/list", answer, &mut failures).map(|items| items.len());
     }
     if !failures.is_empty() {
         outcome.status = McpStatus::Degraded;
         outcome.error = Some(failures.join("; "));
     }
     outcome
+}
+
+/// The items of a list that answered in time, or `None` with the failure added to `failures`
+/// (also when the list was cut: the server is then degraded).
+fn noted<T>(
+    list: &str,
+    answer: Result<Result<Listed<T>, ServiceError>, tokio::time::error::Elapsed>,
+    failures: &mut Vec<String>,
+) -> Option<Vec<T>> {
+    match answer {
+        Ok(Ok(listed)) => {
+            if listed.cut {
+                failures.push(format!(
+                    "{list}: more than {MAX_LIST_ITEMS} items or {MAX_LIST_PAGES} pages; the first kept"
+                ));
+            }
+            Some(listed.items)
+        }
+        Ok(Err(error)) => {
+            failures.push(format!("{list} failed: {error}"));
+            None
+        }
+        Err(_) => {
+            failures.push(format!("{list}: no answer in time"));
+            None
+        }
+    }
+}
+
+/// What [`bounded_list`] kept of a list.
+struct Listed<T> {
+    items: Vec<T>,
+    /// The server had more than [`MAX_LIST_ITEMS`] items or [`MAX_LIST_PAGES`] pages.
+    cut: bool,
+}
+
+/// Every page of a list, as rmcp's `list_all_*` would ask for them (`page` answers one page's
+/// items and the next cursor), but at most [`MAX_LIST_ITEMS`] items and [`MAX_LIST_PAGES`] pages.
+async fn bounded_list<T, Page>(
+    mut page: impl FnMut(Option<PaginatedRequestParams>) -> Page,
+) -> Result<Listed<T>, ServiceError>
+where
+    Page: std::future::Future<Output = Result<(Vec<T>, Option<String>), ServiceError>>,
+{
+    let mut items = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_LIST_PAGES {
+        let params = PaginatedRequestParams::default().with_cursor(cursor);
+        let (more, next) = page(Some(params)).await?;
+        items.extend(more);
+        if items.len() > MAX_LIST_ITEMS {
+            items.truncate(MAX_LIST_ITEMS);
+            return Ok(Listed { items, cut: true });
+        }
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(Listed { items, cut: false }),
+        }
+    }
+    Ok(Listed { items, cut: true })
+}
+
+/// A tool as kept: its description cut to [`MAX_DESCRIPTION_CHARS`], an input schema over
+/// [`MAX_SCHEMA_BYTES`] replaced by its size.
+fn kept_tool(tool: rmcp::model::Tool) -> McpTool {
+    let description = tool.description.map(|text| {
+        let mut kept: String = text.chars().take(MAX_DESCRIPTION_CHARS).collect();
+        if kept.len() < text.len() {
+            kept.push('…');
+        }
+        kept
+    });
+    let schema = serde_json::Value::Object((*tool.input_schema).clone());
+    let size = serde_json::to_string(&schema).map_or(0, |json| json.len());
+    let input_schema = if size > MAX_SCHEMA_BYTES {
+        serde_json::json!({ "omitted": format!("an input schema of {size} bytes") })
+    } else {
+        schema
+    };
+    McpTool {
+        name: tool.name.to_string(),
+        description,
+        input_schema,
+    }
 }
 
 fn server_info(info: &ServerPeerInfo) -> McpServerInfo {
