@@ -104,12 +104,21 @@ async fn every_state_is_found_with_real_servers_and_secrets_stay_on_the_server()
                                                   "--api-key", "arg-secret-value"]},
             "missing": {"command": "/nonexistent/mcp-server"},
             "off": {"command": "true", "disabled": true},
+            "unreachable": {"type": "http", "url": "http://127.0.0.1:9/mcp?api_key=http-query-secret",
+                            "headers": {"Authorization": "Bearer http-bearer-secret"}},
             "legacy": {"type": "sse", "url": "http://bob:url-secret-value@127.0.0.1:9/sse?key=query-secret-value",
                        "headers": {"Authorization": "Bearer header-secret-value"}},
         }),
     );
     let server = start(&workspace).await;
-    let names = ["everything", "crashes", "hangs", "garbage", "missing"];
+    let names = [
+        "everything",
+        "crashes",
+        "hangs",
+        "garbage",
+        "missing",
+        "unreachable",
+    ];
     let overview = wait_for(&server, "every server checked", |o| {
         names.iter().all(|name| checked(o, name))
     })
@@ -158,6 +167,13 @@ async fn every_state_is_found_with_real_servers_and_secrets_stay_on_the_server()
         missing["error"].as_str().unwrap().contains("cannot start"),
         "{missing:#}"
     );
+    let unreachable = find(&overview, "unreachable");
+    assert_eq!(unreachable["status"], "down");
+    let error = unreachable["error"].as_str().unwrap();
+    assert!(
+        error.contains("api_key=redacted") && !error.contains("rmcp::"),
+        "the error quotes the address without its key, and no Rust type names: {error}"
+    );
     assert_eq!(find(&overview, "off")["status"], "disabled");
     let legacy = find(&overview, "legacy");
     assert_eq!(legacy["status"], "disabled");
@@ -187,6 +203,8 @@ async fn every_state_is_found_with_real_servers_and_secrets_stay_on_the_server()
             "arg-secret-value",
             "url-secret-value",
             "query-secret-value",
+            "http-query-secret",
+            "http-bearer-secret",
         ] {
             assert!(!text.contains(secret), "{secret} is shown");
         }

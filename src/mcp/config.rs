@@ -72,6 +72,53 @@ impl ServerSpec {
         }
     }
 
+    /// Every value of its configuration that is or may be a secret: `env` and header values, a
+    /// URL's password and query values, the values of arguments [`shown_args`] hides. Values
+    /// shorter than 4 characters are left out (redacting `1` everywhere would say nothing).
+    pub(crate) fn secret_values(&self) -> Vec<String> {
+        let mut values: Vec<String> = match &self.transport {
+            Transport::Stdio { env, args, .. } => {
+                let mut values: Vec<String> = env.values().cloned().collect();
+                for (arg, shown) in args.iter().zip(shown_args(args)) {
+                    if *arg != shown {
+                        let hidden = arg.split_once('=').map_or(arg.as_str(), |(_, v)| v);
+                        values.push(hidden.to_owned());
+                    }
+                }
+                values
+            }
+            Transport::Http { url, headers } | Transport::Sse { url, headers } => {
+                let mut values: Vec<String> = headers.values().cloned().collect();
+                // A header's value after its scheme (`Bearer abc`: `abc` alone may be quoted).
+                values.extend(
+                    headers
+                        .values()
+                        .filter_map(|v| v.split_once(' ').map(|(_, rest)| rest.to_owned())),
+                );
+                if let Ok(parsed) = url::Url::parse(url) {
+                    values.extend(parsed.password().map(str::to_owned));
+                    values.extend(parsed.query_pairs().map(|(_, value)| value.into_owned()));
+                }
+                values
+            }
+        };
+        values.retain(|v| v.chars().count() >= 4);
+        // Longest first, so a value that contains another is replaced whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        values
+    }
+
+    /// `text` (an error, a line of the server's stderr) with every [`ServerSpec::secret_values`]
+    /// replaced by `redacted`: errors quote URLs, and servers print their settings.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.secret_values()
+            .iter()
+            .fold(text.to_owned(), |text, secret| {
+                text.replace(secret.as_str(), REDACTED)
+            })
+    }
+
     /// The names of its environment variables or headers (their values are secrets).
     pub(crate) fn secret_names(&self) -> Vec<String> {
         match &self.transport {
@@ -401,6 +448,30 @@ mod tests {
         assert_eq!(
             shown_url("http://127.0.0.1:9/mcp"),
             "http://127.0.0.1:9/mcp"
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_what_a_check_reports() {
+        let config = parse(
+            ".mcp.json",
+            r#"{"mcpServers": {
+                "local": {"command": "srv", "args": ["--api-key", "sk-arg-1", "--port", "8"],
+                          "env": {"TOKEN": "env-secret-2", "DEBUG": "1"}},
+                "remote": {"type": "http", "url": "https://bob:pw-3333@h.example/mcp?key=q-secret-4",
+                           "headers": {"Authorization": "Bearer bearer-5"}}
+            }}"#,
+        )
+        .unwrap();
+        let local = config.iter().find(|s| s.name == "local").unwrap();
+        assert_eq!(
+            local.redact("started with sk-arg-1 and env-secret-2 on port 8, DEBUG=1"),
+            "started with redacted and redacted on port 8, DEBUG=1"
+        );
+        let remote = config.iter().find(|s| s.name == "remote").unwrap();
+        assert_eq!(
+            remote.redact("error sending request for url (https://h.example/mcp?key=q-secret-4): 401 for bearer-5, pw-3333"),
+            "error sending request for url (https://h.example/mcp?key=redacted): 401 for redacted, redacted"
         );
     }
 

@@ -198,7 +198,8 @@ async fn supervise(
         let client = match tokio::time::timeout(timeout, ().serve(transport)).await {
             Ok(Ok(client)) => client,
             Ok(Err(error)) => {
-                shared.lock().down = Some(format!("initialize failed: {error}"));
+                shared.lock().down =
+                    Some(format!("initialize failed: {}", probe::readable(&error)));
                 note_stderr(&shared, tail).await;
                 changed();
                 if wait_before_start(&shared, &mut requests, &mut failures_in_a_row, &changed).await

@@ -439,7 +439,7 @@ impl McpMonitor {
     }
 
     async fn check(self, name: String, spec: ServerSpec, supervisor: Option<Arc<Supervisor>>) {
-        let outcome = {
+        let mut outcome = {
             let Ok(_permit) = self.inner.permits.acquire().await else {
                 return;
             };
@@ -449,6 +449,12 @@ impl McpMonitor {
                 None => probe::check(&spec, &self.inner.repo, timeout).await,
             }
         };
+        // What the check reports reaches the page, the API and the log: without the secrets of
+        // the server's configuration, which errors (a URL) and servers (their settings) quote.
+        outcome.error = outcome.error.map(|error| spec.redact(&error));
+        for line in &mut outcome.stderr_tail {
+            *line = spec.redact(line);
+        }
         tracing::debug!(server = %name, status = ?outcome.status, error = ?outcome.error, "MCP server checked");
         let checked_at = Utc::now();
         let (status, error, tools_changed) = {

@@ -191,7 +191,7 @@ async fn session<E: std::fmt::Display>(
                 timeout.as_secs_f64()
             ))
         }
-        Ok(Err(error)) => return Outcome::down(format!("initialize failed: {error}")),
+        Ok(Err(error)) => return Outcome::down(format!("initialize failed: {}", readable(&error))),
         Ok(Ok(client)) => client,
     };
     let latency = started.elapsed();
@@ -302,6 +302,38 @@ fn noted<T>(
     }
 }
 
+/// An SDK error as the page shows it: without the Rust type names rmcp puts in brackets
+/// (`Transport [rmcp::transport::worker::WorkerTransport<…>] error: …`).
+pub(super) fn readable(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find(" [") {
+        let inner = &rest[open + 2..];
+        let mut depth = 1usize;
+        let close = inner.char_indices().find_map(|(i, c)| {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        });
+        match close {
+            Some(close) if inner[..close].contains("::") => {
+                out.push_str(&rest[..open]);
+                rest = &inner[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..open + 2]);
+                rest = inner;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What [`bounded_list`] kept of a list.
 struct Listed<T> {
     items: Vec<T>,
@@ -392,4 +424,23 @@ pub(super) async fn stderr_tail(mut stderr: tokio::process::ChildStderr) -> Vec<
         .map(|l| l.chars().take(300).collect())
         .collect();
     lines[lines.len().saturating_sub(STDERR_LINES)..].to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn sdk_errors_lose_their_type_names() {
+        let error = "Send message error Transport [rmcp::transport::worker::WorkerTransport<rmcp::\
+            transport::streamable_http_client::StreamableHttpClientWorker<reqwest::Client>>] \
+            error: Client error: error sending request for url (https://h.example/mcp), when send \
+            initialize request";
+        assert_eq!(
+            readable(&error),
+            "Send message error Transport error: Client error: error sending request for url \
+             (https://h.example/mcp), when send initialize request"
+        );
+        assert_eq!(readable(&"a list [1, 2] stays"), "a list [1, 2] stays");
+    }
 }
