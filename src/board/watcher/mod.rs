@@ -105,7 +105,7 @@ fn spawn(
         .name("execdash-watcher".into())
         .spawn(move || {
             let started = Instant::now();
-            event_loop.ensure_watch();
+            event_loop.first_reading();
             let store = &event_loop.board.store;
             store.finish_startup();
             let _ = scanned_sender.send(());
@@ -314,6 +314,19 @@ impl EventLoop {
         }
     }
 
+    /// Reads the board, then watches it. Not the other way round: inotify reports every file
+    /// the scan opens to notify's thread, which took a quarter of a 10 000-file scan's time
+    /// (BENCHMARKS.md, 2026-12-02); what changes between the two is caught by a catch-up that
+    /// compares each file's stamp.
+    fn first_reading(&mut self) {
+        let stamps = self.board.first_scan();
+        match self.root.ensure() {
+            RootChange::Unchanged => {}
+            RootChange::BoardWatched => self.board.catch_up(&stamps),
+            RootChange::BoardGone => self.board.rescan(),
+        }
+    }
+
     fn ensure_watch(&mut self) {
         match self.root.ensure() {
             RootChange::Unchanged => {}
@@ -379,6 +392,63 @@ mod tests {
             let snapshot = self.event_loop.board.store.snapshot();
             snapshot.tasks.into_iter().map(|t| t.path).collect()
         }
+    }
+
+    #[test]
+    fn what_changes_between_the_first_scan_and_the_watch_is_caught_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let collab = dir.path().join("work/collaboration");
+        fs::create_dir_all(collab.join("inbox")).unwrap();
+        for name in ["same", "rewritten", "deleted", "replaced"] {
+            fs::write(
+                collab.join(format!("inbox/{name}.yaml")),
+                format!("id: {name}\ntitle: before\n"),
+            )
+            .unwrap();
+        }
+        let watcher = notify::recommended_watcher(|_| {}).unwrap();
+        let mut event_loop = EventLoop::new(collab.clone(), Arc::new(Store::new()), watcher);
+        let stamps = event_loop.board.first_scan();
+        assert_eq!(stamps.len(), 4);
+        // Between the scan and the watch: the same size rewritten, a file deleted, one replaced
+        // by a rename, one added, an agent folder made.
+        fs::write(
+            collab.join("inbox/rewritten.yaml"),
+            "id: rewritten\ntitle: after!\n",
+        )
+        .unwrap();
+        fs::remove_file(collab.join("inbox/deleted.yaml")).unwrap();
+        fs::write(collab.join("replacement"), "id: replaced\ntitle: after!\n").unwrap();
+        fs::rename(
+            collab.join("replacement"),
+            collab.join("inbox/replaced.yaml"),
+        )
+        .unwrap();
+        fs::create_dir_all(collab.join("assigned/bob")).unwrap();
+        fs::write(
+            collab.join("assigned/bob/new.yaml"),
+            "id: new\ntitle: after!\n",
+        )
+        .unwrap();
+        assert!(matches!(event_loop.root.ensure(), RootChange::BoardWatched));
+        event_loop.board.catch_up(&stamps);
+        let snapshot = event_loop.board.store.snapshot();
+        let titles: Vec<(String, String)> = snapshot
+            .tasks
+            .into_iter()
+            .map(|t| (t.path, t.title))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                ("assigned/bob/new.yaml".into(), "after!".into()),
+                ("inbox/replaced.yaml".into(), "after!".into()),
+                ("inbox/rewritten.yaml".into(), "after!".into()),
+                ("inbox/same.yaml".into(), "before".into()),
+            ]
+        );
     }
 
     #[test]
