@@ -89,7 +89,23 @@ test("the forecast is server-rendered with the figures of /api/forecast", async 
   const chart = page.locator('[data-chart="burn-down"] [role="img"]');
   await expect(chart.locator("svg")).toBeVisible();
   await expect(chart).toHaveAttribute("aria-label", new RegExp(`^Spent \\${usd(after.month.spent)} so far this month`));
+  await expect(page.locator('[data-chart="burn-down"] .legend')).toContainText("Monthly budget");
   await context.close();
+});
+
+test("without a monthly budget the burn-down shows no budget in its legend", async ({ page, request }) => {
+  const unbudgeted = await DashboardServer.start();
+  try {
+    const posted = await request.post(`${unbudgeted.url}/api/invocations`, { data: invocation("today-1", 3) });
+    expect(posted.status()).toBe(200);
+    await page.goto(`${unbudgeted.url}/costs`);
+    await expect(page.locator("#forecast-budget")).toHaveText("No monthly budget set");
+    const legend = page.locator('[data-chart="burn-down"] .legend');
+    await expect(legend).toContainText("Spent");
+    await expect(legend).not.toContainText("Monthly budget");
+  } finally {
+    await unbudgeted.dispose();
+  }
 });
 
 test("the forecast follows new spending live", async ({ page, request }) => {

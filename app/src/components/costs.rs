@@ -213,6 +213,8 @@ fn forecast_view(forecast: Forecast) -> impl IntoView {
         .month
         .budget
         .map(|limit| format!("{} a month", charts::usd(limit)));
+    // The budget's line (and its legend) only where a budget is set.
+    let has_budget = forecast.month.budget.is_some();
     let budget_class = match forecast.budget {
         BudgetOutlook::Reached => "forecast-budget exceeded",
         BudgetOutlook::Projected => "forecast-budget warning",
@@ -238,7 +240,9 @@ fn forecast_view(forecast: Forecast) -> impl IntoView {
                         <li><span class="line-key spent"></span>"Spent"</li>
                         <li><span class="line-key projected"></span>"Projected"</li>
                         <li><span class="line-key likely"></span>"Likely range (80 %)"</li>
-                        <li><span class="line-key budget"></span>"Monthly budget"</li>
+                        {has_budget.then(|| view! {
+                            <li><span class="line-key budget"></span>"Monthly budget"</li>
+                        })}
                     </ul>
                 }
                 .into_any(),
