@@ -1,7 +1,9 @@
 //! MCP server health against real servers: the npm reference servers (`@modelcontextprotocol/
 //! server-everything` over stdio and streamable HTTP, `server-filesystem`; installed by
-//! `scripts/bootstrap` into `end2end/node_modules`) and real processes that crash on start, hang
-//! in `initialize` or print garbage; a real server on loopback, the real config watcher.
+//! `scripts/bootstrap` into `end2end/node_modules`), a server written with the official Python
+//! SDK over streamable HTTP (`tests/fixtures/`, the SDK in the bootstrap's venv), and real
+//! processes that crash on start, hang in `initialize`, print garbage or list without end; a real
+//! server on loopback, the real config watcher.
 
 mod common;
 
@@ -12,6 +14,23 @@ use app::model::ServerEvent;
 use common::{next_envelope, Workspace};
 use execdash::RunningServer;
 use serde_json::{json, Value};
+
+/// The Python with the official Python MCP SDK, installed by the bootstrap (a venv).
+fn mcp_python() -> PathBuf {
+    let python = std::env::var_os("EXECDASH_MCP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let tools = std::env::var_os("EXECDASH_TOOLS_DIR")
+                .map_or_else(|| PathBuf::from("/opt/execdash-tools"), PathBuf::from);
+            tools.join("mcp-python/bin/python")
+        });
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/bootstrap (it installs the Python MCP SDK)",
+        python.display()
+    );
+    python
+}
 
 /// A reference server's command, installed by the bootstrap (`npm ci` in `end2end/`).
 fn npm_server(name: &str) -> String {
@@ -629,5 +648,113 @@ async fn a_server_that_lists_without_end_is_cut_to_a_bounded_list_and_degraded()
             tool["input_schema"]
         );
     }
+    server.stop().await.unwrap();
+}
+
+/// The Python SDK's server (`tests/fixtures/streamable_http_mcp_server.py`) on a free port, once
+/// it accepts connections; killed when dropped.
+struct PythonServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl PythonServer {
+    fn start() -> PythonServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(mcp_python())
+            .arg(common::repo().join("tests/fixtures/streamable_http_mcp_server.py"))
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the Python MCP server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        PythonServer {
+            child,
+            url: format!("http://127.0.0.1:{port}/mcp"),
+        }
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_python_sdk_server_over_streamable_http_is_healthy_and_down_once_killed() {
+    let mut python = PythonServer::start();
+    let workspace = Workspace::empty();
+    write_config(
+        &workspace,
+        json!({"python": {"type": "http", "url": python.url}}),
+    );
+    let server = start(&workspace).await;
+    let overview = wait_for(&server, "the Python server checked", |o| {
+        checked(o, "python")
+    })
+    .await;
+    let entry = find(&overview, "python");
+    assert_eq!(entry["status"], "healthy", "{entry:#}");
+    assert_eq!(entry["transport"], "http");
+    assert_eq!(entry["server_info"]["name"], "execdash-python-test");
+    assert_eq!(entry["server_info"]["version"], "1.0.0");
+    assert!(!entry["server_info"]["protocol_version"]
+        .as_str()
+        .unwrap()
+        .is_empty());
+    let tools: Vec<(&str, &str)> = entry["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap(),
+                t["description"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            ("add", "Adds two whole numbers."),
+            ("shout", "The text in capitals.")
+        ]
+    );
+    let add = &entry["tools"][0]["input_schema"];
+    assert_eq!(add["properties"]["a"]["type"], "integer", "{add}");
+    assert!(entry["latency_ms"].as_f64().unwrap() > 0.0);
+
+    // Killed outside execdash: the next check (asked for now) finds it down.
+    python.child.kill().unwrap();
+    python.child.wait().unwrap();
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://{}/api/mcp/servers/python/check",
+            server.addr
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let overview = wait_for(&server, "the killed server found down", |o| {
+        find(o, "python")["status"] == "down"
+    })
+    .await;
+    let error = find(&overview, "python")["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("initialize failed"), "{error}");
     server.stop().await.unwrap();
 }
