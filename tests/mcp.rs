@@ -754,7 +754,10 @@ async fn a_python_sdk_server_over_streamable_http_is_healthy_and_down_once_kille
         find(o, "python")["status"] == "down"
     })
     .await;
-    let error = find(&overview, "python")["error"].as_str().unwrap().to_owned();
+    let error = find(&overview, "python")["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(error.contains("initialize failed"), "{error}");
     server.stop().await.unwrap();
 }
