@@ -1093,3 +1093,39 @@ async fn the_agent_portfolio_reads_the_profiles_in_the_originals_shape() {
     let (status, _) = get_json(&server, "/api/agents/python-pedro").await;
     assert_eq!(status, 404, "no tasks and no calls");
 }
+
+#[tokio::test]
+async fn the_detail_lists_a_tasks_calls_newest_first_by_their_time() {
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |_| {}).await;
+    // Logged in another order than they happened (a batch sent late holds older calls).
+    let batch: Vec<Value> = [
+        ("late-1", "2026-11-02T10:00:00Z"),
+        ("late-3", "2026-11-04T10:00:00+00:00"),
+        ("late-2", "2026-11-03 10:00:00"),
+    ]
+    .into_iter()
+    .map(|(id, at)| {
+        json!({"invocation_id": id, "timestamp": at, "task_id": "parser",
+               "agent_name": "python-pedro", "tool_name": "claude-code",
+               "model_name": "claude-sonnet-4", "total_tokens": 10, "cost_usd": 0.01,
+               "status": "success"})
+    })
+    .collect();
+    let posted = reqwest::Client::new()
+        .post(url(&server, "/api/invocations"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let (status, details) = get_json(&server, "/api/board/task?id=parser").await;
+    assert_eq!(status, 200, "{details}");
+    let order: Vec<&str> = details["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|call| call["invocation_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["late-3", "late-2", "late-1"]);
+}

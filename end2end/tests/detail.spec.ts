@@ -164,6 +164,32 @@ const payloads = [
   `<math><mtext><table><mglyph><style><img src=x onerror=alert('mxss')>`,
 ];
 
+test("a task's calls are listed newest first by their time, in UTC minutes", async ({ page, request }) => {
+  server = await DashboardServer.start();
+  writeFileSync(server.collab("inbox/parser.yaml"), parser);
+  await server.restart();
+  // Logged in another order than they happened.
+  const calls = [
+    ["late-1", "2026-11-02T10:00:00Z"],
+    ["late-3", "2026-11-04T10:05:00.123456+00:00"],
+    ["late-2", "2026-11-03 10:00:00"],
+  ].map(([id, timestamp]) => ({
+    invocation_id: id,
+    timestamp,
+    task_id: "parser",
+    tool_name: "claude-code",
+    model_name: "claude-sonnet-4",
+    total_tokens: 10,
+    cost_usd: 0.01,
+    status: "success",
+  }));
+  expect((await request.post(`${server.url}/api/invocations`, { data: calls })).status()).toBe(200);
+  await page.goto(`${server.url}/tasks/parser`);
+  const when = page.locator(".detail table.invocations tbody tr td:first-child");
+  await expect(when).toHaveText(["2026-11-04 10:05", "2026-11-03 10:00", "2026-11-02 10:00"]);
+  await expect(when.first()).toHaveAttribute("title", "2026-11-04T10:05:00.123456+00:00");
+});
+
 test("no payload in any field, title, tag, agent folder or file name runs, loads or links anywhere", async ({
   page,
 }) => {

@@ -197,7 +197,8 @@ impl Telemetry {
     }
 
     /// What one task cost (all time; `None` without invocations) and its latest `limit`
-    /// invocations, newest first.
+    /// invocations, newest first by their timestamps (the order they were logged in need not
+    /// be theirs: a batch posted later may hold older calls).
     pub async fn task_activity(
         &self,
         task_id: &str,
@@ -573,7 +574,8 @@ async fn task_activity(
          model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
          CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
          CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
-         FROM invocations WHERE task_id = ? ORDER BY id DESC LIMIT ?",
+         FROM invocations WHERE task_id = ? \
+         ORDER BY julianday(timestamp) DESC, id DESC LIMIT ?",
     )
     .bind(task_id)
     .bind(limit)

@@ -120,13 +120,13 @@ fn whole(details: TaskDetails) -> impl IntoView {
         }}
         {(!invocations.is_empty()).then(|| view! {
             <table class="invocations">
-                <thead><tr><th>"When"</th><th>"Model"</th><th>"Tool"</th><th>"Tokens"</th><th>"Cost"</th><th>"Status"</th></tr></thead>
+                <thead><tr><th>"When (UTC)"</th><th>"Model"</th><th>"Tool"</th><th>"Tokens"</th><th>"Cost"</th><th>"Status"</th></tr></thead>
                 <tbody>
                     {invocations
                         .into_iter()
                         .map(|call| view! {
                             <tr>
-                                <td>{call.timestamp}</td>
+                                <td title=call.timestamp.clone()>{call_time(&call.timestamp)}</td>
                                 <td>{call.model}</td>
                                 <td>{call.tool}</td>
                                 <td class="num">{call.total_tokens}</td>
@@ -263,5 +263,47 @@ fn link(link: TaskLink) -> impl IntoView {
             </li>
         }
         .into_any(),
+    }
+}
+
+/// An invocation's time as the table shows it: `2026-11-03 15:13` for a UTC timestamp (`…Z`,
+/// `…+00:00`, or SQLite's `YYYY-MM-DD HH:MM:SS`); any other text as it is stored. The whole
+/// timestamp is the cell's title.
+fn call_time(timestamp: &str) -> String {
+    let utc = timestamp.ends_with('Z')
+        || timestamp.ends_with("+00:00")
+        || (timestamp.len() == 19 && timestamp.as_bytes().get(10) == Some(&b' '));
+    let minute = timestamp.get(..16).filter(|m| {
+        let bytes = m.as_bytes();
+        matches!(bytes[10], b'T' | b' ')
+            && bytes[4] == b'-'
+            && bytes[13] == b':'
+            && m.chars()
+                .enumerate()
+                .all(|(i, c)| matches!(i, 4 | 7 | 10 | 13) || c.is_ascii_digit())
+    });
+    match (utc, minute) {
+        (true, Some(minute)) => format!("{} {}", &minute[..10], &minute[11..]),
+        _ => timestamp.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::call_time;
+
+    #[test]
+    fn call_times_are_shortened_only_when_utc() {
+        assert_eq!(
+            call_time("2026-11-03T15:13:14.104303+00:00"),
+            "2026-11-03 15:13"
+        );
+        assert_eq!(call_time("2026-11-03T15:13:14Z"), "2026-11-03 15:13");
+        assert_eq!(call_time("2026-11-03 15:13:14"), "2026-11-03 15:13");
+        assert_eq!(
+            call_time("2026-11-03T15:13:14+02:00"),
+            "2026-11-03T15:13:14+02:00"
+        );
+        assert_eq!(call_time("yesterday"), "yesterday");
     }
 }
