@@ -529,6 +529,17 @@ async fn kill_9_during_a_stream_of_posts_loses_nothing_acknowledged_over_several
     }
 }
 
+/// SIGTERM to `server`: it must exit 0 within a second.
+async fn stops_within_a_second(server: Process) {
+    let asked = Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.stop())
+        .await
+        .unwrap();
+    let took = asked.elapsed();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
 #[tokio::test]
 async fn sigterm_with_50_open_sockets_exits_0_within_a_second_and_closes_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -544,13 +555,7 @@ async fn sigterm_with_50_open_sockets_exits_0_within_a_second_and_closes_them() 
         assert!(ack.to_text().unwrap().contains("connection_ack"));
         sockets.push(socket);
     }
-    let asked = Instant::now();
-    let status = tokio::task::spawn_blocking(move || server.stop())
-        .await
-        .unwrap();
-    let took = asked.elapsed();
-    assert!(status.success(), "exit status {status:?}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    stops_within_a_second(server).await;
     // Every socket was closed by the server (a close frame, or the end of the stream).
     for mut socket in sockets {
         loop {
@@ -585,13 +590,7 @@ async fn sigterm_during_the_first_scan_of_a_large_board_exits_0_within_a_second(
     let health = get(&server.url("/health")).await;
     assert_eq!(health["status"], "starting", "still reading: {health}");
     let log = server.log.clone();
-    let asked = Instant::now();
-    let status = tokio::task::spawn_blocking(move || server.stop())
-        .await
-        .unwrap();
-    let took = asked.elapsed();
-    assert!(status.success(), "exit status {status:?}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    stops_within_a_second(server).await;
     let log = log.lock().unwrap().join("\n");
     assert!(
         log.contains("the first scan of the board ended early"),

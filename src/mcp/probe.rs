@@ -241,38 +241,44 @@ pub(super) async fn lists(client: &Peer<RoleClient>, deadline: Instant) -> Outco
         }
     }
     if capabilities.as_ref().is_some_and(|c| c.resources.is_some()) {
-        let answer = tokio::time::timeout(
-            left(),
-            bounded_list(|params| async {
-                let page = client.list_resources(params).await?;
-                Ok((
-                    page.resources.into_iter().map(drop).collect(),
-                    page.next_cursor,
-                ))
-            }),
-        )
-        .await;
-        outcome.resources = noted("resources/list", answer, &mut failures).map(|items| items.len());
+        let pages = |params| async {
+            let page = client.list_resources(params).await?;
+            Ok((page.resources.len(), page.next_cursor))
+        };
+        outcome.resources = counted("resources/list", pages, left(), &mut failures).await;
     }
     if capabilities.as_ref().is_some_and(|c| c.prompts.is_some()) {
-        let answer = tokio::time::timeout(
-            left(),
-            bounded_list(|params| async {
-                let page = client.list_prompts(params).await?;
-                Ok((
-                    page.prompts.into_iter().map(drop).collect(),
-                    page.next_cursor,
-                ))
-            }),
-        )
-        .await;
-        outcome.prompts = noted("prompts/list", answer, &mut failures).map(|items| items.len());
+        let pages = |params| async {
+            let page = client.list_prompts(params).await?;
+            Ok((page.prompts.len(), page.next_cursor))
+        };
+        outcome.prompts = counted("prompts/list", pages, left(), &mut failures).await;
     }
     if !failures.is_empty() {
         outcome.status = McpStatus::Degraded;
         outcome.error = Some(failures.join("; "));
     }
     outcome
+}
+
+/// How many items a list has whose items are only counted (resources, prompts): `page`
+/// answers one page's item count and the next cursor. `None` (and a failure noted) when it did
+/// not answer within `left`.
+async fn counted<Page>(
+    list: &str,
+    mut page: impl FnMut(Option<PaginatedRequestParams>) -> Page,
+    left: Duration,
+    failures: &mut Vec<String>,
+) -> Option<usize>
+where
+    Page: std::future::Future<Output = Result<(usize, Option<String>), ServiceError>>,
+{
+    let pages = bounded_list(|params| {
+        let page = page(params);
+        async move { page.await.map(|(count, next)| (vec![(); count], next)) }
+    });
+    let answer = tokio::time::timeout(left, pages).await;
+    noted(list, answer, failures).map(|items| items.len())
 }
 
 /// The items of a list that answered in time, or `None` with the failure added to `failures`
