@@ -410,8 +410,8 @@ mod tests {
         let mut event_loop = EventLoop::new(collab.clone(), Arc::new(Store::new()), watcher);
         let stamps = event_loop.board.first_scan();
         assert_eq!(stamps.len(), 4);
-        // Between the scan and the watch: the same size rewritten, a file deleted, one replaced
-        // by a rename, one added, an agent folder made.
+        // Between the scan and the watch: a file rewritten, one deleted, one replaced by a
+        // rename, one added in a new agent folder; one left as it was.
         fs::write(
             collab.join("inbox/rewritten.yaml"),
             "id: rewritten\ntitle: after!\n",

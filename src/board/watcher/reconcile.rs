@@ -20,7 +20,7 @@ pub(super) struct Reconciler {
 
 /// A file's identity and version as `lstat` tells them: another write changes its size, its
 /// modification or its change time, a replacement its inode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Stamp {
     len: u64,
     modified_ns: i128,
