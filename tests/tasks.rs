@@ -56,6 +56,17 @@ async fn writable(workspace: &Workspace) -> RunningServer {
     common::start_server(workspace, |config| config.allow_writes = true).await
 }
 
+/// Logs `body` (one invocation or a batch) through the API; it must be stored.
+async fn post_invocations(server: &RunningServer, body: &impl serde::Serialize) {
+    let posted = reqwest::Client::new()
+        .post(url(server, "/api/invocations"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+}
+
 fn url(server: &RunningServer, path: &str) -> String {
     format!("http://{}{path}", server.addr)
 }
@@ -500,13 +511,7 @@ async fn exports_follow_the_filter_and_quote_csv_correctly() {
         {"invocation_id": "old-1", "tool_name": "t", "model_name": "m", "status": "success",
          "timestamp": old},
     ]);
-    let posted = reqwest::Client::new()
-        .post(url(&server, "/api/invocations"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 200);
+    post_invocations(&server, &body).await;
     let (status, _, csv) = text("/api/export/invocations.csv?range=30d").await;
     assert_eq!(status, 200);
     let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
@@ -836,13 +841,7 @@ async fn initiative_costs_add_up_the_tasks_of_each_specification() {
         call("c4", Some(&orphan), 4.0),
         call("c5", None, 8.0),
     ]);
-    let posted = reqwest::Client::new()
-        .post(url(&server, "/api/invocations"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 200);
+    post_invocations(&server, &batch).await;
 
     let (status, costs) = get_json(&server, "/api/costs/initiatives").await;
     assert_eq!(status, 200, "{costs}");
@@ -892,13 +891,7 @@ async fn agents_count_their_tasks_and_calls_and_unknown_ones_are_404() {
         call("2", "dev", "gpt-5", 3.0),
         call("3", "reviewer", "gpt-5", 0.5),
     ]);
-    let posted = reqwest::Client::new()
-        .post(url(&server, "/api/invocations"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 200);
+    post_invocations(&server, &batch).await;
 
     let (status, list) = get_json(&server, "/api/agents").await;
     assert_eq!(status, 200, "{list}");
@@ -1112,13 +1105,7 @@ async fn the_detail_lists_a_tasks_calls_newest_first_by_their_time() {
                "status": "success"})
     })
     .collect();
-    let posted = reqwest::Client::new()
-        .post(url(&server, "/api/invocations"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 200);
+    post_invocations(&server, &batch).await;
     let (status, details) = get_json(&server, "/api/board/task?id=parser").await;
     assert_eq!(status, 200, "{details}");
     let order: Vec<&str> = details["invocations"]
