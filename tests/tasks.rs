@@ -918,6 +918,14 @@ async fn agents_count_their_tasks_and_calls_and_unknown_ones_are_404() {
     );
     assert_eq!(dev["top_models"][0]["model"], "gpt-5", "costliest first");
     assert!(list["telemetry_error"].is_null());
+    // A caller without tasks was last active when it called (just now), not at midnight.
+    let reviewer_active = list["agents"][1]["last_activity_ms"].as_i64().unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(
+        (now - reviewer_active).abs() < 60_000,
+        "last active {} ms ago",
+        now - reviewer_active
+    );
 
     let (status, page) = get_json(&server, "/api/agents/dev").await;
     assert_eq!(status, 200, "{page}");

@@ -57,6 +57,23 @@ test("agents: cards from the board and the calls, a page per agent, live", async
   });
   expect(posted.status()).toBe(200);
   await expect(pedro.locator('[data-cost="calls"]')).toHaveText(String(Number(before) + 1));
+  // A caller without tasks: its card comes with its call, last active when it called (not at
+  // the start of its day).
+  const rita = await request.post(`${server.url}/api/invocations`, {
+    data: {
+      invocation_id: "agents-live-2",
+      tool_name: "claude-code",
+      model_name: "gpt-5",
+      agent_name: "reviewer-rita",
+      total_tokens: 500,
+      cost_usd: 0.25,
+      status: "success",
+    },
+  });
+  expect(rita.status()).toBe(200);
+  await expect(page.locator('.agent-card[data-agent="reviewer-rita"] .last-activity')).toHaveText(
+    "Last active just now",
+  );
 
   // The agent's page: its chart and its tasks; a task opens over it.
   await pedro.locator("h3 a").click();

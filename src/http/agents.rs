@@ -130,10 +130,13 @@ fn overviews<'a>(
         *agent.cost_today.get_or_insert(0.0) += row.today;
         *agent.cost_total.get_or_insert(0.0) += row.total;
         agent.invocations += u64::try_from(row.invocations).unwrap_or(0);
-        let called = NaiveDate::parse_from_str(&row.last_day, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp_millis());
+        // Today's latest call to the millisecond; an earlier day's calls only by their day.
+        let called = row.last_call_today_ms.or_else(|| {
+            NaiveDate::parse_from_str(&row.last_day, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc().timestamp_millis())
+        });
         agent.last_activity_ms = agent.last_activity_ms.max(called);
         agent.top_models.push(ModelShare {
             model: row.model.clone(),

@@ -109,6 +109,10 @@ pub struct AgentUsage {
     pub invocations: i64,
     /// `YYYY-MM-DD` (`""` when no timestamp could be read).
     pub last_day: String,
+    /// The agent's latest call today, in milliseconds since the epoch (any model): the rollup
+    /// knows only the day, which made a call a minute ago read as "15 h ago" (midnight).
+    #[sqlx(default)]
+    pub last_call_today_ms: Option<i64>,
 }
 
 /// What each UTC day cost (see [`Telemetry::daily_series`]).
@@ -248,20 +252,11 @@ impl Telemetry {
     }
 
     /// Per agent (`""` for calls without one) and model: cost today (as of `now`), all time,
-    /// calls, and the latest day with a call; from the rollup.
+    /// calls, and the latest day with a call, from the rollup; and each agent's latest call
+    /// today, from today's rows only (through the julianday index), in one read transaction.
     pub async fn agent_usage(&self, now: DateTime<Utc>) -> Result<Vec<AgentUsage>, TelemetryError> {
         let reader = self.reader().await?;
-        let outcome = sqlx::query_as::<_, AgentUsage>(
-            "SELECT agent_name AS agent, model_name AS model, \
-               CAST(COALESCE(SUM(CASE WHEN day = ?1 THEN cost_usd END), 0.0) AS REAL) AS today, \
-               CAST(SUM(cost_usd) AS REAL) AS total, \
-               CAST(SUM(invocations) AS INTEGER) AS invocations, \
-               MAX(day) AS last_day \
-             FROM cost_rollup GROUP BY agent_name, model_name",
-        )
-        .bind(day(now.date_naive()))
-        .fetch_all(&reader)
-        .await;
+        let outcome = agent_usage(&reader, now).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -461,6 +456,51 @@ async fn daily_series(
             .collect(),
         first_day: first_day.as_deref().and_then(parse),
     })
+}
+
+async fn agent_usage(
+    reader: &sqlx::SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<Vec<AgentUsage>, sqlx::Error> {
+    let mut tx = reader.begin().await?;
+    let mut usage = sqlx::query_as::<_, AgentUsage>(
+        "SELECT agent_name AS agent, model_name AS model, \
+           CAST(COALESCE(SUM(CASE WHEN day = ?1 THEN cost_usd END), 0.0) AS REAL) AS today, \
+           CAST(SUM(cost_usd) AS REAL) AS total, \
+           CAST(SUM(invocations) AS INTEGER) AS invocations, \
+           MAX(day) AS last_day \
+         FROM cost_rollup GROUP BY agent_name, model_name",
+    )
+    .bind(day(now.date_naive()))
+    .fetch_all(&mut *tx)
+    .await?;
+    let midnight = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let latest: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT COALESCE(agent_name, ''), MAX(julianday(timestamp)) \
+         FROM invocations INDEXED BY idx_invocations_julianday \
+         WHERE julianday(timestamp) >= ?1 GROUP BY 1",
+    )
+    .bind(julian_day(midnight))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.rollback().await?;
+    let latest: BTreeMap<String, i64> = latest
+        .into_iter()
+        .map(|(agent, julian)| {
+            (
+                agent,
+                ((julian - 2_440_587.5) * 86_400_000.0).round() as i64,
+            )
+        })
+        .collect();
+    for row in &mut usage {
+        row.last_call_today_ms = latest.get(&row.agent).copied();
+    }
+    Ok(usage)
 }
 
 fn agent_cost(row: GroupRow) -> AgentCost {
