@@ -109,16 +109,6 @@ impl ServerSpec {
         values
     }
 
-    /// `text` (an error, a line of the server's stderr) with every [`ServerSpec::secret_values`]
-    /// replaced by `redacted`: errors quote URLs, and servers print their settings.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        self.secret_values()
-            .iter()
-            .fold(text.to_owned(), |text, secret| {
-                text.replace(secret.as_str(), REDACTED)
-            })
-    }
-
     /// The names of its environment variables or headers (their values are secrets).
     pub(crate) fn secret_names(&self) -> Vec<String> {
         match &self.transport {
@@ -354,6 +344,15 @@ fn spec(
     })
 }
 
+/// `text` (an error, a line of a server's stderr) with every one of `secrets` (a server's
+/// [`ServerSpec::secret_values`], longest first) replaced by `redacted`: errors quote URLs, and
+/// servers print their settings.
+pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_owned(), |text, secret| {
+        text.replace(secret.as_str(), REDACTED)
+    })
+}
+
 /// What replaces a secret in what is shown.
 const REDACTED: &str = "redacted";
 
@@ -465,12 +464,15 @@ mod tests {
         .unwrap();
         let local = config.iter().find(|s| s.name == "local").unwrap();
         assert_eq!(
-            local.redact("started with sk-arg-1 and env-secret-2 on port 8, DEBUG=1"),
+            redact(
+                "started with sk-arg-1 and env-secret-2 on port 8, DEBUG=1",
+                &local.secret_values()
+            ),
             "started with redacted and redacted on port 8, DEBUG=1"
         );
         let remote = config.iter().find(|s| s.name == "remote").unwrap();
         assert_eq!(
-            remote.redact("error sending request for url (https://h.example/mcp?key=q-secret-4): 401 for bearer-5, pw-3333"),
+            redact("error sending request for url (https://h.example/mcp?key=q-secret-4): 401 for bearer-5, pw-3333", &remote.secret_values()),
             "error sending request for url (https://h.example/mcp?key=redacted): 401 for redacted, redacted"
         );
     }

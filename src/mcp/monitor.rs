@@ -451,9 +451,10 @@ impl McpMonitor {
         };
         // What the check reports reaches the page, the API and the log: without the secrets of
         // the server's configuration, which errors (a URL) and servers (their settings) quote.
-        outcome.error = outcome.error.map(|error| spec.redact(&error));
+        let secrets = spec.secret_values();
+        outcome.error = outcome.error.map(|error| config::redact(&error, &secrets));
         for line in &mut outcome.stderr_tail {
-            *line = spec.redact(line);
+            *line = config::redact(line, &secrets);
         }
         tracing::debug!(server = %name, status = ?outcome.status, error = ?outcome.error, "MCP server checked");
         let checked_at = Utc::now();

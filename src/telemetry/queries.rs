@@ -55,8 +55,17 @@ fn source(range: CostRange) -> &'static str {
 
 /// The Julian day number of an instant, as SQLite's `julianday()` computes it.
 pub(super) fn julian_day(instant: DateTime<Utc>) -> f64 {
-    instant.timestamp_millis() as f64 / 86_400_000.0 + 2_440_587.5
+    instant.timestamp_millis() as f64 / MILLIS_PER_DAY + UNIX_EPOCH_JULIAN_DAY
 }
+
+/// Milliseconds since the Unix epoch of a Julian day number (the inverse of [`julian_day`]).
+fn julian_day_millis(julian: f64) -> i64 {
+    ((julian - UNIX_EPOCH_JULIAN_DAY) * MILLIS_PER_DAY).round() as i64
+}
+
+const MILLIS_PER_DAY: f64 = 86_400_000.0;
+/// The Julian day number of 1970-01-01T00:00:00Z.
+const UNIX_EPOCH_JULIAN_DAY: f64 = 2_440_587.5;
 
 fn day(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
@@ -490,12 +499,7 @@ async fn agent_usage(
     tx.rollback().await?;
     let latest: BTreeMap<String, i64> = latest
         .into_iter()
-        .map(|(agent, julian)| {
-            (
-                agent,
-                ((julian - 2_440_587.5) * 86_400_000.0).round() as i64,
-            )
-        })
+        .map(|(agent, julian)| (agent, julian_day_millis(julian)))
         .collect();
     for row in &mut usage {
         row.last_call_today_ms = latest.get(&row.agent).copied();

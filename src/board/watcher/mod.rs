@@ -399,17 +399,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let collab = dir.path().join("work/collaboration");
         fs::create_dir_all(collab.join("inbox")).unwrap();
+        // Written an hour ago: not racily clean, so only their stamps tell what changed.
+        let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
         for name in ["same", "rewritten", "deleted", "replaced"] {
-            fs::write(
-                collab.join(format!("inbox/{name}.yaml")),
-                format!("id: {name}\ntitle: before\n"),
-            )
-            .unwrap();
+            let path = collab.join(format!("inbox/{name}.yaml"));
+            fs::write(&path, format!("id: {name}\ntitle: before\n")).unwrap();
+            let file = fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(an_hour_ago).unwrap();
         }
         let watcher = notify::recommended_watcher(|_| {}).unwrap();
         let mut event_loop = EventLoop::new(collab.clone(), Arc::new(Store::new()), watcher);
         let stamps = event_loop.board.first_scan();
         assert_eq!(stamps.len(), 4);
+        let files_read = |event_loop: &EventLoop| {
+            event_loop
+                .board
+                .store
+                .startup()
+                .progress()
+                .unwrap()
+                .files_read
+        };
+        assert_eq!(files_read(&event_loop), 4);
         // Between the scan and the watch: a file rewritten, one deleted, one replaced by a
         // rename, one added in a new agent folder; one left as it was.
         fs::write(
@@ -432,6 +443,11 @@ mod tests {
         .unwrap();
         assert!(matches!(event_loop.root.ensure(), RootChange::BoardWatched));
         event_loop.board.catch_up(&stamps);
+        assert_eq!(
+            files_read(&event_loop),
+            4 + 3,
+            "the catch-up reads the rewritten, replaced and new files, not the unchanged one"
+        );
         let snapshot = event_loop.board.store.snapshot();
         let titles: Vec<(String, String)> = snapshot
             .tasks
