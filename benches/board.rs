@@ -132,6 +132,9 @@ impl Server {
             )
             .unwrap();
         }
+        // The files at rest, as a user's are when the server starts: the kernel's writeback of
+        // the megabytes just written is not the server's time.
+        let _ = Command::new("sync").status();
         Server::launch(dir)
     }
 

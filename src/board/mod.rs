@@ -13,6 +13,7 @@ mod startup;
 mod store;
 mod task_file;
 mod watcher;
+mod yaml_json;
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,7 @@ pub(crate) fn reread(store: &Store, collab: &Path, relative: &str) -> Option<u64
 pub(crate) fn read_tasks(collab: &Path) -> Vec<Task> {
     scan::read_all(collab, &scan::task_files(collab, ""), None)
         .into_iter()
-        .filter_map(|(_, state)| match state {
+        .filter_map(|reading| match reading.state {
             FileState::Task(task) => Some(*task),
             _ => None,
         })

@@ -8,7 +8,7 @@ use std::time::Instant;
 use app::model::{Column, TaskPath};
 
 use super::startup::Startup;
-use super::task_file::{self, FileState};
+use super::task_file::{self, FileState, RealFolders, Stamp};
 
 /// Relative paths of the task files at or below the folder `under` ("" for the whole board),
 /// following the layout `inbox/*`, `assigned/*/*`, `done/*/*`, and of the symbolic links found
@@ -79,44 +79,80 @@ pub(super) fn lanes(collab: &Path) -> Vec<(Column, String)> {
     lanes
 }
 
+/// One file read by [`read_all`], with its stamp from just before the reading.
+pub(super) struct Reading {
+    pub(super) path: String,
+    pub(super) state: FileState,
+    pub(super) stamp: Option<Stamp>,
+}
+
 /// Reads `paths` on all cores; logs progress on large trees, and counts it in `startup` during
 /// the first scan (which ends early, with the files read so far, once the server is stopping).
-pub(super) fn read_all(
-    collab: &Path,
-    paths: &[String],
-    startup: Option<&Startup>,
-) -> Vec<(String, FileState)> {
+pub(super) fn read_all(collab: &Path, paths: &[String], startup: Option<&Startup>) -> Vec<Reading> {
     let started = Instant::now();
     if let Some(startup) = startup {
         startup.found(paths.len());
     }
+    let done = AtomicUsize::new(0);
+    let report_every = 2_500;
+    let results = on_all_cores(
+        paths,
+        // A first scan stops early when the server does.
+        || !startup.is_some_and(Startup::is_stopping),
+        RealFolders::default,
+        |folders, path| {
+            let (state, stamp) = task_file::read_stamped(collab, path, folders);
+            if let Some(startup) = startup {
+                startup.read_one();
+            }
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if paths.len() > report_every && n.is_multiple_of(report_every) {
+                tracing::info!("scanned {n}/{} task files", paths.len());
+            }
+            Reading {
+                path: path.clone(),
+                state,
+                stamp,
+            }
+        },
+    );
+    tracing::debug!(files = paths.len(), elapsed = ?started.elapsed(), "read task files");
+    results
+}
+
+/// The stamps of `paths` (`None` where nothing is), on all cores.
+pub(super) fn stamp_all(collab: &Path, paths: &[String]) -> Vec<Option<Stamp>> {
+    on_all_cores(
+        paths,
+        || true,
+        || (),
+        |(), path| Stamp::of(&collab.join(path)),
+    )
+}
+
+/// `each` over `items` in order, split between up to 8 threads (each with its own `state`);
+/// stops taking items once `go_on` says no.
+fn on_all_cores<I: Sync, S, R: Send>(
+    items: &[I],
+    go_on: impl Fn() -> bool + Sync,
+    state: impl Fn() -> S + Sync,
+    each: impl Fn(&mut S, &I) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let done = AtomicUsize::new(0);
-    let report_every = 2_500;
-    let results: Vec<(String, FileState)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = paths
+    let chunk = items.len().div_ceil(threads).max(1);
+    let (go_on, state, each) = (&go_on, &state, &each);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
             .chunks(chunk)
             .map(|part| {
-                let done = &done;
                 scope.spawn(move || {
+                    let mut state = state();
                     part.iter()
-                        // A first scan stops early when the server does.
-                        .take_while(|_| !startup.is_some_and(Startup::is_stopping))
-                        .map(|path| {
-                            let state = task_file::read(collab, path);
-                            if let Some(startup) = startup {
-                                startup.read_one();
-                            }
-                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            if paths.len() > report_every && n.is_multiple_of(report_every) {
-                                tracing::info!("scanned {n}/{} task files", paths.len());
-                            }
-                            (path.clone(), state)
-                        })
+                        .take_while(|_| go_on())
+                        .map(|item| each(&mut state, item))
                         .collect::<Vec<_>>()
                 })
             })
@@ -125,7 +161,5 @@ pub(super) fn read_all(
             .into_iter()
             .flat_map(|w| w.join().expect("scan worker"))
             .collect()
-    });
-    tracing::debug!(files = paths.len(), elapsed = ?started.elapsed(), "read task files");
-    results
+    })
 }

@@ -598,7 +598,18 @@ impl Store {
 
     /// The disk says `relative` is now `state`: update and publish, if anything changed.
     pub fn set(&self, relative: &str, state: FileState) -> Option<u64> {
+        self.set_on(&mut self.board.write(), relative, state)
+    }
+
+    /// [`Store::set`] for many files under one lock (a scan's thousands).
+    pub fn set_all(&self, states: impl IntoIterator<Item = (String, FileState)>) {
         let mut board = self.board.write();
+        for (relative, state) in states {
+            self.set_on(&mut board, &relative, state);
+        }
+    }
+
+    fn set_on(&self, board: &mut Board, relative: &str, state: FileState) -> Option<u64> {
         let path = relative.to_owned();
         match state {
             FileState::Task(task) => {
@@ -610,7 +621,7 @@ impl Store {
                     None => false,
                 };
                 board.insert(path.clone(), *task);
-                Some(self.publish(&mut board, |b| {
+                Some(self.publish(board, |b| {
                     let task = b.tasks[&path].summary.clone();
                     if existed {
                         ServerEvent::TaskUpdated { task }
@@ -624,7 +635,7 @@ impl Store {
                     return None;
                 }
                 board.problems.insert(path.clone(), problem);
-                Some(self.publish(&mut board, |b| ServerEvent::TaskInvalid {
+                Some(self.publish(board, |b| ServerEvent::TaskInvalid {
                     problem: b.problems[&path].clone(),
                 }))
             }
@@ -634,7 +645,7 @@ impl Store {
                 if !had_task && !had_problem {
                     return None;
                 }
-                Some(self.publish(&mut board, |_| ServerEvent::TaskDeleted {
+                Some(self.publish(board, |_| ServerEvent::TaskDeleted {
                     path,
                     moved_to: None,
                 }))

@@ -3,11 +3,13 @@
 
 use std::fs;
 use std::io::Read;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use app::model::{task_from_document, Problem, Task, TaskPath};
-use serde_json::Value;
+
+use super::yaml_json;
 
 /// Files larger than this are reported, not parsed.
 pub(super) const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -28,13 +30,40 @@ pub enum FileState {
 /// so the board is the same live and after a restart and never shows files from elsewhere. A task
 /// file is read only if the folders above it (below `collab`) are real folders.
 pub(super) fn read(collab: &Path, relative: &str) -> FileState {
+    read_stamped(collab, relative, &mut RealFolders::default()).0
+}
+
+/// [`read`], with the file's [`Stamp`] as `lstat` gave it before the reading (`None` when
+/// nothing is there); `folders` remembers which folders were found real for the files of one
+/// batch (a scan reads thousands of files from a handful of folders).
+pub(super) fn read_stamped(
+    collab: &Path,
+    relative: &str,
+    folders: &mut RealFolders,
+) -> (FileState, Option<Stamp>) {
     let Some(location) = TaskPath::parse(relative) else {
-        return read_folder_position(collab, relative);
+        return (read_folder_position(collab, relative), None);
     };
     let full = collab.join(relative);
-    if !parents_are_real_folders(collab, relative) {
-        return FileState::Absent;
+    if !folders.above_are_real(collab, relative) {
+        return (FileState::Absent, None);
     }
+    let meta = match fs::symlink_metadata(&full) {
+        Ok(meta) => meta,
+        Err(_) => return (FileState::Absent, None),
+    };
+    let stamp = Some(Stamp::from_metadata(&meta));
+    (read_file(collab, relative, &location, &full, meta), stamp)
+}
+
+/// The file at `full`, whose `lstat` is `meta`.
+fn read_file(
+    collab: &Path,
+    relative: &str,
+    location: &TaskPath,
+    full: &Path,
+    meta: fs::Metadata,
+) -> FileState {
     let problem = |reason: String| {
         FileState::Invalid(Problem {
             path: relative.to_owned(),
@@ -43,12 +72,8 @@ pub(super) fn read(collab: &Path, relative: &str) -> FileState {
             reason,
         })
     };
-    let meta = match fs::symlink_metadata(&full) {
-        Ok(meta) => meta,
-        Err(_) => return FileState::Absent,
-    };
-    if meta.file_type().is_symlink() {
-        match symlink_stays_inside(collab, &full) {
+    let meta = if meta.file_type().is_symlink() {
+        match symlink_stays_inside(collab, full) {
             Ok(true) => {}
             Ok(false) => {
                 return problem(
@@ -57,12 +82,16 @@ pub(super) fn read(collab: &Path, relative: &str) -> FileState {
             }
             Err(_) => return problem("symbolic link whose target does not exist".into()),
         }
-    }
-    let meta = match fs::metadata(&full) {
-        Ok(meta) if meta.is_file() => meta,
-        Ok(_) => return FileState::Absent,
-        Err(_) => return FileState::Absent,
+        match fs::metadata(full) {
+            Ok(meta) => meta,
+            Err(_) => return FileState::Absent,
+        }
+    } else {
+        meta
     };
+    if !meta.is_file() {
+        return FileState::Absent;
+    }
     if meta.len() > MAX_FILE_BYTES {
         return problem(format!(
             "file is {} bytes; task files are limited to {} bytes",
@@ -71,7 +100,7 @@ pub(super) fn read(collab: &Path, relative: &str) -> FileState {
         ));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    match fs::File::open(&full).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)) {
+    match fs::File::open(full).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)) {
         Ok(_) => {}
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return FileState::Absent,
         Err(err) => return problem(format!("cannot read the file: {err}")),
@@ -86,7 +115,7 @@ pub(super) fn read(collab: &Path, relative: &str) -> FileState {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64);
-    match parse(relative, &location, &bytes, modified_ms) {
+    match parse(relative, location, &bytes, modified_ms) {
         Ok(task) => FileState::Task(Box::new(task)),
         Err(problem) => FileState::Invalid(problem),
     }
@@ -118,7 +147,7 @@ pub fn parse(
     if text.trim().is_empty() {
         return Err(problem(None, None, "the file is empty".into()));
     }
-    let yaml: serde_norway::Value = serde_norway::from_str(text).map_err(|err| {
+    let document = yaml_json::parse(text).map_err(|err| {
         let location = err.location();
         let reason = strip_location(&err.to_string());
         problem(
@@ -127,7 +156,6 @@ pub fn parse(
             reason,
         )
     })?;
-    let document = yaml_to_json(yaml);
     task_from_document(relative, location, document, modified_ms)
         .map_err(|reason| problem(Some(1), Some(1), reason))
 }
@@ -155,46 +183,6 @@ fn line_and_column(prefix: &[u8]) -> (u32, u32) {
     (line, column)
 }
 
-/// YAML → JSON: keys become strings, tags are dropped, non-finite floats become strings.
-fn yaml_to_json(value: serde_norway::Value) -> Value {
-    use serde_norway::Value as Y;
-    match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f)
-                    .map(Value::Number)
-                    .unwrap_or_else(|| Value::String(n.to_string()))
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (key_text(k), yaml_to_json(v)))
-                .collect(),
-        ),
-        Y::Tagged(tagged) => yaml_to_json(tagged.value),
-    }
-}
-
-fn key_text(key: serde_norway::Value) -> String {
-    match key {
-        serde_norway::Value::String(s) => s,
-        other => match yaml_to_json(other) {
-            Value::String(s) => s,
-            Value::Null => "null".to_owned(),
-            json => json.to_string(),
-        },
-    }
-}
-
 /// A folder position holds nothing to read; a symbolic link there is reported.
 fn read_folder_position(collab: &Path, relative: &str) -> FileState {
     if relative.is_empty() || !TaskPath::is_board_folder(relative) {
@@ -220,21 +208,87 @@ fn read_folder_position(collab: &Path, relative: &str) -> FileState {
     })
 }
 
-/// Whether every folder between `collab` and the file `relative` is a real folder (a link
-/// anywhere on the way would lead off the board).
-fn parents_are_real_folders(collab: &Path, relative: &str) -> bool {
-    let mut folder = collab.to_path_buf();
-    let mut parts = relative.split('/').peekable();
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
+/// Whether the folders above a file (below `collab`) are real folders, remembered for the last
+/// folder asked about: a link anywhere on the way would lead off the board.
+#[derive(Default)]
+pub(super) struct RealFolders {
+    last: Option<(String, bool)>,
+}
+
+impl RealFolders {
+    fn above_are_real(&mut self, collab: &Path, relative: &str) -> bool {
+        let Some((parent, _)) = relative.rsplit_once('/') else {
             return true;
+        };
+        if let Some((known, real)) = &self.last {
+            if known == parent {
+                return *real;
+            }
         }
-        folder.push(part);
-        if !fs::symlink_metadata(&folder).is_ok_and(|meta| meta.is_dir()) {
-            return false;
+        let mut folder = collab.to_path_buf();
+        let real = parent.split('/').all(|part| {
+            folder.push(part);
+            fs::symlink_metadata(&folder).is_ok_and(|meta| meta.is_dir())
+        });
+        self.last = Some((parent.to_owned(), real));
+        real
+    }
+}
+
+/// A file's identity and version as `lstat` tells them: another write changes its size, its
+/// modification or its change time, a replacement its inode.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Stamp {
+    len: u64,
+    modified_ns: i128,
+    changed_ns: i128,
+    inode: u64,
+    /// Modified within one timestamp tick of the stamping: see [`Stamp::is_racy`].
+    racy: bool,
+}
+
+impl Stamp {
+    pub(super) fn of(path: &Path) -> Option<Stamp> {
+        fs::symlink_metadata(path)
+            .ok()
+            .map(|meta| Stamp::from_metadata(&meta))
+    }
+
+    fn from_metadata(meta: &fs::Metadata) -> Stamp {
+        let ns = |seconds: i64, nanoseconds: i64| {
+            i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds)
+        };
+        let modified_ns = ns(meta.mtime(), meta.mtime_nsec());
+        let now_ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        // A file system's timestamps are as fine as the kernel's clock tick (a few milliseconds)
+        // or as coarse as two seconds (FAT): nanoseconds of 0 mean a coarse one.
+        let tick_ns: i128 = if meta.mtime_nsec() == 0 {
+            2_000_000_000
+        } else {
+            50_000_000
+        };
+        Stamp {
+            len: meta.len(),
+            modified_ns,
+            changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+            racy: now_ns - modified_ns < tick_ns,
         }
     }
-    true
+
+    /// The file was modified within one timestamp tick of being stamped: a write right after the
+    /// stamping may leave the same stamp (git calls such index entries "racily clean"), so the
+    /// file is read again whatever its stamp says.
+    pub(super) fn is_racy(&self) -> bool {
+        self.racy
+    }
+
+    pub(super) fn same_version(&self, other: &Stamp) -> bool {
+        (self.len, self.modified_ns, self.changed_ns, self.inode)
+            == (other.len, other.modified_ns, other.changed_ns, other.inode)
+    }
 }
 
 /// Whether `path` is a symbolic link (to anything, or dangling).

@@ -3,70 +3,17 @@
 //! Every change goes through the store, which emits an event only when something differs.
 
 use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use app::model::{Column, TaskPath};
 
 use crate::board::scan;
 use crate::board::store::SharedStore;
-use crate::board::task_file::{self, FileState};
+use crate::board::task_file::{self, FileState, Stamp};
 
 pub(super) struct Reconciler {
     pub(super) collab: PathBuf,
     pub(super) store: SharedStore,
-}
-
-/// A file's identity and version as `lstat` tells them: another write changes its size, its
-/// modification or its change time, a replacement its inode.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Stamp {
-    len: u64,
-    modified_ns: i128,
-    changed_ns: i128,
-    inode: u64,
-    /// Modified within one timestamp tick of the stamping: see [`Stamp::is_racy`].
-    racy: bool,
-}
-
-impl Stamp {
-    fn of(path: &Path) -> Option<Stamp> {
-        let meta = std::fs::symlink_metadata(path).ok()?;
-        let ns = |seconds: i64, nanoseconds: i64| {
-            i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds)
-        };
-        let modified_ns = ns(meta.mtime(), meta.mtime_nsec());
-        let now_ns = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i128);
-        // A file system's timestamps are as fine as the kernel's clock tick (a few milliseconds)
-        // or as coarse as two seconds (FAT): nanoseconds of 0 mean a coarse one.
-        let tick_ns: i128 = if meta.mtime_nsec() == 0 {
-            2_000_000_000
-        } else {
-            50_000_000
-        };
-        Some(Stamp {
-            len: meta.len(),
-            modified_ns,
-            changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
-            inode: meta.ino(),
-            racy: now_ns - modified_ns < tick_ns,
-        })
-    }
-
-    /// The file was modified within one timestamp tick of being stamped: a write right after the
-    /// stamping may leave the same stamp (git calls such index entries "racily clean"), so the
-    /// file is read again whatever its stamp says.
-    fn is_racy(&self) -> bool {
-        self.racy
-    }
-
-    fn same_version(&self, other: &Stamp) -> bool {
-        (self.len, self.modified_ns, self.changed_ns, self.inode)
-            == (other.len, other.modified_ns, other.changed_ns, other.inode)
-    }
 }
 
 impl Reconciler {
@@ -176,39 +123,46 @@ impl Reconciler {
     }
 
     /// The first reading of the whole board, done before the board is watched: each task file
-    /// is stamped before it is read, so [`Reconciler::catch_up`] can tell what changed since.
+    /// is stamped as it is read, so [`Reconciler::catch_up`] can tell what changed since.
     pub(super) fn first_scan(&self) -> HashMap<String, Stamp> {
-        let stamps = scan::task_files(&self.collab, "")
-            .into_iter()
-            .filter_map(|path| Some((path.clone(), Stamp::of(&self.collab.join(&path))?)))
-            .collect();
-        self.scan_folder(&self.collab.clone(), false);
-        stamps
+        self.scan_folder_where(&self.collab.clone(), false, &<[String]>::to_vec)
     }
 
     /// Once the board is watched after [`Reconciler::first_scan`]: reads again only the files
-    /// whose stamp changed (or was racy), drops the ones that went, reads the ones that came. Opening files costs here (inotify reports every open to
-    /// the watcher's thread), so the catch-up opens as few as it can.
+    /// whose stamp changed (or was racy), drops the ones that went, reads the ones that came.
+    /// Opening files costs here (inotify reports every open to the watcher's thread), so the
+    /// catch-up opens as few as it can.
     pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) {
-        self.scan_folder_where(&self.collab.clone(), false, &|path| match (
-            stamps.get(path),
-            Stamp::of(&self.collab.join(path)),
-        ) {
-            (Some(then), Some(now)) => then.is_racy() || !then.same_version(&now),
-            _ => true,
+        self.scan_folder_where(&self.collab.clone(), false, &|on_disk| {
+            let now = scan::stamp_all(&self.collab, on_disk);
+            on_disk
+                .iter()
+                .zip(now)
+                .filter(|(path, now)| match (stamps.get(*path), now) {
+                    (Some(then), Some(now)) => then.is_racy() || !then.same_version(now),
+                    _ => true,
+                })
+                .map(|(path, _)| path.clone())
+                .collect()
         });
     }
 
     /// Reads every task file at or below the folder and drops the ones that are gone. With
     /// `adopt`, a file matching a vanished task's name counts as that task moved here.
     pub(super) fn scan_folder(&self, folder: &Path, adopt: bool) {
-        self.scan_folder_where(folder, adopt, &|_| true);
+        self.scan_folder_where(folder, adopt, &<[String]>::to_vec);
     }
 
-    /// [`Reconciler::scan_folder`], reading only the files on disk that `needs_reading`.
-    fn scan_folder_where(&self, folder: &Path, adopt: bool, needs_reading: &dyn Fn(&str) -> bool) {
+    /// [`Reconciler::scan_folder`], reading only the files that `to_read` picks from the ones on
+    /// disk; the stamps of the files read.
+    fn scan_folder_where(
+        &self,
+        folder: &Path,
+        adopt: bool,
+        to_read: &dyn Fn(&[String]) -> Vec<String>,
+    ) -> HashMap<String, Stamp> {
         let Some(relative) = self.relative(folder) else {
-            return;
+            return HashMap::new();
         };
         self.update_lane(&relative);
         let listed = match relative.as_str() {
@@ -226,17 +180,19 @@ impl Reconciler {
         let known = self.store.known_under(&relative);
         let startup = self.store.startup();
         let first_scan = (!startup.is_done()).then_some(startup);
-        let to_read: Vec<String> = on_disk
+        let to_read = to_read(&on_disk);
+        let readings = scan::read_all(&self.collab, &to_read, first_scan);
+        let stamps = readings
             .iter()
-            .filter(|path| needs_reading(path))
-            .cloned()
+            .filter_map(|reading| Some((reading.path.clone(), reading.stamp?)))
             .collect();
-        for (path, state) in scan::read_all(&self.collab, &to_read, first_scan) {
-            if adopt {
-                self.adopt_or_set(&path, state);
-            } else {
-                self.store.set(&path, state);
+        if adopt {
+            for reading in readings {
+                self.adopt_or_set(&reading.path, reading.state);
             }
+        } else {
+            self.store
+                .set_all(readings.into_iter().map(|r| (r.path, r.state)));
         }
         for gone in known
             .into_iter()
@@ -244,6 +200,7 @@ impl Reconciler {
         {
             self.read(&gone);
         }
+        stamps
     }
 
     /// Records whether the agent folder `relative` (`assigned/<agent>`, `done/<agent>`) exists.
