@@ -89,7 +89,8 @@ fn main() {
 struct Server {
     child: Child,
     addr: String,
-    _dir: tempfile::TempDir,
+    /// `None` only while [`Server::restart`] hands it over.
+    dir: Option<tempfile::TempDir>,
     root: PathBuf,
 }
 
@@ -154,6 +155,9 @@ impl Server {
             .arg(&root)
             .args(["--addr", &addr, "--site-root"])
             .arg(root.join("no-site"))
+            // The board cache inside the workspace (not the user's cache folder).
+            .arg("--board-cache")
+            .arg(root.join("cache"))
             .args(flags)
             .env("EXECDASH_LOG", "warn")
             .stdout(Stdio::null())
@@ -163,7 +167,7 @@ impl Server {
         let server = Server {
             child,
             addr,
-            _dir: dir,
+            dir: Some(dir),
             root,
         };
         while std::net::TcpStream::connect(&server.addr).is_err() {
@@ -207,6 +211,14 @@ impl Server {
 
     fn collab(&self) -> PathBuf {
         self.root.join("work/collaboration")
+    }
+
+    /// Stops the server (SIGKILL) and starts it again on the same workspace.
+    fn restart(mut self) -> (Server, Startup) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = self.dir.take().expect("a workspace");
+        Server::launch(dir)
     }
 
     fn rss_kb(&self) -> u64 {
@@ -754,6 +766,7 @@ struct Startup {
 async fn startup_and_rss(tasks: usize, kind: &str, yaml: fn(usize, &str) -> String) {
     let mut healths = Vec::new();
     let mut boards = Vec::new();
+    let mut restarts = Vec::new();
     let mut rss = 0;
     for _ in 0..5 {
         let (server, startup) = Server::start_with(tasks, yaml);
@@ -761,7 +774,16 @@ async fn startup_and_rss(tasks: usize, kind: &str, yaml: fn(usize, &str) -> Stri
         boards.push(startup.board);
         tokio::time::sleep(Duration::from_millis(500)).await;
         rss = rss.max(server.rss_kb());
+        // Again on the same files: a board of 1 000 files or more comes from the board cache.
+        let (server, startup) = server.restart();
+        restarts.push(startup.board);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rss = rss.max(server.rss_kb());
     }
+    percentiles(
+        &format!("startup: restart → board read, {tasks} {kind} tasks"),
+        &mut restarts,
+    );
     percentiles(
         &format!("startup: launch → listening, {tasks} {kind} tasks"),
         &mut healths,

@@ -119,6 +119,11 @@ pub(crate) struct ServeArgs {
     /// --allow-writes (repeatable, or comma-separated).
     #[arg(long, env = "EXECDASH_MCP_MANAGED", value_delimiter = ',')]
     mcp_managed: Vec<String>,
+    /// Folder where a board of 1 000 task files or more is kept between runs, so a restart
+    /// parses only the files that changed; `off` keeps nothing [default:
+    /// $XDG_CACHE_HOME/execdash, else ~/.cache/execdash].
+    #[arg(long, env = "EXECDASH_BOARD_CACHE")]
+    board_cache: Option<PathBuf>,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -264,6 +269,11 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     } else {
         args.mcp_managed
     };
+    config.board_cache = match args.board_cache.or(file.board_cache) {
+        Some(dir) if dir.as_os_str() == "off" => None,
+        Some(dir) => Some(dir),
+        None => crate::board::default_cache_dir(),
+    };
     config.budgets = app::model::Budgets {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
@@ -297,6 +307,12 @@ fn effective(config: &Config) -> String {
         mcp_check_interval: Some(config.mcp.check_interval.as_secs_f64()),
         mcp_timeout: Some(config.mcp.timeout.as_secs_f64()),
         mcp_managed: Some(config.mcp.managed.clone()),
+        board_cache: Some(
+            config
+                .board_cache
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("off")),
+        ),
     };
     let site = match &config.site_root {
         Some(_) => "",

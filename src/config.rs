@@ -38,6 +38,9 @@ pub struct Config {
     pub allow_writes: bool,
     /// MCP server health checks.
     pub mcp: McpOptions,
+    /// Where a large board's tasks are kept between runs, so a restart parses only the files
+    /// that changed (`board::cache`); `None`: not kept.
+    pub board_cache: Option<PathBuf>,
 }
 
 /// How the repository's MCP servers are checked.
@@ -97,6 +100,7 @@ impl Config {
             live_reload: None,
             allow_writes: false,
             mcp: McpOptions::default(),
+            board_cache: None,
         }
     }
 
@@ -239,6 +243,8 @@ pub(crate) struct FileConfig {
     pub(crate) mcp_timeout: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mcp_managed: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) board_cache: Option<PathBuf>,
 }
 
 impl FileConfig {

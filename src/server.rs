@@ -89,8 +89,11 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         shutdown.clone(),
     );
     let cost_feed = costs.spawn(shutdown);
-    let watcher =
-        board::watch_in_background(board::collaboration_dir(&config.root), store.clone())?;
+    let watcher = board::watch_in_background(
+        board::collaboration_dir(&config.root),
+        store.clone(),
+        config.board_cache.clone(),
+    )?;
     let portfolio_feed = crate::portfolio_feed::watch(&config.root, store.clone());
     let mcp = mcp.spawn();
     let listener = listener.tap_io(tune_connection);

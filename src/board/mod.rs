@@ -6,6 +6,7 @@
 //! Depends on nothing else in the crate but [`crate::memory`]; the HTTP layer and the cost feed
 //! depend on it.
 
+mod cache;
 mod edit;
 mod hub;
 mod scan;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use app::model::Task;
 
+pub(crate) use cache::default_dir as default_cache_dir;
 pub(crate) use edit::{content_tag, set_field, write_atomically};
 pub use hub::{Frame, HUB_CAPACITY};
 pub(crate) use store::ProblemSource;

@@ -132,7 +132,7 @@ pub(super) fn stamp_all(collab: &Path, paths: &[String]) -> Vec<Option<Stamp>> {
 
 /// `each` over `items` in order, split between up to 8 threads (each with its own `state`);
 /// stops taking items once `go_on` says no.
-fn on_all_cores<I: Sync, S, R: Send>(
+pub(super) fn on_all_cores<I: Sync, S, R: Send>(
     items: &[I],
     go_on: impl Fn() -> bool + Sync,
     state: impl Fn() -> S + Sync,

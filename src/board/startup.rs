@@ -10,6 +10,8 @@ use tokio::sync::watch;
 pub struct Startup {
     files_total: AtomicUsize,
     files_read: AtomicUsize,
+    /// Files whose task came from the board cache, not parsed (see `board::cache`).
+    files_cached: AtomicUsize,
     done: watch::Sender<bool>,
     /// The server is stopping: the first scan reads no more files.
     stopping: AtomicBool,
@@ -20,6 +22,7 @@ impl Default for Startup {
         Startup {
             files_total: AtomicUsize::new(0),
             files_read: AtomicUsize::new(0),
+            files_cached: AtomicUsize::new(0),
             done: watch::channel(false).0,
             stopping: AtomicBool::new(false),
         }
@@ -47,6 +50,19 @@ impl Startup {
 
     pub(super) fn found(&self, files: usize) {
         self.files_total.fetch_add(files, Ordering::Relaxed);
+    }
+
+    /// How many task files the first scan parsed, and how many it took from the board cache.
+    pub fn parsed_and_cached(&self) -> (usize, usize) {
+        let cached = self.files_cached.load(Ordering::Relaxed);
+        (self.files_read.load(Ordering::Relaxed) - cached, cached)
+    }
+
+    /// `files` taken from the board cache: found and read at once.
+    pub(super) fn cached(&self, files: usize) {
+        self.files_total.fetch_add(files, Ordering::Relaxed);
+        self.files_read.fetch_add(files, Ordering::Relaxed);
+        self.files_cached.fetch_add(files, Ordering::Relaxed);
     }
 
     pub(super) fn read_one(&self) {

@@ -237,13 +237,15 @@ impl RealFolders {
 
 /// A file's identity and version as `lstat` tells them: another write changes its size, its
 /// modification or its change time, a replacement its inode.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Stamp {
     len: u64,
-    modified_ns: i128,
-    changed_ns: i128,
+    /// Nanoseconds since 1970 (an i64 lasts until 2262).
+    modified_ns: i64,
+    changed_ns: i64,
     inode: u64,
     /// Modified within one timestamp tick of the stamping: see [`Stamp::is_racy`].
+    #[serde(skip)]
     racy: bool,
 }
 
@@ -256,15 +258,17 @@ impl Stamp {
 
     fn from_metadata(meta: &fs::Metadata) -> Stamp {
         let ns = |seconds: i64, nanoseconds: i64| {
-            i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds)
+            seconds
+                .saturating_mul(1_000_000_000)
+                .saturating_add(nanoseconds)
         };
         let modified_ns = ns(meta.mtime(), meta.mtime_nsec());
         let now_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i128);
+            .map_or(0, |d| d.as_nanos() as i64);
         // A file system's timestamps are as fine as the kernel's clock tick (a few milliseconds)
         // or as coarse as two seconds (FAT): nanoseconds of 0 mean a coarse one.
-        let tick_ns: i128 = if meta.mtime_nsec() == 0 {
+        let tick_ns: i64 = if meta.mtime_nsec() == 0 {
             2_000_000_000
         } else {
             50_000_000
@@ -274,7 +278,7 @@ impl Stamp {
             modified_ns,
             changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
             inode: meta.ino(),
-            racy: now_ns - modified_ns < tick_ns,
+            racy: now_ns.saturating_sub(modified_ns) < tick_ns,
         }
     }
 

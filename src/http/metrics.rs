@@ -62,6 +62,20 @@ struct PeriodLabels {
     period: PeriodLabel,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+enum FileSource {
+    /// Read and parsed.
+    parsed,
+    /// Taken from the board cache (unchanged since the last run).
+    cached,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FileSourceLabels {
+    source: FileSource,
+}
+
 /// What sockets count as they go; cheap to clone (the counters are shared).
 #[derive(Clone, Debug, Default)]
 pub struct SocketCounters {
@@ -96,6 +110,7 @@ pub(super) struct Metrics {
     seq: Gauge,
     costs: Family<PeriodLabels, Gauge<f64, AtomicU64>>,
     database_up: Gauge,
+    first_scan_files: Family<FileSourceLabels, Gauge>,
 }
 
 impl Metrics {
@@ -110,6 +125,7 @@ impl Metrics {
             seq: Gauge::default(),
             costs: Family::default(),
             database_up: Gauge::default(),
+            first_scan_files: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -161,6 +177,11 @@ impl Metrics {
             "telemetry_database_up",
             "1 when the telemetry database is open, 0 when it is unavailable",
             metrics.database_up.clone(),
+        );
+        registry.register(
+            "first_scan_files",
+            "Task files of the startup's reading of the board, parsed or taken from the board cache",
+            metrics.first_scan_files.clone(),
         );
         registry.register(
             "build",
@@ -216,6 +237,13 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics
         .database_up
         .set(i64::from(state.telemetry.problem().is_none()));
+    let (parsed, cached) = state.board.startup().parsed_and_cached();
+    for (source, files) in [(FileSource::parsed, parsed), (FileSource::cached, cached)] {
+        metrics
+            .first_scan_files
+            .get_or_create(&FileSourceLabels { source })
+            .set(files as i64);
+    }
     let mut text = String::new();
     encode(&mut text, &metrics.registry).expect("metrics encode into a String");
     (

@@ -17,6 +17,11 @@ impl Document {
         Document(Arc::from(raw))
     }
 
+    /// A document from JSON text already checked (a cache of documents read before).
+    pub fn from_raw(raw: Box<RawValue>) -> Document {
+        Document(Arc::from(raw))
+    }
+
     /// The JSON text.
     pub fn json(&self) -> &str {
         self.0.get()

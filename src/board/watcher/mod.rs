@@ -25,8 +25,9 @@ use app::model::TaskPath;
 use self::intent::Intent;
 use self::reconcile::Reconciler;
 use self::root::{RootChange, RootWatch};
+use crate::board::cache::{self, BoardCache};
 use crate::board::store::SharedStore;
-use crate::board::task_file;
+use crate::board::task_file::{self, Stamp};
 
 /// A write without close (mmap, a writer that keeps the file open) is read this long after its
 /// last modification. A plain writer's close-write comes first and cancels it; the wait is long
@@ -61,6 +62,41 @@ pub struct WatcherHandle {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// Writes the board cache on a thread of its own (tens of megabytes for a large board; the
+/// watcher goes on meanwhile). Only tasks whose file was stamped before it was read are kept.
+fn save_cache(
+    file: PathBuf,
+    collab: PathBuf,
+    stamps: HashMap<String, Stamp>,
+    tasks: Vec<app::model::Task>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("execdash-cache".into())
+        .spawn(move || {
+            let started = Instant::now();
+            let entries = tasks.iter().filter_map(|task| {
+                let stamp = stamps.get(&task.path)?;
+                Some((task.path.as_str(), stamp, task))
+            });
+            match BoardCache::save(&file, &collab, entries) {
+                Ok(()) => tracing::debug!(
+                    file = %file.display(),
+                    elapsed = ?started.elapsed(),
+                    "board cache written"
+                ),
+                Err(err) => {
+                    tracing::warn!(file = %file.display(), "cannot write the board cache: {err}")
+                }
+            }
+            drop(tasks);
+            // The copies of the tasks were tens of megabytes: give them back.
+            crate::memory::release_free_memory();
+        });
+    if let Err(err) = spawned {
+        tracing::warn!("cannot start the board cache writer: {err}");
+    }
+}
+
 impl Drop for WatcherHandle {
     fn drop(&mut self) {
         // A first scan still running stops reading, so stopping never waits for a large board.
@@ -74,24 +110,27 @@ impl Drop for WatcherHandle {
 
 /// Scans the board into `store`, then watches it on a thread of its own. Returns after the scan.
 pub fn start(collab: PathBuf, store: SharedStore) -> Result<WatcherHandle, WatchError> {
-    let (handle, scanned) = spawn(collab, store)?;
+    let (handle, scanned) = spawn(collab, store, None)?;
     let _ = scanned.recv();
     Ok(handle)
 }
 
 /// Like [`start`], but returns at once: the scan runs on the watcher's thread and
 /// [`crate::board::Store::startup`] follows it. Changes made during the scan are not missed
-/// (the folders are watched before they are read).
+/// (the folders are watched before they are read). With `cache_dir`, a large board's tasks are
+/// kept there for the next start (see [`crate::board::cache`]).
 pub(crate) fn start_in_background(
     collab: PathBuf,
     store: SharedStore,
+    cache_dir: Option<PathBuf>,
 ) -> Result<WatcherHandle, WatchError> {
-    spawn(collab, store).map(|(handle, _)| handle)
+    spawn(collab, store, cache_dir).map(|(handle, _)| handle)
 }
 
 fn spawn(
     collab: PathBuf,
     store: SharedStore,
+    cache_dir: Option<PathBuf>,
 ) -> Result<(WatcherHandle, mpsc::Receiver<()>), WatchError> {
     let collab = std::path::absolute(&collab).unwrap_or(collab);
     let (sender, receiver) = mpsc::channel();
@@ -105,7 +144,12 @@ fn spawn(
         .name("execdash-watcher".into())
         .spawn(move || {
             let started = Instant::now();
-            event_loop.first_reading();
+            let cache_file = cache_dir.map(|dir| BoardCache::file(&dir, &event_loop.board.collab));
+            let mut cache = cache_file
+                .as_deref()
+                .map(|file| BoardCache::load(file, &event_loop.board.collab))
+                .unwrap_or_default();
+            let stamps = event_loop.first_reading(&mut cache);
             let store = &event_loop.board.store;
             store.finish_startup();
             let _ = scanned_sender.send(());
@@ -118,10 +162,22 @@ fn spawn(
                 return;
             }
             crate::memory::release_free_memory();
+            let board_cache = match cache_file {
+                None => "off",
+                Some(_) if store.counts().total < cache::MIN_FILES => "not kept (a small board)",
+                Some(_) if store.startup().parsed_and_cached().0 == 0 && cache.is_empty() => {
+                    "up to date"
+                }
+                Some(file) => {
+                    save_cache(file, event_loop.board.collab.clone(), stamps, store.tasks());
+                    "being written"
+                }
+            };
             tracing::info!(
                 tasks = store.counts().total,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 dir = %event_loop.board.collab.display(),
+                board_cache,
                 "board scanned; watching"
             );
             event_loop.run(receiver)
@@ -318,13 +374,20 @@ impl EventLoop {
     /// the scan opens to notify's thread, which took a quarter of a 10 000-file scan's time
     /// (BENCHMARKS.md, 2026-12-02); what changes between the two is caught by a catch-up that
     /// compares each file's stamp.
-    fn first_reading(&mut self) {
-        let stamps = self.board.first_scan();
+    ///
+    /// Returns the stamps of the files as they were read (for the board cache); none when the
+    /// board went meanwhile.
+    fn first_reading(&mut self, cache: &mut BoardCache) -> HashMap<String, Stamp> {
+        let mut stamps = self.board.first_scan(cache);
         match self.root.ensure() {
             RootChange::Unchanged => {}
-            RootChange::BoardWatched => self.board.catch_up(&stamps),
-            RootChange::BoardGone => self.board.rescan(),
+            RootChange::BoardWatched => stamps.extend(self.board.catch_up(&stamps)),
+            RootChange::BoardGone => {
+                self.board.rescan();
+                stamps.clear();
+            }
         }
+        stamps
     }
 
     fn ensure_watch(&mut self) {
@@ -409,7 +472,7 @@ mod tests {
         }
         let watcher = notify::recommended_watcher(|_| {}).unwrap();
         let mut event_loop = EventLoop::new(collab.clone(), Arc::new(Store::new()), watcher);
-        let stamps = event_loop.board.first_scan();
+        let stamps = event_loop.board.first_scan(&mut BoardCache::default());
         assert_eq!(stamps.len(), 4);
         let files_read = |event_loop: &EventLoop| {
             event_loop

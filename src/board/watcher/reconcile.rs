@@ -2,18 +2,36 @@
 //! folders, pairs a file that appeared with a task whose file vanished, tracks agent folders.
 //! Every change goes through the store, which emits an event only when something differs.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use app::model::{Column, TaskPath};
 
-use crate::board::scan;
+use crate::board::cache::BoardCache;
+use crate::board::scan::{self, Reading};
 use crate::board::store::SharedStore;
 use crate::board::task_file::{self, FileState, Stamp};
 
 pub(super) struct Reconciler {
     pub(super) collab: PathBuf,
     pub(super) store: SharedStore,
+}
+
+/// What a scan does with the files on disk: the tasks it knows already, the files it reads.
+#[derive(Default)]
+struct Plan {
+    known: Vec<Reading>,
+    to_read: Vec<String>,
+}
+
+impl Plan {
+    fn read(paths: Vec<String>) -> Plan {
+        Plan {
+            known: Vec::new(),
+            to_read: paths,
+        }
+    }
 }
 
 impl Reconciler {
@@ -123,43 +141,64 @@ impl Reconciler {
     }
 
     /// The first reading of the whole board, done before the board is watched: each task file
-    /// is stamped as it is read, so [`Reconciler::catch_up`] can tell what changed since.
-    pub(super) fn first_scan(&self) -> HashMap<String, Stamp> {
-        self.scan_folder_where(&self.collab.clone(), false, &<[String]>::to_vec)
+    /// is stamped as it is read, so [`Reconciler::catch_up`] can tell what changed since. A
+    /// file whose stamp is the one `cache` has for it is not read: its task comes from there.
+    pub(super) fn first_scan(&self, cache: &mut BoardCache) -> HashMap<String, Stamp> {
+        let cache = RefCell::new(cache);
+        self.scan_folder_where(&self.collab.clone(), false, &|on_disk| {
+            let mut cache = cache.borrow_mut();
+            if cache.is_empty() {
+                return Plan::read(on_disk.to_vec());
+            }
+            let mut plan = Plan::default();
+            for (path, stamp) in on_disk.iter().zip(scan::stamp_all(&self.collab, on_disk)) {
+                match stamp.and_then(|stamp| Some((cache.take(path, &stamp)?, stamp))) {
+                    Some((task, stamp)) => plan.known.push(Reading {
+                        path: path.clone(),
+                        state: FileState::Task(Box::new(task)),
+                        stamp: Some(stamp),
+                    }),
+                    None => plan.to_read.push(path.clone()),
+                }
+            }
+            plan
+        })
     }
 
     /// Once the board is watched after [`Reconciler::first_scan`]: reads again only the files
-    /// whose stamp changed (or was racy), drops the ones that went, reads the ones that came.
-    /// Opening files costs here (inotify reports every open to the watcher's thread), so the
-    /// catch-up opens as few as it can.
-    pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) {
+    /// whose stamp changed (or was racy), drops the ones that went, reads the ones that came;
+    /// the stamps of the files read. Opening files costs here (inotify reports every open to
+    /// the watcher's thread), so the catch-up opens as few as it can.
+    pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) -> HashMap<String, Stamp> {
         self.scan_folder_where(&self.collab.clone(), false, &|on_disk| {
             let now = scan::stamp_all(&self.collab, on_disk);
-            on_disk
-                .iter()
-                .zip(now)
-                .filter(|(path, now)| match (stamps.get(*path), now) {
-                    (Some(then), Some(now)) => then.is_racy() || !then.same_version(now),
-                    _ => true,
-                })
-                .map(|(path, _)| path.clone())
-                .collect()
-        });
+            Plan::read(
+                on_disk
+                    .iter()
+                    .zip(now)
+                    .filter(|(path, now)| match (stamps.get(*path), now) {
+                        (Some(then), Some(now)) => then.is_racy() || !then.same_version(now),
+                        _ => true,
+                    })
+                    .map(|(path, _)| path.clone())
+                    .collect(),
+            )
+        })
     }
 
     /// Reads every task file at or below the folder and drops the ones that are gone. With
     /// `adopt`, a file matching a vanished task's name counts as that task moved here.
     pub(super) fn scan_folder(&self, folder: &Path, adopt: bool) {
-        self.scan_folder_where(folder, adopt, &<[String]>::to_vec);
+        self.scan_folder_where(folder, adopt, &|on_disk| Plan::read(on_disk.to_vec()));
     }
 
-    /// [`Reconciler::scan_folder`], reading only the files that `to_read` picks from the ones on
-    /// disk; the stamps of the files read.
+    /// [`Reconciler::scan_folder`], reading only the files that `plan` picks from the ones on
+    /// disk; the stamps of the files read or known.
     fn scan_folder_where(
         &self,
         folder: &Path,
         adopt: bool,
-        to_read: &dyn Fn(&[String]) -> Vec<String>,
+        plan: &dyn Fn(&[String]) -> Plan,
     ) -> HashMap<String, Stamp> {
         let Some(relative) = self.relative(folder) else {
             return HashMap::new();
@@ -180,8 +219,15 @@ impl Reconciler {
         let known = self.store.known_under(&relative);
         let startup = self.store.startup();
         let first_scan = (!startup.is_done()).then_some(startup);
-        let to_read = to_read(&on_disk);
-        let readings = scan::read_all(&self.collab, &to_read, first_scan);
+        let Plan {
+            known: from_cache,
+            to_read,
+        } = plan(&on_disk);
+        if let Some(startup) = first_scan {
+            startup.cached(from_cache.len());
+        }
+        let mut readings = from_cache;
+        readings.extend(scan::read_all(&self.collab, &to_read, first_scan));
         let stamps = readings
             .iter()
             .filter_map(|reading| Some((reading.path.clone(), reading.stamp?)))
