@@ -32,9 +32,26 @@ enum Command {
     /// Import a JSONL file (invocations, or the original's ADR-047 event log) into the
     /// telemetry database. Idempotent: run it again to resume.
     Import(ImportArgs),
+    /// Copy a telemetry.db into a team's PostgreSQL store (resumable: run it again to go on;
+    /// counts and costs checked at the end).
+    Migrate(MigrateArgs),
     /// Fill a workspace's telemetry.db with a month of demo invocations (for the demo).
     #[command(hide = true)]
     SeedDemo(SeedDemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// The SQLite file: sqlite://PATH (or a path).
+    #[arg(long)]
+    from: String,
+    /// The PostgreSQL database: postgres://USER@HOST:PORT/DB (a password in the URL, or in
+    /// PGPASSWORD).
+    #[arg(long)]
+    to: String,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = crate::telemetry::DEFAULT_MIGRATE_BATCH)]
+    batch: usize,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +166,7 @@ pub fn run() -> ExitCode {
         Some(Command::Serve(args)) => (args, false),
         Some(Command::Config(args)) => (args, true),
         Some(Command::Import(args)) => return import(args),
+        Some(Command::Migrate(args)) => return migrate(args),
         Some(Command::SeedDemo(args)) => return seed_demo(args),
         None => (cli.serve, false),
     };
@@ -386,7 +404,53 @@ fn seed_demo(args: SeedDemoArgs) -> ExitCode {
     }
 }
 
+fn migrate(args: MigrateArgs) -> ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = runtime.block_on(crate::telemetry::migrate(
+        &args.from,
+        &args.to,
+        args.batch.max(1),
+        |done, total| progress(done, total, "rows"),
+    ));
+    eprintln!();
+    match result {
+        Ok(report) => {
+            println!(
+                "{} rows in the file: {} copied now ({} in all), {} already there, {} conflicting",
+                report.rows,
+                report.copied_now,
+                report.copied,
+                report.duplicates,
+                report.conflicts.len()
+            );
+            for id in report.conflicts.iter().take(20) {
+                println!("conflict: {id} is in PostgreSQL with other content (kept as it is)");
+            }
+            println!(
+                "check: {} of {} rows found in PostgreSQL; cost ${:.6} in the file, ${:.6} stored",
+                report.rows - report.missing,
+                report.rows,
+                report.cost_in_file,
+                report.cost_in_store
+            );
+            if report.is_complete() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(err) => {
+            eprintln!("execdash migrate: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn progress_bar(done: u64, total: u64) {
+    progress(done, total, "bytes");
+}
+
+fn progress(done: u64, total: u64, unit: &str) {
     let ratio = if total == 0 {
         1.0
     } else {
@@ -394,7 +458,7 @@ fn progress_bar(done: u64, total: u64) {
     };
     let filled = (ratio * 30.0).round() as usize;
     eprint!(
-        "\r[{}{}] {:>5.1}%  {done}/{total} bytes",
+        "\r[{}{}] {:>5.1}%  {done}/{total} {unit}",
         "#".repeat(filled),
         " ".repeat(30 - filled.min(30)),
         ratio * 100.0

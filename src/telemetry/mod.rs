@@ -26,6 +26,8 @@ mod export;
 mod import;
 mod ingest;
 mod invocation;
+mod migrate;
+mod postgres;
 mod queries;
 #[cfg(feature = "bench-support")]
 mod synthetic;
@@ -47,6 +49,7 @@ pub use import::{import_jsonl, ImportReport};
 pub use ingest::IngestReport;
 pub(crate) use ingest::MAX_BATCH;
 pub use invocation::Invocation;
+pub(crate) use migrate::{migrate, DEFAULT_BATCH as DEFAULT_MIGRATE_BATCH};
 pub(crate) use queries::AgentUsage;
 #[cfg(feature = "bench-support")]
 pub use synthetic::seed_synthetic;

@@ -1,0 +1,339 @@
+//! The shared store of a team: the telemetry schema on PostgreSQL, its migrations, and storing
+//! rows in bulk (idempotent on `invocation_id`, with the same duplicate/conflict rule as the
+//! SQLite file).
+//!
+//! The schema is the SQLite one's, typed: `at` is the parsed time of `timestamp` (kept as
+//! written), `repo` the repository an invocation worked for, and the rollups (`cost_rollup`,
+//! with a repository dimension, and `task_costs`) are kept exact by statement-level triggers
+//! over transition tables, so a multi-row insert updates each rollup row once, whatever
+//! process wrote the rows. The original's `daily_costs` is not carried over: only its Python
+//! logger (which writes SQLite) reads it.
+//!
+//! Migrations are recorded in `schema_version` and applied under a transaction-scoped advisory
+//! lock, so several execdash nodes starting at once apply each exactly once.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Executor, Row};
+
+/// `schema_version` and the lock every migration takes.
+const BOOKKEEPING: &str = r#"
+CREATE TABLE IF NOT EXISTS schema_version (
+    version TEXT PRIMARY KEY,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    description TEXT
+);
+"#;
+
+/// 2.0.0: the whole schema, as of the SQLite file's 1.2.0 plus `at` and `repo`.
+const SCHEMA_2_0_0: &str = r#"
+CREATE TABLE invocations (
+    id BIGSERIAL PRIMARY KEY,
+    invocation_id TEXT UNIQUE NOT NULL,
+    timestamp TEXT,
+    at TIMESTAMPTZ,
+    agent_name TEXT,
+    tool_name TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    prompt_tokens BIGINT DEFAULT 0,
+    completion_tokens BIGINT DEFAULT 0,
+    total_tokens BIGINT DEFAULT 0,
+    cost_usd DOUBLE PRECISION DEFAULT 0.0,
+    latency_ms BIGINT DEFAULT 0,
+    status TEXT NOT NULL,
+    error_message TEXT,
+    privacy_level TEXT DEFAULT 'metadata',
+    task_id TEXT,
+    repo TEXT
+);
+CREATE INDEX idx_invocations_at ON invocations (at);
+CREATE INDEX idx_invocations_model_at ON invocations (model_name, at);
+CREATE INDEX idx_invocations_agent ON invocations (agent_name);
+CREATE INDEX idx_invocations_task_id ON invocations (task_id);
+CREATE INDEX idx_invocations_repo_at ON invocations (repo, at);
+
+CREATE TABLE cost_rollup (
+    day TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    agent_name TEXT NOT NULL,
+    tool_name TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    invocations BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    total_tokens BIGINT NOT NULL DEFAULT 0,
+    cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0.0,
+    PRIMARY KEY (day, model_name, agent_name, tool_name, repo)
+);
+CREATE TABLE task_costs (
+    task_id TEXT PRIMARY KEY,
+    invocations BIGINT NOT NULL DEFAULT 0,
+    total_tokens BIGINT NOT NULL DEFAULT 0,
+    cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0.0
+);
+
+-- A row's rollup key: its UTC day ('' when the time is unknown), model, agent ('' for none),
+-- tool and repository ('' for none), as the SQLite file's triggers compute it.
+CREATE FUNCTION execdash_rollup_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO cost_rollup AS r
+        (day, model_name, agent_name, tool_name, repo, invocations, errors, total_tokens, cost_usd)
+    SELECT COALESCE(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ''), model_name,
+           COALESCE(agent_name, ''), tool_name, COALESCE(repo, ''), count(*),
+           count(*) FILTER (WHERE status IS DISTINCT FROM 'success'),
+           sum(COALESCE(total_tokens, 0)), sum(COALESCE(cost_usd, 0.0))
+    FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (day, model_name, agent_name, tool_name, repo) DO UPDATE SET
+        invocations = r.invocations + excluded.invocations,
+        errors = r.errors + excluded.errors,
+        total_tokens = r.total_tokens + excluded.total_tokens,
+        cost_usd = r.cost_usd + excluded.cost_usd;
+    INSERT INTO task_costs AS t (task_id, invocations, total_tokens, cost_usd)
+    SELECT task_id, count(*), sum(COALESCE(total_tokens, 0)), sum(COALESCE(cost_usd, 0.0))
+    FROM new_rows WHERE task_id IS NOT NULL GROUP BY 1 ORDER BY 1
+    ON CONFLICT (task_id) DO UPDATE SET
+        invocations = t.invocations + excluded.invocations,
+        total_tokens = t.total_tokens + excluded.total_tokens,
+        cost_usd = t.cost_usd + excluded.cost_usd;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION execdash_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE cost_rollup AS r SET
+        invocations = r.invocations - d.invocations,
+        errors = r.errors - d.errors,
+        total_tokens = r.total_tokens - d.total_tokens,
+        cost_usd = r.cost_usd - d.cost_usd
+    FROM (SELECT COALESCE(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS day, model_name,
+                 COALESCE(agent_name, '') AS agent_name, tool_name, COALESCE(repo, '') AS repo,
+                 count(*) AS invocations,
+                 count(*) FILTER (WHERE status IS DISTINCT FROM 'success') AS errors,
+                 sum(COALESCE(total_tokens, 0)) AS total_tokens,
+                 sum(COALESCE(cost_usd, 0.0)) AS cost_usd
+          FROM old_rows GROUP BY 1, 2, 3, 4, 5) AS d
+    WHERE (r.day, r.model_name, r.agent_name, r.tool_name, r.repo)
+        = (d.day, d.model_name, d.agent_name, d.tool_name, d.repo);
+    DELETE FROM cost_rollup WHERE invocations <= 0;
+    UPDATE task_costs AS t SET
+        invocations = t.invocations - d.invocations,
+        total_tokens = t.total_tokens - d.total_tokens,
+        cost_usd = t.cost_usd - d.cost_usd
+    FROM (SELECT task_id, count(*) AS invocations, sum(COALESCE(total_tokens, 0)) AS total_tokens,
+                 sum(COALESCE(cost_usd, 0.0)) AS cost_usd
+          FROM old_rows WHERE task_id IS NOT NULL GROUP BY 1) AS d
+    WHERE t.task_id = d.task_id;
+    DELETE FROM task_costs WHERE invocations <= 0;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER trg_invocations_rollup_insert AFTER INSERT ON invocations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION execdash_rollup_insert();
+CREATE TRIGGER trg_invocations_rollup_delete AFTER DELETE ON invocations
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION execdash_rollup_delete();
+-- An update is its old rows taken out and its new rows put in.
+CREATE TRIGGER trg_invocations_rollup_update_old AFTER UPDATE ON invocations
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION execdash_rollup_delete();
+CREATE TRIGGER trg_invocations_rollup_update_new AFTER UPDATE ON invocations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION execdash_rollup_insert();
+
+-- `execdash migrate`: how far the copy of each SQLite file got, and what it found.
+CREATE TABLE migration_progress (
+    source TEXT PRIMARY KEY,
+    last_id BIGINT NOT NULL DEFAULT 0,
+    copied BIGINT NOT NULL DEFAULT 0,
+    duplicates BIGINT NOT NULL DEFAULT 0,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE migration_conflicts (
+    source TEXT NOT NULL,
+    invocation_id TEXT NOT NULL,
+    PRIMARY KEY (source, invocation_id)
+);
+"#;
+
+/// The versions, in order (the SQLite file's are 1.x).
+const MIGRATIONS: [(&str, &str, &str); 1] = [(
+    "2.0.0",
+    "execdash: the telemetry schema on PostgreSQL, rollups kept by statement triggers",
+    SCHEMA_2_0_0,
+)];
+
+/// Any number, the same in every node: the advisory lock migrations take.
+const MIGRATION_LOCK: i64 = 0x6578_6563_6461_7368; // "execdash"
+
+/// A pool on the database `url` (`postgres://…`), with the schema brought up to date.
+pub(crate) async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
+    let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+    prepare(&pool).await?;
+    Ok(pool)
+}
+
+/// Applies the migrations not recorded in `schema_version` yet, each in a transaction that holds
+/// the migration lock.
+pub(crate) async fn prepare(pool: &PgPool) -> Result<(), sqlx::Error> {
+    for (version, description, sql) in MIGRATIONS {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        (&mut *tx).execute(sqlx::raw_sql(BOOKKEEPING)).await?;
+        let applied = sqlx::query("SELECT 1 FROM schema_version WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !applied {
+            tracing::info!(version, "applying the PostgreSQL telemetry migration");
+            (&mut *tx).execute(sqlx::raw_sql(sql)).await?;
+            sqlx::query("INSERT INTO schema_version (version, description) VALUES ($1, $2)")
+                .bind(version)
+                .bind(description)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// One invocation as stored, every column as the SQLite file may hold it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StoredInvocation {
+    pub invocation_id: String,
+    pub timestamp: Option<String>,
+    /// `timestamp` parsed, RFC 3339 in UTC; `None` when it is not a time.
+    pub at: Option<String>,
+    pub agent_name: Option<String>,
+    pub tool_name: String,
+    pub model_name: String,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub total_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub latency_ms: Option<i64>,
+    pub status: String,
+    pub error_message: Option<String>,
+    pub privacy_level: Option<String>,
+    pub task_id: Option<String>,
+    pub repo: Option<String>,
+}
+
+/// What storing a batch did.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct StoreReport {
+    pub inserted: u64,
+    /// Already stored with the same content.
+    pub duplicates: u64,
+    /// Already stored with other content: left as stored.
+    pub conflicts: Vec<String>,
+}
+
+/// Stores `rows` with one multi-row insert in the transaction `tx`: a row whose
+/// `invocation_id` is stored already is a duplicate when every column is the same, else a
+/// conflict (the stored row is kept).
+pub(crate) async fn store(
+    tx: &mut sqlx::PgConnection,
+    rows: &[StoredInvocation],
+) -> Result<StoreReport, sqlx::Error> {
+    macro_rules! column {
+        ($field:ident) => {
+            rows.iter().map(|r| r.$field.clone()).collect::<Vec<_>>()
+        };
+    }
+    let inserted: HashSet<String> = sqlx::query_scalar(
+        "INSERT INTO invocations (invocation_id, timestamp, at, agent_name, tool_name, \
+         model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
+         status, error_message, privacy_level, task_id, repo) \
+         SELECT i, ts, a::timestamptz, ag, tl, m, pt, ct, tt, c, l, s, e, COALESCE(p, 'metadata'), t, r \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                     $7::int8[], $8::int8[], $9::int8[], $10::float8[], $11::int8[], \
+                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[]) \
+              AS u(i, ts, a, ag, tl, m, pt, ct, tt, c, l, s, e, p, t, r) \
+         ON CONFLICT (invocation_id) DO NOTHING RETURNING invocation_id",
+    )
+    .bind(column!(invocation_id))
+    .bind(column!(timestamp))
+    .bind(column!(at))
+    .bind(column!(agent_name))
+    .bind(column!(tool_name))
+    .bind(column!(model_name))
+    .bind(column!(prompt_tokens))
+    .bind(column!(completion_tokens))
+    .bind(column!(total_tokens))
+    .bind(column!(cost_usd))
+    .bind(column!(latency_ms))
+    .bind(column!(status))
+    .bind(column!(error_message))
+    .bind(column!(privacy_level))
+    .bind(column!(task_id))
+    .bind(column!(repo))
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    let mut report = StoreReport {
+        inserted: inserted.len() as u64,
+        ..StoreReport::default()
+    };
+    // A batch may hold an id twice: the first of them was inserted, the others are compared.
+    let mut first_seen = HashSet::new();
+    let skipped: Vec<&StoredInvocation> = rows
+        .iter()
+        .filter(|r| !(inserted.contains(&r.invocation_id) && first_seen.insert(&r.invocation_id)))
+        .collect();
+    if skipped.is_empty() {
+        return Ok(report);
+    }
+    let ids: Vec<&str> = skipped.iter().map(|r| r.invocation_id.as_str()).collect();
+    let stored: HashMap<String, StoredInvocation> = sqlx::query(
+        "SELECT invocation_id, timestamp, \
+         to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at, agent_name, \
+         tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
+         latency_ms, status, error_message, privacy_level, task_id, repo \
+         FROM invocations WHERE invocation_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let stored = StoredInvocation {
+            invocation_id: row.get("invocation_id"),
+            timestamp: row.get("timestamp"),
+            at: row.get("at"),
+            agent_name: row.get("agent_name"),
+            tool_name: row.get("tool_name"),
+            model_name: row.get("model_name"),
+            prompt_tokens: row.get("prompt_tokens"),
+            completion_tokens: row.get("completion_tokens"),
+            total_tokens: row.get("total_tokens"),
+            cost_usd: row.get("cost_usd"),
+            latency_ms: row.get("latency_ms"),
+            status: row.get("status"),
+            error_message: row.get("error_message"),
+            privacy_level: row.get("privacy_level"),
+            task_id: row.get("task_id"),
+            repo: row.get("repo"),
+        };
+        (stored.invocation_id.clone(), stored)
+    })
+    .collect();
+    for row in skipped {
+        let same = stored.get(&row.invocation_id).is_some_and(|stored| {
+            let as_stored = StoredInvocation {
+                privacy_level: row.privacy_level.clone().or(Some("metadata".into())),
+                at: stored.at.clone(),
+                ..row.clone()
+            };
+            *stored == as_stored
+        });
+        if same {
+            report.duplicates += 1;
+        } else {
+            report.conflicts.push(row.invocation_id.clone());
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,257 @@
+//! `execdash migrate` from a real SQLite file into a real PostgreSQL cluster (a throwaway one on
+//! loopback): everything copied, rollups equal, idempotent, resumable after kill -9, conflicts
+//! reported.
+
+#[path = "common/postgres.rs"]
+mod postgres;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use execdash::{seed_synthetic, Telemetry};
+use postgres::Postgres;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+
+/// A telemetry.db with `n` synthetic invocations over 30 days, plus rows as other writers leave
+/// them: the original's `YYYY-MM-DD HH:MM:SS` time, a time SQLite cannot read, no agent, a task.
+async fn telemetry_file(path: &Path, n: usize) -> SqlitePool {
+    let telemetry = Telemetry::open(path).await.unwrap();
+    seed_synthetic(&telemetry, n).await.unwrap();
+    telemetry.close().await;
+    let pool = SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO invocations (invocation_id, timestamp, agent_name, tool_name, model_name, \
+         total_tokens, cost_usd, status, task_id) VALUES \
+         ('odd-1', '2026-11-23 10:00:00', 'python', 'cli', 'gpt-4o', 10, 0.25, 'success', NULL), \
+         ('odd-2', 'yesterday', 'python', 'cli', 'gpt-4o', 20, 0.5, 'error', NULL), \
+         ('odd-3', '2026-11-23T23:30:00-02:00', NULL, 'cli', 'gpt-4o', 30, 0.125, 'success', 'odd-task')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool
+}
+
+fn migrate(from: &Path, to: &str, batch: usize) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_execdash"))
+        .args(["migrate", "--from"])
+        .arg(format!("sqlite://{}", from.display()))
+        .args(["--to", to, "--batch", &batch.to_string()])
+        .env("EXECDASH_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+async fn count(store: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM invocations")
+        .fetch_one(store)
+        .await
+        .unwrap()
+}
+
+type RollupRow = (String, String, String, String, i64, i64, i64, f64);
+
+/// The cost rollups as the SQLite file's triggers keep them and as PostgreSQL's do (summed over
+/// repositories).
+async fn rollups(file: &SqlitePool, store: &PgPool) -> (Vec<RollupRow>, Vec<RollupRow>) {
+    let sqlite = sqlx::query_as(
+        "SELECT day, model_name, agent_name, tool_name, invocations, errors, total_tokens, \
+         cost_usd FROM cost_rollup ORDER BY 1, 2, 3, 4",
+    )
+    .fetch_all(file)
+    .await
+    .unwrap();
+    let postgres = sqlx::query_as(
+        "SELECT day, model_name, agent_name, tool_name, sum(invocations)::int8, \
+         sum(errors)::int8, sum(total_tokens)::int8, sum(cost_usd) \
+         FROM cost_rollup GROUP BY 1, 2, 3, 4 ORDER BY day COLLATE \"C\", model_name COLLATE \"C\", \
+         agent_name COLLATE \"C\", tool_name COLLATE \"C\"",
+    )
+    .fetch_all(store)
+    .await
+    .unwrap();
+    (sqlite, postgres)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_history_is_copied_whole_with_equal_rollups_and_a_second_run_copies_nothing() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("telemetry.db");
+    let file = telemetry_file(&path, 20_000).await;
+
+    let first = migrate(&path, &url, 3_000);
+    let text = stdout(&first);
+    assert!(
+        first.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(text.contains("20003 rows in the file: 20003 copied now (20003 in all), 0 already there, 0 conflicting"), "{text}");
+    assert!(
+        text.contains("check: 20003 of 20003 rows found in PostgreSQL"),
+        "{text}"
+    );
+    let store = PgPool::connect(&url).await.unwrap();
+    assert_eq!(count(&store).await, 20_003);
+    let (sqlite, postgres) = rollups(&file, &store).await;
+    assert_eq!(sqlite.len(), postgres.len());
+    for (a, b) in sqlite.iter().zip(&postgres) {
+        let same_key_and_counts =
+            (&a.0, &a.1, &a.2, &a.3, a.4, a.5, a.6) == (&b.0, &b.1, &b.2, &b.3, b.4, b.5, b.6);
+        assert!(
+            same_key_and_counts && (a.7 - b.7).abs() < 1e-9,
+            "{a:?} vs {b:?}"
+        );
+    }
+    let task: (i64, f64) =
+        sqlx::query_as("SELECT invocations, cost_usd FROM task_costs WHERE task_id = 'odd-task'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert_eq!(task, (1, 0.125));
+    let unparsed: (Option<String>, String) =
+        sqlx::query_as("SELECT at::text, timestamp FROM invocations WHERE invocation_id = 'odd-2'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert_eq!(
+        unparsed,
+        (None, "yesterday".to_owned()),
+        "kept as written, no time"
+    );
+
+    let again = migrate(&path, &url, 3_000);
+    let text = stdout(&again);
+    assert!(again.status.success(), "{text}");
+    assert!(
+        text.contains("20003 rows in the file: 0 copied now (20003 in all)"),
+        "{text}"
+    );
+    assert_eq!(count(&store).await, 20_003);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_killed_midway_goes_on_where_it_stopped_and_nothing_is_doubled() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("telemetry.db");
+    let _file = telemetry_file(&path, 40_000).await;
+    let store = PgPool::connect(&url).await.unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_execdash"))
+        .args(["migrate", "--from"])
+        .arg(&path)
+        .args(["--to", &url, "--batch", "500"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once some batches are committed, not all.
+    let started = Instant::now();
+    loop {
+        let copied: Option<i64> = sqlx::query_scalar("SELECT copied FROM migration_progress")
+            .fetch_optional(&store)
+            .await
+            .unwrap_or(None);
+        if copied.is_some_and(|c| c >= 2_000) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let at_kill = count(&store).await;
+    assert!(at_kill > 0 && at_kill < 40_003, "killed midway: {at_kill}");
+
+    let resumed = migrate(&path, &url, 5_000);
+    let text = stdout(&resumed);
+    assert!(resumed.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "40003 rows in the file: {} copied now (40003 in all)",
+            40_003 - at_kill
+        )),
+        "{text}"
+    );
+    assert_eq!(count(&store).await, 40_003);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_id_stored_with_other_content_is_a_conflict_kept_as_stored_and_reported() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("telemetry.db");
+    let _file = telemetry_file(&path, 100).await;
+    // A node stored odd-1 already, with another cost; odd-3 with the same content.
+    let first = migrate(&path, &url, 1_000);
+    assert!(first.status.success());
+    let store = PgPool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM migration_progress")
+        .execute(&store)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE invocations SET cost_usd = 99 WHERE invocation_id = 'odd-1'")
+        .execute(&store)
+        .await
+        .unwrap();
+
+    let again = migrate(&path, &url, 1_000);
+    let text = stdout(&again);
+    assert_eq!(again.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "103 rows in the file: 0 copied now (0 in all), 102 already there, 1 conflicting"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("conflict: odd-1 is in PostgreSQL with other content"),
+        "{text}"
+    );
+    let cost: f64 =
+        sqlx::query_scalar("SELECT cost_usd FROM invocations WHERE invocation_id = 'odd-1'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert_eq!(cost, 99.0, "the stored row is kept");
+    // The rollups follow the update (statement triggers on UPDATE).
+    let rolled: f64 = sqlx::query_scalar("SELECT sum(cost_usd) FROM cost_rollup")
+        .fetch_one(&store)
+        .await
+        .unwrap();
+    let stored: f64 = sqlx::query_scalar("SELECT sum(cost_usd) FROM invocations")
+        .fetch_one(&store)
+        .await
+        .unwrap();
+    assert!((rolled - stored).abs() < 1e-6, "{rolled} vs {stored}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_urls_are_refused_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = migrate(
+        &dir.path().join("missing.db"),
+        "postgres://127.0.0.1:1/x",
+        10,
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no such file"));
+    let output = Command::new(env!("CARGO_BIN_EXE_execdash"))
+        .args(["migrate", "--from", "x.db", "--to", "mysql://x"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--to must be a PostgreSQL URL"));
+}
