@@ -7,9 +7,11 @@
 //! once it is mended; a conflicting re-post is a `409`, not a silent drop; every read after a
 //! `200` includes the write.
 
-use std::io::{BufRead, BufReader};
+#[path = "common/process.rs"]
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -19,74 +21,12 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
 use tokio_tungstenite::tungstenite::Message;
 
+use process::Process;
+
 /// The `execdash` binary serving an empty board with the database `db`.
-struct Process {
-    child: Child,
-    address: String,
-    /// Everything it logged so far.
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Process {
-    fn start(root: &Path, db: &Path) -> Process {
-        std::fs::create_dir_all(root.join("work/collaboration/inbox")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_execdash"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--site-root"])
-            .arg(root.join("no-site"))
-            .arg("--root")
-            .arg(root)
-            .arg("--db")
-            .arg(db)
-            .env("EXECDASH_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let (sender, address) = std::sync::mpsc::channel();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line.clone());
-                if let Some(at) = line.find("execdash on http://") {
-                    let rest = &line[at + "execdash on http://".len()..];
-                    let address = rest.split_whitespace().next().unwrap();
-                    let _ = sender.send(address.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        let address = address
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server says where it listens");
-        Process {
-            child,
-            address,
-            log,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
-    }
-
-    /// SIGTERM, and the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
-        let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_process(root: &Path, db: &Path) -> Process {
+    std::fs::create_dir_all(root.join("work/collaboration/inbox")).unwrap();
+    Process::start(root, &["--db".as_ref(), db.as_os_str()])
 }
 
 /// The in-process server on an empty board, with the database `db`.
@@ -161,7 +101,7 @@ where
 async fn a_database_deleted_while_running_is_created_again_and_keeps_later_writes_over_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("telemetry.db");
-    let server = Process::start(dir.path(), &db);
+    let server = start_process(dir.path(), &db);
     let (status, _) = post(&server.url("/api/invocations"), &invocation("before", 0.5)).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -188,7 +128,7 @@ async fn a_database_deleted_while_running_is_created_again_and_keeps_later_write
     assert!(server.stop().success());
 
     assert_eq!(stored_ids(&db).await, vec!["later".to_owned()]);
-    let restarted = Process::start(dir.path(), &db);
+    let restarted = start_process(dir.path(), &db);
     let stats = get(&restarted.url("/api/stats")).await;
     assert_eq!(stats["invocations"], 1, "{stats}");
     assert_eq!(stats["costs"]["total"], 1.0, "{stats}");
@@ -411,7 +351,7 @@ async fn a_read_only_database_is_reported_read_only_its_costs_still_read_and_not
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("telemetry.db");
     {
-        let server = Process::start(dir.path(), &db);
+        let server = start_process(dir.path(), &db);
         let (status, _) = post(&server.url("/api/invocations"), &invocation("kept", 2.5)).await;
         assert_eq!(status, StatusCode::OK);
         assert!(server.stop().success());
@@ -429,7 +369,7 @@ async fn a_read_only_database_is_reported_read_only_its_costs_still_read_and_not
     }
     let _mutable = Mutable(&db);
 
-    let server = Process::start(dir.path(), &db);
+    let server = start_process(dir.path(), &db);
     let (status, body) = post(&server.url("/api/invocations"), &invocation("refused", 1.0)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["reason"], "read-only", "{body}");
@@ -451,7 +391,7 @@ async fn kill_9_during_a_stream_of_posts_loses_nothing_acknowledged_over_several
     let db = dir.path().join("telemetry.db");
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..4 {
-        let mut server = Process::start(dir.path(), &db);
+        let mut server = start_process(dir.path(), &db);
         let url = server.url("/api/invocations");
         let client = reqwest::Client::new();
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -513,7 +453,7 @@ async fn kill_9_during_a_stream_of_posts_loses_nothing_acknowledged_over_several
         acknowledged.extend(round_ok);
 
         // After the restart every acknowledged id is stored (the server opens the file again).
-        let server = Process::start(dir.path(), &db);
+        let server = start_process(dir.path(), &db);
         let stats = get(&server.url("/api/stats")).await;
         assert!(stats["costs"].is_object(), "{stats}");
         assert!(server.stop().success());
@@ -544,7 +484,7 @@ async fn stops_within_a_second(server: Process) {
 async fn sigterm_with_50_open_sockets_exits_0_within_a_second_and_closes_them() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("telemetry.db");
-    let server = Process::start(dir.path(), &db);
+    let server = start_process(dir.path(), &db);
     let mut sockets = Vec::new();
     for _ in 0..50 {
         let (mut socket, _) =
@@ -586,7 +526,7 @@ async fn sigterm_during_the_first_scan_of_a_large_board_exits_0_within_a_second(
         )
         .unwrap();
     }
-    let server = Process::start(dir.path(), &dir.path().join("telemetry.db"));
+    let server = start_process(dir.path(), &dir.path().join("telemetry.db"));
     let health = get(&server.url("/health")).await;
     assert_eq!(health["status"], "starting", "still reading: {health}");
     let log = server.log.clone();

@@ -1,63 +1,29 @@
 //! Restarts of the real binary on a large board: unchanged task files come from the board cache
 //! (`--board-cache`), every other file is read, and the board is what a fresh reading gives.
 
-use std::io::{BufRead, BufReader};
+#[path = "common/process.rs"]
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
+
+use process::Process;
 
 use serde_json::Value;
 
 /// The `execdash` binary on `root`, with the board cache in `cache` (or `off`).
-struct Process {
-    child: Child,
-    address: String,
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+fn start(root: &Path, cache: &Path) -> Process {
+    Process::start(root, &["--board-cache".as_ref(), cache.as_os_str()])
 }
 
-impl Process {
-    fn start(root: &Path, cache: &Path) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_execdash"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--site-root"])
-            .arg(root.join("no-site"))
-            .arg("--root")
-            .arg(root)
-            .arg("--board-cache")
-            .arg(cache)
-            .env("EXECDASH_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let (sender, address) = std::sync::mpsc::channel();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line.clone());
-                if let Some(at) = line.find("execdash on http://") {
-                    let rest = &line[at + "execdash on http://".len()..];
-                    let address = rest.split_whitespace().next().unwrap();
-                    let _ = sender.send(address.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        let address = address
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server says where it listens");
-        Process {
-            child,
-            address,
-            log,
-        }
-    }
+/// What these tests ask a running server.
+trait Board {
+    async fn ready(&self);
+    async fn first_scan_files(&self) -> (u64, u64);
+    async fn board(&self) -> (Vec<Value>, Value);
+}
 
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
-    }
-
+impl Board for Process {
     /// Waits until the first reading of the board is over.
     async fn ready(&self) {
         let started = Instant::now();
@@ -118,20 +84,6 @@ impl Process {
         let mut documents = get("/api/tasks").await;
         documents.as_object_mut().unwrap().remove("timestamp");
         (cards, documents)
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -208,7 +160,7 @@ async fn written_cache(dir: &Path) -> PathBuf {
 async fn a_restart_parses_only_the_files_that_changed_and_shows_what_a_fresh_reading_shows() {
     let (dir, collab) = board(1_200);
     let cache = dir.path().join("cache");
-    let first = Process::start(dir.path(), &cache);
+    let first = start(dir.path(), &cache);
     first.ready().await;
     assert_eq!(first.first_scan_files().await, (1_200, 0));
     let file = written_cache(&cache).await;
@@ -253,7 +205,7 @@ async fn a_restart_parses_only_the_files_that_changed_and_shows_what_a_fresh_rea
         .set_modified(modified)
         .unwrap();
 
-    let second = Process::start(dir.path(), &cache);
+    let second = start(dir.path(), &cache);
     second.ready().await;
     // 3 edited + 4 added + 1 moved + 1 rewritten are parsed; the other 1 193 come from the cache.
     assert_eq!(second.first_scan_files().await, (9, 1_193));
@@ -261,7 +213,7 @@ async fn a_restart_parses_only_the_files_that_changed_and_shows_what_a_fresh_rea
     assert_eq!(restarted.0.len(), 1_202);
     second.stop();
 
-    let fresh = Process::start(dir.path(), Path::new("off"));
+    let fresh = start(dir.path(), Path::new("off"));
     fresh.ready().await;
     assert_eq!(fresh.first_scan_files().await, (1_202, 0));
     assert!(
@@ -284,7 +236,7 @@ async fn a_restart_parses_only_the_files_that_changed_and_shows_what_a_fresh_rea
 async fn a_corrupt_cache_is_reported_not_used_and_written_anew() {
     let (dir, _collab) = board(1_050);
     let cache = dir.path().join("cache");
-    let first = Process::start(dir.path(), &cache);
+    let first = start(dir.path(), &cache);
     first.ready().await;
     let file = written_cache(&cache).await;
     first.stop();
@@ -293,7 +245,7 @@ async fn a_corrupt_cache_is_reported_not_used_and_written_anew() {
     text.push_str("{\"path\": not json\n");
     std::fs::write(&file, text).unwrap();
 
-    let second = Process::start(dir.path(), &cache);
+    let second = start(dir.path(), &cache);
     second.ready().await;
     assert_eq!(second.first_scan_files().await, (1_050, 0));
     assert_eq!(second.board().await.0.len(), 1_050);
@@ -309,7 +261,7 @@ async fn a_corrupt_cache_is_reported_not_used_and_written_anew() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     second.stop();
-    let third = Process::start(dir.path(), &cache);
+    let third = start(dir.path(), &cache);
     third.ready().await;
     assert_eq!(third.first_scan_files().await, (0, 1_050));
     third.stop();
@@ -319,7 +271,7 @@ async fn a_corrupt_cache_is_reported_not_used_and_written_anew() {
 async fn a_small_board_leaves_no_cache_file() {
     let (dir, _collab) = board(999);
     let cache = dir.path().join("cache");
-    let server = Process::start(dir.path(), &cache);
+    let server = start(dir.path(), &cache);
     server.ready().await;
     assert_eq!(server.first_scan_files().await, (999, 0));
     // The watcher says what it decided about the cache once the board is read.
