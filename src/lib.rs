@@ -49,6 +49,6 @@ pub use server::{start, start_listening, RunningServer, ServeError};
 #[cfg(feature = "bench-support")]
 pub use telemetry::seed_synthetic;
 pub use telemetry::{
-    import_jsonl, CostRange, ImportReport, IngestError, IngestReport, Invocation, Telemetry,
-    TelemetryError, ValidationError,
+    import_jsonl, CostRange, ImportReport, IngestError, IngestReport, Invocation, Location,
+    Telemetry, TelemetryError, ValidationError,
 };

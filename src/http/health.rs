@@ -56,7 +56,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         startup,
         telemetry: TelemetryHealth {
             status: telemetry_status,
-            path: state.telemetry.path().display().to_string(),
+            path: state.telemetry.location().to_string(),
             problem,
         },
         version: env!("CARGO_PKG_VERSION"),

@@ -12,11 +12,13 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::watch as tokio_watch;
 
 use super::error::TelemetryError;
-use super::{db, watch};
+use super::location::Location;
+use super::{db, postgres, watch};
 
 /// Which file a path names: its device and inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,17 +37,57 @@ impl FileIdentity {
     }
 }
 
-/// The pools and the change poll of one opened file.
+/// The pools of an open database.
+#[derive(Clone)]
+pub(crate) enum Pools {
+    /// One writer (SQLite allows one at a time) and `query_only` readers.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The pools and the change watch of one opened database.
 pub(super) struct Connection {
-    pub(super) writer: SqlitePool,
-    pub(super) reader: SqlitePool,
-    identity: FileIdentity,
+    pub(super) pools: Pools,
+    /// The file opened (SQLite).
+    identity: Option<FileIdentity>,
     watcher: tokio::task::AbortHandle,
 }
 
 impl Connection {
-    /// Opens (or creates) `path`, applies the migrations and starts the change poll.
+    /// Opens the database: a SQLite file (created when missing) or a PostgreSQL database, with
+    /// the migrations applied and its change watch started.
     pub(super) async fn open(
+        location: &Location,
+        changes: Arc<tokio_watch::Sender<u64>>,
+    ) -> Result<Connection, TelemetryError> {
+        match location {
+            Location::File(path) => Connection::open_file(path, changes).await,
+            Location::Postgres(url) => {
+                let connect = |source| TelemetryError::Connect {
+                    location: location.to_string(),
+                    source,
+                };
+                let pool = postgres::connect(url).await.map_err(connect)?;
+                let watcher = match postgres::listen(&pool, changes).await {
+                    Ok(watcher) => watcher,
+                    Err(source) => {
+                        pool.close().await;
+                        return Err(connect(source));
+                    }
+                };
+                Ok(Connection {
+                    pools: Pools::Postgres(pool),
+                    identity: None,
+                    watcher,
+                })
+            }
+        }
+    }
+
+    async fn open_file(
         path: &Path,
         changes: Arc<tokio_watch::Sender<u64>>,
     ) -> Result<Connection, TelemetryError> {
@@ -60,23 +102,31 @@ impl Connection {
         let reader = db::reader_pool(path).await?;
         let watcher = watch::spawn(path, identity, changes).await?;
         Ok(Connection {
-            writer,
-            reader,
-            identity,
+            pools: Pools::Sqlite { writer, reader },
+            identity: Some(identity),
             watcher,
         })
     }
 
-    /// Whether `path` still names the file this connection has open.
-    pub(super) fn is_current(&self, path: &Path) -> bool {
-        FileIdentity::of(path) == Some(self.identity)
+    /// Whether `location` still names the database this connection has open: for a file, the
+    /// same device and inode (a server database is always the same).
+    pub(super) fn is_current(&self, location: &Location) -> bool {
+        match (location.file(), self.identity) {
+            (Some(path), Some(identity)) => FileIdentity::of(path) == Some(identity),
+            _ => true,
+        }
     }
 
-    /// Stops the poll and closes the pools (waits for the connections in use).
+    /// Stops the change watch and closes the pools (waits for the connections in use).
     pub(super) async fn close(&self) {
         self.watcher.abort();
-        self.writer.close().await;
-        self.reader.close().await;
+        match &self.pools {
+            Pools::Sqlite { writer, reader } => {
+                writer.close().await;
+                reader.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -40,6 +40,14 @@ pub enum TelemetryError {
     Query(#[from] sqlx::Error),
     #[error("telemetry database {path} vanished while it was being opened")]
     Vanished { path: PathBuf },
+    #[error("this is a PostgreSQL database, not a SQLite file")]
+    NotAFile,
+    #[error("cannot use the telemetry database {location}: {source}")]
+    Connect {
+        location: String,
+        #[source]
+        source: sqlx::Error,
+    },
     /// Opening failed a moment ago; the next attempt waits (see [`DatabaseProblem`]).
     #[error("telemetry database unavailable ({}): {}", .0.kind.as_str(), .0.message)]
     Unavailable(DatabaseProblem),
@@ -50,6 +58,7 @@ impl TelemetryError {
     pub fn problem(&self) -> DatabaseProblem {
         match self {
             TelemetryError::Open { source, .. }
+            | TelemetryError::Connect { source, .. }
             | TelemetryError::Migration { source, .. }
             | TelemetryError::Query(source) => DatabaseProblem::of(source),
             TelemetryError::Vanished { .. } => DatabaseProblem {
@@ -57,6 +66,10 @@ impl TelemetryError {
                 message: self.to_string(),
             },
             TelemetryError::Unavailable(problem) => problem.clone(),
+            TelemetryError::NotAFile => DatabaseProblem {
+                kind: ProblemKind::Other,
+                message: self.to_string(),
+            },
         }
     }
 }
@@ -82,6 +95,8 @@ pub enum ProblemKind {
     Locked,
     /// Permissions, I/O errors.
     Unreadable,
+    /// The database server does not answer (PostgreSQL: refused, down, restarting).
+    Unreachable,
     Other,
 }
 
@@ -93,6 +108,7 @@ impl ProblemKind {
             ProblemKind::ReadOnly => "read-only",
             ProblemKind::Locked => "locked",
             ProblemKind::Unreadable => "unreadable",
+            ProblemKind::Unreachable => "unreachable",
             ProblemKind::Other => "error",
         }
     }
@@ -101,8 +117,26 @@ impl ProblemKind {
 impl DatabaseProblem {
     /// Classifies an error by SQLite's primary result code.
     pub fn of(error: &sqlx::Error) -> DatabaseProblem {
-        let kind = match error {
-            sqlx::Error::Database(database) => {
+        let postgres = match error {
+            sqlx::Error::Database(database) => database
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .map(|pg| pg.code().to_owned()),
+            _ => None,
+        };
+        let kind = match (error, postgres.as_deref()) {
+            // PostgreSQL's SQLSTATE classes.
+            (_, Some(code)) => match code {
+                "25006" => ProblemKind::ReadOnly,
+                "55P03" | "40P01" | "40001" => ProblemKind::Locked,
+                "XX001" | "XX002" => ProblemKind::Corrupt,
+                "3D000" | "42P01" => ProblemKind::Missing,
+                "42501" | "28000" | "28P01" => ProblemKind::Unreadable,
+                code if code.starts_with("08") || code.starts_with("57P") => {
+                    ProblemKind::Unreachable
+                }
+                _ => ProblemKind::Other,
+            },
+            (sqlx::Error::Database(database), None) => {
                 match database
                     .code()
                     .and_then(|code| code.parse::<i32>().ok())
@@ -116,8 +150,8 @@ impl DatabaseProblem {
                     _ => ProblemKind::Other,
                 }
             }
-            sqlx::Error::Io(_) => ProblemKind::Unreadable,
-            sqlx::Error::PoolTimedOut => ProblemKind::Locked,
+            (sqlx::Error::Io(_), None) => ProblemKind::Unreadable,
+            (sqlx::Error::PoolTimedOut, None) => ProblemKind::Locked,
             _ => ProblemKind::Other,
         };
         let message = match error {
@@ -125,6 +159,24 @@ impl DatabaseProblem {
             other => other.to_string(),
         };
         DatabaseProblem { kind, message }
+    }
+}
+
+impl DatabaseProblem {
+    /// The same problem met on a database server: a failed connection or an exhausted pool
+    /// means the server does not answer, not a file that cannot be read or a lock.
+    pub(crate) fn on_server(self) -> DatabaseProblem {
+        match self.kind {
+            ProblemKind::Unreadable | ProblemKind::Locked | ProblemKind::Other
+                if !self.message.contains("permission") =>
+            {
+                DatabaseProblem {
+                    kind: ProblemKind::Unreachable,
+                    ..self
+                }
+            }
+            _ => self,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use tokio::sync::mpsc;
 
 use super::queries::julian_day;
-use super::{CostRange, Telemetry, TelemetryError};
+use super::{CostRange, Pools, Telemetry, TelemetryError};
 use futures_util::StreamExt;
 
 /// How many rows wait for the download at most.
@@ -69,6 +69,24 @@ impl ExportedInvocation {
     }
 }
 
+/// The export's query: every stored column, oldest first; `$FILTER` becomes the range's
+/// condition (`?1`/`$1` its start) or nothing.
+const SQLITE_EXPORT: &str = "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, \
+     agent_name, tool_name, model_name, COALESCE(prompt_tokens, 0) AS prompt_tokens, \
+     COALESCE(completion_tokens, 0) AS completion_tokens, \
+     COALESCE(total_tokens, 0) AS total_tokens, \
+     CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
+     COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id \
+     FROM invocations $FILTER ORDER BY id";
+const SQLITE_RANGE: &str = "WHERE julianday(timestamp) >= ?1";
+const POSTGRES_EXPORT: &str = "SELECT invocation_id, timestamp, agent_name, tool_name, \
+     model_name, COALESCE(prompt_tokens, 0) AS prompt_tokens, \
+     COALESCE(completion_tokens, 0) AS completion_tokens, \
+     COALESCE(total_tokens, 0) AS total_tokens, COALESCE(cost_usd, 0.0) AS cost_usd, \
+     COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id \
+     FROM invocations $FILTER ORDER BY id";
+const POSTGRES_RANGE: &str = "WHERE at >= $1::timestamptz";
+
 impl Telemetry {
     /// The invocations of `range` (all of them with `None`) as of `now`, oldest first, through
     /// a bounded queue; the first error ends it.
@@ -77,41 +95,50 @@ impl Telemetry {
         range: Option<CostRange>,
         now: DateTime<Utc>,
     ) -> Result<mpsc::Receiver<Result<ExportedInvocation, TelemetryError>>, TelemetryError> {
-        let reader = self.reader().await?;
-        let since = range.map(|r| julian_day(now - chrono::Duration::days(i64::from(r.days()))));
+        let pools = self.pools().await?;
+        let since = range.map(|r| now - chrono::Duration::days(i64::from(r.days())));
         let (sender, receiver) = mpsc::channel(QUEUE);
         tokio::spawn(async move {
-            let filter = if since.is_some() {
-                "WHERE julianday(timestamp) >= ?1"
-            } else {
-                ""
-            };
-            let sql = format!(
-                "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, \
-                 tool_name, model_name, COALESCE(prompt_tokens, 0) AS prompt_tokens, \
-                 COALESCE(completion_tokens, 0) AS completion_tokens, \
-                 COALESCE(total_tokens, 0) AS total_tokens, \
-                 CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
-                 COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id \
-                 FROM invocations {filter} ORDER BY id"
-            );
-            let mut query = sqlx::query_as::<_, ExportedInvocation>(&sql);
-            if let Some(since) = since {
-                query = query.bind(since);
-            }
-            let mut rows = query.fetch(&reader);
-            while let Some(row) = rows.next().await {
-                let failed = row.is_err();
-                if sender
-                    .send(row.map_err(TelemetryError::from))
-                    .await
-                    .is_err()
-                    || failed
-                {
-                    break;
+            match pools {
+                Pools::Sqlite { reader, .. } => {
+                    let sql = SQLITE_EXPORT
+                        .replace("$FILTER", if since.is_some() { SQLITE_RANGE } else { "" });
+                    let mut query = sqlx::query_as::<_, ExportedInvocation>(&sql);
+                    if let Some(since) = since {
+                        query = query.bind(julian_day(since));
+                    }
+                    forward(query.fetch(&reader), sender).await;
+                }
+                Pools::Postgres(pool) => {
+                    let sql = POSTGRES_EXPORT
+                        .replace("$FILTER", if since.is_some() { POSTGRES_RANGE } else { "" });
+                    let mut query = sqlx::query_as::<_, ExportedInvocation>(&sql);
+                    if let Some(since) = since {
+                        query =
+                            query.bind(since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+                    }
+                    forward(query.fetch(&pool), sender).await;
                 }
             }
         });
         Ok(receiver)
+    }
+}
+
+/// Hands rows over until the download goes away or a read fails (the error is handed over too).
+async fn forward(
+    mut rows: impl futures_util::Stream<Item = Result<ExportedInvocation, sqlx::Error>> + Unpin,
+    sender: mpsc::Sender<Result<ExportedInvocation, TelemetryError>>,
+) {
+    while let Some(row) = rows.next().await {
+        let failed = row.is_err();
+        if sender
+            .send(row.map_err(TelemetryError::from))
+            .await
+            .is_err()
+            || failed
+        {
+            break;
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! (same id, other content) reported.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::error::{IngestError, TelemetryError};
 use super::invocation::Invocation;
-use super::Telemetry;
+use super::{postgres, Pools, Telemetry};
 
 /// The largest batch [`Telemetry::ingest`] accepts (one transaction holds the write lock, which
 /// the other process's writer waits for; 10 000 rows take well under a second).
@@ -75,15 +76,18 @@ impl Telemetry {
 
         for _ in 0..ATTEMPTS {
             let connection = self.connection().await?;
-            let outcome = store(&connection.writer, &rows).await;
+            let outcome = match &connection.pools {
+                Pools::Sqlite { writer, .. } => store(writer, &rows).await,
+                Pools::Postgres(pool) => store_in_postgres(pool, &rows).await,
+            };
             self.note_write(outcome.as_ref().map(|_| ()));
             let report = outcome?;
             // Committed into the file we had open: if the path no longer names it (deleted
             // during the transaction), the rows would vanish with it, so they are stored again
             // in the file the path names now before anything is acknowledged.
-            if !connection.is_current(self.path()) {
+            if !connection.is_current(self.location()) {
                 tracing::warn!(
-                    path = %self.path().display(),
+                    location = %self.location(),
                     "the telemetry database was deleted or replaced during a write: storing the batch again"
                 );
                 continue;
@@ -100,7 +104,11 @@ impl Telemetry {
             return Ok(report);
         }
         Err(IngestError::Unavailable(TelemetryError::Vanished {
-            path: self.path().to_path_buf(),
+            path: self
+                .location()
+                .file()
+                .unwrap_or(Path::new(""))
+                .to_path_buf(),
         }))
     }
 }
@@ -156,6 +164,23 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
     }
     tx.commit().await?;
     Ok(report)
+}
+
+/// The batch in one PostgreSQL transaction, one multi-row insert: the same rule as [`store`]
+/// (a timestamp the client left out does not count in the comparison).
+async fn store_in_postgres(
+    pool: &sqlx::PgPool,
+    rows: &[Invocation],
+) -> Result<IngestReport, sqlx::Error> {
+    let stored: Vec<_> = rows.iter().map(Invocation::stored).collect();
+    let mut tx = pool.begin().await?;
+    let report = postgres::store(&mut tx, &stored).await?;
+    tx.commit().await?;
+    Ok(IngestReport {
+        inserted: report.inserted,
+        duplicates: report.duplicates,
+        conflicts: report.conflicts,
+    })
 }
 
 /// Binds every column of `row`, in the order of the statements above (`any_timestamp`, when

@@ -184,6 +184,34 @@ impl Invocation {
         Ok(self)
     }
 
+    /// A validated invocation as PostgreSQL stores it.
+    pub(crate) fn stored(&self) -> super::postgres::StoredInvocation {
+        let at = self
+            .timestamp
+            .as_deref()
+            .and_then(parse_timestamp)
+            .map(|instant| instant.to_rfc3339_opts(SecondsFormat::Micros, true));
+        super::postgres::StoredInvocation {
+            invocation_id: self.invocation_id.clone(),
+            timestamp: self.timestamp.clone(),
+            at,
+            agent_name: self.agent_name.clone(),
+            tool_name: self.tool_name.clone(),
+            model_name: self.model_name.clone(),
+            prompt_tokens: Some(self.prompt_tokens),
+            completion_tokens: Some(self.completion_tokens),
+            total_tokens: Some(self.total_tokens),
+            cost_usd: Some(self.cost_usd),
+            latency_ms: Some(self.latency_ms),
+            status: self.status.clone(),
+            error_message: self.error_message.clone(),
+            privacy_level: self.privacy_level.clone(),
+            task_id: self.task_id.clone(),
+            repo: None,
+            any_timestamp: self.timestamp_defaulted,
+        }
+    }
+
     /// The UTC date (`YYYY-MM-DD`) of a validated invocation's timestamp.
     pub fn date(&self) -> Option<String> {
         let instant = parse_timestamp(self.timestamp.as_deref()?)?;

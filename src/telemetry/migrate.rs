@@ -255,6 +255,7 @@ async fn read_batch(
                     privacy_level: row.get("privacy_level"),
                     task_id: row.get("task_id"),
                     repo: None,
+                    any_timestamp: false,
                 },
             )
         })

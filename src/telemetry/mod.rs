@@ -26,6 +26,7 @@ mod export;
 mod import;
 mod ingest;
 mod invocation;
+mod location;
 mod migrate;
 mod postgres;
 mod queries;
@@ -33,7 +34,6 @@ mod queries;
 mod synthetic;
 mod watch;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,8 @@ use sqlx::sqlite::SqlitePool;
 use tokio::sync::watch as tokio_watch;
 
 use self::connection::Connection;
+pub(crate) use self::connection::Pools;
+pub use self::location::Location;
 pub use app::model::CostRange;
 pub(crate) use error::{DatabaseProblem, ProblemKind};
 pub use error::{IngestError, TelemetryError, ValidationError};
@@ -64,7 +66,7 @@ pub struct Telemetry {
 }
 
 struct Inner {
-    path: PathBuf,
+    location: Location,
     /// The open file; `None` until an open succeeds.
     connection: RwLock<Option<Arc<Connection>>>,
     /// One (re)open at a time.
@@ -80,7 +82,7 @@ struct Inner {
 impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Telemetry")
-            .field("path", &self.inner.path)
+            .field("location", &self.inner.location)
             .finish_non_exhaustive()
     }
 }
@@ -89,8 +91,8 @@ impl Telemetry {
     /// Opens `path`, creating it with the original 1.0.0 schema when missing, and applies the
     /// migrations that are not recorded in `schema_version` yet. Existing rows are never
     /// modified. Starts the `data_version` watcher (needs a Tokio runtime).
-    pub async fn open(path: &Path) -> Result<Telemetry, TelemetryError> {
-        let telemetry = Telemetry::unopened(path);
+    pub async fn open(location: impl Into<Location>) -> Result<Telemetry, TelemetryError> {
+        let telemetry = Telemetry::unopened(location.into());
         telemetry.connection().await?;
         Ok(telemetry)
     }
@@ -99,19 +101,19 @@ impl Telemetry {
     /// operation tries again (at most once a second) and fails with the reason meanwhile, which
     /// [`Telemetry::problem`] reports. The server uses this, so a broken file never stops the
     /// board and is picked up once it is mended.
-    pub async fn attach(path: &Path) -> Telemetry {
-        let telemetry = Telemetry::unopened(path);
+    pub async fn attach(location: impl Into<Location>) -> Telemetry {
+        let telemetry = Telemetry::unopened(location.into());
         if let Err(error) = telemetry.connection().await {
-            tracing::error!(path = %path.display(), "telemetry unavailable: {error}");
+            tracing::error!(location = %telemetry.inner.location, "telemetry unavailable: {error}");
         }
         telemetry
     }
 
-    fn unopened(path: &Path) -> Telemetry {
+    fn unopened(location: Location) -> Telemetry {
         let (sender, _) = tokio_watch::channel(0u64);
         Telemetry {
             inner: Arc::new(Inner {
-                path: path.to_path_buf(),
+                location,
                 connection: RwLock::new(None),
                 opening: tokio::sync::Mutex::new(()),
                 open_failure: Mutex::new(None),
@@ -122,24 +124,25 @@ impl Telemetry {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.inner.path
+    /// Where the telemetry is (`--db`).
+    pub fn location(&self) -> &Location {
+        &self.inner.location
     }
 
-    /// The connection to the file `path` names now: the open one, or a new one when the file
-    /// was deleted or replaced since (a deleted file is created again, empty).
+    /// The connection to the database the location names now: the open one, or a new one when
+    /// the file was deleted or replaced since (a deleted file is created again, empty).
     async fn connection(&self) -> Result<Arc<Connection>, TelemetryError> {
-        let path = &self.inner.path;
+        let location = &self.inner.location;
         let current = self.current();
         if let Some(connection) = &current {
-            if connection.is_current(path) {
+            if connection.is_current(location) {
                 return Ok(connection.clone());
             }
         }
         let _opening = self.inner.opening.lock().await;
         let current = self.current();
         if let Some(connection) = &current {
-            if connection.is_current(path) {
+            if connection.is_current(location) {
                 return Ok(connection.clone());
             }
         }
@@ -150,13 +153,13 @@ impl Telemetry {
         }
         if let Some(stale) = current {
             tracing::warn!(
-                path = %path.display(),
+                %location,
                 "the telemetry database file was deleted or replaced: opening the path again"
             );
             *write(&self.inner.connection) = None;
             stale.close().await;
         }
-        match Connection::open(path, self.inner.changes.clone()).await {
+        match Connection::open(location, self.inner.changes.clone()).await {
             Ok(connection) => {
                 let connection = Arc::new(connection);
                 *write(&self.inner.connection) = Some(connection.clone());
@@ -164,11 +167,12 @@ impl Telemetry {
                 *lock(&self.inner.read_failure) = None;
                 *lock(&self.inner.write_failure) = None;
                 self.notify_changed();
-                tracing::debug!(path = %path.display(), "telemetry database open");
+                tracing::debug!(%location, "telemetry database open");
                 Ok(connection)
             }
             Err(error) => {
-                *lock(&self.inner.open_failure) = Some((Instant::now(), error.problem()));
+                *lock(&self.inner.open_failure) =
+                    Some((Instant::now(), self.classify(error.problem())));
                 Err(error)
             }
         }
@@ -189,9 +193,18 @@ impl Telemetry {
     pub async fn check(&self) -> Option<DatabaseProblem> {
         match self.connection().await {
             Ok(connection) => {
-                let probe = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master")
-                    .fetch_one(&connection.reader)
-                    .await;
+                let probe = match &connection.pools {
+                    Pools::Sqlite { reader, .. } => {
+                        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master")
+                            .fetch_one(reader)
+                            .await
+                    }
+                    Pools::Postgres(pool) => {
+                        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM schema_version")
+                            .fetch_one(pool)
+                            .await
+                    }
+                };
                 self.note_read(probe.as_ref().map(|_| ()));
             }
             Err(error) => return Some(error.problem()),
@@ -211,11 +224,21 @@ impl Telemetry {
     }
 
     pub(crate) fn note_read(&self, outcome: Result<(), &sqlx::Error>) {
-        *lock(&self.inner.read_failure) = outcome.err().map(DatabaseProblem::of);
+        let problem = outcome.err().map(|e| self.classify(DatabaseProblem::of(e)));
+        *lock(&self.inner.read_failure) = problem;
     }
 
     pub(crate) fn note_write(&self, outcome: Result<(), &sqlx::Error>) {
-        *lock(&self.inner.write_failure) = outcome.err().map(DatabaseProblem::of);
+        let problem = outcome.err().map(|e| self.classify(DatabaseProblem::of(e)));
+        *lock(&self.inner.write_failure) = problem;
+    }
+
+    /// A problem as this kind of database has it (see [`DatabaseProblem::on_server`]).
+    fn classify(&self, problem: DatabaseProblem) -> DatabaseProblem {
+        match self.inner.location {
+            Location::File(_) => problem,
+            Location::Postgres(_) => problem.on_server(),
+        }
     }
 
     /// A receiver whose value increases whenever the database changed: after our own ingest
@@ -230,9 +253,17 @@ impl Telemetry {
     }
 
     /// The read pool of the file the path names now, for ad-hoc queries (tools, tests).
-    /// Connections are `query_only`.
+    /// Connections are `query_only`. A SQLite file only.
     pub async fn reader(&self) -> Result<SqlitePool, TelemetryError> {
-        Ok(self.connection().await?.reader.clone())
+        match self.pools().await? {
+            Pools::Sqlite { reader, .. } => Ok(reader),
+            Pools::Postgres(_) => Err(TelemetryError::NotAFile),
+        }
+    }
+
+    /// The pools of the database the location names now.
+    pub(crate) async fn pools(&self) -> Result<Pools, TelemetryError> {
+        Ok(self.connection().await?.pools.clone())
     }
 
     pub(crate) fn notify_changed(&self) {

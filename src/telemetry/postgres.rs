@@ -14,8 +14,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Executor, Row};
+use tokio::sync::watch;
+
+/// The channel the invocations' trigger notifies.
+const CHANNEL: &str = "execdash_telemetry";
 
 /// `schema_version` and the lock every migration takes.
 const BOOKKEEPING: &str = r#"
@@ -127,6 +134,16 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Every node LISTENs: a commit that changed invocations wakes them all (the payload is empty:
+-- what changed is read from the tables).
+CREATE FUNCTION execdash_notify_telemetry() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('execdash_telemetry', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER trg_invocations_notify AFTER INSERT OR UPDATE OR DELETE ON invocations
+    FOR EACH STATEMENT EXECUTE FUNCTION execdash_notify_telemetry();
+
 CREATE TRIGGER trg_invocations_rollup_insert AFTER INSERT ON invocations
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION execdash_rollup_insert();
 CREATE TRIGGER trg_invocations_rollup_delete AFTER DELETE ON invocations
@@ -167,6 +184,33 @@ pub(crate) async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
     let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
     prepare(&pool).await?;
     Ok(pool)
+}
+
+/// Listens for commits to the invocations by any node or process: each bumps `changes`. A lost
+/// connection is opened again (with a bump: notifications sent meanwhile are lost, so whoever
+/// follows `changes` reads again). The task ends when aborted.
+pub(crate) async fn listen(
+    pool: &PgPool,
+    changes: Arc<watch::Sender<u64>>,
+) -> Result<tokio::task::AbortHandle, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    let task = tokio::spawn(async move {
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => changes.send_modify(|n| *n += 1),
+                Ok(None) => {
+                    tracing::warn!("the PostgreSQL notification connection was lost: reconnecting");
+                    changes.send_modify(|n| *n += 1);
+                }
+                Err(error) => {
+                    tracing::warn!("PostgreSQL notifications: {error}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(task.abort_handle())
 }
 
 /// Applies the migrations not recorded in `schema_version` yet, each in a transaction that holds
@@ -218,6 +262,8 @@ pub(crate) struct StoredInvocation {
     pub privacy_level: Option<String>,
     pub task_id: Option<String>,
     pub repo: Option<String>,
+    /// The timestamp was not given (so "now"): another one is no conflict.
+    pub any_timestamp: bool,
 }
 
 /// What storing a batch did.
@@ -316,6 +362,7 @@ pub(crate) async fn store(
             privacy_level: row.get("privacy_level"),
             task_id: row.get("task_id"),
             repo: row.get("repo"),
+            any_timestamp: false,
         };
         (stored.invocation_id.clone(), stored)
     })
@@ -325,6 +372,12 @@ pub(crate) async fn store(
             let as_stored = StoredInvocation {
                 privacy_level: row.privacy_level.clone().or(Some("metadata".into())),
                 at: stored.at.clone(),
+                timestamp: if row.any_timestamp {
+                    stored.timestamp.clone()
+                } else {
+                    row.timestamp.clone()
+                },
+                any_timestamp: false,
                 ..row.clone()
             };
             *stored == as_stored

@@ -20,11 +20,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use sqlx::sqlite::Sqlite;
-use sqlx::{FromRow, Transaction};
+use sqlx::FromRow;
 
 use super::error::TelemetryError;
-use super::Telemetry;
+use super::{Pools, Telemetry};
 use app::model::{
     ActiveOperation, AgentCost, CalledTool, CostRange, CostSummary, CostTotals, DailyCost,
     ModelCost, TaskCost, ToolCost,
@@ -37,30 +36,180 @@ pub(super) const ACTIVE_WINDOW: Duration = Duration::minutes(5);
 pub(super) const ACTIVE_LIMIT: i64 = 10;
 pub(super) const TASK_LIMIT: i64 = 1000;
 
-/// The range's rows, with the rollup's columns, as a subquery. `?1` is the start: a date for
-/// rollup ranges, a Julian day number for the rolling 24 h.
-fn source(range: CostRange) -> &'static str {
-    match range {
-        CostRange::Day1 => {
-            "(SELECT COALESCE(date(timestamp), '') AS day, model_name, \
-             COALESCE(agent_name, '') AS agent_name, tool_name, 1 AS invocations, \
-             (status IS NOT 'success') AS errors, COALESCE(total_tokens, 0) AS total_tokens, \
-             COALESCE(cost_usd, 0.0) AS cost_usd \
-             FROM invocations INDEXED BY idx_invocations_julianday \
-             WHERE julianday(timestamp) >= ?1)"
+/// The SQL of every aggregate for one backend. Both are below, query by query: the same
+/// columns, types and parameters in the same order (the telemetry tests run on both).
+pub(super) struct Dialect {
+    /// The rolling 24 h as rows with the rollup's columns; `?1`/`$1` is the start instant.
+    last_24h: &'static str,
+    /// A rollup range; `?1`/`$1` is the first day.
+    rollup_range: &'static str,
+    /// Casts of the breakdown's sums.
+    sums: &'static str,
+    totals_and_agents: &'static str,
+    active: &'static str,
+    per_task: &'static str,
+    latency: &'static str,
+    task_cost: &'static str,
+    task_invocations: &'static str,
+    all_task_costs: &'static str,
+    called_tools: &'static str,
+    agent_usage: &'static str,
+    agent_latest_today: &'static str,
+    agent_daily: &'static str,
+    first_day: &'static str,
+    daily_costs: &'static str,
+    #[cfg(feature = "bench-support")]
+    one_task_cost: &'static str,
+}
+
+pub(super) const SQLITE: Dialect = Dialect {
+    last_24h: "(SELECT COALESCE(date(timestamp), '') AS day, model_name, \
+         COALESCE(agent_name, '') AS agent_name, tool_name, 1 AS invocations, \
+         (status IS NOT 'success') AS errors, COALESCE(total_tokens, 0) AS total_tokens, \
+         COALESCE(cost_usd, 0.0) AS cost_usd \
+         FROM invocations INDEXED BY idx_invocations_julianday \
+         WHERE julianday(timestamp) >= ?1)",
+    rollup_range: "(SELECT * FROM cost_rollup WHERE day >= ?1)",
+    sums: "CAST(SUM(invocations) AS INTEGER) AS invocations, \
+           CAST(SUM(errors) AS INTEGER) AS errors, \
+           CAST(SUM(total_tokens) AS INTEGER) AS tokens, \
+           CAST(SUM(cost_usd) AS REAL) AS cost",
+    totals_and_agents: "SELECT agent_name, \
+           CAST(COALESCE(SUM(CASE WHEN day = ?1 THEN cost_usd END), 0.0) AS REAL) AS today, \
+           CAST(COALESCE(SUM(CASE WHEN day >= ?2 AND day < ?3 THEN cost_usd END), 0.0) AS REAL) AS month, \
+           CAST(SUM(cost_usd) AS REAL) AS total, \
+           CAST(SUM(invocations) AS INTEGER) AS invocations, \
+           CAST(SUM(total_tokens) AS INTEGER) AS tokens \
+         FROM cost_rollup GROUP BY agent_name",
+    active: "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, tool_name, \
+         model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
+         CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
+         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
+         FROM invocations WHERE julianday(timestamp) >= ?1 \
+         ORDER BY julianday(timestamp) DESC, id DESC LIMIT ?2",
+    per_task: "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, invocations \
+         FROM task_costs WHERE invocations > 0 ORDER BY cost DESC, task_id LIMIT ?",
+    latency: "SELECT CAST(latency_ms AS INTEGER) FROM invocations \
+         WHERE model_name = ?1 AND julianday(timestamp) >= ?2 AND latency_ms IS NOT NULL \
+         ORDER BY julianday(timestamp) DESC LIMIT ?3",
+    task_cost: "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, invocations \
+         FROM task_costs WHERE task_id = ? AND invocations > 0",
+    task_invocations: "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, tool_name, \
+         model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
+         CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
+         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
+         FROM invocations WHERE task_id = ? \
+         ORDER BY julianday(timestamp) DESC, id DESC LIMIT ?",
+    all_task_costs: "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
+         invocations FROM task_costs ORDER BY cost_usd DESC LIMIT ?",
+    called_tools: "SELECT tool_name, CAST(SUM(invocations) AS INTEGER), MAX(day) FROM cost_rollup \
+         GROUP BY tool_name ORDER BY 2 DESC, 1 LIMIT ?",
+    agent_usage: "SELECT agent_name AS agent, model_name AS model, \
+           CAST(COALESCE(SUM(CASE WHEN day = ?1 THEN cost_usd END), 0.0) AS REAL) AS today, \
+           CAST(SUM(cost_usd) AS REAL) AS total, \
+           CAST(SUM(invocations) AS INTEGER) AS invocations, \
+           MAX(day) AS last_day \
+         FROM cost_rollup GROUP BY agent_name, model_name",
+    agent_latest_today: "SELECT COALESCE(agent_name, ''), \
+           CAST(ROUND((MAX(julianday(timestamp)) - 2440587.5) * 86400000.0) AS INTEGER) \
+         FROM invocations INDEXED BY idx_invocations_julianday \
+         WHERE julianday(timestamp) >= ?1 GROUP BY 1",
+    agent_daily: "SELECT 'daily' AS kind, model_name AS name, day, \
+           CAST(SUM(invocations) AS INTEGER) AS invocations, \
+           CAST(SUM(errors) AS INTEGER) AS errors, \
+           CAST(SUM(total_tokens) AS INTEGER) AS tokens, CAST(SUM(cost_usd) AS REAL) AS cost \
+         FROM cost_rollup WHERE agent_name = ?1 AND day >= ?2 \
+         GROUP BY day, model_name ORDER BY day, model_name",
+    first_day: "SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0",
+    daily_costs: "SELECT day, CAST(SUM(cost_usd) AS REAL) FROM cost_rollup \
+         WHERE day >= ?1 AND day <= ?2 GROUP BY day ORDER BY day",
+    #[cfg(feature = "bench-support")]
+    one_task_cost: "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
+         invocations FROM task_costs WHERE task_id = ?",
+};
+
+/// PostgreSQL: `at` (the parsed time) where SQLite computes `julianday(timestamp)`; rollups
+/// summed over repositories.
+pub(super) const POSTGRES: Dialect = Dialect {
+    last_24h: "(SELECT COALESCE(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS day, \
+         model_name, COALESCE(agent_name, '') AS agent_name, tool_name, 1::int8 AS invocations, \
+         (status IS DISTINCT FROM 'success')::int8 AS errors, \
+         COALESCE(total_tokens, 0) AS total_tokens, COALESCE(cost_usd, 0.0) AS cost_usd \
+         FROM invocations WHERE at >= $1::timestamptz)",
+    rollup_range: "(SELECT * FROM cost_rollup WHERE day >= $1)",
+    sums: "SUM(invocations)::int8 AS invocations, SUM(errors)::int8 AS errors, \
+           SUM(total_tokens)::int8 AS tokens, SUM(cost_usd)::float8 AS cost",
+    totals_and_agents: "SELECT agent_name, \
+           COALESCE(SUM(CASE WHEN day = $1 THEN cost_usd END), 0.0)::float8 AS today, \
+           COALESCE(SUM(CASE WHEN day >= $2 AND day < $3 THEN cost_usd END), 0.0)::float8 AS month, \
+           SUM(cost_usd)::float8 AS total, SUM(invocations)::int8 AS invocations, \
+           SUM(total_tokens)::int8 AS tokens \
+         FROM cost_rollup GROUP BY agent_name",
+    active: "SELECT invocation_id, COALESCE(timestamp, '') AS timestamp, agent_name, tool_name, \
+         model_name, COALESCE(total_tokens, 0) AS total_tokens, \
+         COALESCE(cost_usd, 0.0) AS cost_usd, COALESCE(latency_ms, 0) AS latency_ms, status, task_id \
+         FROM invocations WHERE at >= $1::timestamptz ORDER BY at DESC, id DESC LIMIT $2",
+    per_task: "SELECT task_id, cost_usd AS cost, total_tokens AS tokens, invocations \
+         FROM task_costs WHERE invocations > 0 ORDER BY cost DESC, task_id LIMIT $1",
+    latency: "SELECT latency_ms FROM invocations \
+         WHERE model_name = $1 AND at >= $2::timestamptz AND latency_ms IS NOT NULL \
+         ORDER BY at DESC LIMIT $3",
+    task_cost: "SELECT task_id, cost_usd AS cost, total_tokens AS tokens, invocations \
+         FROM task_costs WHERE task_id = $1 AND invocations > 0",
+    task_invocations: "SELECT invocation_id, COALESCE(timestamp, '') AS timestamp, agent_name, tool_name, \
+         model_name, COALESCE(total_tokens, 0) AS total_tokens, \
+         COALESCE(cost_usd, 0.0) AS cost_usd, COALESCE(latency_ms, 0) AS latency_ms, status, task_id \
+         FROM invocations WHERE task_id = $1 ORDER BY at DESC NULLS LAST, id DESC LIMIT $2",
+    all_task_costs: "SELECT task_id, cost_usd AS cost, total_tokens AS tokens, \
+         invocations FROM task_costs ORDER BY cost_usd DESC LIMIT $1",
+    called_tools: "SELECT tool_name, SUM(invocations)::int8, MAX(day) FROM cost_rollup \
+         GROUP BY tool_name ORDER BY 2 DESC, 1 LIMIT $1",
+    agent_usage: "SELECT agent_name AS agent, model_name AS model, \
+           COALESCE(SUM(CASE WHEN day = $1 THEN cost_usd END), 0.0)::float8 AS today, \
+           SUM(cost_usd)::float8 AS total, SUM(invocations)::int8 AS invocations, \
+           MAX(day) AS last_day \
+         FROM cost_rollup GROUP BY agent_name, model_name",
+    agent_latest_today: "SELECT COALESCE(agent_name, ''), \
+           (EXTRACT(EPOCH FROM MAX(at)) * 1000)::int8 \
+         FROM invocations WHERE at >= $1::timestamptz GROUP BY 1",
+    agent_daily: "SELECT 'daily' AS kind, model_name AS name, day, \
+           SUM(invocations)::int8 AS invocations, SUM(errors)::int8 AS errors, \
+           SUM(total_tokens)::int8 AS tokens, SUM(cost_usd)::float8 AS cost \
+         FROM cost_rollup WHERE agent_name = $1 AND day >= $2 \
+         GROUP BY day, model_name ORDER BY day, model_name",
+    first_day: "SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0",
+    daily_costs: "SELECT day, SUM(cost_usd)::float8 FROM cost_rollup \
+         WHERE day >= $1 AND day <= $2 GROUP BY day ORDER BY day",
+    #[cfg(feature = "bench-support")]
+    one_task_cost: "SELECT task_id, cost_usd AS cost, total_tokens AS tokens, \
+         invocations FROM task_costs WHERE task_id = $1",
+};
+
+/// Runs `$body` with `$pool` the backend's read pool, `$sql` its [`Dialect`] and `$at` the
+/// function that turns an instant into what its SQL compares times with (a Julian day number
+/// for SQLite, RFC 3339 text for PostgreSQL): one body for both backends, compiled for each.
+macro_rules! on_backend {
+    ($pools:expr, |$pool:ident, $sql:ident, $at:ident| $body:expr) => {
+        match $pools {
+            Pools::Sqlite { reader: $pool, .. } => {
+                let $sql: &Dialect = &SQLITE;
+                let $at = |instant: DateTime<Utc>| julian_day(instant);
+                $body
+            }
+            Pools::Postgres($pool) => {
+                let $sql: &Dialect = &POSTGRES;
+                let $at = |instant: DateTime<Utc>| {
+                    instant.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                };
+                $body
+            }
         }
-        _ => "(SELECT * FROM cost_rollup WHERE day >= ?1)",
-    }
+    };
 }
 
 /// The Julian day number of an instant, as SQLite's `julianday()` computes it.
 pub(super) fn julian_day(instant: DateTime<Utc>) -> f64 {
     instant.timestamp_millis() as f64 / MILLIS_PER_DAY + UNIX_EPOCH_JULIAN_DAY
-}
-
-/// Milliseconds since the Unix epoch of a Julian day number (the inverse of [`julian_day`]).
-fn julian_day_millis(julian: f64) -> i64 {
-    ((julian - UNIX_EPOCH_JULIAN_DAY) * MILLIS_PER_DAY).round() as i64
 }
 
 const MILLIS_PER_DAY: f64 = 86_400_000.0;
@@ -71,28 +220,19 @@ fn day(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// A range's start, bound as `?1` of [`source`].
-enum Start {
-    Day(String),
-    Julian(f64),
+/// The first day of a rollup range (the rolling 24 h has none).
+fn first_day(range: CostRange, now: DateTime<Utc>) -> NaiveDate {
+    now.date_naive() - Duration::days(i64::from(range.days()) - 1)
 }
 
-fn start(range: CostRange, now: DateTime<Utc>) -> Start {
+/// When a range starts: 24 h ago, or its first day's midnight (UTC).
+fn start_instant(range: CostRange, now: DateTime<Utc>) -> DateTime<Utc> {
     match range {
-        CostRange::Day1 => Start::Julian(julian_day(now - Duration::hours(24))),
-        _ => Start::Day(day(
-            now.date_naive() - Duration::days(i64::from(range.days()) - 1)
-        )),
-    }
-}
-
-fn start_julian(range: CostRange, now: DateTime<Utc>) -> f64 {
-    match start(range, now) {
-        Start::Julian(julian) => julian,
-        Start::Day(_) => {
-            let first = now.date_naive() - Duration::days(i64::from(range.days()) - 1);
-            julian_day(first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        }
+        CostRange::Day1 => now - Duration::hours(24),
+        _ => first_day(range, now)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc(),
     }
 }
 
@@ -203,8 +343,8 @@ impl Telemetry {
         range: CostRange,
         now: DateTime<Utc>,
     ) -> Result<CostSummary, TelemetryError> {
-        let reader = self.reader().await?;
-        let outcome = summarize(&reader, range, now).await;
+        let pools = self.pools().await?;
+        let outcome = summarize(pools, range, now).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -217,8 +357,8 @@ impl Telemetry {
         task_id: &str,
         limit: u32,
     ) -> Result<(Option<TaskCost>, Vec<ActiveOperation>), TelemetryError> {
-        let reader = self.reader().await?;
-        let outcome = task_activity(&reader, task_id, limit).await;
+        let pools = self.pools().await?;
+        let outcome = task_activity(pools, task_id, i64::from(limit)).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -226,14 +366,13 @@ impl Telemetry {
     /// What every task cost (all time), from the per-task rollup: at most `limit` tasks, the
     /// costliest first.
     pub async fn all_task_costs(&self, limit: u32) -> Result<Vec<TaskCost>, TelemetryError> {
-        let reader = self.reader().await?;
-        let outcome = sqlx::query_as::<_, TaskRow>(
-            "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
-             invocations FROM task_costs ORDER BY cost_usd DESC LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&reader)
-        .await;
+        let pools = self.pools().await?;
+        let outcome = on_backend!(pools, |pool, sql, _at| {
+            sqlx::query_as::<_, TaskRow>(sql.all_task_costs)
+                .bind(i64::from(limit))
+                .fetch_all(&pool)
+                .await
+        });
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?.into_iter().map(task_cost).collect())
     }
@@ -241,14 +380,13 @@ impl Telemetry {
     /// Every tool the invocations name (`tool_name`), with its calls and the latest day it was
     /// called: at most `limit`, the most called first; from the rollup.
     pub async fn called_tools(&self, limit: u32) -> Result<Vec<CalledTool>, TelemetryError> {
-        let reader = self.reader().await?;
-        let outcome = sqlx::query_as::<_, (String, i64, Option<String>)>(
-            "SELECT tool_name, CAST(SUM(invocations) AS INTEGER), MAX(day) FROM cost_rollup \
-             GROUP BY tool_name ORDER BY 2 DESC, 1 LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&reader)
-        .await;
+        let pools = self.pools().await?;
+        let outcome = on_backend!(pools, |pool, sql, _at| {
+            sqlx::query_as::<_, (String, i64, Option<String>)>(sql.called_tools)
+                .bind(i64::from(limit))
+                .fetch_all(&pool)
+                .await
+        });
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?
             .into_iter()
@@ -262,10 +400,10 @@ impl Telemetry {
 
     /// Per agent (`""` for calls without one) and model: cost today (as of `now`), all time,
     /// calls, and the latest day with a call, from the rollup; and each agent's latest call
-    /// today, from today's rows only (through the julianday index), in one read transaction.
+    /// today, from today's rows only (through the time index), in one read transaction.
     pub async fn agent_usage(&self, now: DateTime<Utc>) -> Result<Vec<AgentUsage>, TelemetryError> {
-        let reader = self.reader().await?;
-        let outcome = agent_usage(&reader, now).await;
+        let pools = self.pools().await?;
+        let outcome = agent_usage(pools, now).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -277,20 +415,15 @@ impl Telemetry {
         days: i64,
         now: DateTime<Utc>,
     ) -> Result<Vec<DailyCost>, TelemetryError> {
-        let reader = self.reader().await?;
+        let pools = self.pools().await?;
         let first = now.date_naive() - Duration::days(days - 1);
-        let outcome = sqlx::query_as::<_, BreakdownRow>(
-            "SELECT 'daily' AS kind, model_name AS name, day, \
-               CAST(SUM(invocations) AS INTEGER) AS invocations, \
-               CAST(SUM(errors) AS INTEGER) AS errors, \
-               CAST(SUM(total_tokens) AS INTEGER) AS tokens, CAST(SUM(cost_usd) AS REAL) AS cost \
-             FROM cost_rollup WHERE agent_name = ?1 AND day >= ?2 \
-             GROUP BY day, model_name ORDER BY day, model_name",
-        )
-        .bind(agent)
-        .bind(day(first))
-        .fetch_all(&reader)
-        .await;
+        let outcome = on_backend!(pools, |pool, sql, _at| {
+            sqlx::query_as::<_, BreakdownRow>(sql.agent_daily)
+                .bind(agent)
+                .bind(day(first))
+                .fetch_all(&pool)
+                .await
+        });
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?
             .into_iter()
@@ -311,8 +444,8 @@ impl Telemetry {
         first: NaiveDate,
         last: NaiveDate,
     ) -> Result<DailyTotals, TelemetryError> {
-        let reader = self.reader().await?;
-        let outcome = daily_series(&reader, first, last).await;
+        let pools = self.pools().await?;
+        let outcome = daily_series(pools, first, last).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -320,58 +453,115 @@ impl Telemetry {
     /// Cost of each given task (all time); tasks without invocations are left out.
     #[cfg(feature = "bench-support")]
     pub async fn task_costs(&self, task_ids: &[String]) -> Result<Vec<TaskCost>, TelemetryError> {
-        let reader = self.reader().await?;
+        let pools = self.pools().await?;
         let mut costs = Vec::new();
         for task_id in task_ids {
-            let row = sqlx::query_as::<_, TaskRow>(
-                "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
-                 invocations FROM task_costs WHERE task_id = ?",
-            )
-            .bind(task_id)
-            .fetch_optional(&reader)
-            .await?;
+            let row = on_backend!(pools.clone(), |pool, sql, _at| {
+                sqlx::query_as::<_, TaskRow>(sql.one_task_cost)
+                    .bind(task_id)
+                    .fetch_optional(&pool)
+                    .await?
+            });
             costs.extend(row.map(task_cost));
         }
         Ok(costs)
     }
 }
 
+/// What the cost page reads, in one read transaction: the totals per agent, the range's rows
+/// grouped four ways (by model, agent, tool, and day × model), each model's latency sample, the
+/// last minutes' invocations and the costliest tasks.
+struct SummaryRows {
+    agent_totals: Vec<AgentTotalsRow>,
+    breakdown: Vec<BreakdownRow>,
+    latencies: Vec<Vec<i64>>,
+    active: Vec<ActiveRow>,
+    tasks: Vec<TaskRow>,
+}
+
 /// Every aggregate of the cost page, in one read transaction.
 async fn summarize(
-    reader: &sqlx::SqlitePool,
+    pools: Pools,
     range: CostRange,
     now: DateTime<Utc>,
 ) -> Result<CostSummary, sqlx::Error> {
-    let mut tx = reader.begin().await?;
-    let (totals, per_agent) = totals_and_agents(&mut tx, now).await?;
-
-    // The range's rows are read once (a materialised CTE: one index range scan for `24h`,
-    // ~120 rollup rows per day otherwise) and grouped four ways in the same statement, so
-    // only the few hundred result rows cross into Rust.
-    let breakdown_sql = format!(
+    let today = now.date_naive();
+    let month_start = today.with_day(1).unwrap_or(today);
+    let next_month = month_start
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(month_start);
+    let since = start_instant(range, now);
+    let rows = on_backend!(pools, |pool, sql, at| {
+        let mut tx = pool.begin().await?;
+        let agent_totals = sqlx::query_as::<_, AgentTotalsRow>(sql.totals_and_agents)
+            .bind(day(today))
+            .bind(day(month_start))
+            .bind(day(next_month))
+            .fetch_all(&mut *tx)
+            .await?;
+        // The range's rows are read once (a materialised CTE: one index range scan for `24h`,
+        // ~120 rollup rows per day otherwise) and grouped four ways in the same statement, so
+        // only the few hundred result rows cross into Rust.
+        let breakdown_sql = format!(
             "WITH src AS MATERIALIZED {src} \
              SELECT 'model' AS kind, model_name AS name, '' AS day, {sums} FROM src GROUP BY model_name \
              UNION ALL SELECT 'agent', agent_name, '', {sums} FROM src GROUP BY agent_name \
              UNION ALL SELECT 'tool', tool_name, '', {sums} FROM src GROUP BY tool_name \
              UNION ALL SELECT 'daily', model_name, day, {sums} FROM src WHERE day != '' \
              GROUP BY day, model_name",
-            src = source(range),
-            sums = "CAST(SUM(invocations) AS INTEGER) AS invocations, \
-                    CAST(SUM(errors) AS INTEGER) AS errors, \
-                    CAST(SUM(total_tokens) AS INTEGER) AS tokens, \
-                    CAST(SUM(cost_usd) AS REAL) AS cost",
+            src = match range {
+                CostRange::Day1 => sql.last_24h,
+                _ => sql.rollup_range,
+            },
+            sums = sql.sums,
         );
-    let rows = bind_start(
-        sqlx::query_as::<_, BreakdownRow>(&breakdown_sql),
-        &start(range, now),
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+        let breakdown = sqlx::query_as::<_, BreakdownRow>(&breakdown_sql);
+        let breakdown = match range {
+            CostRange::Day1 => breakdown.bind(at(since)),
+            _ => breakdown.bind(day(first_day(range, now))),
+        }
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut latencies = Vec::new();
+        for model in breakdown.iter().filter(|row| row.kind == "model") {
+            let sample: Vec<i64> = sqlx::query_scalar(sql.latency)
+                .bind(&model.name)
+                .bind(at(since))
+                .bind(LATENCY_SAMPLE)
+                .fetch_all(&mut *tx)
+                .await?;
+            latencies.push(sample);
+        }
+        let active = sqlx::query_as::<_, ActiveRow>(sql.active)
+            .bind(at(now - ACTIVE_WINDOW))
+            .bind(ACTIVE_LIMIT)
+            .fetch_all(&mut *tx)
+            .await?;
+        let tasks = sqlx::query_as::<_, TaskRow>(sql.per_task)
+            .bind(TASK_LIMIT)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        SummaryRows {
+            agent_totals,
+            breakdown,
+            latencies,
+            active,
+            tasks,
+        }
+    });
+    Ok(assemble(range, now, rows))
+}
+
+/// The cost page from its rows.
+fn assemble(range: CostRange, now: DateTime<Utc>, rows: SummaryRows) -> CostSummary {
+    let (totals, per_agent) = totals_and_agents(rows.agent_totals);
     let mut models = Vec::new();
     let mut agents = Vec::new();
     let mut tools = Vec::new();
     let mut daily = Vec::new();
-    for row in rows {
+    let mut latencies = rows.latencies.into_iter();
+    for row in rows.breakdown {
         let group = GroupRow {
             name: row.name,
             invocations: row.invocations,
@@ -380,7 +570,11 @@ async fn summarize(
             cost: row.cost,
         };
         match row.kind.as_str() {
-            "model" => models.push(group),
+            "model" => {
+                let mut sample = latencies.next().unwrap_or_default();
+                sample.sort_unstable();
+                models.push((group, sample));
+            }
             "agent" => agents.push(group),
             "tool" => tools.push(group),
             _ => daily.push(DailyCost {
@@ -392,27 +586,24 @@ async fn summarize(
         }
     }
     daily.sort_by(|a, b| (&a.date, &a.model).cmp(&(&b.date, &b.model)));
-
-    let since = start_julian(range, now);
-    let mut by_model = Vec::new();
-    for row in sorted(models) {
-        let (p50, p95) = latency_percentiles(&mut tx, &row.name, since).await?;
-        by_model.push(ModelCost {
+    models.sort_by(|(a, _), (b, _)| b.cost.total_cmp(&a.cost).then_with(|| a.name.cmp(&b.name)));
+    let by_model = models
+        .into_iter()
+        .map(|(row, sample)| ModelCost {
             error_rate: rate(row.errors, row.invocations),
             model: row.name,
             invocations: count(row.invocations),
             tokens: count(row.tokens),
             cost_usd: row.cost,
-            latency_p50_ms: p50,
-            latency_p95_ms: p95,
-        });
-    }
+            latency_p50_ms: percentile(&sample, 0.50),
+            latency_p95_ms: percentile(&sample, 0.95),
+        })
+        .collect();
     let agents = sorted(agents);
     let (errors, invocations) = agents
         .iter()
         .fold((0, 0), |(e, n), row| (e + row.errors, n + row.invocations));
-
-    let summary = CostSummary {
+    CostSummary {
         range,
         totals,
         by_model,
@@ -427,36 +618,33 @@ async fn summarize(
             })
             .collect(),
         daily,
-        active: active(&mut tx, now).await?,
-        per_task: per_task(&mut tx).await?,
+        active: rows.active.into_iter().map(operation).collect(),
+        per_task: rows.tasks.into_iter().map(task_cost).collect(),
         per_agent,
         error_rate: rate(errors, invocations),
         generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    };
-    tx.rollback().await?;
-    Ok(summary)
+    }
 }
 
 async fn daily_series(
-    reader: &sqlx::SqlitePool,
+    pools: Pools,
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<DailyTotals, sqlx::Error> {
-    let mut tx = reader.begin().await?;
-    // `day` is '' for a timestamp SQLite cannot read: not a day of the series.
-    let first_day: Option<String> =
-        sqlx::query_scalar("SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0")
+    let (first_day, rows) = on_backend!(pools, |pool, sql, _at| {
+        let mut tx = pool.begin().await?;
+        // `day` is '' for a timestamp that cannot be read: not a day of the series.
+        let first_day: Option<String> = sqlx::query_scalar(sql.first_day)
             .fetch_one(&mut *tx)
             .await?;
-    let rows: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT day, CAST(SUM(cost_usd) AS REAL) FROM cost_rollup \
-         WHERE day >= ?1 AND day <= ?2 GROUP BY day ORDER BY day",
-    )
-    .bind(day(first))
-    .bind(day(last))
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.rollback().await?;
+        let rows: Vec<(String, f64)> = sqlx::query_as(sql.daily_costs)
+            .bind(day(first))
+            .bind(day(last))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        (first_day, rows)
+    });
     let parse = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
     Ok(DailyTotals {
         costs: rows
@@ -467,40 +655,26 @@ async fn daily_series(
     })
 }
 
-async fn agent_usage(
-    reader: &sqlx::SqlitePool,
-    now: DateTime<Utc>,
-) -> Result<Vec<AgentUsage>, sqlx::Error> {
-    let mut tx = reader.begin().await?;
-    let mut usage = sqlx::query_as::<_, AgentUsage>(
-        "SELECT agent_name AS agent, model_name AS model, \
-           CAST(COALESCE(SUM(CASE WHEN day = ?1 THEN cost_usd END), 0.0) AS REAL) AS today, \
-           CAST(SUM(cost_usd) AS REAL) AS total, \
-           CAST(SUM(invocations) AS INTEGER) AS invocations, \
-           MAX(day) AS last_day \
-         FROM cost_rollup GROUP BY agent_name, model_name",
-    )
-    .bind(day(now.date_naive()))
-    .fetch_all(&mut *tx)
-    .await?;
+async fn agent_usage(pools: Pools, now: DateTime<Utc>) -> Result<Vec<AgentUsage>, sqlx::Error> {
     let midnight = now
         .date_naive()
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
         .and_utc();
-    let latest: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT COALESCE(agent_name, ''), MAX(julianday(timestamp)) \
-         FROM invocations INDEXED BY idx_invocations_julianday \
-         WHERE julianday(timestamp) >= ?1 GROUP BY 1",
-    )
-    .bind(julian_day(midnight))
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.rollback().await?;
-    let latest: BTreeMap<String, i64> = latest
-        .into_iter()
-        .map(|(agent, julian)| (agent, julian_day_millis(julian)))
-        .collect();
+    let (mut usage, latest) = on_backend!(pools, |pool, sql, at| {
+        let mut tx = pool.begin().await?;
+        let usage = sqlx::query_as::<_, AgentUsage>(sql.agent_usage)
+            .bind(day(now.date_naive()))
+            .fetch_all(&mut *tx)
+            .await?;
+        let latest: Vec<(String, i64)> = sqlx::query_as(sql.agent_latest_today)
+            .bind(at(midnight))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        (usage, latest)
+    });
+    let latest: BTreeMap<String, i64> = latest.into_iter().collect();
     for row in &mut usage {
         row.last_call_today_ms = latest.get(&row.agent).copied();
     }
@@ -525,39 +699,9 @@ fn task_cost(row: TaskRow) -> TaskCost {
     }
 }
 
-type Query<'q, T> = sqlx::query::QueryAs<'q, Sqlite, T, sqlx::sqlite::SqliteArguments<'q>>;
-
-fn bind_start<'q, T>(query: Query<'q, T>, start: &Start) -> Query<'q, T> {
-    match start {
-        Start::Day(date) => query.bind(date.clone()),
-        Start::Julian(julian) => query.bind(*julian),
-    }
-}
-
-/// Today, this month and all time, and the all-time cost per agent: one pass over the rollup.
-async fn totals_and_agents(
-    tx: &mut Transaction<'static, Sqlite>,
-    now: DateTime<Utc>,
-) -> Result<(CostTotals, Vec<AgentCost>), sqlx::Error> {
-    let today = now.date_naive();
-    let month_start = today.with_day(1).unwrap_or(today);
-    let next_month = month_start
-        .checked_add_months(chrono::Months::new(1))
-        .unwrap_or(month_start);
-    let rows = sqlx::query_as::<_, AgentTotalsRow>(
-        "SELECT agent_name, \
-           CAST(COALESCE(SUM(CASE WHEN day = ?1 THEN cost_usd END), 0.0) AS REAL) AS today, \
-           CAST(COALESCE(SUM(CASE WHEN day >= ?2 AND day < ?3 THEN cost_usd END), 0.0) AS REAL) AS month, \
-           CAST(SUM(cost_usd) AS REAL) AS total, \
-           CAST(SUM(invocations) AS INTEGER) AS invocations, \
-           CAST(SUM(total_tokens) AS INTEGER) AS tokens \
-         FROM cost_rollup GROUP BY agent_name",
-    )
-    .bind(day(today))
-    .bind(day(month_start))
-    .bind(day(next_month))
-    .fetch_all(&mut **tx)
-    .await?;
+/// Today, this month and all time, and the all-time cost per agent, from one pass over the
+/// rollup (one row per agent).
+fn totals_and_agents(rows: Vec<AgentTotalsRow>) -> (CostTotals, Vec<AgentCost>) {
     let mut totals = CostTotals::default();
     let mut agents = Vec::with_capacity(rows.len());
     for row in rows {
@@ -577,55 +721,32 @@ async fn totals_and_agents(
             .total_cmp(&a.cost_usd)
             .then_with(|| a.agent.cmp(&b.agent))
     });
-    Ok((totals, agents))
-}
-
-async fn active(
-    tx: &mut Transaction<'static, Sqlite>,
-    now: DateTime<Utc>,
-) -> Result<Vec<ActiveOperation>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, ActiveRow>(
-        "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, tool_name, \
-         model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
-         CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
-         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
-         FROM invocations WHERE julianday(timestamp) >= ?1 \
-         ORDER BY julianday(timestamp) DESC, id DESC LIMIT ?2",
-    )
-    .bind(julian_day(now - ACTIVE_WINDOW))
-    .bind(ACTIVE_LIMIT)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().map(operation).collect())
+    (totals, agents)
 }
 
 async fn task_activity(
-    reader: &sqlx::SqlitePool,
+    pools: Pools,
     task_id: &str,
-    limit: u32,
+    limit: i64,
 ) -> Result<(Option<TaskCost>, Vec<ActiveOperation>), sqlx::Error> {
-    let mut tx = reader.begin().await?;
-    let cost = sqlx::query_as::<_, TaskRow>(
-        "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, invocations \
-         FROM task_costs WHERE task_id = ? AND invocations > 0",
-    )
-    .bind(task_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(task_cost);
-    let rows = sqlx::query_as::<_, ActiveRow>(
-        "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, tool_name, \
-         model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
-         CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
-         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
-         FROM invocations WHERE task_id = ? \
-         ORDER BY julianday(timestamp) DESC, id DESC LIMIT ?",
-    )
-    .bind(task_id)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    Ok((cost, rows.into_iter().map(operation).collect()))
+    let (cost, rows) = on_backend!(pools, |pool, sql, _at| {
+        let mut tx = pool.begin().await?;
+        let cost = sqlx::query_as::<_, TaskRow>(sql.task_cost)
+            .bind(task_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let rows = sqlx::query_as::<_, ActiveRow>(sql.task_invocations)
+            .bind(task_id)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        (cost, rows)
+    });
+    Ok((
+        cost.map(task_cost),
+        rows.into_iter().map(operation).collect(),
+    ))
 }
 
 fn operation(row: ActiveRow) -> ActiveOperation {
@@ -641,38 +762,6 @@ fn operation(row: ActiveRow) -> ActiveOperation {
         status: row.status,
         task_id: row.task_id,
     }
-}
-
-async fn per_task(tx: &mut Transaction<'static, Sqlite>) -> Result<Vec<TaskCost>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, TaskRow>(
-        "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, invocations \
-         FROM task_costs WHERE invocations > 0 ORDER BY cost DESC, task_id LIMIT ?",
-    )
-    .bind(TASK_LIMIT)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().map(task_cost).collect())
-}
-
-/// Nearest-rank p50 and p95 of the model's newest [`LATENCY_SAMPLE`] latencies since `since`
-/// (a Julian day). A bounded sample keeps this O(sample) through `idx_invocations_model_julianday`.
-async fn latency_percentiles(
-    tx: &mut Transaction<'static, Sqlite>,
-    model: &str,
-    since: f64,
-) -> Result<(Option<u64>, Option<u64>), sqlx::Error> {
-    let mut latencies: Vec<i64> = sqlx::query_scalar(
-        "SELECT CAST(latency_ms AS INTEGER) FROM invocations \
-         WHERE model_name = ?1 AND julianday(timestamp) >= ?2 AND latency_ms IS NOT NULL \
-         ORDER BY julianday(timestamp) DESC LIMIT ?3",
-    )
-    .bind(model)
-    .bind(since)
-    .bind(LATENCY_SAMPLE)
-    .fetch_all(&mut **tx)
-    .await?;
-    latencies.sort_unstable();
-    Ok((percentile(&latencies, 0.50), percentile(&latencies, 0.95)))
 }
 
 /// Nearest-rank percentile of sorted values.

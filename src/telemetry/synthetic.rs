@@ -9,7 +9,7 @@
 use chrono::Utc;
 
 use super::error::TelemetryError;
-use super::Telemetry;
+use super::{Pools, Telemetry};
 
 /// Rows per transaction (keeps the write lock for about a second at a time).
 const CHUNK: usize = 50_000;
@@ -49,7 +49,9 @@ FROM seq
 /// Inserts `n` synthetic invocations (ids unique per call) and returns how many were written.
 pub async fn seed_synthetic(telemetry: &Telemetry, n: usize) -> Result<u64, TelemetryError> {
     let now = Utc::now();
-    let writer = telemetry.connection().await?.writer.clone();
+    let Pools::Sqlite { writer, .. } = telemetry.pools().await? else {
+        return Err(TelemetryError::NotAFile);
+    };
     // A large page cache for the duration of the seed (the default 2 MB thrashes on 8 indexes).
     sqlx::query("PRAGMA cache_size = -262144")
         .execute(&writer)
