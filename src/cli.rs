@@ -84,7 +84,8 @@ pub(crate) struct ServeArgs {
     /// Repository whose work/collaboration folder is watched [default: .].
     #[arg(long, env = "EXECDASH_ROOT")]
     root: Option<PathBuf>,
-    /// Telemetry database [default: <root>/telemetry.db].
+    /// Telemetry database: a SQLite file (a path or sqlite://PATH) or a team's PostgreSQL
+    /// (postgres://USER@HOST:PORT/DB; the password in PGPASSWORD) [default: <root>/telemetry.db].
     #[arg(long, env = "EXECDASH_DB")]
     db: Option<PathBuf>,
     /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]. Anything but
@@ -213,7 +214,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     }
     let mut config = Config::new(&root);
     if let Some(db) = args.db.or(file.db) {
-        config.db = db;
+        config.db = crate::telemetry::Location::parse(&db.to_string_lossy());
     }
     config.addr = args
         .addr
@@ -312,7 +313,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
 fn effective(config: &Config) -> String {
     let file = FileConfig {
         root: Some(config.root.clone()),
-        db: Some(config.db.clone()),
+        db: Some(PathBuf::from(config.db.to_string())),
         addr: Some(config.addr),
         site_root: config.site_root.clone(),
         public_url: Some(config.public_urls.iter().map(|u| u.text.clone()).collect()),

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// The repository whose `work/collaboration` is watched.
     pub root: PathBuf,
-    /// The telemetry database.
-    pub db: PathBuf,
+    /// The telemetry database: a SQLite file or a PostgreSQL URL.
+    pub db: crate::telemetry::Location,
     pub addr: SocketAddr,
     /// The folder of the built site (`pkg/` with the WASM, JS and CSS, and the public files);
     /// `None`: the site embedded in the binary.
@@ -89,7 +89,7 @@ impl Config {
     pub fn new(root: &Path) -> Config {
         Config {
             root: root.to_path_buf(),
-            db: root.join("telemetry.db"),
+            db: root.join("telemetry.db").into(),
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: Some(PathBuf::from("target/site")),
             public_urls: Vec::new(),

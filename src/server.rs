@@ -65,7 +65,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let store = Arc::new(Store::new());
     store.set_budgets(config.budgets);
     // A database that cannot be opened is reported (health, stats) and tried again later.
-    let telemetry = Telemetry::attach(&config.db).await;
+    let telemetry = Telemetry::attach(config.db.clone()).await;
     let costs = CostFeed::new(telemetry.clone(), store.clone());
     costs.refresh().await;
     let mcp = McpMonitor::new(

@@ -33,7 +33,7 @@ fn start_process(root: &Path, db: &Path) -> Process {
 async fn serve(root: &Path, db: &Path) -> execdash::RunningServer {
     std::fs::create_dir_all(root.join("work/collaboration/inbox")).unwrap();
     let mut config = execdash::Config::new(root);
-    config.db = db.to_path_buf();
+    config.db = db.into();
     config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config.site_root = Some(root.join("no-site"));
     execdash::start(config).await.unwrap()

@@ -167,7 +167,7 @@ impl Api {
     async fn start(db: &Path) -> Api {
         let root = tempfile::tempdir().unwrap();
         let mut config = execdash::Config::new(root.path());
-        config.db = db.to_path_buf();
+        config.db = db.into();
         config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         config.site_root = Some(root.path().join("no-site"));
         let server = execdash::start(config).await.unwrap();

@@ -133,7 +133,7 @@ pub(super) const SQLITE: Dialect = Dialect {
 pub(super) const POSTGRES: Dialect = Dialect {
     last_24h: "(SELECT COALESCE(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS day, \
          model_name, COALESCE(agent_name, '') AS agent_name, tool_name, 1::int8 AS invocations, \
-         (status IS DISTINCT FROM 'success')::int8 AS errors, \
+         (CASE WHEN status IS DISTINCT FROM 'success' THEN 1 ELSE 0 END)::int8 AS errors, \
          COALESCE(total_tokens, 0) AS total_tokens, COALESCE(cost_usd, 0.0) AS cost_usd \
          FROM invocations WHERE at >= $1::timestamptz)",
     rollup_range: "(SELECT * FROM cost_rollup WHERE day >= $1)",

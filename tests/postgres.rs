@@ -1,0 +1,312 @@
+//! The telemetry on both backends: the same invocations into a SQLite file and into a real
+//! PostgreSQL (a throwaway cluster on loopback) give the same aggregates, query by query; and
+//! what only a server database has: another node sees a write at once (LISTEN/NOTIFY), the
+//! server restarting is survived, and the binary serves `--db postgres://…`.
+
+#[path = "common/postgres.rs"]
+mod postgres;
+#[path = "common/process.rs"]
+mod process;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Duration as Span, Utc};
+use execdash::{CostRange, Invocation, Location, Telemetry};
+use postgres::Postgres;
+use serde_json::{json, Value};
+
+/// 600 invocations over 40 days, 3 models, 4 agents (one none), 3 tools, some errors, some for
+/// tasks, a few in the last minutes; `now` is the instant they are relative to.
+fn invocations(now: DateTime<Utc>) -> Vec<Invocation> {
+    (0..600)
+        .map(|i| {
+            let model = ["gpt-4o", "claude-sonnet", "o3-mini"][i % 3];
+            let mut invocation = Invocation::new(
+                &format!("inv-{i:04}"),
+                ["cli", "mcp", "api"][i % 3 / 2 + i % 2],
+                model,
+            );
+            let age = if i % 50 == 0 {
+                Span::minutes(2)
+            } else {
+                Span::minutes((i as i64 * 97) % (40 * 24 * 60))
+            };
+            invocation.timestamp = Some((now - age).to_rfc3339());
+            invocation.agent_name =
+                [Some("claude-code"), Some("codex"), None, Some("aider")][i % 4].map(str::to_owned);
+            invocation.total_tokens = 100 + (i as i64 * 37) % 5000;
+            invocation.prompt_tokens = invocation.total_tokens / 3;
+            invocation.completion_tokens = invocation.total_tokens - invocation.prompt_tokens;
+            invocation.cost_usd = ((i * 7919) % 1000) as f64 / 10_000.0;
+            invocation.latency_ms = 200 + (i as i64 * 53) % 3000;
+            invocation.status = if i % 9 == 0 { "error" } else { "success" }.into();
+            invocation.task_id = (i % 5 == 0).then(|| format!("task-{}", i % 35));
+            invocation
+        })
+        .collect()
+}
+
+/// A JSON value with every number rounded to 9 decimals (the two databases add floats in
+/// different orders).
+fn rounded(value: Value) -> Value {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => json!((f * 1e9).round() / 1e9),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(rounded).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, rounded(v))).collect())
+        }
+        other => other,
+    }
+}
+
+/// Everything the dashboard reads from the telemetry, as JSON.
+async fn everything(telemetry: &Telemetry, now: DateTime<Utc>) -> Value {
+    let mut summaries = Vec::new();
+    for range in [
+        CostRange::Day1,
+        CostRange::Days7,
+        CostRange::Days30,
+        CostRange::Days90,
+    ] {
+        summaries.push(serde_json::to_value(telemetry.summary(range, now).await.unwrap()).unwrap());
+    }
+    let (cost, calls) = telemetry.task_activity("task-10", 5).await.unwrap();
+    let usage: Vec<Value> = telemetry
+        .agent_usage(now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| {
+            json!([
+                u.agent,
+                u.model,
+                u.today,
+                u.total,
+                u.invocations,
+                u.last_day,
+                u.last_call_today_ms
+            ])
+        })
+        .collect();
+    let mut usage = usage;
+    usage.sort_by_key(|row| row.to_string());
+    rounded(json!({
+        "summaries": summaries,
+        "task": [cost, calls],
+        "usage": usage,
+        "agent_daily": telemetry.agent_daily("codex", 30, now).await.unwrap(),
+        "tools": telemetry.called_tools(10).await.unwrap(),
+        "tasks": telemetry.all_task_costs(100).await.unwrap(),
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_invocations_give_the_same_aggregates_on_sqlite_and_postgresql() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let now = Utc::now();
+    let batch = invocations(now);
+
+    let sqlite = Telemetry::open(dir.path().join("telemetry.db"))
+        .await
+        .unwrap();
+    let postgres = Telemetry::open(Location::parse(&url)).await.unwrap();
+    for telemetry in [&sqlite, &postgres] {
+        for chunk in batch.chunks(250) {
+            let report = telemetry.ingest(chunk.to_vec()).await.unwrap();
+            assert_eq!(report.inserted as usize, chunk.len());
+        }
+    }
+    let (a, b) = (
+        everything(&sqlite, now).await,
+        everything(&postgres, now).await,
+    );
+    assert!(
+        a["summaries"][0]["active"].as_array().unwrap().len() >= 10,
+        "{}",
+        a["summaries"][0]
+    );
+    assert!(a["tasks"].as_array().unwrap().len() > 5);
+    for key in [
+        "summaries",
+        "task",
+        "usage",
+        "agent_daily",
+        "tools",
+        "tasks",
+    ] {
+        assert_eq!(
+            a[key], b[key],
+            "{key} differs between SQLite and PostgreSQL"
+        );
+    }
+
+    // The conflict rule, the same on both.
+    let mut changed = batch[7].clone();
+    changed.cost_usd = 99.0;
+    for telemetry in [&sqlite, &postgres] {
+        let report = telemetry
+            .ingest(vec![batch[3].clone(), changed.clone()])
+            .await
+            .unwrap();
+        assert_eq!((report.inserted, report.duplicates), (0, 1));
+        assert_eq!(report.conflicts, vec!["inv-0007".to_owned()]);
+    }
+    // A timestamp left out is "now": sent again (another now), it is a duplicate, no conflict.
+    let mut undated = Invocation::new("undated", "cli", "gpt-4o");
+    undated.cost_usd = 0.5;
+    for telemetry in [&sqlite, &postgres] {
+        assert_eq!(
+            telemetry
+                .ingest(vec![undated.clone()])
+                .await
+                .unwrap()
+                .inserted,
+            1
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let again = telemetry.ingest(vec![undated.clone()]).await.unwrap();
+        assert_eq!(
+            (again.inserted, again.duplicates, again.conflicts.len()),
+            (0, 1, 0)
+        );
+    }
+    // (Each backend stored its own "now": the totals agree, the timestamps cannot.)
+    let (a, b) = (
+        everything(&sqlite, now).await,
+        everything(&postgres, now).await,
+    );
+    for summary in 0..4 {
+        assert_eq!(
+            a["summaries"][summary]["totals"],
+            b["summaries"][summary]["totals"]
+        );
+        assert_eq!(
+            a["summaries"][summary]["by_model"],
+            b["summaries"][summary]["by_model"]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_on_one_node_wakes_the_other_and_is_read_there_at_once() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let node_a = Telemetry::open(Location::parse(&url)).await.unwrap();
+    let node_b = Telemetry::open(Location::parse(&url)).await.unwrap();
+    let mut changes = node_b.watch_changes();
+    changes.borrow_and_update();
+    let now = Utc::now();
+    let mut invocation = Invocation::new("from-a", "cli", "gpt-4o");
+    invocation.timestamp = Some(now.to_rfc3339());
+    invocation.cost_usd = 1.25;
+    let started = Instant::now();
+    node_a.ingest(vec![invocation]).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(2), changes.changed())
+        .await
+        .expect("node B is notified")
+        .unwrap();
+    let woke = started.elapsed();
+    let summary = node_b.summary(CostRange::Day1, Utc::now()).await.unwrap();
+    assert_eq!(summary.totals.invocations, 1);
+    assert!((summary.totals.today - 1.25).abs() < 1e-9);
+    assert!(woke < Duration::from_millis(500), "{woke:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postgresql_restart_is_survived_and_reported_meanwhile() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let telemetry = Telemetry::open(Location::parse(&url)).await.unwrap();
+    let mut first = Invocation::new("before", "cli", "gpt-4o");
+    first.cost_usd = 1.0;
+    telemetry.ingest(vec![first]).await.unwrap();
+    let mut changes = telemetry.watch_changes();
+    changes.borrow_and_update();
+
+    cluster.restart();
+    // The pool's connections died with the server: the next operations reconnect.
+    let started = Instant::now();
+    let mut second = Invocation::new("after", "cli", "gpt-4o");
+    second.cost_usd = 2.0;
+    loop {
+        match telemetry.ingest(vec![second.clone()]).await {
+            Ok(report) => {
+                assert_eq!(report.inserted, 1);
+                break;
+            }
+            Err(error) => {
+                let problem = telemetry.problem().expect("the failure is reported");
+                assert_eq!(problem.kind.as_str(), "unreachable", "{error}: {problem:?}");
+                assert!(started.elapsed() < Duration::from_secs(20), "{error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert!(telemetry.problem().is_none(), "{:?}", telemetry.problem());
+    let summary = telemetry
+        .summary(CostRange::Days7, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.totals.invocations, 2,
+        "nothing acknowledged was lost"
+    );
+    // The notification connection came back too: the lost connection counts as a change, and
+    // a write from elsewhere wakes it again.
+    tokio::time::timeout(Duration::from_secs(10), changes.changed())
+        .await
+        .expect("the listener reconnects")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_serves_costs_from_postgresql_and_never_shows_the_password() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    // Trust authentication ignores it, so a password in the URL is harmless here.
+    let with_password = url.replace("postgres@", "postgres:s3cret@");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("work/collaboration/inbox")).unwrap();
+    let server = process::Process::start(dir.path(), &["--db".as_ref(), with_password.as_ref()]);
+    let client = reqwest::Client::new();
+    let posted = client
+        .post(server.url("/api/invocations"))
+        .json(
+            &json!([{"invocation_id": "served", "tool_name": "cli", "model_name": "gpt-4o",
+                       "status": "success", "cost_usd": 0.75, "total_tokens": 42}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let stats: Value = client
+        .get(server.url("/api/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(stats.to_string().contains("0.75"), "{stats}");
+    let health: Value = client
+        .get(server.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["telemetry"]["status"], "ok", "{health}");
+    let shown = health["telemetry"]["path"].as_str().unwrap();
+    assert!(
+        shown.starts_with("postgres://postgres:***@127.0.0.1"),
+        "{shown}"
+    );
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(!log.contains("s3cret") && !health.to_string().contains("s3cret"));
+}
