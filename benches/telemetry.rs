@@ -8,6 +8,8 @@
 //! `EXECDASH_BENCH_DB=/path/x.db` keeps the seeded million-row file between runs.
 
 mod support;
+#[path = "../tests/common/postgres.rs"]
+mod postgres;
 
 use support::percentiles;
 
@@ -23,9 +25,15 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     runtime.block_on(async {
-        ingestion().await;
-        aggregates().await;
+        if only.is_none() {
+            ingestion().await;
+            aggregates().await;
+        }
+        if only.as_deref().is_none_or(|o| o == "postgres") {
+            postgres_ingestion().await;
+        }
     });
 }
 
@@ -46,6 +54,33 @@ fn batch(start: usize, size: usize) -> Vec<Invocation> {
             invocation
         })
         .collect()
+}
+
+/// `Telemetry::ingest` into a throwaway PostgreSQL cluster on loopback (`fsync=off`, as the
+/// test harness runs it): batches of 5 000 (one multi-row insert each), 200 000 invocations.
+async fn postgres_ingestion() {
+    let cluster = postgres::Postgres::start();
+    let url = cluster.database("bench");
+    let telemetry = Telemetry::open(execdash::Location::parse(&url)).await.unwrap();
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    for b in 0..40 {
+        let rows = batch(b * 5000, 5000);
+        let t = Instant::now();
+        let report = telemetry.ingest(rows).await.unwrap();
+        samples.push(t.elapsed());
+        assert_eq!(report.inserted, 5000);
+    }
+    let elapsed = started.elapsed();
+    percentiles("PostgreSQL: ingest a batch of 5 000", &mut samples);
+    println!(
+        "PostgreSQL: 200 000 invocations in {:.2} s = {:.0} invocations/s",
+        elapsed.as_secs_f64(),
+        200_000.0 / elapsed.as_secs_f64()
+    );
+    let summary = Instant::now();
+    telemetry.summary(CostRange::Days30, Utc::now()).await.unwrap();
+    println!("PostgreSQL: cost summary (30d) over 200 000 invocations: {:?}", summary.elapsed());
 }
 
 async fn ingestion() {
