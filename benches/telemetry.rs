@@ -7,9 +7,9 @@
 //!
 //! `EXECDASH_BENCH_DB=/path/x.db` keeps the seeded million-row file between runs.
 
-mod support;
 #[path = "../tests/common/postgres.rs"]
 mod postgres;
+mod support;
 
 use support::percentiles;
 
@@ -61,7 +61,9 @@ fn batch(start: usize, size: usize) -> Vec<Invocation> {
 async fn postgres_ingestion() {
     let cluster = postgres::Postgres::start();
     let url = cluster.database("bench");
-    let telemetry = Telemetry::open(execdash::Location::parse(&url)).await.unwrap();
+    let telemetry = Telemetry::open(execdash::Location::parse(&url))
+        .await
+        .unwrap();
     let mut samples = Vec::new();
     let started = Instant::now();
     for b in 0..40 {
@@ -79,8 +81,14 @@ async fn postgres_ingestion() {
         200_000.0 / elapsed.as_secs_f64()
     );
     let summary = Instant::now();
-    telemetry.summary(CostRange::Days30, Utc::now()).await.unwrap();
-    println!("PostgreSQL: cost summary (30d) over 200 000 invocations: {:?}", summary.elapsed());
+    telemetry
+        .summary(CostRange::Days30, Utc::now())
+        .await
+        .unwrap();
+    println!(
+        "PostgreSQL: cost summary (30d) over 200 000 invocations: {:?}",
+        summary.elapsed()
+    );
 }
 
 async fn ingestion() {

@@ -142,6 +142,16 @@ pub(crate) struct ServeArgs {
     /// $XDG_CACHE_HOME/execdash, else ~/.cache/execdash].
     #[arg(long, env = "EXECDASH_BOARD_CACHE")]
     board_cache: Option<PathBuf>,
+    /// With a PostgreSQL --db: the name this board is published under [default: the root
+    /// folder's name].
+    #[arg(long, env = "EXECDASH_REPO_NAME")]
+    repo_name: Option<String>,
+    /// With a PostgreSQL --db: this node's name in the repository list [default: the host name].
+    #[arg(long, env = "EXECDASH_NODE_NAME")]
+    node_name: Option<String>,
+    /// Seconds without a heartbeat after which a repository shows as stale [default: 15].
+    #[arg(long, env = "EXECDASH_STALE_AFTER", value_parser = parse_seconds)]
+    stale_after: Option<f64>,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -293,6 +303,23 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         Some(dir) => Some(dir),
         None => crate::board::default_cache_dir(),
     };
+    if let Some(name) = args
+        .repo_name
+        .or(file.repo_name)
+        .filter(|n| !n.trim().is_empty())
+    {
+        config.repo_name = name.trim().to_owned();
+    }
+    if let Some(name) = args
+        .node_name
+        .or(file.node_name)
+        .filter(|n| !n.trim().is_empty())
+    {
+        config.node_name = name.trim().to_owned();
+    }
+    if let Some(seconds) = args.stale_after.or(file.stale_after) {
+        config.stale_after = std::time::Duration::from_secs_f64(seconds);
+    }
     config.budgets = app::model::Budgets {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
@@ -326,6 +353,9 @@ fn effective(config: &Config) -> String {
         mcp_check_interval: Some(config.mcp.check_interval.as_secs_f64()),
         mcp_timeout: Some(config.mcp.timeout.as_secs_f64()),
         mcp_managed: Some(config.mcp.managed.clone()),
+        repo_name: Some(config.repo_name.clone()),
+        node_name: Some(config.node_name.clone()),
+        stale_after: Some(config.stale_after.as_secs_f64()),
         board_cache: Some(
             config
                 .board_cache

@@ -3,6 +3,7 @@
 //! `Leptos.toml` / `LEPTOS_*`, which cargo-leptos sets in development). The file's keys are the
 //! flags' names; an unknown key or a bad value is an error that names it.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -10,13 +11,104 @@ use app::model::Budgets;
 use axum::http::Uri;
 use serde::{Deserialize, Serialize};
 
+/// The last component of `root` made absolute ("." becomes the current folder's name).
+fn folder_name(root: &Path) -> String {
+    std::path::absolute(root)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "repository".to_owned())
+}
+
+/// This machine's host name (`HOSTNAME`, else `/etc/hostname`, else "node").
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "node".to_owned())
+}
+
+/// Where the telemetry lives: a SQLite file (`--db PATH` or `sqlite://PATH`, the default
+/// `<root>/telemetry.db`) or a team's PostgreSQL (`--db postgres://…`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    /// A `postgres://` or `postgresql://` URL (a password in it, or in `PGPASSWORD`).
+    Postgres(String),
+}
+
+impl Location {
+    /// `postgres://…`/`postgresql://…`, `sqlite://PATH`, or a path.
+    pub fn parse(text: &str) -> Location {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.to_owned())
+        } else {
+            Location::File(PathBuf::from(
+                text.strip_prefix("sqlite://").unwrap_or(text),
+            ))
+        }
+    }
+
+    /// The file, for a SQLite location.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Location::File(path) => Some(path),
+            Location::Postgres(_) => None,
+        }
+    }
+}
+
+impl From<&Path> for Location {
+    fn from(path: &Path) -> Location {
+        Location::File(path.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(path: &PathBuf) -> Location {
+        Location::File(path.clone())
+    }
+}
+
+impl From<PathBuf> for Location {
+    fn from(path: PathBuf) -> Location {
+        Location::File(path)
+    }
+}
+
+/// As [`fmt::Display`]: a password never shows.
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Location({self})")
+    }
+}
+
+/// The path, or the URL without its password (safe to show and log).
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File(path) => write!(f, "{}", path.display()),
+            Location::Postgres(text) => match url::Url::parse(text) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    write!(f, "{url}")
+                }
+                Err(_) => f.write_str("postgres://(unparsable URL)"),
+            },
+        }
+    }
+}
+
 /// Everything `serve` needs.
 #[derive(Clone)]
 pub struct Config {
     /// The repository whose `work/collaboration` is watched.
     pub root: PathBuf,
     /// The telemetry database: a SQLite file or a PostgreSQL URL.
-    pub db: crate::telemetry::Location,
+    pub db: Location,
     pub addr: SocketAddr,
     /// The folder of the built site (`pkg/` with the WASM, JS and CSS, and the public files);
     /// `None`: the site embedded in the binary.
@@ -41,6 +133,12 @@ pub struct Config {
     /// Where a large board's tasks are kept between runs, so a restart parses only the files
     /// that changed (`board::cache`); `None`: not kept.
     pub board_cache: Option<PathBuf>,
+    /// With a PostgreSQL `db`: this board's name among the team's (default: the root folder's
+    /// name), this node's name (default: the host's), and how long a repository may go without
+    /// a heartbeat before it shows as stale.
+    pub repo_name: String,
+    pub node_name: String,
+    pub stale_after: std::time::Duration,
 }
 
 /// How the repository's MCP servers are checked.
@@ -101,6 +199,9 @@ impl Config {
             allow_writes: false,
             mcp: McpOptions::default(),
             board_cache: None,
+            repo_name: folder_name(root),
+            node_name: host_name(),
+            stale_after: std::time::Duration::from_secs(15),
         }
     }
 
@@ -245,6 +346,12 @@ pub(crate) struct FileConfig {
     pub(crate) mcp_managed: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) board_cache: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) repo_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) node_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stale_after: Option<f64>,
 }
 
 impl FileConfig {
@@ -279,6 +386,22 @@ pub(crate) fn read_token(path: &Path) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_are_urls_or_paths_and_never_show_a_password() {
+        assert_eq!(
+            Location::parse("a/telemetry.db"),
+            Location::File("a/telemetry.db".into())
+        );
+        assert_eq!(
+            Location::parse("sqlite:///x/t.db"),
+            Location::File("/x/t.db".into())
+        );
+        let team = Location::parse("postgres://dash:s3cret@db.example:5432/team");
+        assert!(matches!(team, Location::Postgres(_)));
+        assert_eq!(team.to_string(), "postgres://dash:***@db.example:5432/team");
+        assert!(!format!("{team:?}").contains("s3cret"));
+    }
 
     #[test]
     fn base_paths_are_plain_paths() {

@@ -34,6 +34,7 @@ mod portfolio;
 mod portfolio_feed;
 mod server;
 mod specifications;
+mod team;
 mod telemetry;
 
 pub use board::watch as watch_board;

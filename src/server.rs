@@ -34,6 +34,8 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     cost_feed: tokio::task::JoinHandle<()>,
+    /// Publishes the board to the team's PostgreSQL (a `postgres://` database only).
+    publisher: Option<tokio::task::JoinHandle<()>>,
     _watcher: WatcherHandle,
     _portfolio_feed: PortfolioFeed,
     _mcp: MonitorTask,
@@ -44,6 +46,9 @@ impl RunningServer {
     pub async fn stop(self) -> Result<(), ServeError> {
         let _ = self.shutdown.send(true);
         let _ = self.cost_feed.await;
+        if let Some(publisher) = self.publisher {
+            let _ = publisher.await;
+        }
         self.task.await.map_err(std::io::Error::other)??;
         Ok(())
     }
@@ -66,6 +71,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     store.set_budgets(config.budgets);
     // A database that cannot be opened is reported (health, stats) and tried again later.
     let telemetry = Telemetry::attach(config.db.clone()).await;
+    let telemetry_for_team = telemetry.clone();
     let costs = CostFeed::new(telemetry.clone(), store.clone());
     costs.refresh().await;
     let mcp = McpMonitor::new(
@@ -88,6 +94,15 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         mcp.clone(),
         shutdown.clone(),
     );
+    let publisher = match config.db {
+        crate::telemetry::Location::Postgres(_) => Some(tokio::spawn(crate::team::publish(
+            telemetry_for_team,
+            store.clone(),
+            crate::team::Team::of(&config),
+            shutdown.clone(),
+        ))),
+        crate::telemetry::Location::File(_) => None,
+    };
     let cost_feed = costs.spawn(shutdown);
     let watcher = board::watch_in_background(
         board::collaboration_dir(&config.root),
@@ -111,6 +126,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         shutdown: shutdown_sender,
         task,
         cost_feed,
+        publisher,
         _watcher: watcher,
         _portfolio_feed: portfolio_feed,
         _mcp: mcp,

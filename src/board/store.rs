@@ -262,6 +262,11 @@ impl Store {
         self.board.read().seq
     }
 
+    /// This run's name (in snapshots, so a client can tell a restarted server).
+    pub fn instance(&self) -> &str {
+        &self.instance.0
+    }
+
     /// The first scan of the board: progress, and when it is over.
     pub fn startup(&self) -> &Startup {
         &self.startup

@@ -24,6 +24,7 @@ mod metrics;
 mod page;
 mod portfolio;
 mod problems;
+mod repos;
 mod security;
 mod socket;
 mod specifications;
@@ -103,9 +104,11 @@ pub(crate) fn router(
             repo: config.root.clone(),
             writable: config.allow_writes,
         }),
+        team: Arc::new(crate::team::Team::of(config)),
     };
     let api = Router::new()
         .merge(tasks::router())
+        .merge(repos::router())
         .merge(board::router())
         .merge(details::router())
         .merge(edits::router())

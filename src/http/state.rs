@@ -36,6 +36,8 @@ pub(super) struct AppState {
     /// Becomes `true` when the server stops: sockets close.
     pub(super) shutdown: watch::Receiver<bool>,
     pub(super) files: Arc<TaskFiles>,
+    /// This node's part in a team (its repository's name; the stale time).
+    pub(super) team: Arc<crate::team::Team>,
 }
 
 /// Where the task files are, for what reads or changes them beside the board (the detail
@@ -47,6 +49,12 @@ pub(super) struct TaskFiles {
     pub(super) repo: PathBuf,
     /// Started with `--allow-writes`.
     pub(super) writable: bool,
+}
+
+impl FromRef<AppState> for Arc<crate::team::Team> {
+    fn from_ref(state: &AppState) -> Arc<crate::team::Team> {
+        state.team.clone()
+    }
 }
 
 impl FromRef<AppState> for Arc<TaskFiles> {

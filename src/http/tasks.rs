@@ -13,8 +13,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use std::sync::Arc;
+
 use super::{AppState, Error};
 use crate::board::SharedStore;
+use crate::team::Team;
+use crate::telemetry::Telemetry;
 
 /// The size of the pieces `/api/tasks` is sent in. Large, because the answer is (22 MB at 10 000
 /// realistic tasks): 64 KB pieces cost a wake-up of the server and the client each, and the p99
@@ -72,9 +76,13 @@ impl BoardQuery {
 /// gathered under the board's lock (shared, not copied) and written out after it is released,
 /// in pieces of [`CHUNK`] bytes.
 async fn list(
-    State(board): State<SharedStore>,
+    State(local): State<SharedStore>,
+    State(telemetry): State<Telemetry>,
+    State(team): State<Arc<Team>>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
+    let (board, query) =
+        super::repos::board_for(query.as_deref(), local, &telemetry, &team).await?;
     let BoardQuery {
         include_done,
         filter,

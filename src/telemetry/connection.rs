@@ -17,7 +17,7 @@ use sqlx::sqlite::SqlitePool;
 use tokio::sync::watch as tokio_watch;
 
 use super::error::TelemetryError;
-use super::location::Location;
+use super::Location;
 use super::{db, postgres, watch};
 
 /// Which file a path names: its device and inode.

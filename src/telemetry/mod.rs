@@ -26,7 +26,6 @@ mod export;
 mod import;
 mod ingest;
 mod invocation;
-mod location;
 mod migrate;
 mod postgres;
 mod queries;
@@ -42,7 +41,7 @@ use tokio::sync::watch as tokio_watch;
 
 use self::connection::Connection;
 pub(crate) use self::connection::Pools;
-pub use self::location::Location;
+pub use crate::config::Location;
 pub use app::model::CostRange;
 pub(crate) use error::{DatabaseProblem, ProblemKind};
 pub use error::{IngestError, TelemetryError, ValidationError};

@@ -169,12 +169,46 @@ CREATE TABLE migration_conflicts (
 );
 "#;
 
+/// 2.1.0: the boards every node publishes (see `crate::team`): one row per repository (its
+/// node, per-repository seq, heartbeat and counts) and one per task file (the whole task, or
+/// its problem).
+const SCHEMA_2_1_0: &str = r#"
+CREATE TABLE repos (
+    name TEXT PRIMARY KEY,
+    node TEXT NOT NULL,
+    instance TEXT NOT NULL,
+    seq BIGINT NOT NULL DEFAULT 0,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    inbox BIGINT NOT NULL DEFAULT 0,
+    assigned BIGINT NOT NULL DEFAULT 0,
+    done BIGINT NOT NULL DEFAULT 0,
+    problems BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE repo_files (
+    repo TEXT NOT NULL REFERENCES repos (name) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    task JSONB,
+    problem JSONB,
+    PRIMARY KEY (repo, path)
+);
+CREATE INDEX idx_repo_files_seq ON repo_files (repo, seq);
+"#;
+
 /// The versions, in order (the SQLite file's are 1.x).
-const MIGRATIONS: [(&str, &str, &str); 1] = [(
-    "2.0.0",
-    "execdash: the telemetry schema on PostgreSQL, rollups kept by statement triggers",
-    SCHEMA_2_0_0,
-)];
+const MIGRATIONS: [(&str, &str, &str); 2] = [
+    (
+        "2.0.0",
+        "execdash: the telemetry schema on PostgreSQL, rollups kept by statement triggers",
+        SCHEMA_2_0_0,
+    ),
+    (
+        "2.1.0",
+        "execdash: the boards the nodes publish (repos, repo_files)",
+        SCHEMA_2_1_0,
+    ),
+];
 
 /// Any number, the same in every node: the advisory lock migrations take.
 const MIGRATION_LOCK: i64 = 0x6578_6563_6461_7368; // "execdash"

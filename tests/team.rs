@@ -1,0 +1,204 @@
+//! Several execdash nodes sharing one PostgreSQL (a throwaway cluster on loopback): each
+//! publishes its board under a repository name, every node serves every repository, costs
+//! posted to one count on all, a node killed with -9 shows as stale, and one that comes back
+//! shows its disk again.
+
+#[path = "common/postgres.rs"]
+mod postgres;
+#[path = "common/process.rs"]
+mod process;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use postgres::Postgres;
+use process::Process;
+use serde_json::{json, Value};
+
+fn node(root: &Path, url: &str, repo: &str) -> Process {
+    std::fs::create_dir_all(root.join("work/collaboration/inbox")).unwrap();
+    std::fs::create_dir_all(root.join("work/collaboration/assigned/agent-a")).unwrap();
+    Process::start(
+        root,
+        &[
+            "--db".as_ref(),
+            url.as_ref(),
+            "--repo-name".as_ref(),
+            repo.as_ref(),
+            "--node-name".as_ref(),
+            format!("node-{repo}").as_ref(),
+            "--stale-after".as_ref(),
+            "1.5".as_ref(),
+        ],
+    )
+}
+
+fn task(id: &str) -> String {
+    format!("id: {id}\ntitle: \"Task {id}\"\nstatus: new\npriority: high\ndescription: |\n  Published across nodes.\n")
+}
+
+async fn get(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// Waits until `check` holds, at most `within`; returns how long it took.
+async fn until<F, Fut>(what: &str, within: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < within, "{what} (waited {within:?})");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    started.elapsed()
+}
+
+/// The ids in an `/api/tasks` answer (the original's shape).
+fn ids(tasks: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut collect = |docs: &Value| {
+        for doc in docs.as_array().into_iter().flatten() {
+            ids.push(doc["id"].as_str().unwrap_or_default().to_owned());
+        }
+    };
+    collect(&tasks["inbox"]);
+    for column in ["assigned", "done"] {
+        for docs in tasks[column]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            collect(docs);
+        }
+    }
+    ids.sort();
+    ids
+}
+
+fn repo<'a>(repos: &'a Value, name: &str) -> Option<&'a Value> {
+    repos["repos"]
+        .as_array()?
+        .iter()
+        .find(|r| r["name"] == name)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_their_disk() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let (root_a, root_b, root_c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    std::fs::create_dir_all(root_a.join("work/collaboration/inbox")).unwrap();
+    std::fs::write(
+        root_a.join("work/collaboration/inbox/a-1.yaml"),
+        task("a-1"),
+    )
+    .unwrap();
+    std::fs::write(
+        root_a.join("work/collaboration/inbox/a-2.yaml"),
+        task("a-2"),
+    )
+    .unwrap();
+    let a = node(&root_a, &url, "alpha");
+    let b = node(&root_b, &url, "beta");
+    let c = node(&root_c, &url, "gamma");
+
+    until(
+        "every node's repository listed at C",
+        Duration::from_secs(20),
+        || {
+            let url = c.url("/api/repos");
+            async move {
+                let repos = get(url).await;
+                ["alpha", "beta", "gamma"]
+                    .iter()
+                    .all(|name| repo(&repos, name).is_some_and(|r| r["stale"] == false))
+            }
+        },
+    )
+    .await;
+    let repos = get(c.url("/api/repos")).await;
+    assert_eq!(repos["local"], "gamma");
+    let alpha = repo(&repos, "alpha").unwrap();
+    assert_eq!(
+        (alpha["node"].as_str(), alpha["inbox"].as_i64()),
+        (Some("node-alpha"), Some(2))
+    );
+    assert_eq!(
+        ids(&get(c.url("/api/tasks?repo=alpha")).await),
+        ["a-1", "a-2"]
+    );
+
+    // A file written under A's root is served by C.
+    std::fs::write(
+        root_a.join("work/collaboration/inbox/a-3.yaml"),
+        task("a-3"),
+    )
+    .unwrap();
+    let took = until("a-3 at C", Duration::from_secs(1), || {
+        let url = c.url("/api/tasks?repo=alpha&q=a-3");
+        async move { ids(&get(url).await) == ["a-3"] }
+    })
+    .await;
+    eprintln!("file under A → C's /api/tasks?repo=alpha: {took:?}");
+
+    // An invocation posted to B counts on A.
+    let posted = reqwest::Client::new()
+        .post(b.url("/api/invocations"))
+        .json(
+            &json!([{"invocation_id": "on-b", "tool_name": "cli", "model_name": "gpt-4o",
+                       "status": "success", "cost_usd": 2.5}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    until(
+        "B's invocation in A's costs",
+        Duration::from_secs(2),
+        || {
+            let url = a.url("/api/stats");
+            async move { get(url).await.to_string().contains("2.5") }
+        },
+    )
+    .await;
+
+    // kill -9 of A: stale at C; what changes on A's disk meanwhile shows when it comes back.
+    drop(a);
+    until("alpha stale", Duration::from_secs(10), || {
+        let url = c.url("/api/repos");
+        async move { repo(&get(url).await, "alpha").is_some_and(|r| r["stale"] == true) }
+    })
+    .await;
+    std::fs::remove_file(root_a.join("work/collaboration/inbox/a-1.yaml")).unwrap();
+    std::fs::write(
+        root_a.join("work/collaboration/assigned/agent-a/a-4.yaml"),
+        task("a-4"),
+    )
+    .unwrap();
+    let a = node(&root_a, &url, "alpha");
+    until(
+        "alpha back, equal to its disk",
+        Duration::from_secs(20),
+        || {
+            let url = c.url("/api/repos");
+            let tasks = c.url("/api/tasks?repo=alpha");
+            async move {
+                let fresh = repo(&get(url).await, "alpha").is_some_and(|r| r["stale"] == false);
+                fresh && ids(&get(tasks).await) == ["a-2", "a-3", "a-4"]
+            }
+        },
+    )
+    .await;
+    assert_eq!(ids(&get(a.url("/api/tasks")).await), ["a-2", "a-3", "a-4"]);
+    // An unknown repository is a 404 that says so.
+    let unknown = reqwest::get(c.url("/api/tasks?repo=nobody")).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    drop(b);
+}
