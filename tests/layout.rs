@@ -100,7 +100,10 @@ fn src_modules_depend_one_way() {
     }
     assert!(graph["board"].iter().all(|m| m == "memory"), "{graph:?}");
     // The telemetry knows only where it lives (`config::Location`).
-    assert!(graph["telemetry"].iter().all(|m| m == "config"), "{graph:?}");
+    assert!(
+        graph["telemetry"].iter().all(|m| m == "config"),
+        "{graph:?}"
+    );
 }
 
 #[test]
