@@ -34,6 +34,10 @@ fn main() {
         if only.as_deref().is_none_or(|o| o == "postgres") {
             postgres_ingestion().await;
         }
+        // Long (the seed takes minutes): only when asked for.
+        if only.as_deref() == Some("postgres-10m") {
+            postgres_aggregates(10_000_000).await;
+        }
     });
 }
 
@@ -88,6 +92,75 @@ async fn postgres_ingestion() {
     println!(
         "PostgreSQL: cost summary (30d) over 200 000 invocations: {:?}",
         summary.elapsed()
+    );
+}
+
+/// Every dashboard aggregate on PostgreSQL over `rows` invocations (seeded inside the server,
+/// a million per statement, over the last 92 days), 10 runs each.
+async fn postgres_aggregates(rows: i64) {
+    let cluster = postgres::Postgres::start();
+    let url = cluster.database("bench");
+    let telemetry = Telemetry::open(execdash::Location::parse(&url))
+        .await
+        .unwrap();
+    let pool = sqlx::postgres::PgPool::connect(&url).await.unwrap();
+    let seeding = Instant::now();
+    let step = 1_000_000_i64;
+    let seconds = 92.0 * 86_400.0 / rows as f64;
+    for start in (0..rows).step_by(step as usize) {
+        sqlx::query(
+            "INSERT INTO invocations (invocation_id, timestamp, at, agent_name, tool_name, \
+             model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
+             status, task_id) \
+             SELECT 'seed-' || g, to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US+00:00'), t, \
+               'agent-' || (g % 6), 'claude-code', (ARRAY['claude-sonnet-4', 'gpt-5', 'o3'])[g % 3 + 1], \
+               500, 1000, 1500, 0.0123, 900 + g % 500, \
+               CASE WHEN g % 50 = 0 THEN 'error' ELSE 'success' END, 'task-' || (g % 3000) \
+             FROM generate_series($1::int8, $2::int8) AS g, \
+               LATERAL (SELECT now() - make_interval(secs => g * $3)) AS x(t)",
+        )
+        .bind(start + 1)
+        .bind((start + step).min(rows))
+        .bind(seconds)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    println!(
+        "PostgreSQL: {rows} invocations seeded in {:.0} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    for range in [
+        CostRange::Day1,
+        CostRange::Days7,
+        CostRange::Days30,
+        CostRange::Days90,
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            telemetry.summary(range, Utc::now()).await.unwrap();
+            samples.push(t.elapsed());
+        }
+        percentiles(
+            &format!("PostgreSQL: cost summary {range:?} over {rows} invocations"),
+            &mut samples,
+        );
+    }
+    let mut samples = Vec::new();
+    for i in 0..10 {
+        let t = Instant::now();
+        telemetry
+            .task_activity(&format!("task-{i}"), 20)
+            .await
+            .unwrap();
+        telemetry.agent_usage(Utc::now()).await.unwrap();
+        samples.push(t.elapsed());
+    }
+    percentiles(
+        &format!("PostgreSQL: task detail + agents over {rows} invocations"),
+        &mut samples,
     );
 }
 

@@ -9,19 +9,22 @@
 //!   `execdash_boards` with `repo seq` (small: the data is read from the tables). A heartbeat
 //!   every [`Team::heartbeat`] keeps `heartbeat_at` fresh; a frame the publisher missed (it
 //!   lagged) makes it compare the whole board with what it published.
-//! * **Reading** ([`repos`], [`board_of`]): the repositories with their node, counts, last
-//!   heartbeat and a stale flag (no heartbeat for [`Team::stale_after`]), and one repository's
-//!   board.
+//! * **Reading** ([`repos`], [`Mirrors`]): the repositories with their node, counts, last
+//!   heartbeat and a stale flag (no heartbeat for [`Team::stale_after`]), and other
+//!   repositories' boards, each followed live in a store of its own.
 //!
 //! The rows hold each task whole (summary, description, document) as JSON, so another node can
-//! serve them as this node does.
+//! serve them as this node does. A file that goes stays as a tombstone (no task, no problem)
+//! with the seq of its going, so a node that follows the repository reads only the rows with a
+//! seq above the last it read, deletions included.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::{Envelope, ServerEvent, Task};
 use serde::Serialize;
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgListener, PgPool};
 use sqlx::Row;
 use tokio::sync::{broadcast, watch};
 
@@ -93,53 +96,6 @@ pub(crate) async fn repos(pool: &PgPool, stale_after: Duration) -> Result<Vec<Re
             stale: row.get("stale"),
         })
         .collect())
-}
-
-/// The board of `repo` as published, in a store of its own (so every handler serves it as it
-/// serves the local board); `None` when no node publishes that name.
-pub(crate) async fn board_of(
-    pool: &PgPool,
-    repo: &str,
-) -> Result<Option<SharedStore>, sqlx::Error> {
-    let known = sqlx::query("SELECT 1 FROM repos WHERE name = $1")
-        .bind(repo)
-        .fetch_optional(pool)
-        .await?
-        .is_some();
-    if !known {
-        return Ok(None);
-    }
-    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT path, task::text, problem::text FROM repo_files WHERE repo = $1 ORDER BY path",
-    )
-    .bind(repo)
-    .fetch_all(pool)
-    .await?;
-    let store = Store::new();
-    let mut lanes = std::collections::BTreeSet::new();
-    let states: Vec<(String, FileState)> = rows
-        .into_iter()
-        .filter_map(|(path, task, problem)| {
-            let state = match (task, problem) {
-                (Some(task), _) => {
-                    let task: Task = serde_json::from_str(&task).ok()?;
-                    if let Some(lane) = &task.lane {
-                        lanes.insert((task.column, lane.clone()));
-                    }
-                    FileState::Task(Box::new(task))
-                }
-                (None, Some(problem)) => FileState::Invalid(serde_json::from_str(&problem).ok()?),
-                (None, None) => return None,
-            };
-            Some((path, state))
-        })
-        .collect();
-    for (column, lane) in lanes {
-        store.set_lane(column, &lane, true);
-    }
-    store.set_all(states);
-    store.finish_startup();
-    Ok(Some(std::sync::Arc::new(store)))
 }
 
 /// Publishes the board of `store` as `team.repo` to the PostgreSQL store of `telemetry` until
@@ -238,10 +194,16 @@ impl Published {
         let rows = board_rows(store, None);
         let mut tx = pool.begin().await?;
         let seq = claim(&mut tx, team, instance).await?;
-        sqlx::query("DELETE FROM repo_files WHERE repo = $1")
-            .bind(&team.repo)
-            .execute(&mut *tx)
-            .await?;
+        // Every row becomes a tombstone (what a mirror reads as "gone"); the board's files
+        // are written over theirs.
+        sqlx::query(
+            "UPDATE repo_files SET seq = $2, task = NULL, problem = NULL \
+             WHERE repo = $1 AND (task IS NOT NULL OR problem IS NOT NULL)",
+        )
+        .bind(&team.repo)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
         upsert(&mut tx, &team.repo, seq, &rows).await?;
         counts(&mut tx, &team.repo, store).await?;
         notify(&mut tx, &team.repo, seq).await?;
@@ -384,11 +346,15 @@ async fn upsert(
         .map(|(path, _)| path.as_str())
         .collect();
     if !gone.is_empty() {
-        sqlx::query("DELETE FROM repo_files WHERE repo = $1 AND path = ANY($2)")
-            .bind(repo)
-            .bind(&gone)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE repo_files SET seq = $3, task = NULL, problem = NULL \
+             WHERE repo = $1 AND path = ANY($2)",
+        )
+        .bind(repo)
+        .bind(&gone)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
     }
     for chunk in rows.chunks(1_000) {
         let (mut paths, mut tasks, mut problems) = (Vec::new(), Vec::new(), Vec::new());
@@ -454,4 +420,160 @@ async fn notify(tx: &mut sqlx::PgConnection, repo: &str, seq: i64) -> Result<(),
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+/// The boards of other repositories this node serves (`?repo=` on the socket and the API): a
+/// store each, created when first asked for and kept up to date from the rows whose seq is above
+/// the last one read, on every `NOTIFY execdash_boards` (and all of them again when the
+/// notification connection was lost). Their stores number their own changes, so a client of a
+/// mirror detects gaps and resyncs as a client of the local board does.
+pub(crate) struct Mirrors {
+    telemetry: Telemetry,
+    boards: parking_lot::Mutex<HashMap<String, Mirror>>,
+    /// One refresh at a time (a mirror's rows are applied in seq order).
+    refreshing: tokio::sync::Mutex<()>,
+    listening: std::sync::Once,
+}
+
+#[derive(Clone)]
+struct Mirror {
+    store: SharedStore,
+    seq: i64,
+}
+
+impl Mirrors {
+    pub(crate) fn new(telemetry: Telemetry) -> Arc<Mirrors> {
+        Arc::new(Mirrors {
+            telemetry,
+            boards: parking_lot::Mutex::new(HashMap::new()),
+            refreshing: tokio::sync::Mutex::new(()),
+            listening: std::sync::Once::new(),
+        })
+    }
+
+    /// The board of `repo` as published (`None` when no node publishes that name, or the
+    /// telemetry is a SQLite file).
+    pub(crate) async fn board(
+        self: &Arc<Self>,
+        repo: &str,
+    ) -> Result<Option<SharedStore>, sqlx::Error> {
+        let Ok(Pools::Postgres(pool)) = self.telemetry.pools().await else {
+            return Ok(None);
+        };
+        self.listen(&pool);
+        if let Some(mirror) = self.boards.lock().get(repo) {
+            return Ok(Some(mirror.store.clone()));
+        }
+        let known = sqlx::query("SELECT 1 FROM repos WHERE name = $1")
+            .bind(repo)
+            .fetch_optional(&pool)
+            .await?
+            .is_some();
+        if !known {
+            return Ok(None);
+        }
+        let _one = self.refreshing.lock().await;
+        if let Some(mirror) = self.boards.lock().get(repo) {
+            return Ok(Some(mirror.store.clone()));
+        }
+        let store = self
+            .boards
+            .lock()
+            .entry(repo.to_owned())
+            .or_insert_with(|| Mirror {
+                store: Arc::new(Store::new()),
+                seq: 0,
+            })
+            .store
+            .clone();
+        if let Err(error) = self.apply(&pool, repo).await {
+            self.boards.lock().remove(repo);
+            return Err(error);
+        }
+        store.finish_startup();
+        Ok(Some(store))
+    }
+
+    /// Reads the rows of `repo` above the mirror's seq into its store.
+    async fn apply(&self, pool: &PgPool, repo: &str) -> Result<(), sqlx::Error> {
+        let Some(mirror) = self.boards.lock().get(repo).cloned() else {
+            return Ok(());
+        };
+        let rows: Vec<(String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT path, seq, task::text, problem::text FROM repo_files \
+             WHERE repo = $1 AND seq > $2 ORDER BY seq, path",
+        )
+        .bind(repo)
+        .bind(mirror.seq)
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = rows.iter().map(|(_, seq, _, _)| *seq).max() else {
+            return Ok(());
+        };
+        for (path, _, task, problem) in rows {
+            let state = match (task, problem) {
+                (Some(task), _) => match serde_json::from_str::<Task>(&task) {
+                    Ok(task) => {
+                        if let Some(lane) = &task.lane {
+                            mirror.store.set_lane(task.column, lane, true);
+                        }
+                        FileState::Task(Box::new(task))
+                    }
+                    Err(_) => continue,
+                },
+                (None, Some(problem)) => match serde_json::from_str(&problem) {
+                    Ok(problem) => FileState::Invalid(problem),
+                    Err(_) => continue,
+                },
+                (None, None) => FileState::Absent,
+            };
+            mirror.store.set(&path, state);
+        }
+        if let Some(followed) = self.boards.lock().get_mut(repo) {
+            followed.seq = last;
+        }
+        Ok(())
+    }
+
+    /// Starts following `execdash_boards` (once).
+    fn listen(self: &Arc<Self>, pool: &PgPool) {
+        self.listening.call_once(|| {
+            let mirrors = self.clone();
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let mut listener = loop {
+                    match PgListener::connect_with(&pool).await {
+                        Ok(mut listener) => match listener.listen("execdash_boards").await {
+                            Ok(()) => break listener,
+                            Err(error) => tracing::warn!("board notifications: {error}"),
+                        },
+                        Err(error) => tracing::warn!("board notifications: {error}"),
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                };
+                loop {
+                    let repos: Vec<String> = match listener.try_recv().await {
+                        Ok(Some(notification)) => notification
+                            .payload()
+                            .rsplit_once(' ')
+                            .map(|(repo, _)| vec![repo.to_owned()])
+                            .unwrap_or_default(),
+                        // Reconnected: what was sent meanwhile is lost; read every mirror again.
+                        Ok(None) => mirrors.boards.lock().keys().cloned().collect(),
+                        Err(error) => {
+                            tracing::warn!("board notifications: {error}");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    };
+                    let _one = mirrors.refreshing.lock().await;
+                    for repo in repos {
+                        if let Err(error) = mirrors.apply(&pool, &repo).await {
+                            tracing::warn!(%repo, "cannot follow the board: {error}");
+                        }
+                    }
+                }
+            });
+        });
+    }
 }

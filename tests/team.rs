@@ -202,3 +202,65 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
     assert_eq!(unknown.status(), 404);
     drop(b);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_written_on_one_node_reaches_a_socket_on_another_as_an_event() {
+    use futures_util::StreamExt;
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let (root_a, root_c) = (dir.path().join("a"), dir.path().join("c"));
+    let a = node(&root_a, &url, "alpha");
+    let c = node(&root_c, &url, "gamma");
+    until("alpha listed at C", Duration::from_secs(20), || {
+        let url = c.url("/api/repos");
+        async move { repo(&get(url).await, "alpha").is_some() }
+    })
+    .await;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?repo=alpha", c.address))
+            .await
+            .unwrap();
+    let ack: Value =
+        serde_json::from_str(&socket.next().await.unwrap().unwrap().into_text().unwrap()).unwrap();
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut seq = ack["seq"].as_u64().unwrap();
+    let mut latencies = Vec::new();
+    for i in 0..30 {
+        let path = format!("inbox/live-{i:02}.yaml");
+        let written = Instant::now();
+        std::fs::write(
+            root_a.join("work/collaboration").join(&path),
+            task(&format!("live-{i:02}")),
+        )
+        .unwrap();
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(2), socket.next())
+                .await
+                .expect("the event arrives")
+                .unwrap()
+                .unwrap();
+            let event: Value = serde_json::from_str(&message.into_text().unwrap()).unwrap();
+            if let Some(next) = event["seq"].as_u64() {
+                assert_eq!(next, seq + 1, "no gap in the mirror's sequence: {event}");
+                seq = next;
+            }
+            if event["type"] == "task.created" && event["task"]["path"] == path {
+                latencies.push(written.elapsed());
+                break;
+            }
+        }
+    }
+    latencies.sort();
+    let p = |q: f64| {
+        latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
+    };
+    eprintln!(
+        "write under A → event on C's socket (30 writes): p50 {:?}, p95 {:?}, max {:?}",
+        p(0.5),
+        p(0.95),
+        latencies.last().unwrap()
+    );
+    assert!(*latencies.last().unwrap() < Duration::from_secs(1));
+    drop(a);
+}

@@ -86,6 +86,7 @@ pub(crate) fn router(
         &config.base_path,
         secure_cookie,
     ));
+    let telemetry_for_mirrors = telemetry.clone();
     let state = AppState {
         board,
         telemetry,
@@ -105,6 +106,7 @@ pub(crate) fn router(
             writable: config.allow_writes,
         }),
         team: Arc::new(crate::team::Team::of(config)),
+        mirrors: crate::team::Mirrors::new(telemetry_for_mirrors),
     };
     let api = Router::new()
         .merge(tasks::router())

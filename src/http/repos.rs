@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::error::Error;
 use super::AppState;
 use crate::board::SharedStore;
-use crate::team::{self, Repo, Team};
+use crate::team::{self, Mirrors, Repo, Team};
 use crate::telemetry::{Pools, Telemetry};
 
 pub(super) fn router() -> Router<AppState> {
@@ -51,7 +51,7 @@ async fn list(
 pub(super) async fn board_for(
     query: Option<&str>,
     local: SharedStore,
-    telemetry: &Telemetry,
+    mirrors: &Arc<Mirrors>,
     team: &Team,
 ) -> Result<(SharedStore, Option<String>), Error> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
@@ -67,17 +67,12 @@ pub(super) async fn board_for(
     let board = match repo {
         None => local,
         Some(name) if name == team.repo => local,
-        Some(name) => match telemetry.pools().await? {
-            Pools::Postgres(pool) => team::board_of(&pool, &name)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("no node publishes a repository {name:?}")))?,
-            Pools::Sqlite { .. } => {
-                return Err(Error::NotFound(format!(
-                    "no repository {name:?}: this node's telemetry is a SQLite file, which holds only {:?}",
-                    team.repo
-                )))
-            }
-        },
+        Some(name) => mirrors.board(&name).await?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "no repository {name:?} (this node's is {:?}; see /api/repos)",
+                team.repo
+            ))
+        })?,
     };
     Ok((board, rest))
 }

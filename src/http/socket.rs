@@ -47,16 +47,18 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
 }
 
-/// `?since=<seq>&instance=<instance>`: the board the client holds (both or neither).
+/// `?since=<seq>&instance=<instance>`: the board the client holds (both or neither);
+/// `repo=<name>`: another repository's board (see `crate::team::Mirrors`).
 #[derive(Debug, Deserialize)]
 struct SocketQuery {
     since: Option<String>,
     instance: Option<String>,
+    repo: Option<String>,
 }
 
 impl SocketQuery {
-    fn since(self) -> Result<Option<Since>, Error> {
-        match (self.since, self.instance) {
+    fn since(&self) -> Result<Option<Since>, Error> {
+        match (self.since.clone(), self.instance.clone()) {
             (None, None) => Ok(None),
             (Some(seq), Some(instance)) => {
                 let seq = seq.parse().map_err(|_| {
@@ -80,11 +82,22 @@ async fn upgrade(
         tracing::warn!("refused a socket: {reason}");
         return Error::Forbidden(reason).into_response();
     }
+    let store = match query.repo.as_deref() {
+        None => state.board.clone(),
+        Some(name) if name == state.team.repo => state.board.clone(),
+        Some(name) => match state.mirrors.board(name).await {
+            Ok(Some(store)) => store,
+            Ok(None) => {
+                return Error::NotFound(format!("no repository {name:?} (see /api/repos)"))
+                    .into_response()
+            }
+            Err(error) => return Error::from(error).into_response(),
+        },
+    };
     let since = match query.since() {
         Ok(since) => since,
         Err(err) => return err.into_response(),
     };
-    let store = state.board.clone();
     let shutdown = state.shutdown.clone();
     let counters = state.metrics.sockets.clone();
     ws.read_buffer_size(READ_BUFFER_BYTES)

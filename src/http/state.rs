@@ -38,6 +38,8 @@ pub(super) struct AppState {
     pub(super) files: Arc<TaskFiles>,
     /// This node's part in a team (its repository's name; the stale time).
     pub(super) team: Arc<crate::team::Team>,
+    /// Other repositories' boards (a PostgreSQL database only).
+    pub(super) mirrors: Arc<crate::team::Mirrors>,
 }
 
 /// Where the task files are, for what reads or changes them beside the board (the detail
@@ -49,6 +51,12 @@ pub(super) struct TaskFiles {
     pub(super) repo: PathBuf,
     /// Started with `--allow-writes`.
     pub(super) writable: bool,
+}
+
+impl FromRef<AppState> for Arc<crate::team::Mirrors> {
+    fn from_ref(state: &AppState) -> Arc<crate::team::Mirrors> {
+        state.mirrors.clone()
+    }
 }
 
 impl FromRef<AppState> for Arc<crate::team::Team> {

@@ -17,8 +17,7 @@ use std::sync::Arc;
 
 use super::{AppState, Error};
 use crate::board::SharedStore;
-use crate::team::Team;
-use crate::telemetry::Telemetry;
+use crate::team::{Mirrors, Team};
 
 /// The size of the pieces `/api/tasks` is sent in. Large, because the answer is (22 MB at 10 000
 /// realistic tasks): 64 KB pieces cost a wake-up of the server and the client each, and the p99
@@ -77,12 +76,11 @@ impl BoardQuery {
 /// in pieces of [`CHUNK`] bytes.
 async fn list(
     State(local): State<SharedStore>,
-    State(telemetry): State<Telemetry>,
+    State(mirrors): State<Arc<Mirrors>>,
     State(team): State<Arc<Team>>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
-    let (board, query) =
-        super::repos::board_for(query.as_deref(), local, &telemetry, &team).await?;
+    let (board, query) = super::repos::board_for(query.as_deref(), local, &mirrors, &team).await?;
     let BoardQuery {
         include_done,
         filter,
