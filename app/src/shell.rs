@@ -32,6 +32,9 @@ pub struct Page {
     pub writable: bool,
     /// What the page opens on besides the board (a task's detail, a filter).
     pub view: InitialView,
+    /// The repository shown, and this node's own (see [`PageSettings`]).
+    pub repo: String,
+    pub local_repo: String,
 }
 
 /// The whole page for `snapshot`.
@@ -43,6 +46,8 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         live_reload,
         writable,
         view,
+        repo,
+        local_repo,
     } = page;
     let state_json = script_json(&snapshot);
     let detail_json = match &view.task {
@@ -92,11 +97,19 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
     let settings = PageSettings {
         base: base.clone(),
         writable,
+        repo: repo.clone(),
+        local_repo: local_repo.clone(),
     };
     let dashboard = Dashboard::with_settings(snapshot, now_ms, settings, view);
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-base=base.clone() data-writable=writable.to_string()>
+        <html
+            lang="en"
+            data-base=base.clone()
+            data-writable=writable.to_string()
+            data-repo=repo
+            data-local-repo=local_repo
+        >
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>

@@ -391,6 +391,19 @@ pub struct PageSettings {
     pub base: String,
     /// The server lets the page change task files (`--allow-writes`).
     pub writable: bool,
+    /// The repository whose board the page shows, and this node's own (the same unless the
+    /// address names another with `?repo=`; a team's nodes share a PostgreSQL store).
+    pub repo: String,
+    pub local_repo: String,
+}
+
+impl PageSettings {
+    /// `repo=NAME` for the addresses of another repository's board (its socket, its snapshot);
+    /// `None` for this node's own.
+    pub fn repo_query(&self) -> Option<String> {
+        (self.repo != self.local_repo)
+            .then(|| format!("repo={}", crate::navigation::encode_segment(&self.repo)))
+    }
 }
 
 /// A message shown for a few seconds in a corner (an edit that failed, …).

@@ -11,8 +11,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use std::sync::Arc;
+
 use super::{AppState, Error};
 use crate::board::SharedStore;
+use crate::team::{Mirrors, Team};
 
 /// The most cards one lane page holds (summaries, about 0.4 KB each).
 const MAX_PAGE: usize = 10_000;
@@ -25,12 +28,19 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// The board as the socket's `connection_ack` carries it.
-async fn snapshot(State(board): State<SharedStore>) -> Response {
-    (
+/// `?repo=NAME`: another repository's (see `crate::team::Mirrors`).
+async fn snapshot(
+    State(local): State<SharedStore>,
+    State(mirrors): State<Arc<Mirrors>>,
+    State(team): State<Arc<Team>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Error> {
+    let (board, _) = super::repos::board_for(query.as_deref(), local, &mirrors, &team).await?;
+    Ok((
         [(header::CONTENT_TYPE, "application/json")],
         board.snapshot_body(),
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -155,9 +155,27 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         View::History(built) => history = Some(*built),
         View::Mcp(built) => mcp = Some(*built),
     }
-    let snapshot = state.board.snapshot();
+    // `?repo=NAME`: another repository's board, followed from the team's store.
+    let asked =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(request.uri().query().unwrap_or(""))
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|(key, value)| (key == "repo").then_some(value));
+    let local_repo = state.team.repo.clone();
+    let (board, repo) = match asked {
+        Some(name) if name != local_repo => match state.mirrors.board(&name).await {
+            Ok(Some(store)) => (store, name),
+            Ok(None) => {
+                return Error::NotFound(format!("no repository {name:?} (see /api/repos)"))
+                    .into_response()
+            }
+            Err(error) => return Error::from(error).into_response(),
+        },
+        _ => (state.board.clone(), local_repo.clone()),
+    };
+    let snapshot = board.snapshot();
     let filter = filter_of(&request);
-    let filtered = (!filter.is_empty()).then(|| state.board.filtered(&filter, FILTERED_WINDOW));
+    let filtered = (!filter.is_empty()).then(|| board.filtered(&filter, FILTERED_WINDOW));
     let assets = state.assets.clone();
     let base = state.base_path.clone();
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -175,6 +193,8 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                 now_ms,
                 live_reload,
                 writable,
+                repo: repo.clone(),
+                local_repo: local_repo.clone(),
                 view: InitialView {
                     task: task.clone(),
                     filter: filter.clone(),

@@ -122,7 +122,12 @@ pub(super) fn follow_first_reading(dashboard: Dashboard) {
         wasm_bindgen_futures::spawn_local(async move {
             while dashboard.board.with_untracked(|b| b.reading.is_some()) {
                 gloo_timers::future::TimeoutFuture::new(300).await;
-                let url = format!("{}/api/snapshot", super::base_path());
+                let query = dashboard
+                    .settings
+                    .with_value(crate::state::PageSettings::repo_query)
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default();
+                let url = format!("{}/api/snapshot{query}", super::base_path());
                 let snapshot = match gloo_net::http::Request::get(&url).send().await {
                     Ok(response) if response.ok() => response.json::<Snapshot>().await.ok(),
                     _ => None,
@@ -330,4 +335,20 @@ pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Resu
             .unwrap_or_else(|| format!("HTTP {}", response.status()))),
         Err(error) => Err(format!("the server could not be reached: {error}")),
     }
+}
+
+/// The team's repositories (`GET /api/repos`): each name and whether it is stale.
+pub(crate) async fn fetch_repos() -> Option<Vec<(String, bool)>> {
+    let answer: serde_json::Value = get_json("/api/repos").await.ok()?;
+    Some(
+        answer
+            .get("repos")?
+            .as_array()?
+            .iter()
+            .filter_map(|repo| {
+                let name = repo.get("name")?.as_str()?.to_owned();
+                Some((name, repo.get("stale")?.as_bool().unwrap_or(false)))
+            })
+            .collect(),
+    )
 }

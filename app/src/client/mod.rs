@@ -5,8 +5,8 @@ mod fetch;
 mod socket;
 
 pub(crate) use fetch::{
-    follow_agent, follow_agents, follow_forecast, follow_history, follow_initiative_costs,
-    follow_mcp, follow_portfolio, get_json,
+    fetch_repos, follow_agent, follow_agents, follow_forecast, follow_history,
+    follow_initiative_costs, follow_mcp, follow_portfolio, get_json,
 };
 
 use leptos::prelude::*;
@@ -29,6 +29,8 @@ pub fn hydrate_dashboard() {
     let settings = PageSettings {
         base: base_path(),
         writable: html_attribute("data-writable").is_some_and(|v| v == "true"),
+        repo: html_attribute("data-repo").unwrap_or_default(),
+        local_repo: html_attribute("data-local-repo").unwrap_or_default(),
     };
     // As the server rendered it: the task the address names, or that there is none.
     let task = crate::navigation::task_in_location(&settings.base).map(|id| {

@@ -46,6 +46,7 @@ pub fn Header() -> impl IntoView {
                 <div><dt>"Done"</dt><dd data-total="done">{total(Column::Done)}</dd></div>
                 <div><dt>"Today"</dt><dd data-total="cost-today">{today}</dd></div>
             </dl>
+            <RepoSwitcher/>
             <McpIndicator/>
             <button
                 class="theme-toggle"
@@ -65,5 +66,73 @@ pub fn Header() -> impl IntoView {
                 <span class="connection-text">{move || connection.get().label()}</span>
             </div>
         </header>
+    }
+}
+
+/// The repository whose board is shown and, once the page is live, the team's others (from
+/// `GET /api/repos`; a repository whose node stopped sending heartbeats is marked stale). With
+/// a SQLite file there is one, this node's.
+#[component]
+fn RepoSwitcher() -> impl IntoView {
+    let dashboard = use_dashboard();
+    let (base, repo, local) = dashboard
+        .settings
+        .with_value(|s| (s.base.clone(), s.repo.clone(), s.local_repo.clone()));
+    let repos = RwSignal::new(Vec::<(String, bool)>::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                if let Some(list) = crate::client::fetch_repos().await {
+                    repos.set(list);
+                }
+                gloo_timers::future::TimeoutFuture::new(2_000).await;
+            }
+        });
+    });
+    let shown = repo.clone();
+    let current_stale =
+        Memo::new(move |_| repos.with(|list| list.iter().any(|(n, stale)| *n == shown && *stale)));
+    let shown = repo.clone();
+    let others = move || {
+        repos.with(|list| {
+            list.iter()
+                .filter(|(n, _)| *n != shown)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let href = move |name: &str| {
+        if name == local {
+            format!("{base}/")
+        } else {
+            format!("{base}/?repo={}", crate::navigation::encode_segment(name))
+        }
+    };
+    view! {
+        <nav class="repos" aria-label="Repositories">
+            <span class="repo-current" class:stale=current_stale data-repo=repo.clone()>
+                {repo.clone()}
+                {move || current_stale.get().then(|| view! { <span class="stale-mark">" (stale)"</span> })}
+            </span>
+            <For
+                each=others
+                key=|(name, stale)| (name.clone(), *stale)
+                children=move |(name, stale)| {
+                    view! {
+                        <a
+                            class="repo-link"
+                            class:stale=stale
+                            rel="external"
+                            href=href(&name)
+                            title=if stale { "stale: its node sends no heartbeat" } else { "" }
+                        >
+                            {name.clone()}
+                            {stale.then(|| view! { <span class="stale-mark">" (stale)"</span> })}
+                        </a>
+                    }
+                }
+            />
+        </nav>
     }
 }

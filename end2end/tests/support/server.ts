@@ -133,6 +133,15 @@ export class DashboardServer {
     }
   }
 
+  /** SIGKILL, as a machine that dies: nothing is cleaned up. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     await this.launch();
