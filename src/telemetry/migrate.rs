@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::Row;
 
 use super::postgres::{self, StoredInvocation};
 
@@ -228,38 +227,23 @@ async fn read_batch(
          {task_id} AS task_id \
          FROM invocations WHERE id > ? ORDER BY id LIMIT ?"
     );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query_as::<_, Numbered>(&sql)
         .bind(last_id)
         .bind(batch as i64)
         .fetch_all(source)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            (
-                row.get("id"),
-                StoredInvocation {
-                    invocation_id: row.get("invocation_id"),
-                    timestamp: row.get("timestamp"),
-                    at: row.get("at"),
-                    agent_name: row.get("agent_name"),
-                    tool_name: row.get("tool_name"),
-                    model_name: row.get("model_name"),
-                    prompt_tokens: row.get("prompt_tokens"),
-                    completion_tokens: row.get("completion_tokens"),
-                    total_tokens: row.get("total_tokens"),
-                    cost_usd: row.get("cost_usd"),
-                    latency_ms: row.get("latency_ms"),
-                    status: row.get("status"),
-                    error_message: row.get("error_message"),
-                    privacy_level: row.get("privacy_level"),
-                    task_id: row.get("task_id"),
-                    repo: None,
-                    any_timestamp: false,
-                },
-            )
-        })
+        .map(|row| (row.id, row.invocation))
         .collect())
+}
+
+/// A row of the file with its `id` (the copy's progress).
+#[derive(sqlx::FromRow)]
+struct Numbered {
+    id: i64,
+    #[sqlx(flatten)]
+    invocation: StoredInvocation,
 }
 
 /// Looks every `invocation_id` of the file up in PostgreSQL (10 000 at a time): how many are

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use sqlx::{Executor, Row};
+use sqlx::Executor;
 use tokio::sync::watch;
 
 /// The channel the invocations' trigger notifies.
@@ -276,8 +276,9 @@ pub(crate) async fn prepare(pool: &PgPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// One invocation as stored, every column as the SQLite file may hold it.
-#[derive(Clone, Debug, PartialEq)]
+/// One invocation as stored, every column as the SQLite file may hold it (read from either
+/// database by the column names).
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub(crate) struct StoredInvocation {
     pub invocation_id: String,
     pub timestamp: Option<String>,
@@ -295,8 +296,11 @@ pub(crate) struct StoredInvocation {
     pub error_message: Option<String>,
     pub privacy_level: Option<String>,
     pub task_id: Option<String>,
+    /// Not in a SQLite file.
+    #[sqlx(default)]
     pub repo: Option<String>,
     /// The timestamp was not given (so "now"): another one is no conflict.
+    #[sqlx(skip)]
     pub any_timestamp: bool,
 }
 
@@ -367,7 +371,7 @@ pub(crate) async fn store(
         return Ok(report);
     }
     let ids: Vec<&str> = skipped.iter().map(|r| r.invocation_id.as_str()).collect();
-    let stored: HashMap<String, StoredInvocation> = sqlx::query(
+    let stored: HashMap<String, StoredInvocation> = sqlx::query_as::<_, StoredInvocation>(
         "SELECT invocation_id, timestamp, \
          to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at, agent_name, \
          tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
@@ -378,28 +382,7 @@ pub(crate) async fn store(
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|row| {
-        let stored = StoredInvocation {
-            invocation_id: row.get("invocation_id"),
-            timestamp: row.get("timestamp"),
-            at: row.get("at"),
-            agent_name: row.get("agent_name"),
-            tool_name: row.get("tool_name"),
-            model_name: row.get("model_name"),
-            prompt_tokens: row.get("prompt_tokens"),
-            completion_tokens: row.get("completion_tokens"),
-            total_tokens: row.get("total_tokens"),
-            cost_usd: row.get("cost_usd"),
-            latency_ms: row.get("latency_ms"),
-            status: row.get("status"),
-            error_message: row.get("error_message"),
-            privacy_level: row.get("privacy_level"),
-            task_id: row.get("task_id"),
-            repo: row.get("repo"),
-            any_timestamp: false,
-        };
-        (stored.invocation_id.clone(), stored)
-    })
+    .map(|stored| (stored.invocation_id.clone(), stored))
     .collect();
     for row in skipped {
         let same = stored.get(&row.invocation_id).is_some_and(|stored| {
