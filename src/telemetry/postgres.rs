@@ -56,7 +56,8 @@ CREATE TABLE invocations (
 );
 CREATE INDEX idx_invocations_at ON invocations (at);
 CREATE INDEX idx_invocations_model_at ON invocations (model_name, at);
-CREATE INDEX idx_invocations_agent ON invocations (agent_name);
+-- Each agent's latest call: one backward index step per agent.
+CREATE INDEX idx_invocations_agent_at ON invocations (agent_name, at);
 CREATE INDEX idx_invocations_task_id ON invocations (task_id);
 CREATE INDEX idx_invocations_repo_at ON invocations (repo, at);
 
@@ -71,6 +72,20 @@ CREATE TABLE cost_rollup (
     total_tokens BIGINT NOT NULL DEFAULT 0,
     cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0.0,
     PRIMARY KEY (day, model_name, agent_name, tool_name, repo)
+);
+-- Per UTC hour (a `timestamp` holding UTC): the rolling 24 h reads 23 hours from here and the
+-- two partial hours at its edges from `invocations`.
+CREATE TABLE cost_rollup_hourly (
+    hour TIMESTAMP NOT NULL,
+    model_name TEXT NOT NULL,
+    agent_name TEXT NOT NULL,
+    tool_name TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    invocations BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    total_tokens BIGINT NOT NULL DEFAULT 0,
+    cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0.0,
+    PRIMARY KEY (hour, model_name, agent_name, tool_name, repo)
 );
 CREATE TABLE task_costs (
     task_id TEXT PRIMARY KEY,
@@ -91,6 +106,18 @@ BEGIN
            sum(COALESCE(total_tokens, 0)), sum(COALESCE(cost_usd, 0.0))
     FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (day, model_name, agent_name, tool_name, repo) DO UPDATE SET
+        invocations = r.invocations + excluded.invocations,
+        errors = r.errors + excluded.errors,
+        total_tokens = r.total_tokens + excluded.total_tokens,
+        cost_usd = r.cost_usd + excluded.cost_usd;
+    INSERT INTO cost_rollup_hourly AS r
+        (hour, model_name, agent_name, tool_name, repo, invocations, errors, total_tokens, cost_usd)
+    SELECT date_trunc('hour', at AT TIME ZONE 'UTC'), model_name, COALESCE(agent_name, ''),
+           tool_name, COALESCE(repo, ''), count(*),
+           count(*) FILTER (WHERE status IS DISTINCT FROM 'success'),
+           sum(COALESCE(total_tokens, 0)), sum(COALESCE(cost_usd, 0.0))
+    FROM new_rows WHERE at IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (hour, model_name, agent_name, tool_name, repo) DO UPDATE SET
         invocations = r.invocations + excluded.invocations,
         errors = r.errors + excluded.errors,
         total_tokens = r.total_tokens + excluded.total_tokens,
@@ -122,6 +149,21 @@ BEGIN
     WHERE (r.day, r.model_name, r.agent_name, r.tool_name, r.repo)
         = (d.day, d.model_name, d.agent_name, d.tool_name, d.repo);
     DELETE FROM cost_rollup WHERE invocations <= 0;
+    UPDATE cost_rollup_hourly AS r SET
+        invocations = r.invocations - d.invocations,
+        errors = r.errors - d.errors,
+        total_tokens = r.total_tokens - d.total_tokens,
+        cost_usd = r.cost_usd - d.cost_usd
+    FROM (SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AS hour, model_name,
+                 COALESCE(agent_name, '') AS agent_name, tool_name, COALESCE(repo, '') AS repo,
+                 count(*) AS invocations,
+                 count(*) FILTER (WHERE status IS DISTINCT FROM 'success') AS errors,
+                 sum(COALESCE(total_tokens, 0)) AS total_tokens,
+                 sum(COALESCE(cost_usd, 0.0)) AS cost_usd
+          FROM old_rows WHERE at IS NOT NULL GROUP BY 1, 2, 3, 4, 5) AS d
+    WHERE (r.hour, r.model_name, r.agent_name, r.tool_name, r.repo)
+        = (d.hour, d.model_name, d.agent_name, d.tool_name, d.repo);
+    DELETE FROM cost_rollup_hourly WHERE invocations <= 0;
     UPDATE task_costs AS t SET
         invocations = t.invocations - d.invocations,
         total_tokens = t.total_tokens - d.total_tokens,

@@ -131,11 +131,18 @@ pub(super) const SQLITE: Dialect = Dialect {
 /// PostgreSQL: `at` (the parsed time) where SQLite computes `julianday(timestamp)`; rollups
 /// summed over repositories.
 pub(super) const POSTGRES: Dialect = Dialect {
-    last_24h: "(SELECT COALESCE(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS day, \
-         model_name, COALESCE(agent_name, '') AS agent_name, tool_name, 1::int8 AS invocations, \
-         (CASE WHEN status IS DISTINCT FROM 'success' THEN 1 ELSE 0 END)::int8 AS errors, \
-         COALESCE(total_tokens, 0) AS total_tokens, COALESCE(cost_usd, 0.0) AS cost_usd \
-         FROM invocations WHERE at >= $1::timestamptz)",
+    // The whole hours after the start from the hourly rollup, the start's partial hour from
+    // `invocations` (at 10 000 000 rows: 24 × ~20 rollup rows instead of ~100 000 rows).
+    last_24h: "(SELECT to_char(hour, 'YYYY-MM-DD') AS day, model_name, agent_name, tool_name, \
+           invocations, errors, total_tokens, cost_usd FROM cost_rollup_hourly \
+         WHERE hour >= date_trunc('hour', $1::timestamptz AT TIME ZONE 'UTC') + interval '1 hour' \
+         UNION ALL \
+         SELECT COALESCE(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ''), \
+           model_name, COALESCE(agent_name, ''), tool_name, 1::int8, \
+           (CASE WHEN status IS DISTINCT FROM 'success' THEN 1 ELSE 0 END)::int8, \
+           COALESCE(total_tokens, 0), COALESCE(cost_usd, 0.0) \
+         FROM invocations WHERE at >= $1::timestamptz \
+           AND at < (date_trunc('hour', $1::timestamptz AT TIME ZONE 'UTC') + interval '1 hour') AT TIME ZONE 'UTC')",
     rollup_range: "(SELECT * FROM cost_rollup WHERE day >= $1)",
     sums: "SUM(invocations)::int8 AS invocations, SUM(errors)::int8 AS errors, \
            SUM(total_tokens)::int8 AS tokens, SUM(cost_usd)::float8 AS cost",
@@ -169,9 +176,15 @@ pub(super) const POSTGRES: Dialect = Dialect {
            SUM(cost_usd)::float8 AS total, SUM(invocations)::int8 AS invocations, \
            MAX(day) AS last_day \
          FROM cost_rollup GROUP BY agent_name, model_name",
-    agent_latest_today: "SELECT COALESCE(agent_name, ''), \
-           (EXTRACT(EPOCH FROM MAX(at)) * 1000)::int8 \
-         FROM invocations WHERE at >= $1::timestamptz GROUP BY 1",
+    // Per agent seen today (the rollup), its latest call: one index step each.
+    agent_latest_today: "SELECT agent_name, latest FROM ( \
+           SELECT a.agent_name, (EXTRACT(EPOCH FROM CASE WHEN a.agent_name = '' \
+             THEN (SELECT max(at) FROM invocations WHERE agent_name IS NULL AND at >= $1::timestamptz) \
+             ELSE (SELECT max(at) FROM invocations WHERE agent_name = a.agent_name AND at >= $1::timestamptz) \
+             END) * 1000)::int8 AS latest \
+           FROM (SELECT DISTINCT agent_name FROM cost_rollup \
+                 WHERE day = to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD')) AS a) AS l \
+         WHERE latest IS NOT NULL",
     agent_daily: "SELECT 'daily' AS kind, model_name AS name, day, \
            SUM(invocations)::int8 AS invocations, SUM(errors)::int8 AS errors, \
            SUM(total_tokens)::int8 AS tokens, SUM(cost_usd)::float8 AS cost \
