@@ -65,6 +65,9 @@ pub(crate) struct Repo {
     /// RFC 3339.
     pub(crate) heartbeat_at: String,
     pub(crate) started_at: String,
+    /// What the invocations tagged with this repository cost today (UTC) and in all.
+    pub(crate) cost_today: f64,
+    pub(crate) cost_total: f64,
     /// No heartbeat for longer than the stale time: its node is gone (or cut off).
     pub(crate) stale: bool,
 }
@@ -75,8 +78,13 @@ pub(crate) async fn repos(pool: &PgPool, stale_after: Duration) -> Result<Vec<Re
         "SELECT name, node, seq, inbox, assigned, done, problems, \
          to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS heartbeat_at, \
          to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS started_at, \
-         heartbeat_at < now() - make_interval(secs => $1) AS stale \
-         FROM repos ORDER BY name",
+         heartbeat_at < now() - make_interval(secs => $1) AS stale, \
+         COALESCE(c.today, 0.0) AS cost_today, COALESCE(c.total, 0.0) AS cost_total \
+         FROM repos LEFT JOIN ( \
+           SELECT repo, (sum(cost_usd) FILTER (WHERE day = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')))::float8 AS today, \
+                  sum(cost_usd)::float8 AS total \
+           FROM cost_rollup GROUP BY repo) AS c ON c.repo = repos.name \
+         ORDER BY name",
     )
     .bind(stale_after.as_secs_f64())
     .fetch_all(pool)
@@ -94,6 +102,8 @@ pub(crate) async fn repos(pool: &PgPool, stale_after: Duration) -> Result<Vec<Re
             heartbeat_at: row.get("heartbeat_at"),
             started_at: row.get("started_at"),
             stale: row.get("stale"),
+            cost_today: row.get("cost_today"),
+            cost_total: row.get("cost_total"),
         })
         .collect())
 }

@@ -34,6 +34,7 @@ async fn post_invocations(
     State(telemetry): State<Telemetry>,
     State(costs): State<Arc<CostFeed>>,
     State(metrics): State<Arc<Metrics>>,
+    State(team): State<Arc<crate::team::Team>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, Error> {
@@ -64,6 +65,10 @@ async fn post_invocations(
         .enumerate()
         .map(|(index, item)| {
             Invocation::from_json(item)
+                .map(|mut invocation| {
+                    invocation.repo.get_or_insert_with(|| team.repo.clone());
+                    invocation
+                })
                 .and_then(|invocation| invocation.validated(now))
                 .map_err(|e| Error::invalid(&e, is_array.then_some(index)))
         })

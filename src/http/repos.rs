@@ -40,6 +40,8 @@ async fn list(
                 heartbeat_at: now.clone(),
                 started_at: now,
                 stale: false,
+                cost_today: board.costs().map_or(0.0, |c| c.totals.today),
+                cost_total: board.costs().map_or(0.0, |c| c.totals.total),
             }]
         }
     };

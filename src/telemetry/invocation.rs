@@ -47,6 +47,11 @@ pub struct Invocation {
     /// Added in schema 1.1.0: the board task the invocation worked for.
     #[serde(default)]
     pub task_id: Option<String>,
+    /// The repository the invocation worked for (a team's PostgreSQL store keeps it; the node
+    /// that receives it fills in its own when it is missing). A SQLite file, which holds one
+    /// repository, does not keep it.
+    #[serde(default)]
+    pub repo: Option<String>,
     /// Set by [`Invocation::validated`] when the timestamp was missing and became "now": a retry
     /// of the same request then gets another one, which is no conflict.
     #[serde(skip)]
@@ -71,6 +76,7 @@ impl Invocation {
             error_message: None,
             privacy_level: None,
             task_id: None,
+            repo: None,
             timestamp_defaulted: false,
         }
     }
@@ -107,6 +113,7 @@ impl Invocation {
             error_message: string_field(map, "error_message")?,
             privacy_level: string_field(map, "privacy_level")?,
             task_id: string_field(map, "task_id")?,
+            repo: string_field(map, "repo")?,
             timestamp_defaulted: false,
         })
     }
@@ -119,6 +126,7 @@ impl Invocation {
         check_text("model_name", &self.model_name, MAX_NAME_CHARS)?;
         self.agent_name = optional_text("agent_name", self.agent_name, MAX_NAME_CHARS)?;
         self.task_id = optional_text("task_id", self.task_id, MAX_ID_CHARS)?;
+        self.repo = optional_text("repo", self.repo, MAX_NAME_CHARS)?;
         for (field, value) in [
             ("prompt_tokens", self.prompt_tokens),
             ("completion_tokens", self.completion_tokens),
@@ -207,7 +215,7 @@ impl Invocation {
             error_message: self.error_message.clone(),
             privacy_level: self.privacy_level.clone(),
             task_id: self.task_id.clone(),
-            repo: None,
+            repo: self.repo.clone(),
             any_timestamp: self.timestamp_defaulted,
         }
     }
