@@ -212,6 +212,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         None => FileConfig::default(),
     };
     let leptos = leptos_site_options();
+    let root_given = args.root.is_some() || file.root.is_some();
     let root = args
         .root
         .or(file.root)
@@ -225,6 +226,10 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     let mut config = Config::new(&root);
     if let Some(db) = args.db.or(file.db) {
         config.db = crate::telemetry::Location::parse(&db.to_string_lossy());
+    }
+    // With a team's store and no board of its own, a node only shows the others'.
+    if !root_given && matches!(config.db, crate::telemetry::Location::Postgres(_)) {
+        config.viewer = true;
     }
     config.addr = args
         .addr

@@ -139,6 +139,9 @@ pub struct Config {
     pub repo_name: String,
     pub node_name: String,
     pub stale_after: std::time::Duration,
+    /// A node of a team started without `--root`: it publishes no board of its own and shows
+    /// the repositories the other nodes publish.
+    pub viewer: bool,
 }
 
 /// How the repository's MCP servers are checked.
@@ -202,6 +205,7 @@ impl Config {
             repo_name: folder_name(root),
             node_name: host_name(),
             stale_after: std::time::Duration::from_secs(15),
+            viewer: false,
         }
     }
 

@@ -95,13 +95,15 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         shutdown.clone(),
     );
     let publisher = match config.db {
-        crate::telemetry::Location::Postgres(_) => Some(tokio::spawn(crate::team::publish(
-            telemetry_for_team,
-            store.clone(),
-            crate::team::Team::of(&config),
-            shutdown.clone(),
-        ))),
-        crate::telemetry::Location::File(_) => None,
+        crate::telemetry::Location::Postgres(_) if !config.viewer => {
+            Some(tokio::spawn(crate::team::publish(
+                telemetry_for_team,
+                store.clone(),
+                crate::team::Team::of(&config),
+                shutdown.clone(),
+            )))
+        }
+        _ => None,
     };
     let cost_feed = costs.spawn(shutdown);
     let watcher = board::watch_in_background(

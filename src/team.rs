@@ -38,6 +38,8 @@ pub(crate) struct Team {
     pub(crate) node: String,
     pub(crate) heartbeat: Duration,
     pub(crate) stale_after: Duration,
+    /// Publishes nothing: shows the others' repositories (see `Config::viewer`).
+    pub(crate) viewer: bool,
 }
 
 impl Team {
@@ -48,6 +50,7 @@ impl Team {
             node: config.node_name.clone(),
             heartbeat: config.stale_after / 3,
             stale_after: config.stale_after,
+            viewer: config.viewer,
         }
     }
 }

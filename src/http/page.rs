@@ -128,6 +128,17 @@ async fn task(
     response
 }
 
+/// The first repository the team's store lists (a viewer's page opens on it).
+async fn first_repository(state: &AppState) -> Option<String> {
+    let crate::telemetry::Pools::Postgres(pool) = state.telemetry.pools().await.ok()? else {
+        return None;
+    };
+    let repos = crate::team::repos(&pool, state.team.stale_after)
+        .await
+        .ok()?;
+    repos.into_iter().next().map(|repo| repo.name)
+}
+
 async fn render(state: AppState, mut request: Request<Body>, view: View) -> Response {
     // The router matches the whole path, the base path included (the server's routes are nested
     // under it and see the rest).
@@ -162,6 +173,11 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
             .into_iter()
             .find_map(|(key, value)| (key == "repo").then_some(value));
     let local_repo = state.team.repo.clone();
+    // A viewer has no board of its own: it opens on the first repository published.
+    let asked = match asked {
+        None if state.team.viewer => first_repository(&state).await,
+        asked => asked,
+    };
     let (board, repo) = match asked {
         Some(name) if name != local_repo => match state.mirrors.board(&name).await {
             Ok(Some(store)) => (store, name),

@@ -45,7 +45,8 @@ async fn list(
             }]
         }
     };
-    Ok(Json(json!({ "local": team.repo, "repos": repos })))
+    let local = (!team.viewer).then(|| team.repo.clone());
+    Ok(Json(json!({ "local": local, "repos": repos })))
 }
 
 /// The board a query names with `repo=` (this node's when it names none or this one), and the

@@ -19,12 +19,18 @@ pub struct Process {
 impl Process {
     /// `execdash serve --root ROOT` on a free loopback port, with `flags`.
     pub fn start(root: &Path, flags: &[&OsStr]) -> Process {
+        let mut all: Vec<&OsStr> = vec!["--root".as_ref(), root.as_os_str()];
+        all.extend_from_slice(flags);
+        Process::start_in(root, &all)
+    }
+
+    /// `execdash serve` on a free loopback port in the folder `dir`, with `flags` only.
+    pub fn start_in(dir: &Path, flags: &[&OsStr]) -> Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_execdash"))
             .args(["serve", "--addr", "127.0.0.1:0", "--site-root"])
-            .arg(root.join("no-site"))
-            .arg("--root")
-            .arg(root)
+            .arg(dir.join("no-site"))
             .args(flags)
+            .current_dir(dir)
             .env("EXECDASH_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
