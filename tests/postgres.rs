@@ -284,23 +284,20 @@ async fn the_server_serves_costs_from_postgresql_and_never_shows_the_password() 
         .await
         .unwrap();
     assert_eq!(posted.status(), 200);
-    let stats: Value = client
-        .get(server.url("/api/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: &str| {
+        let url = server.url(path);
+        async move {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let stats = get("/api/stats").await;
     assert!(stats.to_string().contains("0.75"), "{stats}");
-    let health: Value = client
-        .get(server.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get("/health").await;
     assert_eq!(health["telemetry"]["status"], "ok", "{health}");
     let shown = health["telemetry"]["path"].as_str().unwrap();
     assert!(
