@@ -186,7 +186,6 @@ fn paths_of(json: &str) -> Vec<String> {
 #[derive(Default)]
 struct Published {
     files: HashMap<String, String>,
-    seq: i64,
 }
 
 /// A file's row: the task, or its problem.
@@ -225,7 +224,6 @@ impl Published {
             .into_iter()
             .filter_map(|(path, row)| Some((path, row?.json())))
             .collect();
-        self.seq = seq;
         Ok(())
     }
 
@@ -277,7 +275,6 @@ impl Published {
                 None => self.files.remove(&path),
             };
         }
-        self.seq = seq;
         Ok(())
     }
 }
@@ -412,7 +409,7 @@ async fn counts(
     store: &SharedStore,
 ) -> Result<(), sqlx::Error> {
     let counts = store.counts();
-    let problems = store.with_tasks(|_, problems, _| problems.len());
+    let problems = store.problem_count();
     sqlx::query(
         "UPDATE repos SET inbox = $2, assigned = $3, done = $4, problems = $5, \
          heartbeat_at = now() WHERE name = $1",

@@ -27,16 +27,7 @@ impl Board for Process {
     /// Waits until the first reading of the board is over.
     async fn ready(&self) {
         let started = Instant::now();
-        loop {
-            let health: Value = reqwest::get(self.url("/health"))
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if health["status"] != "starting" {
-                return;
-            }
+        while self.json("/health").await["status"] == "starting" {
             assert!(
                 started.elapsed() < Duration::from_secs(60),
                 "board not read"
@@ -67,21 +58,10 @@ impl Board for Process {
     /// The whole board: every task's card and description (the JSON export) and every task's
     /// document (`/api/tasks`, the original's shape, without its time of answering).
     async fn board(&self) -> (Vec<Value>, Value) {
-        let get = |path: &str| {
-            let url = self.url(path);
-            async move {
-                reqwest::get(url)
-                    .await
-                    .unwrap()
-                    .json::<Value>()
-                    .await
-                    .unwrap()
-            }
-        };
         let mut cards: Vec<Value> =
-            serde_json::from_value(get("/api/export/tasks.json").await).unwrap();
+            serde_json::from_value(self.json("/api/export/tasks.json").await).unwrap();
         cards.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
-        let mut documents = get("/api/tasks").await;
+        let mut documents = self.json("/api/tasks").await;
         documents.as_object_mut().unwrap().remove("timestamp");
         (cards, documents)
     }

@@ -430,6 +430,11 @@ impl Store {
         f(&board.tasks, &board.problems, &board.lanes)
     }
 
+    /// How many files are problems now.
+    pub fn problem_count(&self) -> usize {
+        self.board.read().problems.len()
+    }
+
     pub fn counts(&self) -> TaskCounts {
         let board = self.board.read();
         let mut counts = TaskCounts::default();

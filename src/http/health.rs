@@ -62,7 +62,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.started.elapsed().as_secs(),
         seq: state.board.seq(),
-        clients: state.board.subscribers(),
+        clients: state.metrics.sockets.open_now(),
         timestamp: super::now_iso(),
     })
 }

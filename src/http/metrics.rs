@@ -79,12 +79,25 @@ struct FileSourceLabels {
 /// What sockets count as they go; cheap to clone (the counters are shared).
 #[derive(Clone, Debug, Default)]
 pub struct SocketCounters {
+    /// Sockets open now (the store's own subscribers include internal ones: a team node's
+    /// publisher).
+    open: Gauge,
     frames: Counter,
     resyncs: Family<ResyncLabels, Counter>,
     dropped: Counter,
 }
 
 impl SocketCounters {
+    /// A socket opened; the count goes down when the returned guard is dropped.
+    pub(super) fn opened(&self) -> OpenSocket {
+        self.open.inc();
+        OpenSocket(self.open.clone())
+    }
+
+    pub(super) fn open_now(&self) -> usize {
+        self.open.get().max(0) as usize
+    }
+
     pub(super) fn frames_sent(&self, count: usize) {
         self.frames.inc_by(count as u64);
     }
@@ -99,6 +112,15 @@ impl SocketCounters {
     }
 }
 
+/// One open socket, counted until dropped.
+pub(super) struct OpenSocket(Gauge);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// The registry and the metrics the server keeps.
 pub(super) struct Metrics {
     registry: Registry,
@@ -106,7 +128,6 @@ pub(super) struct Metrics {
     invocations: Counter,
     tasks: Family<ColumnLabels, Gauge>,
     problems: Gauge,
-    clients: Gauge,
     seq: Gauge,
     costs: Family<PeriodLabels, Gauge<f64, AtomicU64>>,
     database_up: Gauge,
@@ -121,7 +142,6 @@ impl Metrics {
             invocations: Counter::default(),
             tasks: Family::default(),
             problems: Gauge::default(),
-            clients: Gauge::default(),
             seq: Gauge::default(),
             costs: Family::default(),
             database_up: Gauge::default(),
@@ -141,7 +161,7 @@ impl Metrics {
         registry.register(
             "socket_clients",
             "Open WebSocket clients",
-            metrics.clients.clone(),
+            metrics.sockets.open.clone(),
         );
         registry.register(
             "seq",
@@ -217,10 +237,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             .set(count as i64);
     }
     debug_assert_eq!(Column::ALL.len(), 3);
-    metrics
-        .problems
-        .set(state.board.with_tasks(|_, problems, _| problems.len()) as i64);
-    metrics.clients.set(state.board.subscribers() as i64);
+    metrics.problems.set(state.board.problem_count() as i64);
     metrics.seq.set(state.board.seq() as i64);
     if let Some(totals) = state.board.costs().map(|c| c.totals) {
         for (period, usd) in [

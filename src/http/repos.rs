@@ -36,7 +36,7 @@ async fn list(
                 inbox: counts.inbox as i64,
                 assigned: counts.assigned as i64,
                 done: counts.done as i64,
-                problems: board.with_tasks(|_, problems, _| problems.len()) as i64,
+                problems: board.problem_count() as i64,
                 heartbeat_at: now.clone(),
                 started_at: now,
                 stale: false,

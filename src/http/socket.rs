@@ -122,7 +122,7 @@ pub async fn serve<W, R>(
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let (ack, mut events) = store.subscribe(since.as_ref());
-    let _trim = TrimOnClose::new(&store);
+    let _trim = TrimOnClose::new(&counters);
     let mut sent_seq = ack.seq;
     if !send_in_time(&mut sink, vec![ack.json], &counters).await {
         return;
@@ -276,24 +276,29 @@ async fn send_in_time<W: Sink<Message> + Unpin>(
 /// Gives freed memory back to the OS when sockets go away in numbers (glibc keeps it otherwise:
 /// a thousand closed sockets would leave their buffers' peak behind): when the last one closes,
 /// or a quarter of those open at the last trim have closed.
-struct TrimOnClose<'a> {
-    store: &'a SharedStore,
+struct TrimOnClose {
+    counters: SocketCounters,
+    _open: super::metrics::OpenSocket,
 }
 
 /// Sockets open at the last trim (or the most since).
 static OPEN_AT_LAST_TRIM: AtomicUsize = AtomicUsize::new(0);
 
-impl<'a> TrimOnClose<'a> {
-    fn new(store: &'a SharedStore) -> TrimOnClose<'a> {
-        OPEN_AT_LAST_TRIM.fetch_max(store.subscribers(), Ordering::Relaxed);
-        TrimOnClose { store }
+impl TrimOnClose {
+    fn new(counters: &SocketCounters) -> TrimOnClose {
+        let open = counters.opened();
+        OPEN_AT_LAST_TRIM.fetch_max(counters.open_now(), Ordering::Relaxed);
+        TrimOnClose {
+            counters: counters.clone(),
+            _open: open,
+        }
     }
 }
 
-impl Drop for TrimOnClose<'_> {
+impl Drop for TrimOnClose {
     fn drop(&mut self) {
-        // This socket's receiver is still counted until the function returns.
-        let open = self.store.subscribers().saturating_sub(1);
+        // This socket is still counted until its guard goes, after this.
+        let open = self.counters.open_now().saturating_sub(1);
         let before = OPEN_AT_LAST_TRIM.load(Ordering::Relaxed);
         if open == 0 || open * 4 < before * 3 {
             OPEN_AT_LAST_TRIM.store(open, Ordering::Relaxed);

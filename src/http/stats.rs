@@ -66,7 +66,7 @@ async fn stats(
     };
     Json(Stats {
         tasks: board.counts(),
-        problems: board.with_tasks(|_, problems, _| problems.len()),
+        problems: board.problem_count(),
         costs,
         invocations,
         costs_unavailable,

@@ -65,6 +65,16 @@ impl Process {
         format!("http://{}{path}", self.address)
     }
 
+    /// `GET path` as JSON.
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        reqwest::get(self.url(path))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// SIGTERM, and the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let killed = Command::new("kill")

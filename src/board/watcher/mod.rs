@@ -165,7 +165,11 @@ fn spawn(
             let board_cache = match cache_file {
                 None => "off",
                 Some(_) if store.counts().total < cache::MIN_FILES => "not kept (a small board)",
-                Some(_) if store.startup().parsed_and_cached().0 == 0 && cache.is_empty() => {
+                // Problems are never cached: parsing only them leaves the cache as it was.
+                Some(_)
+                    if store.startup().parsed_and_cached().0 <= store.problem_count()
+                        && cache.is_empty() =>
+                {
                     "up to date"
                 }
                 Some(file) => {
