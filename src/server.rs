@@ -157,29 +157,49 @@ fn tune_connection(tcp: &mut tokio::net::TcpStream) {
 pub(crate) async fn serve(config: Config) -> Result<(), ServeError> {
     let root = config.root.display().to_string();
     let config_base = config.base_path.clone();
+    // Before anything else: a SIGTERM that comes while the server starts (a supervisor's stop,
+    // a test's restart right after `/health` answered) must stop it gracefully, not kill it.
+    let signals = ShutdownSignals::install()?;
     let server = start_listening(config).await?;
     tracing::info!(
         "execdash on http://{}{base}/ (watching {root})",
         server.addr,
         base = config_base
     );
-    shutdown_signal().await;
+    signals.received().await;
     tracing::info!("shutting down");
     server.stop().await
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// SIGINT and SIGTERM, caught from the moment they are installed.
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
+
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -537,3 +537,48 @@ async fn sigterm_during_the_first_scan_of_a_large_board_exits_0_within_a_second(
         "stopped in the middle of the scan, not after it: {log}"
     );
 }
+
+/// A supervisor (or a test) may stop the server the moment its port accepts, while the server
+/// still starts its watcher, feeds and checks: it must still stop gracefully (exit 0), not be
+/// killed by SIGTERM's default action. CI once saw `exited with SIGTERM` on a restart right after
+/// `/health` answered.
+#[test]
+fn sigterm_as_soon_as_the_port_accepts_exits_0() {
+    for attempt in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("work/collaboration/inbox")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_execdash"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--root"])
+            .arg(dir.path())
+            .arg("--site-root")
+            .arg(dir.path().join("no-site"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "never listened");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "exited before listening"
+            );
+            std::thread::yield_now();
+        }
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        assert!(
+            status.success(),
+            "attempt {attempt}: a SIGTERM while starting gave {status:?}"
+        );
+    }
+}
