@@ -24,12 +24,12 @@ use std::time::Duration;
 
 use app::model::{Envelope, ServerEvent, Task};
 use serde::Serialize;
-use sqlx::postgres::{PgListener, PgPool};
+use sqlx::postgres::PgPool;
 use sqlx::Row;
 use tokio::sync::{broadcast, watch};
 
 use crate::board::{FileState, SharedStore, Store};
-use crate::telemetry::{Pools, Telemetry};
+use crate::telemetry::{postgres_listener, Pools, Telemetry};
 
 /// How a node takes part: its repository's name, its own name, and the heartbeat's timing.
 #[derive(Clone, Debug)]
@@ -424,8 +424,12 @@ async fn counts(
     Ok(())
 }
 
+/// The channel a node notifies `repo seq` on when it published a change.
+const BOARDS_CHANNEL: &str = "execdash_boards";
+
 async fn notify(tx: &mut sqlx::PgConnection, repo: &str, seq: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify('execdash_boards', $1)")
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(BOARDS_CHANNEL)
         .bind(format!("{repo} {seq}"))
         .execute(&mut *tx)
         .await?;
@@ -545,43 +549,44 @@ impl Mirrors {
         Ok(())
     }
 
-    /// Starts following `execdash_boards` (once).
+    /// Every mirror's rows above its seq.
+    async fn apply_all(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let _one = self.refreshing.lock().await;
+        let repos: Vec<String> = self.boards.lock().keys().cloned().collect();
+        for repo in repos {
+            self.apply(pool, &repo).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts following `execdash_boards` (once). Each time the notification connection is
+    /// (re)established, every mirror is read again *after* `LISTEN` took effect: what was
+    /// published while nobody listened (a PostgreSQL restart, a lost connection) is read then,
+    /// and whatever comes later is notified.
     fn listen(self: &Arc<Self>, pool: &PgPool) {
         self.listening.call_once(|| {
             let mirrors = self.clone();
             let pool = pool.clone();
             tokio::spawn(async move {
-                let mut listener = loop {
-                    match PgListener::connect_with(&pool).await {
-                        Ok(mut listener) => match listener.listen("execdash_boards").await {
-                            Ok(()) => break listener,
-                            Err(error) => tracing::warn!("board notifications: {error}"),
-                        },
-                        Err(error) => tracing::warn!("board notifications: {error}"),
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                };
                 loop {
-                    let repos: Vec<String> = match listener.try_recv().await {
-                        Ok(Some(notification)) => notification
-                            .payload()
-                            .rsplit_once(' ')
-                            .map(|(repo, _)| vec![repo.to_owned()])
-                            .unwrap_or_default(),
-                        // Reconnected: what was sent meanwhile is lost; read every mirror again.
-                        Ok(None) => mirrors.boards.lock().keys().cloned().collect(),
-                        Err(error) => {
-                            tracing::warn!("board notifications: {error}");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
+                    let mut listener = postgres_listener(&pool, BOARDS_CHANNEL).await;
+                    if let Err(error) = mirrors.apply_all(&pool).await {
+                        tracing::warn!("cannot follow the boards: {error}");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                    // `None`: the connection was lost; notifications sent meanwhile are lost too.
+                    while let Ok(Some(notification)) = listener.try_recv().await {
+                        let Some((repo, _)) = notification.payload().rsplit_once(' ') else {
                             continue;
-                        }
-                    };
-                    let _one = mirrors.refreshing.lock().await;
-                    for repo in repos {
-                        if let Err(error) = mirrors.apply(&pool, &repo).await {
+                        };
+                        let _one = mirrors.refreshing.lock().await;
+                        if let Err(error) = mirrors.apply(&pool, repo).await {
                             tracing::warn!(%repo, "cannot follow the board: {error}");
+                            break;
                         }
                     }
+                    tracing::info!("board notifications interrupted; listening again");
                 }
             });
         });

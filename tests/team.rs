@@ -264,3 +264,94 @@ async fn a_file_written_on_one_node_reaches_a_socket_on_another_as_an_event() {
     assert!(*latencies.last().unwrap() < Duration::from_secs(1));
     drop(a);
 }
+
+/// PostgreSQL stops while a node publishes and another follows it, and starts again: the
+/// publisher publishes what changed meanwhile, the follower reads it and is notified of what
+/// comes after (its socket sees every change, in sequence), an invocation refused while the
+/// database was down was not acknowledged, and one posted after it is counted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
+    use futures_util::StreamExt;
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let (root_a, root_c) = (dir.path().join("a"), dir.path().join("c"));
+    let a = node(&root_a, &url, "alpha");
+    let c = node(&root_c, &url, "gamma");
+    let inbox = root_a.join("work/collaboration/inbox");
+    std::fs::write(inbox.join("before.yaml"), task("before")).unwrap();
+    until("alpha's file at C", Duration::from_secs(20), || {
+        let url = c.url("/api/tasks?repo=alpha");
+        async move { ids(&get(url).await) == ["before"] }
+    })
+    .await;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?repo=alpha", c.address))
+            .await
+            .unwrap();
+    let ack: Value =
+        serde_json::from_str(&socket.next().await.unwrap().unwrap().into_text().unwrap()).unwrap();
+    let mut seq = ack["seq"].as_u64().unwrap();
+    let post = |id: &'static str| {
+        let url = a.url("/api/invocations");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(
+                    &json!([{"invocation_id": id, "tool_name": "cli", "model_name": "gpt-4o",
+                                "status": "success", "cost_usd": 1.25}]),
+                )
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+
+    cluster.down();
+    std::fs::write(inbox.join("while-down.yaml"), task("while-down")).unwrap();
+    assert_eq!(
+        post("while-down").await,
+        503,
+        "not acknowledged while the database is down"
+    );
+    cluster.up();
+
+    until(
+        "the file written while PostgreSQL was down, at C",
+        Duration::from_secs(10),
+        || {
+            let url = c.url("/api/tasks?repo=alpha");
+            async move { ids(&get(url).await) == ["before", "while-down"] }
+        },
+    )
+    .await;
+    std::fs::write(inbox.join("after.yaml"), task("after")).unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("the socket goes on after the restart")
+            .unwrap()
+            .unwrap();
+        let event: Value = serde_json::from_str(&message.into_text().unwrap()).unwrap();
+        if let Some(next) = event["seq"].as_u64() {
+            assert_eq!(next, seq + 1, "no gap in the mirror's sequence: {event}");
+            seq = next;
+        }
+        if event["type"] == "task.created" {
+            seen.push(event["task"]["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(seen, ["while-down", "after"]);
+
+    // Acknowledged once the database answers again, and counted on every node.
+    until("an invocation acknowledged", Duration::from_secs(5), || {
+        let post = post("after");
+        async move { post.await == 200 }
+    })
+    .await;
+    let stats = get(c.url("/api/stats")).await.to_string();
+    assert!(stats.contains("1.25"), "{stats}");
+    drop(a);
+}

@@ -51,6 +51,7 @@ pub use ingest::IngestReport;
 pub(crate) use ingest::MAX_BATCH;
 pub use invocation::Invocation;
 pub(crate) use migrate::{migrate, DEFAULT_BATCH as DEFAULT_MIGRATE_BATCH};
+pub(crate) use postgres::listening as postgres_listener;
 pub(crate) use queries::AgentUsage;
 #[cfg(feature = "bench-support")]
 pub use synthetic::seed_synthetic;

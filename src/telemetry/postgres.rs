@@ -255,38 +255,60 @@ const MIGRATIONS: [(&str, &str, &str); 2] = [
 /// Any number, the same in every node: the advisory lock migrations take.
 const MIGRATION_LOCK: i64 = 0x6578_6563_6461_7368; // "execdash"
 
+/// How long a query waits for a connection (a new one included) before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A pool on the database `url` (`postgres://…`), with the schema brought up to date.
 pub(crate) async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
-    let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        // A database that does not answer is reported (`unreachable`, a 503) within seconds,
+        // not after sqlx's default of 30 s (by then the request has timed out).
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect(url)
+        .await?;
     prepare(&pool).await?;
     Ok(pool)
 }
 
 /// Listens for commits to the invocations by any node or process: each bumps `changes`. A lost
-/// connection is opened again (with a bump: notifications sent meanwhile are lost, so whoever
-/// follows `changes` reads again). The task ends when aborted.
+/// connection is opened again, and once it listens again `changes` is bumped (notifications sent
+/// while nobody listened are lost, so whoever follows `changes` reads again). The task ends when
+/// aborted.
 pub(crate) async fn listen(
     pool: &PgPool,
     changes: Arc<watch::Sender<u64>>,
 ) -> Result<tokio::task::AbortHandle, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
+    let pool = pool.clone();
     let task = tokio::spawn(async move {
         loop {
-            match listener.try_recv().await {
-                Ok(Some(_)) => changes.send_modify(|n| *n += 1),
-                Ok(None) => {
-                    tracing::warn!("the PostgreSQL notification connection was lost: reconnecting");
-                    changes.send_modify(|n| *n += 1);
-                }
-                Err(error) => {
-                    tracing::warn!("PostgreSQL notifications: {error}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+            // `None`: the connection was lost.
+            while let Ok(Some(_)) = listener.try_recv().await {
+                changes.send_modify(|n| *n += 1);
             }
+            tracing::warn!("the PostgreSQL notification connection was lost: reconnecting");
+            listener = listening(&pool, CHANNEL).await;
+            changes.send_modify(|n| *n += 1);
         }
     });
     Ok(task.abort_handle())
+}
+
+/// A listener on `channel`, tried again every second until PostgreSQL answers. Whatever is
+/// notified from the moment it returns is received.
+pub(crate) async fn listening(pool: &PgPool, channel: &str) -> PgListener {
+    loop {
+        match PgListener::connect_with(pool).await {
+            Ok(mut listener) => match listener.listen(channel).await {
+                Ok(()) => return listener,
+                Err(error) => tracing::warn!(channel, "PostgreSQL notifications: {error}"),
+            },
+            Err(error) => tracing::warn!(channel, "PostgreSQL notifications: {error}"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Applies the migrations not recorded in `schema_version` yet, each in a transaction that holds

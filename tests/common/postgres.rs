@@ -103,7 +103,17 @@ impl Postgres {
 
     /// Stops the server (fast shutdown) and starts it again on the same data and port.
     pub fn restart(&self) {
+        self.down();
+        self.up();
+    }
+
+    /// Stops the server (fast shutdown: clients are disconnected), keeping its data.
+    pub fn down(&self) {
         self.stop("fast");
+    }
+
+    /// Starts the stopped server again on the same data and port.
+    pub fn up(&self) {
         self.pg_ctl_start();
     }
 
