@@ -36,7 +36,8 @@ pub struct RunningServer {
     cost_feed: tokio::task::JoinHandle<()>,
     /// Publishes the board to the team's PostgreSQL (a `postgres://` database only).
     publisher: Option<tokio::task::JoinHandle<()>>,
-    _watcher: WatcherHandle,
+    /// The board's watcher (none on a viewer, which has no board of its own).
+    _watcher: Option<WatcherHandle>,
     _portfolio_feed: PortfolioFeed,
     _mcp: MonitorTask,
 }
@@ -106,11 +107,16 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         _ => None,
     };
     let cost_feed = costs.spawn(shutdown);
-    let watcher = board::watch_in_background(
-        board::collaboration_dir(&config.root),
-        store.clone(),
-        config.board_cache.clone(),
-    )?;
+    let watcher = if config.viewer {
+        store.finish_startup();
+        None
+    } else {
+        Some(board::watch_in_background(
+            board::collaboration_dir(&config.root),
+            store.clone(),
+            config.board_cache.clone(),
+        )?)
+    };
     let portfolio_feed = crate::portfolio_feed::watch(&config.root, store.clone());
     let mcp = mcp.spawn();
     let listener = listener.tap_io(tune_connection);

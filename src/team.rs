@@ -424,6 +424,38 @@ async fn counts(
     Ok(())
 }
 
+/// Gives `mirror` the cost figures of `local` now and whenever they change (the store publishes
+/// `cost.update` only when they differ), until the mirror is dropped.
+fn follow_costs(local: &SharedStore, mirror: &SharedStore) {
+    let (_, mut frames) = local.subscribe(None);
+    let local = local.clone();
+    let mirror = Arc::downgrade(mirror);
+    let copy = move |local: &Store, mirror: &std::sync::Weak<Store>| match mirror.upgrade() {
+        Some(mirror) => {
+            if let Some(costs) = local.costs() {
+                mirror.set_costs(costs);
+            }
+            true
+        }
+        None => false,
+    };
+    if !copy(&local, &mirror) {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            match frames.recv().await {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !copy(&local, &mirror) {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
 /// The channel a node notifies `repo seq` on when it published a change.
 const BOARDS_CHANNEL: &str = "execdash_boards";
 
@@ -443,6 +475,8 @@ async fn notify(tx: &mut sqlx::PgConnection, repo: &str, seq: i64) -> Result<(),
 /// mirror detects gaps and resyncs as a client of the local board does.
 pub(crate) struct Mirrors {
     telemetry: Telemetry,
+    /// This node's board: its cost figures (the team's: one database) are every mirror's too.
+    local: SharedStore,
     boards: parking_lot::Mutex<HashMap<String, Mirror>>,
     /// One refresh at a time (a mirror's rows are applied in seq order).
     refreshing: tokio::sync::Mutex<()>,
@@ -456,9 +490,10 @@ struct Mirror {
 }
 
 impl Mirrors {
-    pub(crate) fn new(telemetry: Telemetry) -> Arc<Mirrors> {
+    pub(crate) fn new(telemetry: Telemetry, local: SharedStore) -> Arc<Mirrors> {
         Arc::new(Mirrors {
             telemetry,
+            local,
             boards: parking_lot::Mutex::new(HashMap::new()),
             refreshing: tokio::sync::Mutex::new(()),
             listening: std::sync::Once::new(),
@@ -505,6 +540,7 @@ impl Mirrors {
             return Err(error);
         }
         store.finish_startup();
+        follow_costs(&self.local, &store);
         Ok(Some(store))
     }
 

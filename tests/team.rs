@@ -135,6 +135,52 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
         ["a-1", "a-2"]
     );
 
+    // Alpha's whole site at C under /repos/alpha/: the same API over alpha's board, its pages'
+    // links under that base, nothing written to another node's files; the first form of the
+    // address (`/?repo=`) leads there; C's own repository is at its home.
+    assert_eq!(
+        ids(&get(c.url("/repos/alpha/api/tasks")).await),
+        ["a-1", "a-2"]
+    );
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let moved = no_redirects
+        .get(c.url("/?repo=alpha&q=a-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 307);
+    assert_eq!(moved.headers()["location"], "/repos/alpha/?q=a-1");
+    let own = no_redirects
+        .get(c.url("/repos/gamma/agents"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.headers()["location"], "/agents");
+    let page = reqwest::get(c.url("/repos/alpha/tasks/a-1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"data-base="/repos/alpha""#), "{page}");
+    assert!(
+        page.contains("on its own node"),
+        "the file is alpha's node's"
+    );
+    let edit = reqwest::Client::new()
+        .patch(c.url("/repos/alpha/api/tasks/a-1/priority"))
+        .json(&json!({"priority": "low"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), 403);
+    assert!(edit.text().await.unwrap().contains("another node's"));
+    let unknown = reqwest::get(c.url("/repos/nobody/")).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+
     // A file written under A's root is served by C.
     std::fs::write(
         root_a.join("work/collaboration/inbox/a-3.yaml"),

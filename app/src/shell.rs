@@ -24,6 +24,9 @@ pub struct Page {
     /// The path the server lives under (`""` or `/dashboard`): every link starts with it, and the
     /// browser side reads it from `<html data-base>`.
     pub base: String,
+    /// Where the site is (`""` or `/dashboard`): the assets, and this node's own board (`base`
+    /// is `{home}/repos/{name}` on another repository's pages).
+    pub home: String,
     /// When the page is rendered (for the cards' ages).
     pub now_ms: i64,
     /// In development, cargo-leptos's reload port: the page reloads after a rebuild.
@@ -42,6 +45,7 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
     let Page {
         assets,
         base,
+        home,
         now_ms,
         live_reload,
         writable,
@@ -96,6 +100,7 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
     let v = assets.0;
     let settings = PageSettings {
         base: base.clone(),
+        home: home.clone(),
         writable,
         repo: repo.clone(),
         local_repo: local_repo.clone(),
@@ -106,6 +111,7 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         <html
             lang="en"
             data-base=base.clone()
+            data-home=home.clone()
             data-writable=writable.to_string()
             data-repo=repo
             data-local-repo=local_repo
@@ -115,9 +121,9 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
                 <title>{title}</title>
-                <link rel="icon" href=format!("{base}/favicon.svg?v={v}") type="image/svg+xml"/>
-                <link rel="stylesheet" href=format!("{base}/pkg/execdash.css?v={v}")/>
-                <link rel="modulepreload" href=format!("{base}/pkg/execdash.js?v={v}")/>
+                <link rel="icon" href=format!("{home}/favicon.svg?v={v}") type="image/svg+xml"/>
+                <link rel="stylesheet" href=format!("{home}/pkg/execdash.css?v={v}")/>
+                <link rel="modulepreload" href=format!("{home}/pkg/execdash.js?v={v}")/>
                 <script id=STATE_ELEMENT_ID type="application/json" inner_html=state_json></script>
                 {detail_json.map(|json| view! {
                     <script id=DETAIL_ELEMENT_ID type="application/json" inner_html=json></script>
@@ -126,9 +132,9 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                     .into_iter()
                     .map(|(id, json)| view! { <script id=id type="application/json" inner_html=json></script> })
                     .collect_view()}
-                <script type="module" src=format!("{base}/boot.js?v={v}")></script>
+                <script type="module" src=format!("{home}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {
-                    <script src=format!("{base}/live-reload.js?v={v}") data-port=port.to_string()></script>
+                    <script src=format!("{home}/live-reload.js?v={v}") data-port=port.to_string()></script>
                 })}
             </head>
             <body>

@@ -387,23 +387,18 @@ pub fn task_not_found(id: &str) -> String {
 /// What the page knows besides the board: where it lives and what it may do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PageSettings {
-    /// `""` or `/dashboard`: every link starts with it.
+    /// `""` or `/dashboard`: every link starts with it (`{home}/repos/{name}` on another
+    /// repository's pages).
     pub base: String,
+    /// Where the site is: this node's own board.
+    pub home: String,
     /// The server lets the page change task files (`--allow-writes`).
     pub writable: bool,
     /// The repository whose board the page shows, and this node's own (the same unless the
-    /// address names another with `?repo=`; a team's nodes share a PostgreSQL store).
+    /// page is another repository's, at `/repos/{name}/`; a team's nodes share a PostgreSQL
+    /// store). A viewer has no repository of its own (`""`).
     pub repo: String,
     pub local_repo: String,
-}
-
-impl PageSettings {
-    /// `repo=NAME` for the addresses of another repository's board (its socket, its snapshot);
-    /// `None` for this node's own.
-    pub fn repo_query(&self) -> Option<String> {
-        (self.repo != self.local_repo)
-            .then(|| format!("repo={}", crate::navigation::encode_segment(&self.repo)))
-    }
 }
 
 /// A message shown for a few seconds in a corner (an edit that failed, …).

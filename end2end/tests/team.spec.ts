@@ -1,55 +1,118 @@
-// A team's nodes on one PostgreSQL (a throwaway cluster on loopback): the viewer's page switches
-// to another node's repository, follows its board live, marks it stale when its node dies and
-// shows its disk again when it comes back.
+// A team's nodes on one PostgreSQL (a throwaway cluster on loopback): two nodes publish their
+// repositories (alpha, beta), a viewer started without --root shows them. Its page opens on the
+// first repository, follows it live, keeps every page (detail, agents, history) on it, switches
+// to the other, counts an invocation posted to one node on the other, marks a repository stale
+// when its node dies, shows its disk again when it comes back, and survives a PostgreSQL restart.
 import { expect, test } from "@playwright/test";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { Postgres } from "./support/postgres";
 import { DashboardServer } from "./support/server";
 
 let cluster: Postgres;
 let alpha: DashboardServer;
+let beta: DashboardServer;
 let viewer: DashboardServer;
 test.beforeEach(async () => {
   cluster = await Postgres.start();
   const url = cluster.database("team");
-  const flags = (repo: string) => ["--db", url, "--repo-name", repo, "--stale-after", "1.5"];
-  alpha = await DashboardServer.start({ args: flags("alpha") });
-  viewer = await DashboardServer.start({ args: flags("viewer") });
+  const node = (repo: string) => ["--db", url, "--repo-name", repo, "--stale-after", "1.5"];
+  alpha = await DashboardServer.start({ args: node("alpha") });
+  beta = await DashboardServer.start({ args: node("beta") });
+  // No --root: a viewer, with no board of its own.
+  viewer = await DashboardServer.start({ viewer: true, args: ["--db", url, "--stale-after", "1.5"] });
 });
 test.afterEach(async () => {
   await alpha?.kill();
+  await beta?.dispose();
   await viewer?.dispose();
   cluster?.stop();
 });
 
 const task = (id: string, title: string) => `id: ${id}\ntitle: "${title}"\nstatus: new\npriority: high\n`;
 
-test("another node's board is followed live, goes stale when its node dies and comes back equal to its disk", async ({ page }) => {
+test("a viewer follows every node's board live, on every page, through a node's death and a PostgreSQL restart", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(90_000);
   writeFileSync(alpha.collab("inbox/a1.yaml"), task("a1", "Published by alpha"));
+  mkdirSync(alpha.collab("assigned/alpha-agent"), { recursive: true });
+  writeFileSync(alpha.collab("assigned/alpha-agent/a0.yaml"), task("a0", "Worked on by alpha-agent"));
+  writeFileSync(beta.collab("inbox/b1.yaml"), task("b1", "Published by beta"));
+
+  // The viewer has no board: its page opens on the first repository.
+  await expect
+    .poll(async () => (await (await request.get(`${viewer.url}/api/repos`)).json()).repos.length)
+    .toBe(2);
   await page.goto(viewer.url);
+  await expect(page).toHaveURL(`${viewer.url}/repos/alpha/`);
   await expect(page.locator("#connection")).toHaveText("Live");
-  await expect(page.locator(".repo-current")).toHaveText("viewer");
-  await page.locator(".repo-link", { hasText: "alpha" }).click();
-  await expect(page).toHaveURL(/\?repo=alpha$/);
   await expect(page.locator(".repo-current")).toHaveText("alpha");
-  await expect(page.locator("#connection")).toHaveText("Live");
-  await expect(page.locator('[data-column="inbox"] .card', { hasText: "Published by alpha" })).toBeVisible();
+  await expect(page.locator(".repo-link")).toHaveText(["beta"]);
+  const inbox = page.locator('[data-column="inbox"] .card');
+  await expect(inbox.filter({ hasText: "Published by alpha" })).toBeVisible();
 
   // A file written under alpha's root shows on the viewer's page within a second.
   const written = Date.now();
   writeFileSync(alpha.collab("inbox/a2.yaml"), task("a2", "Written on alpha"));
-  await expect(page.locator('[data-column="inbox"] .card', { hasText: "Written on alpha" })).toBeVisible({ timeout: 1_000 });
+  await expect(inbox.filter({ hasText: "Written on alpha" })).toBeVisible({ timeout: 1_000 });
   console.log(`file under alpha → card on the viewer's page: ${Date.now() - written} ms`);
 
-  // alpha dies: the page says its repository is stale; its disk changes meanwhile.
+  // Every page stays on alpha: a task's detail, the agents, the history.
+  await page.locator('.card[data-id="a1"]').click();
+  await expect(page).toHaveURL(`${viewer.url}/repos/alpha/tasks/a1`);
+  await expect(page.locator(".detail h2")).toHaveText("Published by alpha");
+  await expect(page.locator(".detail .detail-error")).toContainText("on its own node");
+  await page.keyboard.press("Escape");
+  await expect(page).toHaveURL(`${viewer.url}/repos/alpha/`);
+  await page.locator(".pages a", { hasText: "Agents" }).click();
+  await expect(page).toHaveURL(`${viewer.url}/repos/alpha/agents`);
+  await expect(page.locator('.agent-card[data-agent="alpha-agent"]')).toBeVisible();
+  await page.locator(".pages a", { hasText: "History" }).click();
+  await expect(page).toHaveURL(`${viewer.url}/repos/alpha/history`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  // Rendered by the server too (a reload), still alpha's.
+  await page.goto(`${viewer.url}/repos/alpha/tasks/a0`);
+  await expect(page.locator(".detail h2")).toHaveText("Worked on by alpha-agent");
+  await page.goto(`${viewer.url}/repos/alpha/agents`);
+  await expect(page.locator('.agent-card[data-agent="alpha-agent"]')).toBeVisible();
+  await expect(page.locator(".repo-current")).toHaveText("alpha");
+
+  // Switch to beta; an invocation posted to beta counts on alpha's node and on the viewer.
+  await page.goto(`${viewer.url}/repos/alpha/`);
+  await page.locator(".repo-link", { hasText: "beta" }).click();
+  await expect(page).toHaveURL(`${viewer.url}/repos/beta/`);
+  await expect(page.locator(".repo-current")).toHaveText("beta");
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(inbox.filter({ hasText: "Published by beta" })).toBeVisible();
+  await expect(inbox).toHaveCount(1);
+  const posted = await request.post(`${beta.url}/api/invocations`, {
+    data: [{ invocation_id: "on-beta", tool_name: "cli", model_name: "gpt-4o", status: "success", cost_usd: 2.5 }],
+  });
+  expect(posted.status()).toBe(200);
+  await expect(page.locator("#cost-today")).toHaveText("$2.50");
+  const onAlpha = await page.context().newPage();
+  await onAlpha.goto(alpha.url);
+  await expect(onAlpha.locator("#cost-today")).toHaveText("$2.50");
+  await onAlpha.close();
+
+  // alpha dies: its repository goes stale; its disk changes meanwhile; it comes back.
+  await page.goto(`${viewer.url}/repos/alpha/`);
+  await expect(page.locator("#connection")).toHaveText("Live");
   await alpha.kill();
   await expect(page.locator(".repo-current")).toHaveClass(/stale/, { timeout: 10_000 });
   rmSync(alpha.collab("inbox/a1.yaml"));
   writeFileSync(alpha.collab("inbox/a3.yaml"), task("a3", "Written while alpha was down"));
   await alpha.launch();
   await expect(page.locator(".repo-current")).not.toHaveClass(/stale/, { timeout: 10_000 });
-  const inbox = page.locator('[data-column="inbox"] .card');
   await expect(inbox.filter({ hasText: "Written while alpha was down" })).toBeVisible();
   await expect(inbox.filter({ hasText: "Published by alpha" })).toHaveCount(0);
   await expect(inbox).toHaveCount(2);
+
+  // PostgreSQL restarts: the page stays live and goes on following alpha's disk.
+  cluster.restart();
+  writeFileSync(alpha.collab("inbox/a4.yaml"), task("a4", "Written after the restart"));
+  await expect(inbox.filter({ hasText: "Written after the restart" })).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(inbox).toHaveCount(3);
 });

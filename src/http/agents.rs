@@ -27,6 +27,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// The original's agent portfolio (profile files; see [`crate::agent_profiles`]).
 async fn profiles(State(state): State<AppState>) -> Result<Json<AgentPortfolio>, Error> {
+    state.files.here()?;
     let repo = state.files.repo.clone();
     tokio::task::spawn_blocking(move || crate::agent_profiles::load(&repo, now_iso()))
         .await

@@ -93,7 +93,11 @@ pub(super) async fn load(
         })?;
     let document = task.document.value();
     let texts = crate::markdown::render_texts(&document);
-    let (yaml, file_error, etag) = match tokio::fs::read(files.dir.join(&task.path)).await {
+    let read = match files.here() {
+        Ok(()) => tokio::fs::read(files.dir.join(&task.path)).await,
+        Err(elsewhere) => Err(std::io::Error::other(elsewhere.to_string())),
+    };
+    let (yaml, file_error, etag) = match read {
         Ok(bytes) => {
             let etag = content_tag(&bytes);
             let mut text = String::from_utf8_lossy(&bytes).into_owned();

@@ -124,6 +124,11 @@ async fn specification(
 
 impl TaskFiles {
     fn check_writable(&self) -> Result<(), Error> {
+        if let Some(name) = &self.elsewhere {
+            return Err(Error::Forbidden(format!(
+                "repository {name:?} is another node's: its files are changed there"
+            )));
+        }
         if self.writable {
             Ok(())
         } else {

@@ -87,6 +87,7 @@ pub(crate) fn router(
         secure_cookie,
     ));
     let telemetry_for_mirrors = telemetry.clone();
+    let board_for_mirrors = board.clone();
     let state = AppState {
         board,
         telemetry,
@@ -95,6 +96,8 @@ pub(crate) fn router(
         access: access.clone(),
         auth: auth.clone(),
         base_path: config.base_path.clone(),
+        home: config.base_path.clone(),
+        repo: None,
         assets: assets::version_of(config.site_root.as_deref()),
         live_reload: config.live_reload,
         metrics: Arc::new(metrics::Metrics::new()),
@@ -104,36 +107,18 @@ pub(crate) fn router(
             dir: crate::board::collaboration_dir(&config.root),
             repo: config.root.clone(),
             writable: config.allow_writes,
+            elsewhere: None,
         }),
         team: Arc::new(crate::team::Team::of(config)),
-        mirrors: crate::team::Mirrors::new(telemetry_for_mirrors),
+        mirrors: crate::team::Mirrors::new(telemetry_for_mirrors, board_for_mirrors),
+        repo_sites: Default::default(),
     };
-    let api = Router::new()
-        .merge(tasks::router())
-        .merge(repos::router())
-        .merge(board::router())
-        .merge(details::router())
-        .merge(edits::router())
-        .merge(specifications::router())
-        .merge(portfolio::router())
-        .merge(agents::router())
-        .merge(history::router())
-        .merge(mcp::router())
-        .merge(export::router())
-        .merge(stats::router())
-        .merge(problems::router())
-        .merge(invocations::router())
-        .merge(costs::router())
-        .merge(forecast::router())
-        .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
     // Layers run outermost (last added) first: Host, CORS, the token, the Origin of writes.
-    let site = Router::new()
-        .merge(page::router())
-        .merge(socket::router())
+    let site = routes()
+        .merge(repos::pages_router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(auth::router())
-        .merge(api)
         .fallback_service(assets::service(config.site_root.as_deref()))
         .layer(middleware::from_fn(assets::cache_headers))
         .layer(CompressionLayer::new())
@@ -165,6 +150,33 @@ pub(crate) fn router(
         .layer(middleware::from_fn_with_state(access, access::check_host))
         .layer(TraceLayer::new_for_http());
     security::with_security_headers(site)
+}
+
+/// The pages, the socket and the API over one board: this node's, or another repository's
+/// (`/repos/{name}/…`, see [`repos::pages_router`]).
+fn routes() -> Router<AppState> {
+    let api = Router::new()
+        .merge(tasks::router())
+        .merge(repos::router())
+        .merge(board::router())
+        .merge(details::router())
+        .merge(edits::router())
+        .merge(specifications::router())
+        .merge(portfolio::router())
+        .merge(agents::router())
+        .merge(history::router())
+        .merge(mcp::router())
+        .merge(export::router())
+        .merge(stats::router())
+        .merge(problems::router())
+        .merge(invocations::router())
+        .merge(costs::router())
+        .merge(forecast::router())
+        .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
+    Router::new()
+        .merge(page::router())
+        .merge(socket::router())
+        .merge(api)
 }
 
 /// ISO 8601 UTC, for the `timestamp` fields.

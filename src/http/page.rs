@@ -12,12 +12,13 @@ use app::state::InitialView;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use parking_lot::Mutex;
 
 use super::details::{self, TaskRef};
+use super::repos;
 use super::security::content_security_policy;
 use super::{AppState, Error};
 
@@ -140,6 +141,37 @@ async fn first_repository(state: &AppState) -> Option<String> {
 }
 
 async fn render(state: AppState, mut request: Request<Body>, view: View) -> Response {
+    // `?repo=NAME` (the first form of these addresses): that repository's site.
+    let asked =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(request.uri().query().unwrap_or(""))
+            .unwrap_or_default();
+    if state.repo.is_none() {
+        if let Some(name) = asked.iter().find_map(|(k, v)| (k == "repo").then_some(v)) {
+            if *name != state.team.repo {
+                let rest: Vec<_> = asked.iter().filter(|(k, _)| k != "repo").collect();
+                let query = serde_urlencoded::to_string(&rest).unwrap_or_default();
+                let query = if query.is_empty() {
+                    query
+                } else {
+                    format!("?{query}")
+                };
+                let path = request.uri().path().trim_start_matches('/');
+                let to = format!(
+                    "{}/{path}{query}",
+                    repos::repository_base(&state.home, name)
+                );
+                return Redirect::temporary(&to).into_response();
+            }
+        }
+        // A viewer has no board of its own: it opens on the first repository published.
+        if state.team.viewer {
+            if let Some(first) = first_repository(&state).await {
+                let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                let to = format!("{}{path}", repos::repository_base(&state.home, &first));
+                return Redirect::temporary(&to).into_response();
+            }
+        }
+    }
     // The router matches the whole path, the base path included (the server's routes are nested
     // under it and see the rest).
     if !state.base_path.is_empty() {
@@ -166,29 +198,18 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         View::History(built) => history = Some(*built),
         View::Mcp(built) => mcp = Some(*built),
     }
-    // `?repo=NAME`: another repository's board, followed from the team's store.
-    let asked =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(request.uri().query().unwrap_or(""))
-            .unwrap_or_default()
-            .into_iter()
-            .find_map(|(key, value)| (key == "repo").then_some(value));
-    let local_repo = state.team.repo.clone();
-    // A viewer has no board of its own: it opens on the first repository published.
-    let asked = match asked {
-        None if state.team.viewer => first_repository(&state).await,
-        asked => asked,
+    // A viewer has no repository of its own.
+    let local_repo = if state.team.viewer {
+        String::new()
+    } else {
+        state.team.repo.clone()
     };
-    let (board, repo) = match asked {
-        Some(name) if name != local_repo => match state.mirrors.board(&name).await {
-            Ok(Some(store)) => (store, name),
-            Ok(None) => {
-                return Error::NotFound(format!("no repository {name:?} (see /api/repos)"))
-                    .into_response()
-            }
-            Err(error) => return Error::from(error).into_response(),
-        },
-        _ => (state.board.clone(), local_repo.clone()),
-    };
+    let repo = state
+        .repo
+        .clone()
+        .unwrap_or_else(|| state.team.repo.clone());
+    let board = state.board.clone();
+    let home = state.home.clone();
     let snapshot = board.snapshot();
     let filter = filter_of(&request);
     let filtered = (!filter.is_empty()).then(|| board.filtered(&filter, FILTERED_WINDOW));
@@ -206,6 +227,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
             let page = app::Page {
                 assets: assets.clone(),
                 base: base.clone(),
+                home: home.clone(),
                 now_ms,
                 live_reload,
                 writable,

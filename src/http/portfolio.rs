@@ -36,6 +36,7 @@ async fn portfolio(State(state): State<AppState>) -> Result<Json<Portfolio>, Err
 
 /// The portfolio now: the specifications read from disk, the tasks from the board.
 pub(super) async fn build(state: &AppState) -> Result<Portfolio, Error> {
+    state.files.here()?;
     let repo = state.files.repo.clone();
     let board = state.board.clone();
     tokio::task::spawn_blocking(move || {

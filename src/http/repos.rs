@@ -1,15 +1,23 @@
-//! The team's repositories: `GET /api/repos` (name, node, counts, last heartbeat, stale flag),
-//! and `?repo=NAME` on the board's reads, which serves another node's board from the shared
-//! PostgreSQL store (see `crate::team`). With a SQLite file there is one repository, this one.
+//! The team's repositories: `GET /api/repos` (name, node, counts, last heartbeat, stale flag);
+//! `?repo=NAME` on the board's reads (`/api/tasks`, `/api/snapshot`, `/ws`), which serves another
+//! node's board from the shared PostgreSQL store (see `crate::team`); and another repository's
+//! whole site at `/repos/{name}/`: the same pages, socket and API over its board, so that its
+//! detail, agents and history pages and every link in them stay on it. With a SQLite file there
+//! is one repository, this one.
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{Request, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tower::ServiceExt as _;
 
 use super::error::Error;
+use super::state::{RepoSite, TaskFiles};
 use super::AppState;
 use crate::board::SharedStore;
 use crate::team::{self, Mirrors, Repo, Team};
@@ -17,6 +25,97 @@ use crate::telemetry::{Pools, Telemetry};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/repos", get(list))
+}
+
+/// Another repository's site: `/repos/{name}/…`.
+pub(super) fn pages_router() -> Router<AppState> {
+    Router::new()
+        .route("/repos/{name}", get(to_repository_home))
+        .route("/repos/{name}/", any(serve))
+        .route("/repos/{name}/{*rest}", any(serve))
+}
+
+/// Where the site of repository `name` is.
+pub(super) fn repository_base(home: &str, name: &str) -> String {
+    format!("{home}/repos/{}", app::navigation::encode_segment(name))
+}
+
+async fn to_repository_home(State(state): State<AppState>, Path(name): Path<String>) -> Redirect {
+    Redirect::permanent(&format!("{}/", repository_base(&state.home, &name)))
+}
+
+/// Answers a request under `/repos/{name}/` with the routes over that repository's board (built
+/// once per repository): the path below it is what they see, and the links they render start
+/// with `/repos/{name}`. This node's own repository is at the site's home.
+async fn serve(State(state): State<AppState>, request: Request<Body>) -> Result<Response, Error> {
+    let path = request.uri().path().to_owned();
+    let (encoded, rest) = path
+        .strip_prefix("/repos/")
+        .and_then(|p| p.split_once('/'))
+        .ok_or_else(|| Error::NotFound(format!("no such page: {path}")))?;
+    let name = percent_decoded(encoded)?;
+    let query = request
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    if name == state.team.repo && !state.team.viewer {
+        let home = format!("{}/{rest}{query}", state.home);
+        return Ok(Redirect::temporary(&home).into_response());
+    }
+    let board = state.mirrors.board(&name).await?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "no repository {name:?} (this node's is {:?}; see /api/repos)",
+            state.team.repo
+        ))
+    })?;
+    let routes = site_of(&state, &name, board);
+    let uri = format!("/{rest}{query}")
+        .parse::<Uri>()
+        .map_err(|e| Error::bad_request(format!("the address is malformed: {e}")))?;
+    // A request of its own: the outer route's path parameters (kept in the extensions) must not
+    // reach the inner routes; only a socket's upgrade goes along.
+    let (parts, body) = request.into_parts();
+    let mut inner = Request::new(body);
+    *inner.method_mut() = parts.method;
+    *inner.uri_mut() = uri;
+    *inner.version_mut() = parts.version;
+    *inner.headers_mut() = parts.headers;
+    let mut extensions = parts.extensions;
+    if let Some(upgrade) = extensions.remove::<hyper::upgrade::OnUpgrade>() {
+        inner.extensions_mut().insert(upgrade);
+    }
+    Ok(routes.oneshot(inner).await.into_response())
+}
+
+/// The routes of repository `name` over `board` (built again if its board was replaced).
+fn site_of(state: &AppState, name: &str, board: SharedStore) -> Router {
+    let mut sites = state.repo_sites.lock();
+    if let Some(site) = sites.get(name).filter(|s| Arc::ptr_eq(&s.board, &board)) {
+        return site.routes.clone();
+    }
+    let routes = super::routes().with_state(AppState {
+        board: board.clone(),
+        base_path: repository_base(&state.home, name),
+        repo: Some(name.to_owned()),
+        files: Arc::new(TaskFiles::of_repository(name)),
+        ..state.clone()
+    });
+    sites.insert(
+        name.to_owned(),
+        RepoSite {
+            board,
+            routes: routes.clone(),
+        },
+    );
+    routes
+}
+
+fn percent_decoded(segment: &str) -> Result<String, Error> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|name| name.into_owned())
+        .map_err(|_| Error::bad_request("a repository's name is UTF-8".to_owned()))
 }
 
 async fn list(

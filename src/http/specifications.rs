@@ -21,6 +21,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn list(State(files): State<Arc<TaskFiles>>) -> Result<Json<SpecificationList>, Error> {
+    files.here()?;
     let repo = files.repo.clone();
     tokio::task::spawn_blocking(move || crate::specifications::list(&repo))
         .await
@@ -39,6 +40,7 @@ async fn document(
     State(files): State<Arc<TaskFiles>>,
     Query(query): Query<DocumentQuery>,
 ) -> Result<Json<SpecificationDocument>, Error> {
+    files.here()?;
     check_specification(&files.repo, &query.path)?;
     let repo = files.repo.clone();
     let path = query.path;

@@ -1,6 +1,7 @@
 //! What the handlers share. Each handler takes only the part it needs (`State<SharedStore>`,
 //! `State<Telemetry>`, …) through `FromRef`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,8 +27,14 @@ pub(super) struct AppState {
     pub(super) mcp: McpMonitor,
     pub(super) access: Arc<AccessPolicy>,
     pub(super) auth: Arc<Auth>,
-    /// `""` or `/dashboard`: where the page's links point.
+    /// `""` or `/dashboard`: where the page's links point (`…/repos/{name}` for another
+    /// repository's pages).
     pub(super) base_path: String,
+    /// Where the site is (`""` or `/dashboard`): this node's own board and the assets.
+    pub(super) home: String,
+    /// The repository another node publishes that this state serves (`/repos/{name}/…`);
+    /// `None` for this node's own.
+    pub(super) repo: Option<String>,
     pub(super) assets: AssetVersion,
     /// cargo-leptos's reload port in development (see `Config::live_reload`).
     pub(super) live_reload: Option<u16>,
@@ -40,6 +47,15 @@ pub(super) struct AppState {
     pub(super) team: Arc<crate::team::Team>,
     /// Other repositories' boards (a PostgreSQL database only).
     pub(super) mirrors: Arc<crate::team::Mirrors>,
+    /// The routes of each other repository's pages, built once (see `repos::serve`).
+    pub(super) repo_sites: Arc<parking_lot::Mutex<HashMap<String, RepoSite>>>,
+}
+
+/// The pages and API of another repository: the routes over a state with its board.
+#[derive(Clone)]
+pub(super) struct RepoSite {
+    pub(super) board: SharedStore,
+    pub(super) routes: axum::Router,
 }
 
 /// Where the task files are, for what reads or changes them beside the board (the detail
@@ -51,6 +67,30 @@ pub(super) struct TaskFiles {
     pub(super) repo: PathBuf,
     /// Started with `--allow-writes`.
     pub(super) writable: bool,
+    /// Another node's repository (named): its files are on that node, not here.
+    pub(super) elsewhere: Option<String>,
+}
+
+impl TaskFiles {
+    /// The files of another node's repository: none here, nothing writable.
+    pub(super) fn of_repository(name: &str) -> TaskFiles {
+        TaskFiles {
+            dir: PathBuf::new(),
+            repo: PathBuf::new(),
+            writable: false,
+            elsewhere: Some(name.to_owned()),
+        }
+    }
+
+    /// `404` when the files are on another node (its specifications, profiles, task files).
+    pub(super) fn here(&self) -> Result<(), super::Error> {
+        match &self.elsewhere {
+            None => Ok(()),
+            Some(name) => Err(super::Error::NotFound(format!(
+                "the files of repository {name:?} are on its own node: only its board is shared"
+            ))),
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<crate::team::Mirrors> {

@@ -122,12 +122,7 @@ pub(super) fn follow_first_reading(dashboard: Dashboard) {
         wasm_bindgen_futures::spawn_local(async move {
             while dashboard.board.with_untracked(|b| b.reading.is_some()) {
                 gloo_timers::future::TimeoutFuture::new(300).await;
-                let query = dashboard
-                    .settings
-                    .with_value(crate::state::PageSettings::repo_query)
-                    .map(|q| format!("?{q}"))
-                    .unwrap_or_default();
-                let url = format!("{}/api/snapshot{query}", super::base_path());
+                let url = format!("{}/api/snapshot", super::base_path());
                 let snapshot = match gloo_net::http::Request::get(&url).send().await {
                     Ok(response) if response.ok() => response.json::<Snapshot>().await.ok(),
                     _ => None,

@@ -28,6 +28,7 @@ pub fn hydrate_dashboard() {
     let snapshot = initial_snapshot().unwrap_or_default();
     let settings = PageSettings {
         base: base_path(),
+        home: html_attribute("data-home").unwrap_or_default(),
         writable: html_attribute("data-writable").is_some_and(|v| v == "true"),
         repo: html_attribute("data-repo").unwrap_or_default(),
         local_repo: html_attribute("data-local-repo").unwrap_or_default(),

@@ -9,7 +9,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
 use crate::model::{ClientMessage, Envelope, Snapshot};
-use crate::state::{Applied, Connection, Dashboard, PageSettings};
+use crate::state::{Applied, Connection, Dashboard};
 
 const MAX_BACKOFF_MS: f64 = 5_000.0;
 const FIRST_BACKOFF_MS: f64 = 250.0;
@@ -25,8 +25,7 @@ pub fn connect(dashboard: Dashboard) {
             let since = dashboard
                 .board
                 .with_untracked(|board| (board.seq, board.instance.clone()));
-            let repo = dashboard.settings.with_value(PageSettings::repo_query);
-            if let Ok(socket) = WebSocket::open(&socket_url(since, repo)) {
+            if let Ok(socket) = WebSocket::open(&socket_url(since)) {
                 if run_connection(socket, dashboard).await {
                     failures = 0;
                 }
@@ -99,8 +98,7 @@ pub fn poll_while_disconnected(dashboard: Dashboard) {
             if dashboard.connection.get_untracked() == Connection::Live {
                 continue;
             }
-            let repo = dashboard.settings.with_value(PageSettings::repo_query);
-            if let Some(snapshot) = fetch_snapshot(repo).await {
+            if let Some(snapshot) = fetch_snapshot().await {
                 dashboard.board.update(|board| board.replace(snapshot));
             }
         }
@@ -108,13 +106,11 @@ pub fn poll_while_disconnected(dashboard: Dashboard) {
 }
 
 /// The board's snapshot (another repository's with `repo`, `repo=NAME`).
-async fn fetch_snapshot(repo: Option<String>) -> Option<Snapshot> {
-    let query = repo.map(|q| format!("?{q}")).unwrap_or_default();
-    let response =
-        gloo_net::http::Request::get(&format!("{}/api/snapshot{query}", super::base_path()))
-            .send()
-            .await
-            .ok()?;
+async fn fetch_snapshot() -> Option<Snapshot> {
+    let response = gloo_net::http::Request::get(&format!("{}/api/snapshot", super::base_path()))
+        .send()
+        .await
+        .ok()?;
     if !response.ok() {
         return None;
     }
@@ -122,9 +118,9 @@ async fn fetch_snapshot(repo: Option<String>) -> Option<Snapshot> {
 }
 
 /// The socket's address, naming the board the client holds (`since`, `instance`) so the server
-/// can leave it out of its `connection_ack` when nothing changed, and another repository's
-/// board with `repo` (`repo=NAME`).
-fn socket_url((seq, instance): (u64, String), repo: Option<String>) -> String {
+/// can leave it out of its `connection_ack` when nothing changed (another repository's board is
+/// under its own base path).
+fn socket_url((seq, instance): (u64, String)) -> String {
     let location = web_sys::window().expect("window").location();
     let scheme = if location.protocol().ok().as_deref() == Some("https:") {
         "wss"
@@ -133,15 +129,11 @@ fn socket_url((seq, instance): (u64, String), repo: Option<String>) -> String {
     };
     let host = location.host().unwrap_or_default();
     let base = super::base_path();
-    let mut query: Vec<String> = repo.into_iter().collect();
-    if !instance.is_empty() {
-        let instance = js_sys::encode_uri_component(&instance);
-        query.push(format!("since={seq}&instance={instance}"));
-    }
-    if query.is_empty() {
+    if instance.is_empty() {
         format!("{scheme}://{host}{base}/ws")
     } else {
-        format!("{scheme}://{host}{base}/ws?{}", query.join("&"))
+        let instance = js_sys::encode_uri_component(&instance);
+        format!("{scheme}://{host}{base}/ws?since={seq}&instance={instance}")
     }
 }
 

@@ -75,9 +75,9 @@ pub fn Header() -> impl IntoView {
 #[component]
 fn RepoSwitcher() -> impl IntoView {
     let dashboard = use_dashboard();
-    let (base, repo, local) = dashboard
+    let (home, repo, local) = dashboard
         .settings
-        .with_value(|s| (s.base.clone(), s.repo.clone(), s.local_repo.clone()));
+        .with_value(|s| (s.home.clone(), s.repo.clone(), s.local_repo.clone()));
     let repos = RwSignal::new(Vec::<(String, bool)>::new());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -104,9 +104,9 @@ fn RepoSwitcher() -> impl IntoView {
     };
     let href = move |name: &str| {
         if name == local {
-            format!("{base}/")
+            format!("{home}/")
         } else {
-            format!("{base}/?repo={}", crate::navigation::encode_segment(name))
+            format!("{home}/repos/{}/", crate::navigation::encode_segment(name))
         }
     };
     view! {

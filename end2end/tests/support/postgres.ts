@@ -40,11 +40,21 @@ export class Postgres {
     }
     const cluster = new Postgres(dir, programs(), await freePort());
     cluster.run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
-    cluster.run("pg_ctl", [
-      "-D", data, "-l", join(dir, "postgres.log"), "-w", "start",
-      "-o", `-p ${cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off`,
-    ]);
+    cluster.up();
     return cluster;
+  }
+
+  /** Stops the server (fast: clients are disconnected) and starts it again on the same data and port. */
+  restart(): void {
+    this.run("pg_ctl", ["-D", join(this.dir, "data"), "-m", "fast", "-w", "stop"]);
+    this.up();
+  }
+
+  private up(): void {
+    this.run("pg_ctl", [
+      "-D", join(this.dir, "data"), "-l", join(this.dir, "postgres.log"), "-w", "start",
+      "-o", `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off`,
+    ]);
   }
 
   /** A new empty database, as a URL. */

@@ -46,26 +46,29 @@ export class DashboardServer {
     readonly port: number,
     readonly args: string[],
     private readonly how: Launch,
+    /** Started without `--root` (a team's viewer), in `root` as its working directory. */
+    readonly viewer = false,
   ) {}
 
   /**
    * `demo`: start from a copy of demo/ (the bundled workspace) with a month of demo telemetry;
    * otherwise an empty board and an empty telemetry.db. `args`: more `execdash serve` flags.
+   * `viewer`: no `--root` and no board at all (with a `postgres://` `--db`: a team's viewer).
    */
   static async start(
-    options: { demo?: boolean; args?: string[]; launch?: Launch } = {},
+    options: { demo?: boolean; args?: string[]; launch?: Launch; viewer?: boolean } = {},
   ): Promise<DashboardServer> {
     const how = options.launch ?? { binary: releaseBinary };
     const root = mkdtempSync(join(tmpdir(), "execdash-e2e-"));
     if (options.demo) {
       cpSync(join(repo, "demo"), root, { recursive: true });
       execFileSync(how.binary, ["seed-demo", "--root", root], { cwd: how.cwd, env: how.env });
-    } else {
+    } else if (!options.viewer) {
       for (const folder of ["inbox", "assigned", "done"]) {
         mkdirSync(join(root, "work/collaboration", folder), { recursive: true });
       }
     }
-    const server = new DashboardServer(root, await freePort(), options.args ?? [], how);
+    const server = new DashboardServer(root, await freePort(), options.args ?? [], how, options.viewer);
     await server.launch();
     return server;
   }
@@ -87,9 +90,10 @@ export class DashboardServer {
   /** `untilListening`: return once it answers, while it may still be reading the board. */
   async launch(options: { untilListening?: boolean } = {}): Promise<void> {
     this.output = "";
-    const args = ["serve", "--root", this.root, "--addr", `127.0.0.1:${this.port}`, ...this.args];
+    const root = this.viewer ? [] : ["--root", this.root];
+    const args = ["serve", ...root, "--addr", `127.0.0.1:${this.port}`, ...this.args];
     const child = spawn(this.how.binary, args, {
-      cwd: this.how.cwd,
+      cwd: this.viewer ? this.root : this.how.cwd,
       env: this.how.env ?? { ...process.env, EXECDASH_LOG: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
