@@ -456,6 +456,60 @@ fn follow_costs(local: &SharedStore, mirror: &SharedStore) {
     });
 }
 
+/// Reads the rows of `repo` whose seq is above `after` into `store`, in seq order; with `under`,
+/// each path is put under that name and each task names it as its repository. The last seq read,
+/// or `None` when there was nothing new.
+async fn read_rows(
+    pool: &PgPool,
+    repo: &str,
+    after: i64,
+    store: &Store,
+    under: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let rows: Vec<(String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT path, seq, task::text, problem::text FROM repo_files \
+         WHERE repo = $1 AND seq > $2 ORDER BY seq, path",
+    )
+    .bind(repo)
+    .bind(after)
+    .fetch_all(pool)
+    .await?;
+    let Some(last) = rows.iter().map(|(_, seq, _, _)| *seq).max() else {
+        return Ok(None);
+    };
+    let placed = |path: String| match under {
+        Some(name) => format!("{name}/{path}"),
+        None => path,
+    };
+    for (path, _, task, problem) in rows {
+        let state = match (task, problem) {
+            (Some(task), _) => match serde_json::from_str::<Task>(&task) {
+                Ok(mut task) => {
+                    if let Some(lane) = &task.lane {
+                        store.set_lane(task.column, lane, true);
+                    }
+                    if let Some(name) = under {
+                        task.summary.path = placed(std::mem::take(&mut task.summary.path));
+                        task.summary.repo = Some(name.to_owned());
+                    }
+                    FileState::Task(Box::new(task))
+                }
+                Err(_) => continue,
+            },
+            (None, Some(problem)) => match serde_json::from_str::<app::model::Problem>(&problem) {
+                Ok(mut problem) => {
+                    problem.path = placed(std::mem::take(&mut problem.path));
+                    FileState::Invalid(problem)
+                }
+                Err(_) => continue,
+            },
+            (None, None) => FileState::Absent,
+        };
+        store.set(&placed(path), state);
+    }
+    Ok(Some(last))
+}
+
 /// The channel a node notifies `repo seq` on when it published a change.
 const BOARDS_CHANNEL: &str = "execdash_boards";
 
@@ -478,6 +532,8 @@ pub(crate) struct Mirrors {
     /// This node's board: its cost figures (the team's: one database) are every mirror's too.
     local: SharedStore,
     boards: parking_lot::Mutex<HashMap<String, Mirror>>,
+    /// Every repository's board together (`/all/`), once asked for.
+    together: parking_lot::Mutex<Option<Together>>,
     /// One refresh at a time (a mirror's rows are applied in seq order).
     refreshing: tokio::sync::Mutex<()>,
     listening: std::sync::Once,
@@ -489,12 +545,21 @@ struct Mirror {
     seq: i64,
 }
 
+/// Every repository's files in one store, each path under its repository's name
+/// (`alpha/inbox/x.yaml`) and each task naming it (`repo`); the last seq read of each.
+#[derive(Clone)]
+struct Together {
+    store: SharedStore,
+    seqs: HashMap<String, i64>,
+}
+
 impl Mirrors {
     pub(crate) fn new(telemetry: Telemetry, local: SharedStore) -> Arc<Mirrors> {
         Arc::new(Mirrors {
             telemetry,
             local,
             boards: parking_lot::Mutex::new(HashMap::new()),
+            together: parking_lot::Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
             listening: std::sync::Once::new(),
         })
@@ -544,43 +609,68 @@ impl Mirrors {
         Ok(Some(store))
     }
 
+    /// Every repository's board in one store (`None` when the telemetry is a SQLite file).
+    pub(crate) async fn together(self: &Arc<Self>) -> Result<Option<SharedStore>, sqlx::Error> {
+        let Ok(Pools::Postgres(pool)) = self.telemetry.pools().await else {
+            return Ok(None);
+        };
+        self.listen(&pool);
+        if let Some(together) = self.together.lock().as_ref() {
+            return Ok(Some(together.store.clone()));
+        }
+        let _one = self.refreshing.lock().await;
+        if let Some(together) = self.together.lock().as_ref() {
+            return Ok(Some(together.store.clone()));
+        }
+        let store = Arc::new(Store::new());
+        *self.together.lock() = Some(Together {
+            store: store.clone(),
+            seqs: HashMap::new(),
+        });
+        if let Err(error) = self.apply_together(&pool, None).await {
+            *self.together.lock() = None;
+            return Err(error);
+        }
+        store.finish_startup();
+        follow_costs(&self.local, &store);
+        Ok(Some(store))
+    }
+
     /// Reads the rows of `repo` above the mirror's seq into its store.
     async fn apply(&self, pool: &PgPool, repo: &str) -> Result<(), sqlx::Error> {
         let Some(mirror) = self.boards.lock().get(repo).cloned() else {
             return Ok(());
         };
-        let rows: Vec<(String, i64, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT path, seq, task::text, problem::text FROM repo_files \
-             WHERE repo = $1 AND seq > $2 ORDER BY seq, path",
-        )
-        .bind(repo)
-        .bind(mirror.seq)
-        .fetch_all(pool)
-        .await?;
-        let Some(last) = rows.iter().map(|(_, seq, _, _)| *seq).max() else {
+        let Some(last) = read_rows(pool, repo, mirror.seq, &mirror.store, None).await? else {
             return Ok(());
         };
-        for (path, _, task, problem) in rows {
-            let state = match (task, problem) {
-                (Some(task), _) => match serde_json::from_str::<Task>(&task) {
-                    Ok(task) => {
-                        if let Some(lane) = &task.lane {
-                            mirror.store.set_lane(task.column, lane, true);
-                        }
-                        FileState::Task(Box::new(task))
-                    }
-                    Err(_) => continue,
-                },
-                (None, Some(problem)) => match serde_json::from_str(&problem) {
-                    Ok(problem) => FileState::Invalid(problem),
-                    Err(_) => continue,
-                },
-                (None, None) => FileState::Absent,
-            };
-            mirror.store.set(&path, state);
-        }
         if let Some(followed) = self.boards.lock().get_mut(repo) {
             followed.seq = last;
+        }
+        Ok(())
+    }
+
+    /// Reads the rows of `only` (every repository with `None`) above what was read of it into
+    /// the store of every repository together.
+    async fn apply_together(&self, pool: &PgPool, only: Option<&str>) -> Result<(), sqlx::Error> {
+        let Some(together) = self.together.lock().clone() else {
+            return Ok(());
+        };
+        let repos: Vec<String> = match only {
+            Some(repo) => vec![repo.to_owned()],
+            None => {
+                sqlx::query_scalar("SELECT name FROM repos ORDER BY name")
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        for repo in repos {
+            let after = together.seqs.get(&repo).copied().unwrap_or(0);
+            if let Some(last) = read_rows(pool, &repo, after, &together.store, Some(&repo)).await? {
+                if let Some(followed) = self.together.lock().as_mut() {
+                    followed.seqs.insert(repo, last);
+                }
+            }
         }
         Ok(())
     }
@@ -592,7 +682,7 @@ impl Mirrors {
         for repo in repos {
             self.apply(pool, &repo).await?;
         }
-        Ok(())
+        self.apply_together(pool, None).await
     }
 
     /// Starts following `execdash_boards` (once). Each time the notification connection is
@@ -617,7 +707,11 @@ impl Mirrors {
                             continue;
                         };
                         let _one = mirrors.refreshing.lock().await;
-                        if let Err(error) = mirrors.apply(&pool, repo).await {
+                        let applied = match mirrors.apply(&pool, repo).await {
+                            Ok(()) => mirrors.apply_together(&pool, Some(repo)).await,
+                            Err(error) => Err(error),
+                        };
+                        if let Err(error) = applied {
                             tracing::warn!(%repo, "cannot follow the board: {error}");
                             break;
                         }

@@ -167,7 +167,7 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
         .unwrap();
     assert!(page.contains(r#"data-base="/repos/alpha""#), "{page}");
     assert!(
-        page.contains("on its own node"),
+        page.contains("on the node that publishes it"),
         "the file is alpha's node's"
     );
     let edit = reqwest::Client::new()
@@ -177,9 +177,17 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
         .await
         .unwrap();
     assert_eq!(edit.status(), 403);
-    assert!(edit.text().await.unwrap().contains("another node's"));
+    assert!(edit.text().await.unwrap().contains("change them there"));
     let unknown = reqwest::get(c.url("/repos/nobody/")).await.unwrap();
     assert_eq!(unknown.status(), 404);
+    // Every repository together at /all/: each file under its repository's name.
+    assert_eq!(ids(&get(c.url("/all/api/tasks")).await), ["a-1", "a-2"]);
+    let together = get(c.url("/all/api/snapshot")).await.to_string();
+    assert!(
+        together.contains(r#""path":"alpha/inbox/a-1.yaml""#),
+        "{together}"
+    );
+    assert!(together.contains(r#""repo":"alpha""#), "{together}");
 
     // A file written under A's root is served by C.
     std::fs::write(

@@ -26,6 +26,9 @@ pub use shell::{shell, AssetVersion, Page};
 
 /// Id of the `<script type="application/json">` element that carries the server's snapshot to the
 /// client for hydration.
+/// The repository a page names on the board of every repository together (`/all/`).
+pub const ALL_REPOSITORIES: &str = "*";
+
 pub const STATE_ELEMENT_ID: &str = "execdash-state";
 
 /// Id of the `<script type="application/json">` element that carries the task a `/tasks/{id}`

@@ -712,6 +712,7 @@ mod tests {
             blocked_reason: None,
             state: None,
             activity_ms: None,
+            repo: None,
         }
     }
 
@@ -843,6 +844,7 @@ mod tests {
     fn numbered(n: usize) -> TaskSummary {
         TaskSummary {
             activity_ms: Some(n as i64),
+            repo: None,
             ..task(&format!("assigned/bob/t{n:03}.yaml"))
         }
     }

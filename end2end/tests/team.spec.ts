@@ -1,8 +1,9 @@
 // A team's nodes on one PostgreSQL (a throwaway cluster on loopback): two nodes publish their
 // repositories (alpha, beta), a viewer started without --root shows them. Its page opens on the
 // first repository, follows it live, keeps every page (detail, agents, history) on it, switches
-// to the other, counts an invocation posted to one node on the other, marks a repository stale
-// when its node dies, shows its disk again when it comes back, and survives a PostgreSQL restart.
+// to the other and to every repository together, counts an invocation posted to one node on the
+// other, marks a repository stale when its node dies, shows its disk again when it comes back,
+// and survives a PostgreSQL restart.
 import { expect, test } from "@playwright/test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { Postgres } from "./support/postgres";
@@ -48,7 +49,7 @@ test("a viewer follows every node's board live, on every page, through a node's 
   await expect(page).toHaveURL(`${viewer.url}/repos/alpha/`);
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(page.locator(".repo-current")).toHaveText("alpha");
-  await expect(page.locator(".repo-link")).toHaveText(["beta"]);
+  await expect(page.locator(".repo-link")).toHaveText(["beta", "All repositories"]);
   const inbox = page.locator('[data-column="inbox"] .card');
   await expect(inbox.filter({ hasText: "Published by alpha" })).toBeVisible();
 
@@ -62,7 +63,7 @@ test("a viewer follows every node's board live, on every page, through a node's 
   await page.locator('.card[data-id="a1"]').click();
   await expect(page).toHaveURL(`${viewer.url}/repos/alpha/tasks/a1`);
   await expect(page.locator(".detail h2")).toHaveText("Published by alpha");
-  await expect(page.locator(".detail .detail-error")).toContainText("on its own node");
+  await expect(page.locator(".detail .detail-error")).toContainText("on the node that publishes it");
   await page.keyboard.press("Escape");
   await expect(page).toHaveURL(`${viewer.url}/repos/alpha/`);
   await page.locator(".pages a", { hasText: "Agents" }).click();
@@ -95,6 +96,22 @@ test("a viewer follows every node's board live, on every page, through a node's 
   await onAlpha.goto(alpha.url);
   await expect(onAlpha.locator("#cost-today")).toHaveText("$2.50");
   await onAlpha.close();
+
+  // Every repository together: both boards' cards, each naming its repository, live.
+  await page.locator(".repo-all").click();
+  await expect(page).toHaveURL(`${viewer.url}/all/`);
+  await expect(page.locator(".repo-current")).toHaveText("All repositories");
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(page.locator('.card[data-id="b1"] .card-repo')).toHaveText("beta");
+  await expect(page.locator('.card[data-id="a2"] .card-repo')).toHaveText("alpha");
+  await expect(page.locator('.lane[data-lane="alpha-agent"] .card[data-id="a0"]')).toBeVisible();
+  await expect(inbox).toHaveCount(3);
+  writeFileSync(beta.collab("inbox/b2.yaml"), task("b2", "Written on beta"));
+  await expect(page.locator('.card[data-id="b2"] .card-repo')).toHaveText("beta");
+  await expect(page.locator("#cost-today")).toHaveText("$2.50");
+  await page.locator('.card[data-id="b2"]').click();
+  await expect(page).toHaveURL(`${viewer.url}/all/tasks/b2`);
+  await expect(page.locator(".detail h2")).toHaveText("Written on beta");
 
   // alpha dies: its repository goes stale; its disk changes meanwhile; it comes back.
   await page.goto(`${viewer.url}/repos/alpha/`);

@@ -124,9 +124,9 @@ async fn specification(
 
 impl TaskFiles {
     fn check_writable(&self) -> Result<(), Error> {
-        if let Some(name) = &self.elsewhere {
+        if let Some(elsewhere) = &self.elsewhere {
             return Err(Error::Forbidden(format!(
-                "repository {name:?} is another node's: its files are changed there"
+                "the files of {elsewhere} are on the node that publishes it: change them there"
             )));
         }
         if self.writable {

@@ -33,6 +33,34 @@ pub(super) fn pages_router() -> Router<AppState> {
         .route("/repos/{name}", get(to_repository_home))
         .route("/repos/{name}/", any(serve))
         .route("/repos/{name}/{*rest}", any(serve))
+        .route("/all", get(to_together_home))
+        .route("/all/", any(serve_together))
+        .route("/all/{*rest}", any(serve_together))
+}
+
+/// What a page shows as the repository of the board of every repository together.
+pub(super) const TOGETHER: &str = app::ALL_REPOSITORIES;
+
+async fn to_together_home(State(state): State<AppState>) -> Redirect {
+    Redirect::permanent(&format!("{}/all/", state.home))
+}
+
+/// Answers a request under `/all/` with the routes over every repository's board together.
+async fn serve_together(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> Result<Response, Error> {
+    let path = request.uri().path().to_owned();
+    let rest = path.strip_prefix("/all/").unwrap_or_default();
+    let board = state.mirrors.together().await?.ok_or_else(|| {
+        Error::NotFound(
+            "there is one repository: every repository together is a team's (a postgres:// --db)"
+                .to_owned(),
+        )
+    })?;
+    let base = format!("{}/all", state.home);
+    let routes = site_of(&state, TOGETHER, &base, board);
+    inside(routes, rest, request).await
 }
 
 /// Where the site of repository `name` is.
@@ -69,7 +97,18 @@ async fn serve(State(state): State<AppState>, request: Request<Body>) -> Result<
             state.team.repo
         ))
     })?;
-    let routes = site_of(&state, &name, board);
+    let base = repository_base(&state.home, &name);
+    let routes = site_of(&state, &name, &base, board);
+    inside(routes, rest, request).await
+}
+
+/// `request` answered by `routes` as if it were for `/{rest}` (the query kept).
+async fn inside(routes: Router, rest: &str, request: Request<Body>) -> Result<Response, Error> {
+    let query = request
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     let uri = format!("/{rest}{query}")
         .parse::<Uri>()
         .map_err(|e| Error::bad_request(format!("the address is malformed: {e}")))?;
@@ -88,21 +127,22 @@ async fn serve(State(state): State<AppState>, request: Request<Body>) -> Result<
     Ok(routes.oneshot(inner).await.into_response())
 }
 
-/// The routes of repository `name` over `board` (built again if its board was replaced).
-fn site_of(state: &AppState, name: &str, board: SharedStore) -> Router {
+/// The routes of repository `name` over `board` at `base` (built again if its board was
+/// replaced).
+fn site_of(state: &AppState, name: &str, base: &str, board: SharedStore) -> Router {
     let mut sites = state.repo_sites.lock();
-    if let Some(site) = sites.get(name).filter(|s| Arc::ptr_eq(&s.board, &board)) {
+    if let Some(site) = sites.get(base).filter(|s| Arc::ptr_eq(&s.board, &board)) {
         return site.routes.clone();
     }
     let routes = super::routes().with_state(AppState {
         board: board.clone(),
-        base_path: repository_base(&state.home, name),
+        base_path: base.to_owned(),
         repo: Some(name.to_owned()),
         files: Arc::new(TaskFiles::of_repository(name)),
         ..state.clone()
     });
     sites.insert(
-        name.to_owned(),
+        base.to_owned(),
         RepoSite {
             board,
             routes: routes.clone(),

@@ -67,18 +67,25 @@ pub(super) struct TaskFiles {
     pub(super) repo: PathBuf,
     /// Started with `--allow-writes`.
     pub(super) writable: bool,
-    /// Another node's repository (named): its files are on that node, not here.
+    /// Another node's repository (`repository "alpha"`, or every repository together): its
+    /// files are on the node that publishes it, not here.
     pub(super) elsewhere: Option<String>,
 }
 
 impl TaskFiles {
-    /// The files of another node's repository: none here, nothing writable.
+    /// The files of another node's repository (`app::ALL_REPOSITORIES`: of every repository
+    /// together): none here, nothing writable.
     pub(super) fn of_repository(name: &str) -> TaskFiles {
+        let elsewhere = if name == app::ALL_REPOSITORIES {
+            "every repository".to_owned()
+        } else {
+            format!("repository {name:?}")
+        };
         TaskFiles {
             dir: PathBuf::new(),
             repo: PathBuf::new(),
             writable: false,
-            elsewhere: Some(name.to_owned()),
+            elsewhere: Some(elsewhere),
         }
     }
 
@@ -86,8 +93,8 @@ impl TaskFiles {
     pub(super) fn here(&self) -> Result<(), super::Error> {
         match &self.elsewhere {
             None => Ok(()),
-            Some(name) => Err(super::Error::NotFound(format!(
-                "the files of repository {name:?} are on its own node: only its board is shared"
+            Some(elsewhere) => Err(super::Error::NotFound(format!(
+                "the files of {elsewhere} are on the node that publishes it: only its board is shared"
             ))),
         }
     }

@@ -80,7 +80,10 @@ pub fn CardView(card: Card) -> impl IntoView {
             }
         >
             <div class="card-title">{task.title.clone()}</div>
-            <div class="card-badges">{priority} {status}</div>
+            <div class="card-badges">
+                {task.repo.clone().map(|repo| view! { <span class="badge card-repo" title="repository">{repo}</span> })}
+                {priority} {status}
+            </div>
             {blocked}
             {tags}
             <div class="card-foot">

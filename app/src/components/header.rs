@@ -102,17 +102,35 @@ fn RepoSwitcher() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     };
-    let href = move |name: &str| {
-        if name == local {
-            format!("{home}/")
-        } else {
-            format!("{home}/repos/{}/", crate::navigation::encode_segment(name))
+    let together = repo == crate::ALL_REPOSITORIES;
+    let label = if together {
+        "All repositories".to_owned()
+    } else {
+        repo.clone()
+    };
+    let href = {
+        let home = home.clone();
+        move |name: &str| {
+            if name == local {
+                format!("{home}/")
+            } else {
+                format!("{home}/repos/{}/", crate::navigation::encode_segment(name))
+            }
+        }
+    };
+    // Every repository's board together, once the team has more than one.
+    let all_link = {
+        let home = home.clone();
+        move || {
+            (!together && repos.with(|list| list.len() > 1)).then(|| {
+                view! { <a class="repo-link repo-all" rel="external" href=format!("{home}/all/")>"All repositories"</a> }
+            })
         }
     };
     view! {
         <nav class="repos" aria-label="Repositories">
             <span class="repo-current" class:stale=current_stale data-repo=repo.clone()>
-                {repo.clone()}
+                {label}
                 {move || current_stale.get().then(|| view! { <span class="stale-mark">" (stale)"</span> })}
             </span>
             <For
@@ -133,6 +151,7 @@ fn RepoSwitcher() -> impl IntoView {
                     }
                 }
             />
+            {all_link}
         </nav>
     }
 }

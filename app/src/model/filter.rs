@@ -161,6 +161,7 @@ mod tests {
             blocked_reason: None,
             state: None,
             activity_ms: None,
+            repo: None,
         }
     }
 

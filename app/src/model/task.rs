@@ -70,6 +70,10 @@ pub struct TaskSummary {
     /// Unix milliseconds of the latest activity (`updated_at`, else `created_at`, else the file's
     /// modification time); orders cards and drives their age.
     pub activity_ms: Option<i64>,
+    /// The repository the task is in, on the board of every repository together (`/all/`);
+    /// `None` on one repository's board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
 }
 
 impl TaskSummary {
@@ -184,6 +188,7 @@ pub fn task_from_document(
         created_at,
         updated_at,
         activity_ms,
+        repo: None,
         id,
     };
     Ok(Task {
