@@ -222,6 +222,20 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
         },
     )
     .await;
+    // Posted to C under alpha's site: counted in alpha's cost, B's in beta's.
+    let posted = reqwest::Client::new()
+        .post(c.url("/repos/alpha/api/invocations"))
+        .json(
+            &json!([{"invocation_id": "for-alpha", "tool_name": "cli", "model_name": "gpt-4o",
+                       "status": "success", "cost_usd": 0.75}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let repos = get(c.url("/api/repos")).await;
+    let cost = |name: &str| repo(&repos, name).unwrap()["cost_total"].as_f64();
+    assert_eq!((cost("alpha"), cost("beta")), (Some(0.75), Some(2.5)));
 
     // kill -9 of A: stale at C; what changes on A's disk meanwhile shows when it comes back.
     drop(a);

@@ -34,7 +34,7 @@ async fn post_invocations(
     State(telemetry): State<Telemetry>,
     State(costs): State<Arc<CostFeed>>,
     State(metrics): State<Arc<Metrics>>,
-    State(team): State<Arc<crate::team::Team>>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, Error> {
@@ -59,6 +59,13 @@ async fn post_invocations(
             "at most {MAX_BATCH} invocations per request"
         )));
     }
+    // The repository an invocation without one is counted in: the one this site is of (another
+    // repository's at `/repos/NAME/`; none together or on a viewer).
+    let repo = match &state.repo {
+        Some(name) if name != app::ALL_REPOSITORIES => Some(name.clone()),
+        Some(_) => None,
+        None => (!state.team.viewer).then(|| state.team.repo.clone()),
+    };
     let now = Utc::now();
     let batch = items
         .iter()
@@ -66,7 +73,9 @@ async fn post_invocations(
         .map(|(index, item)| {
             Invocation::from_json(item)
                 .map(|mut invocation| {
-                    invocation.repo.get_or_insert_with(|| team.repo.clone());
+                    if invocation.repo.is_none() {
+                        invocation.repo = repo.clone();
+                    }
                     invocation
                 })
                 .and_then(|invocation| invocation.validated(now))

@@ -208,7 +208,7 @@ pub(super) async fn board_for(
         .filter(|r| !r.is_empty());
     let board = match repo {
         None => local,
-        Some(name) if name == team.repo => local,
+        Some(name) if name == team.repo && !team.viewer => local,
         Some(name) => mirrors.board(&name).await?.ok_or_else(|| {
             Error::NotFound(format!(
                 "no repository {name:?} (this node's is {:?}; see /api/repos)",

@@ -14,10 +14,22 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
+    /// Flushes to disk as a production server does (`fsync`, full-page writes, synchronous
+    /// commits); the tests' clusters do not.
+    durable: bool,
 }
 
 impl Postgres {
     pub fn start() -> Postgres {
+        Postgres::start_with(false)
+    }
+
+    /// A cluster with PostgreSQL's default durability (what the benchmarks measure too).
+    pub fn start_durable() -> Postgres {
+        Postgres::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Postgres {
         let bin = server_programs();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
@@ -31,7 +43,12 @@ impl Postgres {
             );
         }
         let port = free_port();
-        let postgres = Postgres { dir, bin, port };
+        let postgres = Postgres {
+            dir,
+            bin,
+            port,
+            durable,
+        };
         postgres.as_owner(
             "initdb",
             &[
@@ -60,9 +77,14 @@ impl Postgres {
     }
 
     fn pg_ctl_start(&self) {
+        let flushes = if self.durable {
+            ""
+        } else {
+            " -c fsync=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off \
-             -c full_page_writes=off -c max_connections=200",
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''{flushes} \
+             -c max_connections=200",
             self.port
         );
         self.as_owner(
