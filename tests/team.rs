@@ -37,6 +37,20 @@ fn task(id: &str) -> String {
     format!("id: {id}\ntitle: \"Task {id}\"\nstatus: new\npriority: high\ndescription: |\n  Published across nodes.\n")
 }
 
+/// One invocation of `cost` posted to `url`; the answer's status.
+async fn post_invocation(url: String, id: &str, cost: f64) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(url)
+        .json(
+            &json!([{"invocation_id": id, "tool_name": "cli", "model_name": "gpt-4o",
+                        "status": "success", "cost_usd": cost}]),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 async fn get(url: String) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
@@ -203,16 +217,10 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
     eprintln!("file under A → C's /api/tasks?repo=alpha: {took:?}");
 
     // An invocation posted to B counts on A.
-    let posted = reqwest::Client::new()
-        .post(b.url("/api/invocations"))
-        .json(
-            &json!([{"invocation_id": "on-b", "tool_name": "cli", "model_name": "gpt-4o",
-                       "status": "success", "cost_usd": 2.5}]),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 200);
+    assert_eq!(
+        post_invocation(b.url("/api/invocations"), "on-b", 2.5).await,
+        200
+    );
     until(
         "B's invocation in A's costs",
         Duration::from_secs(2),
@@ -223,16 +231,8 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
     )
     .await;
     // Posted to C under alpha's site: counted in alpha's cost, B's in beta's.
-    let posted = reqwest::Client::new()
-        .post(c.url("/repos/alpha/api/invocations"))
-        .json(
-            &json!([{"invocation_id": "for-alpha", "tool_name": "cli", "model_name": "gpt-4o",
-                       "status": "success", "cost_usd": 0.75}]),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 200);
+    let posted = post_invocation(c.url("/repos/alpha/api/invocations"), "for-alpha", 0.75);
+    assert_eq!(posted.await, 200);
     let repos = get(c.url("/api/repos")).await;
     let cost = |name: &str| repo(&repos, name).unwrap()["cost_total"].as_f64();
     assert_eq!((cost("alpha"), cost("beta")), (Some(0.75), Some(2.5)));
@@ -360,21 +360,7 @@ async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
     let ack: Value =
         serde_json::from_str(&socket.next().await.unwrap().unwrap().into_text().unwrap()).unwrap();
     let mut seq = ack["seq"].as_u64().unwrap();
-    let post = |id: &'static str| {
-        let url = a.url("/api/invocations");
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .json(
-                    &json!([{"invocation_id": id, "tool_name": "cli", "model_name": "gpt-4o",
-                                "status": "success", "cost_usd": 1.25}]),
-                )
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let post = |id: &'static str| post_invocation(a.url("/api/invocations"), id, 1.25);
 
     cluster.down();
     std::fs::write(inbox.join("while-down.yaml"), task("while-down")).unwrap();

@@ -346,7 +346,7 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(versions, vec!["1.0.0", "1.1.0", "1.2.0"]);
+    assert_eq!(versions, vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0"]);
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -358,7 +358,7 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
     let again = Telemetry::open(&path).await.unwrap();
     assert_eq!(
         count(&again, "SELECT COUNT(*) FROM schema_version").await,
-        3
+        4
     );
     assert_eq!(count(&again, "SELECT COUNT(*) FROM invocations").await, 5);
     let same = again.summary(CostRange::Days7, now).await.unwrap();
@@ -381,6 +381,7 @@ async fn a_missing_database_is_created_with_the_original_schema() {
         tables,
         vec![
             "cost_rollup",
+            "cost_rollup_hourly",
             "daily_costs",
             "invocations",
             "schema_version",
@@ -1129,4 +1130,102 @@ async fn synthetic_seed_matches_the_raw_rows() {
         ts.ends_with("+00:00") && ts.len() == "2026-11-23T20:48:38.498411+00:00".len(),
         "{ts}"
     );
+}
+
+/// The hourly rollup (schema 1.3.0) stays equal to the raw rows through inserts, updates and
+/// deletes made by another connection (timestamps in the original's formats and one that does
+/// not parse), and the rolling 24 h read through it equals the same window counted row by row.
+#[tokio::test]
+async fn the_hourly_rollup_follows_every_write_and_gives_the_rolling_24_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let telemetry = Telemetry::open(&path).await.unwrap();
+    seed_synthetic(&telemetry, 5_000).await.unwrap();
+    let mut other = external(&path).await;
+    let now = Utc::now();
+    for (i, ts) in [
+        (now - Span::minutes(30))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        (now - Span::hours(23) - Span::minutes(59)).to_rfc3339(),
+        (now - Span::hours(25))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        "not a time".to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO invocations (invocation_id, timestamp, agent_name, tool_name, model_name, \
+             total_tokens, cost_usd, latency_ms, status) \
+             VALUES (?, ?, 'python', 'cli', 'gpt-4o', 10, 0.5, 100, 'success')",
+        )
+        .bind(format!("outside-{i}"))
+        .bind(ts)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    }
+    // Moved by hours, re-priced, failed, deleted: the old hour loses them, the new one gains them.
+    sqlx::query(
+        "UPDATE invocations SET timestamp = strftime('%Y-%m-%dT%H:%M:%S+00:00', timestamp, '-3 hours'), \
+         cost_usd = cost_usd * 2 WHERE id % 7 = 0",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE invocations SET status = 'error' WHERE id % 11 = 0")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM invocations WHERE id % 13 = 0")
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    let hourly = "SELECT hour, model_name, agent_name, tool_name, invocations, errors, \
+                  total_tokens, cost_usd FROM cost_rollup_hourly ORDER BY 1, 2, 3, 4";
+    let raw = "SELECT strftime('%Y-%m-%d %H:00:00', timestamp) AS h, model_name, \
+               COALESCE(agent_name, ''), tool_name, COUNT(*), SUM(status IS NOT 'success'), \
+               SUM(COALESCE(total_tokens, 0)), SUM(COALESCE(cost_usd, 0.0)) \
+               FROM invocations WHERE h IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+    type Row = (String, String, String, String, i64, i64, i64, f64);
+    let kept: Vec<Row> = sqlx::query_as(hourly).fetch_all(&mut other).await.unwrap();
+    let counted: Vec<Row> = sqlx::query_as(raw).fetch_all(&mut other).await.unwrap();
+    assert!(kept.len() > 1_000, "{} hours", kept.len());
+    let without_cost = |rows: &[Row]| -> Vec<(String, String, String, String, i64, i64, i64)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.0.clone(),
+                    r.1.clone(),
+                    r.2.clone(),
+                    r.3.clone(),
+                    r.4,
+                    r.5,
+                    r.6,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(without_cost(&kept), without_cost(&counted));
+    for (k, c) in kept.iter().zip(&counted) {
+        assert!(close(k.7, c.7), "{k:?} vs {c:?}");
+    }
+
+    let day = telemetry.summary(CostRange::Day1, now).await.unwrap();
+    let (calls, cost): (i64, f64) = sqlx::query_as(
+        "SELECT COUNT(*), SUM(COALESCE(cost_usd, 0.0)) FROM invocations \
+         WHERE julianday(timestamp) >= julianday(?)",
+    )
+    .bind((now - Span::hours(24)).to_rfc3339())
+    .fetch_one(&mut other)
+    .await
+    .unwrap();
+    let models_calls: u64 = day.by_model.iter().map(|m| m.invocations).sum();
+    let models_cost: f64 = day.by_model.iter().map(|m| m.cost_usd).sum();
+    assert_eq!(models_calls, calls as u64);
+    assert!(close(models_cost, cost), "{models_cost} vs {cost}");
+    assert!(calls > 10, "the window holds rows: {calls}");
 }

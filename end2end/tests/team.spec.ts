@@ -48,8 +48,9 @@ test("a viewer follows every node's board live, on every page, through a node's 
   await page.goto(viewer.url);
   await expect(page).toHaveURL(`${viewer.url}/repos/alpha/`);
   await expect(page.locator("#connection")).toHaveText("Live");
-  await expect(page.locator(".repo-current")).toHaveText("alpha");
-  await expect(page.locator(".repo-link")).toHaveText(["beta", "All repositories"]);
+  await expect(page.locator(".repo-current .repo-name")).toHaveText("alpha");
+  await expect(page.locator(".repo-link .repo-name")).toHaveText(["beta"]);
+  await expect(page.locator(".repo-all")).toHaveText("All repositories");
   const inbox = page.locator('[data-column="inbox"] .card');
   await expect(inbox.filter({ hasText: "Published by alpha" })).toBeVisible();
 
@@ -77,13 +78,13 @@ test("a viewer follows every node's board live, on every page, through a node's 
   await expect(page.locator(".detail h2")).toHaveText("Worked on by alpha-agent");
   await page.goto(`${viewer.url}/repos/alpha/agents`);
   await expect(page.locator('.agent-card[data-agent="alpha-agent"]')).toBeVisible();
-  await expect(page.locator(".repo-current")).toHaveText("alpha");
+  await expect(page.locator(".repo-current .repo-name")).toHaveText("alpha");
 
   // Switch to beta; an invocation posted to beta counts on alpha's node and on the viewer.
   await page.goto(`${viewer.url}/repos/alpha/`);
   await page.locator(".repo-link", { hasText: "beta" }).click();
   await expect(page).toHaveURL(`${viewer.url}/repos/beta/`);
-  await expect(page.locator(".repo-current")).toHaveText("beta");
+  await expect(page.locator(".repo-current .repo-name")).toHaveText("beta");
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(inbox.filter({ hasText: "Published by beta" })).toBeVisible();
   await expect(inbox).toHaveCount(1);
@@ -92,6 +93,9 @@ test("a viewer follows every node's board live, on every page, through a node's 
   });
   expect(posted.status()).toBe(200);
   await expect(page.locator("#cost-today")).toHaveText("$2.50");
+  // Today's spending of each repository in the header: beta's $2.50, alpha's nothing.
+  await expect(page.locator(".repo-current .repo-cost")).toHaveText("$2.50");
+  await expect(page.locator(".repo-link", { hasText: "alpha" }).locator(".repo-cost")).toHaveText("$0.00");
   const onAlpha = await page.context().newPage();
   await onAlpha.goto(alpha.url);
   await expect(onAlpha.locator("#cost-today")).toHaveText("$2.50");
@@ -100,7 +104,8 @@ test("a viewer follows every node's board live, on every page, through a node's 
   // Every repository together: both boards' cards, each naming its repository, live.
   await page.locator(".repo-all").click();
   await expect(page).toHaveURL(`${viewer.url}/all/`);
-  await expect(page.locator(".repo-current")).toHaveText("All repositories");
+  await expect(page.locator(".repo-current .repo-name")).toHaveText("All repositories");
+  await expect(page.locator(".repo-current .repo-cost")).toHaveText("$2.50");
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(page.locator('.card[data-id="b1"] .card-repo')).toHaveText("beta");
   await expect(page.locator('.card[data-id="a2"] .card-repo')).toHaveText("alpha");

@@ -63,12 +63,19 @@ pub(super) struct Dialect {
 }
 
 pub(super) const SQLITE: Dialect = Dialect {
-    last_24h: "(SELECT COALESCE(date(timestamp), '') AS day, model_name, \
+    // As on PostgreSQL: the whole hours after the start from the hourly rollup, the start's
+    // partial hour from `invocations` (`?1` is the start as a Julian day number).
+    last_24h: "(SELECT substr(hour, 1, 10) AS day, model_name, agent_name, tool_name, \
+           invocations, errors, total_tokens, cost_usd FROM cost_rollup_hourly \
+         WHERE hour >= strftime('%Y-%m-%d %H:00:00', ?1, '+1 hour') \
+         UNION ALL \
+         SELECT COALESCE(date(timestamp), '') AS day, model_name, \
          COALESCE(agent_name, '') AS agent_name, tool_name, 1 AS invocations, \
          (status IS NOT 'success') AS errors, COALESCE(total_tokens, 0) AS total_tokens, \
          COALESCE(cost_usd, 0.0) AS cost_usd \
          FROM invocations INDEXED BY idx_invocations_julianday \
-         WHERE julianday(timestamp) >= ?1)",
+         WHERE julianday(timestamp) >= ?1 \
+           AND julianday(timestamp) < julianday(strftime('%Y-%m-%d %H:00:00', ?1, '+1 hour')))",
     rollup_range: "(SELECT * FROM cost_rollup WHERE day >= ?1)",
     sums: "CAST(SUM(invocations) AS INTEGER) AS invocations, \
            CAST(SUM(errors) AS INTEGER) AS errors, \

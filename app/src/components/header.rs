@@ -78,7 +78,7 @@ fn RepoSwitcher() -> impl IntoView {
     let (home, repo, local) = dashboard
         .settings
         .with_value(|s| (s.home.clone(), s.repo.clone(), s.local_repo.clone()));
-    let repos = RwSignal::new(Vec::<(String, bool)>::new());
+    let repos = RwSignal::new(Vec::<crate::state::ListedRepo>::new());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         wasm_bindgen_futures::spawn_local(async move {
@@ -92,12 +92,22 @@ fn RepoSwitcher() -> impl IntoView {
     });
     let shown = repo.clone();
     let current_stale =
-        Memo::new(move |_| repos.with(|list| list.iter().any(|(n, stale)| *n == shown && *stale)));
+        Memo::new(move |_| repos.with(|list| list.iter().any(|r| r.name == shown && r.stale)));
+    let shown = repo.clone();
+    // Today's spending of the repository shown (the team's in all on the board of all of them).
+    let current_cost = Memo::new(move |_| {
+        repos.with(|list| {
+            let costs = list
+                .iter()
+                .filter(|r| shown == crate::ALL_REPOSITORIES || r.name == shown);
+            (!list.is_empty()).then(|| costs.map(|r| r.cost_today).sum::<f64>())
+        })
+    });
     let shown = repo.clone();
     let others = move || {
         repos.with(|list| {
             list.iter()
-                .filter(|(n, _)| *n != shown)
+                .filter(|r| r.name != shown)
                 .cloned()
                 .collect::<Vec<_>>()
         })
@@ -130,13 +140,14 @@ fn RepoSwitcher() -> impl IntoView {
     view! {
         <nav class="repos" aria-label="Repositories">
             <span class="repo-current" class:stale=current_stale data-repo=repo.clone()>
-                {label}
+                <span class="repo-name">{label}</span>
                 {move || current_stale.get().then(|| view! { <span class="stale-mark">" (stale)"</span> })}
+                {move || current_cost.get().map(|c| view! { <span class="repo-cost" title="spent today">{crate::charts::usd(c)}</span> })}
             </span>
             <For
                 each=others
-                key=|(name, stale)| (name.clone(), *stale)
-                children=move |(name, stale)| {
+                key=|r| (r.name.clone(), r.stale, r.cost_today.to_bits())
+                children=move |crate::state::ListedRepo { name, stale, cost_today }| {
                     view! {
                         <a
                             class="repo-link"
@@ -145,8 +156,9 @@ fn RepoSwitcher() -> impl IntoView {
                             href=href(&name)
                             title=if stale { "stale: its node sends no heartbeat" } else { "" }
                         >
-                            {name.clone()}
+                            <span class="repo-name">{name.clone()}</span>
                             {stale.then(|| view! { <span class="stale-mark">" (stale)"</span> })}
+                            <span class="repo-cost" title="spent today">{crate::charts::usd(cost_today)}</span>
                         </a>
                     }
                 }
