@@ -41,6 +41,53 @@ test("a viewer follows every node's board live, on every page, through a node's 
   writeFileSync(alpha.collab("assigned/alpha-agent/a0.yaml"), task("a0", "Worked on by alpha-agent"));
   writeFileSync(beta.collab("inbox/b1.yaml"), task("b1", "Published by beta"));
 
+  // Every socket message the page receives, timed by the page itself (the same clock as this
+  // test's, on one machine).
+  await page.addInitScript(() => {
+    const Native = window.WebSocket;
+    const received: [number, string][] = [];
+    (window as unknown as { received: [number, string][] }).received = received;
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        this.addEventListener("message", (event) => received.push([Date.now(), String(event.data)]));
+      }
+    };
+  });
+  // And when Chromium's network stack received each frame (DevTools protocol: its monotonic
+  // `timestamp`, put on the wall clock with the handshake's `wallTime`).
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  let clock = 0; // wall-clock ms minus monotonic ms
+  const network: [number, string][] = [];
+  cdp.on("Network.webSocketWillSendHandshakeRequest", (e) => (clock = e.wallTime * 1000 - e.timestamp * 1000));
+  let waiting: ((frame: [number, string]) => void) | undefined;
+  cdp.on("Network.webSocketFrameReceived", (e) => {
+    const frame: [number, string] = [clock + e.timestamp * 1000, e.response.payloadData];
+    network.push(frame);
+    waiting?.(frame);
+  });
+  // The frame naming task `id` received at or after `since`, waited for without polling.
+  const frameOf = (id: string, since: number) =>
+    new Promise<[number, string]>((resolve) => {
+      const matches = ([t, text]: [number, string]) => t >= since - 1 && text.includes(`"id":"${id}"`);
+      const seen = network.find(matches);
+      if (seen) return resolve(seen);
+      waiting = (frame) => {
+        if (matches(frame)) resolve(frame);
+      };
+    });
+
+  // When the page received the first message naming task `id` at or after `since`.
+  const receivedAt = (id: string, since: number) =>
+    page.evaluate(
+      ([id, since]) =>
+        (window as unknown as { received: [number, string][] }).received.find(
+          ([t, text]) => t >= since && text.includes(`"id":"${id}"`),
+        )?.[0] ?? null,
+      [id, since] as const,
+    );
+
   // The viewer has no board: its page opens on the first repository.
   await expect
     .poll(async () => (await (await request.get(`${viewer.url}/api/repos`)).json()).repos.length)
@@ -59,6 +106,64 @@ test("a viewer follows every node's board live, on every page, through a node's 
   writeFileSync(alpha.collab("inbox/a2.yaml"), task("a2", "Written on alpha"));
   await expect(inbox.filter({ hasText: "Written on alpha" })).toBeVisible({ timeout: 1_000 });
   console.log(`file under alpha → card on the viewer's page: ${Date.now() - written} ms`);
+
+  // Write under alpha → its event in the viewer's browser (the page's socket message), one by one.
+  const latencies: number[] = [];
+  const arrivals: number[] = [];
+  const writes = 100;
+  for (let i = 0; i < writes; i++) {
+    const id = `latency-${i}`;
+    const at = Date.now();
+    const arrived = frameOf(id, at);
+    writeFileSync(alpha.collab(`inbox/${id}.yaml`), task(id, `Latency ${i}`));
+    arrivals.push((await arrived)[0] - at);
+    // And the page's own message handler (a moment later at most).
+    await expect.poll(() => receivedAt(id, at), { intervals: [5] }).not.toBeNull();
+    latencies.push((await receivedAt(id, at))! - at);
+  }
+  latencies.sort((a, b) => a - b);
+  arrivals.sort((a, b) => a - b);
+  const rank = (q: number, of = latencies) => Math.round(of[Math.ceil(q * of.length) - 1]);
+  console.log(
+    `write under alpha → frame at Chromium's network stack (${arrivals.length}): p50 ${rank(0.5, arrivals)} ms, ` +
+      `p95 ${rank(0.95, arrivals)} ms, p99 ${rank(0.99, arrivals)} ms`,
+  );
+  console.log(`write under alpha → message in the viewer's page (${writes}): p50 ${rank(0.5)} ms, p95 ${rank(0.95)} ms, p99 ${rank(0.99)} ms, max ${latencies[writes - 1]} ms`);
+
+  // The same in a second tab that holds only the socket (no board to draw): how much of the
+  // above is the dashboard page's own drawing on this machine's two cores.
+  const bare = await page.context().newPage();
+  await bare.goto(`${viewer.url}/api/repos`);
+  await bare.evaluate((url) => {
+    const received: [number, string][] = [];
+    (window as unknown as { received: [number, string][] }).received = received;
+    new WebSocket(url).addEventListener("message", (e) => received.push([Date.now(), String(e.data)]));
+  }, `${viewer.url.replace("http", "ws")}/repos/alpha/ws`);
+  await expect.poll(() => bare.evaluate(() => (window as unknown as { received: unknown[] }).received.length)).toBeGreaterThan(0);
+  const bareLatencies: number[] = [];
+  for (let i = writes; i < 2 * writes; i++) {
+    const id = `latency-${i}`;
+    const at = Date.now();
+    writeFileSync(alpha.collab(`inbox/${id}.yaml`), task(id, `Latency ${i}`));
+    const seen = () =>
+      bare.evaluate(
+        ([id, since]) =>
+          (window as unknown as { received: [number, string][] }).received.find(
+            ([t, text]) => t >= since && text.includes(`"id":"${id}"`),
+          )?.[0] ?? null,
+        [id, at] as const,
+      );
+    await expect.poll(seen, { intervals: [5] }).not.toBeNull();
+    bareLatencies.push((await seen())! - at);
+  }
+  bareLatencies.sort((a, b) => a - b);
+  console.log(
+    `write under alpha → message in a tab with only the socket (${writes}): p50 ${rank(0.5, bareLatencies)} ms, ` +
+      `p95 ${rank(0.95, bareLatencies)} ms, p99 ${rank(0.99, bareLatencies)} ms`,
+  );
+  await bare.close();
+  for (let i = 0; i < 2 * writes; i++) rmSync(alpha.collab(`inbox/latency-${i}.yaml`));
+  await expect(inbox).toHaveCount(2);
 
   // Every page stays on alpha: a task's detail, the agents, the history.
   await page.locator('.card[data-id="a1"]').click();
