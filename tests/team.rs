@@ -8,7 +8,7 @@ mod postgres;
 #[path = "common/process.rs"]
 mod process;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use postgres::Postgres;
@@ -49,6 +49,33 @@ async fn post_invocation(url: String, id: &str, cost: f64) -> reqwest::StatusCod
         .await
         .unwrap()
         .status()
+}
+
+/// A cluster and two nodes on it: alpha (whose root is returned) and gamma.
+fn alpha_and_gamma() -> (Postgres, tempfile::TempDir, PathBuf, Process, Process) {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let (root_a, root_c) = (dir.path().join("a"), dir.path().join("c"));
+    let a = node(&root_a, &url, "alpha");
+    let c = node(&root_c, &url, "gamma");
+    (cluster, dir, root_a, a, c)
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A socket on `node` following repository `repo`, and the seq of its `connection_ack`.
+async fn follow(node: &Process, repo: &str) -> (Socket, u64) {
+    use futures_util::StreamExt;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?repo={repo}", node.address))
+            .await
+            .unwrap();
+    let ack: Value =
+        serde_json::from_str(&socket.next().await.unwrap().unwrap().into_text().unwrap()).unwrap();
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    (socket, ack["seq"].as_u64().unwrap())
 }
 
 async fn get(url: String) -> Value {
@@ -274,25 +301,13 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_written_on_one_node_reaches_a_socket_on_another_as_an_event() {
     use futures_util::StreamExt;
-    let cluster = Postgres::start();
-    let url = cluster.database("team");
-    let dir = tempfile::tempdir().unwrap();
-    let (root_a, root_c) = (dir.path().join("a"), dir.path().join("c"));
-    let a = node(&root_a, &url, "alpha");
-    let c = node(&root_c, &url, "gamma");
+    let (_cluster, _dir, root_a, a, c) = alpha_and_gamma();
     until("alpha listed at C", Duration::from_secs(20), || {
         let url = c.url("/api/repos");
         async move { repo(&get(url).await, "alpha").is_some() }
     })
     .await;
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("ws://{}/ws?repo=alpha", c.address))
-            .await
-            .unwrap();
-    let ack: Value =
-        serde_json::from_str(&socket.next().await.unwrap().unwrap().into_text().unwrap()).unwrap();
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-    let mut seq = ack["seq"].as_u64().unwrap();
+    let (mut socket, mut seq) = follow(&c, "alpha").await;
     let mut latencies = Vec::new();
     for i in 0..30 {
         let path = format!("inbox/live-{i:02}.yaml");
@@ -340,12 +355,7 @@ async fn a_file_written_on_one_node_reaches_a_socket_on_another_as_an_event() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
     use futures_util::StreamExt;
-    let cluster = Postgres::start();
-    let url = cluster.database("team");
-    let dir = tempfile::tempdir().unwrap();
-    let (root_a, root_c) = (dir.path().join("a"), dir.path().join("c"));
-    let a = node(&root_a, &url, "alpha");
-    let c = node(&root_c, &url, "gamma");
+    let (cluster, _dir, root_a, a, c) = alpha_and_gamma();
     let inbox = root_a.join("work/collaboration/inbox");
     std::fs::write(inbox.join("before.yaml"), task("before")).unwrap();
     until("alpha's file at C", Duration::from_secs(20), || {
@@ -353,13 +363,7 @@ async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
         async move { ids(&get(url).await) == ["before"] }
     })
     .await;
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("ws://{}/ws?repo=alpha", c.address))
-            .await
-            .unwrap();
-    let ack: Value =
-        serde_json::from_str(&socket.next().await.unwrap().unwrap().into_text().unwrap()).unwrap();
-    let mut seq = ack["seq"].as_u64().unwrap();
+    let (mut socket, mut seq) = follow(&c, "alpha").await;
     let post = |id: &'static str| post_invocation(a.url("/api/invocations"), id, 1.25);
 
     cluster.down();
@@ -408,10 +412,14 @@ async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
     // On A at once (read-your-writes); on C once the commit's notification reached it (C's
     // listener may still be connecting again).
     assert!(get(a.url("/api/stats")).await.to_string().contains("1.25"));
-    until("the invocation counted on C", Duration::from_secs(10), || {
-        let url = c.url("/api/stats");
-        async move { get(url).await.to_string().contains("1.25") }
-    })
+    until(
+        "the invocation counted on C",
+        Duration::from_secs(10),
+        || {
+            let url = c.url("/api/stats");
+            async move { get(url).await.to_string().contains("1.25") }
+        },
+    )
     .await;
     drop(a);
 }
