@@ -13,7 +13,7 @@ use std::time::Duration;
 use app::model::CostRange;
 use tokio::sync::{watch, Mutex};
 
-use crate::board::SharedStore;
+use crate::board::{SharedStore, Store};
 use crate::telemetry::Telemetry;
 
 /// Pause after each recomputation; changes meanwhile are folded into the next one.
@@ -24,6 +24,8 @@ const EVERY: Duration = Duration::from_secs(60);
 pub(crate) struct CostFeed {
     telemetry: Telemetry,
     store: SharedStore,
+    /// Other boards that show the same figures (a team's other repositories), while they live.
+    also: parking_lot::Mutex<Vec<std::sync::Weak<Store>>>,
     /// Held while a summary is computed and published; holds the change count the store's
     /// figures include (the count read before the computation started).
     computed_from: Mutex<Option<u64>>,
@@ -34,6 +36,7 @@ impl CostFeed {
         Arc::new(CostFeed {
             telemetry,
             store,
+            also: parking_lot::Mutex::new(Vec::new()),
             computed_from: Mutex::new(None),
         })
     }
@@ -53,11 +56,26 @@ impl CostFeed {
             .await
         {
             Ok(summary) => {
+                self.also.lock().retain(|board| match board.upgrade() {
+                    Some(board) => {
+                        board.set_costs(summary.clone());
+                        true
+                    }
+                    None => false,
+                });
                 self.store.set_costs(summary);
                 *computed_from = Some(changes);
             }
             Err(err) => tracing::warn!("cannot compute the cost summary: {err}"),
         }
+    }
+
+    /// `board` shows the same figures from now on (the ones computed last at once).
+    pub(crate) fn show_in(&self, board: &SharedStore) {
+        if let Some(costs) = self.store.costs() {
+            board.set_costs(costs);
+        }
+        self.also.lock().push(Arc::downgrade(board));
     }
 
     /// Returns once the figures in the store include every change reported so far (computing

@@ -424,38 +424,6 @@ async fn counts(
     Ok(())
 }
 
-/// Gives `mirror` the cost figures of `local` now and whenever they change (the store publishes
-/// `cost.update` only when they differ), until the mirror is dropped.
-fn follow_costs(local: &SharedStore, mirror: &SharedStore) {
-    let (_, mut frames) = local.subscribe(None);
-    let local = local.clone();
-    let mirror = Arc::downgrade(mirror);
-    let copy = move |local: &Store, mirror: &std::sync::Weak<Store>| match mirror.upgrade() {
-        Some(mirror) => {
-            if let Some(costs) = local.costs() {
-                mirror.set_costs(costs);
-            }
-            true
-        }
-        None => false,
-    };
-    if !copy(&local, &mirror) {
-        return;
-    }
-    tokio::spawn(async move {
-        loop {
-            match frames.recv().await {
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if !copy(&local, &mirror) {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    });
-}
-
 /// Reads the rows of `repo` whose seq is above `after` into `store`, in seq order; with `under`,
 /// each path is put under that name and each task names it as its repository. The last seq read,
 /// or `None` when there was nothing new.
@@ -529,8 +497,9 @@ async fn notify(tx: &mut sqlx::PgConnection, repo: &str, seq: i64) -> Result<(),
 /// mirror detects gaps and resyncs as a client of the local board does.
 pub(crate) struct Mirrors {
     telemetry: Telemetry,
-    /// This node's board: its cost figures (the team's: one database) are every mirror's too.
-    local: SharedStore,
+    /// Called with each store a mirror creates (the node gives it its cost figures: the team's,
+    /// one database).
+    on_new_board: Box<dyn Fn(&SharedStore) + Send + Sync>,
     boards: parking_lot::Mutex<HashMap<String, Mirror>>,
     /// Every repository's board together (`/all/`), once asked for.
     together: parking_lot::Mutex<Option<Together>>,
@@ -554,10 +523,13 @@ struct Together {
 }
 
 impl Mirrors {
-    pub(crate) fn new(telemetry: Telemetry, local: SharedStore) -> Arc<Mirrors> {
+    pub(crate) fn new(
+        telemetry: Telemetry,
+        on_new_board: impl Fn(&SharedStore) + Send + Sync + 'static,
+    ) -> Arc<Mirrors> {
         Arc::new(Mirrors {
             telemetry,
-            local,
+            on_new_board: Box::new(on_new_board),
             boards: parking_lot::Mutex::new(HashMap::new()),
             together: parking_lot::Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
@@ -605,7 +577,7 @@ impl Mirrors {
             return Err(error);
         }
         store.finish_startup();
-        follow_costs(&self.local, &store);
+        (self.on_new_board)(&store);
         Ok(Some(store))
     }
 
@@ -632,7 +604,7 @@ impl Mirrors {
             return Err(error);
         }
         store.finish_startup();
-        follow_costs(&self.local, &store);
+        (self.on_new_board)(&store);
         Ok(Some(store))
     }
 

@@ -78,6 +78,23 @@ async fn follow(node: &Process, repo: &str) -> (Socket, u64) {
     (socket, ack["seq"].as_u64().unwrap())
 }
 
+/// The socket's next message within `within`; one that carries a seq must follow `seq`
+/// without a gap (and becomes it).
+async fn next_event(socket: &mut Socket, seq: &mut u64, within: Duration) -> Value {
+    use futures_util::StreamExt;
+    let message = tokio::time::timeout(within, socket.next())
+        .await
+        .expect("the next event arrives")
+        .unwrap()
+        .unwrap();
+    let event: Value = serde_json::from_str(&message.into_text().unwrap()).unwrap();
+    if let Some(next) = event["seq"].as_u64() {
+        assert_eq!(next, *seq + 1, "no gap in the mirror's sequence: {event}");
+        *seq = next;
+    }
+    event
+}
+
 async fn get(url: String) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
@@ -300,7 +317,6 @@ async fn nodes_publish_their_boards_share_costs_go_stale_and_come_back_equal_to_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_written_on_one_node_reaches_a_socket_on_another_as_an_event() {
-    use futures_util::StreamExt;
     let (_cluster, _dir, root_a, a, c) = alpha_and_gamma();
     until("alpha listed at C", Duration::from_secs(20), || {
         let url = c.url("/api/repos");
@@ -318,16 +334,7 @@ async fn a_file_written_on_one_node_reaches_a_socket_on_another_as_an_event() {
         )
         .unwrap();
         loop {
-            let message = tokio::time::timeout(Duration::from_secs(2), socket.next())
-                .await
-                .expect("the event arrives")
-                .unwrap()
-                .unwrap();
-            let event: Value = serde_json::from_str(&message.into_text().unwrap()).unwrap();
-            if let Some(next) = event["seq"].as_u64() {
-                assert_eq!(next, seq + 1, "no gap in the mirror's sequence: {event}");
-                seq = next;
-            }
+            let event = next_event(&mut socket, &mut seq, Duration::from_secs(2)).await;
             if event["type"] == "task.created" && event["task"]["path"] == path {
                 latencies.push(written.elapsed());
                 break;
@@ -354,7 +361,6 @@ async fn a_file_written_on_one_node_reaches_a_socket_on_another_as_an_event() {
 /// database was down was not acknowledged, and one posted after it is counted.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
-    use futures_util::StreamExt;
     let (cluster, _dir, root_a, a, c) = alpha_and_gamma();
     let inbox = root_a.join("work/collaboration/inbox");
     std::fs::write(inbox.join("before.yaml"), task("before")).unwrap();
@@ -387,16 +393,7 @@ async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
     std::fs::write(inbox.join("after.yaml"), task("after")).unwrap();
     let mut seen = Vec::new();
     while seen.len() < 2 {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("the socket goes on after the restart")
-            .unwrap()
-            .unwrap();
-        let event: Value = serde_json::from_str(&message.into_text().unwrap()).unwrap();
-        if let Some(next) = event["seq"].as_u64() {
-            assert_eq!(next, seq + 1, "no gap in the mirror's sequence: {event}");
-            seq = next;
-        }
+        let event = next_event(&mut socket, &mut seq, Duration::from_secs(5)).await;
         if event["type"] == "task.created" {
             seen.push(event["task"]["id"].as_str().unwrap().to_owned());
         }

@@ -87,7 +87,7 @@ pub(crate) fn router(
         secure_cookie,
     ));
     let telemetry_for_mirrors = telemetry.clone();
-    let board_for_mirrors = board.clone();
+    let costs_for_mirrors = costs.clone();
     let state = AppState {
         board,
         telemetry,
@@ -110,7 +110,10 @@ pub(crate) fn router(
             elsewhere: None,
         }),
         team: Arc::new(crate::team::Team::of(config)),
-        mirrors: crate::team::Mirrors::new(telemetry_for_mirrors, board_for_mirrors),
+        // Another repository's board shows the team's cost figures, as this node's does.
+        mirrors: crate::team::Mirrors::new(telemetry_for_mirrors, move |board| {
+            costs_for_mirrors.show_in(board)
+        }),
         repo_sites: Default::default(),
     };
     // Layers run outermost (last added) first: Host, CORS, the token, the Origin of writes.

@@ -91,12 +91,11 @@ async fn serve(State(state): State<AppState>, request: Request<Body>) -> Result<
         let home = format!("{}/{rest}{query}", state.home);
         return Ok(Redirect::temporary(&home).into_response());
     }
-    let board = state.mirrors.board(&name).await?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "no repository {name:?} (this node's is {:?}; see /api/repos)",
-            state.team.repo
-        ))
-    })?;
+    let board = state
+        .mirrors
+        .board(&name)
+        .await?
+        .ok_or_else(|| unknown_repository(&name, &state.team))?;
     let base = repository_base(&state.home, &name);
     let routes = site_of(&state, &name, &base, board);
     inside(routes, rest, request).await
@@ -149,6 +148,14 @@ fn site_of(state: &AppState, name: &str, base: &str, board: SharedStore) -> Rout
         },
     );
     routes
+}
+
+/// `404` for a repository no node publishes.
+fn unknown_repository(name: &str, team: &Team) -> Error {
+    Error::NotFound(format!(
+        "no repository {name:?} (this node's is {:?}; see /api/repos)",
+        team.repo
+    ))
 }
 
 fn percent_decoded(segment: &str) -> Result<String, Error> {
@@ -209,12 +216,10 @@ pub(super) async fn board_for(
     let board = match repo {
         None => local,
         Some(name) if name == team.repo && !team.viewer => local,
-        Some(name) => mirrors.board(&name).await?.ok_or_else(|| {
-            Error::NotFound(format!(
-                "no repository {name:?} (this node's is {:?}; see /api/repos)",
-                team.repo
-            ))
-        })?,
+        Some(name) => mirrors
+            .board(&name)
+            .await?
+            .ok_or_else(|| unknown_repository(&name, team))?,
     };
     Ok((board, rest))
 }
