@@ -382,8 +382,12 @@ impl EventLoop {
     /// Returns the stamps of the files as they were read (for the board cache); none when the
     /// board went meanwhile.
     fn first_reading(&mut self, cache: &mut BoardCache) -> HashMap<String, Stamp> {
+        let started = Instant::now();
         let mut stamps = self.board.first_scan(cache);
-        match self.root.ensure() {
+        let read = started.elapsed();
+        let ensured = self.root.ensure();
+        let watched = started.elapsed();
+        match ensured {
             RootChange::Unchanged => {}
             RootChange::BoardWatched => stamps.extend(self.board.catch_up(&stamps)),
             RootChange::BoardGone => {
@@ -391,6 +395,14 @@ impl EventLoop {
                 stamps.clear();
             }
         }
+        // Where a slow start goes (reading and parsing; notify's recursive watch, which
+        // `lstat`s every file of the tree; the catch-up's stamps).
+        tracing::debug!(
+            read_ms = read.as_millis() as u64,
+            watch_ms = (watched - read).as_millis() as u64,
+            catch_up_ms = (started.elapsed() - watched).as_millis() as u64,
+            "first reading of the board"
+        );
         stamps
     }
 
