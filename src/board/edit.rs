@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::yaml_json;
+
 /// Why a field could not be changed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum EditError {
@@ -102,7 +104,7 @@ pub(crate) fn set_field(text: &str, field: &str, value: &str) -> Result<String, 
 }
 
 fn parse_mapping(text: &str) -> Result<serde_json::Map<String, Value>, EditError> {
-    match serde_norway::from_str::<Value>(text) {
+    match yaml_json::parse(text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(EditError::Unsupported(
             "the file is not a mapping of task fields".into(),
@@ -217,7 +219,7 @@ fn plain_is_safe(value: &str) -> bool {
         // YAML 1.1 readers (the agents' Python) take these for booleans and nulls.
         && !["yes", "no", "on", "off", "y", "n", "true", "false", "null", "~"]
             .contains(&value.to_ascii_lowercase().as_str())
-        && matches!(serde_norway::from_str::<Value>(value), Ok(Value::String(s)) if s == value)
+        && matches!(yaml_json::parse(value), Ok(Value::String(s)) if s == value)
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -29,6 +29,7 @@ pub use task_file::{parse, FileState};
 pub use watcher::start as watch;
 pub(crate) use watcher::start_in_background as watch_in_background;
 pub use watcher::{WatchError, WatcherHandle};
+pub(crate) use yaml_json::parse as parse_yaml;
 
 /// `<root>/work/collaboration`: the folder whose `inbox/`, `assigned/` and `done/` make the board.
 pub fn collaboration_dir(root: &Path) -> PathBuf {

@@ -168,7 +168,7 @@ impl Edit {
             .map_err(|_| Error::NotFound(format!("Task not found: {}", self.id)))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::Unprocessable("the task file is not UTF-8 text".into()))?;
-        let document: Value = serde_norway::from_str(&text).map_err(|error| {
+        let document: Value = crate::board::parse_yaml(&text).map_err(|error| {
             Error::Unprocessable(format!("the task file is not valid YAML: {error}"))
         })?;
         let status = document

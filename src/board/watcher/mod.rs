@@ -108,7 +108,8 @@ impl Drop for WatcherHandle {
     }
 }
 
-/// Scans the board into `store`, then watches it on a thread of its own. Returns after the scan.
+/// Scans the board into `store`, then watches it on a thread of its own. Returns once the board
+/// is read and caught up with what changed while it was read.
 pub fn start(collab: PathBuf, store: SharedStore) -> Result<WatcherHandle, WatchError> {
     let (handle, scanned) = spawn(collab, store, None)?;
     let _ = scanned.recv();
@@ -149,11 +150,11 @@ fn spawn(
                 .as_deref()
                 .map(|file| BoardCache::load(file, &event_loop.board.collab))
                 .unwrap_or_default();
-            let stamps = event_loop.first_reading(&mut cache);
+            let (mut stamps, catch_up) = event_loop.first_reading(&mut cache);
             let store = &event_loop.board.store;
             store.finish_startup();
-            let _ = scanned_sender.send(());
             if store.startup().is_stopping() {
+                let _ = scanned_sender.send(());
                 tracing::info!(
                     tasks = store.counts().total,
                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -161,6 +162,10 @@ fn spawn(
                 );
                 return;
             }
+            if catch_up {
+                event_loop.catch_up(&mut stamps);
+            }
+            let _ = scanned_sender.send(());
             crate::memory::release_free_memory();
             let board_cache = match cache_file {
                 None => "off",
@@ -245,6 +250,8 @@ impl EventLoop {
     fn after_batch(&mut self, now: Instant) {
         self.expire(now);
         if std::mem::take(&mut self.rescan_needed) {
+            // Lost events may have been folders that came or went.
+            self.root.follow_folders();
             self.board.rescan();
         }
         self.ensure_watch();
@@ -282,6 +289,8 @@ impl EventLoop {
             }
             Intent::Appeared(path) => self.apply(Intent::ReadLater(path)),
             Intent::ScanNewFolder(path) => {
+                // Watched before it is read, so nothing written in it meanwhile is missed.
+                self.root.follow_folders();
                 self.board.scan_folder(&path, true);
                 self.new_folders
                     .insert(path, Instant::now() + NEW_FOLDER_RESCAN);
@@ -291,6 +300,7 @@ impl EventLoop {
                 self.pending_renames.insert(cookie, (path, Instant::now()));
             }
             Intent::Arrived(path) => {
+                self.follow_if_folder(&path);
                 self.forget_deferred(&path);
                 self.board.arrived(&path);
             }
@@ -299,6 +309,7 @@ impl EventLoop {
                     self.pending_renames.remove(&cookie);
                 }
                 self.forget_deferred(&to);
+                self.follow_if_folder(&to);
                 self.board.renamed(&from, &to);
             }
             Intent::BoardRemoved => self.root.board_removed(),
@@ -313,6 +324,16 @@ impl EventLoop {
             TaskPath::parse(relative).is_some()
                 || (!relative.is_empty() && TaskPath::is_board_folder(relative))
         })
+    }
+
+    /// A folder that arrived (renamed, or moved in) is watched, and scanned again in a moment
+    /// for what was written in it before its watch began.
+    fn follow_if_folder(&mut self, path: &std::path::Path) {
+        if task_file::is_real_folder(path) {
+            self.root.follow_folders();
+            self.new_folders
+                .insert(path.to_path_buf(), Instant::now() + NEW_FOLDER_RESCAN);
+        }
     }
 
     /// A file read now needs no later read.
@@ -375,35 +396,47 @@ impl EventLoop {
     }
 
     /// Reads the board, then watches it. Not the other way round: inotify reports every file
-    /// the scan opens to notify's thread, which took a quarter of a 10 000-file scan's time
-    /// (BENCHMARKS.md, 2026-12-02); what changes between the two is caught by a catch-up that
-    /// compares each file's stamp.
+    /// the scan opens to notify's thread, which made a 10 000-file first start 40 % slower
+    /// (BENCHMARKS.md, 2026-12-03). What changed between the two is found by
+    /// [`EventLoop::catch_up`], which compares each file's stamp; the server runs it once the
+    /// board is ready (it is an `lstat` a file, 40 ms at 10 000), so those changes arrive as
+    /// ordinary ones, as if they were made just after the reading.
     ///
-    /// Returns the stamps of the files as they were read (for the board cache); none when the
-    /// board went meanwhile.
-    fn first_reading(&mut self, cache: &mut BoardCache) -> HashMap<String, Stamp> {
+    /// Returns the stamps of the files as they were read (for the board cache; none when the
+    /// board went meanwhile), and whether the catch-up is due.
+    fn first_reading(&mut self, cache: &mut BoardCache) -> (HashMap<String, Stamp>, bool) {
         let started = Instant::now();
         let mut stamps = self.board.first_scan(cache);
         let read = started.elapsed();
-        let ensured = self.root.ensure();
-        let watched = started.elapsed();
-        match ensured {
-            RootChange::Unchanged => {}
-            RootChange::BoardWatched => stamps.extend(self.board.catch_up(&stamps)),
+        let catch_up = match self.root.ensure() {
+            RootChange::Unchanged => false,
+            RootChange::BoardWatched => true,
             RootChange::BoardGone => {
                 self.board.rescan();
                 stamps.clear();
+                false
             }
-        }
-        // Where a slow start goes (reading and parsing; notify's recursive watch, which
-        // `lstat`s every file of the tree; the catch-up's stamps).
+        };
+        // Where a slow start goes (reading and parsing; watching the board's folders).
         tracing::debug!(
             read_ms = read.as_millis() as u64,
-            watch_ms = (watched - read).as_millis() as u64,
-            catch_up_ms = (started.elapsed() - watched).as_millis() as u64,
+            watch_ms = (started.elapsed() - read).as_millis() as u64,
             "first reading of the board"
         );
-        stamps
+        (stamps, catch_up)
+    }
+
+    /// Brings the board read by [`EventLoop::first_reading`] up to what changed on disk
+    /// before the watch began; adds the stamps of the files it read again.
+    fn catch_up(&self, stamps: &mut HashMap<String, Stamp>) {
+        let started = Instant::now();
+        let changed = self.board.catch_up(stamps);
+        tracing::debug!(
+            files = changed.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "caught up with the changes made during the first reading"
+        );
+        stamps.extend(changed);
     }
 
     fn ensure_watch(&mut self) {
@@ -544,6 +577,39 @@ mod tests {
                 ("inbox/same.yaml".into(), "before".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_file_moved_while_the_board_was_read_is_caught_up_as_that_task_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let collab = dir.path().join("work/collaboration");
+        fs::create_dir_all(collab.join("inbox")).unwrap();
+        fs::create_dir_all(collab.join("assigned/bob")).unwrap();
+        fs::write(collab.join("inbox/a.yaml"), "id: a\ntitle: A\n").unwrap();
+        let watcher = notify::recommended_watcher(|_| {}).unwrap();
+        let mut event_loop = EventLoop::new(collab.clone(), Arc::new(Store::new()), watcher);
+        let (mut stamps, catch_up) = event_loop.first_reading(&mut BoardCache::default());
+        assert!(catch_up, "the board was watched after it was read");
+        // As the server does: the board is ready, then caught up (the move was not watched).
+        event_loop.board.store.finish_startup();
+        let (_, mut events) = event_loop.board.store.subscribe(None);
+        fs::rename(
+            collab.join("inbox/a.yaml"),
+            collab.join("assigned/bob/a.yaml"),
+        )
+        .unwrap();
+        event_loop.catch_up(&mut stamps);
+        let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|frame| {
+                serde_json::from_str::<app::model::Envelope>(&frame.json)
+                    .unwrap()
+                    .event
+                    .name()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(names, ["task.assigned"], "not a deletion and a creation");
+        assert!(stamps.contains_key("assigned/bob/a.yaml"));
     }
 
     #[test]

@@ -169,8 +169,12 @@ impl Reconciler {
     /// whose stamp changed (or was racy), drops the ones that went, reads the ones that came;
     /// the stamps of the files read. Opening files costs here (inotify reports every open to
     /// the watcher's thread), so the catch-up opens as few as it can.
+    ///
+    /// The server runs it once the board is ready, so a file that moved meanwhile is named as
+    /// moved (a new file whose name matches a task whose file is gone is that task), as the
+    /// watcher would have named it.
     pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) -> HashMap<String, Stamp> {
-        self.scan_folder_where(&self.collab.clone(), false, &|on_disk| {
+        self.scan_folder_where(&self.collab.clone(), true, &|on_disk| {
             let now = scan::stamp_all(&self.collab, on_disk);
             Plan::read(
                 on_disk
