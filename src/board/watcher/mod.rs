@@ -117,9 +117,10 @@ pub fn start(collab: PathBuf, store: SharedStore) -> Result<WatcherHandle, Watch
 }
 
 /// Like [`start`], but returns at once: the scan runs on the watcher's thread and
-/// [`crate::board::Store::startup`] follows it. Changes made during the scan are not missed
-/// (the folders are watched before they are read). With `cache_dir`, a large board's tasks are
-/// kept there for the next start (see [`crate::board::cache`]).
+/// [`crate::board::Store::startup`] follows it. Changes made during the scan are not missed:
+/// they arrive as events once the board is ready (see `EventLoop::first_reading`). With
+/// `cache_dir`, a large board's tasks are kept there for the next start (see
+/// [`crate::board::cache`]).
 pub(crate) fn start_in_background(
     collab: PathBuf,
     store: SharedStore,
@@ -506,6 +507,21 @@ mod tests {
         }
     }
 
+    /// The names of the events received so far.
+    fn event_names(
+        events: &mut tokio::sync::broadcast::Receiver<crate::board::Frame>,
+    ) -> Vec<String> {
+        std::iter::from_fn(|| events.try_recv().ok())
+            .map(|frame| {
+                serde_json::from_str::<app::model::Envelope>(&frame.json)
+                    .unwrap()
+                    .event
+                    .name()
+                    .to_owned()
+            })
+            .collect()
+    }
+
     #[test]
     fn what_changes_between_the_first_scan_and_the_watch_is_caught_up() {
         let dir = tempfile::tempdir().unwrap();
@@ -599,15 +615,7 @@ mod tests {
         )
         .unwrap();
         event_loop.catch_up(&mut stamps);
-        let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
-            .map(|frame| {
-                serde_json::from_str::<app::model::Envelope>(&frame.json)
-                    .unwrap()
-                    .event
-                    .name()
-                    .to_owned()
-            })
-            .collect();
+        let names = event_names(&mut events);
         assert_eq!(names, ["task.assigned"], "not a deletion and a creation");
         assert!(stamps.contains_key("assigned/bob/a.yaml"));
     }
@@ -700,15 +708,7 @@ mod tests {
         fixture.event_loop.after_batch(start + RENAME_PAIR_WAIT * 2);
         assert_eq!(fixture.paths(), ["assigned/new/a.yaml"]);
         assert!(fixture.event_loop.pending_renames.is_empty());
-        let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
-            .map(|frame| {
-                serde_json::from_str::<app::model::Envelope>(&frame.json)
-                    .unwrap()
-                    .event
-                    .name()
-                    .to_owned()
-            })
-            .collect();
+        let names = event_names(&mut events);
         assert_eq!(names, ["task.assigned"]);
         // The same for a file written into a new folder directly, which sends no event at all.
         fs::create_dir_all(collab.join("assigned/newer")).unwrap();
