@@ -122,7 +122,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let listener = listener.tap_io(tune_connection);
     let mut stopping = shutdown_sender.subscribe();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service())
             .with_graceful_shutdown(async move {
                 let _ = stopping.wait_for(|stop| *stop).await;
             })
