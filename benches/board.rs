@@ -4,6 +4,7 @@
 //! - write → event received by a WebSocket client (plain write, atomic rename), ≥ 500 trials
 //! - `GET /api/tasks` with 250 and 10 000 tasks
 //! - startup scan of 10 000 files, and server RSS idle with 250 and 10 000 tasks
+//! - the server's CPU time a request, on a new connection each and on one kept alive
 //! - 1 000 concurrent WebSocket clients: every one receives every event; delivery percentiles
 //! - 1 000 clients keeping a board through 10 000 changes: every board ends equal to the disk
 //!
@@ -65,6 +66,9 @@ fn main() {
         runtime.block_on(startup_and_rss(250, "small", task_yaml));
         runtime.block_on(startup_and_rss(10_000, "small", task_yaml));
         runtime.block_on(startup_and_rss(10_000, "realistic", realistic_yaml));
+    }
+    if run("connections") {
+        server_cpu_per_request(1_000);
     }
     if run("idle") {
         runtime.block_on(idle_sockets(1_000));
@@ -970,6 +974,88 @@ async fn slow_consumers(clients: usize, changes: usize) {
         mb(peak),
         mb(after)
     );
+}
+
+/// A process's CPU time so far (user and system), from `/proc`.
+fn cpu_time_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command's name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_millis(ticks * 1000 / per_second)
+}
+
+/// What a request costs the server (its CPU time over `requests` of them, sequential), on a new
+/// connection each (as a health checker or a script does) and on one connection kept alive.
+fn server_cpu_per_request(requests: u32) {
+    use std::io::{Read, Write};
+    let (server, _) = Server::start(250);
+    let pid = server.child.id();
+    for path in ["/health", "/api/version", "/no-such-page"] {
+        let request = |stream: &mut std::net::TcpStream, close: bool| {
+            let connection = if close { "close" } else { "keep-alive" };
+            write!(
+                stream,
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: {connection}\r\n\r\n",
+                server.addr
+            )
+            .unwrap();
+        };
+        let before = cpu_time_of(pid);
+        for _ in 0..requests {
+            let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+            request(&mut stream, true);
+            stream.read_to_end(&mut Vec::new()).unwrap();
+        }
+        let new_each = (cpu_time_of(pid) - before) / requests;
+        let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let before = cpu_time_of(pid);
+        for _ in 0..requests {
+            request(&mut stream, false);
+            read_one_response(&mut reader);
+        }
+        let kept_alive = (cpu_time_of(pid) - before) / requests;
+        println!(
+            "{:<44} new connection each {:>5} µs, kept alive {:>5} µs",
+            format!("server CPU a request, GET {path}"),
+            new_each.as_micros(),
+            kept_alive.as_micros()
+        );
+    }
+}
+
+/// Reads one HTTP/1.1 response (headers, then a `Content-Length` or chunked body).
+fn read_one_response(reader: &mut impl std::io::BufRead) {
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let lower = line.to_ascii_lowercase();
+        if let Some(value) = lower.strip_prefix("content-length:") {
+            length = Some(value.trim().parse::<usize>().unwrap());
+        }
+        chunked |= lower.starts_with("transfer-encoding:") && lower.contains("chunked");
+        if line == "\r\n" {
+            break;
+        }
+    }
+    if let Some(length) = length {
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        return;
+    }
+    while chunked {
+        let mut size = String::new();
+        reader.read_line(&mut size).unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk).unwrap();
+        chunked = size > 0;
+    }
 }
 
 fn rss_kb_of(pid: u32) -> u64 {
