@@ -994,14 +994,14 @@ fn server_cpu_per_request(requests: u32) {
     let (server, _) = Server::start(250);
     let pid = server.child.id();
     for path in ["/health", "/api/version", "/no-such-page"] {
+        // In one write, as clients send a request.
         let request = |stream: &mut std::net::TcpStream, close: bool| {
             let connection = if close { "close" } else { "keep-alive" };
-            write!(
-                stream,
+            let text = format!(
                 "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: {connection}\r\n\r\n",
                 server.addr
-            )
-            .unwrap();
+            );
+            stream.write_all(text.as_bytes()).unwrap();
         };
         let before = cpu_time_of(pid);
         for _ in 0..requests {
