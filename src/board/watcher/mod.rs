@@ -388,7 +388,13 @@ impl EventLoop {
                 self.board.scan_folder(folder, true);
             }
         }
-        for folder in take_due(&mut self.new_folders, now) {
+        let due = take_due(&mut self.new_folders, now);
+        if !due.is_empty() {
+            // An agent folder made inside a new column folder between its listing and its
+            // watch (`mkdir -p assigned/bob`) is watched now, before its files are read again.
+            self.root.follow_folders();
+        }
+        for folder in due {
             self.board.scan_folder(&folder, true);
         }
         for (path, _) in lone {
