@@ -395,6 +395,223 @@ async fn an_edit_of_a_file_changed_since_it_was_read_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn an_edit_changes_the_file_it_names_and_an_id_shared_by_several_files_is_a_conflict() {
+    let workspace = Workspace::empty();
+    let named = "id: named\ntitle: The real one\nstatus: new\npriority: HIGH\n";
+    let shadow = "id: named\ntitle: A copy under another name\nstatus: new\npriority: HIGH\n";
+    workspace.write("inbox/named.yaml", named);
+    workspace.write("inbox/named-shadow.yaml", shadow);
+    let server = writable(&workspace).await;
+    let on_disk = |path: &str| std::fs::read_to_string(workspace.path(path)).unwrap();
+
+    // A file name names that file, whichever other file has its id.
+    for _ in 0..5 {
+        let (status, body) = patch(
+            &server,
+            "/api/tasks/named.yaml/priority",
+            r#"{"priority":"LOW"}"#,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, &body["path"]),
+            (200, &json!("inbox/named.yaml")),
+            "{body}"
+        );
+        assert_eq!(on_disk("inbox/named.yaml"), named.replace("HIGH", "LOW"));
+        assert_eq!(
+            on_disk("inbox/named-shadow.yaml"),
+            shadow,
+            "the other file is untouched"
+        );
+    }
+    // The id alone answers to two files: a 409 naming both, and nothing changes.
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/named/priority",
+        r#"{"priority":"CRITICAL"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["paths"],
+        json!(["inbox/named-shadow.yaml", "inbox/named.yaml"])
+    );
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("inbox/named-shadow.yaml, inbox/named.yaml"));
+    assert_eq!(on_disk("inbox/named-shadow.yaml"), shadow);
+    assert_eq!(on_disk("inbox/named.yaml"), named.replace("HIGH", "LOW"));
+    // The page names the file by its path.
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/named/priority?path=inbox%2Fnamed-shadow.yaml",
+        r#"{"priority":"CRITICAL"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["path"]),
+        (200, &json!("inbox/named-shadow.yaml")),
+        "{body}"
+    );
+    assert_eq!(
+        on_disk("inbox/named-shadow.yaml"),
+        shadow.replace("HIGH", "CRITICAL")
+    );
+    assert_eq!(on_disk("inbox/named.yaml"), named.replace("HIGH", "LOW"));
+    // A path and an id that name different tasks, or a path off the board, change nothing.
+    workspace.write("inbox/other.yaml", "id: other\nstatus: new\n");
+    for query in [
+        "other/priority?path=inbox%2Fnamed.yaml",
+        "named/priority?path=..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let (status, body) = patch(
+            &server,
+            &format!("/api/tasks/{query}"),
+            r#"{"priority":"MEDIUM"}"#,
+            None,
+        )
+        .await;
+        assert_eq!(status, 404, "{query}: {body}");
+    }
+    assert_eq!(on_disk("inbox/named.yaml"), named.replace("HIGH", "LOW"));
+}
+
+/// Another process appends a line to the task file every 3 ms while 60 edits are made, every
+/// other one with the ETag read just before it (a 409 when a line came in between) and the others
+/// with no precondition (made again on the new version): every appended line is still in the file
+/// at the end, and every edit without a precondition went through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_writers_lines_survive_edits_made_meanwhile() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let workspace = workspace();
+    let server = writable(&workspace).await;
+    let file = workspace.path("inbox/parser.yaml");
+    let stop = Arc::new(AtomicBool::new(false));
+    let appender = {
+        let stop = stop.clone();
+        let file = file.clone();
+        std::thread::spawn(move || {
+            let mut appended = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let mut out = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&file)
+                    .unwrap();
+                out.write_all(format!("# appended {appended}\n").as_bytes())
+                    .unwrap();
+                drop(out);
+                appended += 1;
+                std::thread::sleep(Duration::from_millis(3));
+            }
+            appended
+        })
+    };
+    let mut statuses = std::collections::BTreeMap::new();
+    for round in 0..60 {
+        let read = reqwest::get(url(&server, "/api/board/task?path=inbox/parser.yaml"))
+            .await
+            .unwrap();
+        let etag = read.headers()[ETAG].to_str().unwrap().to_owned();
+        let priority = if round % 4 < 2 { "LOW" } else { "HIGH" };
+        let with_etag = round % 2 == 0;
+        let (status, body) = patch(
+            &server,
+            "/api/tasks/parser/priority",
+            &format!(r#"{{"priority":"{priority}"}}"#),
+            with_etag.then_some(etag.as_str()),
+        )
+        .await;
+        assert!(
+            status == 200 || (with_etag && status == 409),
+            "{status} (with an ETag: {with_etag}): {body}"
+        );
+        *statuses.entry((with_etag, status)).or_insert(0) += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let appended = appender.join().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lost: Vec<usize> = (0..appended)
+        .filter(|n| text.matches(&format!("# appended {n}\n")).count() != 1)
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {appended} appended lines lost or doubled ({statuses:?}): {lost:?}",
+        lost.len()
+    );
+    assert_eq!(statuses.get(&(false, 200)), Some(&30), "{statuses:?}");
+    assert!(
+        appended > 20,
+        "the writer ran during the edits ({appended} lines)"
+    );
+    assert!(text.starts_with("# Planning owns this file; keep the comments.\nid: parser\n"));
+}
+
+#[tokio::test]
+async fn a_lock_that_is_not_a_string_is_refused_and_a_null_priority_lists_the_values() {
+    let workspace = workspace();
+    let server = writable(&workspace).await;
+    for lock in ["0", "false", "[]", "{}"] {
+        let (status, body) = patch(
+            &server,
+            "/api/tasks/parser/priority",
+            &format!(r#"{{"priority":"LOW","last_modified":{lock}}}"#),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, &body["field"]),
+            (400, &json!("last_modified")),
+            "{lock}: {body}"
+        );
+    }
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":null}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"],
+        "priority: Invalid priority. Must be one of: CRITICAL, HIGH, LOW, MEDIUM, normal"
+    );
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/specification",
+        r#"{"specification":null}"#,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["field"]),
+        (400, &json!("specification")),
+        "{body}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("inbox/parser.yaml")).unwrap(),
+        TASK,
+        "nothing was written"
+    );
+    // `null` is absent, as in the original: the edit goes through.
+    let (status, body) = patch(
+        &server,
+        "/api/tasks/parser/priority",
+        r#"{"priority":"LOW","last_modified":null}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
 async fn a_specification_is_linked_on_one_line_with_its_feature() {
     let workspace = workspace();
     let server = writable(&workspace).await;

@@ -52,7 +52,7 @@ pub fn change_priority(dashboard: Dashboard, task: &TaskSummary, priority: Prior
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
         let body = serde_json::json!({ "priority": wire_priority(priority) });
-        match send_patch(&id, "priority", body, etag).await {
+        match send_patch(&id, &path, "priority", body, etag).await {
             Ok(etag) => set_detail_etag(dashboard, &path, etag),
             Err(reason) => {
                 dashboard.board.update(|b| {
@@ -79,6 +79,7 @@ pub fn link_specification(
 ) {
     let etag = detail_etag(dashboard, &task.path);
     let id = task.id.clone();
+    let file = task.path.clone();
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
         let mut body = serde_json::json!({ "specification": path });
@@ -86,13 +87,13 @@ pub fn link_specification(
             body["feature"] = feature.into();
         }
         done(
-            send_patch(&id, "specification", body, etag)
+            send_patch(&id, &file, "specification", body, etag)
                 .await
                 .map(|_| ()),
         );
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (dashboard, id, etag, path, feature, done);
+    let _ = (dashboard, id, file, etag, path, feature, done);
 }
 
 /// The ETag of `path`'s file as the open detail read it.
@@ -117,19 +118,22 @@ fn set_detail_etag(dashboard: Dashboard, path: &str, etag: Option<String>) {
     });
 }
 
-/// `PATCH /api/tasks/{id}/{field}` with `body` (and `If-Match` when the file's version is
-/// known): the file's new ETag, or why the server refused.
+/// `PATCH /api/tasks/{id}/{field}?path={file}` with `body` (and `If-Match` when the file's
+/// version is known): the file's new ETag, or why the server refused. The file is named by its
+/// path: two files may share an id.
 #[cfg(feature = "hydrate")]
 async fn send_patch(
     id: &str,
+    file: &str,
     field: &str,
     body: serde_json::Value,
     etag: Option<String>,
 ) -> Result<Option<String>, String> {
     let url = format!(
-        "{}/api/tasks/{}/{field}",
+        "{}/api/tasks/{}/{field}?path={}",
         crate::client::base_path(),
-        crate::navigation::encode_segment(id)
+        crate::navigation::encode_segment(id),
+        crate::navigation::encode_segment(file)
     );
     let mut request =
         gloo_net::http::Request::patch(&url).header("Content-Type", "application/json");

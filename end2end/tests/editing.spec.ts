@@ -51,6 +51,30 @@ test("a priority chosen on a card is written to its line and every client sees i
   expect(readFileSync(server.collab("inbox/editable.yaml"), "utf8")).toContain('priority: "CRITICAL"   # agreed');
 });
 
+test("two files with one id: the card's menu edits its own file, never the other", async ({ page }) => {
+  server = await DashboardServer.start({ args: ["--allow-writes"] });
+  const named = "id: named\ntitle: The real one\nstatus: new\npriority: HIGH\n";
+  const shadow = "id: named\ntitle: A copy under another name\nstatus: new\npriority: HIGH\n";
+  writeFileSync(server.collab("inbox/named.yaml"), named);
+  writeFileSync(server.collab("inbox/named-shadow.yaml"), shadow);
+  await server.restart();
+  await openLive(page);
+
+  const menu = (file: string) => page.locator(`.card[data-path="inbox/${file}"] select.priority-menu`);
+  await menu("named-shadow.yaml").selectOption("low");
+  await expect
+    .poll(() => readFileSync(server.collab("inbox/named-shadow.yaml"), "utf8"))
+    .toBe(shadow.replace("HIGH", "LOW"));
+  await menu("named.yaml").selectOption("critical");
+  await expect
+    .poll(() => readFileSync(server.collab("inbox/named.yaml"), "utf8"))
+    .toBe(named.replace("HIGH", "CRITICAL"));
+  expect(readFileSync(server.collab("inbox/named-shadow.yaml"), "utf8")).toBe(shadow.replace("HIGH", "LOW"));
+  await expect(menu("named-shadow.yaml")).toHaveValue("low");
+  await expect(menu("named.yaml")).toHaveValue("critical");
+  await expect(page.locator(".toast")).toHaveCount(0);
+});
+
 test("a refused edit is undone with a toast, and locked tasks offer a disabled menu", async ({ page }) => {
   server = await DashboardServer.start({ args: ["--allow-writes"] });
   // A priority written as a block cannot be changed on its line: the server refuses (422).

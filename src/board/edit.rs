@@ -7,10 +7,18 @@
 //! The file is replaced atomically: a hidden temporary file in the same folder (which the
 //! watcher ignores), written, flushed to disk, given the old file's permissions, then renamed
 //! over it, and the folder flushed.
+//!
+//! Another process may write the file while that happens (an agent appending a note). Nothing it
+//! writes is lost ([`rewrite`]): right before the rename the file is read again through the same
+//! open file and must still be the version the change was made from (else the change is made
+//! again from the new version, after its precondition is checked again); and after the rename the
+//! old file, still open, is read once more, so bytes that reached it between that check and the
+//! rename are found and put back, with the change made on them.
 
 use std::fs;
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
@@ -224,35 +232,190 @@ fn plain_is_safe(value: &str) -> bool {
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Replaces `path` with `bytes` atomically (see the module's documentation).
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = folder.join(format!(
-        ".{name}.execdash-{}-{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
+/// How many times a change is made again because the file changed under it before it gives up.
+const MAX_ROUNDS: usize = 16;
+
+/// Why [`rewrite`] did not change the file.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RewriteError<E> {
+    /// The precondition or the change refused the file as it is.
+    #[error("{0}")]
+    Refused(E),
+    /// Another process replaced the file, or changed it so the change no longer applies, while
+    /// it was being written: what that process wrote is on disk, the change is not.
+    #[error("the file was changed by another process while it was being written; the change was not made")]
+    ChangedMeanwhile,
+    /// The file changed under every one of [`MAX_ROUNDS`] attempts.
+    #[error("the file kept changing while it was being written; the change was not made")]
+    KeepsChanging,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Replaces the file at `path` with `change` made on what it holds, losing nothing another
+/// process writes to it meanwhile (see the module's documentation). `check` is the caller's
+/// precondition on the version read (its ETag, its status); it is checked again on every version
+/// the change is made from, except on bytes found late in the old file, which arrived after the
+/// precondition held. The bytes written are returned.
+pub(crate) fn rewrite<E>(
+    path: &Path,
+    check: impl Fn(&[u8]) -> Result<(), E>,
+    change: impl Fn(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<Vec<u8>, RewriteError<E>> {
+    rewrite_observed(path, check, change, &mut |_| {})
+}
+
+/// The moments of [`rewrite`] at which another writer is most likely to slip in (tests hook
+/// writes there to open those windows on purpose).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Moment {
+    /// The change is made and flushed to the temporary file; the file is read once more next.
+    BeforeCheck,
+    /// The file was found unchanged; it is renamed over next.
+    BeforeRename,
+}
+
+fn rewrite_observed<E>(
+    path: &Path,
+    check: impl Fn(&[u8]) -> Result<(), E>,
+    change: impl Fn(&[u8]) -> Result<Vec<u8>, E>,
+    at: &mut dyn FnMut(Moment),
+) -> Result<Vec<u8>, RewriteError<E>> {
+    // Set when bytes reached the old file after the rename's check: (the old file as that
+    // writer left it, what the rename put in place).
+    let mut late: Option<(Vec<u8>, Vec<u8>)> = None;
+    // Set when the change could not be made on those bytes: they are put back alone.
+    let mut restoring = false;
+    for _ in 0..MAX_ROUNDS {
+        let mut file = open_no_follow(path)?;
+        let current = read_whole(&mut file)?;
+        let desired = match &late {
+            None => {
+                check(&current).map_err(RewriteError::Refused)?;
+                change(&current).map_err(RewriteError::Refused)?
+            }
+            Some((theirs, ours)) => {
+                // What was appended to our version since it was put in place stays after it.
+                let Some(added) = current.strip_prefix(ours.as_slice()) else {
+                    return Err(RewriteError::ChangedMeanwhile);
+                };
+                let base = [theirs.as_slice(), added].concat();
+                match change(&base) {
+                    Ok(changed) => changed,
+                    Err(_) => {
+                        restoring = true;
+                        base
+                    }
+                }
+            }
+        };
+        let temp = TempFile::write(path, &desired)?;
+        at(Moment::BeforeCheck);
+        if !is_still(path, &mut file, &current)? {
+            continue;
+        }
+        at(Moment::BeforeRename);
+        temp.rename_over(path)?;
+        // Read after the folder is flushed: a writer that opened the old file before the rename
+        // has had those milliseconds to finish.
+        let after = read_whole(&mut file)?;
+        if after == current {
+            return if restoring {
+                Err(RewriteError::ChangedMeanwhile)
+            } else {
+                Ok(desired)
+            };
+        }
+        tracing::info!(path = %path.display(), "another process wrote the file while it was replaced: its bytes are put back");
+        late = Some((after, desired));
+    }
+    Err(RewriteError::KeepsChanging)
+}
+
+/// Opens `path` for reading, refusing a symbolic link.
+fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// The whole content of `file`, read from its start.
+fn read_whole(file: &mut fs::File) -> std::io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Whether `path` is still the open `file` and it still holds `expected`.
+fn is_still(path: &Path, file: &mut fs::File, expected: &[u8]) -> std::io::Result<bool> {
+    let open = file.metadata()?;
+    let named = match fs::symlink_metadata(path) {
+        Ok(named) => named,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    if (open.dev(), open.ino()) != (named.dev(), named.ino()) || open.len() != expected.len() as u64
+    {
+        return Ok(false);
+    }
+    Ok(read_whole(file)? == expected)
+}
+
+/// A hidden file beside the one it will replace (the watcher ignores it), removed unless it is
+/// renamed.
+struct TempFile {
+    path: Option<PathBuf>,
+}
+
+impl TempFile {
+    /// Writes `bytes` to a new temporary beside `target`, with `target`'s permissions, flushed.
+    fn write(target: &Path, bytes: &[u8]) -> std::io::Result<TempFile> {
+        let folder = target.parent().unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = TempFile {
+            path: Some(folder.join(format!(
+                ".{name}.execdash-{}-{}.tmp",
+                std::process::id(),
+                TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+            ))),
+        };
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&temp)?;
+            .open(temp.path())?;
         file.write_all(bytes)?;
-        if let Ok(meta) = fs::metadata(path) {
+        if let Ok(meta) = fs::metadata(target) {
             file.set_permissions(meta.permissions())?;
         }
         file.sync_all()?;
-        fs::rename(&temp, path)?;
-        fs::File::open(folder)?.sync_all()
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
+        Ok(temp)
     }
-    written
+
+    fn path(&self) -> &Path {
+        self.path
+            .as_deref()
+            .expect("a temporary file not yet renamed")
+    }
+
+    /// Renames the temporary over `target` and flushes the folder.
+    fn rename_over(mut self, target: &Path) -> std::io::Result<()> {
+        fs::rename(self.path(), target)?;
+        self.path = None;
+        fs::File::open(target.parent().unwrap_or(Path::new(".")))?.sync_all()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            let _ = fs::remove_file(path);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -335,17 +498,150 @@ mod tests {
         );
     }
 
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn set_priority(text: &[u8]) -> Result<Vec<u8>, EditError> {
+        let text = std::str::from_utf8(text).unwrap();
+        set_field(text, "priority", "LOW").map(String::into_bytes)
+    }
+
+    fn no_precondition(_: &[u8]) -> Result<(), EditError> {
+        Ok(())
+    }
+
+    fn append(path: &Path, line: &str) {
+        let mut file = fs::OpenOptions::new().append(true).open(path).unwrap();
+        file.write_all(line.as_bytes()).unwrap();
+    }
+
     #[test]
-    fn atomic_write_replaces_the_file_and_leaves_no_temporary() {
+    fn a_rewrite_replaces_the_file_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.yaml");
-        fs::write(&path, "id: a\n").unwrap();
-        write_atomically(&path, b"id: b\n").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "id: b\n");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["t.yaml"]);
+        fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
+        let written = rewrite(&path, no_precondition, set_priority).unwrap();
+        assert_eq!(written, b"id: a\npriority: LOW\n");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "id: a\npriority: LOW\n");
+        assert_eq!(names_in(dir.path()), ["t.yaml"]);
+        // A refusal leaves the file and no temporary.
+        let refused = rewrite(
+            &path,
+            |_| Err(EditError::Unsupported("no".into())),
+            set_priority,
+        );
+        assert!(matches!(refused, Err(RewriteError::Refused(_))));
+        assert_eq!(names_in(dir.path()), ["t.yaml"]);
+    }
+
+    #[test]
+    fn a_line_appended_while_the_change_is_written_is_kept_and_the_precondition_checked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
+        let checks = std::cell::Cell::new(0);
+        let mut appended = false;
+        let written = rewrite_observed(
+            &path,
+            |_| {
+                checks.set(checks.get() + 1);
+                Ok::<(), EditError>(())
+            },
+            set_priority,
+            &mut |moment| {
+                if moment == Moment::BeforeCheck && !appended {
+                    append(&path, "# note: agent was here\n");
+                    appended = true;
+                }
+            },
+        )
+        .unwrap();
+        let expected = "id: a\npriority: LOW\n# note: agent was here\n";
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+        assert_eq!(
+            checks.get(),
+            2,
+            "the precondition is checked on the new version"
+        );
+        assert_eq!(names_in(dir.path()), ["t.yaml"]);
+        // With a precondition on the version first read (an ETag), the new version fails it.
+        fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
+        let first = content_tag(b"id: a\npriority: HIGH\n");
+        let mut appended = false;
+        let refused = rewrite_observed(
+            &path,
+            |bytes| {
+                (content_tag(bytes) == first)
+                    .then_some(())
+                    .ok_or(EditError::Unsupported("changed since read".into()))
+            },
+            set_priority,
+            &mut |moment| {
+                if moment == Moment::BeforeCheck && !appended {
+                    append(&path, "# later\n");
+                    appended = true;
+                }
+            },
+        );
+        assert!(
+            matches!(refused, Err(RewriteError::Refused(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "id: a\npriority: HIGH\n# later\n"
+        );
+    }
+
+    #[test]
+    fn bytes_that_reach_the_old_file_between_the_check_and_the_rename_are_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
+        // A writer that opened the file before the rename and writes just after the check.
+        let mut held = Some(fs::OpenOptions::new().append(true).open(&path).unwrap());
+        let written = rewrite_observed(&path, no_precondition, set_priority, &mut |moment| {
+            if moment == Moment::BeforeRename {
+                if let Some(mut writer) = held.take() {
+                    writer.write_all(b"# appended late\n").unwrap();
+                }
+            }
+        })
+        .unwrap();
+        let expected = "id: a\npriority: LOW\n# appended late\n";
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+        assert_eq!(names_in(dir.path()), ["t.yaml"]);
+    }
+
+    #[test]
+    fn late_bytes_the_change_cannot_apply_to_are_put_back_alone_and_the_change_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
+        let mut held = Some(fs::OpenOptions::new().append(true).open(&path).unwrap());
+        let outcome = rewrite_observed(&path, no_precondition, set_priority, &mut |moment| {
+            if moment == Moment::BeforeRename {
+                if let Some(mut writer) = held.take() {
+                    writer.write_all(b"priority: CRITICAL\n").unwrap();
+                }
+            }
+        });
+        assert!(
+            matches!(outcome, Err(RewriteError::ChangedMeanwhile)),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "id: a\npriority: HIGH\npriority: CRITICAL\n",
+            "what the other writer left is on disk"
+        );
     }
 }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use app::model::Task;
 
 pub(crate) use cache::default_dir as default_cache_dir;
-pub(crate) use edit::{content_tag, set_field, write_atomically};
+pub(crate) use edit::{content_tag, rewrite, set_field, RewriteError};
 pub use hub::{Frame, HUB_CAPACITY};
 pub(crate) use store::ProblemSource;
 pub use store::{SharedStore, Since, Store, TaskCounts};

@@ -4,26 +4,30 @@
 //! [`crate::board::set_field`]), written atomically, and puts the task on the board at once, so
 //! every client gets `task.updated` without waiting for the watcher.
 //!
+//! Which file: `{id}` with `.yaml`/`.yml` is that file name; without, the task with that `id`
+//! (else the file so named); `?path=` (what the page sends) names the file exactly. A name that
+//! several files answer to is a 409 listing their `paths`: an edit never picks one.
+//!
 //! Guarantees: a task in progress, done or failed is not changed; a request that names the
-//! version it read (`If-Match: "<etag>"`, or the original's `last_modified`) is refused with 409
-//! when the file changed since; edits are made one at a time; the Origin check and the access
-//! token apply as to every write.
+//! version it read (`If-Match: "<etag>"`, or the original's `last_modified`, a string) is refused
+//! with 409 when the file changed since, up to the moment it is replaced; nothing another process
+//! writes to the file meanwhile is lost (see [`crate::board::rewrite`]); edits are made one at a
+//! time; the Origin check and the access token apply as to every write.
 
 use std::path::{Component, Path};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::patch;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::details::TaskRef;
 use super::state::TaskFiles;
 use super::{AppState, Error};
-use crate::board::{content_tag, reread, set_field, write_atomically, SharedStore};
+use crate::board::{content_tag, reread, rewrite, set_field, RewriteError, SharedStore};
 
 /// The original's priority values (`normal` only in lower case, the others in any case).
 const PRIORITIES: [&str; 4] = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
@@ -36,11 +40,18 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/tasks/{id}/specification", patch(specification))
 }
 
+/// `?path=inbox/x.yaml`: the file an edit changes, named exactly (the page sends it).
+#[derive(Debug, serde::Deserialize)]
+struct FileQuery {
+    path: Option<String>,
+}
+
 /// `{"priority": "HIGH", "last_modified"?}` → `{"success": true, "task": {…}, "etag"}`.
 async fn priority(
     State(board): State<SharedStore>,
     State(files): State<Arc<TaskFiles>>,
     UrlPath(id): UrlPath<String>,
+    Query(file): Query<FileQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Error> {
@@ -48,7 +59,6 @@ async fn priority(
     let body = json_body(&headers, &body)?;
     let value = body
         .get("priority")
-        .filter(|v| !v.is_null())
         .ok_or_else(|| Error::bad_request("Missing priority field"))?;
     let priority = parse_priority(value).ok_or_else(|| {
         Error::bad_field(
@@ -56,9 +66,9 @@ async fn priority(
             "Invalid priority. Must be one of: CRITICAL, HIGH, LOW, MEDIUM, normal",
         )
     })?;
-    check_task_id(&id)?;
     let edit = Edit {
         id,
+        path: file.path,
         fields: vec![("priority", priority)],
         status_refusal: |status| {
             Error::Conflict(format!(
@@ -76,6 +86,7 @@ async fn specification(
     State(board): State<SharedStore>,
     State(files): State<Arc<TaskFiles>>,
     UrlPath(id): UrlPath<String>,
+    Query(file): Query<FileQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Error> {
@@ -83,9 +94,7 @@ async fn specification(
     let body = json_body(&headers, &body)?;
     let specification = match body.get("specification") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(Value::Null) | None => {
-            return Err(Error::bad_request("Missing specification field"));
-        }
+        None => return Err(Error::bad_request("Missing specification field")),
         Some(_) => {
             return Err(Error::bad_field(
                 "specification",
@@ -108,9 +117,9 @@ async fn specification(
         Some(Value::String(_)) | Some(Value::Null) | None => {}
         Some(_) => return Err(Error::bad_field("feature", "must be a string")),
     }
-    check_task_id(&id)?;
     let edit = Edit {
         id,
+        path: file.path,
         fields,
         status_refusal: |status| {
             Error::bad_request(format!(
@@ -141,9 +150,10 @@ impl TaskFiles {
     }
 }
 
-/// One edit: the fields to set on the task `id`.
+/// One edit: the fields to set on the task `id` names (or on the file `path` names).
 struct Edit {
     id: String,
+    path: Option<String>,
     fields: Vec<(&'static str, String)>,
     status_refusal: fn(&str) -> Error,
 }
@@ -160,65 +170,53 @@ impl Edit {
         body: &Value,
     ) -> Result<Response, Error> {
         let _one_at_a_time = EDITING.lock().await;
-        let path = find_path(board, &self.id)
-            .ok_or_else(|| Error::NotFound(format!("Task not found: {}", self.id)))?;
+        let path = target(board, &self.id, self.path.as_deref())?;
         let full = files.dir.join(&path);
-        let bytes = tokio::fs::read(&full)
-            .await
-            .map_err(|_| Error::NotFound(format!("Task not found: {}", self.id)))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Unprocessable("the task file is not UTF-8 text".into()))?;
-        let document: Value = crate::board::parse_yaml(&text).map_err(|error| {
-            Error::Unprocessable(format!("the task file is not valid YAML: {error}"))
-        })?;
-        let status = document
-            .get("status")
-            .and_then(Value::as_str)
-            .unwrap_or("pending")
-            .to_ascii_lowercase();
-        if LOCKED_STATUSES.contains(&status.as_str()) {
-            return Err((self.status_refusal)(&status));
-        }
-        let current = content_tag(text.as_bytes());
-        if let Some(expected) = if_match(headers)? {
-            if expected != current && expected != "*" {
-                return Err(Error::Conflict(format!(
-                    "Task was modified by another user: it changed since you read it (ETag \
-                     \"{current}\", you sent \"{expected}\"). Reload it and try again."
-                )));
-            }
-        }
-        if let (Some(provided), Some(on_file)) = (
-            body.get("last_modified").and_then(Value::as_str),
-            document.get("last_modified").and_then(scalar_text),
-        ) {
-            if provided != on_file {
-                return Err(Error::Conflict(format!(
-                    "Task was modified by another user. Current: {on_file}, Provided: {provided}"
-                )));
-            }
-        }
-        let mut edited = text;
-        for (field, value) in &self.fields {
-            edited = set_field(&edited, field, value)
-                .map_err(|error| Error::Unprocessable(error.to_string()))?;
-        }
+        let precondition = Precondition {
+            etag: if_match(headers)?,
+            last_modified: last_modified(body)?,
+            status_refusal: self.status_refusal,
+        };
+        let fields = self.fields.clone();
         let write_path = full.clone();
-        let written = edited.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&write_path, written.as_bytes()))
-            .await
-            .map_err(|error| Error::Internal(error.to_string()))?
-            .map_err(|error| {
+        let edited = tokio::task::spawn_blocking(move || {
+            rewrite(
+                &write_path,
+                |bytes| precondition.check(bytes),
+                |bytes| {
+                    let mut edited = task_text(bytes)?.to_owned();
+                    for (field, value) in &fields {
+                        edited = set_field(&edited, field, value)
+                            .map_err(|error| Error::Unprocessable(error.to_string()))?;
+                    }
+                    Ok(edited.into_bytes())
+                },
+            )
+        })
+        .await
+        .map_err(|error| Error::Internal(error.to_string()))?
+        .map_err(|error| match error {
+            RewriteError::Refused(error) => error,
+            RewriteError::Io(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Error::NotFound(format!("Task not found: {}", self.id))
+            }
+            RewriteError::Io(error) => {
                 tracing::warn!(path = %full.display(), %error, "could not write a task file");
                 Error::Internal(format!("could not write the task file: {error}"))
-            })?;
+            }
+            other @ (RewriteError::ChangedMeanwhile | RewriteError::KeepsChanging) => {
+                Error::Conflict(format!(
+                    "Task was modified by another user: {other}. Reload it and try again."
+                ))
+            }
+        })?;
         let collab = files.dir.clone();
         let store = board.clone();
         let relative = path.clone();
         tokio::task::spawn_blocking(move || reread(&store, &collab, &relative))
             .await
             .map_err(|error| Error::Internal(error.to_string()))?;
-        let etag = content_tag(edited.as_bytes());
+        let etag = content_tag(&edited);
         tracing::info!(%path, fields = ?self.fields, "task edited");
         let task = board
             .task(&path)
@@ -229,6 +227,71 @@ impl Edit {
             Json(json!({"success": true, "task": task, "path": path, "etag": etag})),
         )
             .into_response())
+    }
+}
+
+/// What must hold of the file for an edit to be made: checked on every version the edit is
+/// made from (see [`rewrite`]).
+struct Precondition {
+    /// The version the client read (`If-Match`).
+    etag: Option<String>,
+    /// The original's optimistic lock: the file's `last_modified` the client read.
+    last_modified: Option<String>,
+    status_refusal: fn(&str) -> Error,
+}
+
+impl Precondition {
+    fn check(&self, bytes: &[u8]) -> Result<(), Error> {
+        let text = task_text(bytes)?;
+        let document: Value = crate::board::parse_yaml(text).map_err(|error| {
+            Error::Unprocessable(format!("the task file is not valid YAML: {error}"))
+        })?;
+        let status = document
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("pending")
+            .to_ascii_lowercase();
+        if LOCKED_STATUSES.contains(&status.as_str()) {
+            return Err((self.status_refusal)(&status));
+        }
+        if let Some(expected) = &self.etag {
+            let current = content_tag(bytes);
+            if *expected != current && expected != "*" {
+                return Err(Error::Conflict(format!(
+                    "Task was modified by another user: it changed since you read it (ETag \
+                     \"{current}\", you sent \"{expected}\"). Reload it and try again."
+                )));
+            }
+        }
+        if let (Some(provided), Some(on_file)) = (
+            &self.last_modified,
+            document.get("last_modified").and_then(scalar_text),
+        ) {
+            if *provided != on_file {
+                return Err(Error::Conflict(format!(
+                    "Task was modified by another user. Current: {on_file}, Provided: {provided}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn task_text(bytes: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| Error::Unprocessable("the task file is not UTF-8 text".into()))
+}
+
+/// The body's `last_modified`: absent or `null`, else a string (another type is not taken for
+/// absent: that would turn the lock off).
+fn last_modified(body: &Value) -> Result<Option<String>, Error> {
+    match body.get("last_modified") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(Error::bad_field(
+            "last_modified",
+            "must be a string: the task's last_modified as you read it",
+        )),
     }
 }
 
@@ -356,16 +419,80 @@ pub(super) fn check_specification(repo: &Path, specification: &str) -> Result<()
     Ok(())
 }
 
-/// The path of the task with this id (or file name, with or without its extension).
-fn find_path(board: &SharedStore, id: &str) -> Option<String> {
+/// The file an edit changes. `path` (`?path=`, what the page sends) names it exactly, and must be
+/// a task the id names too. Else `id` with `.yaml`/`.yml` is a file name; without, the task whose
+/// `id` it is, else whose file is named so. Several files answering is a 409 naming them all:
+/// an edit never picks one.
+fn target(board: &SharedStore, id: &str, path: Option<&str>) -> Result<String, Error> {
+    match path {
+        // The board's own key: nothing outside the board can be named.
+        Some(path) if path.is_empty() || path.len() > 4096 => {
+            return Err(Error::bad_field("path", "must be 1 to 4096 bytes"))
+        }
+        Some(_) => {}
+        None => check_task_id(id)?,
+    }
+    let not_found = || Error::NotFound(format!("Task not found: {id}"));
+    let has_extension = id.ends_with(".yaml") || id.ends_with(".yml");
     let stem = id
         .strip_suffix(".yaml")
         .or_else(|| id.strip_suffix(".yml"))
         .unwrap_or(id);
-    board.with_tasks(|tasks, _, _| {
-        super::details::find(tasks, &TaskRef::Id(stem.to_owned()))
-            .map(|(task, _)| task.summary.path)
-    })
+    let candidates: Vec<String> = board.with_tasks(|tasks, _, _| {
+        if let Some(path) = path {
+            return tasks
+                .get(path)
+                .filter(|task| {
+                    task.id == stem || file_name(&task.path) == id || file_stem(&task.path) == stem
+                })
+                .map(|task| vec![task.path.clone()])
+                .unwrap_or_default();
+        }
+        let paths = |matches: &dyn Fn(&app::model::Task) -> bool| -> Vec<String> {
+            tasks
+                .values()
+                .filter(|task| matches(task))
+                .map(|task| task.path.clone())
+                .collect()
+        };
+        if has_extension {
+            return paths(&|task| file_name(&task.path) == id);
+        }
+        let by_id = paths(&|task| task.id == id);
+        if by_id.is_empty() {
+            paths(&|task| file_stem(&task.path) == id)
+        } else {
+            by_id
+        }
+    });
+    match candidates.as_slice() {
+        [] if path.is_some() => Err(Error::NotFound(format!(
+            "Task not found: {id} at {}",
+            path.unwrap_or_default()
+        ))),
+        [] => Err(not_found()),
+        [one] => Ok(one.clone()),
+        several => Err(Error::Ambiguous {
+            message: format!(
+                "{} task files answer to {id:?}: {}. Name one by its path (?path=) or file name; \
+                 nothing was changed.",
+                several.len(),
+                several.join(", ")
+            ),
+            paths: several.to_vec(),
+        }),
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn file_stem(path: &str) -> &str {
+    let name = file_name(path);
+    name.strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+        .unwrap_or(name)
 }
 
 /// The version named by `If-Match` (its quotes and a weak `W/` taken off).

@@ -39,6 +39,9 @@ pub(crate) enum Error {
     /// The resource changed or is in a state that refuses the request.
     #[error("{0}")]
     Conflict(String),
+    /// Several task files answer to the name a request gave; `paths` lists them.
+    #[error("{message}")]
+    Ambiguous { message: String, paths: Vec<String> },
     /// Well-formed, but cannot be done to this resource (a task file an edit cannot change).
     #[error("{0}")]
     Unprocessable(String),
@@ -63,6 +66,9 @@ struct Body<'a> {
     /// The kind of database problem (`corrupt`, `read-only`, `locked`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'static str>,
+    /// The files a name answers to, when it answers to several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paths: Option<&'a [String]>,
 }
 
 impl Error {
@@ -104,7 +110,9 @@ impl Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::DuplicateInvocation(_) | Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::DuplicateInvocation(_) | Error::Conflict(_) | Error::Ambiguous { .. } => {
+                StatusCode::CONFLICT
+            }
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::TelemetryUnavailable(_) | Error::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
@@ -132,11 +140,16 @@ impl IntoResponse for Error {
             Error::DatabaseBusy => Some(ProblemKind::Locked.as_str()),
             _ => None,
         };
+        let paths = match &self {
+            Error::Ambiguous { paths, .. } => Some(paths.as_slice()),
+            _ => None,
+        };
         let body = Body {
             error: self.to_string(),
             field,
             index,
             reason,
+            paths,
         };
         let mut response = (self.status(), Json(body)).into_response();
         if matches!(self, Error::DatabaseBusy | Error::TelemetryUnavailable(_)) {
