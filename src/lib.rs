@@ -30,6 +30,7 @@ mod http;
 mod markdown;
 mod mcp;
 mod memory;
+mod otlp;
 mod portfolio;
 mod portfolio_feed;
 mod server;

@@ -59,13 +59,7 @@ async fn post_invocations(
             "at most {MAX_BATCH} invocations per request"
         )));
     }
-    // The repository an invocation without one is counted in: the one this site is of (another
-    // repository's at `/repos/NAME/`; none together or on a viewer).
-    let repo = match &state.repo {
-        Some(name) if name != app::ALL_REPOSITORIES => Some(name.clone()),
-        Some(_) => None,
-        None => (!state.team.viewer).then(|| state.team.repo.clone()),
-    };
+    let repo = repository_of(&state);
     let now = Utc::now();
     let batch = items
         .iter()
@@ -94,6 +88,16 @@ async fn post_invocations(
     match report.conflicts.first() {
         Some(id) if !is_array => Err(Error::DuplicateInvocation(id.clone())),
         _ => Ok(Json(report)),
+    }
+}
+
+/// The repository an invocation without one is counted in: the one this site is of (another
+/// repository's at `/repos/NAME/`; none together or on a viewer).
+pub(super) fn repository_of(state: &AppState) -> Option<String> {
+    match &state.repo {
+        Some(name) if name != app::ALL_REPOSITORIES => Some(name.clone()),
+        Some(_) => None,
+        None => (!state.team.viewer).then(|| state.team.repo.clone()),
     }
 }
 

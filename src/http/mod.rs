@@ -21,6 +21,7 @@ mod history;
 mod invocations;
 mod mcp;
 mod metrics;
+mod otlp;
 mod page;
 mod portfolio;
 mod problems;
@@ -175,6 +176,7 @@ fn routes() -> Router<AppState> {
         .merge(invocations::router())
         .merge(costs::router())
         .merge(forecast::router())
+        .merge(otlp::router())
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
     Router::new()
         .merge(page::router())

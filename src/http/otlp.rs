@@ -1,0 +1,294 @@
+//! The OTLP/HTTP receiver: `POST /v1/logs`, `/v1/metrics`, `/v1/traces` on the dashboard's own
+//! port (and under its base path), so `OTEL_EXPORTER_OTLP_ENDPOINT=http://host:port` is all a
+//! coding agent needs. Both encodings, gzip, chunked bodies; the token applies as to every write
+//! (`OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer …`).
+//!
+//! Answers as the OTLP/HTTP specification says: `200` with the response message in the
+//! request's encoding, its `partial_success` counting what was rejected and why; `400` with a
+//! `Status` for a body that does not decode; `413` over [`MAX_WIRE_BYTES`] (8 MiB) on the wire or
+//! 32 MiB inflated; `415` for another content type. What is stored is stored
+//! before the answer (all of a request's invocations in one transaction), so a retry after a
+//! lost answer stores nothing twice.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use chrono::Utc;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+
+use super::metrics::Metrics;
+use super::{AppState, Error};
+use crate::cost_feed::CostFeed;
+use crate::otlp::{
+    decode, invocations_from_logs, invocations_from_spans, DecodeError, Encoding, Extracted,
+    Signal, MAX_WIRE_BYTES,
+};
+use crate::telemetry::{Telemetry, MAX_BATCH};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/logs", post(logs))
+        .route("/v1/metrics", post(metrics))
+        .route("/v1/traces", post(traces))
+        .layer(DefaultBodyLimit::max(MAX_WIRE_BYTES))
+}
+
+/// What the three handlers share.
+struct Export {
+    encoding: Encoding,
+    body: Bytes,
+    content_encoding: Option<String>,
+}
+
+impl Export {
+    fn of(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Export, Response> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let Some(encoding) = Encoding::of_content_type(content_type) else {
+            return Err(status(
+                Encoding::Json,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "Content-Type {content_type:?} is not OTLP: send application/x-protobuf or \
+                     application/json"
+                ),
+            ));
+        };
+        let body = body.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                status(
+                    encoding,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than {MAX_WIRE_BYTES} bytes: send smaller batches"),
+                )
+            } else {
+                status(encoding, StatusCode::BAD_REQUEST, rejection.body_text())
+            }
+        })?;
+        let content_encoding = headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Export {
+            encoding,
+            body,
+            content_encoding,
+        })
+    }
+
+    fn decode<M>(&self) -> Result<M, Response>
+    where
+        M: prost::Message + Default + serde::de::DeserializeOwned,
+    {
+        decode(&self.body, self.encoding, self.content_encoding.as_deref()).map_err(|error| {
+            let code = match error {
+                DecodeError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                DecodeError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            status(self.encoding, code, error.to_string())
+        })
+    }
+}
+
+/// The state the handlers store through.
+#[derive(Clone)]
+struct Sink {
+    telemetry: Telemetry,
+    costs: Arc<CostFeed>,
+    metrics: Arc<Metrics>,
+    repo: Option<String>,
+}
+
+impl axum::extract::FromRef<AppState> for Sink {
+    fn from_ref(state: &AppState) -> Sink {
+        Sink {
+            telemetry: state.telemetry.clone(),
+            costs: state.costs.clone(),
+            metrics: state.metrics.clone(),
+            repo: super::invocations::repository_of(state),
+        }
+    }
+}
+
+impl Sink {
+    /// Stores what was extracted; the rejected items with their reasons.
+    async fn store(&self, signal: Signal, extracted: Extracted) -> Result<(i64, String), Error> {
+        let Extracted {
+            mut invocations,
+            mut rejected,
+            skipped,
+        } = extracted;
+        for invocation in &mut invocations {
+            if invocation.repo.is_none() {
+                invocation.repo = self.repo.clone();
+            }
+        }
+        let mut stored = 0;
+        for batch in invocations.chunks(MAX_BATCH) {
+            let report = self.telemetry.ingest(batch.to_vec()).await?;
+            stored += report.inserted;
+            rejected.extend(report.conflicts.into_iter().map(|id| {
+                format!("{id} is already stored with other content; the stored one is kept")
+            }));
+        }
+        if stored > 0 {
+            self.metrics.ingested(stored);
+            self.costs.after_write().await;
+        }
+        tracing::debug!(
+            ?signal,
+            stored,
+            rejected = rejected.len(),
+            skipped,
+            "OTLP export"
+        );
+        let message = match rejected.as_slice() {
+            [] => String::new(),
+            [one] => format!("1 of the {} was rejected: {one}", signal.items()),
+            [first, rest @ ..] => format!(
+                "{} of the {} were rejected; the first: {first}",
+                rest.len() + 1,
+                signal.items()
+            ),
+        };
+        Ok((rejected.len() as i64, message))
+    }
+}
+
+async fn logs(
+    State(sink): State<Sink>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let export = match Export::of(&headers, body) {
+        Ok(export) => export,
+        Err(response) => return response,
+    };
+    let request: ExportLogsServiceRequest = match export.decode() {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let extracted = invocations_from_logs(&request, Utc::now());
+    match sink.store(Signal::Logs, extracted).await {
+        Ok((rejected, message)) => answer(
+            export.encoding,
+            &ExportLogsServiceResponse {
+                partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
+                    rejected_log_records: rejected,
+                    error_message: message,
+                }),
+            },
+        ),
+        Err(error) => failure(export.encoding, error),
+    }
+}
+
+async fn traces(
+    State(sink): State<Sink>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let export = match Export::of(&headers, body) {
+        Ok(export) => export,
+        Err(response) => return response,
+    };
+    let request: ExportTraceServiceRequest = match export.decode() {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let extracted = invocations_from_spans(&request, Utc::now());
+    match sink.store(Signal::Traces, extracted).await {
+        Ok((rejected, message)) => answer(
+            export.encoding,
+            &ExportTraceServiceResponse {
+                partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
+                    rejected_spans: rejected,
+                    error_message: message,
+                }),
+            },
+        ),
+        Err(error) => failure(export.encoding, error),
+    }
+}
+
+/// Metrics are decoded and acknowledged; the cost and token counters of metrics-only senders
+/// are not counted yet (their events are: see the README's "Coding agents").
+async fn metrics(headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let export = match Export::of(&headers, body) {
+        Ok(export) => export,
+        Err(response) => return response,
+    };
+    match export.decode::<ExportMetricsServiceRequest>() {
+        Ok(_) => answer(
+            export.encoding,
+            &ExportMetricsServiceResponse {
+                partial_success: None,
+            },
+        ),
+        Err(response) => response,
+    }
+}
+
+fn answer<M: prost::Message + serde::Serialize>(encoding: Encoding, message: &M) -> Response {
+    (
+        [(header::CONTENT_TYPE, encoding.content_type())],
+        encoding.encode(message),
+    )
+        .into_response()
+}
+
+/// The database could not store the export: the dashboard's error, as a `Status` (503s keep
+/// their `Retry-After`, which OTLP exporters honour).
+fn failure(encoding: Encoding, error: Error) -> Response {
+    let code = error.status();
+    let retry_after =
+        (code == StatusCode::SERVICE_UNAVAILABLE).then_some(HeaderValue::from_static("1"));
+    let mut response = status(encoding, code, error.to_string());
+    if let Some(value) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// `google.rpc.Status`, the body of OTLP/HTTP's error answers.
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+fn status(encoding: Encoding, code: StatusCode, message: String) -> Response {
+    // gRPC's codes: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE, else INTERNAL.
+    let rpc_code = match code {
+        StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => 3,
+        StatusCode::PAYLOAD_TOO_LARGE => 8,
+        StatusCode::SERVICE_UNAVAILABLE => 14,
+        _ => 13,
+    };
+    let body = RpcStatus {
+        code: rpc_code,
+        message,
+    };
+    let mut response = answer(encoding, &body);
+    *response.status_mut() = code;
+    response
+}

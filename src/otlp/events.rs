@@ -1,0 +1,343 @@
+//! What OTLP messages report, as invocations: one per model call.
+//!
+//! | sender | what | tokens | cost |
+//! |---|---|---|---|
+//! | Claude Code | log `claude_code.api_request` / `claude_code.api_error` | `input_tokens` + `cache_read_tokens` + `cache_creation_tokens` in, `output_tokens` out | `cost_usd` as reported |
+//! | Gemini CLI | log `gemini_cli.api_response` / `gemini_cli.api_error` | `input_token_count`, `output_token_count` (+ thoughts, tools) | none reported |
+//! | Codex CLI | log `codex.sse_event` of kind `response.completed` | `input_token_count`, `output_token_count` (+ reasoning, tools) | none reported |
+//! | any app | a span with `gen_ai.usage.*` | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | none reported |
+//!
+//! Attribution: `agent` (or `execdash.agent`) and `task.id` (or `execdash.task`) from the
+//! record's, scope's or resource's attributes (`OTEL_RESOURCE_ATTRIBUTES=task.id=T-1,agent=a`).
+//!
+//! Ids: from what the sender sends, so a batch sent again (in either encoding) stores nothing
+//! twice: Claude Code's `session.id`, `prompt.id` and `event.sequence`; a span's trace and span
+//! ids; otherwise a digest of the record and its resource.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use super::attributes::{string_of, Attributes};
+use crate::telemetry::Invocation;
+
+const AGENT_KEYS: [&str; 2] = ["execdash.agent", "agent"];
+const TASK_KEYS: [&str; 2] = ["execdash.task", "task.id"];
+/// Ids longer than this are replaced by their digest (the column holds 200 characters).
+const MAX_DERIVED_ID: usize = 160;
+
+/// The invocations found in one request, and what could not be taken.
+#[derive(Debug, Default)]
+pub(crate) struct Extracted {
+    pub(crate) invocations: Vec<Invocation>,
+    /// Why each rejected item was rejected (OTLP's partial success counts them).
+    pub(crate) rejected: Vec<String>,
+    /// Items that describe no model call (a prompt, a tool result, a span without usage).
+    pub(crate) skipped: usize,
+}
+
+impl Extracted {
+    fn take(&mut self, outcome: Option<Result<Invocation, String>>, now: DateTime<Utc>) {
+        match outcome {
+            None => self.skipped += 1,
+            Some(Err(why)) => self.rejected.push(why),
+            Some(Ok(invocation)) => match invocation.validated(now) {
+                Ok(valid) => self.invocations.push(valid),
+                Err(error) => self.rejected.push(error.to_string()),
+            },
+        }
+    }
+}
+
+/// The model calls among the log records of `request`.
+pub(crate) fn invocations_from_logs(
+    request: &ExportLogsServiceRequest,
+    now: DateTime<Utc>,
+) -> Extracted {
+    let mut out = Extracted::default();
+    for resource_logs in &request.resource_logs {
+        let resource: &[KeyValue] = resource_logs
+            .resource
+            .as_ref()
+            .map_or(&[], |r| r.attributes.as_slice());
+        for scope_logs in &resource_logs.scope_logs {
+            let scope: &[KeyValue] = scope_logs
+                .scope
+                .as_ref()
+                .map_or(&[], |s| s.attributes.as_slice());
+            for record in &scope_logs.log_records {
+                let attributes = Attributes::new(&record.attributes, scope, resource);
+                let call = model_call_of(record, attributes, resource, now);
+                out.take(call, now);
+            }
+        }
+    }
+    out
+}
+
+/// Which sender's call a record reports, by its event name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Call {
+    ClaudeCode { error: bool },
+    GeminiCli { error: bool },
+    Codex,
+}
+
+impl Call {
+    fn of(record: &LogRecord, attributes: Attributes<'_>) -> Option<Call> {
+        let named = [
+            Some(record.event_name.clone()).filter(|n| !n.is_empty()),
+            string_of(record.body.as_ref()).map(str::to_owned),
+            attributes.text(&["event.name"]),
+        ];
+        let service = attributes.text(&["service.name"]).unwrap_or_default();
+        named.into_iter().flatten().find_map(|name| {
+            let bare = name.rsplit('.').next().unwrap_or(&name);
+            let from = |prefix: &str, service_name: &str| {
+                name.starts_with(prefix) || (!name.contains('.') && service == service_name)
+            };
+            match bare {
+                "api_request" if from("claude_code.", "claude-code") => {
+                    Some(Call::ClaudeCode { error: false })
+                }
+                "api_error" if from("claude_code.", "claude-code") => {
+                    Some(Call::ClaudeCode { error: true })
+                }
+                "api_response" if from("gemini_cli.", "gemini-cli") => {
+                    Some(Call::GeminiCli { error: false })
+                }
+                "api_error" if from("gemini_cli.", "gemini-cli") => {
+                    Some(Call::GeminiCli { error: true })
+                }
+                "sse_event"
+                    if name.starts_with("codex.")
+                        && attributes.text(&["event.kind"]).as_deref()
+                            == Some("response.completed") =>
+                {
+                    Some(Call::Codex)
+                }
+                _ => None,
+            }
+        })
+    }
+
+    fn tool(self) -> &'static str {
+        match self {
+            Call::ClaudeCode { .. } => "claude-code",
+            Call::GeminiCli { .. } => "gemini-cli",
+            Call::Codex => "codex",
+        }
+    }
+}
+
+fn model_call_of(
+    record: &LogRecord,
+    attributes: Attributes<'_>,
+    resource: &[KeyValue],
+    now: DateTime<Utc>,
+) -> Option<Result<Invocation, String>> {
+    let call = Call::of(record, attributes)?;
+    Some(invocation_of(call, record, attributes, resource, now))
+}
+
+fn invocation_of(
+    call: Call,
+    record: &LogRecord,
+    attributes: Attributes<'_>,
+    resource: &[KeyValue],
+    now: DateTime<Utc>,
+) -> Result<Invocation, String> {
+    let count = |keys: &[&str]| attributes.count(keys).map(Option::unwrap_or_default);
+    let (input, output, cost, error) = match call {
+        Call::ClaudeCode { error } => (
+            count(&["input_tokens"])?
+                + count(&["cache_read_tokens"])?
+                + count(&["cache_creation_tokens"])?,
+            count(&["output_tokens"])?,
+            attributes.amount(&["cost_usd"])?.unwrap_or(0.0),
+            error,
+        ),
+        Call::GeminiCli { error } => (
+            count(&["input_token_count"])?,
+            count(&["output_token_count"])?
+                + count(&["thoughts_token_count"])?
+                + count(&["tool_token_count"])?,
+            0.0,
+            error,
+        ),
+        Call::Codex => (
+            count(&["input_token_count"])?,
+            count(&["output_token_count"])?
+                + count(&["reasoning_token_count"])?
+                + count(&["tool_token_count"])?,
+            0.0,
+            false,
+        ),
+    };
+    let session = attributes.text(&["session.id", "conversation.id"]);
+    let derived = match call {
+        Call::ClaudeCode { .. } => match (
+            &session,
+            attributes.text(&["prompt.id"]),
+            attributes.text(&["event.sequence"]),
+        ) {
+            (Some(session), Some(prompt), Some(sequence)) => {
+                Some(format!("{session}:{prompt}:{sequence}"))
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let id = match derived {
+        Some(id) if id.len() <= MAX_DERIVED_ID => format!("{}:{id}", call.tool()),
+        _ => format!("{}:{}", call.tool(), digest_of(record, resource)),
+    };
+    let mut invocation = Invocation::new(
+        &id,
+        call.tool(),
+        &attributes
+            .text(&["model", "gen_ai.response.model", "gen_ai.request.model"])
+            .unwrap_or_else(|| "unknown".into()),
+    );
+    invocation.timestamp = Some(time_of(
+        record.time_unix_nano,
+        record.observed_time_unix_nano,
+        now,
+    ));
+    invocation.agent_name = attributes.text(&AGENT_KEYS);
+    invocation.task_id = attributes.text(&TASK_KEYS);
+    invocation.prompt_tokens = input;
+    invocation.completion_tokens = output;
+    invocation.total_tokens = input.saturating_add(output);
+    invocation.cost_usd = cost;
+    invocation.latency_ms = count(&["duration_ms"])?;
+    invocation.privacy_level = Some("metadata".into());
+    if error {
+        invocation.status = "error".into();
+        invocation.error_message = Some(
+            attributes
+                .text(&["error", "error.message", "error.type"])
+                .unwrap_or_else(|| "the model API answered with an error".into())
+                .chars()
+                .take(1000)
+                .collect(),
+        );
+    }
+    Ok(invocation)
+}
+
+/// The model calls among the spans of `request`: spans that carry `gen_ai.usage.*`.
+pub(crate) fn invocations_from_spans(
+    request: &ExportTraceServiceRequest,
+    now: DateTime<Utc>,
+) -> Extracted {
+    let mut out = Extracted::default();
+    for resource_spans in &request.resource_spans {
+        let resource: &[KeyValue] = resource_spans
+            .resource
+            .as_ref()
+            .map_or(&[], |r| r.attributes.as_slice());
+        for scope_spans in &resource_spans.scope_spans {
+            let scope: &[KeyValue] = scope_spans
+                .scope
+                .as_ref()
+                .map_or(&[], |s| s.attributes.as_slice());
+            for span in &scope_spans.spans {
+                let attributes = Attributes::new(&span.attributes, scope, resource);
+                let call = span_call(span, attributes, now);
+                out.take(call, now);
+            }
+        }
+    }
+    out
+}
+
+const INPUT_KEYS: [&str; 2] = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"];
+const OUTPUT_KEYS: [&str; 2] = [
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.completion_tokens",
+];
+
+fn span_call(
+    span: &opentelemetry_proto::tonic::trace::v1::Span,
+    attributes: Attributes<'_>,
+    now: DateTime<Utc>,
+) -> Option<Result<Invocation, String>> {
+    let has_usage =
+        attributes.text(&INPUT_KEYS).is_some() || attributes.text(&OUTPUT_KEYS).is_some();
+    if !has_usage {
+        return None;
+    }
+    Some((|| {
+        // The conventions count cached input in `input_tokens` already.
+        let input = attributes.count(&INPUT_KEYS)?.unwrap_or(0);
+        let output = attributes.count(&OUTPUT_KEYS)?.unwrap_or(0);
+        let model = attributes
+            .text(&["gen_ai.response.model", "gen_ai.request.model"])
+            .unwrap_or_else(|| "unknown".into());
+        let tool = attributes
+            .text(&["service.name", "gen_ai.provider.name", "gen_ai.system"])
+            .unwrap_or_else(|| "genai".into());
+        let id = format!("span:{}:{}", hex(&span.trace_id), hex(&span.span_id));
+        let mut invocation = Invocation::new(&id, &tool, &model);
+        invocation.timestamp = Some(time_of(
+            span.start_time_unix_nano,
+            span.end_time_unix_nano,
+            now,
+        ));
+        invocation.agent_name = attributes.text(&AGENT_KEYS);
+        invocation.task_id = attributes.text(&TASK_KEYS);
+        invocation.prompt_tokens = input;
+        invocation.completion_tokens = output;
+        invocation.total_tokens = input.saturating_add(output);
+        invocation.latency_ms = i64::try_from(
+            span.end_time_unix_nano
+                .saturating_sub(span.start_time_unix_nano)
+                / 1_000_000,
+        )
+        .unwrap_or(i64::MAX);
+        invocation.privacy_level = Some("metadata".into());
+        if let Some(status) = &span.status {
+            if status.code == StatusCode::Error as i32 {
+                invocation.status = "error".into();
+                invocation.error_message = Some(if status.message.is_empty() {
+                    "the span ended in error".into()
+                } else {
+                    status.message.chars().take(1000).collect()
+                });
+            }
+        }
+        Ok(invocation)
+    })())
+}
+
+/// The first of two Unix times in nanoseconds that is set, else `now`, as RFC 3339.
+fn time_of(first: u64, second: u64, now: DateTime<Utc>) -> String {
+    let at = [first, second]
+        .into_iter()
+        .find(|t| *t != 0)
+        .and_then(|nanos| i64::try_from(nanos).ok())
+        .map(DateTime::from_timestamp_nanos)
+        .unwrap_or(now);
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A digest of a record and its resource: the same record sent again, in either encoding, has
+/// the same one.
+fn digest_of(record: &LogRecord, resource: &[KeyValue]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(record.encode_to_vec());
+    for attribute in resource {
+        hasher.update(attribute.encode_to_vec());
+    }
+    hex(&hasher.finalize()[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
