@@ -2,7 +2,7 @@
 //!
 //! | sender | what | tokens | cost |
 //! |---|---|---|---|
-//! | Claude Code | log `claude_code.api_request` / `claude_code.api_error` | `input_tokens` + `cache_read_tokens` + `cache_creation_tokens` in, `output_tokens` out | `cost_usd` as reported |
+//! | Claude Code | log `claude_code.api_request` / `claude_code.api_error` | `input_tokens` + `cache_read_tokens` + `cache_creation_tokens` in, `output_tokens` out | as reported: `cost_usd_micros`, else `cost_usd` |
 //! | Gemini CLI | log `gemini_cli.api_response` / `gemini_cli.api_error` | `input_token_count`, `output_token_count` (+ thoughts, tools) | none reported |
 //! | Codex CLI | log `codex.sse_event` of kind `response.completed` | `input_token_count`, `output_token_count` (+ reasoning, tools) | none reported |
 //! | any app | a span with `gen_ai.usage.*` | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | none reported |
@@ -159,7 +159,11 @@ fn invocation_of(
                 + count(&["cache_read_tokens"])?
                 + count(&["cache_creation_tokens"])?,
             count(&["output_tokens"])?,
-            attributes.amount(&["cost_usd"])?.unwrap_or(0.0),
+            // Its exact figure in micro-dollars when it sends one (2.1 does), else the double.
+            match attributes.count(&["cost_usd_micros"])? {
+                Some(micros) => micros as f64 / 1e6,
+                None => attributes.amount(&["cost_usd"])?.unwrap_or(0.0),
+            },
             error,
         ),
         Call::GeminiCli { error } => (

@@ -1,0 +1,165 @@
+//! The real coding-agent CLIs, run offline against loopback stand-ins of their model APIs
+//! (`tests/support/model_standin.py`) and exporting to a real server: what they report lands
+//! on the task named in `OTEL_RESOURCE_ATTRIBUTES`, with their own figures.
+//!
+//! The CLIs are installed by `scripts/bootstrap` (`$EXECDASH_CLAUDE`).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::Workspace;
+use execdash::RunningServer;
+use serde_json::Value;
+
+fn claude() -> PathBuf {
+    let claude = std::env::var_os("EXECDASH_CLAUDE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let tools = std::env::var_os("EXECDASH_TOOLS_DIR")
+                .map_or_else(|| PathBuf::from("/opt/execdash-tools"), PathBuf::from);
+            tools.join("agents/node_modules/.bin/claude")
+        });
+    assert!(
+        claude.exists(),
+        "Claude Code is not installed at {} (scripts/bootstrap installs it)",
+        claude.display()
+    );
+    claude
+}
+
+/// The model API stand-in, answering with these usage figures; killed when dropped.
+struct Standin {
+    child: Child,
+    port: u16,
+}
+
+impl Standin {
+    fn start(input: u32, output: u32, cache_read: u32, cache_write: u32) -> Standin {
+        let mut child = Command::new("python3")
+            .arg(common::repo().join("tests/support/model_standin.py"))
+            .arg("0")
+            .env("STANDIN_INPUT_TOKENS", input.to_string())
+            .env("STANDIN_OUTPUT_TOKENS", output.to_string())
+            .env("STANDIN_CACHE_READ", cache_read.to_string())
+            .env("STANDIN_CACHE_WRITE", cache_write.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs the stand-in");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the stand-in said {line:?}"));
+        Standin { child, port }
+    }
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `claude -p` in `project` with a fresh home, exporting over `protocol` to `server`.
+fn run_claude(
+    server: &RunningServer,
+    standin: &Standin,
+    home: &Path,
+    project: &Path,
+    protocol: &str,
+) {
+    let output = Command::new(claude())
+        .args(["-p", "say hello", "--model", "claude-sonnet-4-5"])
+        .current_dir(project)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env(
+            "ANTHROPIC_BASE_URL",
+            format!("http://127.0.0.1:{}", standin.port),
+        )
+        .env("ANTHROPIC_API_KEY", "sk-ant-standin")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
+        .env("OTEL_LOGS_EXPORTER", "otlp")
+        .env("OTEL_METRICS_EXPORTER", "otlp")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{}", server.addr),
+        )
+        .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev")
+        .output()
+        .expect("claude runs");
+    assert!(
+        output.status.success(),
+        "claude -p failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("Hello from the stand-in."),
+        "the answer came from the stand-in"
+    );
+}
+
+async fn stored(server: &RunningServer) -> Vec<Value> {
+    reqwest::get(format!(
+        "http://{}/api/export/invocations.json?range=all",
+        server.addr
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_code_runs_land_on_their_task_with_claude_codes_own_figures_in_both_encodings() {
+    let workspace = Workspace::empty();
+    workspace.write(
+        "assigned/backend-dev/T-42.yaml",
+        "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
+    );
+    let server = common::start_server(&workspace, |_| {}).await;
+    let standin = Standin::start(1234, 56, 700, 300);
+    let home = tempfile::tempdir().unwrap();
+    let project = workspace.root().to_owned();
+    for protocol in ["http/json", "http/protobuf"] {
+        let (server_ref, standin_ref, home_path) = (&server, &standin, home.path().to_owned());
+        tokio::task::block_in_place(|| {
+            run_claude(server_ref, standin_ref, &home_path, &project, protocol)
+        });
+    }
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 2, "one call a run: {rows:#?}");
+    for row in &rows {
+        assert_eq!(row["tool_name"], "claude-code");
+        assert_eq!(row["model_name"], "claude-sonnet-4-5");
+        assert_eq!(row["task_id"], "T-42");
+        assert_eq!(row["agent_name"], "backend-dev");
+        assert_eq!(row["prompt_tokens"], 1234 + 700 + 300);
+        assert_eq!(row["completion_tokens"], 56);
+        // Claude Code's own price of these figures (its cost_usd_micros: 5877).
+        assert_eq!(row["cost_usd"], 0.005877);
+    }
+    let details: Value = reqwest::get(format!("http://{}/api/board/task?id=T-42", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(details["cost"]["invocations"], 2);
+    assert!((details["cost"]["cost_usd"].as_f64().unwrap() - 0.011754).abs() < 1e-9);
+}
