@@ -163,3 +163,79 @@ async fn claude_code_runs_land_on_their_task_with_claude_codes_own_figures_in_bo
     assert_eq!(details["cost"]["invocations"], 2);
     assert!((details["cost"]["cost_usd"].as_f64().unwrap() - 0.011754).abs() < 1e-9);
 }
+
+/// The Python with the OpenTelemetry SDK and its OTLP/HTTP exporter (the bootstrap's venv).
+fn otel_python() -> PathBuf {
+    let python = std::env::var_os("EXECDASH_MCP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/execdash-tools/mcp-python/bin/python"));
+    assert!(
+        python.exists(),
+        "no Python at {} (scripts/bootstrap)",
+        python.display()
+    );
+    python
+}
+
+/// An app instrumented with the OpenTelemetry Python SDK: a GenAI client span with usage, inside
+/// a request span without, exported in protobuf by the SDK's own OTLP/HTTP exporter.
+const GENAI_APP: &str = r#"
+import sys
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+provider = TracerProvider(resource=Resource.create({
+    "service.name": "triage-bot", "execdash.task": "T-42", "execdash.agent": "triage"}))
+provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1] + "/v1/traces")))
+tracer = provider.get_tracer("triage")
+with tracer.start_as_current_span("handle request"):
+    with tracer.start_as_current_span("chat gpt-4o", kind=trace.SpanKind.CLIENT) as span:
+        span.set_attribute("gen_ai.operation.name", "chat")
+        span.set_attribute("gen_ai.provider.name", "openai")
+        span.set_attribute("gen_ai.request.model", "gpt-4o")
+        span.set_attribute("gen_ai.response.model", "gpt-4o-2024-08-06")
+        span.set_attribute("gen_ai.usage.input_tokens", 812)
+        span.set_attribute("gen_ai.usage.output_tokens", 97)
+provider.shutdown()
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn genai_spans_from_the_python_sdk_are_calls_of_their_task() {
+    let workspace = Workspace::empty();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let endpoint = format!("http://{}", server.addr);
+    let output = tokio::task::block_in_place(|| {
+        Command::new(otel_python())
+            .args(["-c", GENAI_APP, &endpoint])
+            .output()
+            .unwrap()
+    });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("Failed to export"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 1, "the span with usage only: {rows:#?}");
+    let row = &rows[0];
+    assert_eq!(row["tool_name"], "triage-bot");
+    assert_eq!(row["model_name"], "gpt-4o-2024-08-06");
+    assert_eq!(row["task_id"], "T-42");
+    assert_eq!(row["agent_name"], "triage");
+    assert_eq!(
+        (
+            row["prompt_tokens"].as_i64(),
+            row["completion_tokens"].as_i64()
+        ),
+        (Some(812), Some(97))
+    );
+    assert!(row["invocation_id"].as_str().unwrap().starts_with("span:"));
+}
