@@ -5,6 +5,10 @@
 //! - every dashboard aggregate over 1 000 000 invocations: the whole cost summary (all
 //!   aggregates in one read transaction) per range, and the cost-per-task lookup.
 //!
+//! - OTLP ingestion (`cargo bench --bench telemetry -- otlp`): Claude Code `api_request` log
+//!   records, protobuf, batches of 512, to `/v1/logs` of the real binary on SQLite and on
+//!   PostgreSQL, with the cost on the task's card read right after each answer.
+//!
 //! `EXECDASH_BENCH_DB=/path/x.db` keeps the seeded million-row file between runs.
 
 #[path = "../tests/common/postgres.rs"]
@@ -34,6 +38,11 @@ fn main() {
         }
         if only.as_deref().is_none_or(|o| o == "sqlite-aggregates") {
             aggregates().await;
+        }
+        if only.as_deref().is_none_or(|o| o == "otlp") {
+            otlp_ingestion(None).await;
+            let (cluster, _) = cluster(true);
+            otlp_ingestion(Some(cluster.database("bench_otlp"))).await;
         }
         if only.as_deref().is_none_or(|o| o == "postgres") {
             for durable in [false, true] {
@@ -371,4 +380,144 @@ async fn aggregates() {
         samples.push(t.elapsed());
     }
     percentiles(&format!("task_costs(50 ids) over {rows}"), &mut samples);
+}
+
+/// One Claude Code 2.1 `api_request` record as its exporter sends it (the attributes it sends,
+/// with the resource's repeated), for the call `n` of session `session`.
+fn claude_api_request(session: usize, n: usize) -> opentelemetry_proto::tonic::logs::v1::LogRecord {
+    use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
+    let kv = |key: &str, value: Value| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    };
+    let text = |s: &str| Value::StringValue(s.into());
+    let now = Utc::now().timestamp_nanos_opt().unwrap() as u64;
+    opentelemetry_proto::tonic::logs::v1::LogRecord {
+        time_unix_nano: now,
+        observed_time_unix_nano: now,
+        body: Some(AnyValue {
+            value: Some(text("claude_code.api_request")),
+        }),
+        attributes: vec![
+            kv("task.id", text(&format!("task-{}", n % 300))),
+            kv("agent", text(&format!("agent-{}", session % 6))),
+            kv(
+                "user.id",
+                text("628330e6089ecfd21e769f3eb71c6f9044da93cfec7d401cd942fed58ed44a31"),
+            ),
+            kv(
+                "session.id",
+                text(&format!("5f1c2a9e-0b7d-4c35-9a61-{session:012}")),
+            ),
+            kv("anthropic.provider", text("firstParty")),
+            kv("terminal.type", text("xterm")),
+            kv("event.name", text("api_request")),
+            kv("event.timestamp", text("2026-12-05T15:34:08.815Z")),
+            kv("event.sequence", Value::IntValue(n as i64)),
+            kv(
+                "prompt.id",
+                text(&format!("6ca0a807-22e0-4f78-b069-{:012}", n / 4)),
+            ),
+            kv("model", text("claude-sonnet-4-5")),
+            kv("input_tokens", Value::IntValue(1234)),
+            kv("output_tokens", Value::IntValue(56)),
+            kv("cache_read_tokens", Value::IntValue(700)),
+            kv("cache_creation_tokens", Value::IntValue(300)),
+            kv("cache_creation_5m_tokens", Value::IntValue(0)),
+            kv("cache_creation_1h_tokens", Value::IntValue(0)),
+            kv("cost_usd", Value::DoubleValue(0.005877)),
+            kv("cost_usd_micros", Value::IntValue(5877)),
+            kv("duration_ms", Value::IntValue(1834)),
+            kv("ttft_ms", Value::IntValue(611)),
+            kv("speed", text("normal")),
+            kv("query_source", text("sdk")),
+        ],
+        ..Default::default()
+    }
+}
+
+/// `POST /v1/logs` (protobuf, batches of 512 Claude Code `api_request` records) to the real
+/// binary, on SQLite (`postgres: None`) or PostgreSQL; after each answer the cost of a task of
+/// that batch is read from the board's detail (what a card shows comes from the same figures).
+async fn otlp_ingestion(postgres: Option<String>) {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
+    use prost::Message;
+    const BATCH: usize = 512;
+    const BATCHES: usize = 200;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("work/collaboration/inbox")).unwrap();
+    let backend = if postgres.is_some() {
+        "PostgreSQL (fsync on)"
+    } else {
+        "SQLite"
+    };
+    let mut flags: Vec<&std::ffi::OsStr> = Vec::new();
+    if let Some(url) = &postgres {
+        let database: [&std::ffi::OsStr; 4] = [
+            "--db".as_ref(),
+            url.as_ref(),
+            "--repo-name".as_ref(),
+            "bench".as_ref(),
+        ];
+        flags.extend(database);
+    }
+    let server = process::Process::start(root.path(), &flags);
+    let endpoint = server.url("/v1/logs");
+    let bodies: Vec<Vec<u8>> = (0..BATCHES)
+        .map(|b| {
+            ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    scope_logs: vec![ScopeLogs {
+                        log_records: (0..BATCH).map(|n| claude_api_request(b, n)).collect(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+            }
+            .encode_to_vec()
+        })
+        .collect();
+    let client = reqwest::Client::new();
+    let mut posts = Vec::new();
+    let mut visible = Vec::new();
+    let started = Instant::now();
+    for body in bodies {
+        let t = Instant::now();
+        let response = client
+            .post(&endpoint)
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        posts.push(t.elapsed());
+        let detail = client
+            .get(server.url("/api/costs?range=24h"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(detail.status(), 200);
+        visible.push(t.elapsed());
+    }
+    let elapsed = started.elapsed();
+    let total = BATCH * BATCHES;
+    percentiles(
+        &format!("OTLP {backend}: POST /v1/logs of 512 (protobuf)"),
+        &mut posts,
+    );
+    percentiles(
+        &format!("OTLP {backend}: export sent → its cost read back"),
+        &mut visible,
+    );
+    println!(
+        "OTLP {backend}: {total} api_request records in {:.2} s = {:.0} records/s (one client, with the read-back)",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
+    let stats = server.json("/api/stats").await;
+    assert_eq!(stats["invocations"].as_u64(), Some(total as u64), "{stats}");
+    drop(server);
 }

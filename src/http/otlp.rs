@@ -55,13 +55,13 @@ struct Export {
 }
 
 impl Export {
-    fn of(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Export, Response> {
+    fn of(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Export, Refusal> {
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let Some(encoding) = Encoding::of_content_type(content_type) else {
-            return Err(status(
+            return Err(Refusal(
                 Encoding::Json,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 format!(
@@ -72,13 +72,13 @@ impl Export {
         };
         let body = body.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                status(
+                Refusal(
                     encoding,
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("the body is larger than {MAX_WIRE_BYTES} bytes: send smaller batches"),
                 )
             } else {
-                status(encoding, StatusCode::BAD_REQUEST, rejection.body_text())
+                Refusal(encoding, StatusCode::BAD_REQUEST, rejection.body_text())
             }
         })?;
         let content_encoding = headers
@@ -92,7 +92,7 @@ impl Export {
         })
     }
 
-    fn decode<M>(&self) -> Result<M, Response>
+    fn decode<M>(&self) -> Result<M, Refusal>
     where
         M: prost::Message + Default + serde::de::DeserializeOwned,
     {
@@ -102,7 +102,7 @@ impl Export {
                 DecodeError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 _ => StatusCode::BAD_REQUEST,
             };
-            status(self.encoding, code, error.to_string())
+            Refusal(self.encoding, code, error.to_string())
         })
     }
 }
@@ -176,18 +176,12 @@ async fn logs(
     State(sink): State<Sink>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let export = match Export::of(&headers, body) {
-        Ok(export) => export,
-        Err(response) => return response,
-    };
-    let request: ExportLogsServiceRequest = match export.decode() {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+) -> Result<Response, Refusal> {
+    let export = Export::of(&headers, body)?;
+    let request: ExportLogsServiceRequest = export.decode()?;
     let extracted = invocations_from_logs(&request, Utc::now());
     match sink.store(Signal::Logs, extracted).await {
-        Ok((rejected, message)) => answer(
+        Ok((rejected, message)) => Ok(answer(
             export.encoding,
             &ExportLogsServiceResponse {
                 partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
@@ -195,8 +189,8 @@ async fn logs(
                     error_message: message,
                 }),
             },
-        ),
-        Err(error) => failure(export.encoding, error),
+        )),
+        Err(error) => Err(Refusal::of(export.encoding, error)),
     }
 }
 
@@ -204,18 +198,12 @@ async fn traces(
     State(sink): State<Sink>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let export = match Export::of(&headers, body) {
-        Ok(export) => export,
-        Err(response) => return response,
-    };
-    let request: ExportTraceServiceRequest = match export.decode() {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+) -> Result<Response, Refusal> {
+    let export = Export::of(&headers, body)?;
+    let request: ExportTraceServiceRequest = export.decode()?;
     let extracted = invocations_from_spans(&request, Utc::now());
     match sink.store(Signal::Traces, extracted).await {
-        Ok((rejected, message)) => answer(
+        Ok((rejected, message)) => Ok(answer(
             export.encoding,
             &ExportTraceServiceResponse {
                 partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
@@ -223,27 +211,25 @@ async fn traces(
                     error_message: message,
                 }),
             },
-        ),
-        Err(error) => failure(export.encoding, error),
+        )),
+        Err(error) => Err(Refusal::of(export.encoding, error)),
     }
 }
 
 /// Metrics are decoded and acknowledged; the cost and token counters of metrics-only senders
 /// are not counted yet (their events are: see the README's "Coding agents").
-async fn metrics(headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
-    let export = match Export::of(&headers, body) {
-        Ok(export) => export,
-        Err(response) => return response,
-    };
-    match export.decode::<ExportMetricsServiceRequest>() {
-        Ok(_) => answer(
-            export.encoding,
-            &ExportMetricsServiceResponse {
-                partial_success: None,
-            },
-        ),
-        Err(response) => response,
-    }
+async fn metrics(
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Refusal> {
+    let export = Export::of(&headers, body)?;
+    export.decode::<ExportMetricsServiceRequest>()?;
+    Ok(answer(
+        export.encoding,
+        &ExportMetricsServiceResponse {
+            partial_success: None,
+        },
+    ))
 }
 
 fn answer<M: prost::Message + serde::Serialize>(encoding: Encoding, message: &M) -> Response {
@@ -254,17 +240,42 @@ fn answer<M: prost::Message + serde::Serialize>(encoding: Encoding, message: &M)
         .into_response()
 }
 
-/// The database could not store the export: the dashboard's error, as a `Status` (503s keep
-/// their `Retry-After`, which OTLP exporters honour).
-fn failure(encoding: Encoding, error: Error) -> Response {
-    let code = error.status();
-    let retry_after =
-        (code == StatusCode::SERVICE_UNAVAILABLE).then_some(HeaderValue::from_static("1"));
-    let mut response = status(encoding, code, error.to_string());
-    if let Some(value) = retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
+/// An export refused: its status, and why, answered as a `google.rpc.Status` in the request's
+/// encoding (a 503 keeps its `Retry-After`, which OTLP exporters honour).
+struct Refusal(Encoding, StatusCode, String);
+
+impl Refusal {
+    /// The database could not store the export: the dashboard's error.
+    fn of(encoding: Encoding, error: Error) -> Refusal {
+        Refusal(encoding, error.status(), error.to_string())
     }
-    response
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let Refusal(encoding, code, message) = self;
+        // gRPC's codes: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE, else INTERNAL.
+        let rpc_code = match code {
+            StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => 3,
+            StatusCode::PAYLOAD_TOO_LARGE => 8,
+            StatusCode::SERVICE_UNAVAILABLE => 14,
+            _ => 13,
+        };
+        let mut response = answer(
+            encoding,
+            &RpcStatus {
+                code: rpc_code,
+                message,
+            },
+        );
+        *response.status_mut() = code;
+        if code == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
 }
 
 /// `google.rpc.Status`, the body of OTLP/HTTP's error answers.
@@ -274,21 +285,4 @@ struct RpcStatus {
     code: i32,
     #[prost(string, tag = "2")]
     message: String,
-}
-
-fn status(encoding: Encoding, code: StatusCode, message: String) -> Response {
-    // gRPC's codes: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE, else INTERNAL.
-    let rpc_code = match code {
-        StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => 3,
-        StatusCode::PAYLOAD_TOO_LARGE => 8,
-        StatusCode::SERVICE_UNAVAILABLE => 14,
-        _ => 13,
-    };
-    let body = RpcStatus {
-        code: rpc_code,
-        message,
-    };
-    let mut response = answer(encoding, &body);
-    *response.status_mut() = code;
-    response
 }
