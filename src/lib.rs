@@ -9,6 +9,7 @@
 //!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
 //!          ├─► cost_feed ─► board, telemetry
 //!          ├─► mcp ─► board, telemetry   (MCP configuration, health checks with rmcp)
+//!          ├─► otlp ─► telemetry          (OTLP/HTTP exports of coding agents → invocations)
 //!          └─► portfolio_feed ─► board, specifications
 //! config, memory, markdown, specifications, portfolio, history, forecast: leaves used by the
 //! layers above

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 
 use common::Workspace;
 use execdash::RunningServer;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn claude() -> PathBuf {
     let claude = std::env::var_os("EXECDASH_CLAUDE")
@@ -153,7 +153,21 @@ async fn claude_code_runs_land_on_their_task_with_claude_codes_own_figures_in_bo
         assert_eq!(row["completion_tokens"], 56);
         // Claude Code's own price of these figures (its cost_usd_micros: 5877).
         assert_eq!(row["cost_usd"], 0.005877);
+        assert_eq!(row["reported_cost_usd"], 0.005877);
+        assert_eq!(
+            (&row["cache_read_tokens"], &row["cache_write_tokens"]),
+            (&json!(700), &json!(300))
+        );
+        assert_eq!(row["source"], "claude-code");
+        assert!(
+            row["session_id"].as_str().is_some_and(|s| s.len() == 36),
+            "{row}"
+        );
     }
+    assert_ne!(
+        rows[0]["session_id"], rows[1]["session_id"],
+        "two runs, two sessions"
+    );
     let details: Value = reqwest::get(format!("http://{}/api/board/task?id=T-42", server.addr))
         .await
         .unwrap()

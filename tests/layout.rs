@@ -79,7 +79,7 @@ fn src_modules_depend_one_way() {
             "forecast",
         ],
         &["board", "telemetry", "agent_profiles"],
-        &["cost_feed", "demo", "mcp", "portfolio_feed", "team"],
+        &["cost_feed", "demo", "mcp", "otlp", "portfolio_feed", "team"],
         &["http"],
         &["server"],
         &["cli"],

@@ -3,6 +3,8 @@
 //! OTLP's answers and store nothing; the token applies.
 
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 
 use std::io::Write;
 
@@ -178,6 +180,15 @@ async fn claude_codes_api_requests_become_the_tasks_calls_once_in_either_encodin
     );
     assert_eq!(first["completion_tokens"], 56);
     assert_eq!(first["latency_ms"], 1834);
+    assert_eq!(first["source"], "claude-code");
+    assert_eq!(first["session_id"], "5f1c2a9e-0b7d-4c35-9a61-3e2f8d4b7c10");
+    assert_eq!(
+        (&first["cache_read_tokens"], &first["cache_write_tokens"]),
+        (&json!(700), &json!(300))
+    );
+    assert_eq!(first["reported_cost_usd"], 0.012345);
+    assert_eq!(first["computed_cost_usd"], Value::Null);
+    assert_eq!(first["attribution"], "sent");
 
     // The same export again, as protobuf and gzipped: nothing new.
     let request: ExportLogsServiceRequest = serde_json::from_value(body).unwrap();
@@ -412,4 +423,36 @@ async fn the_receiver_needs_the_token_and_answers_under_the_base_path() {
     )
     .await;
     assert_eq!(status, 200);
+}
+
+/// The same export on a team's PostgreSQL store: every column kept, a re-sent batch idempotent.
+#[tokio::test]
+async fn on_postgresql_the_agents_columns_are_kept_and_a_resent_export_stores_nothing() {
+    let cluster = postgres::Postgres::start();
+    let url = cluster.database("otlp");
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |config| {
+        config.db = execdash::Location::parse(&url);
+        config.repo_name = "alpha".into();
+    })
+    .await;
+    let body =
+        serde_json::to_vec(&logs_body(vec![api_request(1, "1234", "56", "0.012345")])).unwrap();
+    for _ in 0..2 {
+        let (status, _, answer) = post(&server, "/v1/logs", JSON, body.clone(), &[]).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+        assert_eq!(serde_json::from_slice::<Value>(&answer).unwrap(), json!({}));
+    }
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let row = &rows[0];
+    assert_eq!(row["source"], "claude-code");
+    assert_eq!(row["session_id"], "5f1c2a9e-0b7d-4c35-9a61-3e2f8d4b7c10");
+    assert_eq!(
+        (&row["cache_read_tokens"], &row["cache_write_tokens"]),
+        (&json!(700), &json!(300))
+    );
+    assert_eq!(row["reported_cost_usd"], 0.012345);
+    assert_eq!(row["attribution"], "sent");
+    assert_eq!(task_cost(&server).await.1, 1);
 }

@@ -153,25 +153,36 @@ fn invocation_of(
     now: DateTime<Utc>,
 ) -> Result<Invocation, String> {
     let count = |keys: &[&str]| attributes.count(keys).map(Option::unwrap_or_default);
-    let (input, output, cost, error) = match call {
-        Call::ClaudeCode { error } => (
-            count(&["input_tokens"])?
-                + count(&["cache_read_tokens"])?
-                + count(&["cache_creation_tokens"])?,
-            count(&["output_tokens"])?,
-            // Its exact figure in micro-dollars when it sends one (2.1 does), else the double.
-            match attributes.count(&["cost_usd_micros"])? {
-                Some(micros) => micros as f64 / 1e6,
-                None => attributes.amount(&["cost_usd"])?.unwrap_or(0.0),
-            },
-            error,
-        ),
+    // Input as the row counts it (cache reads and writes included), output, the cache's parts,
+    // the cost the sender reported.
+    let (input, output, cache_read, cache_write, reported, error) = match call {
+        Call::ClaudeCode { error } => {
+            let (read, write) = (
+                count(&["cache_read_tokens"])?,
+                count(&["cache_creation_tokens"])?,
+            );
+            (
+                count(&["input_tokens"])? + read + write,
+                count(&["output_tokens"])?,
+                Some(read),
+                Some(write),
+                // Its exact figure in micro-dollars when it sends one (2.1 does), else the double.
+                match attributes.count(&["cost_usd_micros"])? {
+                    Some(micros) => Some(micros as f64 / 1e6),
+                    None => attributes.amount(&["cost_usd"])?,
+                },
+                error,
+            )
+        }
+        // Gemini and Codex count cached input inside their input count.
         Call::GeminiCli { error } => (
             count(&["input_token_count"])?,
             count(&["output_token_count"])?
                 + count(&["thoughts_token_count"])?
                 + count(&["tool_token_count"])?,
-            0.0,
+            attributes.count(&["cached_content_token_count"])?,
+            None,
+            None,
             error,
         ),
         Call::Codex => (
@@ -179,7 +190,9 @@ fn invocation_of(
             count(&["output_token_count"])?
                 + count(&["reasoning_token_count"])?
                 + count(&["tool_token_count"])?,
-            0.0,
+            attributes.count(&["cached_token_count"])?,
+            None,
+            None,
             false,
         ),
     };
@@ -213,12 +226,16 @@ fn invocation_of(
         record.observed_time_unix_nano,
         now,
     ));
-    invocation.agent_name = attributes.text(&AGENT_KEYS);
-    invocation.task_id = attributes.text(&TASK_KEYS);
+    attribute(&mut invocation, attributes);
+    invocation.source = Some(call.tool().into());
+    invocation.session_id = session;
     invocation.prompt_tokens = input;
     invocation.completion_tokens = output;
     invocation.total_tokens = input.saturating_add(output);
-    invocation.cost_usd = cost;
+    invocation.cache_read_tokens = cache_read;
+    invocation.cache_write_tokens = cache_write;
+    invocation.reported_cost_usd = reported;
+    invocation.cost_usd = reported.unwrap_or(0.0);
     invocation.latency_ms = count(&["duration_ms"])?;
     invocation.privacy_level = Some("metadata".into());
     if error {
@@ -251,9 +268,14 @@ pub(crate) fn invocations_from_spans(
                 .scope
                 .as_ref()
                 .map_or(&[], |s| s.attributes.as_slice());
+            let scope_name = scope_spans
+                .scope
+                .as_ref()
+                .map(|s| s.name.as_str())
+                .filter(|name| !name.is_empty());
             for span in &scope_spans.spans {
                 let attributes = Attributes::new(&span.attributes, scope, resource);
-                let call = span_call(span, attributes, now);
+                let call = span_call(span, attributes, scope_name, now);
                 out.take(call, now);
             }
         }
@@ -270,6 +292,7 @@ const OUTPUT_KEYS: [&str; 2] = [
 fn span_call(
     span: &opentelemetry_proto::tonic::trace::v1::Span,
     attributes: Attributes<'_>,
+    scope_name: Option<&str>,
     now: DateTime<Utc>,
 ) -> Option<Result<Invocation, String>> {
     let has_usage =
@@ -294,8 +317,13 @@ fn span_call(
             span.end_time_unix_nano,
             now,
         ));
-        invocation.agent_name = attributes.text(&AGENT_KEYS);
-        invocation.task_id = attributes.text(&TASK_KEYS);
+        attribute(&mut invocation, attributes);
+        invocation.source = Some(scope_name.unwrap_or("gen_ai").to_owned());
+        invocation.session_id = attributes.text(&["session.id", "gen_ai.conversation.id"]);
+        invocation.cache_read_tokens =
+            attributes.count(&["gen_ai.usage.cache_read.input_tokens"])?;
+        invocation.cache_write_tokens =
+            attributes.count(&["gen_ai.usage.cache_creation.input_tokens"])?;
         invocation.prompt_tokens = input;
         invocation.completion_tokens = output;
         invocation.total_tokens = input.saturating_add(output);
@@ -318,6 +346,15 @@ fn span_call(
         }
         Ok(invocation)
     })())
+}
+
+/// The agent and task the attributes name, marked as sent.
+fn attribute(invocation: &mut Invocation, attributes: Attributes<'_>) {
+    invocation.agent_name = attributes.text(&AGENT_KEYS);
+    invocation.task_id = attributes.text(&TASK_KEYS);
+    if invocation.agent_name.is_some() || invocation.task_id.is_some() {
+        invocation.attribution = Some("sent".into());
+    }
 }
 
 /// The first of two Unix times in nanoseconds that is set, else `now`, as RFC 3339.

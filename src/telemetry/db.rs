@@ -283,8 +283,20 @@ BEGIN
 END;
 "#;
 
+/// 1.4.0: what the coding agents' own reports carry (see [`super::Invocation`]'s fields of that
+/// version). Nullable, so the original writer keeps working; its rows read as before.
+pub(super) const AGENT_COLUMNS: [(&str, &str); 7] = [
+    ("source", "TEXT"),
+    ("session_id", "TEXT"),
+    ("cache_read_tokens", "INTEGER"),
+    ("cache_write_tokens", "INTEGER"),
+    ("reported_cost_usd", "REAL"),
+    ("computed_cost_usd", "REAL"),
+    ("attribution", "TEXT"),
+];
+
 /// The versions we add, in order.
-pub(super) const MIGRATIONS: [(&str, &str); 3] = [
+pub(super) const MIGRATIONS: [(&str, &str); 4] = [
     ("1.1.0", "execdash: invocations.task_id column and index"),
     (
         "1.2.0",
@@ -293,6 +305,10 @@ pub(super) const MIGRATIONS: [(&str, &str); 3] = [
     (
         "1.3.0",
         "execdash: cost_rollup_hourly maintained by triggers",
+    ),
+    (
+        "1.4.0",
+        "execdash: invocations' source, session, cache tokens, reported and computed cost, attribution",
     ),
 ];
 
@@ -442,6 +458,23 @@ async fn migrate(
                 .execute(sqlx::raw_sql(HOURLY_ROLLUP_SCHEMA))
                 .await
                 .map_err(fail)?;
+        }
+        "1.4.0" => {
+            let existing: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info('invocations')")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(fail)?;
+            for (column, kind) in AGENT_COLUMNS {
+                if !existing.iter().any(|name| name == column) {
+                    sqlx::query(&format!(
+                        "ALTER TABLE invocations ADD COLUMN {column} {kind}"
+                    ))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(fail)?;
+                }
+            }
         }
         other => unreachable!("no migration code for {other}"),
     }

@@ -30,10 +30,17 @@ pub(crate) struct ExportedInvocation {
     pub(crate) status: String,
     pub(crate) error_message: Option<String>,
     pub(crate) task_id: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) cache_read_tokens: Option<i64>,
+    pub(crate) cache_write_tokens: Option<i64>,
+    pub(crate) reported_cost_usd: Option<f64>,
+    pub(crate) computed_cost_usd: Option<f64>,
+    pub(crate) attribution: Option<String>,
 }
 
 impl ExportedInvocation {
-    pub(crate) const COLUMNS: [&'static str; 13] = [
+    pub(crate) const COLUMNS: [&'static str; 20] = [
         "invocation_id",
         "timestamp",
         "agent_name",
@@ -47,10 +54,18 @@ impl ExportedInvocation {
         "status",
         "error_message",
         "task_id",
+        "source",
+        "session_id",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reported_cost_usd",
+        "computed_cost_usd",
+        "attribution",
     ];
 
-    pub(crate) fn record(&self) -> [String; 13] {
+    pub(crate) fn record(&self) -> [String; 20] {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let number = |value: Option<String>| value.unwrap_or_default();
         [
             self.invocation_id.clone(),
             text(&self.timestamp),
@@ -65,6 +80,13 @@ impl ExportedInvocation {
             self.status.clone(),
             text(&self.error_message),
             text(&self.task_id),
+            text(&self.source),
+            text(&self.session_id),
+            number(self.cache_read_tokens.map(|n| n.to_string())),
+            number(self.cache_write_tokens.map(|n| n.to_string())),
+            number(self.reported_cost_usd.map(|n| n.to_string())),
+            number(self.computed_cost_usd.map(|n| n.to_string())),
+            text(&self.attribution),
         ]
     }
 }
@@ -76,14 +98,19 @@ const SQLITE_EXPORT: &str = "SELECT invocation_id, CAST(timestamp AS TEXT) AS ti
      COALESCE(completion_tokens, 0) AS completion_tokens, \
      COALESCE(total_tokens, 0) AS total_tokens, \
      CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
-     COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id \
+     COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id, source, session_id, \
+     CAST(cache_read_tokens AS INTEGER) AS cache_read_tokens, \
+     CAST(cache_write_tokens AS INTEGER) AS cache_write_tokens, \
+     CAST(reported_cost_usd AS REAL) AS reported_cost_usd, \
+     CAST(computed_cost_usd AS REAL) AS computed_cost_usd, attribution \
      FROM invocations $FILTER ORDER BY id";
 const SQLITE_RANGE: &str = "WHERE julianday(timestamp) >= ?1";
 const POSTGRES_EXPORT: &str = "SELECT invocation_id, timestamp, agent_name, tool_name, \
      model_name, COALESCE(prompt_tokens, 0) AS prompt_tokens, \
      COALESCE(completion_tokens, 0) AS completion_tokens, \
      COALESCE(total_tokens, 0) AS total_tokens, COALESCE(cost_usd, 0.0) AS cost_usd, \
-     COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id \
+     COALESCE(latency_ms, 0) AS latency_ms, status, error_message, task_id, source, session_id, \
+     cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, attribution \
      FROM invocations $FILTER ORDER BY id";
 const POSTGRES_RANGE: &str = "WHERE at >= $1::timestamptz";
 

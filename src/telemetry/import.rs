@@ -293,7 +293,6 @@ fn event_invocation(
         error_message: None,
         privacy_level: None,
         task_id: text(map, "task_id")?,
-        repo: None,
-        timestamp_defaulted: false,
+        ..Invocation::new("", "", "")
     }))
 }

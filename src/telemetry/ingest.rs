@@ -123,8 +123,11 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
         let result = sqlx::query(
             "INSERT OR IGNORE INTO invocations (invocation_id, timestamp, agent_name, \
              tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
-             latency_ms, status, error_message, privacy_level, task_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?)",
+             latency_ms, status, error_message, privacy_level, task_id, source, session_id, \
+             cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
+             attribution) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, \
+             ?, ?, ?)",
         );
         let result = bind_row(result, row, None).execute(&mut *tx).await?;
         if result.rows_affected() == 0 {
@@ -136,7 +139,10 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
                  AND agent_name IS ? AND tool_name IS ? AND model_name IS ? \
                  AND prompt_tokens IS ? AND completion_tokens IS ? AND total_tokens IS ? \
                  AND cost_usd IS ? AND latency_ms IS ? AND status IS ? AND error_message IS ? \
-                 AND privacy_level IS COALESCE(?, 'metadata') AND task_id IS ?",
+                 AND privacy_level IS COALESCE(?, 'metadata') AND task_id IS ? \
+                 AND source IS ? AND session_id IS ? AND cache_read_tokens IS ? \
+                 AND cache_write_tokens IS ? AND reported_cost_usd IS ? \
+                 AND computed_cost_usd IS ? AND attribution IS ?",
             );
             let same = bind_row(same, row, Some(row.timestamp_defaulted));
             if same.fetch_optional(&mut *tx).await?.is_some() {
@@ -209,6 +215,13 @@ fn bind_row<'q>(
         .bind(&row.error_message)
         .bind(&row.privacy_level)
         .bind(&row.task_id)
+        .bind(&row.source)
+        .bind(&row.session_id)
+        .bind(row.cache_read_tokens)
+        .bind(row.cache_write_tokens)
+        .bind(row.reported_cost_usd)
+        .bind(row.computed_cost_usd)
+        .bind(&row.attribution)
 }
 
 /// Adds to the `daily_costs` row of `key`, or creates it. `agent_name IS ?` and updating a single

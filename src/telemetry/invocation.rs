@@ -17,6 +17,7 @@ pub(super) const MAX_NAME_CHARS: usize = 200;
 pub(super) const MAX_ERROR_MESSAGE_CHARS: usize = 10_000;
 pub(super) const STATUSES: [&str; 3] = ["success", "error", "timeout"];
 pub(super) const PRIVACY_LEVELS: [&str; 3] = ["metadata", "full", "none"];
+pub(super) const ATTRIBUTIONS: [&str; 2] = ["sent", "inferred"];
 
 /// The columns of `invocations` (without the autoincrement `id`), with the original names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,6 +53,29 @@ pub struct Invocation {
     /// repository, does not keep it.
     #[serde(default)]
     pub repo: Option<String>,
+    /// Added in schema 1.4.0 (2.2.0 on PostgreSQL), all optional, so older writers keep working.
+    /// What reported the call: `claude-code`, `codex`, `gemini-cli`, a GenAI instrumentation's
+    /// scope; `None` for rows posted or written by the original logger.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The agent's session (Claude Code's `session.id`, Codex's conversation).
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// Input tokens read from the prompt cache (counted in `prompt_tokens` too).
+    #[serde(default)]
+    pub cache_read_tokens: Option<i64>,
+    /// Input tokens written to the prompt cache (counted in `prompt_tokens` too).
+    #[serde(default)]
+    pub cache_write_tokens: Option<i64>,
+    /// The cost the agent itself reported (Claude Code does), when it did.
+    #[serde(default)]
+    pub reported_cost_usd: Option<f64>,
+    /// The cost execdash computed from its price table, when the model has a price.
+    #[serde(default)]
+    pub computed_cost_usd: Option<f64>,
+    /// `sent` when the agent or task came with the call, `inferred` when execdash worked it out.
+    #[serde(default)]
+    pub attribution: Option<String>,
     /// Set by [`Invocation::validated`] when the timestamp was missing and became "now": a retry
     /// of the same request then gets another one, which is no conflict.
     #[serde(skip)]
@@ -77,6 +101,13 @@ impl Invocation {
             privacy_level: None,
             task_id: None,
             repo: None,
+            source: None,
+            session_id: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            reported_cost_usd: None,
+            computed_cost_usd: None,
+            attribution: None,
             timestamp_defaulted: false,
         }
     }
@@ -114,6 +145,13 @@ impl Invocation {
             privacy_level: string_field(map, "privacy_level")?,
             task_id: string_field(map, "task_id")?,
             repo: string_field(map, "repo")?,
+            source: string_field(map, "source")?,
+            session_id: string_field(map, "session_id")?,
+            cache_read_tokens: int_field(map, "cache_read_tokens")?,
+            cache_write_tokens: int_field(map, "cache_write_tokens")?,
+            reported_cost_usd: float_field(map, "reported_cost_usd")?,
+            computed_cost_usd: float_field(map, "computed_cost_usd")?,
+            attribution: string_field(map, "attribution")?,
             timestamp_defaulted: false,
         })
     }
@@ -127,6 +165,38 @@ impl Invocation {
         self.agent_name = optional_text("agent_name", self.agent_name, MAX_NAME_CHARS)?;
         self.task_id = optional_text("task_id", self.task_id, MAX_ID_CHARS)?;
         self.repo = optional_text("repo", self.repo, MAX_NAME_CHARS)?;
+        self.source = optional_text("source", self.source, MAX_NAME_CHARS)?;
+        self.session_id = optional_text("session_id", self.session_id, MAX_ID_CHARS)?;
+        for (field, value) in [
+            ("cache_read_tokens", self.cache_read_tokens),
+            ("cache_write_tokens", self.cache_write_tokens),
+        ] {
+            if let Some(value) = value.filter(|v| *v < 0) {
+                return Err(ValidationError::new(
+                    field,
+                    format!("must be >= 0, got {value}"),
+                ));
+            }
+        }
+        for (field, value) in [
+            ("reported_cost_usd", self.reported_cost_usd),
+            ("computed_cost_usd", self.computed_cost_usd),
+        ] {
+            if let Some(value) = value.filter(|v| !v.is_finite() || *v < 0.0) {
+                return Err(ValidationError::new(
+                    field,
+                    format!("must be a finite number >= 0, got {value}"),
+                ));
+            }
+        }
+        if let Some(how) = &self.attribution {
+            if !ATTRIBUTIONS.contains(&how.as_str()) {
+                return Err(ValidationError::new(
+                    "attribution",
+                    format!("must be one of sent, inferred, got '{how}'"),
+                ));
+            }
+        }
         for (field, value) in [
             ("prompt_tokens", self.prompt_tokens),
             ("completion_tokens", self.completion_tokens),
@@ -216,6 +286,13 @@ impl Invocation {
             privacy_level: self.privacy_level.clone(),
             task_id: self.task_id.clone(),
             repo: self.repo.clone(),
+            source: self.source.clone(),
+            session_id: self.session_id.clone(),
+            cache_read_tokens: self.cache_read_tokens,
+            cache_write_tokens: self.cache_write_tokens,
+            reported_cost_usd: self.reported_cost_usd,
+            computed_cost_usd: self.computed_cost_usd,
+            attribution: self.attribution.clone(),
             any_timestamp: self.timestamp_defaulted,
         }
     }

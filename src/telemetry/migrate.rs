@@ -103,6 +103,14 @@ pub(crate) async fn migrate(
             .await
             .map_err(read)?
             .is_some();
+    // Files execdash (1.4.0) wrote carry the agents' columns; the original's do not.
+    let has_agent_columns = sqlx::query(
+        "SELECT 1 FROM pragma_table_info('invocations') WHERE name = 'cache_read_tokens'",
+    )
+    .fetch_optional(&source)
+    .await
+    .map_err(read)?
+    .is_some();
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM invocations")
         .fetch_one(&source)
         .await
@@ -130,7 +138,7 @@ pub(crate) async fn migrate(
     progress(done, report.rows);
     let started = Instant::now();
     loop {
-        let rows = read_batch(&source, last_id, batch, has_task_id)
+        let rows = read_batch(&source, last_id, batch, has_task_id, has_agent_columns)
             .await
             .map_err(read)?;
         let Some(&(next_id, _)) = rows.last() else {
@@ -215,8 +223,17 @@ async fn read_batch(
     last_id: i64,
     batch: usize,
     has_task_id: bool,
+    has_agent_columns: bool,
 ) -> Result<Vec<(i64, StoredInvocation)>, sqlx::Error> {
     let task_id = if has_task_id { "task_id" } else { "NULL" };
+    let agent_columns = if has_agent_columns {
+        ", source, session_id, CAST(cache_read_tokens AS INTEGER) AS cache_read_tokens, \
+         CAST(cache_write_tokens AS INTEGER) AS cache_write_tokens, \
+         CAST(reported_cost_usd AS REAL) AS reported_cost_usd, \
+         CAST(computed_cost_usd AS REAL) AS computed_cost_usd, attribution"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT id, invocation_id, CAST(timestamp AS TEXT) AS timestamp, \
          strftime('%Y-%m-%dT%H:%M:%fZ', timestamp) AS at, agent_name, tool_name, model_name, \
@@ -224,7 +241,7 @@ async fn read_batch(
          CAST(completion_tokens AS INTEGER) AS completion_tokens, \
          CAST(total_tokens AS INTEGER) AS total_tokens, CAST(cost_usd AS REAL) AS cost_usd, \
          CAST(latency_ms AS INTEGER) AS latency_ms, status, error_message, privacy_level, \
-         {task_id} AS task_id \
+         {task_id} AS task_id{agent_columns} \
          FROM invocations WHERE id > ? ORDER BY id LIMIT ?"
     );
     let rows = sqlx::query_as::<_, Numbered>(&sql)

@@ -238,8 +238,20 @@ CREATE TABLE repo_files (
 CREATE INDEX idx_repo_files_seq ON repo_files (repo, seq);
 "#;
 
+/// 2.2.0: the columns of the SQLite file's 1.4.0 (the coding agents' own reports).
+const SCHEMA_2_2_0: &str = r#"
+ALTER TABLE invocations
+    ADD COLUMN IF NOT EXISTS source TEXT,
+    ADD COLUMN IF NOT EXISTS session_id TEXT,
+    ADD COLUMN IF NOT EXISTS cache_read_tokens BIGINT,
+    ADD COLUMN IF NOT EXISTS cache_write_tokens BIGINT,
+    ADD COLUMN IF NOT EXISTS reported_cost_usd DOUBLE PRECISION,
+    ADD COLUMN IF NOT EXISTS computed_cost_usd DOUBLE PRECISION,
+    ADD COLUMN IF NOT EXISTS attribution TEXT;
+"#;
+
 /// The versions, in order (the SQLite file's are 1.x).
-const MIGRATIONS: [(&str, &str, &str); 2] = [
+const MIGRATIONS: [(&str, &str, &str); 3] = [
     (
         "2.0.0",
         "execdash: the telemetry schema on PostgreSQL, rollups kept by statement triggers",
@@ -249,6 +261,11 @@ const MIGRATIONS: [(&str, &str, &str); 2] = [
         "2.1.0",
         "execdash: the boards the nodes publish (repos, repo_files)",
         SCHEMA_2_1_0,
+    ),
+    (
+        "2.2.0",
+        "execdash: invocations' source, session, cache tokens, reported and computed cost, attribution",
+        SCHEMA_2_2_0,
     ),
 ];
 
@@ -363,6 +380,21 @@ pub(crate) struct StoredInvocation {
     /// Not in a SQLite file.
     #[sqlx(default)]
     pub repo: Option<String>,
+    /// Schema 1.4.0 / 2.2.0 (absent from older SQLite files a migration reads).
+    #[sqlx(default)]
+    pub source: Option<String>,
+    #[sqlx(default)]
+    pub session_id: Option<String>,
+    #[sqlx(default)]
+    pub cache_read_tokens: Option<i64>,
+    #[sqlx(default)]
+    pub cache_write_tokens: Option<i64>,
+    #[sqlx(default)]
+    pub reported_cost_usd: Option<f64>,
+    #[sqlx(default)]
+    pub computed_cost_usd: Option<f64>,
+    #[sqlx(default)]
+    pub attribution: Option<String>,
     /// The timestamp was not given (so "now"): another one is no conflict.
     #[sqlx(skip)]
     pub any_timestamp: bool,
@@ -393,12 +425,17 @@ pub(crate) async fn store(
     let inserted: HashSet<String> = sqlx::query_scalar(
         "INSERT INTO invocations (invocation_id, timestamp, at, agent_name, tool_name, \
          model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
-         status, error_message, privacy_level, task_id, repo) \
-         SELECT i, ts, a::timestamptz, ag, tl, m, pt, ct, tt, c, l, s, e, COALESCE(p, 'metadata'), t, r \
+         status, error_message, privacy_level, task_id, repo, source, session_id, \
+         cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
+         attribution) \
+         SELECT i, ts, a::timestamptz, ag, tl, m, pt, ct, tt, c, l, s, e, COALESCE(p, 'metadata'), t, r, \
+                so, se, cr, cw, rc, cc, at \
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
                      $7::int8[], $8::int8[], $9::int8[], $10::float8[], $11::int8[], \
-                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[]) \
-              AS u(i, ts, a, ag, tl, m, pt, ct, tt, c, l, s, e, p, t, r) \
+                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], \
+                     $17::text[], $18::text[], $19::int8[], $20::int8[], $21::float8[], \
+                     $22::float8[], $23::text[]) \
+              AS u(i, ts, a, ag, tl, m, pt, ct, tt, c, l, s, e, p, t, r, so, se, cr, cw, rc, cc, at) \
          ON CONFLICT (invocation_id) DO NOTHING RETURNING invocation_id",
     )
     .bind(column!(invocation_id))
@@ -417,6 +454,13 @@ pub(crate) async fn store(
     .bind(column!(privacy_level))
     .bind(column!(task_id))
     .bind(column!(repo))
+    .bind(column!(source))
+    .bind(column!(session_id))
+    .bind(column!(cache_read_tokens))
+    .bind(column!(cache_write_tokens))
+    .bind(column!(reported_cost_usd))
+    .bind(column!(computed_cost_usd))
+    .bind(column!(attribution))
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
@@ -439,7 +483,9 @@ pub(crate) async fn store(
         "SELECT invocation_id, timestamp, \
          to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at, agent_name, \
          tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
-         latency_ms, status, error_message, privacy_level, task_id, repo \
+         latency_ms, status, error_message, privacy_level, task_id, repo, source, session_id, \
+         cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
+         attribution \
          FROM invocations WHERE invocation_id = ANY($1)",
     )
     .bind(&ids)
