@@ -142,6 +142,11 @@ pub(crate) struct ServeArgs {
     /// $XDG_CACHE_HOME/execdash, else ~/.cache/execdash].
     #[arg(long, env = "EXECDASH_BOARD_CACHE")]
     board_cache: Option<PathBuf>,
+    /// A JSON file of model prices over the embedded table (LiteLLM's, see README "Prices"):
+    /// {"models": {"NAME": {"input": 3e-6, "output": 1.5e-5, "cache_read"?, "cache_write"?,
+    /// "cache_write_1h"?}}}, US dollars per token.
+    #[arg(long, env = "EXECDASH_PRICES")]
+    prices: Option<PathBuf>,
     /// With a PostgreSQL --db: the name this board is published under [default: the root
     /// folder's name].
     #[arg(long, env = "EXECDASH_REPO_NAME")]
@@ -308,6 +313,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         Some(dir) => Some(dir),
         None => crate::board::default_cache_dir(),
     };
+    config.prices = args.prices.or(file.prices);
     if let Some(name) = args
         .repo_name
         .or(file.repo_name)
@@ -361,6 +367,7 @@ fn effective(config: &Config) -> String {
         repo_name: Some(config.repo_name.clone()),
         node_name: Some(config.node_name.clone()),
         stale_after: Some(config.stale_after.as_secs_f64()),
+        prices: config.prices.clone(),
         board_cache: Some(
             config
                 .board_cache

@@ -142,6 +142,8 @@ pub struct Config {
     /// A node of a team started without `--root`: it publishes no board of its own and shows
     /// the repositories the other nodes publish.
     pub viewer: bool,
+    /// Prices per model over the embedded table (`--prices FILE`, see [`crate::prices`]).
+    pub prices: Option<PathBuf>,
 }
 
 /// How the repository's MCP servers are checked.
@@ -181,6 +183,7 @@ impl std::fmt::Debug for Config {
             .field("live_reload", &self.live_reload)
             .field("allow_writes", &self.allow_writes)
             .field("mcp", &self.mcp)
+            .field("prices", &self.prices)
             .finish()
     }
 }
@@ -202,6 +205,7 @@ impl Config {
             allow_writes: false,
             mcp: McpOptions::default(),
             board_cache: None,
+            prices: None,
             repo_name: folder_name(root),
             node_name: host_name(),
             stale_after: std::time::Duration::from_secs(15),
@@ -350,6 +354,8 @@ pub(crate) struct FileConfig {
     pub(crate) mcp_managed: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) board_cache: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) prices: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) repo_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -34,6 +34,7 @@ mod memory;
 mod otlp;
 mod portfolio;
 mod portfolio_feed;
+mod prices;
 mod server;
 mod specifications;
 mod team;
@@ -48,6 +49,7 @@ pub use cli::run;
 pub use config::{Config, ConfigError, McpOptions, PublicUrl};
 pub use http::{serve_socket, SocketCounters};
 pub use markdown::render_texts as render_task_texts;
+pub use prices::PricesError;
 pub use server::{start, start_listening, RunningServer, ServeError};
 #[cfg(feature = "bench-support")]
 pub use telemetry::seed_synthetic;

@@ -25,6 +25,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Prices(#[from] crate::prices::PricesError),
 }
 
 /// A server that is listening.
@@ -66,6 +68,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
 /// the socket delivers the tasks as they are read. Returns once the socket is bound.
 pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError> {
     config.validate()?;
+    let prices = Arc::new(match &config.prices {
+        Some(path) => crate::prices::PriceTable::with_overrides(path)?,
+        None => crate::prices::PriceTable::embedded().clone(),
+    });
+    tracing::info!(source = %prices.source, models = prices.len(), "model prices");
     // Leptos spawns its rendering tasks through this (an error only means it is set already).
     let _ = any_spawner::Executor::init_tokio();
     let store = Arc::new(Store::new());
@@ -89,10 +96,13 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let app = http::router(
         &config,
         addr,
-        store.clone(),
-        telemetry,
-        costs.clone(),
-        mcp.clone(),
+        http::Services {
+            board: store.clone(),
+            telemetry,
+            costs: costs.clone(),
+            mcp: mcp.clone(),
+            prices,
+        },
         shutdown.clone(),
     );
     let publisher = match config.db {

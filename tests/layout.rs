@@ -77,6 +77,7 @@ fn src_modules_depend_one_way() {
             "portfolio",
             "history",
             "forecast",
+            "prices",
         ],
         &["board", "telemetry", "agent_profiles"],
         &["cost_feed", "demo", "mcp", "otlp", "portfolio_feed", "team"],

@@ -187,7 +187,8 @@ async fn claude_codes_api_requests_become_the_tasks_calls_once_in_either_encodin
         (&json!(700), &json!(300))
     );
     assert_eq!(first["reported_cost_usd"], 0.012345);
-    assert_eq!(first["computed_cost_usd"], Value::Null);
+    // The price table's figure is kept beside it: Claude Code's own price of these tokens.
+    assert_eq!(first["computed_cost_usd"], 0.005877);
     assert_eq!(first["attribution"], "sent");
 
     // The same export again, as protobuf and gzipped: nothing new.
@@ -378,6 +379,14 @@ async fn genai_spans_with_usage_are_calls_and_other_spans_are_not() {
     assert_eq!(rows[0]["tool_name"], "triage-bot");
     assert_eq!(rows[0]["latency_ms"], 1250);
     assert_eq!(rows[0]["prompt_tokens"], 812);
+    // No cost reported: priced from the table (gpt-4o-2024-08-06: $2.50 / $10 per million).
+    assert_eq!(rows[0]["reported_cost_usd"], Value::Null);
+    let computed = rows[0]["computed_cost_usd"].as_f64().unwrap();
+    assert!(
+        (computed - (812.0 * 2.5e-6 + 97.0 * 1e-5)).abs() < 1e-12,
+        "{computed}"
+    );
+    assert_eq!(rows[0]["cost_usd"], rows[0]["computed_cost_usd"]);
     // Decoded from protobuf too.
     let request: ExportTraceServiceRequest = serde_json::from_value(body).unwrap();
     let (status, _, _) = post(
@@ -455,4 +464,64 @@ async fn on_postgresql_the_agents_columns_are_kept_and_a_resent_export_stores_no
     assert_eq!(row["reported_cost_usd"], 0.012345);
     assert_eq!(row["attribution"], "sent");
     assert_eq!(task_cost(&server).await.1, 1);
+}
+
+/// A model the price table lacks: its calls are kept with their tokens, listed as unpriced in
+/// the cost summary, and not counted as $0 anywhere.
+#[tokio::test]
+async fn a_call_of_a_model_without_a_price_is_listed_as_unpriced() {
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let span = |span_id: &str, model: &str| {
+        json!({
+            "traceId": "0af7651916cd43dd8448eb211c80319c",
+            "spanId": span_id,
+            "name": "chat",
+            "startTimeUnixNano": format!("{}", chrono::Utc::now().timestamp_nanos_opt().unwrap()),
+            "endTimeUnixNano": format!("{}", chrono::Utc::now().timestamp_nanos_opt().unwrap() + 5_000_000),
+            "attributes": [
+                {"key": "gen_ai.request.model", "value": {"stringValue": model}},
+                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000"}},
+                {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "200"}}
+            ]
+        })
+    };
+    let body = json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "house-bot"}}]},
+        "scopeSpans": [{"scope": {"name": "house.llm"}, "spans": [
+            span("00f067aa0ba902b7", "in-house-llm-7b"),
+            span("00f067aa0ba902b8", "in-house-llm-7b"),
+            span("00f067aa0ba902b9", "gpt-4o")
+        ]}]
+    }]});
+    let (status, _, _) = post(
+        &server,
+        "/v1/traces",
+        JSON,
+        serde_json::to_vec(&body).unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let summary: Value = reqwest::get(format!("http://{}/api/costs?range=24h", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary["unpriced"],
+        json!([{"model": "in-house-llm-7b", "invocations": 2, "tokens": 2400}]),
+        "{summary}"
+    );
+    let rows = stored(&server).await;
+    let unpriced: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["model_name"] == "in-house-llm-7b")
+        .collect();
+    assert_eq!(unpriced.len(), 2);
+    assert!(unpriced
+        .iter()
+        .all(|r| r["computed_cost_usd"].is_null() && r["reported_cost_usd"].is_null()));
+    assert_eq!(unpriced[0]["source"], "house.llm");
 }

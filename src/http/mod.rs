@@ -58,6 +58,7 @@ use crate::board::SharedStore;
 use crate::config::Config;
 use crate::cost_feed::CostFeed;
 use crate::mcp::McpMonitor;
+use crate::prices::PriceTable;
 use crate::telemetry::Telemetry;
 
 /// Request bodies are refused past this size.
@@ -65,17 +66,30 @@ pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A request (not a socket: its upgrade answers at once) that takes longer gets a 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What the routes serve: the parts the server started.
+pub(crate) struct Services {
+    pub(crate) board: SharedStore,
+    pub(crate) telemetry: Telemetry,
+    pub(crate) costs: Arc<CostFeed>,
+    pub(crate) mcp: McpMonitor,
+    pub(crate) prices: Arc<PriceTable>,
+}
+
 /// The whole application for a server listening on `bound`: pages, API, socket and assets under
 /// the base path, behind the Host, CORS, token and Origin checks.
 pub(crate) fn router(
     config: &Config,
     bound: SocketAddr,
-    board: SharedStore,
-    telemetry: Telemetry,
-    costs: Arc<CostFeed>,
-    mcp: McpMonitor,
+    services: Services,
     shutdown: watch::Receiver<bool>,
 ) -> Router {
+    let Services {
+        board,
+        telemetry,
+        costs,
+        mcp,
+        prices,
+    } = services;
     let access = Arc::new(AccessPolicy::new(
         bound,
         &config.public_urls,
@@ -94,6 +108,7 @@ pub(crate) fn router(
         telemetry,
         costs,
         mcp,
+        prices,
         access: access.clone(),
         auth: auth.clone(),
         base_path: config.base_path.clone(),

@@ -37,6 +37,7 @@ use crate::otlp::{
     decode, invocations_from_logs, invocations_from_spans, DecodeError, Encoding, Extracted,
     Signal, MAX_WIRE_BYTES,
 };
+use crate::prices::PriceTable;
 use crate::telemetry::{Telemetry, MAX_BATCH};
 
 pub(super) fn router() -> Router<AppState> {
@@ -113,6 +114,7 @@ struct Sink {
     telemetry: Telemetry,
     costs: Arc<CostFeed>,
     metrics: Arc<Metrics>,
+    prices: Arc<PriceTable>,
     repo: Option<String>,
 }
 
@@ -122,6 +124,7 @@ impl axum::extract::FromRef<AppState> for Sink {
             telemetry: state.telemetry.clone(),
             costs: state.costs.clone(),
             metrics: state.metrics.clone(),
+            prices: state.prices.clone(),
             repo: super::invocations::repository_of(state),
         }
     }
@@ -179,7 +182,7 @@ async fn logs(
 ) -> Result<Response, Refusal> {
     let export = Export::of(&headers, body)?;
     let request: ExportLogsServiceRequest = export.decode()?;
-    let extracted = invocations_from_logs(&request, Utc::now());
+    let extracted = invocations_from_logs(&request, &sink.prices, Utc::now());
     match sink.store(Signal::Logs, extracted).await {
         Ok((rejected, message)) => Ok(answer(
             export.encoding,
@@ -201,7 +204,7 @@ async fn traces(
 ) -> Result<Response, Refusal> {
     let export = Export::of(&headers, body)?;
     let request: ExportTraceServiceRequest = export.decode()?;
-    let extracted = invocations_from_spans(&request, Utc::now());
+    let extracted = invocations_from_spans(&request, &sink.prices, Utc::now());
     match sink.store(Signal::Traces, extracted).await {
         Ok((rejected, message)) => Ok(answer(
             export.encoding,

@@ -15,6 +15,7 @@ use super::metrics::Metrics;
 use crate::board::SharedStore;
 use crate::cost_feed::CostFeed;
 use crate::mcp::McpMonitor;
+use crate::prices::PriceTable;
 use crate::telemetry::Telemetry;
 use app::AssetVersion;
 
@@ -25,6 +26,8 @@ pub(super) struct AppState {
     pub(super) telemetry: Telemetry,
     pub(super) costs: Arc<CostFeed>,
     pub(super) mcp: McpMonitor,
+    /// Model prices: what a call that reports no cost cost (see [`crate::prices`]).
+    pub(super) prices: Arc<PriceTable>,
     pub(super) access: Arc<AccessPolicy>,
     pub(super) auth: Arc<Auth>,
     /// `""` or `/dashboard`: where the page's links point (`…/repos/{name}` for another

@@ -24,6 +24,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 
 use super::attributes::{string_of, Attributes};
+use crate::prices::{PriceTable, Usage};
 use crate::telemetry::Invocation;
 
 const AGENT_KEYS: [&str; 2] = ["execdash.agent", "agent"];
@@ -57,6 +58,7 @@ impl Extracted {
 /// The model calls among the log records of `request`.
 pub(crate) fn invocations_from_logs(
     request: &ExportLogsServiceRequest,
+    prices: &PriceTable,
     now: DateTime<Utc>,
 ) -> Extracted {
     let mut out = Extracted::default();
@@ -72,7 +74,7 @@ pub(crate) fn invocations_from_logs(
                 .map_or(&[], |s| s.attributes.as_slice());
             for record in &scope_logs.log_records {
                 let attributes = Attributes::new(&record.attributes, scope, resource);
-                let call = model_call_of(record, attributes, resource, now);
+                let call = model_call_of(record, attributes, resource, prices, now);
                 out.take(call, now);
             }
         }
@@ -139,10 +141,13 @@ fn model_call_of(
     record: &LogRecord,
     attributes: Attributes<'_>,
     resource: &[KeyValue],
+    prices: &PriceTable,
     now: DateTime<Utc>,
 ) -> Option<Result<Invocation, String>> {
     let call = Call::of(record, attributes)?;
-    Some(invocation_of(call, record, attributes, resource, now))
+    Some(invocation_of(
+        call, record, attributes, resource, prices, now,
+    ))
 }
 
 fn invocation_of(
@@ -150,51 +155,55 @@ fn invocation_of(
     record: &LogRecord,
     attributes: Attributes<'_>,
     resource: &[KeyValue],
+    prices: &PriceTable,
     now: DateTime<Utc>,
 ) -> Result<Invocation, String> {
     let count = |keys: &[&str]| attributes.count(keys).map(Option::unwrap_or_default);
-    // Input as the row counts it (cache reads and writes included), output, the cache's parts,
-    // the cost the sender reported.
-    let (input, output, cache_read, cache_write, reported, error) = match call {
+    // What the sender reported, by how it is priced, and the cost it reported itself.
+    let (usage, reported, error) = match call {
         Call::ClaudeCode { error } => {
-            let (read, write) = (
-                count(&["cache_read_tokens"])?,
-                count(&["cache_creation_tokens"])?,
-            );
-            (
-                count(&["input_tokens"])? + read + write,
-                count(&["output_tokens"])?,
-                Some(read),
-                Some(write),
-                // Its exact figure in micro-dollars when it sends one (2.1 does), else the double.
-                match attributes.count(&["cost_usd_micros"])? {
-                    Some(micros) => Some(micros as f64 / 1e6),
-                    None => attributes.amount(&["cost_usd"])?,
-                },
-                error,
-            )
+            let written = count(&["cache_creation_tokens"])?;
+            let written_1h = count(&["cache_creation_1h_tokens"])?.min(written);
+            let usage = Usage {
+                input: count(&["input_tokens"])?,
+                output: count(&["output_tokens"])?,
+                cache_read: count(&["cache_read_tokens"])?,
+                cache_write_5m: written - written_1h,
+                cache_write_1h: written_1h,
+            };
+            // Its exact figure in micro-dollars when it sends one (2.1 does), else the double.
+            let reported = match attributes.count(&["cost_usd_micros"])? {
+                Some(micros) => Some(micros as f64 / 1e6),
+                None => attributes.amount(&["cost_usd"])?,
+            };
+            (usage, reported, error)
         }
-        // Gemini and Codex count cached input inside their input count.
-        Call::GeminiCli { error } => (
-            count(&["input_token_count"])?,
-            count(&["output_token_count"])?
-                + count(&["thoughts_token_count"])?
-                + count(&["tool_token_count"])?,
-            attributes.count(&["cached_content_token_count"])?,
-            None,
-            None,
-            error,
-        ),
-        Call::Codex => (
-            count(&["input_token_count"])?,
-            count(&["output_token_count"])?
-                + count(&["reasoning_token_count"])?
-                + count(&["tool_token_count"])?,
-            attributes.count(&["cached_token_count"])?,
-            None,
-            None,
-            false,
-        ),
+        // Gemini counts cached input inside its input, and tool-use prompts apart; thoughts are
+        // priced as output.
+        Call::GeminiCli { error } => {
+            let input = count(&["input_token_count"])? + count(&["tool_token_count"])?;
+            let cached = count(&["cached_content_token_count"])?.min(input);
+            let usage = Usage {
+                input: input - cached,
+                output: count(&["output_token_count"])? + count(&["thoughts_token_count"])?,
+                cache_read: cached,
+                ..Usage::default()
+            };
+            (usage, None, error)
+        }
+        // The Responses API counts cached input inside the input and reasoning inside the
+        // output.
+        Call::Codex => {
+            let input = count(&["input_token_count"])?;
+            let cached = count(&["cached_token_count"])?.min(input);
+            let usage = Usage {
+                input: input - cached,
+                output: count(&["output_token_count"])?,
+                cache_read: cached,
+                ..Usage::default()
+            };
+            (usage, None, false)
+        }
     };
     let session = attributes.text(&["session.id", "conversation.id"]);
     let derived = match call {
@@ -214,13 +223,10 @@ fn invocation_of(
         Some(id) if id.len() <= MAX_DERIVED_ID => format!("{}:{id}", call.tool()),
         _ => format!("{}:{}", call.tool(), digest_of(record, resource)),
     };
-    let mut invocation = Invocation::new(
-        &id,
-        call.tool(),
-        &attributes
-            .text(&["model", "gen_ai.response.model", "gen_ai.request.model"])
-            .unwrap_or_else(|| "unknown".into()),
-    );
+    let model = attributes
+        .text(&["model", "gen_ai.response.model", "gen_ai.request.model"])
+        .unwrap_or_else(|| "unknown".into());
+    let mut invocation = Invocation::new(&id, call.tool(), &model);
     invocation.timestamp = Some(time_of(
         record.time_unix_nano,
         record.observed_time_unix_nano,
@@ -229,13 +235,7 @@ fn invocation_of(
     attribute(&mut invocation, attributes);
     invocation.source = Some(call.tool().into());
     invocation.session_id = session;
-    invocation.prompt_tokens = input;
-    invocation.completion_tokens = output;
-    invocation.total_tokens = input.saturating_add(output);
-    invocation.cache_read_tokens = cache_read;
-    invocation.cache_write_tokens = cache_write;
-    invocation.reported_cost_usd = reported;
-    invocation.cost_usd = reported.unwrap_or(0.0);
+    priced(&mut invocation, &usage, reported, prices);
     invocation.latency_ms = count(&["duration_ms"])?;
     invocation.privacy_level = Some("metadata".into());
     if error {
@@ -255,6 +255,7 @@ fn invocation_of(
 /// The model calls among the spans of `request`: spans that carry `gen_ai.usage.*`.
 pub(crate) fn invocations_from_spans(
     request: &ExportTraceServiceRequest,
+    prices: &PriceTable,
     now: DateTime<Utc>,
 ) -> Extracted {
     let mut out = Extracted::default();
@@ -275,7 +276,7 @@ pub(crate) fn invocations_from_spans(
                 .filter(|name| !name.is_empty());
             for span in &scope_spans.spans {
                 let attributes = Attributes::new(&span.attributes, scope, resource);
-                let call = span_call(span, attributes, scope_name, now);
+                let call = span_call(span, attributes, scope_name, prices, now);
                 out.take(call, now);
             }
         }
@@ -293,6 +294,7 @@ fn span_call(
     span: &opentelemetry_proto::tonic::trace::v1::Span,
     attributes: Attributes<'_>,
     scope_name: Option<&str>,
+    prices: &PriceTable,
     now: DateTime<Utc>,
 ) -> Option<Result<Invocation, String>> {
     let has_usage =
@@ -320,13 +322,22 @@ fn span_call(
         attribute(&mut invocation, attributes);
         invocation.source = Some(scope_name.unwrap_or("gen_ai").to_owned());
         invocation.session_id = attributes.text(&["session.id", "gen_ai.conversation.id"]);
-        invocation.cache_read_tokens =
-            attributes.count(&["gen_ai.usage.cache_read.input_tokens"])?;
-        invocation.cache_write_tokens =
-            attributes.count(&["gen_ai.usage.cache_creation.input_tokens"])?;
-        invocation.prompt_tokens = input;
-        invocation.completion_tokens = output;
-        invocation.total_tokens = input.saturating_add(output);
+        let cache_read = attributes
+            .count(&["gen_ai.usage.cache_read.input_tokens"])?
+            .unwrap_or(0)
+            .min(input);
+        let cache_write = attributes
+            .count(&["gen_ai.usage.cache_creation.input_tokens"])?
+            .unwrap_or(0)
+            .min(input - cache_read);
+        let usage = Usage {
+            input: input - cache_read - cache_write,
+            output,
+            cache_read,
+            cache_write_5m: cache_write,
+            cache_write_1h: 0,
+        };
+        priced(&mut invocation, &usage, None, prices);
         invocation.latency_ms = i64::try_from(
             span.end_time_unix_nano
                 .saturating_sub(span.start_time_unix_nano)
@@ -346,6 +357,20 @@ fn span_call(
         }
         Ok(invocation)
     })())
+}
+
+/// Sets the tokens of `usage` (input counting cache reads and writes), and the cost: the one the
+/// sender reported, else the price table's, else 0 with neither kept (the call is unpriced).
+fn priced(invocation: &mut Invocation, usage: &Usage, reported: Option<f64>, prices: &PriceTable) {
+    let input = usage.input + usage.cache_read + usage.cache_write_5m + usage.cache_write_1h;
+    invocation.prompt_tokens = input;
+    invocation.completion_tokens = usage.output;
+    invocation.total_tokens = input.saturating_add(usage.output);
+    invocation.cache_read_tokens = Some(usage.cache_read);
+    invocation.cache_write_tokens = Some(usage.cache_write_5m + usage.cache_write_1h);
+    invocation.reported_cost_usd = reported;
+    invocation.computed_cost_usd = prices.cost(&invocation.model_name, usage);
+    invocation.cost_usd = reported.or(invocation.computed_cost_usd).unwrap_or(0.0);
 }
 
 /// The agent and task the attributes name, marked as sent.

@@ -295,6 +295,11 @@ pub(super) const AGENT_COLUMNS: [(&str, &str); 7] = [
     ("attribution", "TEXT"),
 ];
 
+/// The calls no price was found for (few): the cost page lists them apart.
+const UNPRICED_INDEX: &str = "CREATE INDEX IF NOT EXISTS idx_invocations_unpriced \
+     ON invocations(model_name) \
+     WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL";
+
 /// The versions we add, in order.
 pub(super) const MIGRATIONS: [(&str, &str); 4] = [
     ("1.1.0", "execdash: invocations.task_id column and index"),
@@ -475,6 +480,10 @@ async fn migrate(
                     .map_err(fail)?;
                 }
             }
+            sqlx::query(UNPRICED_INDEX)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
         }
         other => unreachable!("no migration code for {other}"),
     }

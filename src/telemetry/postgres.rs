@@ -248,6 +248,9 @@ ALTER TABLE invocations
     ADD COLUMN IF NOT EXISTS reported_cost_usd DOUBLE PRECISION,
     ADD COLUMN IF NOT EXISTS computed_cost_usd DOUBLE PRECISION,
     ADD COLUMN IF NOT EXISTS attribution TEXT;
+-- The calls no price was found for (few): the cost page lists them apart.
+CREATE INDEX IF NOT EXISTS idx_invocations_unpriced ON invocations (at)
+    WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL;
 "#;
 
 /// The versions, in order (the SQLite file's are 1.x).

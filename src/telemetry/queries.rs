@@ -26,7 +26,7 @@ use super::error::TelemetryError;
 use super::{Pools, Telemetry};
 use app::model::{
     ActiveOperation, AgentCost, CalledTool, CostRange, CostSummary, CostTotals, DailyCost,
-    ModelCost, TaskCost, ToolCost,
+    ModelCost, TaskCost, ToolCost, UnpricedModel,
 };
 
 /// Latency percentiles use at most this many of a model's most recent invocations in the range.
@@ -58,6 +58,9 @@ pub(super) struct Dialect {
     agent_daily: &'static str,
     first_day: &'static str,
     daily_costs: &'static str,
+    /// The range's calls no price was found for (`?1`/`$1` the start instant), by model, through
+    /// the partial index of unpriced rows (few, whatever the table's size).
+    unpriced: &'static str,
     #[cfg(feature = "bench-support")]
     one_task_cost: &'static str,
 }
@@ -128,6 +131,11 @@ pub(super) const SQLITE: Dialect = Dialect {
          FROM cost_rollup WHERE agent_name = ?1 AND day >= ?2 \
          GROUP BY day, model_name ORDER BY day, model_name",
     first_day: "SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0",
+    unpriced: "SELECT model_name, CAST(COUNT(*) AS INTEGER), \
+         CAST(COALESCE(SUM(total_tokens), 0) AS INTEGER) FROM invocations INDEXED BY idx_invocations_unpriced \
+         WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL \
+           AND julianday(timestamp) >= ?1 \
+         GROUP BY model_name ORDER BY 2 DESC, 1",
     daily_costs: "SELECT day, CAST(SUM(cost_usd) AS REAL) FROM cost_rollup \
          WHERE day >= ?1 AND day <= ?2 GROUP BY day ORDER BY day",
     #[cfg(feature = "bench-support")]
@@ -198,6 +206,11 @@ pub(super) const POSTGRES: Dialect = Dialect {
          FROM cost_rollup WHERE agent_name = $1 AND day >= $2 \
          GROUP BY day, model_name ORDER BY day, model_name",
     first_day: "SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0",
+    unpriced: "SELECT model_name, COUNT(*)::int8, COALESCE(SUM(total_tokens), 0)::int8 \
+         FROM invocations \
+         WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL \
+           AND at >= $1::timestamptz \
+         GROUP BY model_name ORDER BY 2 DESC, 1",
     daily_costs: "SELECT day, SUM(cost_usd)::float8 FROM cost_rollup \
          WHERE day >= $1 AND day <= $2 GROUP BY day ORDER BY day",
     #[cfg(feature = "bench-support")]
@@ -497,6 +510,7 @@ struct SummaryRows {
     latencies: Vec<Vec<i64>>,
     active: Vec<ActiveRow>,
     tasks: Vec<TaskRow>,
+    unpriced: Vec<(String, i64, i64)>,
 }
 
 /// Every aggregate of the cost page, in one read transaction.
@@ -561,6 +575,10 @@ async fn summarize(
             .bind(TASK_LIMIT)
             .fetch_all(&mut *tx)
             .await?;
+        let unpriced = sqlx::query_as::<_, (String, i64, i64)>(sql.unpriced)
+            .bind(at(since))
+            .fetch_all(&mut *tx)
+            .await?;
         tx.rollback().await?;
         SummaryRows {
             agent_totals,
@@ -568,6 +586,7 @@ async fn summarize(
             latencies,
             active,
             tasks,
+            unpriced,
         }
     });
     Ok(assemble(range, now, rows))
@@ -641,6 +660,15 @@ fn assemble(range: CostRange, now: DateTime<Utc>, rows: SummaryRows) -> CostSumm
         active: rows.active.into_iter().map(operation).collect(),
         per_task: rows.tasks.into_iter().map(task_cost).collect(),
         per_agent,
+        unpriced: rows
+            .unpriced
+            .into_iter()
+            .map(|(model, calls, tokens)| UnpricedModel {
+                model,
+                invocations: count(calls),
+                tokens: count(tokens),
+            })
+            .collect(),
         error_rate: rate(errors, invocations),
         generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     }

@@ -95,10 +95,22 @@ pub struct CostSummary {
     pub per_task: Vec<TaskCost>,
     /// All time, per agent (for the board), most expensive first.
     pub per_agent: Vec<AgentCost>,
+    /// Over the range: the calls of models without a price (a coding agent that reports no cost
+    /// and a model the price table lacks), by model, most calls first. Their cost is unknown:
+    /// not counted in any total, and never shown as $0.
+    #[serde(default)]
+    pub unpriced: Vec<UnpricedModel>,
     /// Share of the range's invocations whose status is not `success` (0.0 when there are none).
     pub error_rate: f64,
     /// When the summary was computed (RFC 3339, UTC).
     pub generated_at: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnpricedModel {
+    pub model: String,
+    pub invocations: u64,
+    pub tokens: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ pub use agent::{AgentList, AgentOverview, AgentPage, ModelShare, AGENT_TASKS};
 pub use budget::{BudgetAlert, BudgetPeriod, BudgetUse, Budgets};
 pub use cost::{
     ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost,
-    ModelCost, TaskCost, ToolCost,
+    ModelCost, TaskCost, ToolCost, UnpricedModel,
 };
 pub use detail::{RenderedText, TaskDetails, TaskLink};
 pub use document::Document;
