@@ -19,6 +19,7 @@
 
 #![warn(unreachable_pub)]
 
+mod agent_logs;
 mod agent_profiles;
 mod board;
 mod cli;

@@ -525,3 +525,50 @@ async fn a_call_of_a_model_without_a_price_is_listed_as_unpriced() {
         .all(|r| r["computed_cost_usd"].is_null() && r["reported_cost_usd"].is_null()));
     assert_eq!(unpriced[0]["source"], "house.llm");
 }
+
+/// The "Connect your agents" data: this server's endpoint, and what arrived from each source.
+#[tokio::test]
+async fn the_connect_page_says_where_to_send_and_what_arrived() {
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |config| config.base_path = "/dash".into()).await;
+    let connect = || async {
+        reqwest::get(format!("http://{}/dash/api/connect", server.addr))
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let before = connect().await;
+    assert_eq!(before["endpoint"], format!("http://{}/dash", server.addr));
+    assert_eq!(before["token_required"], false);
+    assert!(before["prices"]["models"].as_u64().unwrap() > 100);
+    assert!(before["prices"]["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("LiteLLM "));
+    let sources: Vec<&str> = before["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["claude-code", "codex", "gemini-cli"]);
+    assert!(before["sources"][0]["last_seen"].is_null());
+    // A call from Claude Code now (its record's time is now, so it counts today).
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    let mut record = api_request(1, "10", "5", "0.01");
+    record["timeUnixNano"] = json!(now.to_string());
+    let body = serde_json::to_vec(&logs_body(vec![record])).unwrap();
+    let (status, _, _) = post(&server, "/dash/v1/logs", JSON, body, &[]).await;
+    assert_eq!(status, 200);
+    let after = connect().await;
+    let claude = &after["sources"][0];
+    assert_eq!(claude["source"], "claude-code");
+    assert_eq!(claude["calls_today"], 1);
+    assert!(claude["last_seen"]
+        .as_str()
+        .unwrap()
+        .starts_with(&chrono::Utc::now().format("%Y-%m-%d").to_string()));
+    assert_eq!(after["sources"][1]["calls_today"], 0);
+}

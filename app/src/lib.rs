@@ -59,3 +59,5 @@ pub const AGENT_PAGE_ELEMENT_ID: &str = "execdash-agent";
 pub const HISTORY_ELEMENT_ID: &str = "execdash-history";
 /// Id of the element that carries the MCP page's servers.
 pub const MCP_ELEMENT_ID: &str = "execdash-mcp";
+/// Id of the element that carries the "Connect your agents" page's data.
+pub const CONNECT_ELEMENT_ID: &str = "execdash-connect";

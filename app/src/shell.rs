@@ -7,9 +7,9 @@ use crate::components::App;
 use crate::model::Snapshot;
 use crate::state::{Dashboard, InitialView, PageSettings};
 use crate::{
-    AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID,
-    FORECAST_ELEMENT_ID, HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, MCP_ELEMENT_ID,
-    PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
+    AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, CONNECT_ELEMENT_ID, DETAIL_ELEMENT_ID,
+    FILTERED_ELEMENT_ID, FORECAST_ELEMENT_ID, HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID,
+    MCP_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
 };
 
 /// Content hash of the built front end (JS, WASM, CSS), appended as `?v=` so browsers may cache
@@ -77,6 +77,7 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         ),
         (HISTORY_ELEMENT_ID, view.history.as_ref().map(script_json)),
         (MCP_ELEMENT_ID, view.mcp.as_ref().map(script_json)),
+        (CONNECT_ELEMENT_ID, view.connect.as_ref().map(script_json)),
     ]
     .into_iter()
     .filter_map(|(id, json)| Some((id, json?)))
@@ -90,6 +91,7 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         _ if view.agents.is_some() => "Agents · execdash".to_owned(),
         _ if view.history.is_some() => "History · execdash".to_owned(),
         _ if view.mcp.is_some() => "MCP servers · execdash".to_owned(),
+        _ if view.connect.is_some() => "Connect your agents · execdash".to_owned(),
         _ if view.agent_page.is_some() => view
             .agent_page
             .as_ref()

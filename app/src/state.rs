@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, CostRange, CostSummary,
-    Envelope, FilteredBoard, Forecast, History, LanePage, McpHealth, McpOverview, Portfolio,
-    PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails,
+    lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, ConnectInfo, CostRange,
+    CostSummary, Envelope, FilteredBoard, Forecast, History, LanePage, McpHealth, McpOverview,
+    Portfolio, PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails,
     TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
@@ -455,6 +455,8 @@ pub struct Dashboard {
     pub history: RwSignal<Option<Result<History, String>>>,
     /// The MCP page's servers (as `portfolio`).
     pub mcp: RwSignal<Option<Result<McpOverview, String>>>,
+    /// The "Connect your agents" page (as `portfolio`, fetched again as the costs change).
+    pub connect: RwSignal<Option<Result<ConnectInfo, String>>>,
 }
 
 /// What a page opens on besides the board.
@@ -479,6 +481,8 @@ pub struct InitialView {
     pub history: Option<History>,
     /// The MCP servers, on their page.
     pub mcp: Option<McpOverview>,
+    /// The endpoint and the sources, on the "Connect your agents" page.
+    pub connect: Option<ConnectInfo>,
 }
 
 impl Dashboard {
@@ -522,6 +526,7 @@ impl Dashboard {
             agent_page: RwSignal::new(view.agent_page.map(Ok)),
             history: RwSignal::new(view.history.map(Ok)),
             mcp: RwSignal::new(view.mcp.map(Ok)),
+            connect: RwSignal::new(view.connect.map(Ok)),
         }
     }
 

@@ -34,21 +34,8 @@ function startStandin(): Promise<number> {
   });
 }
 
-test("a claude -p run's cost appears on its task's card live", async ({ page }) => {
-  expect(existsSync(claude), `Claude Code at ${claude} (scripts/bootstrap installs it)`).toBe(true);
-  server = await DashboardServer.start();
-  mkdirSync(server.collab("assigned/backend-dev"), { recursive: true });
-  writeFileSync(
-    server.collab("assigned/backend-dev/T-42.yaml"),
-    "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
-  );
-  await page.goto(server.url);
-  await expect(page.locator("#connection")).toHaveText("Live");
-  const card = page.locator('.card[data-id="T-42"]');
-  await expect(card).toBeVisible();
-  await expect(card.locator(".card-cost")).toHaveCount(0);
-
-  const port = await startStandin();
+/** Runs `claude -p` against the stand-in at `port`, exporting OTLP (protobuf) to the server. */
+function runClaude(port: number) {
   const run = spawnSync(claude, ["-p", "say hello", "--model", "claude-sonnet-4-5"], {
     cwd: server.root,
     encoding: "utf8",
@@ -68,6 +55,47 @@ test("a claude -p run's cost appears on its task's card live", async ({ page }) 
   });
   expect(run.status, run.stderr).toBe(0);
   expect(run.stdout).toContain("Hello from the stand-in.");
+}
+
+test("a claude -p run's cost appears on its task's card live", async ({ page }) => {
+  expect(existsSync(claude), `Claude Code at ${claude} (scripts/bootstrap installs it)`).toBe(true);
+  server = await DashboardServer.start();
+  mkdirSync(server.collab("assigned/backend-dev"), { recursive: true });
+  writeFileSync(
+    server.collab("assigned/backend-dev/T-42.yaml"),
+    "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
+  );
+  await page.goto(server.url);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  const card = page.locator('.card[data-id="T-42"]');
+  await expect(card).toBeVisible();
+  await expect(card.locator(".card-cost")).toHaveCount(0);
+
+  runClaude(await startStandin());
   // Claude Code's own price of 1234 + 700 + 300 tokens in and 56 out: $0.005877.
   await expect(card.locator(".card-cost")).toHaveText("$0.0059");
+});
+
+test("the Connect page gives this server's lines and sees Claude Code's first call arrive", async ({ page }) => {
+  server = await DashboardServer.start();
+  await page.goto(`${server.url}/agents`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await page.getByRole("link", { name: "Connect your agents" }).click();
+  await expect(page).toHaveURL(`${server.url}/connect`);
+  const claudeCode = page.locator('.connect-sender[data-source="claude-code"]');
+  await expect(claudeCode.locator(".connect-lines")).toContainText(`export OTEL_EXPORTER_OTLP_ENDPOINT=${server.url}`);
+  await expect(claudeCode.locator(".connect-lines")).not.toContainText("Authorization");
+  await expect(claudeCode.locator(".source-status")).toHaveText("Nothing has arrived yet");
+  await expect(page.locator('.connect-sender[data-source="codex"] .connect-lines')).toContainText(
+    `endpoint = "${server.url}/v1/logs"`,
+  );
+  await expect(page.locator(".connect-prices")).toContainText("LiteLLM");
+
+  runClaude(await startStandin());
+  await expect(claudeCode.locator(".source-status")).toContainText("1 call today");
+  await expect(claudeCode.locator(".source-status")).toHaveClass(/arrived/);
+  // Rendered by the server too.
+  await page.reload();
+  await expect(page).toHaveTitle("Connect your agents · execdash");
+  await expect(claudeCode.locator(".source-status")).toContainText("1 call today");
 });

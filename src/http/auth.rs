@@ -38,6 +38,11 @@ impl Auth {
         }
     }
 
+    /// Whether requests need the token.
+    pub(super) fn required(&self) -> bool {
+        self.token.is_some()
+    }
+
     fn matches(&self, candidate: &str) -> bool {
         self.token
             .as_deref()

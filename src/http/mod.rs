@@ -10,6 +10,7 @@ mod agents;
 mod assets;
 mod auth;
 mod board;
+mod connect;
 mod costs;
 mod details;
 mod edits;
@@ -109,6 +110,11 @@ pub(crate) fn router(
         costs,
         mcp,
         prices,
+        endpoint: config
+            .public_urls
+            .first()
+            .map_or_else(|| format!("http://{bound}"), |url| url.origin.clone())
+            .into(),
         access: access.clone(),
         auth: auth.clone(),
         base_path: config.base_path.clone(),
@@ -192,6 +198,7 @@ fn routes() -> Router<AppState> {
         .merge(costs::router())
         .merge(forecast::router())
         .merge(otlp::router())
+        .merge(connect::router())
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
     Router::new()
         .merge(page::router())

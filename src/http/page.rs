@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use app::model::{
-    AgentList, AgentPage, Forecast, History, HistoryRange, McpOverview, Portfolio, PortfolioCosts,
-    TaskDetails, TaskFilter, FILTERED_WINDOW,
+    AgentList, AgentPage, ConnectInfo, Forecast, History, HistoryRange, McpOverview, Portfolio,
+    PortfolioCosts, TaskDetails, TaskFilter, FILTERED_WINDOW,
 };
 use app::state::InitialView;
 use axum::body::Body;
@@ -32,6 +32,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/agents/{name}", get(agent))
         .route("/history", get(history))
         .route("/mcp", get(mcp))
+        .route("/connect", get(connect))
+}
+
+async fn connect(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let info = super::connect::build(&state).await;
+    render(state, request, View::Connect(Box::new(info))).await
 }
 
 async fn mcp(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -93,6 +99,7 @@ enum View {
     Agent(Box<AgentPage>),
     History(Box<History>),
     Mcp(Box<McpOverview>),
+    Connect(Box<ConnectInfo>),
 }
 
 async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -186,6 +193,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
     }
     let (mut task, mut portfolio, mut initiative_costs, mut forecast) = (None, None, None, None);
     let (mut agents, mut agent_page, mut history, mut mcp) = (None, None, None, None);
+    let mut connect = None;
     match view {
         View::Board => {}
         View::Task(id, detail) => task = Some((id, *detail)),
@@ -197,6 +205,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         View::Agent(page) => agent_page = Some(*page),
         View::History(built) => history = Some(*built),
         View::Mcp(built) => mcp = Some(*built),
+        View::Connect(built) => connect = Some(*built),
     }
     // A viewer has no repository of its own.
     let local_repo = if state.team.viewer {
@@ -244,6 +253,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                     agent_page: agent_page.clone(),
                     history: history.clone(),
                     mcp: mcp.clone(),
+                    connect: connect.clone(),
                 },
             };
             app::shell(snapshot.clone(), page)

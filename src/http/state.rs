@@ -26,6 +26,9 @@ pub(super) struct AppState {
     pub(super) telemetry: Telemetry,
     pub(super) costs: Arc<CostFeed>,
     pub(super) mcp: McpMonitor,
+    /// Where this server is reached, without the base path: the first public URL's origin, else
+    /// `http://` and the address it listens on.
+    pub(super) endpoint: Arc<str>,
     /// Model prices: what a call that reports no cost cost (see [`crate::prices`]).
     pub(super) prices: Arc<PriceTable>,
     pub(super) access: Arc<AccessPolicy>,

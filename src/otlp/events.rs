@@ -11,8 +11,9 @@
 //! record's, scope's or resource's attributes (`OTEL_RESOURCE_ATTRIBUTES=task.id=T-1,agent=a`).
 //!
 //! Ids: from what the sender sends, so a batch sent again (in either encoding) stores nothing
-//! twice: Claude Code's `session.id`, `prompt.id` and `event.sequence`; a span's trace and span
-//! ids; otherwise a digest of the record and its resource.
+//! twice: Claude Code's `request_id` (the API's, also in its transcripts), else its `session.id`,
+//! `prompt.id` and `event.sequence`; a span's trace and span ids; otherwise a digest of the
+//! record and its resource.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -207,6 +208,11 @@ fn invocation_of(
     };
     let session = attributes.text(&["session.id", "conversation.id"]);
     let derived = match call {
+        // The API's request id (Claude Code's transcripts carry it too, as `requestId`: a call
+        // seen both ways has one id, so it counts once).
+        Call::ClaudeCode { .. } if attributes.text(&["request_id"]).is_some() => {
+            attributes.text(&["request_id"])
+        }
         Call::ClaudeCode { .. } => match (
             &session,
             attributes.text(&["prompt.id"]),

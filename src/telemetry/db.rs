@@ -300,6 +300,10 @@ const UNPRICED_INDEX: &str = "CREATE INDEX IF NOT EXISTS idx_invocations_unprice
      ON invocations(model_name) \
      WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL";
 
+/// Each source's latest call and its calls today (the "Connect your agents" page).
+const SOURCE_INDEX: &str = "CREATE INDEX IF NOT EXISTS idx_invocations_source \
+     ON invocations(source, julianday(timestamp)) WHERE source IS NOT NULL";
+
 /// The versions we add, in order.
 pub(super) const MIGRATIONS: [(&str, &str); 4] = [
     ("1.1.0", "execdash: invocations.task_id column and index"),
@@ -480,10 +484,9 @@ async fn migrate(
                     .map_err(fail)?;
                 }
             }
-            sqlx::query(UNPRICED_INDEX)
-                .execute(&mut *tx)
-                .await
-                .map_err(fail)?;
+            for index in [UNPRICED_INDEX, SOURCE_INDEX] {
+                sqlx::query(index).execute(&mut *tx).await.map_err(fail)?;
+            }
         }
         other => unreachable!("no migration code for {other}"),
     }

@@ -251,6 +251,9 @@ ALTER TABLE invocations
 -- The calls no price was found for (few): the cost page lists them apart.
 CREATE INDEX IF NOT EXISTS idx_invocations_unpriced ON invocations (at)
     WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL;
+-- Each source's latest call and its calls today (the "Connect your agents" page).
+CREATE INDEX IF NOT EXISTS idx_invocations_source ON invocations (source, at)
+    WHERE source IS NOT NULL;
 "#;
 
 /// The versions, in order (the SQLite file's are 1.x).

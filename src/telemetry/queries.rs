@@ -26,7 +26,7 @@ use super::error::TelemetryError;
 use super::{Pools, Telemetry};
 use app::model::{
     ActiveOperation, AgentCost, CalledTool, CostRange, CostSummary, CostTotals, DailyCost,
-    ModelCost, TaskCost, ToolCost, UnpricedModel,
+    ModelCost, SourceSeen, TaskCost, ToolCost, UnpricedModel,
 };
 
 /// Latency percentiles use at most this many of a model's most recent invocations in the range.
@@ -58,6 +58,12 @@ pub(super) struct Dialect {
     agent_daily: &'static str,
     first_day: &'static str,
     daily_costs: &'static str,
+    /// A source's latest call (`?1`/`$1` the source).
+    source_latest: &'static str,
+    /// A source's calls since `?2`/`$2`.
+    source_calls_since: &'static str,
+    /// The sources of the calls since `?1`/`$1`.
+    sources_since: &'static str,
     /// The range's calls no price was found for (`?1`/`$1` the start instant), by model, through
     /// the partial index of unpriced rows (few, whatever the table's size).
     unpriced: &'static str,
@@ -131,6 +137,12 @@ pub(super) const SQLITE: Dialect = Dialect {
          FROM cost_rollup WHERE agent_name = ?1 AND day >= ?2 \
          GROUP BY day, model_name ORDER BY day, model_name",
     first_day: "SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0",
+    source_latest: "SELECT CAST(timestamp AS TEXT) FROM invocations INDEXED BY idx_invocations_source \
+         WHERE source = ?1 ORDER BY julianday(timestamp) DESC LIMIT 1",
+    source_calls_since: "SELECT COUNT(*) FROM invocations INDEXED BY idx_invocations_source \
+         WHERE source = ?1 AND julianday(timestamp) >= ?2",
+    sources_since: "SELECT DISTINCT source FROM invocations INDEXED BY idx_invocations_julianday \
+         WHERE julianday(timestamp) >= ?1 AND source IS NOT NULL",
     unpriced: "SELECT model_name, CAST(COUNT(*) AS INTEGER), \
          CAST(COALESCE(SUM(total_tokens), 0) AS INTEGER) FROM invocations INDEXED BY idx_invocations_unpriced \
          WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL \
@@ -206,6 +218,11 @@ pub(super) const POSTGRES: Dialect = Dialect {
          FROM cost_rollup WHERE agent_name = $1 AND day >= $2 \
          GROUP BY day, model_name ORDER BY day, model_name",
     first_day: "SELECT MIN(day) FROM cost_rollup WHERE day != '' AND invocations > 0",
+    source_latest: "SELECT timestamp FROM invocations WHERE source = $1 ORDER BY at DESC LIMIT 1",
+    source_calls_since: "SELECT COUNT(*)::int8 FROM invocations \
+         WHERE source = $1 AND at >= $2::timestamptz",
+    sources_since: "SELECT DISTINCT source FROM invocations \
+         WHERE at >= $1::timestamptz AND source IS NOT NULL",
     unpriced: "SELECT model_name, COUNT(*)::int8, COALESCE(SUM(total_tokens), 0)::int8 \
          FROM invocations \
          WHERE source IS NOT NULL AND reported_cost_usd IS NULL AND computed_cost_usd IS NULL \
@@ -479,6 +496,57 @@ impl Telemetry {
     ) -> Result<DailyTotals, TelemetryError> {
         let pools = self.pools().await?;
         let outcome = daily_series(pools, first, last).await;
+        self.note_read(outcome.as_ref().map(|_| ()));
+        Ok(outcome?)
+    }
+
+    /// What arrived from each of `known` (always listed) and from any other source today (as
+    /// of `now`): its latest call and its calls today. Through the source index: a few index
+    /// steps a source, whatever the table's size.
+    pub async fn sources_seen(
+        &self,
+        known: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SourceSeen>, TelemetryError> {
+        let pools = self.pools().await?;
+        let midnight = now
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc();
+        let outcome: Result<Vec<SourceSeen>, sqlx::Error> = on_backend!(pools, |pool, sql, at| {
+            let mut tx = pool.begin().await?;
+            let mut sources: Vec<String> = known.iter().map(|s| (*s).to_owned()).collect();
+            let today: Vec<String> = sqlx::query_scalar(sql.sources_since)
+                .bind(at(midnight))
+                .fetch_all(&mut *tx)
+                .await?;
+            for source in today {
+                if !sources.contains(&source) {
+                    sources.push(source);
+                }
+            }
+            let mut seen = Vec::with_capacity(sources.len());
+            for source in sources {
+                let last_seen: Option<String> = sqlx::query_scalar(sql.source_latest)
+                    .bind(&source)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .flatten();
+                let calls: i64 = sqlx::query_scalar(sql.source_calls_since)
+                    .bind(&source)
+                    .bind(at(midnight))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                seen.push(SourceSeen {
+                    source,
+                    last_seen,
+                    calls_today: count(calls),
+                });
+            }
+            tx.rollback().await?;
+            Ok(seen)
+        });
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }

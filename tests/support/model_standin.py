@@ -27,6 +27,7 @@ def usage():
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    request_id = "req_standin_none"
 
     def log_message(self, fmt, *args):
         sys.stderr.write("standin: " + (fmt % args) + "\n")
@@ -38,6 +39,7 @@ class Handler(BaseHTTPRequestHandler):
     def send_json(self, status, value):
         body = json.dumps(value).encode()
         self.send_response(status)
+        self.send_header("request-id", self.request_id)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -63,7 +65,10 @@ class Handler(BaseHTTPRequestHandler):
         if not path.endswith("/v1/messages"):
             return self.send_json(200, {})
         model = request.get("model", "claude-sonnet-4-5")
-        message_id = f"msg_standin_{next(COUNTER):06d}"
+        number = next(COUNTER)
+        message_id = f"msg_standin_{number:06d}"
+        # As the real API: a request id in a header (Claude Code keeps it as request_id/requestId).
+        self.request_id = f"req_standin_{os.getpid()}_{number:06d}"
         figures = usage()
         sys.stderr.write(f"standin: {message_id} model={model} stream={request.get('stream')}\n")
         if not request.get("stream"):
@@ -89,6 +94,7 @@ class Handler(BaseHTTPRequestHandler):
         ]
         body = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
         self.send_response(200)
+        self.send_header("request-id", self.request_id)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Content-Length", str(len(body)))

@@ -221,6 +221,17 @@ pub(crate) fn follow_agents(dashboard: Dashboard) {
     });
 }
 
+/// While the "Connect your agents" page is shown: its sources, fetched again as the costs change
+/// (a call arriving from an agent changes them).
+pub(crate) fn follow_connect(dashboard: Dashboard) {
+    follow_fetched(dashboard.connect, move || {
+        let moved = dashboard
+            .board
+            .with(|b| b.costs.as_ref().map(|c| c.generated_at.clone()));
+        ("/api/connect".to_owned(), moved)
+    });
+}
+
 /// While an agent's page is shown: that agent (`name`, tracked: the route's parameter).
 pub(crate) fn follow_agent(dashboard: Dashboard, name: Signal<String>) {
     follow_fetched(dashboard.agent_page, move || {

@@ -5,7 +5,7 @@ mod fetch;
 mod socket;
 
 pub(crate) use fetch::{
-    fetch_repos, follow_agent, follow_agents, follow_forecast, follow_history,
+    fetch_repos, follow_agent, follow_agents, follow_connect, follow_forecast, follow_history,
     follow_initiative_costs, follow_mcp, follow_portfolio, get_json,
 };
 
@@ -13,14 +13,14 @@ use leptos::prelude::*;
 
 use crate::components::App;
 use crate::model::{
-    AgentList, AgentPage, FilteredBoard, Forecast, History, McpOverview, Portfolio, PortfolioCosts,
-    Snapshot, TaskDetails,
+    AgentList, AgentPage, ConnectInfo, FilteredBoard, Forecast, History, McpOverview, Portfolio,
+    PortfolioCosts, Snapshot, TaskDetails,
 };
 use crate::state::{Dashboard, InitialView, PageSettings};
 use crate::{
-    AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, DETAIL_ELEMENT_ID, FILTERED_ELEMENT_ID,
-    FORECAST_ELEMENT_ID, HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID, MCP_ELEMENT_ID,
-    PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
+    AGENTS_ELEMENT_ID, AGENT_PAGE_ELEMENT_ID, CONNECT_ELEMENT_ID, DETAIL_ELEMENT_ID,
+    FILTERED_ELEMENT_ID, FORECAST_ELEMENT_ID, HISTORY_ELEMENT_ID, INITIATIVE_COSTS_ELEMENT_ID,
+    MCP_ELEMENT_ID, PORTFOLIO_ELEMENT_ID, STATE_ELEMENT_ID,
 };
 
 /// Reads the server's snapshot from the page, hydrates the body and goes live.
@@ -54,6 +54,7 @@ pub fn hydrate_dashboard() {
         agent_page: json_element::<AgentPage>(AGENT_PAGE_ELEMENT_ID),
         history: json_element::<History>(HISTORY_ELEMENT_ID),
         mcp: json_element::<McpOverview>(MCP_ELEMENT_ID),
+        connect: json_element::<ConnectInfo>(CONNECT_ELEMENT_ID),
     };
     leptos::mount::hydrate_body(move || {
         let dashboard = Dashboard::with_settings(snapshot, now_ms(), settings, view);

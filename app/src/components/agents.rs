@@ -19,7 +19,10 @@ pub fn AgentsPage() -> impl IntoView {
     crate::client::follow_agents(dashboard);
     view! {
         <main class="page agents" aria-labelledby="page-title">
-            <h2 id="page-title">"Agents"</h2>
+            <div class="page-head">
+                <h2 id="page-title">"Agents"</h2>
+                <A href="/connect" attr:class="connect-link">"Connect your agents"</A>
+            </div>
             {move || match dashboard.agents.get() {
                 None => view! { <p class="loading">"Reading the agents…"</p> }.into_any(),
                 Some(Err(reason)) => view! {

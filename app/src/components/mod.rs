@@ -5,6 +5,7 @@ mod agents;
 mod assign;
 mod board;
 mod card;
+mod connect;
 mod costs;
 mod detail;
 mod filters;
@@ -23,6 +24,7 @@ use crate::state::Dashboard;
 
 pub use agents::{AgentDetailPage, AgentsPage};
 pub use board::Board;
+pub use connect::ConnectPage;
 pub use costs::{BudgetBanner, CostSummary, CostsPage, CostsPanel};
 pub use detail::TaskDetail;
 pub use filters::FilterBar;
@@ -51,6 +53,7 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
                     <Route path=path!("/agents/:name") view=AgentDetailPage/>
                     <Route path=path!("/history") view=HistoryPage/>
                     <Route path=path!("/mcp") view=McpPage/>
+                    <Route path=path!("/connect") view=ConnectPage/>
                 </FlatRoutes>
                 <TaskDetail/>
                 <Toasts/>

@@ -2,6 +2,7 @@
 
 mod agent;
 mod budget;
+mod connect;
 mod cost;
 mod detail;
 mod document;
@@ -19,6 +20,7 @@ mod task_path;
 
 pub use agent::{AgentList, AgentOverview, AgentPage, ModelShare, AGENT_TASKS};
 pub use budget::{BudgetAlert, BudgetPeriod, BudgetUse, Budgets};
+pub use connect::{ConnectInfo, PriceSource, SourceSeen};
 pub use cost::{
     ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost,
     ModelCost, TaskCost, ToolCost, UnpricedModel,

@@ -1,0 +1,297 @@
+//! Reading transcripts: what was written since the last read, file by file, from the offset
+//! kept for it. A file whose identity (device and inode) changed, or that got shorter, was
+//! rewritten: it is read again from its start (ids make that harmless). A last line without its
+//! newline is still being written: it is read once complete. Memory stays bounded whatever the
+//! files' sizes: they are read in chunks, and calls are stored in batches.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::claude::{self, Line};
+use crate::prices::PriceTable;
+use crate::telemetry::{IngestError, Invocation, Telemetry, MAX_BATCH};
+
+/// How much of a file is read at once.
+const CHUNK: usize = 4 * 1024 * 1024;
+/// Calls stored in one transaction.
+const BATCH: usize = if MAX_BATCH < 5_000 { MAX_BATCH } else { 5_000 };
+/// Bad lines reported by name (the rest are counted).
+const BAD_LINES_SHOWN: usize = 20;
+/// While following, the last line of a file written this recently waits for the next read: it
+/// may be an early copy of a message whose later copies (with its final usage) are on their way.
+const SETTLE: Duration = Duration::from_millis(120);
+
+/// Where reading a file got to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Offset {
+    dev: u64,
+    ino: u64,
+    read: u64,
+}
+
+/// What a read found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct ReadReport {
+    pub(crate) files: u64,
+    pub(crate) bytes: u64,
+    pub(crate) calls: u64,
+    pub(crate) inserted: u64,
+    /// Calls already stored (read before, or received over OpenTelemetry).
+    pub(crate) duplicates: u64,
+    pub(crate) bad_lines: u64,
+    /// The first bad lines: `path:line: why`.
+    pub(crate) bad: Vec<String>,
+}
+
+/// Why reading stopped.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    #[error("cannot store the calls: {0}")]
+    Store(#[from] IngestError),
+}
+
+/// The transcripts of the sessions that ran in one repository, and how far each was read.
+pub(crate) struct Transcripts {
+    repo: PathBuf,
+    config_dirs: Vec<PathBuf>,
+    prices: Arc<PriceTable>,
+    offsets: HashMap<PathBuf, Offset>,
+    /// Where the offsets are kept between runs (`None`: not kept).
+    state: Option<PathBuf>,
+}
+
+impl Transcripts {
+    /// The transcripts under `config_dirs` of sessions in `repo`; offsets kept in `state`.
+    pub(crate) fn new(
+        repo: &Path,
+        config_dirs: Vec<PathBuf>,
+        prices: Arc<PriceTable>,
+        state: Option<PathBuf>,
+    ) -> Transcripts {
+        let repo = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+        let offsets = state
+            .as_deref()
+            .and_then(|path| std::fs::read(path).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Transcripts {
+            repo,
+            config_dirs,
+            prices,
+            offsets,
+            state,
+        }
+    }
+
+    /// Every transcript file of the repository's sessions (sub-agents' included), sorted.
+    pub(crate) fn files(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for config_dir in &self.config_dirs {
+            for dir in claude::project_dirs(config_dir, &self.repo) {
+                collect_jsonl(&dir, 3, &mut files);
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// The bytes not read yet, over every file (for a progress bar).
+    pub(crate) fn unread_bytes(&self, files: &[PathBuf]) -> u64 {
+        files
+            .iter()
+            .filter_map(|path| {
+                let meta = std::fs::metadata(path).ok()?;
+                let start = self.start_of(path, &meta);
+                Some(meta.len().saturating_sub(start))
+            })
+            .sum()
+    }
+
+    fn start_of(&self, path: &Path, meta: &std::fs::Metadata) -> u64 {
+        match self.offsets.get(path) {
+            Some(offset)
+                if (offset.dev, offset.ino) == (meta.dev(), meta.ino())
+                    && offset.read <= meta.len() =>
+            {
+                offset.read
+            }
+            _ => 0,
+        }
+    }
+
+    /// Reads what was written to `files` since the last read and stores its calls; `settle`
+    /// leaves a just-written last line for the next read (following), `progress` hears of every
+    /// chunk (bytes read so far).
+    pub(crate) async fn read(
+        &mut self,
+        telemetry: &Telemetry,
+        files: &[PathBuf],
+        settle: bool,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ReadReport, ReadError> {
+        let mut report = ReadReport::default();
+        for path in files {
+            let Ok(mut file) = std::fs::File::open(path) else {
+                // Deleted meanwhile.
+                self.offsets.remove(path);
+                continue;
+            };
+            let Ok(meta) = file.metadata() else { continue };
+            let mut position = self.start_of(path, &meta);
+            if position == meta.len() {
+                continue;
+            }
+            report.files += 1;
+            let recent = settle
+                && meta
+                    .modified()
+                    .ok()
+                    .and_then(|m| SystemTime::now().duration_since(m).ok())
+                    .is_some_and(|age| age < SETTLE);
+            if file.seek(SeekFrom::Start(position)).is_err() {
+                continue;
+            }
+            let mut line_number = None::<u64>;
+            let mut pending: Vec<Invocation> = Vec::new();
+            let mut buffer = Vec::with_capacity(CHUNK.min(meta.len() as usize));
+            loop {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let read = (&mut file)
+                    .take(CHUNK as u64)
+                    .read_to_end(&mut chunk)
+                    .unwrap_or(0);
+                if read == 0 {
+                    break;
+                }
+                buffer.extend_from_slice(&chunk);
+                let Some(last_newline) = buffer.iter().rposition(|b| *b == b'\n') else {
+                    continue;
+                };
+                let mut complete: Vec<u8> = buffer.drain(..=last_newline).collect();
+                let at_end = buffer.is_empty() && read < CHUNK;
+                // A just-written last line waits for the next read (its message may grow).
+                let mut held = 0;
+                if recent && at_end {
+                    let body = &complete[..complete.len() - 1];
+                    let start = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                    held = complete.len() - start;
+                    complete.truncate(start);
+                }
+                let lines = complete.split(|b| *b == b'\n');
+                for line in lines {
+                    if line.is_empty() {
+                        continue;
+                    }
+                    let number = line_number.map_or(1, |n| n + 1);
+                    line_number = Some(number);
+                    match claude::parse(&String::from_utf8_lossy(line), &self.repo, &self.prices) {
+                        Line::Call(call) => {
+                            report.calls += 1;
+                            keep_largest(&mut pending, *call);
+                        }
+                        Line::Other => {}
+                        Line::Bad(why) => {
+                            report.bad_lines += 1;
+                            if report.bad.len() < BAD_LINES_SHOWN {
+                                report.bad.push(format!("{}: {why}", path.display()));
+                            }
+                        }
+                    }
+                }
+                let consumed = complete.len() as u64;
+                if pending.len() >= BATCH {
+                    self.store(telemetry, &mut pending, &mut report).await?;
+                }
+                position += consumed;
+                report.bytes += consumed;
+                progress(report.bytes);
+                if held > 0 {
+                    // Read again from the held line next time.
+                    buffer.clear();
+                    break;
+                }
+            }
+            self.store(telemetry, &mut pending, &mut report).await?;
+            self.offsets.insert(
+                path.clone(),
+                Offset {
+                    dev: meta.dev(),
+                    ino: meta.ino(),
+                    read: position,
+                },
+            );
+        }
+        self.offsets.retain(|path, _| path.exists());
+        self.save();
+        Ok(report)
+    }
+
+    async fn store(
+        &self,
+        telemetry: &Telemetry,
+        pending: &mut Vec<Invocation>,
+        report: &mut ReadReport,
+    ) -> Result<(), ReadError> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let stored = telemetry.ingest(std::mem::take(pending)).await?;
+        report.inserted += stored.inserted;
+        // A conflict is the same call stored from another copy (OpenTelemetry's, with the cost
+        // Claude Code reported): counted once, as stored.
+        report.duplicates += stored.duplicates + stored.conflicts.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the offsets (a temporary file renamed over the old one).
+    fn save(&self) {
+        let Some(path) = &self.state else { return };
+        let Ok(json) = serde_json::to_vec(&self.offsets) else {
+            return;
+        };
+        if let Some(folder) = path.parent() {
+            let _ = std::fs::create_dir_all(folder);
+        }
+        let temp = path.with_extension("json.tmp");
+        if std::fs::write(&temp, json).is_ok() {
+            let _ = std::fs::rename(&temp, path);
+        }
+    }
+}
+
+/// Adds `call` to `pending`, or keeps the larger of it and the copy already there.
+fn keep_largest(pending: &mut Vec<Invocation>, call: Invocation) {
+    match pending
+        .iter_mut()
+        .rev()
+        .take(64)
+        .find(|p| p.invocation_id == call.invocation_id)
+    {
+        Some(copy) if call.total_tokens > copy.total_tokens => *copy = call,
+        Some(_) => {}
+        None => pending.push(call),
+    }
+}
+
+fn collect_jsonl(dir: &Path, depth: u32, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = entry.path();
+        if kind.is_dir() && depth > 0 {
+            collect_jsonl(&path, depth - 1, files);
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
+            files.push(path);
+        }
+    }
+}
