@@ -1,7 +1,7 @@
 //! The command line: `execdash [serve] [--root DIR] [--db FILE] [--addr IP:PORT]`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -66,8 +66,15 @@ struct SeedDemoArgs {
 
 #[derive(Debug, Args)]
 struct ImportArgs {
-    /// The JSONL file.
-    file: PathBuf,
+    /// The JSONL file (invocations, or the original's event log).
+    #[arg(required_unless_present = "agent_logs", conflicts_with = "agent_logs")]
+    file: Option<PathBuf>,
+    /// Instead of a file: the coding agents' session files of the sessions that ran in the
+    /// repository (Claude Code's transcripts under $CLAUDE_CONFIG_DIR, else ~/.claude and
+    /// ~/.config/claude). What was read is remembered: a later import or `serve` goes on from
+    /// there.
+    #[arg(long)]
+    agent_logs: bool,
     /// Telemetry database [default: <root>/telemetry.db].
     #[arg(long, env = "EXECDASH_DB")]
     db: Option<PathBuf>,
@@ -147,6 +154,10 @@ pub(crate) struct ServeArgs {
     /// "cache_write_1h"?}}}, US dollars per token.
     #[arg(long, env = "EXECDASH_PRICES")]
     prices: Option<PathBuf>,
+    /// Do not read the coding agents' session files (Claude Code's transcripts under
+    /// $CLAUDE_CONFIG_DIR or ~/.claude) for their calls.
+    #[arg(long, env = "EXECDASH_NO_AGENT_LOGS")]
+    no_agent_logs: bool,
     /// With a PostgreSQL --db: the name this board is published under [default: the root
     /// folder's name].
     #[arg(long, env = "EXECDASH_REPO_NAME")]
@@ -314,6 +325,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         None => crate::board::default_cache_dir(),
     };
     config.prices = args.prices.or(file.prices);
+    config.agent_logs = !args.no_agent_logs && file.agent_logs.unwrap_or(true);
     if let Some(name) = args
         .repo_name
         .or(file.repo_name)
@@ -368,6 +380,7 @@ fn effective(config: &Config) -> String {
         node_name: Some(config.node_name.clone()),
         stale_after: Some(config.stale_after.as_secs_f64()),
         prices: config.prices.clone(),
+        agent_logs: Some(config.agent_logs),
         board_cache: Some(
             config
                 .board_cache
@@ -390,15 +403,67 @@ fn effective(config: &Config) -> String {
     )
 }
 
+/// `execdash import --agent-logs`: every transcript of the repository's sessions, with a progress
+/// bar on standard error.
+fn import_agent_logs(db: &Path, root: &Path) -> ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = runtime.block_on(async {
+        let telemetry = crate::telemetry::Telemetry::open(db)
+            .await
+            .map_err(|e| e.to_string())?;
+        let prices = std::sync::Arc::new(crate::prices::PriceTable::embedded().clone());
+        let mut transcripts = crate::agent_logs::transcripts_of(
+            root,
+            crate::agent_logs::config_dirs(),
+            prices,
+            crate::board::default_cache_dir().as_deref(),
+        );
+        let files = transcripts.files();
+        let total = transcripts.unread_bytes(&files);
+        let report = transcripts
+            .read(&telemetry, &files, false, |done| progress_bar(done, total))
+            .await
+            .map_err(|e| e.to_string())?;
+        telemetry.close().await;
+        Ok::<_, String>((files.len(), report))
+    });
+    eprintln!();
+    match result {
+        Ok((found, report)) => {
+            for bad in &report.bad {
+                eprintln!("{bad}");
+            }
+            println!(
+                "{found} transcript files of {} ({} with new lines, {} bytes): {} calls, {} inserted, {} already there, {} bad lines",
+                root.display(),
+                report.files,
+                report.bytes,
+                report.calls,
+                report.inserted,
+                report.duplicates,
+                report.bad_lines
+            );
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("execdash import --agent-logs: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `execdash import FILE`: with a progress bar on standard error.
 fn import(args: ImportArgs) -> ExitCode {
     let db = args.db.unwrap_or_else(|| args.root.join("telemetry.db"));
+    let Some(file) = args.file else {
+        return import_agent_logs(&db, &args.root);
+    };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = runtime.block_on(async {
         let telemetry = crate::telemetry::Telemetry::open(&db)
             .await
             .map_err(|e| e.to_string())?;
-        let report = crate::telemetry::import_jsonl(&telemetry, &args.file, progress_bar)
+        let report = crate::telemetry::import_jsonl(&telemetry, &file, progress_bar)
             .await
             .map_err(|e| e.to_string())?;
         telemetry.close().await;

@@ -144,6 +144,12 @@ pub struct Config {
     pub viewer: bool,
     /// Prices per model over the embedded table (`--prices FILE`, see [`crate::prices`]).
     pub prices: Option<PathBuf>,
+    /// Read the coding agents' own session files (Claude Code's transcripts) for their calls,
+    /// and follow them while serving (`--no-agent-logs`: off).
+    pub agent_logs: bool,
+    /// Where Claude Code keeps its files (`None`: `$CLAUDE_CONFIG_DIR`, else `~/.claude` and
+    /// `~/.config/claude`).
+    pub claude_config_dirs: Option<Vec<PathBuf>>,
 }
 
 /// How the repository's MCP servers are checked.
@@ -184,6 +190,7 @@ impl std::fmt::Debug for Config {
             .field("allow_writes", &self.allow_writes)
             .field("mcp", &self.mcp)
             .field("prices", &self.prices)
+            .field("agent_logs", &self.agent_logs)
             .finish()
     }
 }
@@ -206,6 +213,8 @@ impl Config {
             mcp: McpOptions::default(),
             board_cache: None,
             prices: None,
+            agent_logs: true,
+            claude_config_dirs: None,
             repo_name: folder_name(root),
             node_name: host_name(),
             stale_after: std::time::Duration::from_secs(15),
@@ -356,6 +365,8 @@ pub(crate) struct FileConfig {
     pub(crate) board_cache: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) prices: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_logs: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) repo_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

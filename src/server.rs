@@ -38,6 +38,8 @@ pub struct RunningServer {
     cost_feed: tokio::task::JoinHandle<()>,
     /// Publishes the board to the team's PostgreSQL (a `postgres://` database only).
     publisher: Option<tokio::task::JoinHandle<()>>,
+    /// Follows the coding agents' transcripts (unless `--no-agent-logs`).
+    agent_logs: Option<tokio::task::JoinHandle<()>>,
     /// The board's watcher (none on a viewer, which has no board of its own).
     _watcher: Option<WatcherHandle>,
     _portfolio_feed: PortfolioFeed,
@@ -51,6 +53,9 @@ impl RunningServer {
         let _ = self.cost_feed.await;
         if let Some(publisher) = self.publisher {
             let _ = publisher.await;
+        }
+        if let Some(agent_logs) = self.agent_logs {
+            let _ = agent_logs.await;
         }
         self.task.await.map_err(std::io::Error::other)??;
         Ok(())
@@ -73,6 +78,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         None => crate::prices::PriceTable::embedded().clone(),
     });
     tracing::info!(source = %prices.source, models = prices.len(), "model prices");
+    let agent_prices = prices.clone();
     // Leptos spawns its rendering tasks through this (an error only means it is set already).
     let _ = any_spawner::Executor::init_tokio();
     let store = Arc::new(Store::new());
@@ -80,7 +86,9 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     // A database that cannot be opened is reported (health, stats) and tried again later.
     let telemetry = Telemetry::attach(config.db.clone()).await;
     let telemetry_for_team = telemetry.clone();
+    let telemetry_for_agent_logs = telemetry.clone();
     let costs = CostFeed::new(telemetry.clone(), store.clone());
+    let costs_for_agent_logs = costs.clone();
     costs.refresh().await;
     let mcp = McpMonitor::new(
         &config.root,
@@ -128,6 +136,27 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         )?)
     };
     let portfolio_feed = crate::portfolio_feed::watch(&config.root, store.clone());
+    let agent_logs = (config.agent_logs && !config.viewer).then(|| {
+        let transcripts = crate::agent_logs::transcripts_of(
+            &config.root,
+            config
+                .claude_config_dirs
+                .clone()
+                .unwrap_or_else(crate::agent_logs::config_dirs),
+            agent_prices,
+            config.board_cache.as_deref(),
+        );
+        let costs = costs_for_agent_logs;
+        tokio::spawn(crate::agent_logs::follow(
+            transcripts,
+            telemetry_for_agent_logs,
+            move || {
+                let costs = costs.clone();
+                Box::pin(async move { costs.after_write().await })
+            },
+            shutdown_sender.subscribe(),
+        ))
+    });
     let mcp = mcp.spawn();
     let listener = listener.tap_io(tune_connection);
     let mut stopping = shutdown_sender.subscribe();
@@ -147,6 +176,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         task,
         cost_feed,
         publisher,
+        agent_logs,
         _watcher: watcher,
         _portfolio_feed: portfolio_feed,
         _mcp: mcp,

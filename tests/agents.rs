@@ -9,6 +9,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::Workspace;
 use execdash::RunningServer;
@@ -69,7 +70,7 @@ impl Drop for Standin {
     }
 }
 
-/// Runs `claude -p` in `project` with a fresh home, exporting over `protocol` to `server`.
+/// Runs `claude -p` in `project` with `home`, exporting over `protocol` to `server`.
 fn run_claude(
     server: &RunningServer,
     standin: &Standin,
@@ -77,7 +78,19 @@ fn run_claude(
     project: &Path,
     protocol: &str,
 ) {
-    let output = Command::new(claude())
+    run_claude_exporting(Some((server, protocol)), standin, home, project);
+}
+
+/// Runs `claude -p` in `project` with `home`, exporting OTLP to a server over a protocol, or not
+/// at all (then its transcript is all it leaves).
+fn run_claude_exporting(
+    export: Option<(&RunningServer, &str)>,
+    standin: &Standin,
+    home: &Path,
+    project: &Path,
+) {
+    let mut command = Command::new(claude());
+    command
         .args(["-p", "say hello", "--model", "claude-sonnet-4-5"])
         .current_dir(project)
         .env_clear()
@@ -89,18 +102,20 @@ fn run_claude(
         )
         .env("ANTHROPIC_API_KEY", "sk-ant-standin")
         .env("DISABLE_AUTOUPDATER", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
-        .env("OTEL_LOGS_EXPORTER", "otlp")
-        .env("OTEL_METRICS_EXPORTER", "otlp")
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://{}", server.addr),
-        )
-        .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev")
-        .output()
-        .expect("claude runs");
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+    if let Some((server, protocol)) = export {
+        command
+            .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
+            .env("OTEL_LOGS_EXPORTER", "otlp")
+            .env("OTEL_METRICS_EXPORTER", "otlp")
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+            .env(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://{}", server.addr),
+            )
+            .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev");
+    }
+    let output = command.output().expect("claude runs");
     assert!(
         output.status.success(),
         "claude -p failed: {}\n{}",
@@ -252,4 +267,137 @@ async fn genai_spans_from_the_python_sdk_are_calls_of_their_task() {
         (Some(812), Some(97))
     );
     assert!(row["invocation_id"].as_str().unwrap().starts_with("span:"));
+}
+
+/// Waits (at most `limit`) until the server has stored `count` invocations; the time it took.
+async fn until_stored(server: &RunningServer, count: usize, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if stored(server).await.len() >= count {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{count} invocations not stored within {limit:?}: {:#?}",
+            stored(server).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A Claude Code session that exports nothing: its transcript, followed live, is its cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claude_code_transcript_is_followed_live() {
+    let workspace = Workspace::empty();
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let config_dir = home.path().join(".claude");
+    let server = common::start_server(&workspace, |config| {
+        config.claude_config_dirs = Some(vec![config_dir.clone()]);
+        config.board_cache = Some(cache.path().to_owned());
+    })
+    .await;
+    let standin = Standin::start(1234, 56, 700, 300);
+    let project = workspace.root().to_owned();
+    let home_path = home.path().to_owned();
+    let ended = Instant::now();
+    tokio::task::block_in_place(|| run_claude_exporting(None, &standin, &home_path, &project));
+    let after_exit = until_stored(&server, 1, Duration::from_secs(5)).await;
+    println!(
+        "transcript → stored: {after_exit:?} after claude exited ({:?} in all)",
+        ended.elapsed()
+    );
+    let rows = stored(&server).await;
+    let row = &rows[0];
+    assert!(
+        row["invocation_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("claude-code:req_standin_"),
+        "the API's request id: {row}"
+    );
+    assert_eq!(row["source"], "claude-code");
+    assert_eq!(row["model_name"], "claude-sonnet-4-5");
+    assert_eq!(
+        (
+            row["prompt_tokens"].as_i64(),
+            row["completion_tokens"].as_i64()
+        ),
+        (Some(2234), Some(56))
+    );
+    // No cost in a transcript: the price table's, which is what Claude Code reports.
+    assert_eq!(row["reported_cost_usd"], Value::Null);
+    assert_eq!(row["computed_cost_usd"], 0.005877);
+    assert_eq!(row["cost_usd"], 0.005877);
+    assert!(row["session_id"].as_str().is_some_and(|s| s.len() == 36));
+}
+
+/// The same call reported over OpenTelemetry and in the transcript counts once (the first kept:
+/// the OTLP row, with Claude Code's own cost); `execdash import --agent-logs` backfills with a
+/// report, and a second import reads nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_both_the_export_and_the_transcript_counts_once_and_imports_resume() {
+    let workspace = Workspace::empty();
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let db = workspace.root().join("telemetry.db");
+    let server = common::start_server(&workspace, |config| {
+        config.agent_logs = false;
+    })
+    .await;
+    let standin = Standin::start(1234, 56, 700, 300);
+    let project = workspace.root().to_owned();
+    let home_path = home.path().to_owned();
+    tokio::task::block_in_place(|| {
+        run_claude_exporting(
+            Some((&server, "http/protobuf")),
+            &standin,
+            &home_path,
+            &project,
+        );
+        run_claude_exporting(None, &standin, &home_path, &project);
+    });
+    assert_eq!(
+        stored(&server).await.len(),
+        1,
+        "the exported call only, so far"
+    );
+    let import = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_execdash"))
+            .args(["import", "--agent-logs", "--root"])
+            .arg(&project)
+            .arg("--db")
+            .arg(&db)
+            .env("CLAUDE_CONFIG_DIR", home_path.join(".claude"))
+            .env("XDG_CACHE_HOME", cache.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = tokio::task::block_in_place(import);
+    assert!(
+        first.contains("2 transcript files")
+            && first.contains("2 calls, 1 inserted, 1 already there, 0 bad lines"),
+        "{first}"
+    );
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    let exported = rows
+        .iter()
+        .find(|r| r["reported_cost_usd"] == 0.005877)
+        .expect("the OTLP row");
+    assert_eq!(
+        exported["task_id"], "T-42",
+        "kept as exported, with its task"
+    );
+    let again = tokio::task::block_in_place(import);
+    assert!(
+        again.contains("(0 with new lines, 0 bytes): 0 calls"),
+        "{again}"
+    );
 }

@@ -25,7 +25,7 @@ const BATCH: usize = if MAX_BATCH < 5_000 { MAX_BATCH } else { 5_000 };
 const BAD_LINES_SHOWN: usize = 20;
 /// While following, the last line of a file written this recently waits for the next read: it
 /// may be an early copy of a message whose later copies (with its final usage) are on their way.
-const SETTLE: Duration = Duration::from_millis(120);
+pub(super) const SETTLE: Duration = Duration::from_millis(120);
 
 /// Where reading a file got to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +47,9 @@ pub(crate) struct ReadReport {
     pub(crate) bad_lines: u64,
     /// The first bad lines: `path:line: why`.
     pub(crate) bad: Vec<String>,
+    /// Files whose just-written last line waits for the next read.
+    #[serde(skip)]
+    pub(crate) held: Vec<PathBuf>,
 }
 
 /// Why reading stopped.
@@ -87,6 +90,27 @@ impl Transcripts {
             offsets,
             state,
         }
+    }
+
+    /// The folders to watch: each config folder's `projects` (a new project folder) and the
+    /// repository's project folders, with what is under them.
+    pub(crate) fn folders(&self) -> Vec<(PathBuf, notify::RecursiveMode)> {
+        let mut folders = Vec::new();
+        for config_dir in &self.config_dirs {
+            // The nearest folder there is: Claude Code may make its folders later.
+            let projects = config_dir.join("projects");
+            let nearest = [projects.as_path(), config_dir.as_path()]
+                .into_iter()
+                .chain(config_dir.parent())
+                .find(|folder| folder.is_dir());
+            if let Some(folder) = nearest {
+                folders.push((folder.to_path_buf(), notify::RecursiveMode::NonRecursive));
+            }
+            for dir in claude::project_dirs(config_dir, &self.repo) {
+                folders.push((dir, notify::RecursiveMode::Recursive));
+            }
+        }
+        folders
     }
 
     /// Every transcript file of the repository's sessions (sub-agents' included), sorted.
@@ -137,6 +161,12 @@ impl Transcripts {
     ) -> Result<ReadReport, ReadError> {
         let mut report = ReadReport::default();
         for path in files {
+            // Unchanged since the last read: not even opened.
+            if let Ok(meta) = std::fs::metadata(path) {
+                if self.start_of(path, &meta) == meta.len() && meta.len() > 0 {
+                    continue;
+                }
+            }
             let Ok(mut file) = std::fs::File::open(path) else {
                 // Deleted meanwhile.
                 self.offsets.remove(path);
@@ -214,6 +244,7 @@ impl Transcripts {
                 if held > 0 {
                     // Read again from the held line next time.
                     buffer.clear();
+                    report.held.push(path.clone());
                     break;
                 }
             }
@@ -293,5 +324,149 @@ fn collect_jsonl(dir: &Path, depth: u32, files: &mut Vec<PathBuf>) {
         } else if kind.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
             files.push(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// An assistant line of a session in `/work/repo`: request `request`, `output` tokens out.
+    fn line(request: &str, output: u32) -> String {
+        format!(
+            r#"{{"type":"assistant","requestId":"{request}","sessionId":"s-1","timestamp":"2026-12-05T10:00:00Z","cwd":"/work/repo","message":{{"id":"msg_{request}","model":"claude-sonnet-4-5","usage":{{"input_tokens":100,"output_tokens":{output},"cache_read_input_tokens":0,"cache_creation_input_tokens":0}}}}}}"#
+        ) + "\n"
+    }
+
+    struct Setup {
+        dir: tempfile::TempDir,
+        telemetry: Telemetry,
+        transcripts: Transcripts,
+    }
+
+    impl Setup {
+        async fn new() -> Setup {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("claude/projects/-work-repo")).unwrap();
+            let telemetry = Telemetry::open(&dir.path().join("telemetry.db"))
+                .await
+                .unwrap();
+            let transcripts = Transcripts::new(
+                Path::new("/work/repo"),
+                vec![dir.path().join("claude")],
+                Arc::new(PriceTable::embedded().clone()),
+                Some(dir.path().join("offsets.json")),
+            );
+            Setup {
+                dir,
+                telemetry,
+                transcripts,
+            }
+        }
+
+        fn file(&self, name: &str) -> PathBuf {
+            self.dir
+                .path()
+                .join("claude/projects/-work-repo")
+                .join(name)
+        }
+
+        async fn read(&mut self) -> ReadReport {
+            let files = self.transcripts.files();
+            self.transcripts
+                .read(&self.telemetry, &files, false, |_| {})
+                .await
+                .unwrap()
+        }
+
+        async fn stored(&self) -> Vec<(String, i64)> {
+            let pools = self.telemetry.pools().await.unwrap();
+            let crate::telemetry::Pools::Sqlite { reader, .. } = pools else {
+                unreachable!()
+            };
+            sqlx::query_as("SELECT invocation_id, completion_tokens FROM invocations ORDER BY 1")
+                .fetch_all(&reader)
+                .await
+                .unwrap()
+        }
+    }
+
+    fn append(path: &Path, text: &str) {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_largest_copy_counts_and_a_line_being_written_waits_for_its_end() {
+        let mut setup = Setup::new().await;
+        let session = setup.file("s-1.jsonl");
+        // Streaming: two copies of one message, the second with its final usage.
+        append(&session, &(line("req_a", 1) + &line("req_a", 40)));
+        let half = line("req_b", 7);
+        append(&session, &half[..half.len() / 2]);
+        let report = setup.read().await;
+        assert_eq!((report.calls, report.inserted), (2, 1));
+        assert_eq!(setup.stored().await, [("claude-code:req_a".into(), 40)]);
+        // The rest of the line arrives: read from where it began, once.
+        append(&session, &half[half.len() / 2..]);
+        let report = setup.read().await;
+        assert_eq!((report.calls, report.inserted, report.bad_lines), (1, 1, 0));
+        assert_eq!(setup.stored().await.len(), 2);
+        // Nothing new: nothing read.
+        assert_eq!(setup.read().await.bytes, 0);
+    }
+
+    #[tokio::test]
+    async fn bad_lines_are_reported_and_a_rewritten_or_deleted_file_loses_nothing() {
+        let mut setup = Setup::new().await;
+        let session = setup.file("s-1.jsonl");
+        append(
+            &session,
+            &(line("req_a", 5) + "{not json\n" + &line("req_b", 5)),
+        );
+        let report = setup.read().await;
+        assert_eq!((report.inserted, report.bad_lines), (2, 1));
+        assert!(report.bad[0].contains("s-1.jsonl"), "{:?}", report.bad);
+        // Rewritten shorter (compacted) under the same name: read again from its start, and
+        // what was stored already is not stored twice.
+        std::fs::write(&session, line("req_a", 5) + &line("req_c", 5)).unwrap();
+        let report = setup.read().await;
+        assert_eq!(
+            (report.calls, report.inserted, report.duplicates),
+            (2, 1, 1)
+        );
+        // Replaced by another file (a new inode) of the same length: read again too.
+        let replacement = setup.file("replacement.tmp");
+        std::fs::write(&replacement, line("req_d", 5) + &line("req_e", 5)).unwrap();
+        std::fs::rename(&replacement, &session).unwrap();
+        assert_eq!(setup.read().await.inserted, 2);
+        // Deleted: forgotten, and the calls it had stay stored.
+        std::fs::remove_file(&session).unwrap();
+        setup.read().await;
+        assert_eq!(setup.stored().await.len(), 5);
+        let offsets = std::fs::read_to_string(setup.dir.path().join("offsets.json")).unwrap();
+        assert!(!offsets.contains("s-1.jsonl"), "{offsets}");
+    }
+
+    #[tokio::test]
+    async fn offsets_kept_between_runs_read_nothing_twice() {
+        let mut setup = Setup::new().await;
+        append(&setup.file("s-1.jsonl"), &line("req_a", 5));
+        assert_eq!(setup.read().await.inserted, 1);
+        // A new reader, as after a restart: nothing read again.
+        setup.transcripts = Transcripts::new(
+            Path::new("/work/repo"),
+            vec![setup.dir.path().join("claude")],
+            Arc::new(PriceTable::embedded().clone()),
+            Some(setup.dir.path().join("offsets.json")),
+        );
+        let report = setup.read().await;
+        assert_eq!((report.files, report.bytes), (0, 0));
     }
 }
