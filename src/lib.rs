@@ -21,6 +21,7 @@
 
 mod agent_logs;
 mod agent_profiles;
+mod attribution;
 mod board;
 mod cli;
 mod config;

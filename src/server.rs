@@ -146,6 +146,9 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
             agent_prices,
             config.board_cache.as_deref(),
         );
+        let board = store.clone();
+        let transcripts = transcripts
+            .attributing(move |calls| crate::attribution::infer(&board, calls, chrono::Utc::now()));
         let costs = costs_for_agent_logs;
         tokio::spawn(crate::agent_logs::follow(
             transcripts,

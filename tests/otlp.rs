@@ -572,3 +572,60 @@ async fn the_connect_page_says_where_to_send_and_what_arrived() {
         .starts_with(&chrono::Utc::now().format("%Y-%m-%d").to_string()));
     assert_eq!(after["sources"][1]["calls_today"], 0);
 }
+
+/// A call that names no task, from an agent with one task in progress: that task, marked
+/// inferred; an old call is left unattributed.
+#[tokio::test]
+async fn a_call_without_a_task_is_attributed_to_the_one_task_in_progress_and_marked_inferred() {
+    let workspace = workspace();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    let record = |sequence: u32, at: i64| {
+        let mut record = api_request(sequence, "10", "5", "0.01");
+        record["timeUnixNano"] = json!(at.to_string());
+        record["attributes"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|a| a["key"] != "task.id");
+        record
+    };
+    let body = json!({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "agent", "value": {"stringValue": "backend-dev"}}]},
+        "scopeLogs": [{"logRecords": [record(1, now), record(2, now - 3_600_000_000_000)]}]
+    }]});
+    let (status, _, _) = post(
+        &server,
+        "/v1/logs",
+        JSON,
+        serde_json::to_vec(&body).unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let rows = stored(&server).await;
+    let recent = rows
+        .iter()
+        .find(|r| r["invocation_id"].as_str().unwrap().ends_with(":1"))
+        .unwrap();
+    assert_eq!(
+        (&recent["task_id"], &recent["attribution"]),
+        (&json!("T-42"), &json!("inferred"))
+    );
+    let old = rows
+        .iter()
+        .find(|r| r["invocation_id"].as_str().unwrap().ends_with(":2"))
+        .unwrap();
+    assert_eq!(
+        old["task_id"],
+        Value::Null,
+        "an hour ago: not inferred from the board of now"
+    );
+    // The detail lists the call as inferred.
+    let details: Value = reqwest::get(format!("http://{}/api/board/task?id=T-42", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(details["invocations"][0]["attribution"], "inferred");
+}

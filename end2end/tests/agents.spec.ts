@@ -99,3 +99,66 @@ test("the Connect page gives this server's lines and sees Claude Code's first ca
   await expect(page).toHaveTitle("Connect your agents · execdash");
   await expect(claudeCode.locator(".source-status")).toContainText("1 call today");
 });
+
+test("a model without a price is listed as unpriced, and a call shows which of its costs is used", async ({ page, request }) => {
+  server = await DashboardServer.start();
+  mkdirSync(server.collab("assigned/backend-dev"), { recursive: true });
+  writeFileSync(
+    server.collab("assigned/backend-dev/T-42.yaml"),
+    "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
+  );
+  const now = `${BigInt(Date.now()) * 1_000_000n}`;
+  const attribute = (key: string, value: object) => ({ key, value });
+  // Claude Code reporting a cost other than the price table's for its tokens ($0.005877).
+  const logs = {
+    resourceLogs: [{
+      resource: { attributes: [attribute("task.id", { stringValue: "T-42" })] },
+      scopeLogs: [{
+        logRecords: [{
+          timeUnixNano: now,
+          body: { stringValue: "claude_code.api_request" },
+          attributes: [
+            attribute("session.id", { stringValue: "s-1" }),
+            attribute("request_id", { stringValue: "req_1" }),
+            attribute("model", { stringValue: "claude-sonnet-4-5" }),
+            attribute("input_tokens", { intValue: 1234 }),
+            attribute("output_tokens", { intValue: 56 }),
+            attribute("cache_read_tokens", { intValue: 700 }),
+            attribute("cache_creation_tokens", { intValue: 300 }),
+            attribute("cost_usd_micros", { intValue: 12000 }),
+          ],
+        }],
+      }],
+    }],
+  };
+  expect((await request.post(`${server.url}/v1/logs`, { data: logs })).status()).toBe(200);
+  const span = (spanId: string) => ({
+    traceId: "0af7651916cd43dd8448eb211c80319c",
+    spanId,
+    name: "chat",
+    startTimeUnixNano: now,
+    endTimeUnixNano: now,
+    attributes: [
+      attribute("gen_ai.request.model", { stringValue: "in-house-llm-7b" }),
+      attribute("gen_ai.usage.input_tokens", { intValue: 1000 }),
+      attribute("gen_ai.usage.output_tokens", { intValue: 200 }),
+    ],
+  });
+  const traces = { resourceSpans: [{ scopeSpans: [{ spans: [span("00f067aa0ba902b7"), span("00f067aa0ba902b8")] }] }] };
+  expect((await request.post(`${server.url}/v1/traces`, { data: traces })).status()).toBe(200);
+
+  await page.goto(`${server.url}/costs`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(page.locator("[data-unpriced]")).toContainText("2 calls of in-house-llm-7b (2400 tokens)");
+  await expect(page.locator("[data-unpriced]")).toContainText("not in the totals");
+
+  await page.goto(`${server.url}/tasks/T-42`);
+  const costs = page.locator(".detail table.invocations td.cost");
+  await expect(costs.filter({ hasText: "reported" })).toHaveText(
+    "$0.012 reported (used) · $0.0059 by the price table",
+  );
+  // The spans named no task: T-42 is the one task in progress, so they are its, marked inferred,
+  // and their cost is unknown, not $0.
+  await expect(costs.filter({ hasText: "unpriced" })).toHaveCount(2);
+  await expect(page.locator(".detail table.invocations .badge.inferred")).toHaveCount(2);
+});

@@ -67,7 +67,12 @@ pub(crate) struct Transcripts {
     offsets: HashMap<PathBuf, Offset>,
     /// Where the offsets are kept between runs (`None`: not kept).
     state: Option<PathBuf>,
+    /// Fills in what the calls do not say (their task, from the board) before they are stored.
+    attribute: Option<Attribute>,
 }
+
+/// See [`Transcripts::attributing`].
+type Attribute = Box<dyn Fn(&mut [Invocation]) + Send + Sync>;
 
 impl Transcripts {
     /// The transcripts under `config_dirs` of sessions in `repo`; offsets kept in `state`.
@@ -89,7 +94,18 @@ impl Transcripts {
             prices,
             offsets,
             state,
+            attribute: None,
         }
+    }
+
+    /// Calls are passed to `attribute` before they are stored (the server infers their task
+    /// from the board).
+    pub(crate) fn attributing(
+        mut self,
+        attribute: impl Fn(&mut [Invocation]) + Send + Sync + 'static,
+    ) -> Transcripts {
+        self.attribute = Some(Box::new(attribute));
+        self
     }
 
     /// The folders to watch: each config folder's `projects` (a new project folder) and the
@@ -271,6 +287,9 @@ impl Transcripts {
     ) -> Result<(), ReadError> {
         if pending.is_empty() {
             return Ok(());
+        }
+        if let Some(attribute) = &self.attribute {
+            attribute(pending);
         }
         let stored = telemetry.ingest(std::mem::take(pending)).await?;
         report.inserted += stored.inserted;

@@ -111,6 +111,7 @@ impl Export {
 /// The state the handlers store through.
 #[derive(Clone)]
 struct Sink {
+    board: crate::board::SharedStore,
     telemetry: Telemetry,
     costs: Arc<CostFeed>,
     metrics: Arc<Metrics>,
@@ -121,6 +122,7 @@ struct Sink {
 impl axum::extract::FromRef<AppState> for Sink {
     fn from_ref(state: &AppState) -> Sink {
         Sink {
+            board: state.board.clone(),
             telemetry: state.telemetry.clone(),
             costs: state.costs.clone(),
             metrics: state.metrics.clone(),
@@ -143,6 +145,7 @@ impl Sink {
                 invocation.repo = self.repo.clone();
             }
         }
+        crate::attribution::infer(&self.board, &mut invocations, Utc::now());
         let mut stored = 0;
         for batch in invocations.chunks(MAX_BATCH) {
             let report = self.telemetry.ingest(batch.to_vec()).await?;

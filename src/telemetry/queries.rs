@@ -100,7 +100,9 @@ pub(super) const SQLITE: Dialect = Dialect {
     active: "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, tool_name, \
          model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
          CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
-         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
+         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id, \
+         CAST(reported_cost_usd AS REAL) AS reported_cost_usd, \
+         CAST(computed_cost_usd AS REAL) AS computed_cost_usd, attribution, source \
          FROM invocations WHERE julianday(timestamp) >= ?1 \
          ORDER BY julianday(timestamp) DESC, id DESC LIMIT ?2",
     per_task: "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, invocations \
@@ -113,7 +115,9 @@ pub(super) const SQLITE: Dialect = Dialect {
     task_invocations: "SELECT invocation_id, CAST(timestamp AS TEXT) AS timestamp, agent_name, tool_name, \
          model_name, CAST(COALESCE(total_tokens, 0) AS INTEGER) AS total_tokens, \
          CAST(COALESCE(cost_usd, 0.0) AS REAL) AS cost_usd, \
-         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id \
+         CAST(COALESCE(latency_ms, 0) AS INTEGER) AS latency_ms, status, task_id, \
+         CAST(reported_cost_usd AS REAL) AS reported_cost_usd, \
+         CAST(computed_cost_usd AS REAL) AS computed_cost_usd, attribution, source \
          FROM invocations WHERE task_id = ? \
          ORDER BY julianday(timestamp) DESC, id DESC LIMIT ?",
     all_task_costs: "SELECT task_id, CAST(cost_usd AS REAL) AS cost, total_tokens AS tokens, \
@@ -181,7 +185,8 @@ pub(super) const POSTGRES: Dialect = Dialect {
          FROM cost_rollup GROUP BY agent_name",
     active: "SELECT invocation_id, COALESCE(timestamp, '') AS timestamp, agent_name, tool_name, \
          model_name, COALESCE(total_tokens, 0) AS total_tokens, \
-         COALESCE(cost_usd, 0.0) AS cost_usd, COALESCE(latency_ms, 0) AS latency_ms, status, task_id \
+         COALESCE(cost_usd, 0.0) AS cost_usd, COALESCE(latency_ms, 0) AS latency_ms, status, task_id, \
+         reported_cost_usd, computed_cost_usd, attribution, source \
          FROM invocations WHERE at >= $1::timestamptz ORDER BY at DESC, id DESC LIMIT $2",
     per_task: "SELECT task_id, cost_usd AS cost, total_tokens AS tokens, invocations \
          FROM task_costs WHERE invocations > 0 ORDER BY cost DESC, task_id LIMIT $1",
@@ -192,7 +197,8 @@ pub(super) const POSTGRES: Dialect = Dialect {
          FROM task_costs WHERE task_id = $1 AND invocations > 0",
     task_invocations: "SELECT invocation_id, COALESCE(timestamp, '') AS timestamp, agent_name, tool_name, \
          model_name, COALESCE(total_tokens, 0) AS total_tokens, \
-         COALESCE(cost_usd, 0.0) AS cost_usd, COALESCE(latency_ms, 0) AS latency_ms, status, task_id \
+         COALESCE(cost_usd, 0.0) AS cost_usd, COALESCE(latency_ms, 0) AS latency_ms, status, task_id, \
+         reported_cost_usd, computed_cost_usd, attribution, source \
          FROM invocations WHERE task_id = $1 ORDER BY at DESC NULLS LAST, id DESC LIMIT $2",
     all_task_costs: "SELECT task_id, cost_usd AS cost, total_tokens AS tokens, \
          invocations FROM task_costs ORDER BY cost_usd DESC LIMIT $1",
@@ -359,6 +365,10 @@ struct ActiveRow {
     latency_ms: i64,
     status: String,
     task_id: Option<String>,
+    reported_cost_usd: Option<f64>,
+    computed_cost_usd: Option<f64>,
+    attribution: Option<String>,
+    source: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -877,6 +887,10 @@ fn operation(row: ActiveRow) -> ActiveOperation {
         latency_ms: count(row.latency_ms),
         status: row.status,
         task_id: row.task_id,
+        reported_cost_usd: row.reported_cost_usd,
+        computed_cost_usd: row.computed_cost_usd,
+        attribution: row.attribution,
+        source: row.source,
     }
 }
 

@@ -105,6 +105,26 @@ pub fn CostsPanel() -> impl IntoView {
                     <div><dt>"Invocations"</dt><dd id="cost-invocations">{invocations}</dd></div>
                     <div><dt>"Error rate"</dt><dd id="cost-errors">{error_rate}</dd></div>
                 </dl>
+                {move || summary.with(|s| {
+                    let unpriced = s.as_ref().map(|s| s.unpriced.clone()).unwrap_or_default();
+                    (!unpriced.is_empty()).then(|| view! {
+                        <div class="unpriced" role="note" data-unpriced="">
+                            <strong>"Unpriced in this range: "</strong>
+                            {unpriced
+                                .iter()
+                                .map(|m| format!(
+                                    "{} call{} of {} ({} tokens)",
+                                    m.invocations,
+                                    if m.invocations == 1 { "" } else { "s" },
+                                    m.model,
+                                    m.tokens
+                                ))
+                                .collect::<Vec<_>>()
+                                .join(", ")}
+                            ". No price is known for these models and the agents reported none: they are not in the totals (set one with --prices FILE)."
+                        </div>
+                    })
+                })}
                 <div class="charts">
                     <figure class="chart-card wide" data-chart="daily">
                         <figcaption>"Daily cost by model"</figcaption>

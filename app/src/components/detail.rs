@@ -124,16 +124,24 @@ fn whole(details: TaskDetails) -> impl IntoView {
                 <tbody>
                     {invocations
                         .into_iter()
-                        .map(|call| view! {
+                        .map(|call| {
+                            let (unpriced, cost) = (call.unpriced(), call.cost_label());
+                            let inferred = call.attribution.as_deref() == Some("inferred");
+                            view! {
                             <tr>
                                 <td title=call.timestamp.clone()>{call_time(&call.timestamp)}</td>
                                 <td>{call.model}</td>
                                 <td>{call.tool}</td>
                                 <td class="num">{call.total_tokens}</td>
-                                <td class="num">{crate::charts::usd(call.cost_usd)}</td>
-                                <td>{call.status}</td>
+                                <td class="num cost" class:unpriced=unpriced>{cost}</td>
+                                <td>
+                                    {call.status}
+                                    {inferred.then(|| view! {
+                                        <span class="badge inferred" title="Its task and agent were worked out from the board, not sent by the agent">"inferred"</span>
+                                    })}
+                                </td>
                             </tr>
-                        })
+                        }})
                         .collect_view()}
                 </tbody>
             </table>

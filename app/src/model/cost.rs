@@ -177,6 +177,44 @@ pub struct ActiveOperation {
     pub latency_ms: u64,
     pub status: String,
     pub task_id: Option<String>,
+    /// The cost the agent reported itself (Claude Code does), when it did.
+    #[serde(default)]
+    pub reported_cost_usd: Option<f64>,
+    /// The price table's cost of its tokens, when its model has a price.
+    #[serde(default)]
+    pub computed_cost_usd: Option<f64>,
+    /// `sent` or `inferred`: how its agent and task were known.
+    #[serde(default)]
+    pub attribution: Option<String>,
+    /// What reported it (`claude-code`, a GenAI instrumentation…); `None` for calls posted or
+    /// written with their cost.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl ActiveOperation {
+    /// A call of an agent's whose cost neither the agent nor the price table gave: its
+    /// `cost_usd` of 0 means unknown.
+    pub fn unpriced(&self) -> bool {
+        self.source.is_some()
+            && self.reported_cost_usd.is_none()
+            && self.computed_cost_usd.is_none()
+    }
+
+    /// What its cost column says: the cost, which one it is when both are known, or unpriced.
+    pub fn cost_label(&self) -> String {
+        match (self.reported_cost_usd, self.computed_cost_usd) {
+            _ if self.unpriced() => "unpriced".to_owned(),
+            (Some(reported), Some(computed)) if (reported - computed).abs() >= 0.000_005 => {
+                format!(
+                    "{} reported (used) · {} by the price table",
+                    crate::charts::usd(reported),
+                    crate::charts::usd(computed)
+                )
+            }
+            _ => crate::charts::usd(self.cost_usd),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
