@@ -9,6 +9,10 @@
 //!   records, protobuf, batches of 512, to `/v1/logs` of the real binary on SQLite and on
 //!   PostgreSQL, with the cost on the task's card read right after each answer.
 //!
+//! - Claude Code transcripts (`cargo bench --bench telemetry -- transcripts`): 1 GiB of realistic
+//!   session files backfilled by `execdash import --agent-logs` (time, peak RSS), and a live line's
+//!   way onto the board of a running server.
+//!
 //! `EXECDASH_BENCH_DB=/path/x.db` keeps the seeded million-row file between runs.
 
 #[path = "../tests/common/postgres.rs"]
@@ -38,6 +42,9 @@ fn main() {
         }
         if only.as_deref().is_none_or(|o| o == "sqlite-aggregates") {
             aggregates().await;
+        }
+        if only.as_deref() == Some("transcripts") {
+            transcripts().await;
         }
         if only.as_deref().is_none_or(|o| o == "otlp") {
             otlp_ingestion(None).await;
@@ -519,5 +526,158 @@ async fn otlp_ingestion(postgres: Option<String>) {
     );
     let stats = server.json("/api/stats").await;
     assert_eq!(stats["invocations"].as_u64(), Some(total as u64), "{stats}");
+    drop(server);
+}
+
+/// One turn of a Claude Code session as its transcript holds it (~11 KB): the prompt, two
+/// streamed copies of the assistant's message (the second with its final usage), the tool's
+/// result (a file's text).
+fn transcript_turn(session: usize, turn: usize, cwd: &str, filler: &str) -> String {
+    let request = format!("req_{session:05}_{turn:06}");
+    let common = format!(
+        r#""cwd":"{cwd}","sessionId":"sess-{session:05}","version":"2.1.332","gitBranch":"main","timestamp":"2026-12-05T10:{:02}:{:02}.000Z""#,
+        (turn / 60) % 60,
+        turn % 60
+    );
+    let prompt = &filler[..900];
+    let result = &filler[..8000];
+    let assistant = |output: u32, text: &str| {
+        format!(
+            r#"{{"parentUuid":"u-{turn}","isSidechain":false,"message":{{"id":"msg_{request}","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{{"type":"text","text":"{text}"}}],"usage":{{"input_tokens":1234,"cache_creation_input_tokens":300,"cache_read_input_tokens":70000,"output_tokens":{output},"cache_creation":{{"ephemeral_1h_input_tokens":0,"ephemeral_5m_input_tokens":300}}}}}},"requestId":"{request}","type":"assistant","uuid":"a-{turn}",{common}}}"#
+        )
+    };
+    // The assistant's final copy last: a live reader waits a moment for a message's last copy.
+    format!(
+        "{}\n{}\n{}\n{}\n",
+        format_args!(
+            r#"{{"parentUuid":null,"isSidechain":false,"type":"user","message":{{"role":"user","content":"{prompt}"}},"uuid":"u-{turn}",{common}}}"#
+        ),
+        format_args!(
+            r#"{{"type":"user","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t-{turn}","content":"{result}"}}]}},"uuid":"r-{turn}",{common}}}"#
+        ),
+        assistant(12, &filler[..200]),
+        assistant(480, &filler[..1400]),
+    )
+}
+
+/// Backfill of 1 GiB of transcripts by the release binary, and live lines through a server.
+async fn transcripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("work/collaboration/inbox")).unwrap();
+    let repo = std::fs::canonicalize(&repo).unwrap();
+    let cwd = repo.display().to_string();
+    let config = dir.path().join("claude");
+    let name: String = cwd
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let project = config.join("projects").join(name);
+    std::fs::create_dir_all(&project).unwrap();
+    let filler: String = "The quick brown fox jumps over the lazy dog; "
+        .repeat(200)
+        .chars()
+        .take(8000)
+        .collect();
+    const SESSIONS: usize = 100;
+    let target = 1usize << 30;
+    let mut written = 0;
+    let mut turns = 0;
+    for session in 0..SESSIONS {
+        let mut text = String::with_capacity(target / SESSIONS + 16_384);
+        let mut turn = 0;
+        while text.len() < target / SESSIONS {
+            text.push_str(&transcript_turn(session, turn, &cwd, &filler));
+            turn += 1;
+        }
+        turns += turn;
+        written += text.len();
+        std::fs::write(project.join(format!("sess-{session:05}.jsonl")), text).unwrap();
+    }
+    println!(
+        "transcripts: {SESSIONS} files, {:.2} GiB, {turns} calls (each in two streamed copies)",
+        written as f64 / (1u64 << 30) as f64
+    );
+    let db = dir.path().join("telemetry.db");
+    let started = Instant::now();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_execdash"))
+        .args(["import", "--agent-logs", "--root"])
+        .arg(&repo)
+        .arg("--db")
+        .arg(&db)
+        .env("CLAUDE_CONFIG_DIR", &config)
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let peak_kib = {
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+        usage.ru_maxrss
+    };
+    println!(
+        "transcripts: `execdash import --agent-logs` of {:.2} GiB in {:.1} s = {:.0} MB/s, peak RSS {:.1} MB\n  {}",
+        written as f64 / (1u64 << 30) as f64,
+        elapsed.as_secs_f64(),
+        written as f64 / 1e6 / elapsed.as_secs_f64(),
+        peak_kib as f64 / 1024.0,
+        String::from_utf8_lossy(&output.stdout).trim()
+    );
+
+    // Live: a server following a session being written, one call at a time.
+    std::env::set_var("CLAUDE_CONFIG_DIR", &config);
+    let live_db = dir.path().join("live.db");
+    let server = process::Process::start(
+        &repo,
+        &[
+            "--db".as_ref(),
+            live_db.as_os_str(),
+            "--board-cache".as_ref(),
+            "off".as_ref(),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let stats = || async {
+        let stats: serde_json::Value = client
+            .get(server.url("/api/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["invocations"].as_u64().unwrap_or(0)
+    };
+    // Everything written before the server started is read first.
+    while stats().await < turns as u64 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let live = project.join("live-session.jsonl");
+    let mut samples = Vec::new();
+    for turn in 0..50 {
+        let before = stats().await;
+        let text = transcript_turn(SESSIONS + 1, turn, &cwd, &filler);
+        let t = Instant::now();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&live)
+            .unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        drop(file);
+        while stats().await == before {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        samples.push(t.elapsed());
+    }
+    percentiles(
+        "transcripts: a turn written → its call counted by the server",
+        &mut samples,
+    );
     drop(server);
 }

@@ -203,7 +203,6 @@ impl Transcripts {
             if file.seek(SeekFrom::Start(position)).is_err() {
                 continue;
             }
-            let mut line_number = None::<u64>;
             let mut pending: Vec<Invocation> = Vec::new();
             let mut buffer = Vec::with_capacity(CHUNK.min(meta.len() as usize));
             loop {
@@ -219,24 +218,41 @@ impl Transcripts {
                 let Some(last_newline) = buffer.iter().rposition(|b| *b == b'\n') else {
                     continue;
                 };
-                let mut complete: Vec<u8> = buffer.drain(..=last_newline).collect();
+                let complete: Vec<u8> = buffer.drain(..=last_newline).collect();
                 let at_end = buffer.is_empty() && read < CHUNK;
-                // A just-written last line waits for the next read (its message may grow).
-                let mut held = 0;
-                if recent && at_end {
-                    let body = &complete[..complete.len() - 1];
-                    let start = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-                    held = complete.len() - start;
-                    complete.truncate(start);
-                }
-                let lines = complete.split(|b| *b == b'\n');
-                for line in lines {
-                    if line.is_empty() {
-                        continue;
+                // Each line with where it ends in `complete`, and what it is.
+                let mut lines: Vec<(usize, Line)> = Vec::new();
+                let mut start = 0;
+                for (end, _) in complete.iter().enumerate().filter(|(_, b)| **b == b'\n') {
+                    let line = &complete[start..end];
+                    if !line.is_empty() {
+                        let parsed =
+                            claude::parse(&String::from_utf8_lossy(line), &self.repo, &self.prices);
+                        lines.push((end + 1, parsed));
                     }
-                    let number = line_number.map_or(1, |n| n + 1);
-                    line_number = Some(number);
-                    match claude::parse(&String::from_utf8_lossy(line), &self.repo, &self.prices) {
+                    start = end + 1;
+                }
+                // The copies of a message written last, just now, wait for the next read: more
+                // copies (with its final usage) may be on their way.
+                let mut kept = lines.len();
+                if recent && at_end {
+                    if let Some((_, Line::Call(last))) = lines.last() {
+                        let key = last.invocation_id.clone();
+                        while kept > 0
+                            && matches!(&lines[kept - 1].1, Line::Call(c) if c.invocation_id == key)
+                        {
+                            kept -= 1;
+                        }
+                    }
+                }
+                let held = kept < lines.len();
+                let consumed_to = if held {
+                    kept.checked_sub(1).map_or(0, |i| lines[i].0)
+                } else {
+                    complete.len()
+                };
+                for (_, parsed) in lines.drain(..).take(kept) {
+                    match parsed {
                         Line::Call(call) => {
                             report.calls += 1;
                             keep_largest(&mut pending, *call);
@@ -250,15 +266,15 @@ impl Transcripts {
                         }
                     }
                 }
-                let consumed = complete.len() as u64;
+                let consumed = consumed_to as u64;
                 if pending.len() >= BATCH {
                     self.store(telemetry, &mut pending, &mut report).await?;
                 }
                 position += consumed;
                 report.bytes += consumed;
                 progress(report.bytes);
-                if held > 0 {
-                    // Read again from the held line next time.
+                if held {
+                    // Read again from the held lines next time.
                     buffer.clear();
                     report.held.push(path.clone());
                     break;
@@ -439,6 +455,48 @@ mod tests {
         assert_eq!(setup.stored().await.len(), 2);
         // Nothing new: nothing read.
         assert_eq!(setup.read().await.bytes, 0);
+    }
+
+    #[tokio::test]
+    async fn while_following_the_copies_of_a_message_written_just_now_wait_for_its_last() {
+        let mut setup = Setup::new().await;
+        let session = setup.file("s-1.jsonl");
+        append(
+            &session,
+            &(line("req_a", 3) + &line("req_b", 1) + &line("req_b", 2)),
+        );
+        let files = setup.transcripts.files();
+        let report = setup
+            .transcripts
+            .read(&setup.telemetry, &files, true, |_| {})
+            .await
+            .unwrap();
+        // req_a is complete (another message follows it); req_b's copies wait.
+        assert_eq!(
+            (report.inserted, report.held.clone()),
+            (1, vec![session.clone()])
+        );
+        append(&session, &line("req_b", 40));
+        // Written a while ago now: read whole, the largest copy kept.
+        std::fs::File::options()
+            .append(true)
+            .open(&session)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(1))
+            .unwrap();
+        let report = setup
+            .transcripts
+            .read(&setup.telemetry, &files, true, |_| {})
+            .await
+            .unwrap();
+        assert_eq!((report.inserted, report.held.len()), (1, 0));
+        assert_eq!(
+            setup.stored().await,
+            [
+                ("claude-code:req_a".into(), 3),
+                ("claude-code:req_b".into(), 40)
+            ]
+        );
     }
 
     #[tokio::test]
