@@ -280,14 +280,32 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     } else {
         args.allowed_origins
     };
-    config.token = match args.token_file.or(file.token_file) {
-        Some(path) => Some(read_token(&path)?),
+    config.token_file = args
+        .token_file
+        .or(file.token_file)
+        .map(|path| std::path::absolute(&path).unwrap_or(path));
+    config.token = match &config.token_file {
+        Some(path) => Some(read_token(path)?),
         None => std::env::var("EXECDASH_TOKEN")
             .ok()
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty()),
     };
     config.base_path = normalize_base_path(&args.base_path.or(file.base_path).unwrap_or_default())?;
+    for url in &public_urls {
+        let path = url
+            .parse::<axum::http::Uri>()
+            .map(|uri| uri.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        if path != config.base_path {
+            tracing::warn!(
+                "public-url {url} has the path {:?} but base-path is {:?}: the dashboard is served under base-path ({}/), so links built from the public URL may miss it",
+                if path.is_empty() { "/" } else { &path },
+                if config.base_path.is_empty() { "/" } else { &config.base_path },
+                config.base_path
+            );
+        }
+    }
     for (name, value) in [
         ("daily-budget", file.daily_budget),
         ("monthly-budget", file.monthly_budget),
@@ -299,9 +317,11 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         }
     }
     config.allow_writes = args.allow_writes || file.allow_writes.unwrap_or(false);
+    // The file's numbers within the flags' bounds (a negative, NaN or infinite one would crash).
     for (name, value) in [
         ("mcp-check-interval", file.mcp_check_interval),
         ("mcp-timeout", file.mcp_timeout),
+        ("stale-after", file.stale_after),
     ] {
         if let Some(seconds) = value {
             parse_seconds(&seconds.to_string())
@@ -368,7 +388,7 @@ fn effective(config: &Config) -> String {
         site_root: config.site_root.clone(),
         public_url: Some(config.public_urls.iter().map(|u| u.text.clone()).collect()),
         allowed_origins: Some(config.allowed_origins.clone()),
-        token_file: None,
+        token_file: config.token_file.clone(),
         base_path: Some(config.base_path.clone()),
         daily_budget: config.budgets.daily_usd,
         monthly_budget: config.budgets.monthly_usd,
@@ -392,10 +412,10 @@ fn effective(config: &Config) -> String {
         Some(_) => "",
         None => "# site: embedded in the binary\n",
     };
-    let token = if config.token.is_some() {
-        "# token: set (redacted)\n"
-    } else {
-        "# token: none (open; loopback only)\n"
+    let token = match (&config.token, &config.token_file) {
+        (Some(_), Some(_)) => "# token: read from token-file (never printed)\n",
+        (Some(_), None) => "# token: from EXECDASH_TOKEN, which this file does not hold: keep it in the environment\n",
+        (None, _) => "# token: none (open; loopback only)\n",
     };
     format!(
         "{}{site}{token}",

@@ -119,6 +119,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// The access token; required to listen on anything but loopback.
     pub token: Option<String>,
+    /// The file the token was read from (`execdash config` writes it back).
+    pub token_file: Option<PathBuf>,
     /// Where the dashboard lives under its host: `""` or `/dashboard` (no trailing slash).
     pub base_path: String,
     /// Daily and monthly spending limits (USD).
@@ -206,6 +208,7 @@ impl Config {
             public_urls: Vec::new(),
             allowed_origins: Vec::new(),
             token: None,
+            token_file: None,
             base_path: String::new(),
             budgets: Budgets::default(),
             live_reload: None,
@@ -390,9 +393,11 @@ impl FileConfig {
 
 /// Reads an access token file: its first line, trimmed.
 pub(crate) fn read_token(path: &Path) -> Result<String, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        ConfigError::Invalid(format!(
+            "token-file {}: cannot read it ({source}); without it the dashboard would be open",
+            path.display()
+        ))
     })?;
     let token = text.lines().next().unwrap_or("").trim().to_owned();
     if token.is_empty() {

@@ -180,7 +180,7 @@ fn the_configuration_is_layered_and_checked() {
         "addr = \"127.0.0.1:4100\"",
         "base-path = \"/from-file\"",
         "daily-budget = 5.0",
-        "# token: set (redacted)",
+        "# token: read from token-file (never printed)",
     ] {
         assert!(printed.contains(line), "{line} in\n{printed}");
     }
@@ -226,5 +226,106 @@ fn the_configuration_is_layered_and_checked() {
     assert_eq!(
         String::from_utf8(version.stdout).unwrap().trim(),
         format!("execdash {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// A number in the config file gets the flag's bounds: refused with the setting named, never a
+/// crash.
+#[test]
+fn a_config_file_number_out_of_bounds_is_refused_like_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("execdash.toml");
+    for value in ["-3", "nan", "inf", "0", "1e12"] {
+        std::fs::write(&file, format!("stale-after = {value}\n")).unwrap();
+        let output = execdash()
+            .args(["config", "--root"])
+            .arg(dir.path())
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{value}: {stderr}");
+        assert!(
+            stderr.contains("stale-after") && stderr.contains("is not a number of seconds"),
+            "{value}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{value}: {stderr}");
+    }
+}
+
+/// `execdash config` prints a file that configures the same dashboard, the token file included
+/// (dropping it would turn access control off); a missing token file names the setting; a base
+/// path that the public URL's path contradicts is warned about.
+#[test]
+fn the_printed_configuration_reads_back_as_the_same_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("execdash.token");
+    std::fs::write(&token, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let config = |args: &[&std::ffi::OsStr]| {
+        let output = execdash()
+            .arg("config")
+            .args(args)
+            .env_remove("EXECDASH_TOKEN")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (status, printed, _) = config(&[
+        "--root".as_ref(),
+        dir.path().as_os_str(),
+        "--token-file".as_ref(),
+        token.as_os_str(),
+        "--base-path".as_ref(),
+        "/dash".as_ref(),
+        "--public-url".as_ref(),
+        "https://dash.example.com/dash".as_ref(),
+        "--daily-budget".as_ref(),
+        "5".as_ref(),
+    ]);
+    assert_eq!(status, Some(0));
+    assert!(
+        printed.contains(&format!("token-file = {:?}", token.display().to_string())),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("# token: read from token-file"),
+        "{printed}"
+    );
+    let file = dir.path().join("printed.toml");
+    std::fs::write(&file, &printed).unwrap();
+    let (status, again, stderr) = config(&["--config".as_ref(), file.as_os_str()]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(again, printed, "the same configuration, the token included");
+
+    let missing = dir.path().join("missing.token");
+    let (status, _, stderr) = config(&[
+        "--root".as_ref(),
+        dir.path().as_os_str(),
+        "--token-file".as_ref(),
+        missing.as_os_str(),
+    ]);
+    assert_eq!(status, Some(2));
+    assert!(
+        stderr.contains(&format!("token-file {}", missing.display())),
+        "{stderr}"
+    );
+
+    let (status, _, stderr) = config(&[
+        "--root".as_ref(),
+        dir.path().as_os_str(),
+        "--base-path".as_ref(),
+        "/dash".as_ref(),
+        "--public-url".as_ref(),
+        "https://dash.example.com/other".as_ref(),
+    ]);
+    assert_eq!(status, Some(0));
+    assert!(
+        stderr.contains(r#"has the path "/other" but base-path is "/dash""#),
+        "{stderr}"
     );
 }
