@@ -29,14 +29,14 @@ enum Command {
     /// Print the effective configuration (flags, environment, file and defaults resolved) as a
     /// config file; the token is never printed.
     Config(ServeArgs),
-    /// Import a JSONL file (invocations, or the original's ADR-047 event log) into the
-    /// telemetry database. Idempotent: run it again to resume.
+    /// Import a JSONL file (invocations, or the original's ADR-047 event log), or with
+    /// --agent-logs the coding agents' transcripts, into the telemetry database. Idempotent: run
+    /// it again to resume.
     Import(ImportArgs),
     /// Copy a telemetry.db into a team's PostgreSQL store (resumable: run it again to go on;
     /// counts and costs checked at the end).
     Migrate(MigrateArgs),
     /// Fill a workspace's telemetry.db with a month of demo invocations (for the demo).
-    #[command(hide = true)]
     SeedDemo(SeedDemoArgs),
 }
 
@@ -56,10 +56,13 @@ struct MigrateArgs {
 
 #[derive(Debug, Args)]
 struct SeedDemoArgs {
+    /// The workspace whose tasks the invocations work for.
     #[arg(long, env = "EXECDASH_ROOT", default_value = ".")]
     root: PathBuf,
+    /// Telemetry database [default: <root>/telemetry.db].
     #[arg(long, env = "EXECDASH_DB")]
     db: Option<PathBuf>,
+    /// How many invocations to write, spread over the last 30 days.
     #[arg(long, default_value_t = 1500)]
     count: usize,
 }
@@ -78,6 +81,8 @@ struct ImportArgs {
     /// Telemetry database [default: <root>/telemetry.db].
     #[arg(long, env = "EXECDASH_DB")]
     db: Option<PathBuf>,
+    /// The repository (its telemetry.db by default; with --agent-logs, the sessions that ran in
+    /// it).
     #[arg(long, env = "EXECDASH_ROOT", default_value = ".")]
     root: PathBuf,
 }
@@ -97,7 +102,7 @@ pub(crate) struct ServeArgs {
     db: Option<PathBuf>,
     /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]. Anything but
     /// loopback needs an access token.
-    #[arg(long, env = "EXECDASH_ADDR")]
+    #[arg(long, env = "EXECDASH_ADDR", value_parser = parse_addr)]
     addr: Option<SocketAddr>,
     /// Folder of the built site (pkg/, public files) [default: LEPTOS_SITE_ROOT (set by cargo
     /// leptos), else the site embedded in the binary, else site/ beside the binary, else
@@ -124,10 +129,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "EXECDASH_BASE_PATH")]
     base_path: Option<String>,
     /// Daily spending limit in USD: a banner at 80 %, an alert at 100 %.
-    #[arg(long, env = "EXECDASH_DAILY_BUDGET", value_parser = parse_budget)]
+    #[arg(long, env = "EXECDASH_DAILY_BUDGET", value_parser = parse_budget, allow_negative_numbers = true)]
     daily_budget: Option<f64>,
     /// Monthly spending limit in USD.
-    #[arg(long, env = "EXECDASH_MONTHLY_BUDGET", value_parser = parse_budget)]
+    #[arg(long, env = "EXECDASH_MONTHLY_BUDGET", value_parser = parse_budget, allow_negative_numbers = true)]
     monthly_budget: Option<f64>,
     /// Let the page change task files: a task's priority and its specification (one line of
     /// the YAML, written atomically). Off by default: the dashboard then only reads.
@@ -177,6 +182,24 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
             "'{text}' is not a number of seconds from 0.1 to 86400"
         )),
     }
+}
+
+/// `IP:PORT`, or `HOST:PORT` resolved (`localhost:3000` is 127.0.0.1:3000).
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.trim().parse() {
+        return Ok(addr);
+    }
+    use std::net::ToSocketAddrs;
+    let mut found = text
+        .trim()
+        .to_socket_addrs()
+        .map_err(|e| format!("'{text}' is not IP:PORT (e.g. 127.0.0.1:3000) nor a HOST:PORT this machine resolves: {e}"))?;
+    let all: Vec<SocketAddr> = found.by_ref().collect();
+    all.iter()
+        .find(|a| a.is_ipv4())
+        .or(all.first())
+        .copied()
+        .ok_or_else(|| format!("'{text}' resolves to no address"))
 }
 
 fn parse_budget(text: &str) -> Result<f64, String> {

@@ -329,3 +329,77 @@ fn the_printed_configuration_reads_back_as_the_same_one() {
         "{stderr}"
     );
 }
+
+/// Every subcommand is listed, and every option and argument of each says what it is for.
+#[test]
+fn every_subcommand_and_option_has_help() {
+    let top = execdash().arg("--help").output().unwrap();
+    let top = String::from_utf8(top.stdout).unwrap();
+    let subcommands = ["serve", "config", "import", "migrate", "seed-demo"];
+    for name in subcommands {
+        assert!(
+            top.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{name} "))),
+            "{name} is not listed:\n{top}"
+        );
+    }
+    for name in [None].into_iter().chain(subcommands.map(Some)) {
+        let output = execdash().args(name).arg("-h").output().unwrap();
+        assert!(output.status.success(), "{name:?}");
+        let help = String::from_utf8(output.stdout).unwrap();
+        let lines: Vec<&str> = help.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            if !(line.starts_with("  ") && (trimmed.starts_with('-') || trimmed.starts_with('['))) {
+                continue;
+            }
+            // The text beside the option, or (clap's long layout) on the next, deeper line.
+            let beside = trimmed
+                .find("  ")
+                .map(|i| trimmed[i..].trim())
+                .unwrap_or("");
+            let below = lines
+                .get(at + 1)
+                .filter(|next| {
+                    next.starts_with("          ") && !next.trim_start().starts_with('-')
+                })
+                .map(|next| next.trim())
+                .unwrap_or("");
+            let text = if beside.is_empty() { below } else { beside };
+            assert!(
+                !text.is_empty() && !text.starts_with('['),
+                "{name:?}: no help for `{}`",
+                trimmed
+            );
+        }
+    }
+}
+
+/// `--addr` takes a host name this machine resolves; a budget below zero is refused as a value,
+/// not taken for a flag.
+#[test]
+fn addresses_resolve_and_negative_budgets_are_refused_as_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = execdash()
+        .args(["config", "--addr", "localhost:3999", "--root"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("addr = \"127.0.0.1:3999\""));
+    let output = execdash()
+        .args(["config", "--daily-budget", "-5", "--root"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("'-5' is not a positive amount of USD"),
+        "{stderr}"
+    );
+}

@@ -137,3 +137,42 @@ fn the_site_settings_agree() {
         );
     }
 }
+
+/// GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens.
+fn anchor_of(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Every `(#anchor)` link of the README and the docs names a heading of its own file.
+#[test]
+fn in_page_links_lead_to_headings_that_exist() {
+    let mut files = vec![repo().join("README.md")];
+    files.extend(
+        rust_files(&repo().join("docs"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "md")),
+    );
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let anchors: BTreeSet<String> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix('#'))
+            .map(|rest| anchor_of(rest.trim_start_matches('#')))
+            .collect();
+        for (at, _) in text.match_indices("](#") {
+            let rest = &text[at + 3..];
+            let target = &rest[..rest.find(')').unwrap_or(rest.len())];
+            assert!(
+                anchors.contains(target),
+                "{}: the link to #{target} leads to no heading",
+                file.display()
+            );
+        }
+    }
+}

@@ -470,3 +470,36 @@ async fn a_client_that_names_the_board_it_holds_gets_an_ack_without_it() {
         );
     }
 }
+
+/// A root without `work/collaboration` (a wrong `--root`) is a problem on the board until the
+/// folder appears, not an empty board in silence.
+#[tokio::test]
+async fn a_missing_board_folder_is_a_problem_until_it_appears() {
+    let workspace = common::Workspace::bare();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let problems = || async {
+        reqwest::get(format!("http://{}/api/problems", server.addr))
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let listed = problems().await;
+    let text = listed.to_string();
+    assert!(
+        text.contains("\"work/collaboration\"") && text.contains("is --root the repository?"),
+        "{listed}"
+    );
+    for folder in ["inbox", "assigned", "done"] {
+        std::fs::create_dir_all(workspace.collab().join(folder)).unwrap();
+    }
+    let started = std::time::Instant::now();
+    while problems().await.to_string().contains("work/collaboration") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the problem stays"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -24,6 +24,9 @@ use super::startup::Startup;
 use super::task_file::FileState;
 use app::model::ScanProgress;
 
+/// The path a missing board folder is reported under.
+pub(crate) const BOARD_FOLDER: &str = "work/collaboration";
+
 /// Files of the repository outside the task folder whose problems show among the task files'
 /// (their paths are relative to the repository; no task path starts like them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub(crate) enum ProblemSource {
     Specifications,
     /// `.mcp.json`, `.vscode/mcp.json`.
     McpConfig,
+    /// `work/collaboration` itself, when it is missing.
+    BoardFolder,
 }
 
 impl ProblemSource {
@@ -39,13 +44,18 @@ impl ProblemSource {
         match self {
             ProblemSource::Specifications => path.starts_with("specifications/"),
             ProblemSource::McpConfig => path == ".mcp.json" || path == ".vscode/mcp.json",
+            ProblemSource::BoardFolder => path == BOARD_FOLDER,
         }
     }
 
     fn any_owns(path: &str) -> bool {
-        [ProblemSource::Specifications, ProblemSource::McpConfig]
-            .into_iter()
-            .any(|source| source.owns(path))
+        [
+            ProblemSource::Specifications,
+            ProblemSource::McpConfig,
+            ProblemSource::BoardFolder,
+        ]
+        .into_iter()
+        .any(|source| source.owns(path))
     }
 }
 

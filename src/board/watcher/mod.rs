@@ -424,6 +424,7 @@ impl EventLoop {
                 false
             }
         };
+        self.note_board_folder();
         // Where a slow start goes (reading and parsing; watching the board's folders).
         tracing::debug!(
             read_ms = read.as_millis() as u64,
@@ -449,8 +450,37 @@ impl EventLoop {
     fn ensure_watch(&mut self) {
         match self.root.ensure() {
             RootChange::Unchanged => {}
-            RootChange::BoardWatched | RootChange::BoardGone => self.board.rescan(),
+            RootChange::BoardWatched | RootChange::BoardGone => {
+                self.board.rescan();
+                self.note_board_folder();
+            }
         }
+    }
+
+    /// A missing board folder is a problem on the page (and in the log), until it appears: a
+    /// `--root` that is not the repository would otherwise show an empty board in silence.
+    fn note_board_folder(&self) {
+        let collab = &self.board.collab;
+        let problems = if collab.is_dir() {
+            Vec::new()
+        } else {
+            tracing::warn!(
+                "{} does not exist: the board stays empty until it does (is --root the repository?)",
+                collab.display()
+            );
+            vec![app::model::Problem {
+                path: crate::board::store::BOARD_FOLDER.into(),
+                line: None,
+                column: None,
+                reason: format!(
+                    "{} does not exist: is --root the repository? The board stays empty until the folder appears.",
+                    collab.display()
+                ),
+            }]
+        };
+        self.board
+            .store
+            .set_problems_of(crate::board::store::ProblemSource::BoardFolder, problems);
     }
 }
 
