@@ -109,3 +109,46 @@ async fn a_lagging_client_gets_a_snapshot() {
     assert_eq!(after.event.name(), "task.created");
     client.abort();
 }
+
+/// A client that stops reading is closed after the send timeout (10 s) with a close frame 1008
+/// that says why — delivered when it reads again, behind what was pending, not dropped with the
+/// connection (then it would see 1006). Takes the timeout's 10 s of real time.
+#[tokio::test]
+async fn a_client_that_stopped_reading_gets_a_close_frame_when_it_reads_again() {
+    let store = Arc::new(Store::new());
+    let (gate_open, gate) = watch::channel(false);
+    let (delivered, mut received) = mpsc::unbounded_channel::<Message>();
+    let slow_sink = sink::unfold(
+        (gate, delivered),
+        |(mut gate, delivered), message: Message| async move {
+            let _ = gate.wait_for(|open| *open).await;
+            let _ = delivered.send(message);
+            Ok::<_, axum::Error>((gate, delivered))
+        },
+    );
+    let (_shutdown_sender, shutdown) = watch::channel(false);
+    let serving = {
+        let store = store.clone();
+        tokio::spawn(execdash::serve_socket(
+            Box::pin(slow_sink),
+            stream::pending::<Result<Message, axum::Error>>(),
+            None,
+            store,
+            shutdown,
+            execdash::SocketCounters::default(),
+        ))
+    };
+    // The ack waits at the closed gate; the client reads again 12 s later.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    gate_open.send(true).unwrap();
+    serving.await.unwrap();
+    let mut close = None;
+    while let Ok(message) = received.try_recv() {
+        if let Message::Close(frame) = message {
+            close = frame;
+        }
+    }
+    let close = close.expect("a close frame after what was pending");
+    assert_eq!(close.code, 1008);
+    assert!(close.reason.contains("not reading"), "{}", close.reason);
+}

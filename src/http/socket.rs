@@ -37,6 +37,13 @@ const CLOSE_POLICY: u16 = 1008;
 /// client holds at most that one message; the events it misses meanwhile are not queued for it
 /// (the broadcast keeps one shared ring), and it gets one snapshot when it reads again.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client that stopped reading is given to read what was pending and then the close
+/// frame (1008) that says why it is closed. Without it the close frame, queued behind a full
+/// buffer, was dropped with the connection, and a client that resumed reading saw 1006.
+const CLOSE_GRACE: Duration = Duration::from_secs(10);
+/// After a close frame for a message too big, the client's rest is read (and dropped) this long,
+/// so the connection is not reset under the close frame before the client reads it.
+const DRAIN_AFTER_CLOSE: Duration = Duration::from_secs(2);
 /// At most this much is written in one batch (then the next batch follows at once).
 const BATCH_BYTES: usize = 64 * 1024;
 /// What the WebSocket layer reserves for reading (tungstenite's default is 128 KiB, zero-filled,
@@ -146,11 +153,13 @@ pub async fn serve<W, R>(
                 Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_MESSAGE_BYTES => {
                     counters.dropped();
                     close_too_big(&mut sink, text.len()).await;
+                    drain(&mut stream).await;
                     break;
                 }
                 Some(Ok(Message::Binary(bytes))) if bytes.len() > MAX_CLIENT_MESSAGE_BYTES => {
                     counters.dropped();
                     close_too_big(&mut sink, bytes.len()).await;
+                    drain(&mut stream).await;
                     break;
                 }
                 Some(Ok(Message::Text(text))) => vec![match serde_json::from_str::<ClientMessage>(&text) {
@@ -174,6 +183,7 @@ pub async fn serve<W, R>(
                     if err.to_string().contains("too long") {
                         counters.dropped();
                         close_too_big(&mut sink, MAX_READ_BYTES).await;
+                        drain(&mut stream).await;
                     }
                     break;
                 }
@@ -263,11 +273,7 @@ async fn send_in_time<W: Sink<Message> + Unpin>(
                 code: CLOSE_POLICY,
                 reason: format!("not reading: a message waited more than {SEND_TIMEOUT:?}").into(),
             };
-            let _ = tokio::time::timeout(
-                Duration::from_millis(100),
-                sink.send(Message::Close(Some(close))),
-            )
-            .await;
+            let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(close)))).await;
             false
         }
     }
@@ -305,6 +311,20 @@ impl Drop for TrimOnClose {
             tokio::task::spawn_blocking(crate::memory::release_free_memory);
         }
     }
+}
+
+/// Reads (and drops) what the client still sends after a close frame, until it answers the close
+/// or [`DRAIN_AFTER_CLOSE`] passes: closing with its data unread would reset the connection, and
+/// a reset can reach the client before it has read the close frame.
+async fn drain<R: Stream<Item = Result<Message, axum::Error>> + Unpin>(stream: &mut R) {
+    let _ = tokio::time::timeout(DRAIN_AFTER_CLOSE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn close_too_big<W: Sink<Message> + Unpin>(sink: &mut W, size: usize) {
