@@ -237,7 +237,9 @@ async fn with_a_token_everything_but_health_needs_it() {
         socket_status(&ws, &[("authorization", &format!("Bearer {TOKEN}"))]).await,
         101
     );
-    // Logout clears the cookie.
+    // The cookie is a session, not the token.
+    assert!(!session.contains(TOKEN), "{session}");
+    // Logout clears the cookie and ends the session: a copy of it no longer works.
     let (status, headers, _) = send(
         client()
             .post(format!("{base}/logout"))
@@ -250,6 +252,68 @@ async fn with_a_token_everything_but_health_needs_it() {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
+    let (status, _, body) = send(
+        client()
+            .get(format!("{base}/api/tasks"))
+            .header("cookie", &session),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(
+        json(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("session has ended"),
+        "{body}"
+    );
+    assert_eq!(socket_status(&ws, &[("cookie", &session)]).await, 401);
+    // A wrong token is told so, unlike none; the scheme is case-insensitive.
+    let (_, _, body) = send(
+        client()
+            .get(format!("{base}/api/tasks"))
+            .header("authorization", "Bearer wrong-token-of-some-length"),
+    )
+    .await;
+    assert!(
+        json(&body)["error"].as_str().unwrap().contains("not right"),
+        "{body}"
+    );
+    let (status, _, _) = send(
+        client()
+            .get(format!("{base}/api/tasks"))
+            .header("authorization", format!("bearer {TOKEN}")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A deep link survives the login (and only this dashboard's pages are led back to).
+    let (status, headers, _) = send(
+        client()
+            .get(format!("{base}/tasks/T-1?x=1"))
+            .header("accept", "text/html"),
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/login?next=%2Ftasks%2FT%2D1%3Fx%3D1");
+    let (_, _, form) =
+        send(client().get(format!("{base}/login?next=%2Ftasks%2FT-1%3Fx%3D1"))).await;
+    assert!(
+        form.contains(r#"name="next" value="/tasks/T-1?x=1""#),
+        "{form}"
+    );
+    assert!(
+        form.contains(r#"<link rel="icon" href="/favicon.svg""#),
+        "{form}"
+    );
+    let deep = |next: &str| {
+        client()
+            .post(format!("{base}/login"))
+            .header("origin", &base)
+            .form(&[("token", TOKEN), ("next", next)])
+    };
+    let (_, headers, _) = send(deep("/tasks/T-1?x=1")).await;
+    assert_eq!(headers["location"], "/tasks/T-1?x=1");
+    let (_, headers, _) = send(deep("//evil.example/")).await;
+    assert_eq!(headers["location"], "/");
     server.stop().await.unwrap();
 }
 

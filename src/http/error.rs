@@ -29,6 +29,9 @@ pub(crate) enum Error {
     MisdirectedRequest(String),
     #[error("an access token is needed: send `Authorization: Bearer TOKEN`, or log in")]
     Unauthorized,
+    /// A token that is not the configured one, or a session that has ended.
+    #[error("the access token sent is not right, or the session has ended: send the right one, or log in again")]
+    WrongToken,
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -107,7 +110,7 @@ impl Error {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Unauthorized | Error::WrongToken => StatusCode::UNAUTHORIZED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::DuplicateInvocation(_) | Error::Conflict(_) | Error::Ambiguous { .. } => {
