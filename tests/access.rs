@@ -173,8 +173,16 @@ async fn with_a_token_everything_but_health_needs_it() {
         .to_str()
         .unwrap()
         .starts_with("Bearer"));
-    let (status, _, _) = send(client().get(format!("{base}/health"))).await;
+    // Health answers without the token, but does not say where the database is.
+    let (status, _, body) = send(client().get(format!("{base}/health"))).await;
     assert_eq!(status, 200);
+    assert_eq!(json(&body)["telemetry"]["status"], "ok");
+    assert!(json(&body)["telemetry"].get("path").is_none(), "{body}");
+    let (_, _, body) = send(client().get(format!("{base}/health")).bearer_auth(TOKEN)).await;
+    assert!(json(&body)["telemetry"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("telemetry.db"));
     let (status, _, _) = send(
         client()
             .get(format!("{base}/api/tasks"))

@@ -403,3 +403,25 @@ fn addresses_resolve_and_negative_budgets_are_refused_as_values() {
         "{stderr}"
     );
 }
+
+/// Logs written to a file (or journald) are plain text: colour only on a terminal.
+#[test]
+fn logs_that_are_not_on_a_terminal_have_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = execdash()
+        .args([
+            "config",
+            "--base-path",
+            "/dash",
+            "--public-url",
+            "https://dash.example.com/other",
+            "--root",
+        ])
+        .arg(dir.path())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("WARN"), "a warning is logged: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no escape codes: {stderr:?}");
+}

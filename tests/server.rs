@@ -503,3 +503,28 @@ async fn a_missing_board_folder_is_a_problem_until_it_appears() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// wasm-bindgen's TypeScript declarations are served as text, not as an MPEG stream (`.ts`).
+#[tokio::test]
+async fn typescript_declarations_are_served_as_text() {
+    let workspace = common::Workspace::empty();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(
+        site.path().join("pkg/execdash.d.ts"),
+        "export function hydrate(): void;\n",
+    )
+    .unwrap();
+    let server = common::start_server(&workspace, |config| {
+        config.site_root = Some(site.path().to_owned());
+    })
+    .await;
+    let response = reqwest::get(format!("http://{}/pkg/execdash.d.ts", server.addr))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+}

@@ -56,6 +56,16 @@ impl AccessPolicy {
         let mut origins: Vec<String> = hosts.iter().map(|h| format!("http://{h}")).collect();
         for url in public_urls {
             hosts.push(url.host.clone());
+            // A client may name the default port (`Host: dash.example.com:443`).
+            let has_port = if url.host.starts_with('[') {
+                url.host.contains("]:")
+            } else {
+                url.host.contains(':')
+            };
+            if !has_port {
+                let port = if url.https { 443 } else { 80 };
+                hosts.push(format!("{}:{port}", url.host));
+            }
             origins.push(url.origin.clone());
         }
         let cors: Vec<String> = allowed_origins
@@ -193,6 +203,7 @@ mod tests {
             "localhost:3000",
             "[::1]:3000",
             "dash.example.com",
+            "dash.example.com:443",
         ] {
             assert!(
                 policy.check_host(&headers(&[("host", host)])).is_ok(),
@@ -203,6 +214,8 @@ mod tests {
             "evil.example:3000",
             "127.0.0.1:3001",
             "dash.example.com.evil",
+            "dash.example.com:80",
+            "dash.example.com:8443",
             "tools.example.org",
         ] {
             let refused = policy.check_host(&headers(&[("host", host)]));

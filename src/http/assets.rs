@@ -149,13 +149,22 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Versioned asset URLs (`?v=`) are cached for a year; others are revalidated every time.
-pub(super) async fn cache_headers(request: Request<Body>, next: Next) -> Response {
+/// Versioned asset URLs (`?v=`) are cached for a year; others are revalidated every time. TypeScript
+/// declarations are served as text.
+pub(super) async fn asset_headers(request: Request<Body>, next: Next) -> Response {
     let versioned = request
         .uri()
         .query()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("v=")));
+    // TypeScript (wasm-bindgen's `.d.ts`) is text; the MIME table's `.ts` is an MPEG stream.
+    let typescript = request.uri().path().ends_with(".ts");
     let mut response = next.run(request).await;
+    if typescript && response.status().is_success() {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
     if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
         let value = if versioned {
             "public, max-age=31536000, immutable"

@@ -61,6 +61,11 @@ impl Auth {
         }
     }
 
+    /// Whether `headers` carry the token or a live session (always, without a token).
+    pub(super) fn admits(&self, headers: &HeaderMap) -> bool {
+        self.credentials(headers) == Credentials::Admitted
+    }
+
     /// Whether requests need the token.
     pub(super) fn required(&self) -> bool {
         self.token.is_some()

@@ -4,6 +4,7 @@
 //! then says which kind of database problem (`missing`, `corrupt`, `read-only`, `locked`,
 //! `unreadable`) and the message.
 //! Always `200`: the server itself answers; a load balancer that wants more reads `status`.
+//! With a token configured, a request without it is not told where the database is.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -36,13 +37,22 @@ struct Health {
 #[derive(Serialize)]
 struct TelemetryHealth {
     status: &'static str,
-    path: String,
+    /// The database's location (left out for a request without the token, when one is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
     problem: Option<DatabaseProblem>,
 }
 
-async fn health(State(state): State<AppState>) -> Json<Health> {
-    let problem = state.telemetry.check().await;
+async fn health(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Json<Health> {
+    let mut problem = state.telemetry.check().await;
+    let location = state.telemetry.location().to_string();
+    let shown = state.auth.admits(&headers);
+    if !shown {
+        if let Some(problem) = &mut problem {
+            problem.message = problem.message.replace(&location, "the database");
+        }
+    }
     let telemetry_status = if problem.is_some() { "degraded" } else { "ok" };
     let startup = state.board.startup().progress();
     let status = if startup.is_some() {
@@ -56,7 +66,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         startup,
         telemetry: TelemetryHealth {
             status: telemetry_status,
-            path: state.telemetry.location().to_string(),
+            path: shown.then_some(location),
             problem,
         },
         version: env!("CARGO_PKG_VERSION"),

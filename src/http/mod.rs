@@ -145,7 +145,7 @@ pub(crate) fn router(
         .merge(metrics::router())
         .merge(auth::router())
         .fallback_service(assets::service(config.site_root.as_deref()))
-        .layer(middleware::from_fn(assets::cache_headers))
+        .layer(middleware::from_fn(assets::asset_headers))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
