@@ -370,6 +370,14 @@ async fn a_read_only_database_is_reported_read_only_its_costs_still_read_and_not
     let _mutable = Mutable(&db);
 
     let server = start_process(dir.path(), &db);
+    // Said at once, before any write fails.
+    let health = get(&server.url("/health")).await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["telemetry"]["kind"], "read-only", "{health}");
+    assert!(
+        health["telemetry"]["message"].as_str().unwrap().contains("cannot be written"),
+        "{health}"
+    );
     let (status, body) = post(&server.url("/api/invocations"), &invocation("refused", 1.0)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["reason"], "read-only", "{body}");

@@ -209,6 +209,12 @@ impl Telemetry {
             }
             Err(error) => return Some(error.problem()),
         }
+        // A file this process cannot write is read-only now, not at the first write.
+        if let Location::File(path) = &self.inner.location {
+            if let Some(problem) = not_writable(path) {
+                return Some(problem);
+            }
+        }
         self.problem()
     }
 
@@ -288,4 +294,29 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Why this process could not write the SQLite file at `path` (or the journal beside it), if it
+/// could not: `access(2)`, which also sees an immutable file and a read-only mount.
+fn not_writable(path: &std::path::Path) -> Option<DatabaseProblem> {
+    use std::os::unix::ffi::OsStrExt;
+    let writable = |path: &std::path::Path| {
+        std::ffi::CString::new(path.as_os_str().as_bytes())
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    let folder = path.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    let why = if path.exists() && !writable(path) {
+        format!("{} cannot be written by this process (its owner, mode or immutable flag, or a read-only mount): no call can be stored", path.display())
+    } else if !wal.exists() && !writable(folder) {
+        format!("the folder {} cannot be written by this process: SQLite cannot make its journal there, so no call can be stored", folder.display())
+    } else {
+        return None;
+    };
+    Some(DatabaseProblem {
+        kind: error::ProblemKind::ReadOnly,
+        message: why,
+    })
 }
