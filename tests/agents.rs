@@ -31,21 +31,52 @@ fn claude() -> PathBuf {
     claude
 }
 
-/// The model API stand-in, answering with these usage figures; killed when dropped.
+fn codex() -> PathBuf {
+    let codex = std::env::var_os("EXECDASH_CODEX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let tools = std::env::var_os("EXECDASH_TOOLS_DIR")
+                .map_or_else(|| PathBuf::from("/opt/execdash-tools"), PathBuf::from);
+            tools.join("agents/node_modules/.bin/codex")
+        });
+    assert!(
+        codex.exists(),
+        "Codex is not installed at {} (scripts/bootstrap installs it)",
+        codex.display()
+    );
+    codex
+}
+
+/// A model API stand-in (`tests/support/<script>`), answering with the usage figures in `env`;
+/// killed when dropped.
 struct Standin {
     child: Child,
     port: u16,
 }
 
 impl Standin {
+    /// The Anthropic Messages API's.
     fn start(input: u32, output: u32, cache_read: u32, cache_write: u32) -> Standin {
-        let mut child = Command::new("python3")
-            .arg(common::repo().join("tests/support/model_standin.py"))
-            .arg("0")
-            .env("STANDIN_INPUT_TOKENS", input.to_string())
-            .env("STANDIN_OUTPUT_TOKENS", output.to_string())
-            .env("STANDIN_CACHE_READ", cache_read.to_string())
-            .env("STANDIN_CACHE_WRITE", cache_write.to_string())
+        Standin::script(
+            "model_standin.py",
+            &[
+                ("STANDIN_INPUT_TOKENS", input),
+                ("STANDIN_OUTPUT_TOKENS", output),
+                ("STANDIN_CACHE_READ", cache_read),
+                ("STANDIN_CACHE_WRITE", cache_write),
+            ],
+        )
+    }
+
+    fn script(name: &str, env: &[(&str, u32)]) -> Standin {
+        let mut command = Command::new("python3");
+        command
+            .arg(common::repo().join("tests/support").join(name))
+            .arg("0");
+        for (key, value) in env {
+            command.env(key, value.to_string());
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -400,4 +431,94 @@ async fn a_call_in_both_the_export_and_the_transcript_counts_once_and_imports_re
         again.contains("(0 with new lines, 0 bytes): 0 calls"),
         "{again}"
     );
+}
+
+/// The real Codex CLI (`codex exec`) against a stand-in of the Responses API, exporting OTLP
+/// logs as configured in its config.toml (JSON, then protobuf): one call a run on the task of
+/// `OTEL_RESOURCE_ATTRIBUTES`, its tokens as Codex counts them, priced from the table (Codex
+/// reports no cost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_exec_runs_land_on_their_task_priced_from_the_table() {
+    let workspace = Workspace::empty();
+    workspace.write(
+        "assigned/backend-dev/T-42.yaml",
+        "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
+    );
+    let server = common::start_server(&workspace, |config| config.agent_logs = false).await;
+    let standin = Standin::script(
+        "openai_standin.py",
+        &[
+            ("STANDIN_INPUT_TOKENS", 1234),
+            ("STANDIN_CACHED_TOKENS", 700),
+            ("STANDIN_OUTPUT_TOKENS", 56),
+            ("STANDIN_REASONING_TOKENS", 20),
+        ],
+    );
+    let home = tempfile::tempdir().unwrap();
+    let codex_home = home.path().join(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    for protocol in ["json", "binary"] {
+        std::fs::write(
+            codex_home.join("config.toml"),
+            format!(
+                "model = \"gpt-5-codex\"\nmodel_provider = \"standin\"\n\
+                 [model_providers.standin]\nname = \"standin\"\n\
+                 base_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\n\
+                 env_key = \"OPENAI_API_KEY\"\n\
+                 [otel]\nexporter = {{ otlp-http = {{ endpoint = \"http://{}/v1/logs\", protocol = \"{protocol}\" }} }}\n",
+                standin.port, server.addr
+            ),
+        )
+        .unwrap();
+        let output = tokio::task::block_in_place(|| {
+            Command::new(codex())
+                .args(["exec", "--skip-git-repo-check", "say hello"])
+                .current_dir(workspace.root())
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", home.path())
+                .env("CODEX_HOME", &codex_home)
+                .env("OPENAI_API_KEY", "sk-standin")
+                .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev")
+                .output()
+                .unwrap()
+        });
+        assert!(
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout).contains("Hello from the stand-in."),
+            "codex exec failed: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 2, "one call a run: {rows:#?}");
+    for row in &rows {
+        assert_eq!(
+            (&row["tool_name"], &row["source"]),
+            (&json!("codex"), &json!("codex"))
+        );
+        assert_eq!(row["model_name"], "gpt-5-codex");
+        assert_eq!(
+            (&row["task_id"], &row["agent_name"]),
+            (&json!("T-42"), &json!("backend-dev"))
+        );
+        assert_eq!(
+            (
+                row["prompt_tokens"].as_i64(),
+                row["completion_tokens"].as_i64()
+            ),
+            (Some(1234), Some(56))
+        );
+        assert_eq!(row["cache_read_tokens"], 700);
+        assert_eq!(row["reported_cost_usd"], Value::Null);
+        // gpt-5-codex: $1.25 / M input, $0.125 / M cached input, $10 / M output.
+        let expected = 534.0 * 1.25e-6 + 700.0 * 1.25e-7 + 56.0 * 1e-5;
+        let computed = row["computed_cost_usd"].as_f64().unwrap();
+        assert!(
+            (computed - expected).abs() < 1e-12,
+            "{computed} vs {expected}"
+        );
+        assert_eq!(row["cost_usd"], row["computed_cost_usd"]);
+    }
 }

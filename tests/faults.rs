@@ -375,7 +375,10 @@ async fn a_read_only_database_is_reported_read_only_its_costs_still_read_and_not
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["telemetry"]["kind"], "read-only", "{health}");
     assert!(
-        health["telemetry"]["message"].as_str().unwrap().contains("cannot be written"),
+        health["telemetry"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be written"),
         "{health}"
     );
     let (status, body) = post(&server.url("/api/invocations"), &invocation("refused", 1.0)).await;

@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | Claude Code | log `claude_code.api_request` / `claude_code.api_error` | `input_tokens` + `cache_read_tokens` + `cache_creation_tokens` in, `output_tokens` out | as reported: `cost_usd_micros`, else `cost_usd` |
 //! | Gemini CLI | log `gemini_cli.api_response` / `gemini_cli.api_error` | `input_token_count`, `output_token_count` (+ thoughts, tools) | none reported |
-//! | Codex CLI | log `codex.sse_event` of kind `response.completed` | `input_token_count`, `output_token_count` (+ reasoning, tools) | none reported |
+//! | Codex CLI | log `codex.sse_event` of kind `response.completed` with token counts | `input_token_count` (cached inside), `output_token_count` (reasoning inside) | none reported |
 //! | any app | a span with `gen_ai.usage.*` | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | none reported |
 //!
 //! Attribution: `agent` (or `execdash.agent`) and `task.id` (or `execdash.task`) from the
@@ -117,10 +117,13 @@ impl Call {
                 "api_error" if from("gemini_cli.", "gemini-cli") => {
                     Some(Call::GeminiCli { error: true })
                 }
+                // Codex logs `response.completed` twice: once as every stream event, once with
+                // the response's token counts (the call).
                 "sse_event"
                     if name.starts_with("codex.")
                         && attributes.text(&["event.kind"]).as_deref()
-                            == Some("response.completed") =>
+                            == Some("response.completed")
+                        && attributes.text(&["input_token_count"]).is_some() =>
                 {
                     Some(Call::Codex)
                 }
