@@ -47,6 +47,22 @@ fn codex() -> PathBuf {
     codex
 }
 
+fn gemini() -> PathBuf {
+    let gemini = std::env::var_os("EXECDASH_GEMINI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let tools = std::env::var_os("EXECDASH_TOOLS_DIR")
+                .map_or_else(|| PathBuf::from("/opt/execdash-tools"), PathBuf::from);
+            tools.join("agents/node_modules/.bin/gemini")
+        });
+    assert!(
+        gemini.exists(),
+        "Gemini CLI is not installed at {} (scripts/bootstrap installs it)",
+        gemini.display()
+    );
+    gemini
+}
+
 /// A model API stand-in (`tests/support/<script>`), answering with the usage figures in `env`;
 /// killed when dropped.
 struct Standin {
@@ -521,4 +537,90 @@ async fn codex_exec_runs_land_on_their_task_priced_from_the_table() {
         );
         assert_eq!(row["cost_usd"], row["computed_cost_usd"]);
     }
+}
+
+/// The real Gemini CLI (`gemini -p`) against a stand-in of the Gemini API
+/// (`GOOGLE_GEMINI_BASE_URL`), exporting OTLP over HTTP with its own telemetry settings: one call
+/// on the task of `OTEL_RESOURCE_ATTRIBUTES`, thoughts priced as output, cached input as cache
+/// reads, priced from the table (Gemini reports no cost); its spans carry no usage, so nothing
+/// counts twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gemini_cli_runs_land_on_their_task_priced_from_the_table() {
+    let workspace = Workspace::empty();
+    let server = common::start_server(&workspace, |config| config.agent_logs = false).await;
+    let standin = Standin::script(
+        "gemini_standin.py",
+        &[
+            ("STANDIN_INPUT_TOKENS", 1234),
+            ("STANDIN_CACHED_TOKENS", 700),
+            ("STANDIN_OUTPUT_TOKENS", 56),
+            ("STANDIN_THOUGHTS_TOKENS", 20),
+        ],
+    );
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".gemini")).unwrap();
+    std::fs::write(
+        home.path().join(".gemini/settings.json"),
+        r#"{"security": {"auth": {"selectedType": "gemini-api-key"}}}"#,
+    )
+    .unwrap();
+    let output = tokio::task::block_in_place(|| {
+        Command::new(gemini())
+            .args(["-p", "say hello", "-m", "gemini-2.5-pro"])
+            .current_dir(workspace.root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("GEMINI_API_KEY", "standin")
+            .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+            .env(
+                "GOOGLE_GEMINI_BASE_URL",
+                format!("http://127.0.0.1:{}", standin.port),
+            )
+            .env("GEMINI_TELEMETRY_ENABLED", "true")
+            .env("GEMINI_TELEMETRY_TARGET", "local")
+            .env("GEMINI_TELEMETRY_OTLP_PROTOCOL", "http")
+            .env(
+                "GEMINI_TELEMETRY_OTLP_ENDPOINT",
+                format!("http://{}", server.addr),
+            )
+            .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev")
+            .output()
+            .unwrap()
+    });
+    assert!(
+        output.status.success()
+            && String::from_utf8_lossy(&output.stdout).contains("Hello from the stand-in."),
+        "gemini -p failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 1, "one call: {rows:#?}");
+    let row = &rows[0];
+    assert_eq!(
+        (&row["tool_name"], &row["source"]),
+        (&json!("gemini-cli"), &json!("gemini-cli"))
+    );
+    assert_eq!(row["model_name"], "gemini-2.5-pro");
+    assert_eq!(
+        (&row["task_id"], &row["agent_name"]),
+        (&json!("T-42"), &json!("backend-dev"))
+    );
+    assert_eq!(
+        (
+            row["prompt_tokens"].as_i64(),
+            row["completion_tokens"].as_i64()
+        ),
+        (Some(1234), Some(76))
+    );
+    assert_eq!(row["cache_read_tokens"], 700);
+    assert_eq!(row["reported_cost_usd"], Value::Null);
+    // gemini-2.5-pro under 200k tokens: $1.25 / M input, $0.125 / M cached, $10 / M output.
+    let expected = 534.0 * 1.25e-6 + 700.0 * 1.25e-7 + 76.0 * 1e-5;
+    let computed = row["computed_cost_usd"].as_f64().unwrap();
+    assert!(
+        (computed - expected).abs() < 1e-12,
+        "{computed} vs {expected}"
+    );
 }
