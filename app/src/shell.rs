@@ -92,6 +92,7 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
         _ if view.history.is_some() => "History · execdash".to_owned(),
         _ if view.mcp.is_some() => "MCP servers · execdash".to_owned(),
         _ if view.connect.is_some() => "Connect your agents · execdash".to_owned(),
+        _ if view.not_found => "Page not found · execdash".to_owned(),
         _ if view.agent_page.is_some() => view
             .agent_page
             .as_ref()

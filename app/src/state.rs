@@ -483,6 +483,8 @@ pub struct InitialView {
     pub mcp: Option<McpOverview>,
     /// The endpoint and the sources, on the "Connect your agents" page.
     pub connect: Option<ConnectInfo>,
+    /// The address names no page (the server answers 404 with the "Page not found" page).
+    pub not_found: bool,
 }
 
 impl Dashboard {

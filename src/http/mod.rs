@@ -145,6 +145,10 @@ pub(crate) fn router(
         .merge(metrics::router())
         .merge(auth::router())
         .fallback_service(assets::service(config.site_root.as_deref()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            page::not_found_page,
+        ))
         .layer(middleware::from_fn(assets::asset_headers))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

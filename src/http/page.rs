@@ -89,8 +89,43 @@ async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> R
     }
 }
 
+/// A browser asking for a page that does not exist gets the dashboard's own "Page not found"
+/// (its header and navigation, status 404) instead of an empty 404; the API's 404s, assets'
+/// and anything not asked for as HTML are left as they are.
+pub(super) async fn not_found_page(
+    State(state): State<AppState>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let wants_page = request.method() == axum::http::Method::GET
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    let is_api = uri.path().starts_with("/api/");
+    if !wants_page || is_api || response.status() != StatusCode::NOT_FOUND {
+        return response;
+    }
+    if response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"))
+    {
+        return response;
+    }
+    let mut page = Request::new(Body::empty());
+    *page.uri_mut() = uri;
+    let mut rendered = render(state, page, View::NotFound).await;
+    *rendered.status_mut() = StatusCode::NOT_FOUND;
+    rendered
+}
+
 /// What a page shows besides the board's data.
 enum View {
+    NotFound,
     Board,
     Task(String, Box<Result<TaskDetails, String>>),
     Initiatives(Portfolio),
@@ -194,8 +229,10 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
     let (mut task, mut portfolio, mut initiative_costs, mut forecast) = (None, None, None, None);
     let (mut agents, mut agent_page, mut history, mut mcp) = (None, None, None, None);
     let mut connect = None;
+    let mut not_found = false;
     match view {
         View::Board => {}
+        View::NotFound => not_found = true,
         View::Task(id, detail) => task = Some((id, *detail)),
         View::Initiatives(built) => portfolio = Some(built),
         View::Costs(costs, projected) => {
@@ -254,6 +291,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                     history: history.clone(),
                     mcp: mcp.clone(),
                     connect: connect.clone(),
+                    not_found,
                 },
             };
             app::shell(snapshot.clone(), page)

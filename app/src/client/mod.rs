@@ -55,6 +55,7 @@ pub fn hydrate_dashboard() {
         history: json_element::<History>(HISTORY_ELEMENT_ID),
         mcp: json_element::<McpOverview>(MCP_ELEMENT_ID),
         connect: json_element::<ConnectInfo>(CONNECT_ELEMENT_ID),
+        not_found: false,
     };
     leptos::mount::hydrate_body(move || {
         let dashboard = Dashboard::with_settings(snapshot, now_ms(), settings, view);

@@ -46,7 +46,10 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
             <div class="app">
                 <Header/>
                 <BudgetBanner/>
-                <FlatRoutes fallback=BoardPage>
+                <DocumentTitle/>
+                <FlatRoutes fallback=NotFoundPage>
+                    <Route path=path!("/") view=BoardPage/>
+                    <Route path=path!("/tasks/:id") view=BoardPage/>
                     <Route path=path!("/initiatives") view=InitiativesPage/>
                     <Route path=path!("/costs") view=CostsPage/>
                     <Route path=path!("/agents") view=AgentsPage/>
@@ -75,6 +78,62 @@ fn BoardPage() -> impl IntoView {
         </main>
     }
     .into_any()
+}
+
+/// Any other address: the header stays, the page says so and leads back to the board.
+#[component]
+fn NotFoundPage() -> impl IntoView {
+    view! {
+        <main class="page not-found" aria-labelledby="page-title">
+            <h2 id="page-title">"Page not found"</h2>
+            <p>
+                "There is no page at this address. "
+                <leptos_router::components::A href="/">"Back to the board"</leptos_router::components::A>
+            </p>
+        </main>
+    }
+    .into_any()
+}
+
+/// Keeps `document.title` naming the page shown as the address changes without a reload (the
+/// server names it in the HTML it renders).
+#[component]
+fn DocumentTitle() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let dashboard = use_dashboard();
+        let location = leptos_router::hooks::use_location();
+        let base = dashboard.settings.with_value(|s| s.base.clone());
+        Effect::new(move |_| {
+            let path = location.pathname.get();
+            let path = path.strip_prefix(base.as_str()).unwrap_or(&path).to_owned();
+            let task = dashboard.detail.with(|d| match d {
+                Some(Ok(details)) => Some(details.task.title.clone()),
+                _ => None,
+            });
+            document().set_title(&page_title(&path, task.as_deref()));
+        });
+    }
+}
+
+/// The title of the page at `path` (under the base), `task` the title of the task it shows.
+pub fn page_title(path: &str, task: Option<&str>) -> String {
+    let path = path.trim_end_matches('/');
+    let page = match path.split('/').nth(1).unwrap_or("") {
+        "" => "Execution Dashboard".to_owned(),
+        "tasks" => task.map_or_else(|| "Task".to_owned(), str::to_owned),
+        "initiatives" => "Initiatives".to_owned(),
+        "costs" => "Costs".to_owned(),
+        "agents" => match path.split('/').nth(2) {
+            Some(name) => format!("{name} · Agents"),
+            None => "Agents".to_owned(),
+        },
+        "history" => "History".to_owned(),
+        "mcp" => "MCP servers".to_owned(),
+        "connect" => "Connect your agents".to_owned(),
+        _ => "Page not found".to_owned(),
+    };
+    format!("{page} · execdash")
 }
 
 /// Messages that come and go (an edit the server refused, …), read out by screen readers.
