@@ -130,7 +130,10 @@ fn connect_view(info: ConnectInfo) -> impl IntoView {
                             <h3>{sender.name}</h3>
                             {status}
                             <p>{sender.how}</p>
-                            <pre class="connect-lines"><code>{sender.lines}</code></pre>
+                            // Focusable: a long line scrolls, and a keyboard must reach it.
+                            <pre class="connect-lines" tabindex="0" aria-label=format!("The lines for {}", sender.name)>
+                                <code>{sender.lines}</code>
+                            </pre>
                         </section>
                     }
                 })
