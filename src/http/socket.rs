@@ -44,6 +44,8 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 /// After a close frame for a message too big, the client's rest is read (and dropped) this long,
 /// so the connection is not reset under the close frame before the client reads it.
 const DRAIN_AFTER_CLOSE: Duration = Duration::from_secs(2);
+/// How long a connection whose rest cannot be drained stays open after its close frame.
+const LINGER_AFTER_CLOSE: Duration = Duration::from_secs(1);
 /// At most this much is written in one batch (then the next batch follows at once).
 const BATCH_BYTES: usize = 64 * 1024;
 /// What the WebSocket layer reserves for reading (tungstenite's default is 128 KiB, zero-filled,
@@ -317,14 +319,23 @@ impl Drop for TrimOnClose {
 /// or [`DRAIN_AFTER_CLOSE`] passes: closing with its data unread would reset the connection, and
 /// a reset can reach the client before it has read the close frame.
 async fn drain<R: Stream<Item = Result<Message, axum::Error>> + Unpin>(stream: &mut R) {
-    let _ = tokio::time::timeout(DRAIN_AFTER_CLOSE, async {
+    let answered = tokio::time::timeout(DRAIN_AFTER_CLOSE, async {
         while let Some(Ok(message)) = stream.next().await {
             if matches!(message, Message::Close(_)) {
-                break;
+                return true;
             }
         }
+        false
     })
-    .await;
+    .await
+    .unwrap_or(false);
+    if !answered {
+        // The WebSocket layer stops reading after a frame over its limit, so the client's rest
+        // cannot be drained: the connection stays open a moment for the client to read the close
+        // frame before closing it resets the connection (a reset discards what the client has
+        // not read yet, and it would report 1006).
+        tokio::time::sleep(LINGER_AFTER_CLOSE).await;
+    }
 }
 
 async fn close_too_big<W: Sink<Message> + Unpin>(sink: &mut W, size: usize) {
