@@ -15,52 +15,34 @@ use common::Workspace;
 use execdash::RunningServer;
 use serde_json::{json, Value};
 
-fn claude() -> PathBuf {
-    let claude = std::env::var_os("EXECDASH_CLAUDE")
+/// A coding agent's CLI as `scripts/bootstrap` installs it: `$variable`, else `bin` in the tools'
+/// npm folder.
+fn agent_cli(variable: &str, bin: &str, product: &str) -> PathBuf {
+    let path = std::env::var_os(variable)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             let tools = std::env::var_os("EXECDASH_TOOLS_DIR")
                 .map_or_else(|| PathBuf::from("/opt/execdash-tools"), PathBuf::from);
-            tools.join("agents/node_modules/.bin/claude")
+            tools.join("agents/node_modules/.bin").join(bin)
         });
     assert!(
-        claude.exists(),
-        "Claude Code is not installed at {} (scripts/bootstrap installs it)",
-        claude.display()
+        path.exists(),
+        "{product} is not installed at {} (scripts/bootstrap installs it)",
+        path.display()
     );
-    claude
+    path
+}
+
+fn claude() -> PathBuf {
+    agent_cli("EXECDASH_CLAUDE", "claude", "Claude Code")
 }
 
 fn codex() -> PathBuf {
-    let codex = std::env::var_os("EXECDASH_CODEX")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let tools = std::env::var_os("EXECDASH_TOOLS_DIR")
-                .map_or_else(|| PathBuf::from("/opt/execdash-tools"), PathBuf::from);
-            tools.join("agents/node_modules/.bin/codex")
-        });
-    assert!(
-        codex.exists(),
-        "Codex is not installed at {} (scripts/bootstrap installs it)",
-        codex.display()
-    );
-    codex
+    agent_cli("EXECDASH_CODEX", "codex", "Codex")
 }
 
 fn gemini() -> PathBuf {
-    let gemini = std::env::var_os("EXECDASH_GEMINI")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let tools = std::env::var_os("EXECDASH_TOOLS_DIR")
-                .map_or_else(|| PathBuf::from("/opt/execdash-tools"), PathBuf::from);
-            tools.join("agents/node_modules/.bin/gemini")
-        });
-    assert!(
-        gemini.exists(),
-        "Gemini CLI is not installed at {} (scripts/bootstrap installs it)",
-        gemini.display()
-    );
-    gemini
+    agent_cli("EXECDASH_GEMINI", "gemini", "Gemini CLI")
 }
 
 /// A model API stand-in (`tests/support/<script>`), answering with the usage figures in `env`;

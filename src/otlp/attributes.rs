@@ -50,28 +50,23 @@ impl<'a> Attributes<'a> {
     /// The first of `keys` that is set, as a count of tokens or milliseconds: an integer, a
     /// whole double or a numeric string, not negative.
     pub(super) fn count(&self, keys: &[&str]) -> Result<Option<i64>, String> {
-        let Some((key, value)) = keys.iter().find_map(|k| Some((*k, self.get(k)?))) else {
-            return Ok(None);
-        };
-        let number = match value {
-            Value::IntValue(i) => Some(*i as f64),
-            Value::DoubleValue(d) => Some(*d),
-            Value::StringValue(s) => s.trim().parse::<f64>().ok(),
-            _ => None,
-        };
-        match number {
-            Some(n) if n.is_finite() && n >= 0.0 && n <= i64::MAX as f64 => {
-                Ok(Some(n.round() as i64))
-            }
-            _ => Err(format!(
-                "{key} must be a count (a number ≥ 0), not {}",
-                shown(value)
-            )),
-        }
+        self.number(keys, "a count (a number ≥ 0)", |n| n <= i64::MAX as f64)
+            .map(|n| n.map(|n| n.round() as i64))
     }
 
     /// The first of `keys` that is set, as an amount (of US dollars): finite and not negative.
     pub(super) fn amount(&self, keys: &[&str]) -> Result<Option<f64>, String> {
+        self.number(keys, "an amount ≥ 0", |_| true)
+    }
+
+    /// The first of `keys` that is set, as a finite number ≥ 0 that `fits`; else why not, as
+    /// `what` it must be.
+    fn number(
+        &self,
+        keys: &[&str],
+        what: &str,
+        fits: impl Fn(f64) -> bool,
+    ) -> Result<Option<f64>, String> {
         let Some((key, value)) = keys.iter().find_map(|k| Some((*k, self.get(k)?))) else {
             return Ok(None);
         };
@@ -82,8 +77,8 @@ impl<'a> Attributes<'a> {
             _ => None,
         };
         match number {
-            Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
-            _ => Err(format!("{key} must be an amount ≥ 0, not {}", shown(value))),
+            Some(n) if n.is_finite() && n >= 0.0 && fits(n) => Ok(Some(n)),
+            _ => Err(format!("{key} must be {what}, not {}", shown(value))),
         }
     }
 }
