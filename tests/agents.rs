@@ -455,7 +455,8 @@ async fn codex_exec_runs_land_on_their_task_priced_from_the_table() {
     let home = tempfile::tempdir().unwrap();
     let codex_home = home.path().join(".codex");
     std::fs::create_dir_all(&codex_home).unwrap();
-    for protocol in ["json", "binary"] {
+    // JSON, protobuf, and protobuf compressed with zstd (Codex's gzip turns its export off).
+    for (protocol, compression) in [("json", ""), ("binary", ""), ("binary", "zstd")] {
         std::fs::write(
             codex_home.join("config.toml"),
             format!(
@@ -468,19 +469,21 @@ async fn codex_exec_runs_land_on_their_task_priced_from_the_table() {
             ),
         )
         .unwrap();
-        let output = tokio::task::block_in_place(|| {
-            Command::new(codex())
-                .args(["exec", "--skip-git-repo-check", "say hello"])
-                .current_dir(workspace.root())
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", home.path())
-                .env("CODEX_HOME", &codex_home)
-                .env("OPENAI_API_KEY", "sk-standin")
-                .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev")
-                .output()
-                .unwrap()
-        });
+        let mut command = Command::new(codex());
+        command
+            .args(["exec", "--skip-git-repo-check", "say hello"])
+            .current_dir(workspace.root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("CODEX_HOME", &codex_home)
+            .env("OPENAI_API_KEY", "sk-standin")
+            .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev");
+        if !compression.is_empty() {
+            command.env("OTEL_EXPORTER_OTLP_COMPRESSION", compression);
+        }
+        let before = stored(&server).await.len();
+        let output = tokio::task::block_in_place(|| command.output().unwrap());
         assert!(
             output.status.success()
                 && String::from_utf8_lossy(&output.stdout).contains("Hello from the stand-in."),
@@ -488,9 +491,15 @@ async fn codex_exec_runs_land_on_their_task_priced_from_the_table() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
+        assert_eq!(
+            stored(&server).await.len(),
+            before + 1,
+            "{protocol} {compression}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let rows = stored(&server).await;
-    assert_eq!(rows.len(), 2, "one call a run: {rows:#?}");
+    assert_eq!(rows.len(), 3, "one call a run: {rows:#?}");
     for row in &rows {
         assert_eq!(
             (&row["tool_name"], &row["source"]),

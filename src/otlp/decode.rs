@@ -1,6 +1,6 @@
 //! An OTLP/HTTP body to its message: the content type picks the encoding, `Content-Encoding:
-//! gzip` is inflated with a bound (a small body that inflates past it is refused, not read
-//! whole).
+//! gzip` or `zstd` is inflated with a bound (a small body that inflates past it is refused, not
+//! read whole).
 
 use std::io::Read;
 
@@ -61,12 +61,12 @@ impl Encoding {
 /// Why a body was not decoded.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DecodeError {
-    #[error("Content-Encoding {0:?} is not supported: send gzip or no encoding")]
+    #[error("Content-Encoding {0:?} is not supported: send gzip, zstd or no encoding")]
     UnsupportedEncoding(String),
     #[error("the body inflates to more than {MAX_INFLATED_BYTES} bytes")]
     TooLarge,
-    #[error("the gzip body does not inflate: {0}")]
-    Gzip(std::io::Error),
+    #[error("the {0} body does not inflate: {1}")]
+    Compressed(&'static str, std::io::Error),
     #[error("the body is not an OTLP protobuf message: {0}")]
     Protobuf(#[from] prost::DecodeError),
     #[error("the body is not OTLP JSON: {0}")]
@@ -84,7 +84,14 @@ pub(crate) fn decode<M: Message + Default + DeserializeOwned>(
         None => body,
         Some(e) if e.is_empty() || e == "identity" => body,
         Some(e) if e == "gzip" || e == "x-gzip" => {
-            inflated = inflate(body)?;
+            inflated = bounded("gzip", flate2::read::MultiGzDecoder::new(body))?;
+            &inflated
+        }
+        Some(e) if e == "zstd" => {
+            let decoder =
+                ruzstd::decoding::StreamingDecoder::new_with_max_window_size(body, MAX_ZSTD_WINDOW)
+                    .map_err(|e| DecodeError::Compressed("zstd", std::io::Error::other(e)))?;
+            inflated = bounded("zstd", decoder)?;
             &inflated
         }
         Some(other) => return Err(DecodeError::UnsupportedEncoding(other)),
@@ -95,12 +102,17 @@ pub(crate) fn decode<M: Message + Default + DeserializeOwned>(
     })
 }
 
-fn inflate(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(MAX_INFLATED_BYTES));
-    flate2::read::MultiGzDecoder::new(body)
+/// The largest zstd window a body may ask for (what a decoder keeps in memory besides the
+/// output).
+const MAX_ZSTD_WINDOW: u64 = 8 * 1024 * 1024;
+
+/// What `decoder` inflates to, up to [`MAX_INFLATED_BYTES`].
+fn bounded(encoding: &'static str, decoder: impl Read) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::new();
+    decoder
         .take(MAX_INFLATED_BYTES as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(DecodeError::Gzip)?;
+        .map_err(|e| DecodeError::Compressed(encoding, e))?;
     if out.len() > MAX_INFLATED_BYTES {
         return Err(DecodeError::TooLarge);
     }
@@ -154,7 +166,27 @@ mod tests {
                 Encoding::Json,
                 Some("gzip")
             ),
-            Err(DecodeError::Gzip(_))
+            Err(DecodeError::Compressed("gzip", _))
+        ));
+    }
+
+    #[test]
+    fn zstd_bodies_inflate_within_the_same_bound() {
+        use ruzstd::encoding::{compress_to_vec, CompressionLevel};
+        let json: &[u8] = br#"{"resourceLogs":[]}"#;
+        let zstd = compress_to_vec(json, CompressionLevel::Fastest);
+        let decoded =
+            decode::<ExportLogsServiceRequest>(&zstd, Encoding::Json, Some("zstd")).unwrap();
+        assert!(decoded.resource_logs.is_empty());
+        let spaces = vec![b' '; MAX_INFLATED_BYTES + 1024];
+        let bomb = compress_to_vec(spaces.as_slice(), CompressionLevel::Fastest);
+        assert!(bomb.len() < 2_000_000, "{} bytes", bomb.len());
+        let refused = decode::<ExportLogsServiceRequest>(&bomb, Encoding::Json, Some("zstd"));
+        assert!(matches!(refused, Err(DecodeError::TooLarge)), "{refused:?}");
+        let garbage: &[u8] = b"\x28\xb5\x2f\xfdgarbage";
+        assert!(matches!(
+            decode::<ExportLogsServiceRequest>(garbage, Encoding::Json, Some("zstd")),
+            Err(DecodeError::Compressed("zstd", _))
         ));
     }
 }
