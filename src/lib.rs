@@ -41,6 +41,7 @@ mod server;
 mod specifications;
 mod team;
 mod telemetry;
+mod usage;
 
 pub use board::watch as watch_board;
 pub use board::{

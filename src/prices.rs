@@ -60,8 +60,32 @@ pub(crate) struct Usage {
 }
 
 impl Usage {
-    fn prompt(&self) -> i64 {
-        self.input + self.cache_read + self.cache_write_5m + self.cache_write_1h
+    /// As Anthropic's API counts a call (Claude Code's telemetry and transcripts alike): input
+    /// apart from the cache, cache reads, and cache writes of which `written_1h` are kept an hour.
+    pub(crate) fn anthropic(
+        input: i64,
+        output: i64,
+        cache_read: i64,
+        written: i64,
+        written_1h: i64,
+    ) -> Usage {
+        let written_1h = written_1h.clamp(0, written.max(0));
+        Usage {
+            input,
+            output,
+            cache_read,
+            cache_write_5m: written - written_1h,
+            cache_write_1h: written_1h,
+        }
+    }
+
+    /// Every input token: apart from the cache, read from it and written to it.
+    pub(crate) fn prompt(&self) -> i64 {
+        self.input + self.cache_read + self.cache_written()
+    }
+
+    pub(crate) fn cache_written(&self) -> i64 {
+        self.cache_write_5m + self.cache_write_1h
     }
 }
 

@@ -150,15 +150,26 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         let transcripts = transcripts
             .attributing(move |calls| crate::attribution::infer(&board, calls, chrono::Utc::now()));
         let costs = costs_for_agent_logs;
-        tokio::spawn(crate::agent_logs::follow(
-            transcripts,
-            telemetry_for_agent_logs,
-            move || {
-                let costs = costs.clone();
-                Box::pin(async move { costs.after_write().await })
-            },
-            shutdown_sender.subscribe(),
-        ))
+        let board = store.clone();
+        let mut stop = shutdown_sender.subscribe();
+        // After the board's first reading: a large backfill does not compete with the start
+        // (and a stop meanwhile ends the task at once).
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = board.startup().finished() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            crate::agent_logs::follow(
+                transcripts,
+                telemetry_for_agent_logs,
+                move || {
+                    let costs = costs.clone();
+                    Box::pin(async move { costs.after_write().await })
+                },
+                stop,
+            )
+            .await
+        })
     });
     let mcp = mcp.spawn();
     let listener = listener.tap_io(tune_connection);

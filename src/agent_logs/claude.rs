@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::prices::{PriceTable, Usage};
 use crate::telemetry::Invocation;
+use crate::usage::set_usage;
 
 /// The tool and source Claude Code's calls are stored under (as its OpenTelemetry's).
 pub(super) const SOURCE: &str = "claude-code";
@@ -149,29 +150,20 @@ pub(super) fn parse(line: &str, repo: &Path, prices: &PriceTable) -> Line {
     if counts.iter().any(|n| *n < 0) {
         return Line::Bad("a negative token count".into());
     }
-    let written_1h = usage
-        .cache_creation
-        .map_or(0, |c| c.ephemeral_1h_input_tokens)
-        .clamp(0, usage.cache_creation_input_tokens);
-    let usage = Usage {
-        input: usage.input_tokens,
-        output: usage.output_tokens,
-        cache_read: usage.cache_read_input_tokens,
-        cache_write_5m: usage.cache_creation_input_tokens - written_1h,
-        cache_write_1h: written_1h,
-    };
-    let input = usage.input + usage.cache_read + usage.cache_write_5m + usage.cache_write_1h;
+    let usage = Usage::anthropic(
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_input_tokens,
+        usage.cache_creation_input_tokens,
+        usage
+            .cache_creation
+            .map_or(0, |c| c.ephemeral_1h_input_tokens),
+    );
     let mut invocation = Invocation::new(&format!("{SOURCE}:{key}"), SOURCE, &model);
     invocation.timestamp = raw.timestamp;
     invocation.session_id = raw.session_id;
     invocation.source = Some(SOURCE.into());
-    invocation.prompt_tokens = input;
-    invocation.completion_tokens = usage.output;
-    invocation.total_tokens = input.saturating_add(usage.output);
-    invocation.cache_read_tokens = Some(usage.cache_read);
-    invocation.cache_write_tokens = Some(usage.cache_write_5m + usage.cache_write_1h);
-    invocation.computed_cost_usd = prices.cost(&model, &usage);
-    invocation.cost_usd = invocation.computed_cost_usd.unwrap_or(0.0);
+    set_usage(&mut invocation, &usage, None, prices);
     invocation.privacy_level = Some("metadata".into());
     Line::Call(Box::new(invocation))
 }

@@ -3,9 +3,11 @@
 //! | sender | what | tokens | cost |
 //! |---|---|---|---|
 //! | Claude Code | log `claude_code.api_request` / `claude_code.api_error` | `input_tokens` + `cache_read_tokens` + `cache_creation_tokens` in, `output_tokens` out | as reported: `cost_usd_micros`, else `cost_usd` |
-//! | Gemini CLI | log `gemini_cli.api_response` / `gemini_cli.api_error` | `input_token_count`, `output_token_count` (+ thoughts, tools) | none reported |
+//! | Gemini CLI | log `gemini_cli.api_response` / `gemini_cli.api_error` | `input_token_count` (cached inside) + tool prompts, `output_token_count` + thoughts | none reported |
 //! | Codex CLI | log `codex.sse_event` of kind `response.completed` with token counts | `input_token_count` (cached inside), `output_token_count` (reasoning inside) | none reported |
 //! | any app | a span with `gen_ai.usage.*` | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | none reported |
+//!
+//! Where none is reported the price table's cost is used (see [`crate::prices`]).
 //!
 //! Attribution: `agent` (or `execdash.agent`) and `task.id` (or `execdash.task`) from the
 //! record's, scope's or resource's attributes (`OTEL_RESOURCE_ATTRIBUTES=task.id=T-1,agent=a`).
@@ -27,6 +29,7 @@ use sha2::{Digest, Sha256};
 use super::attributes::{string_of, Attributes};
 use crate::prices::{PriceTable, Usage};
 use crate::telemetry::Invocation;
+use crate::usage::set_usage;
 
 const AGENT_KEYS: [&str; 2] = ["execdash.agent", "agent"];
 const TASK_KEYS: [&str; 2] = ["execdash.task", "task.id"];
@@ -166,15 +169,13 @@ fn invocation_of(
     // What the sender reported, by how it is priced, and the cost it reported itself.
     let (usage, reported, error) = match call {
         Call::ClaudeCode { error } => {
-            let written = count(&["cache_creation_tokens"])?;
-            let written_1h = count(&["cache_creation_1h_tokens"])?.min(written);
-            let usage = Usage {
-                input: count(&["input_tokens"])?,
-                output: count(&["output_tokens"])?,
-                cache_read: count(&["cache_read_tokens"])?,
-                cache_write_5m: written - written_1h,
-                cache_write_1h: written_1h,
-            };
+            let usage = Usage::anthropic(
+                count(&["input_tokens"])?,
+                count(&["output_tokens"])?,
+                count(&["cache_read_tokens"])?,
+                count(&["cache_creation_tokens"])?,
+                count(&["cache_creation_1h_tokens"])?,
+            );
             // Its exact figure in micro-dollars when it sends one (2.1 does), else the double.
             let reported = match attributes.count(&["cost_usd_micros"])? {
                 Some(micros) => Some(micros as f64 / 1e6),
@@ -244,7 +245,7 @@ fn invocation_of(
     attribute(&mut invocation, attributes);
     invocation.source = Some(call.tool().into());
     invocation.session_id = session;
-    priced(&mut invocation, &usage, reported, prices);
+    set_usage(&mut invocation, &usage, reported, prices);
     invocation.latency_ms = count(&["duration_ms"])?;
     invocation.privacy_level = Some("metadata".into());
     if error {
@@ -346,7 +347,7 @@ fn span_call(
             cache_write_5m: cache_write,
             cache_write_1h: 0,
         };
-        priced(&mut invocation, &usage, None, prices);
+        set_usage(&mut invocation, &usage, None, prices);
         invocation.latency_ms = i64::try_from(
             span.end_time_unix_nano
                 .saturating_sub(span.start_time_unix_nano)
@@ -366,20 +367,6 @@ fn span_call(
         }
         Ok(invocation)
     })())
-}
-
-/// Sets the tokens of `usage` (input counting cache reads and writes), and the cost: the one the
-/// sender reported, else the price table's, else 0 with neither kept (the call is unpriced).
-fn priced(invocation: &mut Invocation, usage: &Usage, reported: Option<f64>, prices: &PriceTable) {
-    let input = usage.input + usage.cache_read + usage.cache_write_5m + usage.cache_write_1h;
-    invocation.prompt_tokens = input;
-    invocation.completion_tokens = usage.output;
-    invocation.total_tokens = input.saturating_add(usage.output);
-    invocation.cache_read_tokens = Some(usage.cache_read);
-    invocation.cache_write_tokens = Some(usage.cache_write_5m + usage.cache_write_1h);
-    invocation.reported_cost_usd = reported;
-    invocation.computed_cost_usd = prices.cost(&invocation.model_name, usage);
-    invocation.cost_usd = reported.or(invocation.computed_cost_usd).unwrap_or(0.0);
 }
 
 /// The agent and task the attributes name, marked as sent.
