@@ -457,7 +457,7 @@ fn import_agent_logs(db: &Path, root: &Path) -> ExitCode {
         let prices = std::sync::Arc::new(crate::prices::PriceTable::embedded().clone());
         let mut transcripts = crate::agent_logs::transcripts_of(
             root,
-            crate::agent_logs::config_dirs(),
+            crate::agent_logs::AgentHomes::from_env(),
             prices,
             crate::board::default_cache_dir().as_deref(),
         );

@@ -152,6 +152,8 @@ pub struct Config {
     /// Where Claude Code keeps its files (`None`: `$CLAUDE_CONFIG_DIR`, else `~/.claude` and
     /// `~/.config/claude`).
     pub claude_config_dirs: Option<Vec<PathBuf>>,
+    /// Where Codex keeps its files (`None`: `$CODEX_HOME`, else `~/.codex`).
+    pub codex_homes: Option<Vec<PathBuf>>,
 }
 
 /// How the repository's MCP servers are checked.
@@ -218,6 +220,7 @@ impl Config {
             prices: None,
             agent_logs: true,
             claude_config_dirs: None,
+            codex_homes: None,
             repo_name: folder_name(root),
             node_name: host_name(),
             stale_after: std::time::Duration::from_secs(15),

@@ -79,6 +79,18 @@ impl Usage {
         }
     }
 
+    /// As OpenAI's Responses API counts a call (Codex's telemetry and session files alike): the
+    /// cached input inside the input, the reasoning inside the output.
+    pub(crate) fn openai(input: i64, cached: i64, output: i64) -> Usage {
+        let cached = cached.clamp(0, input.max(0));
+        Usage {
+            input: input - cached,
+            output,
+            cache_read: cached,
+            ..Usage::default()
+        }
+    }
+
     /// Every input token: apart from the cache, read from it and written to it.
     pub(crate) fn prompt(&self) -> i64 {
         self.input + self.cache_read + self.cache_written()

@@ -139,10 +139,16 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let agent_logs = (config.agent_logs && !config.viewer).then(|| {
         let transcripts = crate::agent_logs::transcripts_of(
             &config.root,
-            config
-                .claude_config_dirs
-                .clone()
-                .unwrap_or_else(crate::agent_logs::config_dirs),
+            crate::agent_logs::AgentHomes {
+                claude: config
+                    .claude_config_dirs
+                    .clone()
+                    .unwrap_or_else(crate::agent_logs::config_dirs),
+                codex: config
+                    .codex_homes
+                    .clone()
+                    .unwrap_or_else(crate::agent_logs::codex_homes),
+            },
             agent_prices,
             config.board_cache.as_deref(),
         );

@@ -24,3 +24,17 @@ pub(crate) fn set_usage(
     invocation.computed_cost_usd = prices.cost(&invocation.model_name, usage);
     invocation.cost_usd = reported.or(invocation.computed_cost_usd).unwrap_or(0.0);
 }
+
+/// The id of a Codex call, the same from its OpenTelemetry (which sends no response id) and from
+/// its session file: the conversation and the call's token counts. Within a conversation the
+/// input grows with every call (it carries the whole context), so two calls never share it; a
+/// re-sent batch, or the call seen both ways, has one id and counts once.
+pub(crate) fn codex_call_id(
+    conversation: &str,
+    input: i64,
+    cached: i64,
+    output: i64,
+    reasoning: i64,
+) -> String {
+    format!("codex:{conversation}:{input}:{cached}:{output}:{reasoning}")
+}

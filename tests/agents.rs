@@ -530,6 +530,135 @@ async fn codex_exec_runs_land_on_their_task_priced_from_the_table() {
     }
 }
 
+/// Runs the real `codex exec` in `project` against `standin`, with its home in `home`, exporting
+/// OTLP (protobuf) to `server` when given.
+fn run_codex(standin: &Standin, home: &Path, project: &Path, server: Option<&RunningServer>) {
+    let codex_home = home.join(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    let otel = server.map_or(String::new(), |server| {
+        format!(
+            "[otel]\nexporter = {{ otlp-http = {{ endpoint = \"http://{}/v1/logs\", protocol = \"binary\" }} }}\n",
+            server.addr
+        )
+    });
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            "model = \"gpt-5-codex\"\nmodel_provider = \"standin\"\n\
+             [model_providers.standin]\nname = \"standin\"\n\
+             base_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\n\
+             env_key = \"OPENAI_API_KEY\"\n{otel}",
+            standin.port
+        ),
+    )
+    .unwrap();
+    let output = Command::new(codex())
+        .args(["exec", "--skip-git-repo-check", "say hello"])
+        .current_dir(project)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("CODEX_HOME", &codex_home)
+        .env("OPENAI_API_KEY", "sk-standin")
+        .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "codex exec failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Codex's session files (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`) followed live: a
+/// run that exports nothing lands from its file, priced from the table; a run that also exported
+/// its call counts once (Codex sends no response id: both ways key the call by its conversation
+/// and counts); `execdash import --agent-logs` then finds every call already there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_session_files_are_followed_live_and_a_call_exported_too_counts_once() {
+    let workspace = Workspace::empty();
+    let home = tempfile::tempdir().unwrap();
+    let codex_home = home.path().join(".codex");
+    let server = common::start_server(&workspace, |config| {
+        config.claude_config_dirs = Some(Vec::new());
+        config.codex_homes = Some(vec![codex_home.clone()]);
+    })
+    .await;
+    let standin = Standin::script(
+        "openai_standin.py",
+        &[
+            ("STANDIN_INPUT_TOKENS", 1234),
+            ("STANDIN_CACHED_TOKENS", 700),
+            ("STANDIN_OUTPUT_TOKENS", 56),
+            ("STANDIN_REASONING_TOKENS", 20),
+        ],
+    );
+    let project = workspace.root().to_owned();
+    // Exported and written: one call.
+    tokio::task::block_in_place(|| run_codex(&standin, home.path(), &project, Some(&server)));
+    until_stored(&server, 1, Duration::from_secs(10)).await;
+    // Written only: followed live.
+    tokio::task::block_in_place(|| run_codex(&standin, home.path(), &project, None));
+    until_stored(&server, 2, Duration::from_secs(10)).await;
+    let import = tokio::task::block_in_place(|| {
+        let cache = tempfile::tempdir().unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_execdash"))
+            .args(["import", "--agent-logs", "--root"])
+            .arg(&project)
+            .arg("--db")
+            .arg(workspace.root().join("telemetry.db"))
+            .env("CODEX_HOME", &codex_home)
+            .env("CLAUDE_CONFIG_DIR", home.path().join("no-claude"))
+            .env("XDG_CACHE_HOME", cache.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    });
+    assert!(
+        import.contains("2 transcript files")
+            // Each call is written twice (its usage record and its token count event).
+            && import.contains("4 calls, 0 inserted, 2 already there, 0 bad lines"),
+        "{import}"
+    );
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 2, "each run's call once: {rows:#?}");
+    let sessions: Vec<&str> = rows
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_ne!(sessions[0], sessions[1], "two conversations: {rows:#?}");
+    for row in &rows {
+        let id = row["invocation_id"].as_str().unwrap();
+        assert_eq!(
+            id,
+            format!(
+                "codex:{}:1234:700:56:20",
+                row["session_id"].as_str().unwrap()
+            ),
+            "{row}"
+        );
+        assert_eq!(
+            (&row["source"], &row["model_name"]),
+            (&json!("codex"), &json!("gpt-5-codex"))
+        );
+        let expected = 534.0 * 1.25e-6 + 700.0 * 1.25e-7 + 56.0 * 1e-5;
+        assert!(
+            (row["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-12,
+            "{row}"
+        );
+    }
+    assert!(
+        rows.iter().any(|r| r["task_id"] == "T-42"),
+        "the exported copy kept, with its task: {rows:#?}"
+    );
+}
+
 /// The real Gemini CLI (`gemini -p`) against a stand-in of the Gemini API
 /// (`GOOGLE_GEMINI_BASE_URL`), exporting OTLP over HTTP with its own telemetry settings: one call
 /// on the task of `OTEL_RESOURCE_ATTRIBUTES`, thoughts priced as output, cached input as cache

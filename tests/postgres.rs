@@ -307,3 +307,72 @@ async fn the_server_serves_costs_from_postgresql_and_never_shows_the_password() 
     let log = server.log.lock().unwrap().join("\n");
     assert!(!log.contains("s3cret") && !health.to_string().contains("s3cret"));
 }
+
+/// A call stored first from a transcript (no task, the table's price) is completed, not
+/// duplicated, by the agent's telemetry's copy (its task as sent, its own cost); the poorer copy
+/// sent again changes nothing. The same on both backends, rollups included.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transcripts_copy_is_completed_by_the_telemetrys_on_both_backends() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Telemetry::open(dir.path().join("telemetry.db"))
+        .await
+        .unwrap();
+    let postgres = Telemetry::open(Location::parse(&url)).await.unwrap();
+    let now = Utc::now();
+    let mut transcript = Invocation::new("claude-code:req_1", "claude-code", "claude-sonnet-4-5");
+    transcript.timestamp = Some(now.to_rfc3339());
+    transcript.source = Some("claude-code".into());
+    transcript.prompt_tokens = 2234;
+    transcript.completion_tokens = 56;
+    transcript.total_tokens = 2290;
+    transcript.computed_cost_usd = Some(0.005877);
+    transcript.cost_usd = 0.005877;
+    let mut exported = transcript.clone();
+    exported.agent_name = Some("backend-dev".into());
+    exported.task_id = Some("T-1".into());
+    exported.attribution = Some("sent".into());
+    exported.reported_cost_usd = Some(0.006);
+    exported.cost_usd = 0.006;
+    exported.latency_ms = 812;
+    for telemetry in [&sqlite, &postgres] {
+        assert_eq!(
+            telemetry
+                .ingest(vec![transcript.clone()])
+                .await
+                .unwrap()
+                .inserted,
+            1
+        );
+        let report = telemetry.ingest(vec![exported.clone()]).await.unwrap();
+        assert_eq!(
+            (report.inserted, report.completed, report.conflicts.len()),
+            (0, 1, 0)
+        );
+        // The poorer copy again: left as completed.
+        let report = telemetry.ingest(vec![transcript.clone()]).await.unwrap();
+        assert_eq!(
+            (report.inserted, report.completed, report.conflicts.len()),
+            (0, 0, 1)
+        );
+        let (cost, calls) = telemetry.task_activity("T-1", 5).await.unwrap();
+        let cost = cost.expect("the task's cost");
+        assert!((cost.cost_usd - 0.006).abs() < 1e-12, "{cost:?}");
+        assert_eq!(cost.invocations, 1);
+        assert_eq!(calls.len(), 1);
+        let summary = telemetry.summary(CostRange::Day1, now).await.unwrap();
+        assert_eq!(summary.totals.invocations, 1, "counted once");
+        assert!(
+            (summary.totals.today - 0.006).abs() < 1e-9,
+            "{:?}",
+            summary.totals
+        );
+    }
+    let (a, b) = (
+        everything(&sqlite, now).await,
+        everything(&postgres, now).await,
+    );
+    assert_eq!(a["summaries"], b["summaries"]);
+    assert_eq!(a["usage"], b["usage"]);
+}

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::Line;
 use crate::prices::{PriceTable, Usage};
 use crate::telemetry::Invocation;
 use crate::usage::set_usage;
@@ -60,17 +61,6 @@ pub(super) fn project_dirs(config_dir: &Path, repo: &Path) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
-}
-
-/// What one transcript line is.
-#[derive(Debug, PartialEq)]
-pub(super) enum Line {
-    /// A model call, with the key its copies share.
-    Call(Box<Invocation>),
-    /// Anything else (a prompt, a tool result, a summary, a call made outside the repository).
-    Other,
-    /// Not a JSON object: reported, skipped.
-    Bad(String),
 }
 
 #[derive(Deserialize)]

@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::claude::{self, Line};
+use super::codex::Session;
+use super::{claude, codex, AgentHomes, Line};
 use crate::prices::PriceTable;
 use crate::telemetry::{IngestError, Invocation, Telemetry, MAX_BATCH};
 
@@ -28,11 +29,14 @@ const BAD_LINES_SHOWN: usize = 20;
 pub(super) const SETTLE: Duration = Duration::from_millis(120);
 
 /// Where reading a file got to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Offset {
     dev: u64,
     ino: u64,
     read: u64,
+    /// What a Codex session file said before `read`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    codex: Option<Session>,
 }
 
 /// What a read found.
@@ -62,7 +66,7 @@ pub(crate) enum ReadError {
 /// The transcripts of the sessions that ran in one repository, and how far each was read.
 pub(crate) struct Transcripts {
     repo: PathBuf,
-    config_dirs: Vec<PathBuf>,
+    homes: AgentHomes,
     prices: Arc<PriceTable>,
     offsets: HashMap<PathBuf, Offset>,
     /// Where the offsets are kept between runs (`None`: not kept).
@@ -75,10 +79,10 @@ pub(crate) struct Transcripts {
 type Attribute = Box<dyn Fn(&mut [Invocation]) + Send + Sync>;
 
 impl Transcripts {
-    /// The transcripts under `config_dirs` of sessions in `repo`; offsets kept in `state`.
+    /// The transcripts in the agents' `homes` of sessions in `repo`; offsets kept in `state`.
     pub(crate) fn new(
         repo: &Path,
-        config_dirs: Vec<PathBuf>,
+        homes: AgentHomes,
         prices: Arc<PriceTable>,
         state: Option<PathBuf>,
     ) -> Transcripts {
@@ -90,7 +94,7 @@ impl Transcripts {
             .unwrap_or_default();
         Transcripts {
             repo,
-            config_dirs,
+            homes,
             prices,
             offsets,
             state,
@@ -108,37 +112,47 @@ impl Transcripts {
         self
     }
 
-    /// The folders to watch: each config folder's `projects` (a new project folder) and the
-    /// repository's project folders, with what is under them.
+    /// The folders to watch: each Claude config folder's `projects` (a new project folder) and
+    /// the repository's project folders, with what is under them; each Codex home's `sessions`
+    /// with what is under it (a day's folder is made when its first session starts).
     pub(crate) fn folders(&self) -> Vec<(PathBuf, notify::RecursiveMode)> {
         let mut folders = Vec::new();
-        for config_dir in &self.config_dirs {
+        for config_dir in &self.homes.claude {
             // The nearest folder there is: Claude Code may make its folders later.
-            let projects = config_dir.join("projects");
-            let nearest = [projects.as_path(), config_dir.as_path()]
-                .into_iter()
-                .chain(config_dir.parent())
-                .find(|folder| folder.is_dir());
-            if let Some(folder) = nearest {
-                folders.push((folder.to_path_buf(), notify::RecursiveMode::NonRecursive));
-            }
+            folders.extend(nearest(&config_dir.join("projects")));
             for dir in claude::project_dirs(config_dir, &self.repo) {
                 folders.push((dir, notify::RecursiveMode::Recursive));
+            }
+        }
+        for home in &self.homes.codex {
+            let sessions = home.join("sessions");
+            if sessions.is_dir() {
+                folders.push((sessions, notify::RecursiveMode::Recursive));
+            } else {
+                folders.extend(nearest(&sessions));
             }
         }
         folders
     }
 
-    /// Every transcript file of the repository's sessions (sub-agents' included), sorted.
+    /// Every transcript file of the repository's sessions (sub-agents' included) and every
+    /// Codex session file (which says where it ran only inside), sorted.
     pub(crate) fn files(&self) -> Vec<PathBuf> {
         let mut files = Vec::new();
-        for config_dir in &self.config_dirs {
+        for config_dir in &self.homes.claude {
             for dir in claude::project_dirs(config_dir, &self.repo) {
                 collect_jsonl(&dir, 3, &mut files);
             }
         }
+        for home in &self.homes.codex {
+            collect_jsonl(&home.join("sessions"), 4, &mut files);
+        }
         files.sort();
         files
+    }
+
+    fn is_codex(&self, path: &Path) -> bool {
+        self.homes.codex.iter().any(|home| path.starts_with(home))
     }
 
     /// The bytes not read yet, over every file (for a progress bar).
@@ -154,15 +168,14 @@ impl Transcripts {
     }
 
     fn start_of(&self, path: &Path, meta: &std::fs::Metadata) -> u64 {
-        match self.offsets.get(path) {
-            Some(offset)
-                if (offset.dev, offset.ino) == (meta.dev(), meta.ino())
-                    && offset.read <= meta.len() =>
-            {
-                offset.read
-            }
-            _ => 0,
-        }
+        self.resume(path, meta).map_or(0, |offset| offset.read)
+    }
+
+    /// Where reading `path` resumes, unless it is read from its start.
+    fn resume(&self, path: &Path, meta: &std::fs::Metadata) -> Option<&Offset> {
+        self.offsets.get(path).filter(|offset| {
+            (offset.dev, offset.ino) == (meta.dev(), meta.ino()) && offset.read <= meta.len()
+        })
     }
 
     /// Reads what was written to `files` since the last read and stores its calls; `settle`
@@ -191,6 +204,24 @@ impl Transcripts {
             let Ok(meta) = file.metadata() else { continue };
             let mut position = self.start_of(path, &meta);
             if position == meta.len() {
+                continue;
+            }
+            let mut codex = self.is_codex(path).then(|| {
+                self.resume(path, &meta)
+                    .and_then(|offset| offset.codex.clone())
+                    .unwrap_or_default()
+            });
+            // A Codex session that ran elsewhere: its new lines are skipped unread.
+            if codex.as_ref().is_some_and(|s| s.elsewhere(&self.repo)) {
+                self.offsets.insert(
+                    path.clone(),
+                    Offset {
+                        dev: meta.dev(),
+                        ino: meta.ino(),
+                        read: meta.len(),
+                        codex,
+                    },
+                );
                 continue;
             }
             report.files += 1;
@@ -226,8 +257,11 @@ impl Transcripts {
                 for (end, _) in complete.iter().enumerate().filter(|(_, b)| **b == b'\n') {
                     let line = &complete[start..end];
                     if !line.is_empty() {
-                        let parsed =
-                            claude::parse(&String::from_utf8_lossy(line), &self.repo, &self.prices);
+                        let line = String::from_utf8_lossy(line);
+                        let parsed = match codex.as_mut() {
+                            Some(session) => codex::parse(&line, session, &self.repo, &self.prices),
+                            None => claude::parse(&line, &self.repo, &self.prices),
+                        };
                         lines.push((end + 1, parsed));
                     }
                     start = end + 1;
@@ -287,6 +321,7 @@ impl Transcripts {
                     dev: meta.dev(),
                     ino: meta.ino(),
                     read: position,
+                    codex,
                 },
             );
         }
@@ -345,6 +380,20 @@ fn keep_largest(pending: &mut Vec<Invocation>, call: Invocation) {
     }
 }
 
+/// `folder` to watch (what is under it too) if it exists, else the nearest folder above it that
+/// does (alone): the agent may make it later.
+fn nearest(folder: &Path) -> Option<(PathBuf, notify::RecursiveMode)> {
+    if folder.is_dir() {
+        return Some((folder.to_path_buf(), notify::RecursiveMode::NonRecursive));
+    }
+    folder
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .find(|f| f.is_dir())
+        .map(|f| (f.to_path_buf(), notify::RecursiveMode::NonRecursive))
+}
+
 fn collect_jsonl(dir: &Path, depth: u32, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -390,7 +439,10 @@ mod tests {
                 .unwrap();
             let transcripts = Transcripts::new(
                 Path::new("/work/repo"),
-                vec![dir.path().join("claude")],
+                AgentHomes {
+                    claude: vec![dir.path().join("claude")],
+                    codex: vec![dir.path().join("codex")],
+                },
                 Arc::new(PriceTable::embedded().clone()),
                 Some(dir.path().join("offsets.json")),
             );
@@ -539,11 +591,64 @@ mod tests {
         // A new reader, as after a restart: nothing read again.
         setup.transcripts = Transcripts::new(
             Path::new("/work/repo"),
-            vec![setup.dir.path().join("claude")],
+            AgentHomes {
+                claude: vec![setup.dir.path().join("claude")],
+                codex: vec![setup.dir.path().join("codex")],
+            },
             Arc::new(PriceTable::embedded().clone()),
             Some(setup.dir.path().join("offsets.json")),
         );
         let report = setup.read().await;
         assert_eq!((report.files, report.bytes), (0, 0));
+    }
+
+    /// A Codex session file of a session in `cwd`: its start, then a call of `input` tokens.
+    fn codex_start(cwd: &str) -> String {
+        format!(
+            r#"{{"timestamp":"2026-12-05T18:13:05Z","type":"session_meta","payload":{{"id":"c-1","cwd":"{cwd}"}}}}
+{{"timestamp":"2026-12-05T18:13:05Z","type":"turn_context","payload":{{"cwd":"{cwd}","model":"gpt-5-codex"}}}}
+"#
+        )
+    }
+
+    fn codex_call(input: u32) -> String {
+        format!(
+            r#"{{"timestamp":"2026-12-05T18:13:06Z","type":"token_usage_record","payload":{{"session_id":"c-1","usage":{{"input_tokens":{input},"cached_input_tokens":0,"output_tokens":5,"reasoning_output_tokens":0}}}}}}"#
+        ) + "\n"
+    }
+
+    #[tokio::test]
+    async fn a_codex_session_resumes_after_a_restart_knowing_where_and_with_what_it_ran() {
+        let mut setup = Setup::new().await;
+        let day = setup.dir.path().join("codex/sessions/2026/12/05");
+        std::fs::create_dir_all(&day).unwrap();
+        let ours = day.join("rollout-ours.jsonl");
+        let theirs = day.join("rollout-theirs.jsonl");
+        append(&ours, &(codex_start("/work/repo") + &codex_call(100)));
+        append(&theirs, &(codex_start("/work/other") + &codex_call(100)));
+        let report = setup.read().await;
+        assert_eq!((report.files, report.inserted), (2, 1));
+        // A restart, then a call more in each: the session's start is not read again, yet the
+        // call is known to be ours (and theirs not), of gpt-5-codex.
+        setup.transcripts = Transcripts::new(
+            Path::new("/work/repo"),
+            AgentHomes {
+                claude: vec![setup.dir.path().join("claude")],
+                codex: vec![setup.dir.path().join("codex")],
+            },
+            Arc::new(PriceTable::embedded().clone()),
+            Some(setup.dir.path().join("offsets.json")),
+        );
+        append(&ours, &codex_call(200));
+        append(&theirs, &codex_call(200));
+        let report = setup.read().await;
+        assert_eq!((report.files, report.calls, report.inserted), (1, 1, 1));
+        assert_eq!(
+            setup.stored().await,
+            [
+                ("codex:c-1:100:0:5:0".into(), 5),
+                ("codex:c-1:200:0:5:0".into(), 5)
+            ]
+        );
     }
 }

@@ -1,12 +1,14 @@
 //! The coding agents' own session files, read for their model calls: Claude Code's transcripts
-//! (see [`claude`]), backfilled once (`execdash import --agent-logs`) and followed while the
-//! server runs (off with `--no-agent-logs`). Offsets are kept so a restart reads nothing twice;
-//! each call's id is the API's request id, as in Claude Code's OpenTelemetry, so a call seen both
+//! (see [`claude`]) and Codex's session files (see [`codex`]), backfilled once (`execdash import
+//! --agent-logs`) and followed while the server runs (off with `--no-agent-logs`). Offsets are
+//! kept so a restart reads nothing twice; each call's id is the one the agent's OpenTelemetry
+//! gives it too (Claude Code's request id; Codex's conversation and counts), so a call seen both
 //! ways counts once.
 //!
 //! Depends on [`crate::telemetry`] (where calls are stored) and [`crate::prices`].
 
 mod claude;
+mod codex;
 mod follow;
 
 use std::collections::HashSet;
@@ -15,11 +17,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use claude::config_dirs;
+pub(crate) use codex::homes as codex_homes;
 pub(crate) use follow::Transcripts;
 use follow::SETTLE;
 
 use crate::prices::PriceTable;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{Invocation, Telemetry};
+
+/// What one transcript line is.
+#[derive(Debug, PartialEq)]
+enum Line {
+    /// A model call, with the key its copies share.
+    Call(Box<Invocation>),
+    /// Anything else (a prompt, a tool result, a summary, a call made outside the repository).
+    Other,
+    /// Not a JSON object: reported, skipped.
+    Bad(String),
+}
 
 /// Between two reads of every transcript while following (the watcher's events between them).
 const FULL_READ_EVERY: Duration = Duration::from_secs(10);
@@ -152,16 +166,36 @@ fn watch_folders(
     }
 }
 
-/// A reader of `repo`'s transcripts with the offsets kept in `cache` (when there is one).
+/// Where the agents keep their session files.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AgentHomes {
+    /// Claude Code's config folders (see [`config_dirs`]).
+    pub(crate) claude: Vec<PathBuf>,
+    /// Codex's homes (see [`codex_homes`]).
+    pub(crate) codex: Vec<PathBuf>,
+}
+
+impl AgentHomes {
+    /// As the agents find them: from their environment variables, else in the home folder.
+    pub(crate) fn from_env() -> AgentHomes {
+        AgentHomes {
+            claude: config_dirs(),
+            codex: codex_homes(),
+        }
+    }
+}
+
+/// A reader of `repo`'s transcripts in `homes`, with the offsets kept in `cache` (when there is
+/// one).
 pub(crate) fn transcripts_of(
     repo: &Path,
-    config_dirs: Vec<PathBuf>,
+    homes: AgentHomes,
     prices: Arc<PriceTable>,
     cache: Option<&Path>,
 ) -> Transcripts {
     Transcripts::new(
         repo,
-        config_dirs,
+        homes,
         prices,
         cache.map(|cache| state_file(cache, repo)),
     )

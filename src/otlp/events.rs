@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use super::attributes::{string_of, Attributes};
 use crate::prices::{PriceTable, Usage};
 use crate::telemetry::Invocation;
-use crate::usage::set_usage;
+use crate::usage::{codex_call_id, set_usage};
 
 const AGENT_KEYS: [&str; 2] = ["execdash.agent", "agent"];
 const TASK_KEYS: [&str; 2] = ["execdash.task", "task.id"];
@@ -199,19 +199,27 @@ fn invocation_of(
         // The Responses API counts cached input inside the input and reasoning inside the
         // output.
         Call::Codex => {
-            let input = count(&["input_token_count"])?;
-            let cached = count(&["cached_token_count"])?.min(input);
-            let usage = Usage {
-                input: input - cached,
-                output: count(&["output_token_count"])?,
-                cache_read: cached,
-                ..Usage::default()
-            };
+            let usage = Usage::openai(
+                count(&["input_token_count"])?,
+                count(&["cached_token_count"])?,
+                count(&["output_token_count"])?,
+            );
             (usage, None, false)
         }
     };
     let session = attributes.text(&["session.id", "conversation.id"]);
     let derived = match call {
+        // Codex sends no response id: its conversation and the call's counts, as its session
+        // file gives them (see `codex_call_id`).
+        Call::Codex => session.as_deref().map(|conversation| {
+            codex_call_id(
+                conversation,
+                usage.prompt(),
+                usage.cache_read,
+                usage.output,
+                count(&["reasoning_token_count"]).unwrap_or_default(),
+            )
+        }),
         // The API's request id (Claude Code's transcripts carry it too, as `requestId`: a call
         // seen both ways has one id, so it counts once).
         Call::ClaudeCode { .. } if attributes.text(&["request_id"]).is_some() => {
@@ -230,6 +238,7 @@ fn invocation_of(
         _ => None,
     };
     let id = match derived {
+        Some(id) if id.len() <= MAX_DERIVED_ID && matches!(call, Call::Codex) => id,
         Some(id) if id.len() <= MAX_DERIVED_ID => format!("{}:{id}", call.tool()),
         _ => format!("{}:{}", call.tool(), digest_of(record, resource)),
     };

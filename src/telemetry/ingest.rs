@@ -11,7 +11,7 @@ use sqlx::sqlite::{SqliteArguments, SqlitePool};
 use sqlx::{Sqlite, Transaction};
 
 use super::error::{IngestError, TelemetryError};
-use super::invocation::Invocation;
+use super::invocation::{CopyFacts, Invocation};
 use super::{postgres, Pools, Telemetry};
 
 /// The largest batch [`Telemetry::ingest`] accepts (one transaction holds the write lock, which
@@ -29,6 +29,15 @@ pub struct IngestReport {
     /// written, the stored row is kept.
     #[serde(default)]
     pub conflicts: Vec<String>,
+    /// Rows already stored from a copy of the same call that said less (a transcript's), now
+    /// completed with this one's agent, task and reported cost (see
+    /// [`CopyFacts::completes`]): the call still counts once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub completed: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// How often a batch is stored again because the file was deleted or replaced during its
@@ -131,6 +140,10 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
         );
         let result = bind_row(result, row, None).execute(&mut *tx).await?;
         if result.rows_affected() == 0 {
+            if complete(&mut tx, row, &mut daily).await? {
+                report.completed += 1;
+                continue;
+            }
             // Every column the client sent must match; a timestamp it left out (so "now") does
             // not count.
             let same = sqlx::query(
@@ -186,7 +199,80 @@ async fn store_in_postgres(
         inserted: report.inserted,
         duplicates: report.duplicates,
         conflicts: report.conflicts,
+        completed: report.completed,
     })
+}
+
+/// The stored copy of `row`'s call replaced by `row` when `row` completes it (its `daily_costs`
+/// moved along; see [`CopyFacts::completes`]); whether it did.
+async fn complete(
+    tx: &mut Transaction<'static, Sqlite>,
+    row: &Invocation,
+    daily: &mut HashMap<DailyKey, DailyDelta>,
+) -> Result<bool, sqlx::Error> {
+    type Stored = (
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        i64,
+        f64,
+        Option<String>,
+        Option<String>,
+        Option<f64>,
+    );
+    let stored: Option<Stored> = sqlx::query_as(
+        "SELECT timestamp, agent_name, tool_name, model_name, total_tokens, cost_usd, source, \
+         attribution, reported_cost_usd FROM invocations WHERE invocation_id = ?",
+    )
+    .bind(&row.invocation_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((timestamp, agent, tool, model, tokens, cost, source, attribution, reported)) = stored
+    else {
+        return Ok(false);
+    };
+    let stored = CopyFacts {
+        source: source.as_deref(),
+        model_name: &model,
+        total_tokens: tokens,
+        attribution: attribution.as_deref(),
+        reported_cost_usd: reported,
+    };
+    if !row.facts().completes(&stored) {
+        return Ok(false);
+    }
+    let update = sqlx::query(
+        "UPDATE invocations SET timestamp = ?2, agent_name = ?3, tool_name = ?4, \
+         model_name = ?5, prompt_tokens = ?6, completion_tokens = ?7, total_tokens = ?8, \
+         cost_usd = ?9, latency_ms = ?10, status = ?11, error_message = ?12, \
+         privacy_level = COALESCE(?13, 'metadata'), task_id = ?14, source = ?15, \
+         session_id = ?16, cache_read_tokens = ?17, cache_write_tokens = ?18, \
+         reported_cost_usd = ?19, computed_cost_usd = ?20, attribution = ?21 \
+         WHERE invocation_id = ?1",
+    );
+    bind_row(update, row, None).execute(&mut **tx).await?;
+    let date = timestamp
+        .as_deref()
+        .and_then(|t| t.get(..10))
+        .unwrap_or_default()
+        .to_owned();
+    let old = daily.entry((date, agent, tool, model)).or_default();
+    old.invocations -= 1;
+    old.tokens -= tokens;
+    old.cost -= cost;
+    let new = daily
+        .entry((
+            row.date().unwrap_or_default(),
+            row.agent_name.clone(),
+            row.tool_name.clone(),
+            row.model_name.clone(),
+        ))
+        .or_default();
+    new.invocations += 1;
+    new.tokens += row.total_tokens;
+    new.cost += row.cost_usd;
+    Ok(true)
 }
 
 /// Binds every column of `row`, in the order of the statements above (`any_timestamp`, when

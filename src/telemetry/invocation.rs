@@ -262,6 +262,17 @@ impl Invocation {
         Ok(self)
     }
 
+    /// What [`CopyFacts::completes`] compares of this copy.
+    pub(crate) fn facts(&self) -> CopyFacts<'_> {
+        CopyFacts {
+            source: self.source.as_deref(),
+            model_name: &self.model_name,
+            total_tokens: self.total_tokens,
+            attribution: self.attribution.as_deref(),
+            reported_cost_usd: self.reported_cost_usd,
+        }
+    }
+
     /// A validated invocation as PostgreSQL stores it.
     pub(crate) fn stored(&self) -> super::postgres::StoredInvocation {
         let at = self
@@ -413,6 +424,38 @@ fn float_field(map: &Map<String, Value>, field: &str) -> Result<Option<f64>, Val
             field,
             format!("expected a number, got {}", kind(other)),
         )),
+    }
+}
+
+/// What decides whether one copy of a call completes another (see [`CopyFacts::completes`]).
+pub(crate) struct CopyFacts<'a> {
+    pub source: Option<&'a str>,
+    pub model_name: &'a str,
+    pub total_tokens: i64,
+    pub attribution: Option<&'a str>,
+    pub reported_cost_usd: Option<f64>,
+}
+
+impl CopyFacts<'_> {
+    /// Whether this copy of a call completes `stored`, another copy of the same call (by id)
+    /// from the same source with the same model and tokens: it says at least as much (the agent
+    /// and task as sent, the cost as the agent reported it) and more. A transcript's copy is
+    /// stored first when the agent's telemetry comes later (Claude Code exports every few
+    /// seconds); the telemetry's copy then completes it, and the call still counts once.
+    pub(crate) fn completes(&self, stored: &CopyFacts<'_>) -> bool {
+        let sent = |attribution: Option<&str>| attribution == Some("sent");
+        let (new_sent, old_sent) = (sent(self.attribution), sent(stored.attribution));
+        let (new_cost, old_cost) = (
+            self.reported_cost_usd.is_some(),
+            stored.reported_cost_usd.is_some(),
+        );
+        self.source.is_some()
+            && self.source == stored.source
+            && self.model_name == stored.model_name
+            && self.total_tokens == stored.total_tokens
+            && (new_sent || !old_sent)
+            && (new_cost || !old_cost)
+            && (new_sent, new_cost) != (old_sent, old_cost)
     }
 }
 

@@ -21,6 +21,8 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::Executor;
 use tokio::sync::watch;
 
+use super::invocation::CopyFacts;
+
 /// The channel the invocations' trigger notifies.
 const CHANNEL: &str = "execdash_telemetry";
 
@@ -363,6 +365,58 @@ pub(crate) async fn prepare(pool: &PgPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+impl StoredInvocation {
+    fn facts(&self) -> CopyFacts<'_> {
+        CopyFacts {
+            source: self.source.as_deref(),
+            model_name: &self.model_name,
+            total_tokens: self.total_tokens.unwrap_or_default(),
+            attribution: self.attribution.as_deref(),
+            reported_cost_usd: self.reported_cost_usd,
+        }
+    }
+}
+
+/// The stored copy of `row`'s call replaced by `row`, which completes it (the rollups follow by
+/// their triggers).
+async fn complete(tx: &mut sqlx::PgConnection, row: &StoredInvocation) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE invocations SET timestamp = COALESCE($2, timestamp), \
+         at = COALESCE($3::timestamptz, at), agent_name = $4, tool_name = $5, model_name = $6, \
+         prompt_tokens = $7, completion_tokens = $8, total_tokens = $9, cost_usd = $10, \
+         latency_ms = $11, status = $12, error_message = $13, \
+         privacy_level = COALESCE($14, 'metadata'), task_id = $15, source = $16, \
+         session_id = $17, cache_read_tokens = $18, cache_write_tokens = $19, \
+         reported_cost_usd = $20, computed_cost_usd = $21, attribution = $22 \
+         WHERE invocation_id = $1",
+    )
+    .bind(&row.invocation_id)
+    .bind(&row.timestamp)
+    .bind(&row.at)
+    .bind(&row.agent_name)
+    .bind(&row.tool_name)
+    .bind(&row.model_name)
+    .bind(row.prompt_tokens)
+    .bind(row.completion_tokens)
+    .bind(row.total_tokens)
+    .bind(row.cost_usd)
+    .bind(row.latency_ms)
+    .bind(&row.status)
+    .bind(&row.error_message)
+    .bind(&row.privacy_level)
+    .bind(&row.task_id)
+    .bind(&row.source)
+    .bind(&row.session_id)
+    .bind(row.cache_read_tokens)
+    .bind(row.cache_write_tokens)
+    .bind(row.reported_cost_usd)
+    .bind(row.computed_cost_usd)
+    .bind(&row.attribution)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// One invocation as stored, every column as the SQLite file may hold it (read from either
 /// database by the column names).
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -414,6 +468,8 @@ pub(crate) struct StoreReport {
     pub duplicates: u64,
     /// Already stored with other content: left as stored.
     pub conflicts: Vec<String>,
+    /// Already stored from a copy that said less: completed (see `Invocation::completes`).
+    pub completed: u64,
 }
 
 /// Stores `rows` with one multi-row insert in the transaction `tx`: a row whose
@@ -515,8 +571,14 @@ pub(crate) async fn store(
             };
             *stored == as_stored
         });
+        let completes = stored
+            .get(&row.invocation_id)
+            .is_some_and(|stored| row.facts().completes(&stored.facts()));
         if same {
             report.duplicates += 1;
+        } else if completes {
+            complete(&mut *tx, row).await?;
+            report.completed += 1;
         } else {
             report.conflicts.push(row.invocation_id.clone());
         }
