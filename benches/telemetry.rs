@@ -37,7 +37,7 @@ fn main() {
         .unwrap();
     let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     runtime.block_on(async {
-        if only.is_none() {
+        if only.as_deref().is_none_or(|o| o == "ingest") {
             ingestion().await;
         }
         if only.as_deref().is_none_or(|o| o == "sqlite-aggregates") {
@@ -511,6 +511,46 @@ async fn otlp_ingestion(postgres: Option<String>) {
     }
     let elapsed = started.elapsed();
     let total = BATCH * BATCHES;
+    // Several agents exporting at once (no read-back): the server's own rate.
+    const EXPORTERS: usize = 4;
+    let bodies: Vec<Vec<u8>> = (BATCHES..2 * BATCHES)
+        .map(|b| {
+            ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    scope_logs: vec![ScopeLogs {
+                        log_records: (0..BATCH).map(|n| claude_api_request(b, n)).collect(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+            }
+            .encode_to_vec()
+        })
+        .collect();
+    let concurrent = Instant::now();
+    let mut exporters = tokio::task::JoinSet::new();
+    for share in bodies.chunks(BATCHES / EXPORTERS) {
+        let (client, endpoint, share) = (client.clone(), endpoint.clone(), share.to_vec());
+        exporters.spawn(async move {
+            for body in share {
+                let response = client
+                    .post(&endpoint)
+                    .header("content-type", "application/x-protobuf")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+            }
+        });
+    }
+    exporters.join_all().await;
+    let concurrent = concurrent.elapsed();
+    println!(
+        "OTLP {backend}: {total} api_request records from {EXPORTERS} exporters at once in {:.2} s = {:.0} records/s",
+        concurrent.as_secs_f64(),
+        total as f64 / concurrent.as_secs_f64()
+    );
     percentiles(
         &format!("OTLP {backend}: POST /v1/logs of 512 (protobuf)"),
         &mut posts,
@@ -525,7 +565,11 @@ async fn otlp_ingestion(postgres: Option<String>) {
         total as f64 / elapsed.as_secs_f64()
     );
     let stats = server.json("/api/stats").await;
-    assert_eq!(stats["invocations"].as_u64(), Some(total as u64), "{stats}");
+    assert_eq!(
+        stats["invocations"].as_u64(),
+        Some(2 * total as u64),
+        "{stats}"
+    );
     drop(server);
 }
 

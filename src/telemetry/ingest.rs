@@ -1,7 +1,7 @@
 //! Storing a batch of invocations: all or nothing, idempotent on `invocation_id`, conflicts
 //! (same id, other content) reported.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::Utc;
@@ -122,24 +122,65 @@ impl Telemetry {
     }
 }
 
-/// One transaction: every row is inserted unless its `invocation_id` is stored already; a stored
-/// row is compared with the new one to tell a duplicate from a conflict.
+/// Rows in one multi-row `INSERT` (21 parameters each, within SQLite's 32 766) or one lookup.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// One transaction: every row is inserted unless its `invocation_id` is stored already (which
+/// ids are is asked first, then the new rows go in a few multi-row `INSERT`s: statements, not
+/// SQLite's work, were most of a batch's time, and the driver hands over each row a statement
+/// returns on its own); a row not inserted is compared with the stored one to tell a duplicate
+/// from a conflict.
 async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport, sqlx::Error> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let mut report = IngestReport::default();
     let mut daily: HashMap<DailyKey, DailyDelta> = HashMap::new();
-    for row in rows {
-        let result = sqlx::query(
-            "INSERT OR IGNORE INTO invocations (invocation_id, timestamp, agent_name, \
-             tool_name, model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
-             latency_ms, status, error_message, privacy_level, task_id, source, session_id, \
-             cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
-             attribution) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, \
-             ?, ?, ?)",
+    let mut stored: HashSet<String> = HashSet::new();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "SELECT invocation_id FROM invocations WHERE invocation_id IN ({})",
+            vec!["?"; chunk.len()].join(",")
         );
-        let result = bind_row(result, row, None).execute(&mut *tx).await?;
-        if result.rows_affected() == 0 {
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for row in chunk {
+            query = query.bind(&row.invocation_id);
+        }
+        stored.extend(query.fetch_all(&mut *tx).await?);
+    }
+    // The first row of each id not stored yet is inserted; the others are compared below.
+    let mut inserted: HashSet<&str> = HashSet::with_capacity(rows.len());
+    let new: Vec<&Invocation> = rows
+        .iter()
+        .filter(|row| {
+            !stored.contains(&row.invocation_id) && inserted.insert(row.invocation_id.as_str())
+        })
+        .collect();
+    for chunk in new.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO invocations (invocation_id, timestamp, agent_name, tool_name, \
+             model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
+             status, error_message, privacy_level, task_id, source, session_id, \
+             cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
+             attribution) VALUES ",
+        );
+        for index in 0..chunk.len() {
+            if index > 0 {
+                sql.push(',');
+            }
+            sql.push_str(
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, ?, \
+                 ?, ?)",
+            );
+        }
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = bind_row(query, row, None);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let mut first_seen = HashSet::with_capacity(inserted.len());
+    for row in rows {
+        let id = row.invocation_id.as_str();
+        if !(inserted.contains(id) && first_seen.insert(id)) {
             if complete(&mut tx, row, &mut daily).await? {
                 report.completed += 1;
                 continue;
