@@ -58,5 +58,5 @@ pub use server::{start, start_listening, RunningServer, ServeError};
 pub use telemetry::seed_synthetic;
 pub use telemetry::{
     import_jsonl, CostRange, ImportReport, IngestError, IngestReport, Invocation, Location,
-    Telemetry, TelemetryError, ValidationError,
+    MeterReport, Telemetry, TelemetryError, ValidationError,
 };

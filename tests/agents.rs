@@ -107,7 +107,7 @@ fn run_claude(
     project: &Path,
     protocol: &str,
 ) {
-    run_claude_exporting(Some((server, protocol)), standin, home, project);
+    run_claude_exporting(Some((server, protocol)), standin, home, project, &[]);
 }
 
 /// Runs `claude -p` in `project` with `home`, exporting OTLP to a server over a protocol, or not
@@ -117,6 +117,7 @@ fn run_claude_exporting(
     standin: &Standin,
     home: &Path,
     project: &Path,
+    env: &[(&str, &str)],
 ) {
     let mut command = Command::new(claude());
     command
@@ -144,6 +145,7 @@ fn run_claude_exporting(
             )
             .env("OTEL_RESOURCE_ATTRIBUTES", "task.id=T-42,agent=backend-dev");
     }
+    command.envs(env.iter().copied());
     let output = command.output().expect("claude runs");
     assert!(
         output.status.success(),
@@ -330,7 +332,7 @@ async fn a_claude_code_transcript_is_followed_live() {
     let project = workspace.root().to_owned();
     let home_path = home.path().to_owned();
     let ended = Instant::now();
-    tokio::task::block_in_place(|| run_claude_exporting(None, &standin, &home_path, &project));
+    tokio::task::block_in_place(|| run_claude_exporting(None, &standin, &home_path, &project, &[]));
     let after_exit = until_stored(&server, 1, Duration::from_secs(5)).await;
     println!(
         "transcript → stored: {after_exit:?} after claude exited ({:?} in all)",
@@ -383,8 +385,9 @@ async fn a_call_in_both_the_export_and_the_transcript_counts_once_and_imports_re
             &standin,
             &home_path,
             &project,
+            &[],
         );
-        run_claude_exporting(None, &standin, &home_path, &project);
+        run_claude_exporting(None, &standin, &home_path, &project, &[]);
     });
     assert_eq!(
         stored(&server).await.len(),
@@ -528,6 +531,81 @@ async fn codex_exec_runs_land_on_their_task_priced_from_the_table() {
         );
         assert_eq!(row["cost_usd"], row["computed_cost_usd"]);
     }
+}
+
+/// Claude Code exporting metrics only (no events): each session's `cost.usage` and
+/// `token.usage` counted, delta (its default) and cumulative alike; a session that exports
+/// its events too is counted once, by its calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_only_claude_code_session_counts_once_in_either_temporality() {
+    let workspace = Workspace::empty();
+    let server = common::start_server(&workspace, |config| config.agent_logs = false).await;
+    let standin = Standin::start(1234, 56, 700, 300);
+    let home = tempfile::tempdir().unwrap();
+    let project = workspace.root().to_owned();
+    let metrics_only = [("OTEL_LOGS_EXPORTER", "none")];
+    let cumulative = [
+        ("OTEL_LOGS_EXPORTER", "none"),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+            "cumulative",
+        ),
+    ];
+    for env in [&metrics_only[..], &cumulative[..], &[]] {
+        tokio::task::block_in_place(|| {
+            run_claude_exporting(
+                Some((&server, "http/json")),
+                &standin,
+                home.path(),
+                &project,
+                env,
+            )
+        });
+    }
+    let rows = stored(&server).await;
+    assert_eq!(rows.len(), 3, "one a session: {rows:#?}");
+    let metered: Vec<&Value> = rows
+        .iter()
+        .filter(|r| {
+            r["invocation_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("metered:claude-code:")
+        })
+        .collect();
+    assert_eq!(metered.len(), 2, "the two metrics-only sessions: {rows:#?}");
+    for row in &rows {
+        assert_eq!(
+            (
+                row["prompt_tokens"].as_i64(),
+                row["completion_tokens"].as_i64(),
+                row["cache_read_tokens"].as_i64(),
+                row["cache_write_tokens"].as_i64()
+            ),
+            (Some(2234), Some(56), Some(700), Some(300)),
+            "{row}"
+        );
+        assert_eq!(
+            row["reported_cost_usd"], 0.005877,
+            "Claude Code's own cost: {row}"
+        );
+        assert_eq!(
+            (&row["task_id"], &row["attribution"]),
+            (&json!("T-42"), &json!("sent"))
+        );
+    }
+    let sessions: std::collections::HashSet<&str> = rows
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 3, "{rows:#?}");
+    let stats: Value = reqwest::get(format!("http://{}/api/stats", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["invocations"], 3, "{stats}");
 }
 
 /// Runs the real `codex exec` in `project` against `standin`, with its home in `home`, exporting

@@ -376,3 +376,82 @@ async fn a_transcripts_copy_is_completed_by_the_telemetrys_on_both_backends() {
     assert_eq!(a["summaries"], b["summaries"]);
     assert_eq!(a["usage"], b["usage"]);
 }
+
+/// A metrics-only session's metered row (Claude Code's counters), in either order with the
+/// session's calls: counted once, by its calls, on both backends; a cumulative counter's row is
+/// brought up to its running total, never added twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn metered_usage_counts_until_its_sessions_calls_come_in_either_order() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Telemetry::open(dir.path().join("telemetry.db"))
+        .await
+        .unwrap();
+    let postgres = Telemetry::open(Location::parse(&url)).await.unwrap();
+    let now = Utc::now();
+    let metered = |session: &str, tokens: i64, cost: f64| {
+        let mut row = Invocation::new(
+            &format!("metered:claude-code:{session}:claude-sonnet-4-5:c1"),
+            "claude-code",
+            "claude-sonnet-4-5",
+        );
+        row.timestamp = Some(now.to_rfc3339());
+        row.source = Some("claude-code".into());
+        row.session_id = Some(session.into());
+        row.total_tokens = tokens;
+        row.prompt_tokens = tokens;
+        row.reported_cost_usd = Some(cost);
+        row.cost_usd = cost;
+        row
+    };
+    let call = |session: &str, id: &str| {
+        let mut row = metered(session, 100, 1.0);
+        row.invocation_id = format!("claude-code:{id}");
+        row
+    };
+    for telemetry in [&sqlite, &postgres] {
+        // Metrics first, a running total written twice: one row, the newer total.
+        telemetry
+            .meter(vec![metered("early", 100, 1.0)])
+            .await
+            .unwrap();
+        let report = telemetry
+            .meter(vec![metered("early", 200, 2.0)])
+            .await
+            .unwrap();
+        assert_eq!((report.written, report.redundant), (1, 0));
+        let summary = telemetry.summary(CostRange::Day1, now).await.unwrap();
+        assert_eq!(summary.totals.invocations, 1);
+        assert!((summary.totals.today - 2.0).abs() < 1e-9);
+        // Its calls come: the metered row goes.
+        telemetry
+            .ingest(vec![call("early", "a"), call("early", "b")])
+            .await
+            .unwrap();
+        assert_eq!(
+            telemetry
+                .forget_metered(&["early".to_owned()])
+                .await
+                .unwrap(),
+            1
+        );
+        // Calls first, then the session's metrics: not kept.
+        telemetry.ingest(vec![call("late", "c")]).await.unwrap();
+        let report = telemetry
+            .meter(vec![metered("late", 100, 1.0)])
+            .await
+            .unwrap();
+        assert_eq!(report.redundant, 1);
+        let summary = telemetry.summary(CostRange::Day1, now).await.unwrap();
+        assert_eq!(
+            summary.totals.invocations, 3,
+            "the three calls, nothing twice"
+        );
+        assert!(
+            (summary.totals.today - 3.0).abs() < 1e-9,
+            "{:?}",
+            summary.totals
+        );
+    }
+}

@@ -346,7 +346,10 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(versions, vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"]);
+    assert_eq!(
+        versions,
+        vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0"]
+    );
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
         .await
@@ -358,7 +361,7 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
     let again = Telemetry::open(&path).await.unwrap();
     assert_eq!(
         count(&again, "SELECT COUNT(*) FROM schema_version").await,
-        5
+        6
     );
     assert_eq!(count(&again, "SELECT COUNT(*) FROM invocations").await, 5);
     let same = again.summary(CostRange::Days7, now).await.unwrap();

@@ -24,7 +24,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -34,8 +34,8 @@ use super::metrics::Metrics;
 use super::{AppState, Error};
 use crate::cost_feed::CostFeed;
 use crate::otlp::{
-    decode, invocations_from_logs, invocations_from_spans, DecodeError, Encoding, Extracted,
-    Signal, MAX_WIRE_BYTES,
+    decode, invocations_from_logs, invocations_from_spans, metered_from_metrics, DecodeError,
+    Encoding, Extracted, Signal, MAX_WIRE_BYTES,
 };
 use crate::prices::PriceTable;
 use crate::telemetry::{Telemetry, MAX_BATCH};
@@ -147,12 +147,23 @@ impl Sink {
         }
         crate::attribution::infer(&self.board, &mut invocations, Utc::now());
         let mut stored = 0;
-        for batch in invocations.chunks(MAX_BATCH) {
-            let report = self.telemetry.ingest(batch.to_vec()).await?;
-            stored += report.inserted;
-            rejected.extend(report.conflicts.into_iter().map(|id| {
-                format!("{id} is already stored with other content; the stored one is kept")
-            }));
+        if signal == Signal::Metrics {
+            let report = self.telemetry.meter(invocations).await?;
+            stored += report.written + report.redundant;
+        } else {
+            let mut sessions: Vec<String> = Vec::new();
+            for batch in invocations.chunks(MAX_BATCH) {
+                let report = self.telemetry.ingest(batch.to_vec()).await?;
+                stored += report.inserted + report.completed;
+                rejected.extend(report.conflicts.into_iter().map(|id| {
+                    format!("{id} is already stored with other content; the stored one is kept")
+                }));
+                sessions.extend(batch.iter().filter_map(|i| i.session_id.clone()));
+            }
+            // The sessions' calls are here: their metered usage (a metrics export) is redundant.
+            sessions.sort_unstable();
+            sessions.dedup();
+            stored += self.telemetry.forget_metered(&sessions).await?;
         }
         if stored > 0 {
             self.metrics.ingested(stored);
@@ -222,20 +233,28 @@ async fn traces(
     }
 }
 
-/// Metrics are decoded and acknowledged; the cost and token counters of metrics-only senders
-/// are not counted yet (their events are: see the README's "Coding agents").
+/// Metrics: a metrics-only sender's usage counters (Claude Code's `cost.usage` and
+/// `token.usage`) as its sessions' metered usage, until their calls come as events.
 async fn metrics(
+    State(sink): State<Sink>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Refusal> {
     let export = Export::of(&headers, body)?;
-    export.decode::<ExportMetricsServiceRequest>()?;
-    Ok(answer(
-        export.encoding,
-        &ExportMetricsServiceResponse {
-            partial_success: None,
-        },
-    ))
+    let request: ExportMetricsServiceRequest = export.decode()?;
+    let extracted = metered_from_metrics(&request, &sink.prices, Utc::now());
+    match sink.store(Signal::Metrics, extracted).await {
+        Ok((rejected, message)) => Ok(answer(
+            export.encoding,
+            &ExportMetricsServiceResponse {
+                partial_success: (rejected > 0).then_some(ExportMetricsPartialSuccess {
+                    rejected_data_points: rejected,
+                    error_message: message,
+                }),
+            },
+        )),
+        Err(error) => Err(Refusal::of(export.encoding, error)),
+    }
 }
 
 fn answer<M: prost::Message + serde::Serialize>(encoding: Encoding, message: &M) -> Response {

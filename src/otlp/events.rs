@@ -34,7 +34,7 @@ use crate::usage::{codex_call_id, set_usage};
 const AGENT_KEYS: [&str; 2] = ["execdash.agent", "agent"];
 const TASK_KEYS: [&str; 2] = ["execdash.task", "task.id"];
 /// Ids longer than this are replaced by their digest (the column holds 200 characters).
-const MAX_DERIVED_ID: usize = 160;
+pub(super) const MAX_DERIVED_ID: usize = 160;
 
 /// The invocations found in one request, and what could not be taken.
 #[derive(Debug, Default)]
@@ -47,7 +47,7 @@ pub(crate) struct Extracted {
 }
 
 impl Extracted {
-    fn take(&mut self, outcome: Option<Result<Invocation, String>>, now: DateTime<Utc>) {
+    pub(super) fn take(&mut self, outcome: Option<Result<Invocation, String>>, now: DateTime<Utc>) {
         match outcome {
             None => self.skipped += 1,
             Some(Err(why)) => self.rejected.push(why),
@@ -379,7 +379,7 @@ fn span_call(
 }
 
 /// The agent and task the attributes name, marked as sent.
-fn attribute(invocation: &mut Invocation, attributes: Attributes<'_>) {
+pub(super) fn attribute(invocation: &mut Invocation, attributes: Attributes<'_>) {
     invocation.agent_name = attributes.text(&AGENT_KEYS);
     invocation.task_id = attributes.text(&TASK_KEYS);
     if invocation.agent_name.is_some() || invocation.task_id.is_some() {
@@ -388,7 +388,7 @@ fn attribute(invocation: &mut Invocation, attributes: Attributes<'_>) {
 }
 
 /// The first of two Unix times in nanoseconds that is set, else `now`, as RFC 3339.
-fn time_of(first: u64, second: u64, now: DateTime<Utc>) -> String {
+pub(super) fn time_of(first: u64, second: u64, now: DateTime<Utc>) -> String {
     let at = [first, second]
         .into_iter()
         .find(|t| *t != 0)

@@ -7,7 +7,8 @@
 //! message types (`opentelemetry-proto`). [`invocations_from_logs`] and
 //! [`invocations_from_spans`] map what those messages report to [`Invocation`]s: one per model
 //! call, with an `invocation_id` derived from what the sender sends (its session, prompt and
-//! sequence; a span's trace and span ids), so a batch sent again stores nothing twice. Records
+//! sequence; a span's trace and span ids), so a batch sent again stores nothing twice;
+//! [`metered_from_metrics`] reads a metrics-only sender's usage counters. Records
 //! that describe no model call are skipped; records that describe one badly (a negative or
 //! non-numeric token count) are rejected with the reason, as OTLP's partial success reports.
 //!
@@ -16,15 +17,19 @@
 mod attributes;
 mod decode;
 mod events;
+mod metrics;
 
 pub(crate) use decode::{decode, DecodeError, Encoding, MAX_WIRE_BYTES};
 pub(crate) use events::{invocations_from_logs, invocations_from_spans, Extracted};
+pub(crate) use metrics::metered_from_metrics;
 
-/// The signals of OTLP/HTTP that can carry model calls, by their paths `/v1/logs`, `/v1/traces`.
+/// The signals of OTLP/HTTP that can carry model calls or usage, by their paths `/v1/logs`,
+/// `/v1/traces`, `/v1/metrics`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Signal {
     Logs,
     Traces,
+    Metrics,
 }
 
 impl Signal {
@@ -33,6 +38,7 @@ impl Signal {
         match self {
             Signal::Logs => "log records",
             Signal::Traces => "spans",
+            Signal::Metrics => "data points",
         }
     }
 }

@@ -304,8 +304,13 @@ const UNPRICED_INDEX: &str = "CREATE INDEX IF NOT EXISTS idx_invocations_unprice
 const SOURCE_INDEX: &str = "CREATE INDEX IF NOT EXISTS idx_invocations_source \
      ON invocations(source, julianday(timestamp)) WHERE source IS NOT NULL";
 
+/// 1.5.0: a session's calls found at once (a metrics-only sender's provisional rows are
+/// removed when its session's calls come; the Sessions page).
+const SESSION_INDEX: &str = "CREATE INDEX IF NOT EXISTS idx_invocations_session \
+     ON invocations(session_id) WHERE session_id IS NOT NULL";
+
 /// The versions we add, in order.
-pub(super) const MIGRATIONS: [(&str, &str); 4] = [
+pub(super) const MIGRATIONS: [(&str, &str); 5] = [
     ("1.1.0", "execdash: invocations.task_id column and index"),
     (
         "1.2.0",
@@ -319,6 +324,7 @@ pub(super) const MIGRATIONS: [(&str, &str); 4] = [
         "1.4.0",
         "execdash: invocations' source, session, cache tokens, reported and computed cost, attribution",
     ),
+    ("1.5.0", "execdash: invocations by session"),
 ];
 
 fn base_options(path: &Path) -> SqliteConnectOptions {
@@ -487,6 +493,12 @@ async fn migrate(
             for index in [UNPRICED_INDEX, SOURCE_INDEX] {
                 sqlx::query(index).execute(&mut *tx).await.map_err(fail)?;
             }
+        }
+        "1.5.0" => {
+            sqlx::query(SESSION_INDEX)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
         }
         other => unreachable!("no migration code for {other}"),
     }

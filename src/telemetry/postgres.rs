@@ -258,8 +258,14 @@ CREATE INDEX IF NOT EXISTS idx_invocations_source ON invocations (source, at)
     WHERE source IS NOT NULL;
 "#;
 
+/// 2.3.0: the SQLite file's 1.5.0 (invocations by session).
+const SCHEMA_2_3_0: &str = r#"
+CREATE INDEX IF NOT EXISTS idx_invocations_session ON invocations (session_id)
+    WHERE session_id IS NOT NULL;
+"#;
+
 /// The versions, in order (the SQLite file's are 1.x).
-const MIGRATIONS: [(&str, &str, &str); 3] = [
+const MIGRATIONS: [(&str, &str, &str); 4] = [
     (
         "2.0.0",
         "execdash: the telemetry schema on PostgreSQL, rollups kept by statement triggers",
@@ -274,6 +280,11 @@ const MIGRATIONS: [(&str, &str, &str); 3] = [
         "2.2.0",
         "execdash: invocations' source, session, cache tokens, reported and computed cost, attribution",
         SCHEMA_2_2_0,
+    ),
+    (
+        "2.3.0",
+        "execdash: invocations by session",
+        SCHEMA_2_3_0,
     ),
 ];
 
