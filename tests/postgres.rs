@@ -424,18 +424,12 @@ async fn metered_usage_counts_until_its_sessions_calls_come_in_either_order() {
         let summary = telemetry.summary(CostRange::Day1, now).await.unwrap();
         assert_eq!(summary.totals.invocations, 1);
         assert!((summary.totals.today - 2.0).abs() < 1e-9);
-        // Its calls come: the metered row goes.
-        telemetry
+        // Its calls come: the metered row goes, in their transaction.
+        let report = telemetry
             .ingest(vec![call("early", "a"), call("early", "b")])
             .await
             .unwrap();
-        assert_eq!(
-            telemetry
-                .forget_metered(&["early".to_owned()])
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!((report.inserted, report.superseded), (2, 1));
         // Calls first, then the session's metrics: not kept.
         telemetry.ingest(vec![call("late", "c")]).await.unwrap();
         let report = telemetry

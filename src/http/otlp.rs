@@ -151,19 +151,13 @@ impl Sink {
             let report = self.telemetry.meter(invocations).await?;
             stored += report.written + report.redundant;
         } else {
-            let mut sessions: Vec<String> = Vec::new();
             for batch in invocations.chunks(MAX_BATCH) {
                 let report = self.telemetry.ingest(batch.to_vec()).await?;
-                stored += report.inserted + report.completed;
+                stored += report.inserted + report.completed + report.superseded;
                 rejected.extend(report.conflicts.into_iter().map(|id| {
                     format!("{id} is already stored with other content; the stored one is kept")
                 }));
-                sessions.extend(batch.iter().filter_map(|i| i.session_id.clone()));
             }
-            // The sessions' calls are here: their metered usage (a metrics export) is redundant.
-            sessions.sort_unstable();
-            sessions.dedup();
-            stored += self.telemetry.forget_metered(&sessions).await?;
         }
         if stored > 0 {
             self.metrics.ingested(stored);

@@ -34,6 +34,10 @@ pub struct IngestReport {
     /// [`CopyFacts::completes`]): the call still counts once.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub completed: u64,
+    /// Metered rows (a metrics-only sender's usage) of the sessions whose calls were stored,
+    /// removed: the calls say the same, call by call (see `Telemetry::meter`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub superseded: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -101,7 +105,7 @@ impl Telemetry {
                 );
                 continue;
             }
-            if report.inserted > 0 {
+            if report.inserted + report.completed + report.superseded > 0 {
                 self.notify_changed();
             }
             tracing::debug!(
@@ -222,8 +226,27 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
     for (key, delta) in &daily {
         upsert_daily(&mut tx, key, delta).await?;
     }
+    for session in sessions_of(rows) {
+        report.superseded += sqlx::query(super::meter::SUPERSEDED_SQLITE)
+            .bind(session)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
     tx.commit().await?;
     Ok(report)
+}
+
+/// The sessions of the calls in `rows` (not of metered rows), once each.
+pub(super) fn sessions_of(rows: &[Invocation]) -> Vec<&str> {
+    let mut sessions: Vec<&str> = rows
+        .iter()
+        .filter(|row| !row.invocation_id.starts_with(super::meter::METERED_PREFIX))
+        .filter_map(|row| row.session_id.as_deref())
+        .collect();
+    sessions.sort_unstable();
+    sessions.dedup();
+    sessions
 }
 
 /// The batch in one PostgreSQL transaction, one multi-row insert: the same rule as [`store`]
@@ -235,12 +258,23 @@ async fn store_in_postgres(
     let stored: Vec<_> = rows.iter().map(Invocation::stored).collect();
     let mut tx = pool.begin().await?;
     let report = postgres::store(&mut tx, &stored).await?;
+    let sessions = sessions_of(rows);
+    let superseded = if sessions.is_empty() {
+        0
+    } else {
+        sqlx::query(super::meter::SUPERSEDED_POSTGRES)
+            .bind(&sessions)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    };
     tx.commit().await?;
     Ok(IngestReport {
         inserted: report.inserted,
         duplicates: report.duplicates,
         conflicts: report.conflicts,
         completed: report.completed,
+        superseded,
     })
 }
 

@@ -4,10 +4,11 @@
 //!
 //! A metered row's id starts with [`METERED_PREFIX`]; it is written again with newer figures
 //! (a cumulative counter's running total, or a delta's sum re-sent), never added twice. Once a
-//! call of the same session arrives as an event, the session's metered rows are deleted (the
-//! calls say the same, call by call), and metrics for a session whose calls are stored are not
-//! kept: each side writes, then removes what the other made redundant, so whichever comes last
-//! leaves the session counted once. The rollups follow by their triggers; the original
+//! call of the same session is stored (its event, its transcript, a POST), the session's metered
+//! rows are deleted in the same transaction (the calls say the same, call by call; see
+//! `IngestReport::superseded`), and metrics for a session whose calls are stored are not kept:
+//! each side writes, then removes what the other made redundant, so whichever comes last leaves
+//! the session counted once. The rollups follow by their triggers; the original
 //! logger's `daily_costs` is not kept for metered rows (it counts calls).
 
 use chrono::Utc;
@@ -34,7 +35,14 @@ const UPDATED: &str = "timestamp = excluded.timestamp, agent_name = excluded.age
      reported_cost_usd = excluded.reported_cost_usd, \
      computed_cost_usd = excluded.computed_cost_usd, attribution = excluded.attribution";
 
-/// The metered rows of sessions whose calls are stored (`$1`: the sessions).
+/// A session's metered rows, removed in the transaction that stores its calls (`?`: the session).
+pub(super) const SUPERSEDED_SQLITE: &str =
+    "DELETE FROM invocations WHERE session_id = ? AND invocation_id LIKE 'metered:%'";
+/// The same for several sessions on PostgreSQL (`$1`: the sessions).
+pub(super) const SUPERSEDED_POSTGRES: &str =
+    "DELETE FROM invocations WHERE session_id = ANY($1) AND invocation_id LIKE 'metered:%'";
+
+/// The metered rows of sessions whose calls are stored.
 const REDUNDANT: &str = "invocation_id LIKE 'metered:%' AND session_id IS NOT NULL \
      AND EXISTS (SELECT 1 FROM invocations AS call WHERE call.session_id = invocations.session_id \
      AND call.invocation_id NOT LIKE 'metered:%')";
@@ -77,29 +85,6 @@ impl Telemetry {
             self.notify_changed();
         }
         Ok(report)
-    }
-
-    /// Removes the metered rows of `sessions`, whose calls were just stored.
-    pub async fn forget_metered(&self, sessions: &[String]) -> Result<u64, IngestError> {
-        if sessions.is_empty() {
-            return Ok(0);
-        }
-        let connection = self.connection().await?;
-        let outcome = match &connection.pools {
-            Pools::Sqlite { writer, .. } => {
-                let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-                let removed = remove_redundant_sqlite(&mut tx, sessions).await?;
-                tx.commit().await?;
-                Ok(removed)
-            }
-            Pools::Postgres(pool) => remove_redundant_postgres(pool, sessions).await,
-        };
-        self.note_write(outcome.as_ref().map(|_| ()));
-        let removed = outcome?;
-        if removed > 0 {
-            self.notify_changed();
-        }
-        Ok(removed)
     }
 }
 
