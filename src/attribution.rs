@@ -13,21 +13,38 @@ use crate::telemetry::Invocation;
 /// How old a call may be for the board as it is now to tell what it worked on.
 pub(crate) const RECENT: Duration = Duration::minutes(15);
 
-/// Fills in the task (and agent) of each recent call of `calls` that names no task, where the
-/// board makes it unambiguous.
-pub(crate) fn infer(board: &Store, calls: &mut [Invocation], now: DateTime<Utc>) {
-    if calls.iter().all(|call| call.task_id.is_some()) {
-        return;
-    }
-    // (agent, task id) of every task in progress in an agent's folder.
-    let in_progress: Vec<(String, String)> = board.with_tasks(|tasks, _, _| {
+/// (agent, task id) of every task in progress in an agent's folder.
+fn in_progress(board: &Store) -> Vec<(String, String)> {
+    board.with_tasks(|tasks, _, _| {
         tasks
             .values()
             .filter(|task| task.summary.column == app::model::Column::Assigned)
             .filter(|task| task.summary.status.as_deref() == Some("in_progress"))
             .filter_map(|task| Some((task.summary.lane.clone()?, task.id.clone())))
             .collect()
-    });
+    })
+}
+
+/// The one task in progress in `agent`'s folder (any agent's, for `None`), with its agent: what
+/// a session that names no task works on, if the board makes it unambiguous.
+pub(crate) fn unambiguous_task(board: &Store, agent: Option<&str>) -> Option<(String, String)> {
+    let in_progress = in_progress(board);
+    let mut candidates = in_progress
+        .into_iter()
+        .filter(|(folder, _)| agent.is_none_or(|named| named == folder));
+    match (candidates.next(), candidates.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// Fills in the task (and agent) of each recent call of `calls` that names no task, where the
+/// board makes it unambiguous.
+pub(crate) fn infer(board: &Store, calls: &mut [Invocation], now: DateTime<Utc>) {
+    if calls.iter().all(|call| call.task_id.is_some()) {
+        return;
+    }
+    let in_progress = in_progress(board);
     for call in calls.iter_mut().filter(|call| call.task_id.is_none()) {
         let recent = call
             .timestamp

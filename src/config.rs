@@ -141,6 +141,8 @@ pub struct Config {
     pub repo_name: String,
     pub node_name: String,
     pub stale_after: std::time::Duration,
+    /// When agent sessions' states change with time.
+    pub session_timing: SessionTiming,
     /// A node of a team started without `--root`: it publishes no board of its own and shows
     /// the repositories the other nodes publish.
     pub viewer: bool,
@@ -224,6 +226,7 @@ impl Config {
             repo_name: folder_name(root),
             node_name: host_name(),
             stale_after: std::time::Duration::from_secs(15),
+            session_timing: SessionTiming::default(),
             viewer: false,
         }
     }
@@ -489,5 +492,26 @@ mod tests {
         std::fs::write(&file, "public-url = [\"https://dash.example.com\"]\n").unwrap();
         let read = FileConfig::read(&file).unwrap();
         assert_eq!(read.public_url.unwrap(), ["https://dash.example.com"]);
+    }
+}
+
+/// When states change with time (`--working-within`, `--stalled-after`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionTiming {
+    /// A session is working while its last call, tool or prompt is this recent.
+    pub working_within: std::time::Duration,
+    /// A session whose task is in progress is stalled after this long without anything.
+    pub stalled_after: std::time::Duration,
+    /// A session with nothing for this long has ended (its end hook may never come).
+    pub ended_after: std::time::Duration,
+}
+
+impl Default for SessionTiming {
+    fn default() -> SessionTiming {
+        SessionTiming {
+            working_within: std::time::Duration::from_secs(30),
+            stalled_after: std::time::Duration::from_secs(10 * 60),
+            ended_after: std::time::Duration::from_secs(60 * 60),
+        }
     }
 }

@@ -38,6 +38,7 @@ mod portfolio;
 mod portfolio_feed;
 mod prices;
 mod server;
+mod sessions;
 mod specifications;
 mod team;
 mod telemetry;

@@ -101,6 +101,9 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         .map_err(|err| ServeError::Bind(config.addr, err))?;
     let addr = listener.local_addr()?;
     let (shutdown_sender, shutdown) = watch::channel(false);
+    let sessions =
+        crate::sessions::Tracker::new(store.clone(), telemetry.clone(), config.session_timing);
+    sessions.spawn(shutdown.clone());
     let app = http::router(
         &config,
         addr,
@@ -110,6 +113,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
             costs: costs.clone(),
             mcp: mcp.clone(),
             prices,
+            sessions,
         },
         shutdown.clone(),
     );

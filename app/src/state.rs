@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use crate::model::{
     lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, ConnectInfo, CostRange,
     CostSummary, Envelope, FilteredBoard, Forecast, History, LanePage, McpHealth, McpOverview,
-    Portfolio, PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, Snapshot, TaskDetails,
-    TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
+    Portfolio, PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, SessionState,
+    SessionSummary, Snapshot, TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -55,6 +55,8 @@ pub struct BoardModel {
     pub reading: Option<ScanProgress>,
     /// How many MCP servers are healthy; `None`: none configured.
     pub mcp: Option<McpHealth>,
+    /// The agent sessions going on, by id.
+    pub sessions: BTreeMap<String, SessionSummary>,
 }
 
 impl BoardModel {
@@ -85,6 +87,11 @@ impl BoardModel {
             budgets: snapshot.budgets,
             reading: snapshot.reading,
             mcp: snapshot.mcp,
+            sessions: snapshot
+                .sessions
+                .into_iter()
+                .map(|s| (s.id.clone(), s))
+                .collect(),
         }
     }
 
@@ -176,11 +183,46 @@ impl BoardModel {
             }
             // The MCP page fetches the servers again as the board's seq moves.
             ServerEvent::McpToolsChanged { .. } => {}
+            ServerEvent::SessionUpdated { session } => {
+                if session.live() {
+                    self.sessions.insert(session.id.clone(), session);
+                } else {
+                    self.sessions.remove(&session.id);
+                }
+            }
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
             | ServerEvent::Pong { .. }
             | ServerEvent::Error { .. } => {}
         }
+    }
+
+    /// The live sessions working on task `id`, the most pressing first (waiting, working, …).
+    pub fn sessions_of_task(&self, id: &str) -> Vec<&SessionSummary> {
+        let mut sessions: Vec<&SessionSummary> = self
+            .sessions
+            .values()
+            .filter(|s| s.task_id.as_deref() == Some(id))
+            .collect();
+        sessions.sort_by(|a, b| a.state.cmp(&b.state).then(b.last_event.cmp(&a.last_event)));
+        sessions
+    }
+
+    /// The state of agent `agent`'s most pressing live session.
+    pub fn agent_state(&self, agent: &str) -> Option<SessionState> {
+        self.sessions
+            .values()
+            .filter(|s| s.agent.as_deref() == Some(agent))
+            .map(|s| s.state)
+            .min()
+    }
+
+    /// How many sessions wait for a person.
+    pub fn waiting(&self) -> usize {
+        self.sessions
+            .values()
+            .filter(|s| s.state == SessionState::Waiting)
+            .count()
     }
 
     /// Takes a lane's first cards fetched over HTTP in place of those held, when they were

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use app::model::{
     lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, FilteredBoard, LanePage,
-    McpHealth, McpStatus, Problem, ServerEvent, Task, TaskFilter, TaskPath, TaskSummary,
-    LANE_WINDOW,
+    McpHealth, McpStatus, Problem, ServerEvent, SessionSummary, Task, TaskFilter, TaskPath,
+    TaskSummary, LANE_WINDOW,
 };
 use axum::extract::ws::Utf8Bytes;
 use parking_lot::{Mutex, RwLock};
@@ -72,6 +72,8 @@ struct Board {
     costs: Option<CostSummary>,
     budgets: Budgets,
     mcp: Option<McpHealth>,
+    /// The agent sessions going on (not ended), by id.
+    sessions: BTreeMap<String, SessionSummary>,
 }
 
 #[derive(Debug, Default)]
@@ -130,6 +132,8 @@ struct SnapshotRef<'a> {
     mcp: Option<McpHealth>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reading: Option<ScanProgress>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sessions: Vec<&'a SessionSummary>,
 }
 
 /// Borrowed form of a `connection_ack` / `snapshot` [`Envelope`].
@@ -169,6 +173,7 @@ impl Board {
             budgets: self.budgets,
             mcp: self.mcp,
             reading,
+            sessions: self.sessions.values().collect(),
         }
     }
 
@@ -302,6 +307,7 @@ impl Store {
             budgets: board.budgets,
             mcp: board.mcp,
             reading: self.startup.progress(),
+            sessions: board.sessions.values().cloned().collect(),
         }
     }
 
@@ -604,6 +610,22 @@ impl Store {
             error,
             health,
         })
+    }
+
+    /// An agent session's summary changed: `session.updated` (an ended one leaves the list).
+    pub fn session_updated(&self, session: SessionSummary) -> u64 {
+        let mut board = self.board.write();
+        if session.live() {
+            board.sessions.insert(session.id.clone(), session.clone());
+        } else {
+            board.sessions.remove(&session.id);
+        }
+        self.publish(&mut board, |_| ServerEvent::SessionUpdated { session })
+    }
+
+    /// The live agent sessions.
+    pub fn sessions(&self) -> Vec<SessionSummary> {
+        self.board.read().sessions.values().cloned().collect()
     }
 
     /// The tools an MCP server offers changed since its last check: `mcp.tools.changed`.

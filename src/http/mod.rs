@@ -28,6 +28,7 @@ mod portfolio;
 mod problems;
 mod repos;
 mod security;
+mod sessions;
 mod socket;
 mod specifications;
 mod state;
@@ -74,6 +75,7 @@ pub(crate) struct Services {
     pub(crate) costs: Arc<CostFeed>,
     pub(crate) mcp: McpMonitor,
     pub(crate) prices: Arc<PriceTable>,
+    pub(crate) sessions: Arc<crate::sessions::Tracker>,
 }
 
 /// The whole application for a server listening on `bound`: pages, API, socket and assets under
@@ -90,6 +92,7 @@ pub(crate) fn router(
         costs,
         mcp,
         prices,
+        sessions,
     } = services;
     let access = Arc::new(AccessPolicy::new(
         bound,
@@ -110,6 +113,7 @@ pub(crate) fn router(
         costs,
         mcp,
         prices,
+        sessions,
         endpoint: config
             .public_urls
             .first()
@@ -203,6 +207,7 @@ fn routes() -> Router<AppState> {
         .merge(forecast::router())
         .merge(otlp::router())
         .merge(connect::router())
+        .merge(sessions::router())
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
     Router::new()
         .merge(page::router())

@@ -33,6 +33,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/history", get(history))
         .route("/mcp", get(mcp))
         .route("/connect", get(connect))
+        // The sessions are in the board's snapshot: nothing more to read.
+        .route("/sessions", get(board))
 }
 
 async fn connect(State(state): State<AppState>, request: Request<Body>) -> Response {

@@ -31,6 +31,8 @@ pub(super) struct AppState {
     pub(super) endpoint: Arc<str>,
     /// Model prices: what a call that reports no cost cost (see [`crate::prices`]).
     pub(super) prices: Arc<PriceTable>,
+    /// The agent sessions, live (see [`crate::sessions`]).
+    pub(super) sessions: Arc<crate::sessions::Tracker>,
     pub(super) access: Arc<AccessPolicy>,
     pub(super) auth: Arc<Auth>,
     /// `""` or `/dashboard`: where the page's links point (`…/repos/{name}` for another
@@ -127,6 +129,12 @@ impl FromRef<AppState> for Arc<TaskFiles> {
 impl FromRef<AppState> for SharedStore {
     fn from_ref(state: &AppState) -> SharedStore {
         state.board.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<crate::sessions::Tracker> {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
     }
 }
 

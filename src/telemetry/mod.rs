@@ -30,6 +30,7 @@ mod meter;
 mod migrate;
 mod postgres;
 mod queries;
+mod sessions;
 #[cfg(feature = "bench-support")]
 mod synthetic;
 mod watch;
@@ -56,6 +57,7 @@ pub(crate) use meter::METERED_PREFIX;
 pub(crate) use migrate::{migrate, DEFAULT_BATCH as DEFAULT_MIGRATE_BATCH};
 pub(crate) use postgres::listening as postgres_listener;
 pub(crate) use queries::AgentUsage;
+pub(crate) use sessions::SessionCalls;
 #[cfg(feature = "bench-support")]
 pub use synthetic::seed_synthetic;
 

@@ -3,6 +3,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::initiatives::task_line;
+use super::sessions::AgentSessions;
 use super::use_dashboard;
 use crate::charts;
 use crate::model::{AgentOverview, AgentPage, CostRange, CostSummary, ModelCost, TaskSummary};
@@ -67,6 +68,7 @@ pub fn AgentDetailPage() -> impl IntoView {
         <main class="page agent-page" aria-labelledby="page-title">
             <p class="breadcrumb"><A href=format!("{base}/agents")>"← All agents"</A></p>
             <h2 id="page-title">{move || name.get()}</h2>
+            <AgentSessions agent=name/>
             {move || {
                 let wanted = name.get();
                 match dashboard.agent_page.get() {

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::card::CardView;
+use super::sessions::LaneState;
 use super::use_dashboard;
 use crate::model::{lane_key, Column, LANE_WINDOW};
 use crate::state::default_window;
@@ -115,6 +116,7 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
             <header class="lane-header">
                 <span class="avatar" aria-hidden="true">{avatar}</span>
                 <h3>{name}</h3>
+                {(column == Column::Assigned).then(|| view! { <LaneState agent=lane.clone()/> })}
                 {move || cost().map(|c| view! { <span class="lane-cost" title="LLM cost of this agent, all time">{crate::charts::usd(c)}</span> })}
                 <span class="count">{count}</span>
             </header>

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::priority::PriorityMenu;
+use super::sessions::SessionLine;
 use super::use_dashboard;
 use crate::state::{age_label, Card};
 
@@ -52,6 +53,14 @@ pub fn CardView(card: Card) -> impl IntoView {
             .with(|b| b.task_cost(&task_id))
             .filter(|c| *c > 0.0)
     };
+    let session = {
+        let id = task.id.clone();
+        move || {
+            dashboard
+                .board
+                .with(|b| b.sessions_of_task(&id).first().map(|s| (*s).clone()))
+        }
+    };
     let tags = (!task.tags.is_empty()).then(|| {
         view! {
             <ul class="tags">
@@ -85,6 +94,7 @@ pub fn CardView(card: Card) -> impl IntoView {
                 {priority} {status}
             </div>
             {blocked}
+            {move || session().map(|session| view! { <SessionLine session/> })}
             {tags}
             <div class="card-foot">
                 <span class="agent">{task.owner().unwrap_or("unassigned").to_owned()}</span>

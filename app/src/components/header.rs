@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::mcp::McpIndicator;
+use super::sessions::WaitingIndicator;
 use super::use_dashboard;
 use crate::model::Column;
 
@@ -38,8 +39,10 @@ pub fn Header() -> impl IntoView {
                 <A href=format!("{base}/agents")>"Agents"</A>
                 <A href=format!("{base}/history")>"History"</A>
                 <A href=format!("{base}/costs")>"Costs"</A>
+                <A href=format!("{base}/sessions")>"Sessions"</A>
                 <A href=format!("{base}/mcp")>"MCP"</A>
             </nav>
+            <WaitingIndicator/>
             <dl class="totals">
                 <div><dt>"Inbox"</dt><dd data-total="inbox">{total(Column::Inbox)}</dd></div>
                 <div><dt>"Assigned"</dt><dd data-total="assigned">{total(Column::Assigned)}</dd></div>

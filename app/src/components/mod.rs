@@ -15,6 +15,7 @@ mod initiatives;
 mod mcp;
 mod priority;
 mod problems;
+mod sessions;
 
 use leptos::prelude::*;
 use leptos_router::components::{FlatRoutes, Route, Router};
@@ -33,6 +34,7 @@ pub use history::HistoryPage;
 pub use initiatives::InitiativesPage;
 pub use mcp::McpPage;
 pub use problems::ProblemsPanel;
+pub use sessions::SessionsPage;
 
 /// The whole page body: header, the page the address names (the board, under which a task's
 /// detail opens, or the initiatives), and the detail panel. Pages change without a reload: the
@@ -57,6 +59,7 @@ pub fn App(dashboard: Dashboard) -> impl IntoView {
                     <Route path=path!("/history") view=HistoryPage/>
                     <Route path=path!("/mcp") view=McpPage/>
                     <Route path=path!("/connect") view=ConnectPage/>
+                    <Route path=path!("/sessions") view=SessionsPage/>
                 </FlatRoutes>
                 <TaskDetail/>
                 <Toasts/>

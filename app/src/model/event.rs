@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BudgetAlert, CostUpdate, McpHealth, McpStatus, Problem, Snapshot, TaskSummary};
+use super::{
+    BudgetAlert, CostUpdate, McpHealth, McpStatus, Problem, SessionSummary, Snapshot, TaskSummary,
+};
 
 /// A server message: the event and the sequence number it carries. Change events carry their
 /// own, strictly increasing by one; `connection_ack`, `snapshot` and `pong` carry the sequence
@@ -100,6 +102,10 @@ pub enum ServerEvent {
         added: Vec<String>,
         removed: Vec<String>,
     },
+    /// An agent session started, changed state, or spent: its summary now (an ended one is
+    /// sent once more, then leaves the board's list).
+    #[serde(rename = "session.updated")]
+    SessionUpdated { session: SessionSummary },
 }
 
 impl ServerEvent {
@@ -137,6 +143,7 @@ impl ServerEvent {
             ServerEvent::PortfolioUpdated { .. } => "portfolio.updated",
             ServerEvent::McpServerStatus { .. } => "mcp.server.status",
             ServerEvent::McpToolsChanged { .. } => "mcp.tools.changed",
+            ServerEvent::SessionUpdated { .. } => "session.updated",
         }
     }
 }

@@ -13,6 +13,7 @@ mod history;
 mod mcp;
 mod portfolio;
 mod problem;
+mod session;
 mod snapshot;
 mod specification;
 mod task;
@@ -40,6 +41,7 @@ pub use portfolio::{
     PortfolioTask, SpecificationCost, SpecificationProgress,
 };
 pub use problem::Problem;
+pub use session::{SessionDetail, SessionEvent, SessionState, SessionSummary};
 pub use snapshot::{
     FilteredBoard, LanePage, ScanProgress, Snapshot, DONE_WINDOW, FILTERED_WINDOW, LANE_WINDOW,
 };

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Budgets, CostSummary, McpHealth, Problem, TaskFilter, TaskSummary};
+use super::{Budgets, CostSummary, McpHealth, Problem, SessionSummary, TaskFilter, TaskSummary};
 
 /// How many cards of each lane a snapshot (and so the page) carries: the newest ones. The rest
 /// of a lane is fetched when the user asks for it, so the page stays small at any board size.
@@ -39,6 +39,10 @@ pub struct Snapshot {
     /// "reading N files" and fills when it is done).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reading: Option<ScanProgress>,
+    /// The agent sessions going on (not ended): the cards' and lanes' states, the header's
+    /// "agents need you".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<SessionSummary>,
 }
 
 /// How far the server's first reading of the board got.
