@@ -38,6 +38,32 @@ enum Command {
     Migrate(MigrateArgs),
     /// Fill a workspace's telemetry.db with a month of demo invocations (for the demo).
     SeedDemo(SeedDemoArgs),
+    /// Print the Claude Code settings that send its hooks here (agent sessions, live), or merge
+    /// them into a repository's .claude/settings.json (the diff shown first; written with --yes).
+    Hooks(HooksArgs),
+}
+
+#[derive(Debug, Args)]
+struct HooksArgs {
+    /// This dashboard as the agents reach it, with its base path.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    url: String,
+    /// The board's agent the sessions work as (sent with every event).
+    #[arg(long)]
+    agent: Option<String>,
+    /// The task the sessions work on (sent with every event).
+    #[arg(long)]
+    task: Option<String>,
+    /// Send the access token: `Authorization: Bearer $EXECDASH_TOKEN`, from the agent's
+    /// environment (needed off loopback).
+    #[arg(long)]
+    token: bool,
+    /// Merge into DIR/.claude/settings.json: execdash's hooks replaced, everything else kept.
+    #[arg(long, value_name = "DIR")]
+    merge: Option<PathBuf>,
+    /// With --merge: write the file (without it, only the diff is shown).
+    #[arg(long, requires = "merge")]
+    yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +199,14 @@ pub(crate) struct ServeArgs {
     /// Seconds without a heartbeat after which a repository shows as stale [default: 15].
     #[arg(long, env = "EXECDASH_STALE_AFTER", value_parser = parse_seconds)]
     stale_after: Option<f64>,
+    /// Seconds an agent session shows as working after its last call, tool or prompt
+    /// [default: 30].
+    #[arg(long, env = "EXECDASH_WORKING_WITHIN", value_parser = parse_seconds)]
+    working_within: Option<f64>,
+    /// Seconds without anything after which a session whose task is in progress shows as
+    /// stalled [default: 600].
+    #[arg(long, env = "EXECDASH_STALLED_AFTER", value_parser = parse_seconds)]
+    stalled_after: Option<f64>,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -218,6 +252,7 @@ pub fn run() -> ExitCode {
         Some(Command::Import(args)) => return import(args),
         Some(Command::Migrate(args)) => return migrate(args),
         Some(Command::SeedDemo(args)) => return seed_demo(args),
+        Some(Command::Hooks(args)) => return hooks(args),
         None => (cli.serve, false),
     };
     let config = match resolve(args) {
@@ -345,6 +380,8 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         ("mcp-check-interval", file.mcp_check_interval),
         ("mcp-timeout", file.mcp_timeout),
         ("stale-after", file.stale_after),
+        ("working-within", file.working_within),
+        ("stalled-after", file.stalled_after),
     ] {
         if let Some(seconds) = value {
             parse_seconds(&seconds.to_string())
@@ -386,6 +423,12 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     if let Some(seconds) = args.stale_after.or(file.stale_after) {
         config.stale_after = std::time::Duration::from_secs_f64(seconds);
     }
+    if let Some(seconds) = args.working_within.or(file.working_within) {
+        config.session_timing.working_within = std::time::Duration::from_secs_f64(seconds);
+    }
+    if let Some(seconds) = args.stalled_after.or(file.stalled_after) {
+        config.session_timing.stalled_after = std::time::Duration::from_secs_f64(seconds);
+    }
     config.budgets = app::model::Budgets {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
@@ -422,6 +465,8 @@ fn effective(config: &Config) -> String {
         repo_name: Some(config.repo_name.clone()),
         node_name: Some(config.node_name.clone()),
         stale_after: Some(config.stale_after.as_secs_f64()),
+        working_within: Some(config.session_timing.working_within.as_secs_f64()),
+        stalled_after: Some(config.session_timing.stalled_after.as_secs_f64()),
         prices: config.prices.clone(),
         agent_logs: Some(config.agent_logs),
         board_cache: Some(
@@ -490,6 +535,90 @@ fn import_agent_logs(db: &Path, root: &Path) -> ExitCode {
         }
         Err(message) => {
             eprintln!("execdash import --agent-logs: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `execdash hooks`: the settings on standard output, or merged into a repository's.
+fn hooks(args: HooksArgs) -> ExitCode {
+    let target = crate::sessions::HookTarget {
+        url: args.url,
+        agent: args.agent,
+        task: args.task,
+        token: args.token,
+    };
+    let ours = crate::sessions::claude_settings(&target);
+    let Some(repo) = args.merge else {
+        println!("{}", serde_json::to_string_pretty(&ours).expect("JSON"));
+        return ExitCode::SUCCESS;
+    };
+    let path = repo.join(".claude").join("settings.json");
+    let before = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => {
+            eprintln!("execdash hooks: cannot read {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let existing: serde_json::Value = if before.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        match serde_json::from_str(&before) {
+            Ok(value) => value,
+            Err(error) => {
+                eprintln!(
+                    "execdash hooks: {} is not JSON ({error}): nothing changed",
+                    path.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let merged = match crate::sessions::merge_settings(&existing, &ours) {
+        Ok(merged) => merged,
+        Err(why) => {
+            eprintln!("execdash hooks: {}: {why}: nothing changed", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let after = serde_json::to_string_pretty(&merged).expect("JSON") + "\n";
+    let before_pretty = if existing.is_null() {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(&existing).expect("JSON") + "\n"
+    };
+    if before_pretty == after {
+        println!(
+            "{} already sends its hooks here: nothing to change",
+            path.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let name = path.display().to_string();
+    print!(
+        "{}",
+        similar::TextDiff::from_lines(&before_pretty, &after)
+            .unified_diff()
+            .header(&name, &name)
+    );
+    if !args.yes {
+        println!("(not written: run again with --yes to write {name})");
+        return ExitCode::SUCCESS;
+    }
+    let written = std::fs::create_dir_all(path.parent().expect("a folder")).and_then(|_| {
+        let temporary = path.with_extension("json.execdash-tmp");
+        std::fs::write(&temporary, &after)?;
+        std::fs::rename(&temporary, &path)
+    });
+    match written {
+        Ok(()) => {
+            println!("written: {name}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("execdash hooks: cannot write {name}: {error}");
             ExitCode::FAILURE
         }
     }

@@ -382,6 +382,10 @@ pub(crate) struct FileConfig {
     pub(crate) node_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) stale_after: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) working_within: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stalled_after: Option<f64>,
 }
 
 impl FileConfig {

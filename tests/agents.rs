@@ -66,7 +66,7 @@ impl Standin {
         )
     }
 
-    fn script(name: &str, env: &[(&str, u32)]) -> Standin {
+    fn script<V: ToString>(name: &str, env: &[(&str, V)]) -> Standin {
         let mut command = Command::new("python3");
         command
             .arg(common::repo().join("tests/support").join(name))
@@ -606,6 +606,118 @@ async fn a_metrics_only_claude_code_session_counts_once_in_either_temporality() 
         .await
         .unwrap();
     assert_eq!(stats["invocations"], 3, "{stats}");
+}
+
+/// The real `claude -p` with the hook settings `execdash hooks --merge` writes into its
+/// repository: its session goes working → waiting (the permission its Write asks for; `-p`
+/// mode refuses it at once) → ended, live on the socket, on the task the settings name, with its
+/// calls (exported over OTLP) joined: what it spent, its models, its timeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claude_code_session_is_followed_live_through_its_hooks_and_calls() {
+    use app::model::{ServerEvent, SessionState};
+    let workspace = Workspace::empty();
+    workspace.write(
+        "assigned/backend-dev/T-42.yaml",
+        "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
+    );
+    let server = common::start_server(&workspace, |config| config.agent_logs = false).await;
+    let project = workspace.root().to_owned();
+    let merge = Command::new(env!("CARGO_BIN_EXE_execdash"))
+        .args(["hooks", "--url", &format!("http://{}", server.addr)])
+        .args([
+            "--agent",
+            "backend-dev",
+            "--task",
+            "T-42",
+            "--yes",
+            "--merge",
+        ])
+        .arg(&project)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&merge.stdout);
+    assert!(
+        merge.status.success() && printed.contains("+++") && printed.contains("written:"),
+        "{printed}{}",
+        String::from_utf8_lossy(&merge.stderr)
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .unwrap();
+    common::next_envelope(&mut socket).await;
+    let standin = Standin::script(
+        "model_standin.py",
+        &[
+            ("STANDIN_TOOL", "write".to_owned()),
+            ("STANDIN_DIR", project.display().to_string()),
+        ],
+    );
+    let home = tempfile::tempdir().unwrap();
+    tokio::task::block_in_place(|| {
+        run_claude_exporting(
+            Some((&server, "http/protobuf")),
+            &standin,
+            home.path(),
+            &project,
+            &[],
+        )
+    });
+    // Every state the session went through, as the page heard it.
+    let mut states = Vec::new();
+    let last = loop {
+        let envelope =
+            tokio::time::timeout(Duration::from_secs(10), common::next_envelope(&mut socket))
+                .await
+                .unwrap_or_else(|_| panic!("the session did not end: {states:?}"));
+        if let ServerEvent::SessionUpdated { session } = envelope.event {
+            if states.last() != Some(&session.state) {
+                states.push(session.state);
+            }
+            if session.state == SessionState::Ended && session.calls == 2 {
+                break session;
+            }
+        }
+    };
+    for state in [
+        SessionState::Working,
+        SessionState::Waiting,
+        SessionState::Ended,
+    ] {
+        assert!(states.contains(&state), "{state:?} in {states:?}");
+    }
+    assert_eq!(
+        (last.agent.as_deref(), last.task_id.as_deref()),
+        (Some("backend-dev"), Some("T-42"))
+    );
+    assert_eq!(last.models, ["claude-sonnet-4-5"]);
+    assert!((last.cost_usd - 2.0 * 0.005877).abs() < 1e-9, "{last:?}");
+    let detail: Value = reqwest::get(format!("http://{}/api/sessions/{}", server.addr, last.id))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "start",
+        "prompt",
+        "tool",
+        "permission",
+        "call",
+        "stop",
+        "end",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert!(
+        !detail.to_string().contains("say hello"),
+        "a prompt's size, never its text"
+    );
 }
 
 /// Runs the real `codex exec` in `project` against `standin`, with its home in `home`, exporting

@@ -17,25 +17,46 @@ const MAX_FIELD: usize = 512;
 pub(crate) enum HookKind {
     SessionStart,
     UserPromptSubmit,
+    SubagentStart,
     PreToolUse,
+    /// The agent asks a person for a tool's permission (the prompt; in `-p` mode it is denied).
+    PermissionRequest,
+    /// A permission was refused (by a rule, or by `-p` mode).
+    PermissionDenied,
     PostToolUse,
+    PostToolUseFailure,
+    /// The tools of one model answer have all run.
+    PostToolBatch,
+    /// Part of the answer is shown (its text is not kept).
+    MessageDisplay,
     Notification,
     Stop,
+    /// The turn ended on an API error.
+    StopFailure,
     SubagentStop,
     PreCompact,
+    PostCompact,
     SessionEnd,
 }
 
 impl HookKind {
-    pub(crate) const NAMES: [&'static str; 9] = [
+    pub(crate) const NAMES: [&'static str; 17] = [
         "SessionStart",
         "UserPromptSubmit",
+        "SubagentStart",
         "PreToolUse",
+        "PermissionRequest",
+        "PermissionDenied",
         "PostToolUse",
+        "PostToolUseFailure",
+        "PostToolBatch",
+        "MessageDisplay",
         "Notification",
         "Stop",
+        "StopFailure",
         "SubagentStop",
         "PreCompact",
+        "PostCompact",
         "SessionEnd",
     ];
 
@@ -43,12 +64,20 @@ impl HookKind {
         Some(match name {
             "SessionStart" => HookKind::SessionStart,
             "UserPromptSubmit" => HookKind::UserPromptSubmit,
+            "SubagentStart" => HookKind::SubagentStart,
+            "PermissionDenied" => HookKind::PermissionDenied,
+            "StopFailure" => HookKind::StopFailure,
             "PreToolUse" => HookKind::PreToolUse,
+            "PermissionRequest" => HookKind::PermissionRequest,
             "PostToolUse" => HookKind::PostToolUse,
+            "PostToolUseFailure" => HookKind::PostToolUseFailure,
+            "PostToolBatch" => HookKind::PostToolBatch,
+            "MessageDisplay" => HookKind::MessageDisplay,
             "Notification" => HookKind::Notification,
             "Stop" => HookKind::Stop,
             "SubagentStop" => HookKind::SubagentStop,
             "PreCompact" => HookKind::PreCompact,
+            "PostCompact" => HookKind::PostCompact,
             "SessionEnd" => HookKind::SessionEnd,
             _ => return None,
         })
@@ -188,6 +217,40 @@ pub(super) fn apply(live: &mut Live, event: HookEvent, now: DateTime<Utc>) {
                 ("tool", tool)
             }
         }
+        HookKind::PermissionRequest => {
+            let tool = event.tool.unwrap_or_else(|| "a tool".into());
+            let message = format!("permission to use {tool}");
+            live.waiting = Some((message.clone(), now));
+            ("permission", message)
+        }
+        HookKind::PostToolUseFailure => {
+            live.last_activity = Some(now);
+            live.waiting = None;
+            live.stopped = false;
+            summary.tools += 1;
+            let tool = event.tool.unwrap_or_else(|| "a tool".into());
+            ("error", format!("{tool} failed"))
+        }
+        HookKind::SubagentStart => {
+            live.last_activity = Some(now);
+            live.stopped = false;
+            ("start", "a sub-agent started".into())
+        }
+        HookKind::PermissionDenied => {
+            live.waiting = None;
+            let tool = event.tool.unwrap_or_else(|| "a tool".into());
+            ("permission", format!("permission to use {tool} refused"))
+        }
+        HookKind::StopFailure => {
+            live.stopped = true;
+            live.waiting = None;
+            ("error", "the turn ended on an API error".into())
+        }
+        HookKind::PostToolBatch | HookKind::MessageDisplay => {
+            live.last_activity = Some(now);
+            live.waiting = None;
+            return;
+        }
         HookKind::Notification => {
             let message = event
                 .message
@@ -202,6 +265,7 @@ pub(super) fn apply(live: &mut Live, event: HookEvent, now: DateTime<Utc>) {
         }
         HookKind::SubagentStop => ("stop", "a sub-agent finished".into()),
         HookKind::PreCompact => ("compact", "the context is compacted".into()),
+        HookKind::PostCompact => ("compact", "the context was compacted".into()),
         HookKind::SessionEnd => {
             live.ended = Some(now);
             live.waiting = None;

@@ -22,6 +22,7 @@
 //! and [`crate::attribution`] (a hook-only session's task, where the board makes it clear).
 
 pub(crate) mod hooks;
+mod settings;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use crate::board::SharedStore;
 use crate::config::SessionTiming as Timing;
 use crate::telemetry::{SessionCalls, Telemetry};
 pub(crate) use hooks::HookEvent;
+pub(crate) use settings::{claude_settings, merge as merge_settings, HookTarget};
 
 /// Events kept per session for its timeline (the calls come from the telemetry).
 const TIMELINE: usize = 200;

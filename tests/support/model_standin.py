@@ -4,15 +4,22 @@ Usage: model_standin.py PORT (0: a free one). Prints `PORT <n>` on its first lin
 `POST /v1/messages` (streamed or not) with one text block and fixed usage figures, taken from the
 environment: STANDIN_INPUT_TOKENS, STANDIN_OUTPUT_TOKENS, STANDIN_CACHE_READ, STANDIN_CACHE_WRITE.
 Every other request gets a harmless answer. Each request is logged on stderr.
+
+STANDIN_DELAY: seconds each `/v1/messages` answer waits (a call that takes a while).
+STANDIN_TOOL=write: the first streamed request that offers tools and carries no tool result is
+answered with a `Write` tool use (`$STANDIN_DIR/new.txt`), so the agent asks for a permission;
+the request that carries the tool's result gets the text answer.
 """
 
 import itertools
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COUNTER = itertools.count(1)
+TOOL_USES = itertools.count(1)
 TEXT = "Hello from the stand-in."
 
 
@@ -65,6 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         if not path.endswith("/v1/messages"):
             return self.send_json(200, {})
         model = request.get("model", "claude-sonnet-4-5")
+        time.sleep(float(os.environ.get("STANDIN_DELAY", "0")))
         number = next(COUNTER)
         message_id = f"msg_standin_{number:06d}"
         # As the real API: a request id in a header (Claude Code keeps it as request_id/requestId).
@@ -78,6 +86,23 @@ class Handler(BaseHTTPRequestHandler):
                 "stop_reason": "end_turn", "stop_sequence": None, "usage": figures,
             })
         start = dict(figures, output_tokens=1)
+        if self.asks_for_a_tool(request):
+            tool_input = {"file_path": os.path.join(os.environ.get("STANDIN_DIR", "."), "new.txt"),
+                          "content": "a\nb\nc\n"}
+            return self.send_events(message_id, [
+                ("message_start", {"type": "message_start", "message": {
+                    "id": message_id, "type": "message", "role": "assistant", "model": model,
+                    "content": [], "stop_reason": None, "stop_sequence": None, "usage": start}}),
+                ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+                    "type": "tool_use", "id": f"toolu_{number:06d}", "name": "Write", "input": {}}}),
+                ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {
+                    "type": "input_json_delta", "partial_json": json.dumps(tool_input)}}),
+                ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                ("message_delta", {"type": "message_delta",
+                                   "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                                   "usage": {"output_tokens": figures["output_tokens"]}}),
+                ("message_stop", {"type": "message_stop"}),
+            ])
         events = [
             ("message_start", {"type": "message_start", "message": {
                 "id": message_id, "type": "message", "role": "assistant", "model": model,
@@ -92,6 +117,19 @@ class Handler(BaseHTTPRequestHandler):
                                "usage": {"output_tokens": figures["output_tokens"]}}),
             ("message_stop", {"type": "message_stop"}),
         ]
+        self.send_events(message_id, events)
+
+    def asks_for_a_tool(self, request):
+        """Whether this request is answered with a tool use (see STANDIN_TOOL)."""
+        if os.environ.get("STANDIN_TOOL") != "write" or not request.get("stream"):
+            return False
+        messages = request.get("messages") or []
+        content = (messages[-1] if messages else {}).get("content")
+        has_result = isinstance(content, list) and any(
+            isinstance(c, dict) and c.get("type") == "tool_result" for c in content)
+        return bool(request.get("tools")) and not has_result and next(TOOL_USES) == 1
+
+    def send_events(self, message_id, events):
         body = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
         self.send_response(200)
         self.send_header("request-id", self.request_id)
