@@ -179,6 +179,15 @@ async fn hooks_move_a_sessions_state_live_and_its_calls_say_what_it_spent() {
     )
     .await;
     assert_eq!(next_session(&mut socket).await.state, SessionState::Ended);
+    // A call the agent exports as it exits comes after its end: still its.
+    let mut late = Invocation::new("claude-code:req_2", "claude-code", "claude-sonnet-4-5");
+    late.timestamp = Some(chrono::Utc::now().to_rfc3339());
+    late.session_id = Some("5f1c2a9e-aaaa-4c35-9a61-000000000001".into());
+    late.source = Some("claude-code".into());
+    late.cost_usd = 0.001;
+    telemetry.ingest(vec![late]).await.unwrap();
+    let after = next_session(&mut socket).await;
+    assert_eq!((after.state, after.calls), (SessionState::Ended, 2));
     let (_, ended) = sessions(&server, "?state=ended&agent=backend-dev&task=T-7").await;
     assert_eq!(ended.as_array().unwrap().len(), 1, "{ended}");
     let detail: Value = reqwest::get(format!(

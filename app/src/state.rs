@@ -183,12 +183,9 @@ impl BoardModel {
             }
             // The MCP page fetches the servers again as the board's seq moves.
             ServerEvent::McpToolsChanged { .. } => {}
+            // An ended one stays a while (its card says so); see `SessionSummary::shown_at`.
             ServerEvent::SessionUpdated { session } => {
-                if session.live() {
-                    self.sessions.insert(session.id.clone(), session);
-                } else {
-                    self.sessions.remove(&session.id);
-                }
+                self.sessions.insert(session.id.clone(), session);
             }
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
@@ -197,12 +194,13 @@ impl BoardModel {
         }
     }
 
-    /// The live sessions working on task `id`, the most pressing first (waiting, working, …).
-    pub fn sessions_of_task(&self, id: &str) -> Vec<&SessionSummary> {
+    /// The sessions of task `id` shown at `now_ms`, the most pressing first (waiting, working,
+    /// …, ended).
+    pub fn sessions_of_task(&self, id: &str, now_ms: i64) -> Vec<&SessionSummary> {
         let mut sessions: Vec<&SessionSummary> = self
             .sessions
             .values()
-            .filter(|s| s.task_id.as_deref() == Some(id))
+            .filter(|s| s.task_id.as_deref() == Some(id) && s.shown_at(now_ms))
             .collect();
         sessions.sort_by(|a, b| a.state.cmp(&b.state).then(b.last_event.cmp(&a.last_event)));
         sessions
@@ -212,7 +210,7 @@ impl BoardModel {
     pub fn agent_state(&self, agent: &str) -> Option<SessionState> {
         self.sessions
             .values()
-            .filter(|s| s.agent.as_deref() == Some(agent))
+            .filter(|s| s.agent.as_deref() == Some(agent) && s.live())
             .map(|s| s.state)
             .min()
     }

@@ -13,7 +13,7 @@ test.afterAll(async () => {
   await server?.dispose();
 });
 
-const pages = ["/", "/initiatives", "/agents", "/agents/python-pedro", "/history", "/costs", "/mcp", "/connect", "/no-such-page"];
+const pages = ["/", "/initiatives", "/agents", "/agents/python-pedro", "/history", "/costs", "/mcp", "/connect", "/sessions", "/no-such-page"];
 
 for (const scheme of ["dark", "light"] as const) {
   test(`no serious accessibility violation on any page (${scheme})`, async ({ browser }) => {

@@ -173,8 +173,14 @@ impl Board {
             budgets: self.budgets,
             mcp: self.mcp,
             reading,
-            sessions: self.sessions.values().collect(),
+            sessions: self.shown_sessions().collect(),
         }
+    }
+
+    /// The sessions the board shows now (going on, or ended lately).
+    fn shown_sessions(&self) -> impl Iterator<Item = &SessionSummary> {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        self.sessions.values().filter(move |s| s.shown_at(now_ms))
     }
 
     /// The first [`LANE_WINDOW`] tasks of every lane, each lane in the board's order.
@@ -307,7 +313,7 @@ impl Store {
             budgets: board.budgets,
             mcp: board.mcp,
             reading: self.startup.progress(),
-            sessions: board.sessions.values().cloned().collect(),
+            sessions: board.shown_sessions().cloned().collect(),
         }
     }
 
@@ -612,20 +618,14 @@ impl Store {
         })
     }
 
-    /// An agent session's summary changed: `session.updated` (an ended one leaves the list).
+    /// An agent session's summary changed: `session.updated`. The board keeps the sessions it
+    /// shows: going on, or ended lately (`SessionSummary::shown_at`).
     pub fn session_updated(&self, session: SessionSummary) -> u64 {
         let mut board = self.board.write();
-        if session.live() {
-            board.sessions.insert(session.id.clone(), session.clone());
-        } else {
-            board.sessions.remove(&session.id);
-        }
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        board.sessions.insert(session.id.clone(), session.clone());
+        board.sessions.retain(|_, s| s.shown_at(now_ms));
         self.publish(&mut board, |_| ServerEvent::SessionUpdated { session })
-    }
-
-    /// The live agent sessions.
-    pub fn sessions(&self) -> Vec<SessionSummary> {
-        self.board.read().sessions.values().cloned().collect()
     }
 
     /// The tools an MCP server offers changed since its last check: `mcp.tools.changed`.

@@ -237,8 +237,10 @@ impl Tracker {
                     if live.published.as_ref() == Some(&summary) {
                         return None;
                     }
-                    // An ended session that was never published live is news to nobody.
-                    if !summary.live() && live.published.as_ref().is_none_or(|p| !p.live()) {
+                    // An ended session never published (read from the calls of an hour ago at
+                    // a start) is news to nobody; one published is followed to its last change
+                    // (the calls an agent exports as it exits come after its end).
+                    if !summary.live() && live.published.is_none() {
                         live.published = Some(summary);
                         return None;
                     }

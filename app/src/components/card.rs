@@ -56,9 +56,11 @@ pub fn CardView(card: Card) -> impl IntoView {
     let session = {
         let id = task.id.clone();
         move || {
-            dashboard
-                .board
-                .with(|b| b.sessions_of_task(&id).first().map(|s| (*s).clone()))
+            dashboard.board.with(|b| {
+                b.sessions_of_task(&id, dashboard.now_ms.get())
+                    .first()
+                    .map(|s| (*s).clone())
+            })
         }
     };
     let tags = (!task.tags.is_empty()).then(|| {

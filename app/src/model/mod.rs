@@ -41,7 +41,7 @@ pub use portfolio::{
     PortfolioTask, SpecificationCost, SpecificationProgress,
 };
 pub use problem::Problem;
-pub use session::{SessionDetail, SessionEvent, SessionState, SessionSummary};
+pub use session::{SessionDetail, SessionEvent, SessionState, SessionSummary, ENDED_SHOWN_MS};
 pub use snapshot::{
     FilteredBoard, LanePage, ScanProgress, Snapshot, DONE_WINDOW, FILTERED_WINDOW, LANE_WINDOW,
 };

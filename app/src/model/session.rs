@@ -100,10 +100,20 @@ pub struct SessionSummary {
     pub tools: u64,
 }
 
+/// How long an ended session stays on the board (its card says "ended").
+pub const ENDED_SHOWN_MS: i64 = 15 * 60 * 1000;
+
 impl SessionSummary {
     /// Whether it is still going (not ended).
     pub fn live(&self) -> bool {
         self.state != SessionState::Ended
+    }
+
+    /// Whether the board shows it at `now_ms`: going on, or ended within [`ENDED_SHOWN_MS`].
+    pub fn shown_at(&self, now_ms: i64) -> bool {
+        self.live()
+            || crate::state::iso_ms(&self.state_since)
+                .is_some_and(|ended| now_ms - ended < ENDED_SHOWN_MS)
     }
 }
 
