@@ -207,6 +207,16 @@ pub(crate) struct ServeArgs {
     /// stalled [default: 600].
     #[arg(long, env = "EXECDASH_STALLED_AFTER", value_parser = parse_seconds)]
     stalled_after: Option<f64>,
+    /// Where alerts are sent: [json=|slack=|ntfy=]URL (repeat it, or comma-separate them).
+    #[arg(
+        long = "alert-webhook",
+        env = "EXECDASH_ALERT_WEBHOOKS",
+        value_delimiter = ','
+    )]
+    alert_webhooks: Vec<String>,
+    /// Seconds an agent session waits for input before it is an alert [default: 300].
+    #[arg(long, env = "EXECDASH_ALERT_WAITING_AFTER", value_parser = parse_seconds)]
+    alert_waiting_after: Option<f64>,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -382,6 +392,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         ("stale-after", file.stale_after),
         ("working-within", file.working_within),
         ("stalled-after", file.stalled_after),
+        ("alert-waiting-after", file.alert_waiting_after),
     ] {
         if let Some(seconds) = value {
             parse_seconds(&seconds.to_string())
@@ -429,6 +440,20 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     if let Some(seconds) = args.stalled_after.or(file.stalled_after) {
         config.session_timing.stalled_after = std::time::Duration::from_secs_f64(seconds);
     }
+    if let Some(seconds) = args.alert_waiting_after.or(file.alert_waiting_after) {
+        config.alert_waiting_after = std::time::Duration::from_secs_f64(seconds);
+    }
+    let webhooks = if args.alert_webhooks.is_empty() {
+        file.alert_webhooks.unwrap_or_default()
+    } else {
+        args.alert_webhooks
+    };
+    config.alert_webhooks = webhooks
+        .iter()
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| crate::config::Webhook::parse(w))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ConfigError::Invalid(format!("alert-webhook: {e}")))?;
     config.budgets = app::model::Budgets {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
@@ -467,6 +492,9 @@ fn effective(config: &Config) -> String {
         stale_after: Some(config.stale_after.as_secs_f64()),
         working_within: Some(config.session_timing.working_within.as_secs_f64()),
         stalled_after: Some(config.session_timing.stalled_after.as_secs_f64()),
+        alert_waiting_after: Some(config.alert_waiting_after.as_secs_f64()),
+        // The webhooks' URLs may hold secrets (Slack's, ntfy's topics): not printed.
+        alert_webhooks: None,
         prices: config.prices.clone(),
         agent_logs: Some(config.agent_logs),
         board_cache: Some(
@@ -485,8 +513,14 @@ fn effective(config: &Config) -> String {
         (Some(_), None) => "# token: from EXECDASH_TOKEN, which this file does not hold: keep it in the environment\n",
         (None, _) => "# token: none (open; loopback only)\n",
     };
+    let webhooks = match config.alert_webhooks.len() {
+        0 => String::new(),
+        n => {
+            format!("# alert-webhooks: {n} configured, not printed (their URLs may hold secrets)\n")
+        }
+    };
     format!(
-        "{}{site}{token}",
+        "{}{site}{token}{webhooks}",
         toml::to_string(&file).expect("the configuration serializes")
     )
 }

@@ -143,6 +143,10 @@ pub struct Config {
     pub stale_after: std::time::Duration,
     /// When agent sessions' states change with time.
     pub session_timing: SessionTiming,
+    /// Where alerts are sent (`--alert-webhook`).
+    pub alert_webhooks: Vec<Webhook>,
+    /// How long a session waits for input before it is an alert.
+    pub alert_waiting_after: std::time::Duration,
     /// A node of a team started without `--root`: it publishes no board of its own and shows
     /// the repositories the other nodes publish.
     pub viewer: bool,
@@ -227,6 +231,8 @@ impl Config {
             node_name: host_name(),
             stale_after: std::time::Duration::from_secs(15),
             session_timing: SessionTiming::default(),
+            alert_webhooks: Vec::new(),
+            alert_waiting_after: std::time::Duration::from_secs(300),
             viewer: false,
         }
     }
@@ -386,6 +392,10 @@ pub(crate) struct FileConfig {
     pub(crate) working_within: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) stalled_after: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) alert_waiting_after: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) alert_webhooks: Option<Vec<String>>,
 }
 
 impl FileConfig {
@@ -518,4 +528,80 @@ impl Default for SessionTiming {
             ended_after: std::time::Duration::from_secs(60 * 60),
         }
     }
+}
+
+/// How a webhook wants its alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// The alert as JSON.
+    Json,
+    /// A Slack incoming webhook's `{"text": …}`.
+    Slack,
+    /// ntfy's HTTP publish (the text as the body; title, tags, click in headers).
+    Ntfy,
+}
+
+/// One destination of alerts: `--alert-webhook [json=|slack=|ntfy=]URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhook {
+    pub format: WebhookFormat,
+    pub url: String,
+    /// Where the dashboard is, for the alerts' links (the first public URL, else its address).
+    pub dashboard: String,
+}
+
+impl Webhook {
+    /// Reads `[json=|slack=|ntfy=]URL` (an http or https URL).
+    pub fn parse(text: &str) -> Result<Webhook, String> {
+        let text = text.trim();
+        let (format, url) = match text.split_once('=') {
+            Some(("json", url)) => (WebhookFormat::Json, url),
+            Some(("slack", url)) => (WebhookFormat::Slack, url),
+            Some(("ntfy", url)) => (WebhookFormat::Ntfy, url),
+            _ => (WebhookFormat::Json, text),
+        };
+        let parsed = url::Url::parse(url)
+            .map_err(|e| format!("'{url}' is not a URL ({e}); write [json=|slack=|ntfy=]URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!("'{url}' is not an http(s) URL"));
+        }
+        Ok(Webhook {
+            format,
+            url: url.to_owned(),
+            dashboard: String::new(),
+        })
+    }
+
+    /// As the page and the log show it: its format and host, never the URL (Slack's and
+    /// ntfy's hold the secret).
+    pub fn shown(&self) -> String {
+        let host = url::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}")))
+            })
+            .unwrap_or_default();
+        let format = match self.format {
+            WebhookFormat::Json => "json",
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::Ntfy => "ntfy",
+        };
+        format!("{format} ({host})")
+    }
+
+    /// `path` of the dashboard as a link in an alert.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.dashboard.trim_end_matches('/'))
+    }
+}
+
+/// The file in the cache folder `cache` where `what` of repository `repo` is kept
+/// (`<what>-<digest of the repository's path>.json`).
+pub(crate) fn repository_cache_file(cache: &Path, repo: &Path, what: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let repo = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+    let digest = Sha256::digest(repo.to_string_lossy().as_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    cache.join(format!("{what}-{name}.json"))
 }

@@ -21,6 +21,7 @@
 
 mod agent_logs;
 mod agent_profiles;
+mod alerts;
 mod attribution;
 mod board;
 mod cli;
@@ -50,7 +51,7 @@ pub use board::{
     TaskCounts, WatchError, WatcherHandle, HUB_CAPACITY,
 };
 pub use cli::run;
-pub use config::{Config, ConfigError, McpOptions, PublicUrl};
+pub use config::{Config, ConfigError, McpOptions, PublicUrl, Webhook};
 pub use http::{serve_socket, SocketCounters};
 pub use markdown::render_texts as render_task_texts;
 pub use prices::PricesError;

@@ -104,6 +104,30 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     let sessions =
         crate::sessions::Tracker::new(store.clone(), telemetry.clone(), config.session_timing);
     sessions.spawn(shutdown.clone());
+    let dashboard = config
+        .public_urls
+        .first()
+        .map_or_else(|| format!("http://{addr}"), |url| url.origin.clone())
+        + &config.base_path;
+    let alerts = crate::alerts::Alerts::new(
+        store.clone(),
+        sessions.clone(),
+        config
+            .alert_webhooks
+            .iter()
+            .cloned()
+            .map(|webhook| crate::config::Webhook {
+                dashboard: dashboard.clone(),
+                ..webhook
+            })
+            .collect(),
+        config.alert_waiting_after,
+        (!config.viewer)
+            .then_some(())
+            .and(config.board_cache.as_deref())
+            .map(|cache| crate::alerts::state_file(cache, &config.root)),
+    );
+    alerts.spawn(shutdown.clone());
     let app = http::router(
         &config,
         addr,
@@ -114,6 +138,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
             mcp: mcp.clone(),
             prices,
             sessions,
+            alerts,
         },
         shutdown.clone(),
     );

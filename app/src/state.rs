@@ -187,6 +187,8 @@ impl BoardModel {
             ServerEvent::SessionUpdated { session } => {
                 self.sessions.insert(session.id.clone(), session);
             }
+            // The Sessions page reads the log again as the board's seq moves.
+            ServerEvent::Alert { .. } => {}
             ServerEvent::ConnectionAck { .. }
             | ServerEvent::Snapshot { .. }
             | ServerEvent::Pong { .. }

@@ -42,11 +42,7 @@ const EVENT_QUEUE: usize = 1024;
 
 /// Where the offsets of `repo`'s transcripts are kept in the cache folder `cache`.
 pub(crate) fn state_file(cache: &Path, repo: &Path) -> PathBuf {
-    use sha2::{Digest, Sha256};
-    let repo = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
-    let digest = Sha256::digest(repo.to_string_lossy().as_bytes());
-    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    cache.join(format!("agent-logs-{name}.json"))
+    crate::config::repository_cache_file(cache, repo, "agent-logs")
 }
 
 /// Follows the transcripts until `stop`: what was not read yet at once, then every file the

@@ -628,6 +628,12 @@ impl Store {
         self.publish(&mut board, |_| ServerEvent::SessionUpdated { session })
     }
 
+    /// An alert was raised or its delivery changed: `alert`.
+    pub fn alert(&self, alert: app::model::Alert) -> u64 {
+        let mut board = self.board.write();
+        self.publish(&mut board, |_| ServerEvent::Alert { alert })
+    }
+
     /// The tools an MCP server offers changed since its last check: `mcp.tools.changed`.
     pub fn mcp_tools_changed(&self, name: String, added: Vec<String>, removed: Vec<String>) -> u64 {
         let mut board = self.board.write();

@@ -7,6 +7,7 @@
 
 mod access;
 mod agents;
+mod alerts;
 mod assets;
 mod auth;
 mod board;
@@ -76,6 +77,7 @@ pub(crate) struct Services {
     pub(crate) mcp: McpMonitor,
     pub(crate) prices: Arc<PriceTable>,
     pub(crate) sessions: Arc<crate::sessions::Tracker>,
+    pub(crate) alerts: Arc<crate::alerts::Alerts>,
 }
 
 /// The whole application for a server listening on `bound`: pages, API, socket and assets under
@@ -93,6 +95,7 @@ pub(crate) fn router(
         mcp,
         prices,
         sessions,
+        alerts,
     } = services;
     let access = Arc::new(AccessPolicy::new(
         bound,
@@ -114,6 +117,7 @@ pub(crate) fn router(
         mcp,
         prices,
         sessions,
+        alerts,
         endpoint: config
             .public_urls
             .first()
@@ -208,6 +212,7 @@ fn routes() -> Router<AppState> {
         .merge(otlp::router())
         .merge(connect::router())
         .merge(sessions::router())
+        .merge(alerts::router())
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
     Router::new()
         .merge(page::router())

@@ -33,6 +33,7 @@ pub(super) struct AppState {
     pub(super) prices: Arc<PriceTable>,
     /// The agent sessions, live (see [`crate::sessions`]).
     pub(super) sessions: Arc<crate::sessions::Tracker>,
+    pub(super) alerts: Arc<crate::alerts::Alerts>,
     pub(super) access: Arc<AccessPolicy>,
     pub(super) auth: Arc<Auth>,
     /// `""` or `/dashboard`: where the page's links point (`…/repos/{name}` for another
@@ -135,6 +136,12 @@ impl FromRef<AppState> for SharedStore {
 impl FromRef<AppState> for Arc<crate::sessions::Tracker> {
     fn from_ref(state: &AppState) -> Self {
         state.sessions.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<crate::alerts::Alerts> {
+    fn from_ref(state: &AppState) -> Self {
+        state.alerts.clone()
     }
 }
 

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::use_dashboard;
-use crate::model::{SessionDetail, SessionState, SessionSummary};
+use crate::model::{AlertLog, SessionDetail, SessionState, SessionSummary};
 use crate::state::iso_ms;
 
 /// "12 s", "3 min", "1 h 5 min".
@@ -195,6 +195,7 @@ pub fn SessionsPage() -> impl IntoView {
                     </section>
                 })
             }}
+            <AlertsSection/>
         </main>
     }
     .into_any()
@@ -326,6 +327,95 @@ pub fn AgentSessions(agent: Signal<String>) -> impl IntoView {
                     session_table(rows, selected).into_any()
                 }
             }}
+        </section>
+    }
+}
+
+/// The alerts sent (the newest first) and where they go, a test button for each destination.
+#[component]
+fn AlertsSection() -> impl IntoView {
+    let log = RwSignal::new(None::<Result<AlertLog, String>>);
+    let tested = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    {
+        let dashboard = use_dashboard();
+        // Read again as the board moves (an alert, or its delivery, moves it).
+        Effect::new(move |_| {
+            dashboard.board.with(|b| b.seq);
+            wasm_bindgen_futures::spawn_local(async move {
+                log.set(Some(
+                    crate::client::get_json::<AlertLog>("/api/alerts").await,
+                ));
+            });
+        });
+    }
+    let test = move |index: usize| {
+        #[cfg(feature = "hydrate")]
+        wasm_bindgen_futures::spawn_local(async move {
+            let url = format!("{}/api/alerts/test/{index}", crate::client::base_path());
+            let outcome = gloo_net::http::Request::post(&url).send().await;
+            tested.set(Some(match outcome {
+                Ok(response) if response.ok() => "A test alert was sent.".to_owned(),
+                Ok(response) => format!("The test was refused: HTTP {}", response.status()),
+                Err(error) => format!("The server could not be reached: {error}"),
+            }));
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (index, tested);
+    };
+    view! {
+        <section class="alerts" aria-labelledby="alerts-title">
+            <h3 id="alerts-title">"Alerts"</h3>
+            {move || match log.get() {
+                None => view! { <p class="loading">"Reading the alerts…"</p> }.into_any(),
+                Some(Err(reason)) => view! { <p class="detail-error" role="alert">{reason}</p> }.into_any(),
+                Some(Ok(log)) => {
+                    let destinations = if log.destinations.is_empty() {
+                        view! { <p class="empty">"No destination: start the server with --alert-webhook [json=|slack=|ntfy=]URL."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="alert-destinations">
+                                {log.destinations.into_iter().enumerate().map(|(index, shown)| view! {
+                                    <li data-destination=index.to_string()>
+                                        <span>{shown}</span>
+                                        " "
+                                        <button type="button" on:click=move |_| test(index)>"Send a test"</button>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    };
+                    let alerts = if log.alerts.is_empty() {
+                        view! { <p class="empty">"No alert sent yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <table class="alerts-table">
+                                <thead><tr><th scope="col">"When"</th><th scope="col">"Alert"</th><th scope="col">"Delivered"</th></tr></thead>
+                                <tbody>
+                                    {log.alerts.into_iter().map(|alert| view! {
+                                        <tr data-kind=alert.kind.clone() data-key=alert.key.clone()>
+                                            <td><time datetime=alert.at.clone()>{alert.at.replace('T', " ").get(..19).unwrap_or_default().to_owned()}</time></td>
+                                            <td><strong>{alert.title.clone()}</strong><div>{alert.text.clone()}</div></td>
+                                            <td>
+                                                {alert.deliveries.into_iter().map(|d| {
+                                                    let title = d.error.clone().unwrap_or_default();
+                                                    view! {
+                                                        <div class=format!("delivery delivery-{}", d.status) data-status=d.status.clone() title=title>
+                                                            {format!("{}: {} ({} attempt{})", d.destination, d.status, d.attempts, if d.attempts == 1 { "" } else { "s" })}
+                                                        </div>
+                                                    }
+                                                }).collect_view()}
+                                            </td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    };
+                    view! { {destinations} {alerts} }.into_any()
+                }
+            }}
+            {move || tested.get().map(|t| view! { <p class="alert-tested" role="status">{t}</p> })}
         </section>
     }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BudgetAlert, CostUpdate, McpHealth, McpStatus, Problem, SessionSummary, Snapshot, TaskSummary,
+    Alert, BudgetAlert, CostUpdate, McpHealth, McpStatus, Problem, SessionSummary, Snapshot,
+    TaskSummary,
 };
 
 /// A server message: the event and the sequence number it carries. Change events carry their
@@ -106,6 +107,10 @@ pub enum ServerEvent {
     /// sent once more, then leaves the board's list).
     #[serde(rename = "session.updated")]
     SessionUpdated { session: SessionSummary },
+    /// An alert was raised, or its delivery changed (the page's log reads `/api/alerts` again;
+    /// a tab in the background may show it as a notification).
+    #[serde(rename = "alert")]
+    Alert { alert: Alert },
 }
 
 impl ServerEvent {
@@ -144,6 +149,7 @@ impl ServerEvent {
             ServerEvent::McpServerStatus { .. } => "mcp.server.status",
             ServerEvent::McpToolsChanged { .. } => "mcp.tools.changed",
             ServerEvent::SessionUpdated { .. } => "session.updated",
+            ServerEvent::Alert { .. } => "alert",
         }
     }
 }

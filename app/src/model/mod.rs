@@ -1,6 +1,7 @@
 //! Types shared by the server and the browser. The JSON on the wire is their serde form.
 
 mod agent;
+mod alert;
 mod budget;
 mod connect;
 mod cost;
@@ -20,6 +21,7 @@ mod task;
 mod task_path;
 
 pub use agent::{AgentList, AgentOverview, AgentPage, ModelShare, AGENT_TASKS};
+pub use alert::{Alert, AlertLog, Delivery};
 pub use budget::{BudgetAlert, BudgetPeriod, BudgetUse, Budgets};
 pub use connect::{ConnectInfo, PriceSource, SourceSeen};
 pub use cost::{

@@ -1,0 +1,268 @@
+//! Alerts that reach a person, on a real server and a real webhook receiver on loopback
+//! (`tests/support/webhook_receiver.py`): each alert once per destination, in the format of
+//! each (generic JSON, Slack's incoming webhook, ntfy's publish), never again after a restart;
+//! a receiver that fails gets retries, then the alert shows as undelivered.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::Workspace;
+use execdash::{Invocation, RunningServer, Telemetry};
+use serde_json::Value;
+
+/// The receiver, and every request it got so far.
+struct Receiver {
+    child: Child,
+    port: u16,
+    got: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Receiver {
+    fn start(failing: &str) -> Receiver {
+        let mut child = Command::new("python3")
+            .arg(common::repo().join("tests/support/webhook_receiver.py"))
+            .env("RECEIVER_FAIL_PATHS", failing)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the receiver");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let port = first.trim_start_matches("PORT ").parse().unwrap();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&line).unwrap());
+            }
+        });
+        Receiver { child, port, got }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn requests(&self, path: &str) -> Vec<Value> {
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r["path"] == path)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits (at most 10 s) until `path` got `count` requests.
+    async fn until(&self, path: &str, count: usize) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let got = self.requests(path);
+            if got.len() >= count {
+                return got;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{path}: {count} requests expected, got {got:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start(
+    workspace: &Workspace,
+    cache: &std::path::Path,
+    receiver: &Receiver,
+) -> RunningServer {
+    let hooks = [
+        format!("json={}", receiver.url("/json")),
+        format!("slack={}", receiver.url("/slack")),
+        format!("ntfy={}", receiver.url("/ntfy")),
+        format!("json={}", receiver.url("/down")),
+    ];
+    let server = common::start_server(workspace, |config| {
+        config.board_cache = Some(cache.to_owned());
+        config.alert_webhooks = hooks
+            .iter()
+            .map(|h| execdash::Webhook::parse(h).unwrap())
+            .collect();
+        config.budgets.daily_usd = Some(1.0);
+    })
+    .await;
+    // The rules are looked at once the board is read (what is on it then is known).
+    let started = Instant::now();
+    while alert_log(&server).await["watching"] != true {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the alerts never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server
+}
+
+async fn alert_log(server: &RunningServer) -> Value {
+    reqwest::get(format!("http://{}/api/alerts", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_alert_reaches_each_webhook_once_in_its_format_even_across_a_restart() {
+    let workspace = Workspace::empty();
+    let cache = tempfile::tempdir().unwrap();
+    workspace.write(
+        "assigned/backend-dev/T-1.yaml",
+        "id: T-1\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
+    );
+    // Blocked before the start: known, not announced.
+    workspace.write(
+        "assigned/backend-dev/T-0.yaml",
+        "id: T-0\ntitle: Old\nstatus: blocked\nagent: backend-dev\n",
+    );
+    let receiver = Receiver::start("/down");
+    let server = start(&workspace, cache.path(), &receiver).await;
+
+    workspace.write(
+        "assigned/backend-dev/T-1.yaml",
+        "id: T-1\ntitle: Rate limits\nstatus: blocked\nagent: backend-dev\nblocked_reason: waiting for the API key\n",
+    );
+    let json = receiver.until("/json", 1).await;
+    let body: Value = serde_json::from_str(json[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&body["kind"], &body["title"]),
+        (
+            &Value::from("blocked"),
+            &Value::from("Task blocked: Rate limits")
+        )
+    );
+    assert_eq!(body["text"], "T-1 is blocked: waiting for the API key");
+    assert_eq!(body["link"], format!("http://{}/tasks/T-1", server.addr));
+    // Slack's incoming webhook: {"text": "*title*\n… <url|label>"}.
+    let slack: Value = serde_json::from_str(
+        receiver.until("/slack", 1).await[0]["body"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        slack["text"],
+        format!(
+            "*Task blocked: Rate limits*\nT-1 is blocked: waiting for the API key <http://{}/tasks/T-1|Open in execdash>",
+            server.addr
+        )
+    );
+    // ntfy's publish: the text as the body, the title and link in headers.
+    let ntfy = &receiver.until("/ntfy", 1).await[0];
+    assert_eq!(ntfy["body"], "T-1 is blocked: waiting for the API key");
+    assert_eq!(ntfy["headers"]["title"], "Task blocked: Rate limits");
+    assert_eq!(ntfy["headers"]["tags"], "blocked");
+    assert_eq!(
+        ntfy["headers"]["click"],
+        format!("http://{}/tasks/T-1", server.addr)
+    );
+
+    // Budgets: 50 and 80 % of the day's $1.
+    let telemetry = Telemetry::open(workspace.root().join("telemetry.db"))
+        .await
+        .unwrap();
+    let mut call = Invocation::new("inv-1", "claude-code", "claude-sonnet-4-5");
+    call.timestamp = Some(chrono::Utc::now().to_rfc3339());
+    call.cost_usd = 0.85;
+    telemetry.ingest(vec![call]).await.unwrap();
+    let got = receiver.until("/json", 3).await;
+    let titles: Vec<String> = got
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap()["title"].to_string()
+        })
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("50 % of the daily budget")),
+        "{titles:?}"
+    );
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("80 % of the daily budget")),
+        "{titles:?}"
+    );
+
+    // A receiver that fails: tried 4 times, then the alert is undelivered there.
+    receiver.until("/down", 12).await;
+    let started = Instant::now();
+    loop {
+        let log = alert_log(&server).await;
+        let undelivered = log["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["deliveries"].as_array().unwrap().clone())
+            .filter(|d| d["status"] == "undelivered")
+            .collect::<Vec<_>>();
+        if undelivered.len() == 3 {
+            assert!(
+                undelivered
+                    .iter()
+                    .all(|d| d["attempts"] == 4 && d["error"] == "answered 500"),
+                "{log}"
+            );
+            assert!(undelivered
+                .iter()
+                .all(|d| d["destination"] == format!("json (127.0.0.1:{})", receiver.port)));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !alert_log(&server).await.to_string().contains("/down"),
+        "a destination's URL is never shown"
+    );
+    server.stop().await.unwrap();
+
+    // Restarted: nothing sent again; a new alert is.
+    let server = start(&workspace, cache.path(), &receiver).await;
+    std::fs::rename(workspace.path("assigned/backend-dev/T-1.yaml"), {
+        std::fs::create_dir_all(workspace.path("done/backend-dev")).unwrap();
+        workspace.path("done/backend-dev/T-1.yaml")
+    })
+    .unwrap();
+    let got = receiver.until("/json", 4).await;
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap()["kind"].to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["\"blocked\"", "\"budget\"", "\"budget\"", "\"finished\""],
+        "each once, in order"
+    );
+    assert_eq!(receiver.requests("/slack").len(), 4);
+    // The log was kept across the restart.
+    assert_eq!(
+        alert_log(&server).await["alerts"].as_array().unwrap().len(),
+        4
+    );
+    server.stop().await.unwrap();
+}
