@@ -143,3 +143,49 @@ test("a session stopped at a permission prompt waits for you on every page until
   await expect(page.locator('.card[data-id="T-42"] .card-session')).toHaveAttribute("data-state", "ended");
   await expect(page.locator(".topbar .waiting-indicator")).toHaveCount(0);
 });
+
+test("alerts: a test alert and a task blocked reach the webhook, and the log shows them delivered", async ({ page }) => {
+  // A webhook receiver on loopback (tests/support/webhook_receiver.py).
+  const receiver = spawn("python3", [join(repo, "tests/support/webhook_receiver.py"), "0"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  children.push(receiver);
+  let received = "";
+  const port = await new Promise<number>((done) => {
+    receiver.stdout!.on("data", (chunk: Buffer) => {
+      received += chunk.toString();
+      const found = /PORT (\d+)/.exec(received)?.[1];
+      if (found) done(Number(found));
+    });
+  });
+  server = await DashboardServer.start({ args: ["--alert-webhook", `json=http://127.0.0.1:${port}/hook`] });
+  mkdirSync(server.collab("assigned/backend-dev"), { recursive: true });
+  writeFileSync(
+    server.collab("assigned/backend-dev/T-42.yaml"),
+    "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
+  );
+  await page.goto(`${server.url}/sessions`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  const section = page.locator("section.alerts");
+  await expect(section.locator(".alert-destinations li")).toHaveText(`json (127.0.0.1:${port}) Send a test`);
+  await expect(section.locator(".empty")).toHaveText("No alert sent yet.");
+
+  await section.getByRole("button", { name: "Send a test" }).click();
+  await expect(section.locator(".alert-tested")).toHaveText("A test alert was sent.");
+  const test = section.locator('.alerts-table tr[data-kind="test"]');
+  await expect(test.locator(".delivery")).toHaveAttribute("data-status", "sent");
+  await expect(test).toContainText("execdash test alert");
+  expect(received).toContain('"path": "/hook"');
+
+  // A task blocked: alerted once, live on the page.
+  writeFileSync(
+    server.collab("assigned/backend-dev/T-42.yaml"),
+    "id: T-42\ntitle: Rate limits\nstatus: blocked\nagent: backend-dev\nblocked_reason: no API key\n",
+  );
+  const blocked = section.locator('.alerts-table tr[data-kind="blocked"]');
+  await expect(blocked).toContainText("Task blocked: Rate limits");
+  await expect(blocked).toContainText("T-42 is blocked: no API key");
+  await expect(blocked.locator(".delivery")).toHaveAttribute("data-status", "sent");
+  await expect.poll(() => received).toContain("Task blocked: Rate limits");
+  await expect(section.locator('.alerts-table tr[data-kind="blocked"]')).toHaveCount(1);
+});
