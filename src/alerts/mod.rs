@@ -12,9 +12,9 @@
 //! - **stalled**: a session stalled (see [`crate::sessions`]).
 //!
 //! What is on the board when the server starts (tasks blocked or done already) is taken as known,
-//! not announced. Every alert has a key; the keys sent, and the log, are kept in the cache
-//! folder (`--board-cache`) so a restart sends nothing twice and retries the deliveries it had
-//! not finished.
+//! not announced. Every alert has a key; with a destination configured, the keys sent and the
+//! log are kept in the cache folder (`--board-cache`) so a restart sends nothing twice and
+//! retries the deliveries it had not finished.
 //!
 //! Depends on [`crate::board`], [`crate::sessions`] and [`crate::config`] (the destinations).
 
@@ -89,6 +89,8 @@ impl Alerts {
         waiting_after: Duration,
         file: Option<PathBuf>,
     ) -> Arc<Alerts> {
+        // Nothing to deliver, nothing to keep: no file is written (the log is the page's only).
+        let file = file.filter(|_| !webhooks.is_empty());
         let kept: Kept = file
             .as_deref()
             .and_then(|path| std::fs::read(path).ok())
