@@ -4,7 +4,7 @@
 //!
 //! Two sources meet here. The agents' calls (OpenTelemetry, transcripts, POSTs), stored in the
 //! telemetry, say what a session spent, with which models, on which task; they are read again
-//! whenever the telemetry changes, at most every quarter second ([`Tracker::refresh`]). The agents' hooks (Claude Code's
+//! whenever the telemetry changes, at most once a second ([`Tracker::refresh`]). The agents' hooks (Claude Code's
 //! `SessionStart`, `UserPromptSubmit`, `PreToolUse`/`PostToolUse`, `Notification`, `Stop`,
 //! `SessionEnd`: see [`hooks`]) say the moment its state changes. Time moves states too (working
 //! → idle, idle → stalled): a tick every second. Every change of a summary is published on the
@@ -48,7 +48,7 @@ const TIMELINE_CALLS: u32 = 200;
 const BURN_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 /// The calls are read again at most this often (a busy telemetry changes many times a second;
 /// hooks are taken at once).
-const REFRESH_GAP: Duration = Duration::from_millis(250);
+const REFRESH_GAP: Duration = Duration::from_secs(1);
 
 /// What is known of one session.
 #[derive(Clone, Debug, Default)]
