@@ -352,7 +352,7 @@ async fn complete(
 
 /// Binds every column of `row`, in the order of the statements above (`any_timestamp`, when
 /// given, before the timestamp).
-fn bind_row<'q>(
+pub(super) fn bind_row<'q>(
     query: Query<'q, Sqlite, SqliteArguments<'q>>,
     row: &'q Invocation,
     any_timestamp: Option<bool>,

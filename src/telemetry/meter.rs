@@ -14,17 +14,19 @@
 use chrono::Utc;
 
 use super::error::IngestError;
+use super::ingest::bind_row;
 use super::invocation::Invocation;
+use super::postgres;
 use super::{Pools, Telemetry};
 
 /// The start of every metered row's `invocation_id` (what the sender's source is follows).
 pub(crate) const METERED_PREFIX: &str = "metered:";
 
-/// The columns a metered row sets, in the order they are bound.
+/// The columns a metered row sets in a SQLite file, in the order `ingest::bind_row` binds them.
 const COLUMNS: &str = "invocation_id, timestamp, agent_name, tool_name, model_name, \
      prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, status, \
-     privacy_level, task_id, source, session_id, cache_read_tokens, cache_write_tokens, \
-     reported_cost_usd, computed_cost_usd, attribution";
+     error_message, privacy_level, task_id, source, session_id, cache_read_tokens, \
+     cache_write_tokens, reported_cost_usd, computed_cost_usd, attribution";
 
 /// What it changes when written again: its figures, time and attribution.
 const UPDATED: &str = "timestamp = excluded.timestamp, agent_name = excluded.agent_name, \
@@ -96,37 +98,19 @@ async fn meter_in_sqlite(
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let mut report = MeterReport::default();
     for row in rows {
-        let written = sqlx::query(&format!(
+        let statement = format!(
             "INSERT INTO invocations ({COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, ?, \
+                     ?, ?) \
              ON CONFLICT (invocation_id) DO UPDATE SET {UPDATED} \
              WHERE invocations.total_tokens IS NOT excluded.total_tokens \
              OR invocations.cost_usd IS NOT excluded.cost_usd \
              OR invocations.task_id IS NOT excluded.task_id \
              OR invocations.agent_name IS NOT excluded.agent_name"
-        ))
-        .bind(&row.invocation_id)
-        .bind(&row.timestamp)
-        .bind(&row.agent_name)
-        .bind(&row.tool_name)
-        .bind(&row.model_name)
-        .bind(row.prompt_tokens)
-        .bind(row.completion_tokens)
-        .bind(row.total_tokens)
-        .bind(row.cost_usd)
-        .bind(row.latency_ms)
-        .bind(&row.status)
-        .bind(&row.privacy_level)
-        .bind(&row.task_id)
-        .bind(&row.source)
-        .bind(&row.session_id)
-        .bind(row.cache_read_tokens)
-        .bind(row.cache_write_tokens)
-        .bind(row.reported_cost_usd)
-        .bind(row.computed_cost_usd)
-        .bind(&row.attribution)
-        .execute(&mut *tx)
-        .await?;
+        );
+        let written = bind_row(sqlx::query(&statement), row, None)
+            .execute(&mut *tx)
+            .await?;
         report.written += written.rows_affected();
     }
     report.redundant = remove_redundant_sqlite(&mut tx, sessions).await?;
@@ -159,40 +143,20 @@ async fn meter_in_postgres(
     let mut tx = pool.begin().await?;
     let mut report = MeterReport::default();
     for row in rows.iter().map(Invocation::stored) {
-        let written = sqlx::query(&format!(
-            "INSERT INTO invocations ({COLUMNS}, at, repo) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE($12, 'metadata'), \
-                     $13, $14, $15, $16, $17, $18, $19, $20, $21::timestamptz, $22) \
+        let statement = format!(
+            "INSERT INTO invocations ({}) \
+             VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                     COALESCE($14, 'metadata'), $15, $16, $17, $18, $19, $20, $21, $22, $23) \
              ON CONFLICT (invocation_id) DO UPDATE SET {UPDATED}, at = excluded.at \
              WHERE invocations.total_tokens IS DISTINCT FROM excluded.total_tokens \
              OR invocations.cost_usd IS DISTINCT FROM excluded.cost_usd \
              OR invocations.task_id IS DISTINCT FROM excluded.task_id \
-             OR invocations.agent_name IS DISTINCT FROM excluded.agent_name"
-        ))
-        .bind(&row.invocation_id)
-        .bind(&row.timestamp)
-        .bind(&row.agent_name)
-        .bind(&row.tool_name)
-        .bind(&row.model_name)
-        .bind(row.prompt_tokens)
-        .bind(row.completion_tokens)
-        .bind(row.total_tokens)
-        .bind(row.cost_usd)
-        .bind(row.latency_ms)
-        .bind(&row.status)
-        .bind(&row.privacy_level)
-        .bind(&row.task_id)
-        .bind(&row.source)
-        .bind(&row.session_id)
-        .bind(row.cache_read_tokens)
-        .bind(row.cache_write_tokens)
-        .bind(row.reported_cost_usd)
-        .bind(row.computed_cost_usd)
-        .bind(&row.attribution)
-        .bind(&row.at)
-        .bind(&row.repo)
-        .execute(&mut *tx)
-        .await?;
+             OR invocations.agent_name IS DISTINCT FROM excluded.agent_name",
+            postgres::STORED_COLUMNS
+        );
+        let written = postgres::bind_stored(sqlx::query(&statement), &row)
+            .execute(&mut *tx)
+            .await?;
         report.written += written.rows_affected();
     }
     tx.commit().await?;

@@ -388,43 +388,57 @@ impl StoredInvocation {
     }
 }
 
+/// Every column of a stored invocation, in the order [`bind_stored`] binds them.
+pub(super) const STORED_COLUMNS: &str = "invocation_id, timestamp, at, agent_name, tool_name, \
+     model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, status, \
+     error_message, privacy_level, task_id, repo, source, session_id, cache_read_tokens, \
+     cache_write_tokens, reported_cost_usd, computed_cost_usd, attribution";
+
+/// Binds every column of `row` as `$1`…`$23`, in the order of [`STORED_COLUMNS`].
+pub(super) fn bind_stored<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    row: &'q StoredInvocation,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(&row.invocation_id)
+        .bind(&row.timestamp)
+        .bind(&row.at)
+        .bind(&row.agent_name)
+        .bind(&row.tool_name)
+        .bind(&row.model_name)
+        .bind(row.prompt_tokens)
+        .bind(row.completion_tokens)
+        .bind(row.total_tokens)
+        .bind(row.cost_usd)
+        .bind(row.latency_ms)
+        .bind(&row.status)
+        .bind(&row.error_message)
+        .bind(&row.privacy_level)
+        .bind(&row.task_id)
+        .bind(&row.repo)
+        .bind(&row.source)
+        .bind(&row.session_id)
+        .bind(row.cache_read_tokens)
+        .bind(row.cache_write_tokens)
+        .bind(row.reported_cost_usd)
+        .bind(row.computed_cost_usd)
+        .bind(&row.attribution)
+}
+
 /// The stored copy of `row`'s call replaced by `row`, which completes it (the rollups follow by
 /// their triggers).
 async fn complete(tx: &mut sqlx::PgConnection, row: &StoredInvocation) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let update = sqlx::query(
         "UPDATE invocations SET timestamp = COALESCE($2, timestamp), \
          at = COALESCE($3::timestamptz, at), agent_name = $4, tool_name = $5, model_name = $6, \
          prompt_tokens = $7, completion_tokens = $8, total_tokens = $9, cost_usd = $10, \
          latency_ms = $11, status = $12, error_message = $13, \
-         privacy_level = COALESCE($14, 'metadata'), task_id = $15, source = $16, \
-         session_id = $17, cache_read_tokens = $18, cache_write_tokens = $19, \
-         reported_cost_usd = $20, computed_cost_usd = $21, attribution = $22 \
+         privacy_level = COALESCE($14, 'metadata'), task_id = $15, repo = COALESCE(repo, $16), \
+         source = $17, session_id = $18, cache_read_tokens = $19, cache_write_tokens = $20, \
+         reported_cost_usd = $21, computed_cost_usd = $22, attribution = $23 \
          WHERE invocation_id = $1",
-    )
-    .bind(&row.invocation_id)
-    .bind(&row.timestamp)
-    .bind(&row.at)
-    .bind(&row.agent_name)
-    .bind(&row.tool_name)
-    .bind(&row.model_name)
-    .bind(row.prompt_tokens)
-    .bind(row.completion_tokens)
-    .bind(row.total_tokens)
-    .bind(row.cost_usd)
-    .bind(row.latency_ms)
-    .bind(&row.status)
-    .bind(&row.error_message)
-    .bind(&row.privacy_level)
-    .bind(&row.task_id)
-    .bind(&row.source)
-    .bind(&row.session_id)
-    .bind(row.cache_read_tokens)
-    .bind(row.cache_write_tokens)
-    .bind(row.reported_cost_usd)
-    .bind(row.computed_cost_usd)
-    .bind(&row.attribution)
-    .execute(&mut *tx)
-    .await?;
+    );
+    bind_stored(update, row).execute(&mut *tx).await?;
     Ok(())
 }
 
