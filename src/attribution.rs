@@ -14,7 +14,7 @@ use crate::telemetry::Invocation;
 pub(crate) const RECENT: Duration = Duration::minutes(15);
 
 /// (agent, task id) of every task in progress in an agent's folder.
-fn in_progress(board: &Store) -> Vec<(String, String)> {
+pub(crate) fn in_progress(board: &Store) -> Vec<(String, String)> {
     board.with_tasks(|tasks, _, _| {
         tasks
             .values()
@@ -25,15 +25,18 @@ fn in_progress(board: &Store) -> Vec<(String, String)> {
     })
 }
 
-/// The one task in progress in `agent`'s folder (any agent's, for `None`), with its agent: what
-/// a session that names no task works on, if the board makes it unambiguous.
-pub(crate) fn unambiguous_task(board: &Store, agent: Option<&str>) -> Option<(String, String)> {
-    let in_progress = in_progress(board);
+/// Of the tasks `in_progress` (see [`in_progress`]), the one in `agent`'s folder (any agent's,
+/// for `None`), with its agent: what a session that names no task works on, if the board makes
+/// it unambiguous.
+pub(crate) fn unambiguous_task(
+    in_progress: &[(String, String)],
+    agent: Option<&str>,
+) -> Option<(String, String)> {
     let mut candidates = in_progress
-        .into_iter()
+        .iter()
         .filter(|(folder, _)| agent.is_none_or(|named| named == folder));
     match (candidates.next(), candidates.next()) {
-        (Some(one), None) => Some(one),
+        (Some(one), None) => Some(one.clone()),
         _ => None,
     }
 }

@@ -166,10 +166,11 @@ impl Tracker {
 
     /// The sessions matching `filter`, the most recent first.
     pub(crate) fn list(&self, filter: &SessionFilter, now: DateTime<Utc>) -> Vec<SessionSummary> {
+        let in_progress = crate::attribution::in_progress(&self.board);
         let sessions = self.sessions.lock();
         let mut list: Vec<SessionSummary> = sessions
             .values()
-            .map(|live| self.summary(live, now))
+            .map(|live| self.summary(live, now, &in_progress))
             .filter(|s| {
                 filter
                     .agent
@@ -195,11 +196,12 @@ impl Tracker {
 
     /// One session with its timeline: its hooks' events and its calls, in order.
     pub(crate) async fn detail(&self, id: &str, now: DateTime<Utc>) -> Option<SessionDetail> {
+        let in_progress = crate::attribution::in_progress(&self.board);
         let (session, mut events) = {
             let sessions = self.sessions.lock();
             let live = sessions.get(id)?;
             (
-                self.summary(live, now),
+                self.summary(live, now, &in_progress),
                 live.events.iter().cloned().collect::<Vec<_>>(),
             )
         };
@@ -236,12 +238,14 @@ impl Tracker {
     /// Publishes every summary that changed since it was last published (an ended session once
     /// more, then it leaves the board's list).
     fn publish_changes(&self, now: DateTime<Utc>) {
+        // The board read once for every session (not once each).
+        let in_progress = crate::attribution::in_progress(&self.board);
         let changed: Vec<SessionSummary> = {
             let mut sessions = self.sessions.lock();
             sessions
                 .values_mut()
                 .filter_map(|live| {
-                    let summary = self.summary(live, now);
+                    let summary = self.summary(live, now, &in_progress);
                     if live.published.as_ref() == Some(&summary) {
                         return None;
                     }
@@ -263,7 +267,13 @@ impl Tracker {
     }
 
     /// The summary of `live` as of `now`: its state and burn rate worked out.
-    fn summary(&self, live: &Live, now: DateTime<Utc>) -> SessionSummary {
+    /// `in_progress`: the board's tasks in progress (read once per pass over the sessions).
+    fn summary(
+        &self,
+        live: &Live,
+        now: DateTime<Utc>,
+        in_progress: &[(String, String)],
+    ) -> SessionSummary {
         let mut summary = live.summary.clone();
         if summary.agent.is_none() {
             summary.agent = live.hook_agent.clone();
@@ -273,7 +283,7 @@ impl Tracker {
                 summary.task_id = Some(task.clone());
                 summary.attribution = Some("sent".into());
             } else if let Some((agent, task)) =
-                crate::attribution::unambiguous_task(&self.board, summary.agent.as_deref())
+                crate::attribution::unambiguous_task(in_progress, summary.agent.as_deref())
             {
                 summary.task_id = Some(task);
                 summary.agent.get_or_insert(agent);
