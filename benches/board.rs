@@ -71,6 +71,7 @@ fn main() {
         server_cpu_per_request(1_000);
     }
     if run("idle") {
+        runtime.block_on(cpu_at_rest());
         runtime.block_on(idle_sockets(1_000));
     }
     if run("slow") {
@@ -843,6 +844,46 @@ async fn idle_sockets(clients: usize) {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     println!("{line}");
+}
+
+/// The server's CPU time while nothing changes, once it follows a new agent folder: listing a
+/// folder opens it, which inotify reports, so a watcher that followed folders after every batch
+/// of events would feed itself and spend its time here (tests/watcher.rs checks that the folder
+/// is followed).
+async fn cpu_at_rest() {
+    let (server, _) = Server::start(250);
+    let agent = server.collab().join("assigned/agent-new");
+    std::fs::create_dir_all(&agent).unwrap();
+    std::fs::write(
+        agent.join("task-new.yaml"),
+        task_yaml(1_000_000, "new folder"),
+    )
+    .unwrap();
+    let export = format!("http://{}/api/export/tasks.json", server.addr);
+    let started = Instant::now();
+    while !reqwest::get(&export)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("task-1000000")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the new folder's task not seen"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let pid = server.child.id();
+    let before = cpu_time_of(pid);
+    // The window measured: nothing changes on disk during it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let spent = (cpu_time_of(pid) - before) / 2;
+    println!(
+        "server CPU at rest, a new agent folder followed: {:.1} ms a second",
+        spent.as_secs_f64() * 1000.0
+    );
 }
 
 /// How late a 1 ms sleep wakes on this machine with nothing else running: what the scheduler

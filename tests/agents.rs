@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Workspace;
+use common::{eventually, Workspace};
 use execdash::RunningServer;
 use serde_json::{json, Value};
 
@@ -302,18 +302,16 @@ async fn genai_spans_from_the_python_sdk_are_calls_of_their_task() {
 
 /// Waits (at most `limit`) until the server has stored `count` invocations; the time it took.
 async fn until_stored(server: &RunningServer, count: usize, limit: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        if stored(server).await.len() >= count {
-            return started.elapsed();
+    let what = format!("{count} invocations stored");
+    eventually(&what, limit, || async {
+        let rows = stored(server).await;
+        if rows.len() >= count {
+            Ok(())
+        } else {
+            Err(format!("{rows:#?}"))
         }
-        assert!(
-            started.elapsed() < limit,
-            "{count} invocations not stored within {limit:?}: {:#?}",
-            stored(server).await
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// A Claude Code session that exports nothing: its transcript, followed live, is its cost.

@@ -8,9 +8,9 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::Workspace;
+use common::{eventually, Workspace};
 use execdash::{Invocation, RunningServer, Telemetry};
 use serde_json::Value;
 
@@ -60,18 +60,18 @@ impl Receiver {
 
     /// Waits (at most 10 s) until `path` got `count` requests.
     async fn until(&self, path: &str, count: usize) -> Vec<Value> {
-        let started = Instant::now();
-        loop {
-            let got = self.requests(path);
-            if got.len() >= count {
-                return got;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{path}: {count} requests expected, got {got:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let mut got = Vec::new();
+        let what = format!("{path}: {count} requests expected");
+        eventually(&what, Duration::from_secs(10), || {
+            got = self.requests(path);
+            std::future::ready(if got.len() >= count {
+                Ok(())
+            } else {
+                Err(format!("{got:#?}"))
+            })
+        })
+        .await;
+        got
     }
 }
 
@@ -103,14 +103,10 @@ async fn start(
     })
     .await;
     // The rules are looked at once the board is read (what is on it then is known).
-    let started = Instant::now();
-    while alert_log(&server).await["watching"] != true {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the alerts never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the alerts started", Duration::from_secs(10), || async {
+        alert_log(&server).await["watching"] == true
+    })
+    .await;
     server
 }
 
@@ -208,17 +204,21 @@ async fn each_alert_reaches_each_webhook_once_in_its_format_even_across_a_restar
 
     // A receiver that fails: tried 4 times, then the alert is undelivered there.
     receiver.until("/down", 12).await;
-    let started = Instant::now();
-    loop {
-        let log = alert_log(&server).await;
-        let undelivered = log["alerts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|a| a["deliveries"].as_array().unwrap().clone())
-            .filter(|d| d["status"] == "undelivered")
-            .collect::<Vec<_>>();
-        if undelivered.len() == 3 {
+    eventually(
+        "three alerts undelivered at /down",
+        Duration::from_secs(15),
+        || async {
+            let log = alert_log(&server).await;
+            let undelivered = log["alerts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|a| a["deliveries"].as_array().unwrap().clone())
+                .filter(|d| d["status"] == "undelivered")
+                .collect::<Vec<_>>();
+            if undelivered.len() != 3 {
+                return Err(log.to_string());
+            }
             assert!(
                 undelivered
                     .iter()
@@ -228,11 +228,10 @@ async fn each_alert_reaches_each_webhook_once_in_its_format_even_across_a_restar
             assert!(undelivered
                 .iter()
                 .all(|d| d["destination"] == format!("json (127.0.0.1:{})", receiver.port)));
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(15), "{log}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            Ok(())
+        },
+    )
+    .await;
     assert!(
         !alert_log(&server).await.to_string().contains("/down"),
         "a destination's URL is never shown"

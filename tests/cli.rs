@@ -1,7 +1,11 @@
 //! The `execdash` binary as users run it: `import` with a progress bar, resumable, and bad
 //! arguments refused with a clear message.
 
+mod common;
+
 use std::process::Command;
+
+use common::eventually;
 
 fn execdash() -> Command {
     Command::new(env!("CARGO_BIN_EXE_execdash"))
@@ -125,17 +129,13 @@ async fn sigterm_closes_the_sockets_and_exits_zero() {
         matches!(closing, Some(Ok(Message::Close(_)))),
         "{closing:?}"
     );
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "still running 5 s after SIGTERM"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    };
+    eventually(
+        "the server exits after SIGTERM",
+        std::time::Duration::from_secs(5),
+        || std::future::ready(child.try_wait().unwrap().is_some()),
+    )
+    .await;
+    let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
 

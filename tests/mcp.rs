@@ -8,10 +8,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::model::ServerEvent;
-use common::{next_envelope, Workspace};
+use common::{eventually, next_envelope, Workspace};
 use execdash::RunningServer;
 use serde_json::{json, Value};
 
@@ -79,18 +79,21 @@ fn entry<'a>(overview: &'a Value, name: &str) -> &'a Value {
 
 /// Polls the API until `done` holds (every check has a deadline of 4 s; 30 s is generous).
 async fn wait_for(server: &RunningServer, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    loop {
+    let last = std::sync::Mutex::new(Value::Null);
+    let (last_ref, done) = (&last, &done);
+    eventually(what, Duration::from_secs(30), || async move {
         let overview = servers(server).await;
-        if done(&overview) {
-            return overview;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{what}: not within 30 s; last: {overview:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        let holds = done(&overview);
+        let seen = if holds {
+            Ok(())
+        } else {
+            Err(format!("{overview:#}"))
+        };
+        *last_ref.lock().unwrap() = overview;
+        seen
+    })
+    .await;
+    last.into_inner().unwrap()
 }
 
 fn checked(overview: &Value, name: &str) -> bool {
@@ -244,32 +247,30 @@ fn process_state(pid: u32) -> Option<char> {
 }
 
 async fn read_pid(path: &Path) -> u32 {
-    let started = Instant::now();
-    loop {
-        if let Some(pid) = std::fs::read_to_string(path)
+    let read = || {
+        std::fs::read_to_string(path)
             .ok()
             .and_then(|t| t.trim().parse().ok())
-        {
-            return pid;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{} not written",
-            path.display()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    };
+    let mut pid = None;
+    let what = format!("{} written", path.display());
+    eventually(&what, Duration::from_secs(20), || {
+        pid = read();
+        std::future::ready(pid.is_some())
+    })
+    .await;
+    pid.unwrap()
 }
 
 async fn assert_gone(pid: u32, what: &str) {
-    let started = Instant::now();
-    while let Some(state) = process_state(pid) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{what} (pid {pid}) is still there in state {state}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let what = format!("{what} (pid {pid}) gone");
+    eventually(&what, Duration::from_secs(10), || {
+        std::future::ready(match process_state(pid) {
+            None => Ok(()),
+            Some(state) => Err(format!("still there in state {state}")),
+        })
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -672,14 +673,11 @@ impl PythonServer {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the Python MCP server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::eventually_blocking(
+            "the Python MCP server listening",
+            Duration::from_secs(30),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
         PythonServer {
             child,
             url: format!("http://127.0.0.1:{port}/mcp"),

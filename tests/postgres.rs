@@ -3,6 +3,7 @@
 //! what only a server database has: another node sees a write at once (LISTEN/NOTIFY), the
 //! server restarting is survived, and the binary serves `--db postgres://…`.
 
+mod common;
 #[path = "common/postgres.rs"]
 mod postgres;
 #[path = "common/process.rs"]
@@ -11,6 +12,7 @@ mod process;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Span, Utc};
+use common::eventually;
 use execdash::{CostRange, Invocation, Location, Telemetry};
 use postgres::Postgres;
 use serde_json::{json, Value};
@@ -168,6 +170,7 @@ async fn the_same_invocations_give_the_same_aggregates_on_sqlite_and_postgresql(
                 .inserted,
             1
         );
+        // Not a wait for anything: time passes, so that the second "now" is another one.
         tokio::time::sleep(Duration::from_millis(2)).await;
         let again = telemetry.ingest(vec![undated.clone()]).await.unwrap();
         assert_eq!(
@@ -210,11 +213,12 @@ async fn a_write_on_one_node_wakes_the_other_and_is_read_there_at_once() {
         .await
         .expect("node B is notified")
         .unwrap();
-    let woke = started.elapsed();
+    // How fast is reported, not asserted (a loaded test machine is no measure of speed); the 2 s
+    // above only tells a notification from none.
+    eprintln!("write on A → B notified: {:?}", started.elapsed());
     let summary = node_b.summary(CostRange::Day1, Utc::now()).await.unwrap();
     assert_eq!(summary.totals.invocations, 1);
     assert!((summary.totals.today - 1.25).abs() < 1e-9);
-    assert!(woke < Duration::from_millis(500), "{woke:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -230,23 +234,26 @@ async fn a_postgresql_restart_is_survived_and_reported_meanwhile() {
 
     cluster.restart();
     // The pool's connections died with the server: the next operations reconnect.
-    let started = Instant::now();
     let mut second = Invocation::new("after", "cli", "gpt-4o");
     second.cost_usd = 2.0;
-    loop {
-        match telemetry.ingest(vec![second.clone()]).await {
-            Ok(report) => {
-                assert_eq!(report.inserted, 1);
-                break;
+    eventually(
+        "an ingest after the restart",
+        Duration::from_secs(20),
+        || async {
+            match telemetry.ingest(vec![second.clone()]).await {
+                Ok(report) => {
+                    assert_eq!(report.inserted, 1);
+                    Ok(())
+                }
+                Err(error) => {
+                    let problem = telemetry.problem().expect("the failure is reported");
+                    assert_eq!(problem.kind.as_str(), "unreachable", "{error}: {problem:?}");
+                    Err(error.to_string())
+                }
             }
-            Err(error) => {
-                let problem = telemetry.problem().expect("the failure is reported");
-                assert_eq!(problem.kind.as_str(), "unreachable", "{error}: {problem:?}");
-                assert!(started.elapsed() < Duration::from_secs(20), "{error}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
+        },
+    )
+    .await;
     assert!(telemetry.problem().is_none(), "{:?}", telemetry.problem());
     let summary = telemetry
         .summary(CostRange::Days7, Utc::now())

@@ -1,12 +1,14 @@
 //! Restarts of the real binary on a large board: unchanged task files come from the board cache
 //! (`--board-cache`), every other file is read, and the board is what a fresh reading gives.
 
+mod common;
 #[path = "common/process.rs"]
 mod process;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use common::eventually;
 use process::Process;
 
 use serde_json::Value;
@@ -26,14 +28,10 @@ trait Board {
 impl Board for Process {
     /// Waits until the first reading of the board is over.
     async fn ready(&self) {
-        let started = Instant::now();
-        while self.json("/health").await["status"] == "starting" {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "board not read"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually("the board read", Duration::from_secs(60), || async {
+            self.json("/health").await["status"] != "starting"
+        })
+        .await;
     }
 
     /// Files of the startup's reading: (parsed, from the cache), from `/metrics`.
@@ -122,18 +120,12 @@ fn cache_file(dir: &Path) -> Option<PathBuf> {
 }
 
 async fn written_cache(dir: &Path) -> PathBuf {
-    let started = Instant::now();
-    loop {
-        if let Some(file) = cache_file(dir) {
-            return file;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no cache file in {}",
-            dir.display()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let what = format!("a cache file in {}", dir.display());
+    eventually(&what, Duration::from_secs(30), || async {
+        cache_file(dir).is_some()
+    })
+    .await;
+    cache_file(dir).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -232,14 +224,10 @@ async fn a_corrupt_cache_is_reported_not_used_and_written_anew() {
     let log = second.log.lock().unwrap().join("\n");
     assert!(log.contains("board cache not used: line"), "{log}");
     // Written again, whole: the next start takes every task from it.
-    let started = Instant::now();
-    while std::fs::read_to_string(&file).unwrap().lines().count() != 1_051 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "cache not rewritten"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the cache rewritten", Duration::from_secs(30), || async {
+        std::fs::read_to_string(&file).unwrap().lines().count() == 1_051
+    })
+    .await;
     second.stop();
     let third = start(dir.path(), &cache);
     third.ready().await;
@@ -255,15 +243,20 @@ async fn a_small_board_leaves_no_cache_file() {
     server.ready().await;
     assert_eq!(server.first_scan_files().await, (999, 0));
     // The watcher says what it decided about the cache once the board is read.
-    let started = Instant::now();
-    let scanned = loop {
-        let log = server.log.lock().unwrap().clone();
-        if let Some(line) = log.iter().find(|l| l.contains("board scanned; watching")) {
-            break line.clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "{log:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let scanned = || {
+        let log = server.log.lock().unwrap();
+        log.iter()
+            .find(|l| l.contains("board scanned; watching"))
+            .cloned()
+            .ok_or_else(|| format!("{log:?}"))
     };
+    eventually(
+        "the watcher's word on the cache",
+        Duration::from_secs(30),
+        || std::future::ready(scanned().map(drop)),
+    )
+    .await;
+    let scanned = scanned().unwrap();
     assert!(scanned.contains("board_cache=\"not kept"), "{scanned}");
     server.stop();
     assert!(!cache.exists(), "nothing written for 999 task files");

@@ -4,7 +4,7 @@
 mod common;
 
 use app::model::{ServerEvent, DONE_WINDOW, LANE_WINDOW};
-use common::{task_yaml, Workspace};
+use common::{eventually, task_yaml, Workspace};
 use execdash::Config;
 use execdash::RunningServer;
 use futures_util::SinkExt;
@@ -494,14 +494,19 @@ async fn a_missing_board_folder_is_a_problem_until_it_appears() {
     for folder in ["inbox", "assigned", "done"] {
         std::fs::create_dir_all(workspace.collab().join(folder)).unwrap();
     }
-    let started = std::time::Instant::now();
-    while problems().await.to_string().contains("work/collaboration") {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "the problem stays"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the problem gone",
+        std::time::Duration::from_secs(5),
+        || async {
+            let listed = problems().await.to_string();
+            if listed.contains("work/collaboration") {
+                Err(listed)
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await;
 }
 
 /// wasm-bindgen's TypeScript declarations are served as text, not as an MPEG stream (`.ts`).

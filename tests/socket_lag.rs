@@ -138,7 +138,9 @@ async fn a_client_that_stopped_reading_gets_a_close_frame_when_it_reads_again() 
             execdash::SocketCounters::default(),
         ))
     };
-    // The ack waits at the closed gate; the client reads again 12 s later.
+    // The ack waits at the closed gate; the client reads again 12 s later. Not a wait for
+    // anything: time passes on purpose, longer than the server's 10 s for a message to be taken
+    // (`SEND_TIMEOUT`), so that the close shows it gave up on this client.
     tokio::time::sleep(std::time::Duration::from_secs(12)).await;
     gate_open.send(true).unwrap();
     serving.await.unwrap();

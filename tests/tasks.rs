@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use app::model::ServerEvent;
-use common::{next_envelope, Workspace};
+use common::{eventually, next_envelope, Workspace};
 use execdash::RunningServer;
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH};
 use serde_json::{json, Value};
@@ -508,6 +508,7 @@ async fn a_concurrent_writers_lines_survive_edits_made_meanwhile() {
                     .unwrap();
                 drop(out);
                 appended += 1;
+                // Not a wait for anything: the pace of the appends, while the reads go on.
                 std::thread::sleep(Duration::from_millis(3));
             }
             appended
@@ -1225,15 +1226,24 @@ async fn a_broken_specification_shows_in_problems_until_it_is_mended() {
         let (_, problems) = get_json(&server, "/api/problems").await;
         problems
     };
-    let mut listed = problems().await;
+    let listed = std::sync::Mutex::new(Value::Null);
     // (The feed reads the folder off the async threads: up to 10 s on a loaded machine.)
-    for _ in 0..500 {
-        if listed.to_string().contains("specifications/broken.md") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        listed = problems().await;
-    }
+    eventually(
+        "specifications/broken.md in problems",
+        Duration::from_secs(10),
+        || async {
+            let now = problems().await;
+            let text = now.to_string();
+            *listed.lock().unwrap() = now;
+            if text.contains("specifications/broken.md") {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    )
+    .await;
+    let listed = listed.into_inner().unwrap();
     let entry = listed
         .as_array()
         .or_else(|| listed["problems"].as_array())

@@ -443,6 +443,7 @@ async fn another_writer_on_the_same_file_is_seen_and_wakes_the_watcher() {
             )
             .await;
             if i % 50 == 0 {
+                // Not a wait for anything: a pause between two bursts of the writer.
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }

@@ -7,10 +7,10 @@ mod process;
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::model::ServerEvent;
-use common::{task_yaml, Watched, Workspace};
+use common::{eventually, task_yaml, Watched, Workspace};
 
 #[test]
 fn the_demo_fixtures_load_and_the_malformed_one_is_reported() {
@@ -375,29 +375,19 @@ fn folder_symlinks_are_refused_and_reported_live_and_at_startup() {
     watched.assert_consistent(&workspace);
 }
 
-/// The server's CPU time so far (user and system), from `/proc`.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The fields after the command's name (which may hold spaces) in parentheses.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-    Duration::from_millis(ticks * 1000 / per_second)
-}
-
-/// The board's folders are watched one by one, and the watcher follows them when they come:
-/// listing a folder opens it, which inotify reports as an event, so following folders after
-/// every batch of events would feed itself. Here a new agent folder is followed (its file is
-/// seen), and then the server rests: the CPU time of a second with nothing changing stays low.
+/// The board's folders are watched one by one, and the watcher follows them when they come: a new
+/// agent folder is followed (a file written in it once it is surely watched is seen through its
+/// watch). That the server then rests (listing a folder opens it, which inotify reports, so
+/// following folders after every batch of events would feed itself) is a matter of CPU time, which
+/// a loaded test machine cannot judge: `scripts/bench idle` measures it (benches/board.rs).
 #[tokio::test]
-async fn a_new_agent_folder_is_watched_and_the_server_rests_when_nothing_changes() {
+async fn a_new_agent_folder_is_watched() {
     let workspace = Workspace::empty();
     workspace.write("assigned/bob/a.yaml", &task_yaml("a", "A"));
     let server = process::Process::start(workspace.root(), &[]);
-    let started = Instant::now();
     // The tasks' ids, from the JSON export of the cards.
-    let ids = |cards: &serde_json::Value| -> Vec<String> {
+    let ids = || async {
+        let cards = server.json("/api/export/tasks.json").await;
         let mut ids: Vec<String> = cards
             .as_array()
             .unwrap()
@@ -407,41 +397,30 @@ async fn a_new_agent_folder_is_watched_and_the_server_rests_when_nothing_changes
         ids.sort();
         ids
     };
-    while server.json("/health").await["status"] == "starting" {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "board not read"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("the board read", Duration::from_secs(30), || async {
+        server.json("/health").await["status"] != "starting"
+    })
+    .await;
     fs::create_dir_all(workspace.path("assigned/carol")).unwrap();
     workspace.write("assigned/carol/b.yaml", &task_yaml("b", "B"));
     // A file written in the new folder once it is surely watched: seen through its watch.
-    let mut seen = Vec::new();
-    while seen != ["a", "b"] {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "b not seen: {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        seen = ids(&server.json("/api/export/tasks.json").await);
-    }
+    eventually("b seen", Duration::from_secs(30), || async {
+        let seen = ids().await;
+        if seen == ["a", "b"] {
+            Ok(())
+        } else {
+            Err(format!("{seen:?}"))
+        }
+    })
+    .await;
     workspace.write("assigned/carol/c.yaml", &task_yaml("c", "C"));
-    while seen.len() != 3 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "c not seen: {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        seen = ids(&server.json("/api/export/tasks.json").await);
-    }
-    let pid = server.child.id();
-    let before = cpu_time(pid);
-    // The window measured: nothing changes on disk during it.
-    std::thread::sleep(Duration::from_secs(1));
-    let spent = cpu_time(pid) - before;
-    assert!(
-        spent < Duration::from_millis(150),
-        "the server spent {spent:?} of CPU in a second with nothing to do"
-    );
+    eventually("c seen", Duration::from_secs(30), || async {
+        let seen = ids().await;
+        if seen.len() == 3 {
+            Ok(())
+        } else {
+            Err(format!("{seen:?}"))
+        }
+    })
+    .await;
 }

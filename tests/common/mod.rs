@@ -10,6 +10,82 @@ use app::state::BoardModel;
 use execdash::{watch_board, Config, Frame, RunningServer, SharedStore, Store, WatcherHandle};
 use tokio::sync::broadcast;
 
+/// How often [`eventually`] and [`eventually_blocking`] look again.
+const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// What a check of [`eventually`] answers: `true` once the condition holds, or `Ok(())` once it
+/// holds and `Err(what was seen instead)`, which the panic shows if it never holds in time.
+pub trait Outcome {
+    fn seen(self) -> Result<(), String>;
+}
+
+impl Outcome for bool {
+    fn seen(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err(String::new())
+        }
+    }
+}
+
+impl Outcome for Result<(), String> {
+    fn seen(self) -> Result<(), String> {
+        self
+    }
+}
+
+/// Runs `check` every 10 ms until it holds, and returns how long that took; panics naming `what`
+/// and `within` (and what the last check saw, if it says) when it does not hold within `within`.
+/// The one way the tests wait for something that happens on its own time.
+pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future,
+    Fut::Output: Outcome,
+{
+    let started = Instant::now();
+    loop {
+        let seen = match check().await.seen() {
+            Ok(()) => return started.elapsed(),
+            Err(seen) => seen,
+        };
+        timed_out(what, within, started, &seen);
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// [`eventually`] for code that must not await (a synchronous test, a constructor): sleeps the
+/// thread between the checks.
+#[track_caller]
+pub fn eventually_blocking<C: Outcome>(
+    what: &str,
+    within: Duration,
+    mut check: impl FnMut() -> C,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let seen = match check().seen() {
+            Ok(()) => return started.elapsed(),
+            Err(seen) => seen,
+        };
+        timed_out(what, within, started, &seen);
+        std::thread::sleep(POLL_EVERY);
+    }
+}
+
+#[track_caller]
+fn timed_out(what: &str, within: Duration, started: Instant, seen: &str) {
+    if started.elapsed() >= within {
+        let seen = if seen.is_empty() {
+            String::new()
+        } else {
+            format!("; last seen: {seen}")
+        };
+        panic!("not within {within:?}: {what}{seen}");
+    }
+}
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
 }
@@ -126,21 +202,17 @@ impl Watched {
         }
     }
 
-    /// Receives events until `done(self)` holds, or panics after 10 s.
+    /// Receives events until `done(self)` holds, or panics after 10 s (with the events so far).
+    #[track_caller]
     pub fn wait_until(&mut self, what: &str, done: impl Fn(&Watched) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        eventually_blocking(what, Duration::from_secs(10), || {
             self.drain();
             if done(self) {
-                return;
+                Ok(())
+            } else {
+                Err(format!("events: {:?}", self.names()))
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; events: {:?}",
-                self.names()
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        });
     }
 
     /// Receives everything the watcher had to say about the changes made so far, so that a test
