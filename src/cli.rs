@@ -362,7 +362,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     config.base_path = normalize_base_path(&args.base_path.or(file.base_path).unwrap_or_default())?;
     for url in &public_urls {
         let path = url
-            .parse::<axum::http::Uri>()
+            .parse::<http::Uri>()
             .map(|uri| uri.path().trim_end_matches('/').to_owned())
             .unwrap_or_default();
         if path != config.base_path {

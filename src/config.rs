@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use app::model::Budgets;
-use axum::http::Uri;
+use http::Uri;
 use serde::{Deserialize, Serialize};
 
 /// The last component of `root` made absolute ("." becomes the current folder's name).

@@ -53,6 +53,42 @@ fn module_dependencies() -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
+/// The crates of the HTTP layer.
+const WEB_FRAMEWORK: [&str; 4] = ["axum", "tower", "tower_http", "leptos_axum"];
+
+/// Top-level module of `src/` → the crates of [`WEB_FRAMEWORK`] its code names (`axum::…`, in a
+/// path or a `use`).
+fn external_crates() -> BTreeMap<String, BTreeSet<String>> {
+    let mut found = BTreeMap::new();
+    for entry in std::fs::read_dir(repo().join("src")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        if matches!(name.as_str(), "lib" | "main") {
+            continue;
+        }
+        let mut crates = BTreeSet::new();
+        for file in rust_files(&path) {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for krate in WEB_FRAMEWORK {
+                    let named = line.match_indices(&format!("{krate}::")).any(|(at, _)| {
+                        // Not the tail of a longer name (`leptos_axum::` is not `axum::`).
+                        line[..at]
+                            .chars()
+                            .next_back()
+                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+                    });
+                    if named {
+                        crates.insert(krate.to_owned());
+                    }
+                }
+            }
+        }
+        found.insert(name, crates);
+    }
+    found
+}
+
 fn rust_files(path: &Path) -> Vec<PathBuf> {
     if path.is_file() {
         return vec![path.to_path_buf()];
@@ -112,6 +148,15 @@ fn src_modules_depend_one_way() {
         }
     }
     assert!(graph["board"].iter().all(|m| m == "memory"), "{graph:?}");
+    // The web framework stays in the HTTP layer and above it: below, a module knows no axum,
+    // tower or leptos_axum (it takes and returns its own types).
+    let http = layer_of("http");
+    for (module, crates) in external_crates() {
+        assert!(
+            layer_of(&module) >= http || crates.is_empty(),
+            "src/{module} is below the HTTP layer but names {crates:?}"
+        );
+    }
     // The telemetry knows only where it lives (`config::Location`).
     assert!(
         graph["telemetry"].iter().all(|m| m == "config"),

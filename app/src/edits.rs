@@ -6,9 +6,6 @@ use leptos::prelude::*;
 use crate::model::{Priority, TaskSummary};
 use crate::state::Dashboard;
 
-/// Statuses whose tasks the server does not edit (the menus are disabled for them).
-pub const LOCKED_STATUSES: [&str; 3] = ["in_progress", "done", "failed"];
-
 /// Whether the page may offer to edit `task`; `Err` with the reason shown on the menu.
 pub fn editable(dashboard: &Dashboard, task: &TaskSummary) -> Result<(), &'static str> {
     if !dashboard.settings.with_value(|s| s.writable) {
@@ -17,7 +14,7 @@ pub fn editable(dashboard: &Dashboard, task: &TaskSummary) -> Result<(), &'stati
     if task
         .status
         .as_deref()
-        .is_some_and(|s| LOCKED_STATUSES.contains(&s))
+        .is_some_and(crate::model::status_is_locked)
     {
         return Err("Tasks in progress, done or failed cannot be edited");
     }

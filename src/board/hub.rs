@@ -1,6 +1,7 @@
 //! Fan-out of serialized events to every socket: each event is turned into JSON once and shared.
 
-use axum::extract::ws::Utf8Bytes;
+use std::sync::Arc;
+
 use tokio::sync::broadcast;
 
 /// How many events a slow client may fall behind before it gets a snapshot instead.
@@ -10,7 +11,39 @@ pub const HUB_CAPACITY: usize = 4096;
 #[derive(Clone, Debug)]
 pub struct Frame {
     pub seq: u64,
-    pub json: Utf8Bytes,
+    pub json: FrameText,
+}
+
+/// A frame's JSON, made once and shared by every socket it goes to: cloning it counts a
+/// reference. The board knows no transport: the socket layer hands these bytes to its own type
+/// without copying them (they are the bytes of a `str`, see `AsRef<[u8]>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameText(Arc<str>);
+
+impl FrameText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for FrameText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for FrameText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl From<String> for FrameText {
+    fn from(json: String) -> FrameText {
+        FrameText(json.into())
+    }
 }
 
 #[derive(Debug)]

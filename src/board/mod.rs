@@ -22,6 +22,7 @@ use app::model::Task;
 
 pub(crate) use cache::default_dir as default_cache_dir;
 pub(crate) use edit::{content_tag, rewrite, set_field, RewriteError};
+pub(crate) use hub::FrameText;
 pub use hub::{Frame, HUB_CAPACITY};
 pub(crate) use store::ProblemSource;
 pub use store::{SharedStore, Since, Store, TaskCounts};

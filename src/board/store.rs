@@ -14,12 +14,11 @@ use app::model::{
     McpHealth, McpStatus, Problem, ServerEvent, SessionSummary, Task, TaskFilter, TaskPath,
     TaskSummary, LANE_WINDOW,
 };
-use axum::extract::ws::Utf8Bytes;
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use super::hub::{Frame, Hub};
+use super::hub::{Frame, FrameText, Hub};
 use super::startup::Startup;
 use super::task_file::FileState;
 use app::model::ScanProgress;
@@ -261,7 +260,7 @@ impl Board {
         instance: &Instance,
         reading: Option<ScanProgress>,
         snapshot: bool,
-    ) -> Utf8Bytes {
+    ) -> FrameText {
         let message = SnapshotMessage {
             seq: self.seq,
             kind,

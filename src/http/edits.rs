@@ -31,8 +31,6 @@ use crate::board::{content_tag, reread, rewrite, set_field, RewriteError, Shared
 
 /// The original's priority values (`normal` only in lower case, the others in any case).
 const PRIORITIES: [&str; 4] = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
-/// Statuses whose tasks are not edited.
-const LOCKED_STATUSES: [&str; 3] = ["in_progress", "done", "failed"];
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -251,7 +249,7 @@ impl Precondition {
             .and_then(Value::as_str)
             .unwrap_or("pending")
             .to_ascii_lowercase();
-        if LOCKED_STATUSES.contains(&status.as_str()) {
+        if app::model::status_is_locked(&status) {
             return Err((self.status_refusal)(&status));
         }
         if let Some(expected) = &self.etag {

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use super::metrics::{ResyncReason, SocketCounters};
 use super::{AppState, Error};
-use crate::board::{Frame, SharedStore, Since};
+use crate::board::{Frame, FrameText, SharedStore, Since};
 
 /// Largest message a client may send (they only send small commands); a larger one closes the
 /// socket with 1009 and a reason.
@@ -133,7 +133,7 @@ pub async fn serve<W, R>(
     let (ack, mut events) = store.subscribe(since.as_ref());
     let _trim = TrimOnClose::new(&counters);
     let mut sent_seq = ack.seq;
-    if !send_in_time(&mut sink, vec![ack.json], &counters).await {
+    if !send_in_time(&mut sink, vec![wire_text(ack.json)], &counters).await {
         return;
     }
     loop {
@@ -170,7 +170,7 @@ pub async fn serve<W, R>(
                         counters.resynced(ResyncReason::requested);
                         let frame = store.snapshot_frame();
                         sent_seq = frame.seq;
-                        frame.json
+                        wire_text(frame.json)
                     }
                     Err(err) => error_message(sent_seq, &format!(
                         "cannot use this message ({err}); send {{\"type\":\"ping\"}} or {{\"type\":\"resync\"}}"
@@ -218,7 +218,7 @@ impl Batch {
         if frame.seq > *sent_seq {
             *sent_seq = frame.seq;
             self.bytes += frame.json.len();
-            self.frames.push(frame.json);
+            self.frames.push(wire_text(frame.json));
         }
     }
 
@@ -245,7 +245,14 @@ fn resync_lagging(store: &SharedStore, counters: &SocketCounters, sent_seq: &mut
     counters.resynced(ResyncReason::lagged);
     let frame = store.snapshot_frame();
     *sent_seq = frame.seq;
-    frame.json
+    wire_text(frame.json)
+}
+
+/// The board's JSON as a WebSocket text message, sharing its bytes: axum checks that they are
+/// UTF-8 (they are a `str`'s), which reads them once but copies nothing.
+fn wire_text(json: FrameText) -> Utf8Bytes {
+    Utf8Bytes::try_from(axum::body::Bytes::from_owner(json.clone()))
+        .unwrap_or_else(|_| Utf8Bytes::from(json.as_str()))
 }
 
 /// Sends messages with one flush; `false` when the connection is gone or the client did not

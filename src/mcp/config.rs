@@ -410,7 +410,7 @@ fn shown_url(url: &str) -> String {
 
 fn checked_url(url: &str) -> Result<String, String> {
     // The URL itself is not repeated in the message: it may hold a key (see `shown_url`).
-    let uri: axum::http::Uri = url
+    let uri: http::Uri = url
         .parse()
         .map_err(|error| format!("url is not an http:// or https:// URL ({error})"))?;
     match uri.scheme_str() {

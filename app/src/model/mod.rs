@@ -52,5 +52,7 @@ pub use specification::{
 };
 #[cfg(feature = "ssr")]
 pub use task::task_from_document;
-pub use task::{lane_key, parse_lane_key, Priority, Task, TaskSummary};
+pub use task::{
+    lane_key, parse_lane_key, status_is_locked, Priority, Task, TaskSummary, LOCKED_STATUSES,
+};
 pub use task_path::{Column, TaskPath};

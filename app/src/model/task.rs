@@ -42,6 +42,15 @@ impl Priority {
     }
 }
 
+/// Statuses whose tasks are not edited: the server refuses the edit, the page disables its menus.
+pub const LOCKED_STATUSES: [&str; 3] = ["in_progress", "done", "failed"];
+
+/// Whether a task with this status (lower-cased, as [`TaskSummary::status`]) is locked against
+/// edits ([`LOCKED_STATUSES`]).
+pub fn status_is_locked(status: &str) -> bool {
+    LOCKED_STATUSES.contains(&status)
+}
+
 /// What a card shows of a task: every typed field but its long texts. Snapshots and live events
 /// carry these; the detail view fetches the whole [`Task`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
