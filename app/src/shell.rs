@@ -123,7 +123,9 @@ pub fn shell(snapshot: Snapshot, page: Page) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
-                <title>{title}</title>
+                // As text written out: a view would add a hydration marker (`<!>`), and inside
+                // <title> that is not a comment but part of the title the tab shows.
+                <title inner_html=html_escape::encode_text(&title).into_owned()></title>
                 <link rel="icon" href=format!("{home}/favicon.svg?v={v}") type="image/svg+xml"/>
                 <link rel="stylesheet" href=format!("{home}/pkg/execdash.css?v={v}")/>
                 <link rel="modulepreload" href=format!("{home}/pkg/execdash.js?v={v}")/>
