@@ -1,7 +1,9 @@
 //! Alerts that reach a person, on a real server and a real webhook receiver on loopback
 //! (`tests/support/webhook_receiver.py`): each alert once per destination, in the format of
 //! each (generic JSON, Slack's incoming webhook, ntfy's publish), never again after a restart;
-//! a receiver that fails gets retries, then the alert shows as undelivered.
+//! a receiver that fails gets retries, then the alert shows as undelivered; an MCP server (real
+//! ones: the npm reference server, and a command that fails as a server does) that goes down is
+//! announced, once per time it goes down.
 
 mod common;
 
@@ -264,4 +266,116 @@ async fn each_alert_reaches_each_webhook_once_in_its_format_even_across_a_restar
         4
     );
     server.stop().await.unwrap();
+}
+
+/// The alerts' log as the server has it (`GET /api/alerts`): the kinds, oldest first.
+async fn logged_kinds(server: &RunningServer) -> Vec<String> {
+    let log = alert_log(server).await;
+    let mut kinds: Vec<String> = log["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+fn write_mcp_config(workspace: &Workspace, flaky: Value) {
+    let config = serde_json::json!({"mcpServers": {
+        "everything": {"command": common::npm_server("mcp-server-everything"), "args": ["stdio"]},
+        "flaky": flaky,
+    }});
+    std::fs::write(
+        workspace.root().join(".mcp.json"),
+        serde_json::to_string_pretty(&config).unwrap(),
+    )
+    .unwrap();
+}
+
+/// What a server that cannot start looks like to its client: it writes why and exits.
+fn failing_server() -> Value {
+    serde_json::json!({"command": "sh", "args": [
+        "-c", "echo 'fatal: no config' >&2; exit 3", "--api-key", "arg-secret-value",
+    ]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_server_down_is_announced_once_and_again_when_it_goes_down_after_being_back() {
+    let workspace = Workspace::empty();
+    let cache = tempfile::tempdir().unwrap();
+    write_mcp_config(&workspace, failing_server());
+    let receiver = Receiver::start("");
+    let server = common::start_server(&workspace, |config| {
+        config.board_cache = Some(cache.path().to_owned());
+        config.alert_webhooks =
+            vec![execdash::Webhook::parse(&format!("json={}", receiver.url("/json"))).unwrap()];
+        config.mcp.timeout = Duration::from_secs(10);
+        // Checks come from the configuration's changes only (and the first one).
+        config.mcp.check_interval = Duration::from_secs(600);
+    })
+    .await;
+
+    let body = |request: &Value| -> Value {
+        serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
+    };
+    let first = body(&receiver.until("/json", 1).await[0]);
+    assert_eq!(first["kind"], "mcp_down");
+    assert_eq!(first["title"], "MCP server flaky is down");
+    let text = first["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("The MCP server flaky failed its health check: "),
+        "{text}"
+    );
+    assert!(!text.contains("arg-secret-value"), "no secret in an alert: {text}");
+    assert_eq!(first["link"], format!("http://{}/mcp", server.addr));
+
+    // Still down at the next pass of the rules: nothing more. A task blocked after the server
+    // was found down is announced by a later pass, which looked at the server too.
+    workspace.write(
+        "assigned/dev/T-1.yaml",
+        "id: T-1\ntitle: One\nstatus: blocked\nagent: dev\n",
+    );
+    eventually("the blocked task announced", Duration::from_secs(10), || async {
+        logged_kinds(&server).await.contains(&"blocked".to_owned())
+    })
+    .await;
+    assert_eq!(logged_kinds(&server).await, ["mcp_down", "blocked"]);
+
+    // Back: the store has both servers healthy; then down again, announced again.
+    write_mcp_config(
+        &workspace,
+        serde_json::json!({"command": common::npm_server("mcp-server-everything"), "args": ["stdio"]}),
+    );
+    eventually("both servers healthy", Duration::from_secs(30), || async {
+        let snapshot: Value = reqwest::get(format!("http://{}/api/snapshot", server.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        snapshot["mcp"]["healthy"] == 2
+    })
+    .await;
+    // A pass of the rules after the recovery (the barrier: a second blocked task).
+    workspace.write(
+        "assigned/dev/T-2.yaml",
+        "id: T-2\ntitle: Two\nstatus: blocked\nagent: dev\n",
+    );
+    eventually("the second blocked task announced", Duration::from_secs(10), || async {
+        logged_kinds(&server).await.len() == 3
+    })
+    .await;
+    write_mcp_config(&workspace, failing_server());
+    let got = receiver.until("/json", 4).await;
+    let kinds: Vec<Value> = got.iter().map(|r| body(r)["kind"].clone()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "mcp_down").count(),
+        2,
+        "down, back, down again: two alerts: {kinds:?}"
+    );
+    assert_eq!(
+        logged_kinds(&server).await,
+        ["mcp_down", "blocked", "blocked", "mcp_down"]
+    );
 }

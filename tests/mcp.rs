@@ -33,16 +33,6 @@ fn mcp_python() -> PathBuf {
 }
 
 /// A reference server's command, installed by the bootstrap (`npm ci` in `end2end/`).
-fn npm_server(name: &str) -> String {
-    let path = common::repo().join("end2end/node_modules/.bin").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/bootstrap (it installs the MCP reference servers)",
-        path.display()
-    );
-    path.display().to_string()
-}
-
 async fn start(workspace: &Workspace) -> RunningServer {
     common::start_server(workspace, |config| {
         config.mcp.timeout = Duration::from_secs(4);
@@ -118,7 +108,7 @@ async fn every_state_is_found_with_real_servers_and_secrets_stay_on_the_server()
     write_config(
         &workspace,
         json!({
-            "everything": {"command": npm_server("mcp-server-everything"), "args": ["stdio"],
+            "everything": {"command": common::npm_server("mcp-server-everything"), "args": ["stdio"],
                            "env": {"SECRET_TOKEN": "hunter2-secret-value"}},
             "crashes": {"command": "sh", "args": ["-c", "echo starting >&2; echo 'fatal: no config' >&2; exit 3"]},
             "hangs": {"command": "sleep", "args": ["300"]},
@@ -345,7 +335,7 @@ async fn the_configuration_is_watched_and_a_bad_one_is_a_problem_with_its_place(
 
     write_config(
         &workspace,
-        json!({"everything": {"command": npm_server("mcp-server-everything"), "args": ["stdio"]}}),
+        json!({"everything": {"command": common::npm_server("mcp-server-everything"), "args": ["stdio"]}}),
     );
     // The problem goes, the server comes and is checked: each is an event on the stream.
     let (mut mended, mut healthy) = (false, false);
@@ -400,7 +390,7 @@ async fn check_now_and_tools_that_disappear_or_were_called_but_are_not_offered()
     // One name, two real servers: which one runs is chosen by a file, so the tools change
     // between two checks as when a server is upgraded.
     let choice = workspace.root().join("choice");
-    std::fs::write(&choice, npm_server("mcp-server-everything")).unwrap();
+    std::fs::write(&choice, common::npm_server("mcp-server-everything")).unwrap();
     write_config(
         &workspace,
         json!({"switching": {"command": "sh", "args": ["-c",
@@ -433,7 +423,7 @@ async fn check_now_and_tools_that_disappear_or_were_called_but_are_not_offered()
         .await
         .unwrap();
     let _ack = next_envelope(&mut socket).await;
-    std::fs::write(&choice, npm_server("mcp-server-filesystem")).unwrap();
+    std::fs::write(&choice, common::npm_server("mcp-server-filesystem")).unwrap();
     let response = client
         .post(format!("{url}/api/mcp/servers/switching/check"))
         .send()
@@ -495,7 +485,7 @@ async fn a_managed_server_is_restarted_after_it_dies_and_obeys_stop_and_start() 
     let workspace = Workspace::empty();
     write_config(
         &workspace,
-        json!({"kept": {"command": npm_server("mcp-server-everything"), "args": ["stdio"]}}),
+        json!({"kept": {"command": common::npm_server("mcp-server-everything"), "args": ["stdio"]}}),
     );
     let server = common::start_server(&workspace, |config| {
         config.mcp.timeout = Duration::from_secs(5);

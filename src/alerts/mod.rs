@@ -9,7 +9,8 @@
 //! - **finished**: a task arrived in a `done/` folder;
 //! - **waiting**: an agent session has waited for input longer than `--alert-waiting-after`
 //!   (300 s);
-//! - **stalled**: a session stalled (see [`crate::sessions`]).
+//! - **stalled**: a session stalled (see [`crate::sessions`]);
+//! - **mcp_down**: an MCP server's health check found it down (again after it was back).
 //!
 //! What is on the board when the server starts (tasks blocked or done already) is taken as known,
 //! not announced. Every alert has a key; with a destination configured, the keys sent and the
@@ -42,6 +43,9 @@ const LOG: usize = 500;
 const SEEN: usize = 20_000;
 /// Budget thresholds, percent.
 const THRESHOLDS: [u32; 3] = [50, 80, 100];
+/// Alerts about a state that can end and come back (a task blocked, a server down): their key
+/// is forgotten once the state ended, so the next time is announced too.
+const WHILE_TRUE: [&str; 2] = ["blocked:", "mcp-down:"];
 
 /// What is kept between runs.
 #[derive(Default, Serialize, Deserialize)]
@@ -199,7 +203,10 @@ impl Alerts {
             let gone: Vec<String> = state
                 .seen
                 .iter()
-                .filter(|key| key.starts_with("blocked:") && !current.contains(key.as_str()))
+                .filter(|key| {
+                    WHILE_TRUE.iter().any(|kind| key.starts_with(kind))
+                        && !current.contains(key.as_str())
+                })
                 .cloned()
                 .collect();
             for key in gone {
@@ -434,6 +441,19 @@ impl Alerts {
                 }),
                 _ => {}
             }
+        }
+        for (name, error) in self.board.mcp_servers_down() {
+            let why = error.map_or_else(String::new, |e| format!(": {e}"));
+            findings.push(Finding {
+                key: format!("mcp-down:{name}"),
+                kind: "mcp_down",
+                title: format!("MCP server {name} is down"),
+                text: format!(
+                    "The MCP server {name} failed its health check{why}. The agents' calls to \
+                     its tools fail until it is back."
+                ),
+                link: Some("/mcp".into()),
+            });
         }
         let budgets = self.board.budgets();
         if let Some(costs) = self.board.costs() {

@@ -71,6 +71,8 @@ struct Board {
     costs: Option<CostSummary>,
     budgets: Budgets,
     mcp: Option<McpHealth>,
+    /// The MCP servers whose last check found them down, with the error it gave.
+    mcp_down: BTreeMap<String, Option<String>>,
     /// The agent sessions going on (not ended), by id.
     sessions: BTreeMap<String, SessionSummary>,
 }
@@ -525,6 +527,17 @@ impl Store {
         self.board.read().budgets
     }
 
+    /// The MCP servers down at their last check (removed from the configuration: no longer),
+    /// with the error each gave.
+    pub fn mcp_servers_down(&self) -> Vec<(String, Option<String>)> {
+        let board = self.board.read();
+        board
+            .mcp_down
+            .iter()
+            .map(|(name, error)| (name.clone(), error.clone()))
+            .collect()
+    }
+
     pub fn costs(&self) -> Option<CostSummary> {
         self.board.read().costs.clone()
     }
@@ -609,6 +622,11 @@ impl Store {
     ) -> u64 {
         let mut board = self.board.write();
         board.mcp = (health.configured > 0).then_some(health);
+        if status == McpStatus::Down {
+            board.mcp_down.insert(name.clone(), error.clone());
+        } else {
+            board.mcp_down.remove(&name);
+        }
         self.publish(&mut board, |_| ServerEvent::McpServerStatus {
             name,
             status,

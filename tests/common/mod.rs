@@ -86,6 +86,18 @@ fn timed_out(what: &str, within: Duration, started: Instant, seen: &str) {
     }
 }
 
+/// The path of an MCP reference server from npm (`mcp-server-everything`, …) that
+/// scripts/bootstrap installs.
+pub fn npm_server(name: &str) -> String {
+    let path = repo().join("end2end/node_modules/.bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/bootstrap (it installs the MCP reference servers)",
+        path.display()
+    );
+    path.display().to_string()
+}
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
 }

@@ -2,6 +2,7 @@
 //! demand, and the clock.
 
 mod fetch;
+pub(crate) mod notify;
 mod socket;
 
 pub(crate) use fetch::{

@@ -8,7 +8,7 @@ use gloo_net::websocket::{futures::WebSocket, Message};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
-use crate::model::{ClientMessage, Envelope, Snapshot};
+use crate::model::{ClientMessage, Envelope, ServerEvent, Snapshot};
 use crate::state::{Applied, Connection, Dashboard};
 
 const MAX_BACKOFF_MS: f64 = 5_000.0;
@@ -75,6 +75,9 @@ async fn run_connection(socket: WebSocket, dashboard: Dashboard) -> bool {
             let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
                 continue;
             };
+            if let ServerEvent::Alert { alert } = &envelope.event {
+                super::notify::announce(alert);
+            }
             let is_ack = envelope.event.name() == "connection_ack";
             if dashboard.apply(envelope) == Applied::Gap {
                 let _ = outgoing.unbounded_send(ClientMessage::Resync);

@@ -34,7 +34,7 @@ pub use history::HistoryPage;
 pub use initiatives::InitiativesPage;
 pub use mcp::McpPage;
 pub use problems::ProblemsPanel;
-pub use sessions::SessionsPage;
+pub use sessions::{BrowserNotifications, SessionsPage};
 
 /// The whole page body: header, the page the address names (the board, under which a task's
 /// detail opens, or the initiatives), and the detail panel. Pages change without a reload: the

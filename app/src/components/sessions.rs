@@ -331,6 +331,62 @@ pub fn AgentSessions(agent: Signal<String>) -> impl IntoView {
     }
 }
 
+/// What this browser does with alerts (the switch on the Sessions page; see
+/// `client::notify`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrowserNotifications {
+    /// Not known yet (the server renders this; the browser tells after hydration).
+    Unknown,
+    /// No Notification API (an old browser, or a page not served over HTTPS or from loopback).
+    Unsupported,
+    /// The person or the browser's settings refused them for this site.
+    Blocked,
+    Off,
+    On,
+}
+
+/// The switch for this browser's notifications of alerts.
+#[component]
+fn BrowserNotificationSwitch() -> impl IntoView {
+    let state = RwSignal::new(BrowserNotifications::Unknown);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| state.set(crate::client::notify::current()));
+    let turn = move |on: bool| {
+        #[cfg(feature = "hydrate")]
+        wasm_bindgen_futures::spawn_local(async move {
+            state.set(if on {
+                crate::client::notify::turn_on().await
+            } else {
+                crate::client::notify::turn_off()
+            });
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = on;
+    };
+    view! {
+        <p class="browser-notifications" data-state=move || format!("{:?}", state.get()).to_lowercase()>
+            "In this browser: "
+            {move || match state.get() {
+                BrowserNotifications::Unknown => view! { <span>"…"</span> }.into_any(),
+                BrowserNotifications::Unsupported => view! {
+                    <span>"this browser cannot show notifications (they need HTTPS, or the dashboard on this machine)."</span>
+                }.into_any(),
+                BrowserNotifications::Blocked => view! {
+                    <span>"notifications are blocked for this site: allow them in the browser's site settings."</span>
+                }.into_any(),
+                BrowserNotifications::Off => view! {
+                    <button type="button" on:click=move |_| turn(true)>"Notify me of alerts"</button>
+                    " (while the dashboard is not in front)"
+                }.into_any(),
+                BrowserNotifications::On => view! {
+                    <span>"alerts show as notifications while the dashboard is not in front. "</span>
+                    <button type="button" on:click=move |_| turn(false)>"Stop notifying"</button>
+                }.into_any(),
+            }}
+        </p>
+    }
+}
+
 /// The alerts sent (the newest first) and where they go, a test button for each destination.
 #[component]
 fn AlertsSection() -> impl IntoView {
@@ -366,6 +422,7 @@ fn AlertsSection() -> impl IntoView {
     view! {
         <section class="alerts" aria-labelledby="alerts-title">
             <h3 id="alerts-title">"Alerts"</h3>
+            <BrowserNotificationSwitch/>
             {move || match log.get() {
                 None => view! { <p class="loading">"Reading the alerts…"</p> }.into_any(),
                 Some(Err(reason)) => view! { <p class="detail-error" role="alert">{reason}</p> }.into_any(),

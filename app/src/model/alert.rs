@@ -1,6 +1,6 @@
 //! Alerts that reach a person (`GET /api/alerts`, the Sessions page's log): a budget threshold
-//! passed, a task blocked or finished, an agent waiting for input too long, a session stalled;
-//! each sent once to every webhook configured.
+//! passed, a task blocked or finished, an agent waiting for input too long, a session stalled, an
+//! MCP server down; each sent once to every webhook configured.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct Alert {
     /// What makes it this alert and no other (sent once: `waiting:<session>:<since>`, …).
     pub key: String,
-    /// `budget`, `blocked`, `finished`, `waiting`, `stalled`, `test`.
+    /// `budget`, `blocked`, `finished`, `waiting`, `stalled`, `mcp_down`, `test`.
     pub kind: String,
     pub title: String,
     pub text: String,
