@@ -327,7 +327,10 @@ async fn an_mcp_server_down_is_announced_once_and_again_when_it_goes_down_after_
         text.starts_with("The MCP server flaky failed its health check: "),
         "{text}"
     );
-    assert!(!text.contains("arg-secret-value"), "no secret in an alert: {text}");
+    assert!(
+        !text.contains("arg-secret-value"),
+        "no secret in an alert: {text}"
+    );
     assert_eq!(first["link"], format!("http://{}/mcp", server.addr));
 
     // Still down at the next pass of the rules: nothing more. A task blocked after the server
@@ -336,9 +339,11 @@ async fn an_mcp_server_down_is_announced_once_and_again_when_it_goes_down_after_
         "assigned/dev/T-1.yaml",
         "id: T-1\ntitle: One\nstatus: blocked\nagent: dev\n",
     );
-    eventually("the blocked task announced", Duration::from_secs(10), || async {
-        logged_kinds(&server).await.contains(&"blocked".to_owned())
-    })
+    eventually(
+        "the blocked task announced",
+        Duration::from_secs(10),
+        || async { logged_kinds(&server).await.contains(&"blocked".to_owned()) },
+    )
     .await;
     assert_eq!(logged_kinds(&server).await, ["mcp_down", "blocked"]);
 
@@ -362,9 +367,11 @@ async fn an_mcp_server_down_is_announced_once_and_again_when_it_goes_down_after_
         "assigned/dev/T-2.yaml",
         "id: T-2\ntitle: Two\nstatus: blocked\nagent: dev\n",
     );
-    eventually("the second blocked task announced", Duration::from_secs(10), || async {
-        logged_kinds(&server).await.len() == 3
-    })
+    eventually(
+        "the second blocked task announced",
+        Duration::from_secs(10),
+        || async { logged_kinds(&server).await.len() == 3 },
+    )
     .await;
     write_mcp_config(&workspace, failing_server());
     let got = receiver.until("/json", 4).await;

@@ -26,9 +26,8 @@ thread_local! {
 }
 
 fn supported() -> bool {
-    web_sys::window().is_some_and(|w| {
-        js_sys::Reflect::has(&w, &"Notification".into()).unwrap_or(false)
-    })
+    web_sys::window()
+        .is_some_and(|w| js_sys::Reflect::has(&w, &"Notification".into()).unwrap_or(false))
 }
 
 fn switched_on() -> bool {
