@@ -39,9 +39,6 @@ test("an alert shows as a browser notification while the dashboard is not in fro
     window.Notification = Recorded as typeof Notification;
   });
   const dashboard = await context.newPage();
-  // The page's focus as a real window's: Playwright otherwise tells every page it has it.
-  const cdp = await context.newCDPSession(dashboard);
-  await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
   await dashboard.goto(`${server.url}/sessions`);
   await expect(dashboard.locator("#connection")).toHaveText("Live");
   // The alert rules run once the board was read (what was on it then is not news).
@@ -60,7 +57,10 @@ test("an alert shows as a browser notification while the dashboard is not in fro
   await expect(dashboard.locator('tr[data-key="blocked:T-1"]')).toBeVisible();
   expect((await shown(dashboard)).map((n) => n.tag)).toEqual(["execdash-notifications-on"]);
 
-  // Behind another tab: the next alert is a notification, once.
+  // Behind another tab: the next alert is a notification, once. (The page's focus as a real
+  // window's: Playwright otherwise tells every page it has it.)
+  const cdp = await context.newCDPSession(dashboard);
+  await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
   const other = await context.newPage();
   await other.goto("about:blank");
   await other.bringToFront();
