@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod components;
 pub mod edits;
+pub mod format;
 pub mod model;
 pub mod navigation;
 pub mod state;

@@ -698,54 +698,6 @@ impl Dashboard {
     }
 }
 
-/// "3 min ago" for a moment `then_ms` seen at `now_ms`.
-pub fn age_label(then_ms: i64, now_ms: i64) -> String {
-    let seconds = (now_ms - then_ms).max(0) / 1000;
-    match seconds {
-        0..=44 => "just now".to_owned(),
-        45..=89 => "1 min ago".to_owned(),
-        90..=3_599 => format!("{} min ago", (seconds + 30) / 60),
-        3_600..=86_399 => format!("{} h ago", seconds / 3_600),
-        _ => format!("{} d ago", seconds / 86_400),
-    }
-}
-
-/// Unix milliseconds of an ISO 8601 UTC timestamp as the server writes them
-/// (`2026-02-09T20:00:00Z`, optionally with a fraction); `None` for anything else.
-pub fn iso_ms(text: &str) -> Option<i64> {
-    let text = text.strip_suffix('Z')?;
-    let (date, time) = text.split_once('T')?;
-    let (time, fraction) = time.split_once('.').unwrap_or((time, ""));
-    let mut time_parts = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hour, minute, second) = (
-        time_parts.next()??,
-        time_parts.next()??,
-        time_parts.next()??,
-    );
-    let month: i64 = date.get(5..7)?.parse().ok()?;
-    let day: i64 = date.get(8..10)?.parse().ok()?;
-    if date.len() != 10
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let millis = fraction
-        .get(..fraction.len().min(3))
-        .filter(|f| !f.is_empty())
-        .and_then(|f| {
-            f.parse::<i64>()
-                .ok()
-                .map(|n| n * 10_i64.pow(3 - f.len() as u32))
-        })
-        .unwrap_or(0);
-    let days = crate::charts::dates::parse(date)?;
-    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -976,23 +928,5 @@ mod tests {
         assert_eq!(shown.len(), count + 1, "every card, none twice");
         assert_eq!(shown.last().unwrap().task.path, "assigned/bob/t000.yaml");
         assert!(board.lanes_to_fetch().is_empty());
-    }
-
-    #[test]
-    fn iso_timestamps_to_milliseconds() {
-        assert_eq!(iso_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(iso_ms("2026-02-09T20:00:00Z"), Some(1_770_667_200_000));
-        assert_eq!(iso_ms("2026-02-09T20:00:00.25Z"), Some(1_770_667_200_250));
-        assert_eq!(iso_ms("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
-        assert_eq!(iso_ms("soon"), None);
-        assert_eq!(iso_ms("2026-13-01T00:00:00Z"), None);
-    }
-
-    #[test]
-    fn ages() {
-        assert_eq!(age_label(0, 10_000), "just now");
-        assert_eq!(age_label(0, 180_000), "3 min ago");
-        assert_eq!(age_label(0, 7_200_000), "2 h ago");
-        assert_eq!(age_label(0, 3 * 86_400_000), "3 d ago");
     }
 }

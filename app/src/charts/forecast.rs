@@ -133,7 +133,7 @@ pub fn burn_down_description(forecast: &Forecast) -> String {
 /// How much of its UTC day the instant `generated_at` (RFC 3339, `Z`) is past, `0..1`.
 fn day_fraction_gone(generated_at: &str) -> f64 {
     const DAY_MS: i64 = 86_400_000;
-    crate::state::iso_ms(generated_at)
+    crate::format::iso_ms(generated_at)
         .map(|ms| ms.rem_euclid(DAY_MS) as f64 / DAY_MS as f64)
         .unwrap_or(0.0)
 }

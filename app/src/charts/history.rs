@@ -1,3 +1,4 @@
+use crate::format::hours;
 use plotters::prelude::*;
 
 use super::daily::stacked_bars;
@@ -77,12 +78,4 @@ pub fn work_in_progress(history: &History) -> Option<String> {
         root.present().ok()?;
     }
     Some(finish(svg, WIDE, HEIGHT))
-}
-
-pub fn hours(value: f64) -> String {
-    if value >= 48.0 {
-        format!("{:.1} d", value / 24.0)
-    } else {
-        format!("{value:.1} h")
-    }
 }

@@ -6,15 +6,15 @@
 
 mod bars;
 mod daily;
-pub(crate) mod dates;
 mod forecast;
 mod history;
 
 pub use bars::{cost_by_model, tokens_by_agent};
 pub use daily::{daily_cost, models_by_cost};
 pub use forecast::{burn_down, burn_down_description};
-pub use history::{completions, cycle_times, hours, work_in_progress};
+pub use history::{completions, cycle_times, work_in_progress};
 
+use crate::format::{count, dates, usd};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -129,47 +129,5 @@ fn finish(svg: String, width: u32, height: u32) -> String {
             out
         }
         _ => svg,
-    }
-}
-
-/// `$1.23`, `$0.0042`, `$1.2k`.
-pub fn usd(value: f64) -> String {
-    let v = value.abs();
-    if v >= 10_000.0 {
-        format!("${:.1}k", value / 1000.0)
-    } else if v >= 1.0 || v == 0.0 {
-        format!("${value:.2}")
-    } else if v >= 0.01 {
-        format!("${value:.3}")
-    } else {
-        format!("${value:.4}")
-    }
-}
-
-/// `1.2M`, `35k`, `812`.
-pub fn count(value: f64) -> String {
-    if value >= 1_000_000.0 {
-        format!("{:.1}M", value / 1_000_000.0)
-    } else if value >= 10_000.0 {
-        format!("{:.0}k", value / 1000.0)
-    } else if value >= 1000.0 {
-        format!("{:.1}k", value / 1000.0)
-    } else {
-        format!("{value:.0}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_and_counts() {
-        assert_eq!(usd(1.234), "$1.23");
-        assert_eq!(usd(0.0423), "$0.042");
-        assert_eq!(usd(0.0042), "$0.0042");
-        assert_eq!(usd(0.0), "$0.00");
-        assert_eq!(count(1_250_000.0), "1.2M");
-        assert_eq!(count(812.0), "812");
     }
 }

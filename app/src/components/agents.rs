@@ -6,9 +6,9 @@ use super::initiatives::task_line;
 use super::sessions::AgentSessions;
 use super::use_dashboard;
 use crate::charts;
+use crate::format::age_label;
 use crate::model::{AgentOverview, AgentPage, CostRange, CostSummary, ModelCost, TaskSummary};
 use crate::navigation::encode_segment;
-use crate::state::age_label;
 
 /// `/agents`: one card per agent (its tasks, what it spent, when it was last active, its top
 /// models), each leading to the agent's page. Rendered by the server; fetched again as the board
@@ -134,7 +134,11 @@ fn agent_card(agent: AgentOverview, linked: bool) -> impl IntoView {
     let dashboard = use_dashboard();
     let base = dashboard.settings.with_value(|s| s.base.clone());
     let href = format!("{base}/agents/{}", encode_segment(&agent.name));
-    let money = |value: Option<f64>| value.map(charts::usd).unwrap_or_else(|| "–".to_owned());
+    let money = |value: Option<f64>| {
+        value
+            .map(crate::format::usd)
+            .unwrap_or_else(|| "–".to_owned())
+    };
     let last = agent.last_activity_ms;
     let name = agent.name.clone();
     let title = if linked {
@@ -168,7 +172,7 @@ fn agent_card(agent: AgentOverview, linked: bool) -> impl IntoView {
                     {agent
                         .top_models
                         .into_iter()
-                        .map(|m| view! { <li><span>{m.model}</span> <span class="num">{charts::usd(m.cost_usd)}</span></li> })
+                        .map(|m| view! { <li><span>{m.model}</span> <span class="num">{crate::format::usd(m.cost_usd)}</span></li> })
                         .collect_view()}
                 </ul>
             })}

@@ -117,7 +117,7 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
                 <span class="avatar" aria-hidden="true">{avatar}</span>
                 <h3>{name}</h3>
                 {(column == Column::Assigned).then(|| view! { <LaneState agent=lane.clone()/> })}
-                {move || cost().map(|c| view! { <span class="lane-cost" title="LLM cost of this agent, all time">{crate::charts::usd(c)}</span> })}
+                {move || cost().map(|c| view! { <span class="lane-cost" title="LLM cost of this agent, all time">{crate::format::usd(c)}</span> })}
                 <span class="count">{count}</span>
             </header>
             <CardList column lane=Some(lane)/>

@@ -3,7 +3,8 @@ use leptos::prelude::*;
 use super::priority::PriorityMenu;
 use super::sessions::SessionLine;
 use super::use_dashboard;
-use crate::state::{age_label, Card};
+use crate::format::age_label;
+use crate::state::Card;
 
 /// One task card: title, priority, status, agent, age, tags. Click opens the detail panel.
 #[component]
@@ -100,7 +101,7 @@ pub fn CardView(card: Card) -> impl IntoView {
             {tags}
             <div class="card-foot">
                 <span class="agent">{task.owner().unwrap_or("unassigned").to_owned()}</span>
-                {move || cost().map(|c| view! { <span class="card-cost" title="LLM cost of this task">{crate::charts::usd(c)}</span> })}
+                {move || cost().map(|c| view! { <span class="card-cost" title="LLM cost of this task">{crate::format::usd(c)}</span> })}
                 {age.map(|age| view! { <span class="age">{age}</span> })}
             </div>
             <Show when=has_problem.clone()>

@@ -36,7 +36,7 @@ pub fn CostsPanel() -> impl IntoView {
         move || {
             totals.with(|t| {
                 t.as_ref()
-                    .map(|t| charts::usd(pick(t)))
+                    .map(|t| crate::format::usd(pick(t)))
                     .unwrap_or_else(|| "–".into())
             })
         }
@@ -44,7 +44,7 @@ pub fn CostsPanel() -> impl IntoView {
     let invocations = move || {
         totals.with(|t| {
             t.as_ref()
-                .map(|t| charts::count(t.invocations as f64))
+                .map(|t| crate::format::count(t.invocations as f64))
                 .unwrap_or_else(|| "–".into())
         })
     };
@@ -170,8 +170,8 @@ pub fn BudgetBanner() -> impl IntoView {
             let text = format!(
                 "The {period} budget is {verb} {:.0} %: {} of {}.",
                 u.ratio() * 100.0,
-                charts::usd(u.spent_usd),
-                charts::usd(u.limit_usd)
+                crate::format::usd(u.spent_usd),
+                crate::format::usd(u.limit_usd)
             );
             view! { <div class=class role="alert" data-period=period>{text}</div> }
         }).collect_view()}
@@ -232,7 +232,7 @@ fn forecast_view(forecast: Forecast) -> impl IntoView {
     let budget_limit = forecast
         .month
         .budget
-        .map(|limit| format!("{} a month", charts::usd(limit)));
+        .map(|limit| format!("{} a month", crate::format::usd(limit)));
     // The budget's line (and its legend) only where a budget is set.
     let has_budget = forecast.month.budget.is_some();
     let budget_class = match forecast.budget {
@@ -285,17 +285,20 @@ fn period_view(
         } else {
             "within"
         };
-        format!("{verb} the {} {budget_name} budget", charts::usd(limit))
+        format!(
+            "{verb} the {} {budget_name} budget",
+            crate::format::usd(limit)
+        )
     });
     view! {
         <div data-period=id>
             <dt>{title}</dt>
-            <dd id=format!("forecast-{id}")>{charts::usd(period.projected)}</dd>
+            <dd id=format!("forecast-{id}")>{crate::format::usd(period.projected)}</dd>
             <dd id=format!("forecast-{id}-range") class="forecast-range">
-                {format!("likely {} – {}", charts::usd(period.low), charts::usd(period.high))}
+                {format!("likely {} – {}", crate::format::usd(period.low), crate::format::usd(period.high))}
             </dd>
             <dd id=format!("forecast-{id}-spent") class="forecast-note">
-                {format!("{} spent so far", charts::usd(period.spent))}
+                {format!("{} spent so far", crate::format::usd(period.spent))}
             </dd>
             {budget.map(|text| view! { <dd class="forecast-note">{text}</dd> })}
         </div>
@@ -310,8 +313,8 @@ fn InitiativeCosts() -> impl IntoView {
     crate::client::follow_initiative_costs(dashboard);
     let share = |cost: &crate::model::CostShare| {
         view! {
-            <td class="num">{charts::usd(cost.cost_usd)}</td>
-            <td class="num">{charts::count(cost.tokens as f64)}</td>
+            <td class="num">{crate::format::usd(cost.cost_usd)}</td>
+            <td class="num">{crate::format::count(cost.tokens as f64)}</td>
             <td class="num">{cost.invocations}</td>
         }
     };
@@ -379,7 +382,7 @@ pub fn CostSummary() -> impl IntoView {
             dashboard.board.with(|b| {
                 b.costs
                     .as_ref()
-                    .map(|c| charts::usd(pick(&c.totals)))
+                    .map(|c| crate::format::usd(pick(&c.totals)))
                     .unwrap_or_else(|| "–".into())
             })
         }

@@ -3,9 +3,9 @@ use leptos::prelude::*;
 use super::assign::{SpecificationPicker, SpecificationReader};
 use super::priority::PriorityMenu;
 use super::use_dashboard;
+use crate::format::{age_label, iso_ms};
 use crate::model::{TaskDetails, TaskLink, TaskSummary};
 use crate::navigation::{close_task, open_task, task_href};
-use crate::state::{age_label, iso_ms};
 
 /// The selected task over the board (at its own address, `/tasks/{id}`): every field, the texts
 /// rendered from Markdown on the server, the tasks it names, its cost and invocations, and its
@@ -107,7 +107,7 @@ fn whole(details: TaskDetails) -> impl IntoView {
                 <p class="task-cost">
                     {format!(
                         "{} over {} invocation{} ({} tokens)",
-                        crate::charts::usd(cost.cost_usd),
+                        crate::format::usd(cost.cost_usd),
                         cost.invocations,
                         if cost.invocations == 1 { "" } else { "s" },
                         cost.tokens,

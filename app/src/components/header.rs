@@ -17,7 +17,7 @@ pub fn Header() -> impl IntoView {
         dashboard.board.with(|b| {
             b.costs
                 .as_ref()
-                .map(|c| crate::charts::usd(c.totals.today))
+                .map(|c| crate::format::usd(c.totals.today))
                 .unwrap_or_else(|| "–".to_owned())
         })
     };
@@ -145,7 +145,7 @@ fn RepoSwitcher() -> impl IntoView {
             <span class="repo-current" class:stale=current_stale data-repo=repo.clone()>
                 <span class="repo-name">{label}</span>
                 {move || current_stale.get().then(|| view! { <span class="stale-mark">" (stale)"</span> })}
-                {move || current_cost.get().map(|c| view! { <span class="repo-cost" title="spent today">{crate::charts::usd(c)}</span> })}
+                {move || current_cost.get().map(|c| view! { <span class="repo-cost" title="spent today">{crate::format::usd(c)}</span> })}
             </span>
             <For
                 each=others
@@ -161,7 +161,7 @@ fn RepoSwitcher() -> impl IntoView {
                         >
                             <span class="repo-name">{name.clone()}</span>
                             {stale.then(|| view! { <span class="stale-mark">" (stale)"</span> })}
-                            <span class="repo-cost" title="spent today">{crate::charts::usd(cost_today)}</span>
+                            <span class="repo-cost" title="spent today">{crate::format::usd(cost_today)}</span>
                         </a>
                     }
                 }

@@ -110,10 +110,10 @@ fn history_view(history: History) -> impl IntoView {
                                 <tr data-agent=c.agent.clone()>
                                     <th scope="row">{c.agent.clone()}</th>
                                     <td class="num">{c.tasks}</td>
-                                    <td class="num">{charts::hours(c.p25_hours)}</td>
-                                    <td class="num">{charts::hours(c.p50_hours)}</td>
-                                    <td class="num">{charts::hours(c.p75_hours)}</td>
-                                    <td class="num">{charts::hours(c.p90_hours)}</td>
+                                    <td class="num">{crate::format::hours(c.p25_hours)}</td>
+                                    <td class="num">{crate::format::hours(c.p50_hours)}</td>
+                                    <td class="num">{crate::format::hours(c.p75_hours)}</td>
+                                    <td class="num">{crate::format::hours(c.p90_hours)}</td>
                                 </tr>
                             })
                             .collect_view()}

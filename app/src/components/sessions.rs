@@ -8,8 +8,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::use_dashboard;
+use crate::format::iso_ms;
 use crate::model::{AlertLog, SessionDetail, SessionState, SessionSummary};
-use crate::state::iso_ms;
 
 /// "12 s", "3 min", "1 h 5 min".
 pub(crate) fn duration_label(ms: i64) -> String {
@@ -51,7 +51,7 @@ pub fn SessionLine(session: SessionSummary) -> impl IntoView {
             " "
             <span class="session-since">{since}</span>
             " · "
-            <span class="session-cost">{crate::charts::usd(session.cost_usd)}</span>
+            <span class="session-cost">{crate::format::usd(session.cost_usd)}</span>
         </p>
     }
 }
@@ -245,8 +245,8 @@ fn session_table(rows: Vec<SessionSummary>, selected: RwSignal<Option<String>>) 
                                 <td>{task}</td>
                                 <td>{s.models.join(", ")}</td>
                                 <td class="num">{s.calls}</td>
-                                <td class="num">{crate::charts::usd(s.cost_usd)}</td>
-                                <td class="num">{crate::charts::usd(s.burn_rate_usd_per_hour)}</td>
+                                <td class="num">{crate::format::usd(s.cost_usd)}</td>
+                                <td class="num">{crate::format::usd(s.burn_rate_usd_per_hour)}</td>
                                 <td class="num">{s.cache_hit_rate.map(|r| format!("{:.0} %", r * 100.0)).unwrap_or_else(|| "–".into())}</td>
                                 <td class="num">{s.errors}</td>
                                 <td class="num">{s.tools}</td>
@@ -294,7 +294,7 @@ fn SessionTimeline(id: String) -> impl IntoView {
                                 <span class="kind">{e.kind.clone()}</span>
                                 " "
                                 <span class="what">{e.detail.clone()}</span>
-                                {e.cost_usd.map(|c| view! { <span class="cost">{format!(" {}", crate::charts::usd(c))}</span> })}
+                                {e.cost_usd.map(|c| view! { <span class="cost">{format!(" {}", crate::format::usd(c))}</span> })}
                             </li>
                         }).collect_view()}
                     </ol>

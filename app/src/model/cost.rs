@@ -208,11 +208,11 @@ impl ActiveOperation {
             (Some(reported), Some(computed)) if (reported - computed).abs() >= 0.000_005 => {
                 format!(
                     "{} reported (used) · {} by the price table",
-                    crate::charts::usd(reported),
-                    crate::charts::usd(computed)
+                    crate::format::usd(reported),
+                    crate::format::usd(computed)
                 )
             }
-            _ => crate::charts::usd(self.cost_usd),
+            _ => crate::format::usd(self.cost_usd),
         }
     }
 }

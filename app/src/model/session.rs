@@ -112,7 +112,7 @@ impl SessionSummary {
     /// Whether the board shows it at `now_ms`: going on, or ended within [`ENDED_SHOWN_MS`].
     pub fn shown_at(&self, now_ms: i64) -> bool {
         self.live()
-            || crate::state::iso_ms(&self.state_since)
+            || crate::format::iso_ms(&self.state_since)
                 .is_some_and(|ended| now_ms - ended < ENDED_SHOWN_MS)
     }
 }
