@@ -62,11 +62,12 @@ pub fn Board() -> impl IntoView {
 fn ColumnView(column: Column) -> impl IntoView {
     let dashboard = use_dashboard();
     let count = Memo::new(move |_| dashboard.shown_count(column));
+    let lanes = Memo::new(move |_| dashboard.shown_lanes(column));
     let body = match column {
         Column::Inbox => view! { <CardList column lane=None/> }.into_any(),
         Column::Assigned | Column::Done => view! {
             <For
-                each=move || dashboard.shown_lanes(column)
+                each=move || lanes.get()
                 key=|lane| lane.clone()
                 let:lane
             >
@@ -97,16 +98,16 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
     let dashboard = use_dashboard();
     let count = {
         let lane = lane.clone();
-        move || dashboard.shown_count_in_lane(column, Some(&lane))
+        Memo::new(move |_| dashboard.shown_count_in_lane(column, Some(&lane)))
     };
     let cost = {
         let lane = lane.clone();
-        move || {
+        Memo::new(move |_| {
             dashboard
                 .board
                 .with(|b| b.agent_cost(&lane))
                 .filter(|c| *c > 0.0)
-        }
+        })
     };
     let avatar = initials(&lane);
     let name = lane.clone();
@@ -117,7 +118,7 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
                 <span class="avatar" aria-hidden="true">{avatar}</span>
                 <h3>{name}</h3>
                 {(column == Column::Assigned).then(|| view! { <LaneState agent=lane.clone()/> })}
-                {move || cost().map(|c| view! { <span class="lane-cost" title="LLM cost of this agent, all time">{crate::format::usd(c)}</span> })}
+                {move || cost.get().map(|c| view! { <span class="lane-cost" title="LLM cost of this agent, all time">{crate::format::usd(c)}</span> })}
                 <span class="count">{count}</span>
             </header>
             <CardList column lane=Some(lane)/>
@@ -130,13 +131,15 @@ fn LaneGroup(column: Column, lane: String) -> impl IntoView {
 #[component]
 fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
     let dashboard = use_dashboard();
+    // A memo: a change on the board that leaves this lane's cards as they were (a session, a
+    // cost, another lane) does not make the list compare its keys again.
     let cards = {
         let lane = lane.clone();
-        move || dashboard.shown_cards(column, lane.as_deref())
+        Memo::new(move |_| dashboard.shown_cards(column, lane.as_deref()))
     };
     view! {
         <ul class="cards">
-            <For each=cards key=|card| (card.task.path.clone(), card.rev) let:card>
+            <For each=move || cards.get() key=|card| (card.task.path.clone(), card.rev) let:card>
                 <CardView card/>
             </For>
         </ul>
@@ -153,10 +156,10 @@ fn ShowMore(column: Column, lane: Option<String>) -> impl IntoView {
     let key = lane_key(column, lane.as_deref());
     let counts = {
         let key = key.clone();
-        move || {
+        Memo::new(move |_| {
             let count = dashboard.shown_count_in_lane(column, lane.as_deref());
             (count, dashboard.board.with(|b| b.shown_in(&key)))
-        }
+        })
     };
     let set_shown = move |key: String, shown: Option<usize>| {
         dashboard.board.update(|b| match shown {
@@ -169,7 +172,7 @@ fn ShowMore(column: Column, lane: Option<String>) -> impl IntoView {
         })
     };
     move || {
-        let (count, shown) = counts();
+        let (count, shown) = counts.get();
         let hidden = count.saturating_sub(shown);
         let key = key.clone();
         match column {

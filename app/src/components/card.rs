@@ -19,9 +19,11 @@ pub fn CardView(card: Card) -> impl IntoView {
     if task.is_blocked() {
         classes.push_str(" blocked");
     }
+    // What the card derives from the board, as memos: a change elsewhere on the board (another
+    // card's session, a cost) re-runs these cheap lookups, not this card's views.
     let has_problem = {
         let path = path.clone();
-        move || dashboard.board.with(|b| b.problems.contains_key(&path))
+        Memo::new(move |_| dashboard.board.with(|b| b.problems.contains_key(&path)))
     };
     let open = {
         let id = task.id.clone();
@@ -33,11 +35,11 @@ pub fn CardView(card: Card) -> impl IntoView {
         .map(|ms| move || age_label(ms, dashboard.now_ms.get()));
     let current = {
         let path = path.clone();
-        Signal::derive(move || {
+        Signal::from(Memo::new(move |_| {
             dashboard
                 .board
                 .with(|b| b.cards.get(&path).and_then(|c| c.task.priority))
-        })
+        }))
     };
     let priority = view! { <PriorityMenu task=task.clone() current/> };
     let status = task.status.clone().map(|s| {
@@ -48,21 +50,21 @@ pub fn CardView(card: Card) -> impl IntoView {
         view! { <span class=class>{s.replace('_', " ")}</span> }
     });
     let task_id = task.id.clone();
-    let cost = move || {
+    let cost = Memo::new(move |_| {
         dashboard
             .board
             .with(|b| b.task_cost(&task_id))
             .filter(|c| *c > 0.0)
-    };
+    });
     let session = {
         let id = task.id.clone();
-        move || {
+        Memo::new(move |_| {
             dashboard.board.with(|b| {
                 b.sessions_of_task(&id, dashboard.now_ms.get())
                     .first()
                     .map(|s| (*s).clone())
             })
-        }
+        })
     };
     let tags = (!task.tags.is_empty()).then(|| {
         view! {
@@ -97,14 +99,14 @@ pub fn CardView(card: Card) -> impl IntoView {
                 {priority} {status}
             </div>
             {blocked}
-            {move || session().map(|session| view! { <SessionLine session/> })}
+            {move || session.get().map(|session| view! { <SessionLine session/> })}
             {tags}
             <div class="card-foot">
                 <span class="agent">{task.owner().unwrap_or("unassigned").to_owned()}</span>
-                {move || cost().map(|c| view! { <span class="card-cost" title="LLM cost of this task">{crate::format::usd(c)}</span> })}
+                {move || cost.get().map(|c| view! { <span class="card-cost" title="LLM cost of this task">{crate::format::usd(c)}</span> })}
                 {age.map(|age| view! { <span class="age">{age}</span> })}
             </div>
-            <Show when=has_problem.clone()>
+            <Show when=move || has_problem.get()>
                 <p class="card-warning">"File unreadable: showing its last good version"</p>
             </Show>
         </li>

@@ -61,9 +61,9 @@ pub fn SessionLine(session: SessionSummary) -> impl IntoView {
 pub fn WaitingIndicator() -> impl IntoView {
     let dashboard = use_dashboard();
     let base = dashboard.settings.with_value(|s| s.base.clone());
-    let waiting = move || dashboard.board.with(|b| b.waiting());
+    let waiting = Memo::new(move |_| dashboard.board.with(|b| b.waiting()));
     move || {
-        let count = waiting();
+        let count = waiting.get();
         (count > 0).then(|| {
             let text = if count == 1 {
                 "1 agent needs you".to_owned()
@@ -84,8 +84,9 @@ pub fn WaitingIndicator() -> impl IntoView {
 #[component]
 pub fn LaneState(agent: String) -> impl IntoView {
     let dashboard = use_dashboard();
+    let state = Memo::new(move |_| dashboard.board.with(|b| b.agent_state(&agent)));
     move || {
-        dashboard.board.with(|b| b.agent_state(&agent)).map(|state| {
+        state.get().map(|state| {
             view! { <span class=state_class(state) data-state=state.as_str() title="its session">{state.label()}</span> }
         })
     }
