@@ -386,3 +386,82 @@ async fn an_mcp_server_down_is_announced_once_and_again_when_it_goes_down_after_
         ["mcp_down", "blocked", "blocked", "mcp_down"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_passes_its_own_budget_is_announced_at_each_threshold_once() {
+    let workspace = Workspace::empty();
+    let cache = tempfile::tempdir().unwrap();
+    workspace.write(
+        "assigned/dev/T-9.yaml",
+        "id: T-9\ntitle: Costly\nstatus: in_progress\nagent: dev\nbudget_usd: 2.00\n",
+    );
+    // No budget of its own: never a task-budget alert, whatever it costs.
+    workspace.write(
+        "assigned/dev/T-8.yaml",
+        "id: T-8\ntitle: Free\nstatus: in_progress\nagent: dev\n",
+    );
+    let receiver = Receiver::start("");
+    let server = common::start_server(&workspace, |config| {
+        config.board_cache = Some(cache.path().to_owned());
+        config.alert_webhooks =
+            vec![execdash::Webhook::parse(&format!("json={}", receiver.url("/json"))).unwrap()];
+    })
+    .await;
+    eventually("the alerts started", Duration::from_secs(10), || async {
+        alert_log(&server).await["watching"] == true
+    })
+    .await;
+    let telemetry = Telemetry::open(workspace.root().join("telemetry.db"))
+        .await
+        .unwrap();
+    let spend = |id: &str, task: &str, usd: f64| {
+        let mut call = Invocation::new(id, "claude-code", "claude-sonnet-4-5");
+        call.timestamp = Some(chrono::Utc::now().to_rfc3339());
+        call.task_id = Some(task.to_owned());
+        call.cost_usd = usd;
+        call
+    };
+    // $1.10 of $2.00: 50 %.
+    telemetry
+        .ingest(vec![spend("c-1", "T-9", 1.10), spend("c-2", "T-8", 9.0)])
+        .await
+        .unwrap();
+    let body = |request: &Value| -> Value {
+        serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
+    };
+    let first = body(&receiver.until("/json", 1).await[0]);
+    assert_eq!(first["title"], "50 % of the budget of T-9");
+    assert_eq!(
+        first["text"],
+        "$1.10 spent of the $2.00 budget of T-9 (Costly)."
+    );
+    assert_eq!(first["link"], format!("http://{}/tasks/T-9", server.addr));
+    // $2.10: 80 and 100 % at once; 50 % is not sent again.
+    telemetry
+        .ingest(vec![spend("c-3", "T-9", 1.00)])
+        .await
+        .unwrap();
+    let got = receiver.until("/json", 3).await;
+    let mut titles: Vec<String> = got
+        .iter()
+        .map(|r| body(r)["title"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            "100 % of the budget of T-9",
+            "50 % of the budget of T-9",
+            "80 % of the budget of T-9"
+        ]
+    );
+    let logged = alert_log(&server).await;
+    assert!(
+        logged["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| !a["key"].as_str().unwrap().contains("T-8")),
+        "a task without a budget has no budget alert: {logged:#}"
+    );
+}

@@ -720,6 +720,7 @@ mod tests {
             tags: vec![],
             specification: None,
             estimated_hours: None,
+            budget_usd: None,
             blocked_reason: None,
             state: None,
             activity_ms: None,

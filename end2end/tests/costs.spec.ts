@@ -130,3 +130,21 @@ test("writes from another origin are refused", async ({ request }) => {
   const stats = await (await request.get(`${server.url}/api/stats`)).json();
   expect(stats.costs.total).toBe(0);
 });
+
+test("a task with a budget of its own shows its cost against it, marked once spent", async ({ page, request }) => {
+  server = await DashboardServer.start();
+  mkdirSync(server.collab("assigned/python-pedro"), { recursive: true });
+  writeFileSync(
+    server.collab("assigned/python-pedro/t9.yaml"),
+    'id: t9\ntitle: "Budgeted task"\nagent: python-pedro\nstatus: in_progress\nbudget_usd: 2.00\n',
+  );
+  await openLive(page);
+  const cost = page.locator(".card", { hasText: "Budgeted task" }).locator(".card-cost");
+  await request.post(`${server.url}/api/invocations`, { data: [invocation("b1", 1.25, { task_id: "t9" })] });
+  await expect(cost).toHaveText("$1.25 / $2.00");
+  await expect(cost).toHaveAttribute("title", "LLM cost of this task, of its $2.00 budget");
+  await expect(cost).not.toHaveClass(/over-budget/);
+  await request.post(`${server.url}/api/invocations`, { data: [invocation("b2", 1.0, { task_id: "t9" })] });
+  await expect(cost).toHaveText("$2.25 / $2.00");
+  await expect(cost).toHaveClass(/over-budget/);
+});

@@ -4,7 +4,8 @@
 //!
 //! The rules:
 //! - **budget**: today's or this month's cost passed 50, 80 or 100 % of `--daily-budget` /
-//!   `--monthly-budget` (once per threshold and day or month);
+//!   `--monthly-budget` (once per threshold and day or month), or a task's cost 50, 80 or 100 %
+//!   of the `budget_usd` its file sets (once per threshold and task);
 //! - **blocked**: a task's status became `blocked` (again after it was unblocked);
 //! - **finished**: a task arrived in a `done/` folder;
 //! - **waiting**: an agent session has waited for input longer than `--alert-waiting-after`
@@ -456,7 +457,11 @@ impl Alerts {
             });
         }
         let budgets = self.board.budgets();
-        if let Some(costs) = self.board.costs() {
+        let costs = self.board.costs();
+        if let Some(costs) = &costs {
+            findings.extend(self.task_budget_findings(costs));
+        }
+        if let Some(costs) = costs {
             let day = now.format("%Y-%m-%d").to_string();
             let month = now.format("%Y-%m").to_string();
             for (period, spent, budget, when) in [
@@ -481,6 +486,44 @@ impl Alerts {
                 }
             }
         }
+        findings
+    }
+}
+
+impl Alerts {
+    /// Tasks whose cost (all time, as the board has it) passed 50, 80 or 100 % of their own
+    /// `budget_usd`.
+    fn task_budget_findings(&self, costs: &app::model::CostSummary) -> Vec<Finding> {
+        let spent: std::collections::HashMap<&str, f64> = costs
+            .per_task
+            .iter()
+            .map(|t| (t.task_id.as_str(), t.cost_usd))
+            .collect();
+        let mut findings = Vec::new();
+        self.board.with_tasks(|tasks, _, _| {
+            for task in tasks.values() {
+                let Some(budget) = task.summary.budget_usd else {
+                    continue;
+                };
+                let Some(&cost) = spent.get(task.id.as_str()) else {
+                    continue;
+                };
+                for threshold in THRESHOLDS {
+                    if cost >= budget * f64::from(threshold) / 100.0 {
+                        findings.push(Finding {
+                            key: format!("task-budget:{}:{threshold}", task.id),
+                            kind: "budget",
+                            title: format!("{threshold} % of the budget of {}", task.id),
+                            text: format!(
+                                "${cost:.2} spent of the ${budget:.2} budget of {} ({}).",
+                                task.id, task.summary.title
+                            ),
+                            link: Some(format!("/tasks/{}", task.id)),
+                        });
+                    }
+                }
+            }
+        });
         findings
     }
 }

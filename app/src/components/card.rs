@@ -49,6 +49,7 @@ pub fn CardView(card: Card) -> impl IntoView {
         );
         view! { <span class=class>{s.replace('_', " ")}</span> }
     });
+    let budget = task.budget_usd;
     let task_id = task.id.clone();
     let cost = Memo::new(move |_| {
         dashboard
@@ -103,7 +104,7 @@ pub fn CardView(card: Card) -> impl IntoView {
             {tags}
             <div class="card-foot">
                 <span class="agent">{task.owner().unwrap_or("unassigned").to_owned()}</span>
-                {move || cost.get().map(|c| view! { <span class="card-cost" title="LLM cost of this task">{crate::format::usd(c)}</span> })}
+                {move || cost.get().map(|c| card_cost(c, budget))}
                 {age.map(|age| view! { <span class="age">{age}</span> })}
             </div>
             <Show when=move || has_problem.get()>
@@ -111,4 +112,19 @@ pub fn CardView(card: Card) -> impl IntoView {
             </Show>
         </li>
     }
+}
+
+/// The task's cost so far; with a budget of its own (`budget_usd`), "spent / budget", marked
+/// once it is spent.
+fn card_cost(cost: f64, budget: Option<f64>) -> impl IntoView {
+    use crate::format::usd;
+    let (text, title) = match budget {
+        Some(budget) => (
+            format!("{} / {}", usd(cost), usd(budget)),
+            format!("LLM cost of this task, of its {} budget", usd(budget)),
+        ),
+        None => (usd(cost), "LLM cost of this task".to_owned()),
+    };
+    let over = budget.is_some_and(|budget| cost >= budget);
+    view! { <span class="card-cost" class:over-budget=over title=title>{text}</span> }
 }

@@ -158,6 +158,7 @@ mod tests {
             tags: vec!["Parsing".into()],
             specification: None,
             estimated_hours: None,
+            budget_usd: None,
             blocked_reason: None,
             state: None,
             activity_ms: None,

@@ -73,6 +73,9 @@ pub struct TaskSummary {
     pub tags: Vec<String>,
     pub specification: Option<String>,
     pub estimated_hours: Option<f64>,
+    /// `budget_usd`: what the task may cost in all (USD); alerts at 50, 80 and 100 % of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_usd: Option<f64>,
     pub blocked_reason: Option<String>,
     /// The `state` field (`blocked` marks a blocked card too).
     pub state: Option<String>,
@@ -191,6 +194,7 @@ pub fn task_from_document(
         tags: tags(&document),
         specification: text_field(&document, "specification"),
         estimated_hours: number_field(&document, "estimated_hours"),
+        budget_usd: number_field(&document, "budget_usd").filter(|b| b.is_finite() && *b > 0.0),
         blocked_reason: text_field(&document, "blocked_reason")
             .or_else(|| text_field(&document, "block_reason")),
         state: text_field(&document, "state").map(|s| s.to_ascii_lowercase()),
@@ -320,7 +324,7 @@ mod tests {
         let t = task(
             "assigned/python-pedro/2025-12-01T0511-parser.yaml",
             json!({"agent": "python-pedro", "status": "In_Progress", "priority": "HIGH",
-                   "tags": "a, blocked", "estimated_hours": "2.5",
+                   "tags": "a, blocked", "estimated_hours": "2.5", "budget_usd": 1.5,
                    "created": "2026-02-09 20:00:00+00:00"}),
         );
         assert_eq!(t.id, "2025-12-01T0511-parser");
@@ -330,6 +334,7 @@ mod tests {
         assert_eq!(t.tags, vec!["a", "blocked"]);
         assert!(t.is_blocked());
         assert_eq!(t.estimated_hours, Some(2.5));
+        assert_eq!(t.budget_usd, Some(1.5));
         assert_eq!(t.created_at.as_deref(), Some("2026-02-09T20:00:00Z"));
         assert_eq!(t.activity_ms, Some(1_770_667_200_000));
         assert_eq!(t.lane.as_deref(), Some("python-pedro"));
