@@ -40,9 +40,11 @@ pub(super) fn horizontal_bars(
     }
     let top = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-6) * 1.12;
     let n = rows.len();
+    // As tall as its bars need (a lone bar is not a 260 px slab), at most HEIGHT.
+    let height = (56 + 34 * n as u32).min(HEIGHT);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
             .x_label_area_size(28)
@@ -77,6 +79,9 @@ pub(super) fn horizontal_bars(
             .x_label_formatter(&|x| label(*x))
             .y_labels(n)
             .y_label_formatter(&name_of)
+            // The rows are named, not measured: no tick marks (they fell between the names, one
+            // at the top with no name).
+            .set_tick_mark_size(LabelAreaPosition::Left, 0)
             .draw()
             .ok()?;
         chart
@@ -106,5 +111,5 @@ pub(super) fn horizontal_bars(
             .ok()?;
         root.present().ok()?;
     }
-    Some(finish(svg, WIDTH, HEIGHT))
+    Some(finish(svg, WIDTH, height))
 }

@@ -37,7 +37,7 @@ pub fn daily_cost(summary: &CostSummary) -> Option<String> {
             stacks[slot][m] += entry.cost_usd;
         }
     }
-    stacked_bars(&days, &models, &stacks, "USD per day", usd)
+    stacked_bars(&days, &models, &stacks, "USD per day", usd, false)
 }
 
 /// Bars over `days` (day numbers, see [`dates`]; each bar labelled with its date), each a stack of
@@ -48,6 +48,7 @@ pub fn stacked_bars(
     stacks: &[Vec<f64>],
     y_desc: &str,
     y_label: fn(f64) -> String,
+    whole: bool,
 ) -> Option<String> {
     if days.is_empty() || series.is_empty() {
         return None;
@@ -70,6 +71,7 @@ pub fn stacked_bars(
             y_desc,
             day_label: &|i| dates::format(days[i]),
             y_label: &y_label,
+            y_labels: super::y_labels_for(top, whole),
         }
         .draw(&root)?;
         for m in 0..series.len() {

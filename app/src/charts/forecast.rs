@@ -64,6 +64,7 @@ pub fn burn_down(forecast: &Forecast) -> Option<String> {
             y_desc: "USD spent this month",
             day_label: &|i| days[i].date.clone(),
             y_label: &usd,
+            y_labels: super::y_labels_for(top, false),
         }
         .draw(&root)?;
         chart

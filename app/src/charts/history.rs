@@ -25,7 +25,14 @@ pub fn completions(history: &History) -> Option<String> {
     } else {
         "tasks per week"
     };
-    stacked_bars(&days, &history.agents, &stacks, per, |y| format!("{y:.0}"))
+    stacked_bars(
+        &days,
+        &history.agents,
+        &stacks,
+        per,
+        |y| format!("{y:.0}"),
+        true,
+    )
 }
 
 /// Median cycle time per agent, in hours (the table beside it gives the spread).
@@ -63,6 +70,7 @@ pub fn work_in_progress(history: &History) -> Option<String> {
             y_desc: "open tasks",
             day_label: &|i| history.wip[i].0.clone(),
             y_label: &|y| format!("{y:.0}"),
+            y_labels: super::y_labels_for(top, true),
         }
         .draw(&root)?;
         chart

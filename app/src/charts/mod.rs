@@ -67,6 +67,19 @@ struct DayAxes<'l> {
     y_desc: &'l str,
     day_label: &'l dyn Fn(usize) -> String,
     y_label: &'l dyn Fn(f64) -> String,
+    /// How many y labels at most; whole counts get no more than there are whole numbers below
+    /// `top` (see [`y_labels_for`]), so no two ticks read the same.
+    y_labels: usize,
+}
+
+/// The number of y labels for a chart up to `top`: 5, or for whole counts one per whole number
+/// (0, 1, … ⌊top⌋) when there are fewer.
+fn y_labels_for(top: f64, whole: bool) -> usize {
+    if whole {
+        (top.floor() as usize + 1).clamp(2, 5)
+    } else {
+        5
+    }
 }
 
 impl DayAxes<'_> {
@@ -102,7 +115,7 @@ impl DayAxes<'_> {
                 }
                 (self.day_label)(i).get(5..).unwrap_or_default().to_owned()
             })
-            .y_labels(5)
+            .y_labels(self.y_labels)
             .y_label_formatter(&|y| (self.y_label)(*y))
             .draw()
             .ok()?;

@@ -330,7 +330,7 @@ fn InitiativeCosts() -> impl IntoView {
                 Some(Ok(costs)) => view! {
                     <table class="cost-table">
                         <thead>
-                            <tr><th>"Initiative · specification"</th><th>"Cost"</th><th>"Tokens"</th><th>"Calls"</th></tr>
+                            <tr><th scope="col">"Initiative · specification"</th><th scope="col" class="num">"Cost"</th><th scope="col" class="num">"Tokens"</th><th scope="col" class="num">"Calls"</th></tr>
                         </thead>
                         <tbody>
                             {costs

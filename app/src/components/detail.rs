@@ -120,7 +120,7 @@ fn whole(details: TaskDetails) -> impl IntoView {
         }}
         {(!invocations.is_empty()).then(|| view! {
             <table class="invocations">
-                <thead><tr><th>"When (UTC)"</th><th>"Model"</th><th>"Tool"</th><th>"Tokens"</th><th>"Cost"</th><th>"Status"</th></tr></thead>
+                <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Model"</th><th scope="col">"Tool"</th><th scope="col" class="num">"Tokens"</th><th scope="col" class="num">"Cost"</th><th scope="col">"Status"</th></tr></thead>
                 <tbody>
                     {invocations
                         .into_iter()

@@ -101,7 +101,7 @@ fn history_view(history: History) -> impl IntoView {
             {figure("cycle", "Cycle time per agent, created → completed".to_owned(), cycle_chart, "No completed task has both dates.")}
             {(!history.cycle.is_empty()).then(|| view! {
                 <table class="cost-table cycle-table">
-                    <thead><tr><th>"Agent"</th><th>"Tasks"</th><th>"25 %"</th><th>"Median"</th><th>"75 %"</th><th>"90 %"</th></tr></thead>
+                    <thead><tr><th scope="col">"Agent"</th><th scope="col" class="num">"Tasks"</th><th scope="col" class="num">"25 %"</th><th scope="col" class="num">"Median"</th><th scope="col" class="num">"75 %"</th><th scope="col" class="num">"90 %"</th></tr></thead>
                     <tbody>
                         {history
                             .cycle

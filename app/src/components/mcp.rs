@@ -61,7 +61,7 @@ fn overview_view(overview: McpOverview) -> impl IntoView {
             } else {
                 view! {
                     <table class="cost-table" data-unavailable-tools="">
-                        <thead><tr><th>"Tool"</th><th>"Calls"</th><th>"Last called"</th></tr></thead>
+                        <thead><tr><th scope="col">"Tool"</th><th scope="col" class="num">"Calls"</th><th scope="col">"Last called"</th></tr></thead>
                         <tbody>
                             {overview
                                 .unavailable_tools
