@@ -2,17 +2,28 @@
 //! to browsers over a WebSocket, reads and writes the agents' `telemetry.db`, and renders the
 //! dashboard with Leptos.
 //!
-//! Layers, dependencies pointing down only:
+//! `src/` is grouped by role. A folder is either one module split in files (`board/`, `http/`,
+//! `team/`, …) or a group of small modules of one role (`runtime/`, `documents/`, `reports/`,
+//! `feeds/`, `invocations/`), whose `mod.rs` says what the group is and re-exports what the rest
+//! of the crate uses. A group is not a layer: each of its modules sits in its own.
+//!
+//! Layers, top first; a module uses only modules of the layers below its own (`tests/layout.rs`
+//! checks it):
 //!
 //! ```text
-//! cli ─► server ─► http ─┬─► board      (task files, scan, watcher, store, hub)
-//!          │             └─► telemetry  (SQLite: schema, ingest, queries, import)
-//!          ├─► cost_feed ─► board, telemetry
-//!          ├─► mcp ─► board, telemetry   (MCP configuration, health checks with rmcp)
-//!          ├─► otlp ─► telemetry          (OTLP/HTTP exports of coding agents → invocations)
-//!          └─► portfolio_feed ─► board, specifications
-//! config, memory, markdown, specifications, portfolio, history, forecast: leaves used by the
-//! layers above
+//! runtime::cli                                    the command line
+//! runtime::server                                 puts the pieces together, listens, stops
+//! http                                            one router per resource, page, socket
+//! alerts                                          rules → webhooks and a log
+//! sessions                                        agent sessions, live
+//! agent_logs, otlp, mcp, team, runtime::demo,     calls from transcripts and OTLP; MCP health;
+//! feeds::{costs, initiatives},                    the team's boards; seed-demo; what changes
+//! invocations::attribution                        outside the task files; a call's task
+//! invocations::usage                              a call's tokens and cost
+//! board, telemetry, documents::agent_profiles     task files (uses runtime::memory only); the
+//!                                                 database (runtime::config only); profiles
+//! runtime::{config, memory}, documents::{markdown, specifications}, invocations::prices,
+//! reports::{initiatives, throughput, forecast}    leaves
 //! ```
 //!
 //! The public surface is what the binary, the integration tests and the benchmarks use.
@@ -20,42 +31,32 @@
 #![warn(unreachable_pub)]
 
 mod agent_logs;
-mod agent_profiles;
 mod alerts;
-mod attribution;
 mod board;
-mod cli;
-mod config;
-mod cost_feed;
-mod demo;
-mod forecast;
-mod history;
+mod documents;
+mod feeds;
 mod http;
-mod markdown;
+mod invocations;
 mod mcp;
-mod memory;
 mod otlp;
-mod portfolio;
-mod portfolio_feed;
-mod prices;
-mod server;
+mod reports;
+mod runtime;
 mod sessions;
-mod specifications;
 mod team;
 mod telemetry;
-mod usage;
 
 pub use board::watch as watch_board;
 pub use board::{
     collaboration_dir, parse as parse_task_file, FileState, Frame, SharedStore, Since, Store,
     TaskCounts, WatchError, WatcherHandle, HUB_CAPACITY,
 };
-pub use cli::run;
-pub use config::{Config, ConfigError, McpOptions, PublicUrl, Webhook};
+pub use documents::render_texts as render_task_texts;
 pub use http::{serve_socket, SocketCounters};
-pub use markdown::render_texts as render_task_texts;
-pub use prices::PricesError;
-pub use server::{start, start_listening, RunningServer, ServeError};
+pub use invocations::PricesError;
+pub use runtime::{
+    run, start, start_listening, Config, ConfigError, McpOptions, PublicUrl, RunningServer,
+    ServeError, Webhook,
+};
 #[cfg(feature = "bench-support")]
 pub use telemetry::seed_synthetic;
 pub use telemetry::{

@@ -9,46 +9,192 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Top-level module of `src/` → the top-level modules it names through `crate::`.
-fn module_dependencies() -> BTreeMap<String, BTreeSet<String>> {
-    let src = repo().join("src");
-    let mut graph = BTreeMap::new();
-    for entry in std::fs::read_dir(&src).unwrap() {
+/// The folders of `src/` that group modules of one role rather than split one module: each of
+/// their submodules is a node of the graph (`runtime::config`), in a layer of its own choosing.
+const GROUPS: [&str; 5] = ["documents", "feeds", "invocations", "reports", "runtime"];
+
+/// A group's `mod.rs` re-exports what the crate uses of it (`pub(crate) use config::{Config,
+/// Webhook}`): re-exported name → the submodule it comes from.
+fn reexports(group: &Path) -> BTreeMap<String, String> {
+    let source = std::fs::read_to_string(group.join("mod.rs")).unwrap();
+    let text = code(&source);
+    let mut names = BTreeMap::new();
+    for (at, _) in text.match_indices("use ") {
+        if !text[..at].ends_with(|c: char| c.is_whitespace() || c == ')') && at > 0 {
+            continue;
+        }
+        let rest = text[at + "use ".len()..].trim_start_matches("self::");
+        for path in use_paths(rest, true) {
+            let [module, .., name] = path.as_slice() else {
+                continue;
+            };
+            names.insert(name.clone(), module.clone());
+        }
+    }
+    names
+}
+
+/// The source without its comment lines: a comment may name any module.
+fn code(source: &str) -> String {
+    source
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The paths of a use tree or a path in code, from its start: `a::b` → `[a, b]`, `a::{b, c::d}` →
+/// `[a, b]` and `[a, c, d]`; `a::b as c` → `[a, b]`, or with `aliases` `[a, c]` (the name it
+/// has where it is used).
+fn use_paths(text: &str, aliases: bool) -> Vec<Vec<String>> {
+    fn ident(text: &str) -> (&str, &str) {
+        let end = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(text.len());
+        text.split_at(end)
+    }
+    // → the paths of the tree at the start of `text`, and what follows the tree.
+    fn tree(text: &str, aliases: bool) -> (Vec<Vec<String>>, &str) {
+        let text = text.trim_start();
+        if let Some(inner) = text.strip_prefix('{') {
+            let mut paths = Vec::new();
+            let mut rest = inner;
+            loop {
+                rest = rest.trim_start();
+                if let Some(after) = rest.strip_prefix('}') {
+                    return (paths, after);
+                }
+                if rest.is_empty() {
+                    return (paths, rest);
+                }
+                let (found, after) = tree(rest, aliases);
+                paths.extend(found);
+                rest = after.trim_start();
+                rest = rest.strip_prefix(',').unwrap_or(rest);
+            }
+        }
+        let (name, rest) = ident(text);
+        if name.is_empty() {
+            // `*` or anything else that is no name: skipped.
+            let skip = text.find([',', '}', ';', '\n']).unwrap_or(text.len());
+            return (Vec::new(), &text[skip..]);
+        }
+        if let Some(after) = rest.strip_prefix("::") {
+            let (found, rest) = tree(after, aliases);
+            let mut paths: Vec<Vec<String>> = found
+                .into_iter()
+                .map(|mut path| {
+                    path.insert(0, name.to_owned());
+                    path
+                })
+                .collect();
+            if paths.is_empty() {
+                paths.push(vec![name.to_owned()]);
+            }
+            return (paths, rest);
+        }
+        let trimmed = rest.trim_start();
+        if let Some(alias) = trimmed.strip_prefix("as ") {
+            let (alias, rest) = ident(alias.trim_start());
+            let used = if aliases { alias } else { name };
+            return (vec![vec![used.to_owned()]], rest);
+        }
+        (vec![vec![name.to_owned()]], rest)
+    }
+    tree(text, aliases).0
+}
+
+/// The nodes of `src/`: a top-level module (a file, or a folder that splits one module), or a
+/// submodule of a group (`runtime::config`) → its files.
+fn nodes() -> BTreeMap<String, Vec<PathBuf>> {
+    let mut nodes = BTreeMap::new();
+    for entry in std::fs::read_dir(repo().join("src")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
         if matches!(name.as_str(), "lib" | "main") {
             continue;
         }
+        if GROUPS.contains(&name.as_str()) {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                let sub = entry.unwrap().path();
+                let sub_name = sub.file_stem().unwrap().to_str().unwrap().to_owned();
+                if sub_name != "mod" {
+                    nodes.insert(format!("{name}::{sub_name}"), rust_files(&sub));
+                }
+            }
+        } else {
+            nodes.insert(name, rust_files(&path));
+        }
+    }
+    nodes
+}
+
+/// Node of `src/` → the nodes it names: `crate::board`, `crate::runtime::Config` (the group's
+/// `mod.rs` says which submodule that is), `crate::runtime::config::…`, `crate::{a, b}` lists,
+/// and in a group's submodule `super::sibling`.
+fn module_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let src = repo().join("src");
+    let groups: BTreeMap<&str, BTreeMap<String, String>> = GROUPS
+        .iter()
+        .map(|group| (*group, reexports(&src.join(group))))
+        .collect();
+    let node_of = |path: &[String]| -> Option<String> {
+        let first = path.first()?;
+        let Some(names) = groups.get(first.as_str()) else {
+            return Some(first.clone());
+        };
+        let second = path.get(1)?;
+        assert!(
+            second != "self",
+            "crate::{first}::{{self}}: name what you use of a group (its module is unknown)"
+        );
+        let sub = if src.join(first).join(format!("{second}.rs")).is_file()
+            || src.join(first).join(second).is_dir()
+        {
+            second.clone()
+        } else {
+            names
+                .get(second)
+                .unwrap_or_else(|| panic!("crate::{first}::{second} is re-exported by no use"))
+                .clone()
+        };
+        Some(format!("{first}::{sub}"))
+    };
+    let mut graph = BTreeMap::new();
+    for (node, files) in nodes() {
+        let group = node.split_once("::").map(|(group, _)| group.to_owned());
         let mut uses = BTreeSet::new();
-        for file in rust_files(&path) {
-            let source = std::fs::read_to_string(&file).unwrap();
-            // Code only: a comment may name any module.
-            let text: String = source
-                .lines()
-                .filter(|line| !line.trim_start().starts_with("//"))
-                .collect::<Vec<_>>()
-                .join("\n");
+        for file in files {
+            let text = code(&std::fs::read_to_string(&file).unwrap());
             for (at, _) in text.match_indices("crate::") {
-                let rest = &text[at + "crate::".len()..];
-                let target: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                // `crate::{a, b}` lists several.
-                if target.is_empty() && rest.starts_with('{') {
-                    let list = &rest[1..rest.find('}').unwrap()];
-                    uses.extend(
-                        list.split(',')
-                            .map(|m| m.trim().split("::").next().unwrap().to_owned()),
-                    );
-                } else if !target.is_empty() {
-                    uses.insert(target);
+                for path in use_paths(&text[at + "crate::".len()..], false) {
+                    uses.extend(node_of(&path));
+                }
+            }
+            // A sibling in the same group, by `super::`.
+            if let Some(group) = &group {
+                for (at, _) in text.match_indices("super::") {
+                    for path in use_paths(&text[at + "super::".len()..], false) {
+                        let sibling = &path[0];
+                        if src.join(group).join(format!("{sibling}.rs")).is_file()
+                            || src.join(group).join(sibling).is_dir()
+                        {
+                            uses.insert(format!("{group}::{sibling}"));
+                        }
+                    }
                 }
             }
         }
-        uses.remove(&name);
-        uses.retain(|m| !m.is_empty());
-        graph.insert(name, uses);
+        uses.remove(&node);
+        graph.insert(node, uses);
+    }
+    // A group's `mod.rs` only declares and re-exports: it uses nothing of the crate.
+    for group in GROUPS {
+        let text = code(&std::fs::read_to_string(src.join(group).join("mod.rs")).unwrap());
+        assert!(
+            !text.contains("crate::"),
+            "src/{group}/mod.rs names crate::: a group's mod.rs only re-exports"
+        );
     }
     graph
 }
@@ -56,18 +202,13 @@ fn module_dependencies() -> BTreeMap<String, BTreeSet<String>> {
 /// The crates of the HTTP layer.
 const WEB_FRAMEWORK: [&str; 4] = ["axum", "tower", "tower_http", "leptos_axum"];
 
-/// Top-level module of `src/` → the crates of [`WEB_FRAMEWORK`] its code names (`axum::…`, in a
-/// path or a `use`).
+/// Node of `src/` (see [`nodes`]) → the crates of [`WEB_FRAMEWORK`] its code names (`axum::…`,
+/// in a path or a `use`).
 fn external_crates() -> BTreeMap<String, BTreeSet<String>> {
     let mut found = BTreeMap::new();
-    for entry in std::fs::read_dir(repo().join("src")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        if matches!(name.as_str(), "lib" | "main") {
-            continue;
-        }
+    for (node, files) in nodes() {
         let mut crates = BTreeSet::new();
-        for file in rust_files(&path) {
+        for file in files {
             let source = std::fs::read_to_string(&file).unwrap();
             for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
                 for krate in WEB_FRAMEWORK {
@@ -84,7 +225,7 @@ fn external_crates() -> BTreeMap<String, BTreeSet<String>> {
                 }
             }
         }
-        found.insert(name, crates);
+        found.insert(node, crates);
     }
     found
 }
@@ -106,60 +247,70 @@ fn src_modules_depend_one_way() {
     // The layers, lowest first: a module may use only modules of lower layers.
     let layers: [&[&str]; 9] = [
         &[
-            "memory",
-            "config",
-            "markdown",
-            "specifications",
-            "portfolio",
-            "history",
-            "forecast",
-            "prices",
+            "runtime::memory",
+            "runtime::config",
+            "documents::markdown",
+            "documents::specifications",
+            "reports::initiatives",
+            "reports::throughput",
+            "reports::forecast",
+            "invocations::prices",
         ],
-        &["board", "telemetry", "agent_profiles"],
-        &["usage"],
+        &["board", "telemetry", "documents::agent_profiles"],
+        &["invocations::usage"],
         &[
             "agent_logs",
-            "attribution",
-            "cost_feed",
-            "demo",
+            "invocations::attribution",
+            "feeds::costs",
+            "runtime::demo",
             "mcp",
             "otlp",
-            "portfolio_feed",
+            "feeds::initiatives",
             "team",
         ],
         &["sessions"],
         &["alerts"],
         &["http"],
-        &["server"],
-        &["cli"],
+        &["runtime::server"],
+        &["runtime::cli"],
     ];
     let layer_of = |module: &str| {
         layers
             .iter()
             .position(|layer| layer.contains(&module))
-            .unwrap_or_else(|| panic!("src/{module} is in no layer of this test: add it"))
+            .unwrap_or_else(|| panic!("{module} is in no layer of this test: add it"))
     };
+    // Every name of the list is a module that is there (a file moved is a name changed here).
+    for module in layers.iter().flat_map(|layer| layer.iter()) {
+        assert!(
+            graph.contains_key(*module),
+            "no module {module} in src/: {graph:?}"
+        );
+    }
     for (module, uses) in &graph {
         for used in uses {
             assert!(
                 layer_of(used) < layer_of(module),
-                "src/{module} uses crate::{used}, a module of the same or a higher layer"
+                "{module} uses {used}, a module of the same or a higher layer"
             );
         }
     }
-    assert!(graph["board"].iter().all(|m| m == "memory"), "{graph:?}");
+    assert!(
+        graph["board"].iter().all(|m| m == "runtime::memory"),
+        "{graph:?}"
+    );
     // The web framework stays in the HTTP layer and above it: below, a module knows no axum,
     // tower or leptos_axum (it takes and returns its own types).
     let http = layer_of("http");
     for (module, crates) in external_crates() {
         assert!(
             layer_of(&module) >= http || crates.is_empty(),
-            "src/{module} is below the HTTP layer but names {crates:?}"
+            "{module} is below the HTTP layer but names {crates:?}"
         );
     }
-    // The telemetry knows only where it lives (`config::Location`).
+    // The telemetry knows only where it lives (`runtime::config`'s `Location`).
     assert!(
-        graph["telemetry"].iter().all(|m| m == "config"),
+        graph["telemetry"].iter().all(|m| m == "runtime::config"),
         "{graph:?}"
     );
 }

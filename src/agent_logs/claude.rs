@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::Line;
-use crate::prices::{PriceTable, Usage};
+use crate::invocations::set_usage;
+use crate::invocations::{PriceTable, Usage};
 use crate::telemetry::Invocation;
-use crate::usage::set_usage;
 
 /// The tool and source Claude Code's calls are stored under (as its OpenTelemetry's).
 pub(super) const SOURCE: &str = "claude-code";

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::Line;
-use crate::prices::{PriceTable, Usage};
+use crate::invocations::{codex_call_id, set_usage};
+use crate::invocations::{PriceTable, Usage};
 use crate::telemetry::Invocation;
-use crate::usage::{codex_call_id, set_usage};
 
 /// The tool and source Codex's calls are stored under (as its OpenTelemetry's).
 const SOURCE: &str = "codex";

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codex::Session;
 use super::{claude, codex, AgentHomes, Line};
-use crate::prices::PriceTable;
+use crate::invocations::PriceTable;
 use crate::telemetry::{IngestError, Invocation, Telemetry, MAX_BATCH};
 
 /// How much of a file is read at once.

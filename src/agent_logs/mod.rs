@@ -5,7 +5,7 @@
 //! gives it too (Claude Code's request id; Codex's conversation and counts), so a call seen both
 //! ways counts once.
 //!
-//! Depends on [`crate::telemetry`] (where calls are stored) and [`crate::prices`].
+//! Depends on [`crate::telemetry`] (where calls are stored) and [`crate::invocations::prices`].
 
 mod claude;
 mod codex;
@@ -21,7 +21,7 @@ pub(crate) use codex::homes as codex_homes;
 pub(crate) use follow::Transcripts;
 use follow::SETTLE;
 
-use crate::prices::PriceTable;
+use crate::invocations::PriceTable;
 use crate::telemetry::{Invocation, Telemetry};
 
 /// What one transcript line is.
@@ -42,7 +42,7 @@ const EVENT_QUEUE: usize = 1024;
 
 /// Where the offsets of `repo`'s transcripts are kept in the cache folder `cache`.
 pub(crate) fn state_file(cache: &Path, repo: &Path) -> PathBuf {
-    crate::config::repository_cache_file(cache, repo, "agent-logs")
+    crate::runtime::repository_cache_file(cache, repo, "agent-logs")
 }
 
 /// Follows the transcripts until `stop`: what was not read yet at once, then every file the

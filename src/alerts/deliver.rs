@@ -12,7 +12,7 @@ use std::time::Duration;
 use app::model::Alert;
 use serde_json::json;
 
-use crate::config::{Webhook, WebhookFormat};
+use crate::runtime::{Webhook, WebhookFormat};
 
 /// One attempt's bound.
 const TIMEOUT: Duration = Duration::from_secs(5);

@@ -18,7 +18,7 @@
 //! log are kept in the cache folder (`--board-cache`) so a restart sends nothing twice and
 //! retries the deliveries it had not finished.
 //!
-//! Depends on [`crate::board`], [`crate::sessions`] and [`crate::config`] (the destinations).
+//! Depends on [`crate::board`], [`crate::sessions`] and [`crate::runtime`] (the destinations).
 
 mod deliver;
 
@@ -33,7 +33,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::board::SharedStore;
-use crate::config::Webhook;
+use crate::runtime::Webhook;
 use crate::sessions::{SessionFilter, Tracker};
 
 /// How often the rules are looked at.
@@ -530,5 +530,5 @@ impl Alerts {
 
 /// Where the alerts of `repo` are kept in the cache folder `cache`.
 pub(crate) fn state_file(cache: &std::path::Path, repo: &std::path::Path) -> PathBuf {
-    crate::config::repository_cache_file(cache, repo, "alerts")
+    crate::runtime::repository_cache_file(cache, repo, "alerts")
 }

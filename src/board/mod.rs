@@ -3,8 +3,8 @@
 //! numbers every change and fans it out through a [`hub`] to whoever listens. A task file is
 //! changed only through [`edit`]: one line, written atomically.
 //!
-//! Depends on nothing else in the crate but [`crate::memory`]; the HTTP layer and the cost feed
-//! depend on it.
+//! Depends on nothing else in the crate but [`crate::runtime::memory`]; the HTTP layer and the cost
+//! feed depend on it.
 
 mod cache;
 mod edit;

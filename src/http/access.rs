@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::Error;
-use crate::config::PublicUrl;
+use crate::runtime::PublicUrl;
 
 /// The names and origins the server accepts.
 #[derive(Clone, Debug, Default)]

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 
 use super::{now_iso, AppState, Error};
-use crate::agent_profiles::AgentPortfolio;
+use crate::documents::AgentProfiles;
 use crate::telemetry::AgentUsage;
 use app::model::{AgentList, AgentOverview, AgentPage, Column, ModelShare, Task, AGENT_TASKS};
 
@@ -25,11 +25,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/agents/{name}", get(one))
 }
 
-/// The original's agent portfolio (profile files; see [`crate::agent_profiles`]).
-async fn profiles(State(state): State<AppState>) -> Result<Json<AgentPortfolio>, Error> {
+/// The original's agent portfolio (profile files; see [`crate::documents::agent_profiles`]).
+async fn profiles(State(state): State<AppState>) -> Result<Json<AgentProfiles>, Error> {
     state.files.here()?;
     let repo = state.files.repo.clone();
-    tokio::task::spawn_blocking(move || crate::agent_profiles::load(&repo, now_iso()))
+    tokio::task::spawn_blocking(move || crate::documents::load_agent_profiles(&repo, now_iso()))
         .await
         .map(Json)
         .map_err(|_| Error::Internal("Failed to load agent portfolio".into()))

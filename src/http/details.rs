@@ -1,6 +1,7 @@
 //! One task whole, as the detail view shows it: `GET /api/board/task?path=…` or `?id=…`, and
 //! the `/tasks/{id}` page (see [`super::page`]). The texts are rendered here (see
-//! [`crate::markdown`]), the file is read from disk as it is now, the cost from telemetry.
+//! [`crate::documents::markdown`]), the file is read from disk as it is now, the cost from
+//! telemetry.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -92,7 +93,7 @@ pub(super) async fn load(
             })
         })?;
     let document = task.document.value();
-    let texts = crate::markdown::render_texts(&document);
+    let texts = crate::documents::render_texts(&document);
     let read = match files.here() {
         Ok(()) => tokio::fs::read(files.dir.join(&task.path)).await,
         Err(elsewhere) => Err(std::io::Error::other(elsewhere.to_string())),

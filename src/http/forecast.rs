@@ -1,6 +1,7 @@
 //! `GET /api/forecast`: the spending forecast for today and this month and the day the monthly
-//! budget runs out (see [`crate::forecast`] for the model), from the telemetry database read for
-//! every request. A broken database is an error (503 with the reason), never a forecast of zero.
+//! budget runs out (see [`crate::reports::forecast`] for the model), from the telemetry database
+//! read for every request. A broken database is an error (503 with the reason), never a forecast of
+//! zero.
 
 use app::model::Forecast;
 use axum::extract::State;
@@ -9,7 +10,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 
 use super::{AppState, Error};
-use crate::forecast::{self, DailySeries};
+use crate::reports::{forecast, DailySeries};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/forecast", get(forecast_now))
@@ -28,5 +29,5 @@ pub(super) async fn build(state: &AppState) -> Result<Forecast, Error> {
         costs: totals.costs,
         first_day: totals.first_day,
     };
-    Ok(forecast::forecast(&series, now, state.board.budgets()))
+    Ok(forecast(&series, now, state.board.budgets()))
 }

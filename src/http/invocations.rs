@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::metrics::Metrics;
 use super::{AppState, Error};
-use crate::cost_feed::CostFeed;
+use crate::feeds::CostFeed;
 use crate::telemetry::{IngestReport, Invocation, Telemetry, MAX_BATCH};
 
 pub(super) fn router() -> Router<AppState> {

@@ -2,8 +2,8 @@
 //! the page, the socket, the built assets and the security layers, sharing one state whose parts
 //! handlers take through `FromRef`. Every error is the one [`Error`], sent as JSON.
 //!
-//! Depends on [`crate::board`] and [`crate::telemetry`]; nothing but [`crate::server`] depends
-//! on it.
+//! Depends on [`crate::board`] and [`crate::telemetry`]; nothing but [`crate::runtime::server`]
+//! depends on it.
 
 mod access;
 mod agents;
@@ -19,13 +19,12 @@ mod error;
 mod export;
 mod forecast;
 mod health;
-mod history;
+mod initiatives;
 mod invocations;
 mod mcp;
 mod metrics;
 mod otlp;
 mod page;
-mod portfolio;
 mod problems;
 mod repos;
 mod security;
@@ -35,6 +34,7 @@ mod specifications;
 mod state;
 mod stats;
 mod tasks;
+mod throughput;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,10 +58,10 @@ use self::access::AccessPolicy;
 use self::auth::Auth;
 use self::state::AppState;
 use crate::board::SharedStore;
-use crate::config::Config;
-use crate::cost_feed::CostFeed;
+use crate::feeds::CostFeed;
+use crate::invocations::PriceTable;
 use crate::mcp::McpMonitor;
-use crate::prices::PriceTable;
+use crate::runtime::Config;
 use crate::telemetry::Telemetry;
 
 /// Request bodies are refused past this size.
@@ -199,9 +199,9 @@ fn routes() -> Router<AppState> {
         .merge(details::router())
         .merge(edits::router())
         .merge(specifications::router())
-        .merge(portfolio::router())
+        .merge(initiatives::router())
         .merge(agents::router())
-        .merge(history::router())
+        .merge(throughput::router())
         .merge(mcp::router())
         .merge(export::router())
         .merge(stats::router())

@@ -32,12 +32,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 
 use super::metrics::Metrics;
 use super::{AppState, Error};
-use crate::cost_feed::CostFeed;
+use crate::feeds::CostFeed;
+use crate::invocations::PriceTable;
 use crate::otlp::{
     decode, invocations_from_logs, invocations_from_spans, metered_from_metrics, DecodeError,
     Encoding, Extracted, Signal, MAX_WIRE_BYTES,
 };
-use crate::prices::PriceTable;
 use crate::telemetry::{Telemetry, MAX_BATCH};
 
 pub(super) fn router() -> Router<AppState> {
@@ -145,7 +145,7 @@ impl Sink {
                 invocation.repo = self.repo.clone();
             }
         }
-        crate::attribution::infer(&self.board, &mut invocations, Utc::now());
+        crate::invocations::infer(&self.board, &mut invocations, Utc::now());
         let mut stored = 0;
         if signal == Signal::Metrics {
             let report = self.telemetry.meter(invocations).await?;

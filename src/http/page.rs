@@ -56,7 +56,7 @@ async fn history(State(state): State<AppState>, request: Request<Body>) -> Respo
             .find(|(k, _)| k == "range")
             .and_then(|(_, v)| HistoryRange::parse(&v))
             .unwrap_or_default();
-    let built = super::history::build(&state, range);
+    let built = super::throughput::build(&state, range);
     render(state, request, View::History(Box::new(built))).await
 }
 
@@ -79,13 +79,13 @@ async fn agent(
 /// Without the telemetry database the page still renders (the panel says so); the cost of each
 /// initiative and the forecast are then left to the page, which shows why they are missing.
 async fn costs(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let costs = super::portfolio::build_costs(&state).await.ok();
+    let costs = super::initiatives::build_costs(&state).await.ok();
     let forecast = super::forecast::build(&state).await.ok().map(Box::new);
     render(state, request, View::Costs(costs, forecast)).await
 }
 
 async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> Response {
-    match super::portfolio::build(&state).await {
+    match super::initiatives::build(&state).await {
         Ok(portfolio) => render(state, request, View::Initiatives(portfolio)).await,
         Err(error) => error.into_response(),
     }

@@ -317,7 +317,7 @@ impl Drop for TrimOnClose {
         let before = OPEN_AT_LAST_TRIM.load(Ordering::Relaxed);
         if open == 0 || open * 4 < before * 3 {
             OPEN_AT_LAST_TRIM.store(open, Ordering::Relaxed);
-            tokio::task::spawn_blocking(crate::memory::release_free_memory);
+            tokio::task::spawn_blocking(crate::runtime::release_free_memory);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /api/specifications`: the specifications a task can be linked to (see
-//! [`crate::specifications`]), read when asked; `GET /api/specifications/document?path=…`: one
-//! of them to read, its Markdown rendered and sanitized as task texts are.
+//! [`crate::documents::specifications`]), read when asked; `GET
+//! /api/specifications/document?path=…`: one of them to read, its Markdown rendered and sanitized
+//! as task texts are.
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ pub(super) fn router() -> Router<AppState> {
 async fn list(State(files): State<Arc<TaskFiles>>) -> Result<Json<SpecificationList>, Error> {
     files.here()?;
     let repo = files.repo.clone();
-    tokio::task::spawn_blocking(move || crate::specifications::list(&repo))
+    tokio::task::spawn_blocking(move || crate::documents::list_specifications(&repo))
         .await
         .map(Json)
         .map_err(|e| Error::Internal(format!("reading the specifications failed: {e}")))
@@ -45,10 +46,10 @@ async fn document(
     let repo = files.repo.clone();
     let path = query.path;
     tokio::task::spawn_blocking(move || {
-        let (title, markdown) = crate::specifications::read_document(&repo, &path)
+        let (title, markdown) = crate::documents::read_document(&repo, &path)
             .map_err(|e| Error::Internal(format!("{path} could not be read: {e}")))?;
         Ok(SpecificationDocument {
-            html: crate::markdown::render(&markdown),
+            html: crate::documents::render_markdown(&markdown),
             title,
             path,
         })

@@ -13,9 +13,9 @@ use super::access::AccessPolicy;
 use super::auth::Auth;
 use super::metrics::Metrics;
 use crate::board::SharedStore;
-use crate::cost_feed::CostFeed;
+use crate::feeds::CostFeed;
+use crate::invocations::PriceTable;
 use crate::mcp::McpMonitor;
-use crate::prices::PriceTable;
 use crate::telemetry::Telemetry;
 use app::AssetVersion;
 
@@ -29,7 +29,7 @@ pub(super) struct AppState {
     /// Where this server is reached, without the base path: the first public URL's origin, else
     /// `http://` and the address it listens on.
     pub(super) endpoint: Arc<str>,
-    /// Model prices: what a call that reports no cost cost (see [`crate::prices`]).
+    /// Model prices: what a call that reports no cost cost (see [`crate::invocations::prices`]).
     pub(super) prices: Arc<PriceTable>,
     /// The agent sessions, live (see [`crate::sessions`]).
     pub(super) sessions: Arc<crate::sessions::Tracker>,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::AppState;
 use crate::board::{SharedStore, TaskCounts};
-use crate::cost_feed::CostFeed;
+use crate::feeds::CostFeed;
 use crate::telemetry::{DatabaseProblem, ProblemKind, Telemetry};
 
 pub(super) fn router() -> Router<AppState> {

@@ -20,7 +20,7 @@ use super::config::{self, McpConfig, ServerSpec, Transport};
 use super::managed::{Control, Launch, Supervisor};
 use super::probe::{self, Outcome};
 use crate::board::{ProblemSource, SharedStore};
-use crate::config::McpOptions;
+use crate::runtime::McpOptions;
 use crate::telemetry::Telemetry;
 
 /// Checks running at once, whatever the number of servers: half the cores, 1 to 4. Starting a

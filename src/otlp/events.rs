@@ -7,7 +7,7 @@
 //! | Codex CLI | log `codex.sse_event` of kind `response.completed` with token counts | `input_token_count` (cached inside), `output_token_count` (reasoning inside) | none reported |
 //! | any app | a span with `gen_ai.usage.*` | `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens` | none reported |
 //!
-//! Where none is reported the price table's cost is used (see [`crate::prices`]).
+//! Where none is reported the price table's cost is used (see [`crate::invocations::prices`]).
 //!
 //! Attribution: `agent` (or `execdash.agent`) and `task.id` (or `execdash.task`) from the
 //! record's, scope's or resource's attributes (`OTEL_RESOURCE_ATTRIBUTES=task.id=T-1,agent=a`).
@@ -27,9 +27,9 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 
 use super::attributes::{string_of, Attributes};
-use crate::prices::{PriceTable, Usage};
+use crate::invocations::{codex_call_id, set_usage};
+use crate::invocations::{PriceTable, Usage};
 use crate::telemetry::Invocation;
-use crate::usage::{codex_call_id, set_usage};
 
 const AGENT_KEYS: [&str; 2] = ["execdash.agent", "agent"];
 const TASK_KEYS: [&str; 2] = ["execdash.task", "task.id"];

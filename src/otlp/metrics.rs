@@ -25,9 +25,9 @@ use opentelemetry_proto::tonic::metrics::v1::{
 
 use super::attributes::Attributes;
 use super::events::{attribute, time_of, Extracted, MAX_DERIVED_ID};
-use crate::prices::{PriceTable, Usage};
+use crate::invocations::set_usage;
+use crate::invocations::{PriceTable, Usage};
 use crate::telemetry::{Invocation, METERED_PREFIX};
-use crate::usage::set_usage;
 
 /// The tool and source of Claude Code's metered rows (as its events').
 const SOURCE: &str = "claude-code";

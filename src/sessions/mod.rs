@@ -19,7 +19,8 @@
 //! - **idle**: otherwise.
 //!
 //! Depends on [`crate::board`] (publishing, the tasks' status), [`crate::telemetry`] (the calls)
-//! and [`crate::attribution`] (a hook-only session's task, where the board makes it clear).
+//! and [`crate::invocations::attribution`] (a hook-only session's task, where the board makes it
+//! clear).
 
 pub(crate) mod hooks;
 mod settings;
@@ -33,7 +34,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use parking_lot::Mutex;
 
 use crate::board::SharedStore;
-use crate::config::SessionTiming as Timing;
+use crate::runtime::SessionTiming as Timing;
 use crate::telemetry::{SessionCalls, Telemetry};
 pub(crate) use hooks::HookEvent;
 pub(crate) use settings::{claude_settings, merge as merge_settings, HookTarget};
@@ -166,7 +167,7 @@ impl Tracker {
 
     /// The sessions matching `filter`, the most recent first.
     pub(crate) fn list(&self, filter: &SessionFilter, now: DateTime<Utc>) -> Vec<SessionSummary> {
-        let in_progress = crate::attribution::in_progress(&self.board);
+        let in_progress = crate::invocations::in_progress(&self.board);
         let sessions = self.sessions.lock();
         let mut list: Vec<SessionSummary> = sessions
             .values()
@@ -196,7 +197,7 @@ impl Tracker {
 
     /// One session with its timeline: its hooks' events and its calls, in order.
     pub(crate) async fn detail(&self, id: &str, now: DateTime<Utc>) -> Option<SessionDetail> {
-        let in_progress = crate::attribution::in_progress(&self.board);
+        let in_progress = crate::invocations::in_progress(&self.board);
         let (session, mut events) = {
             let sessions = self.sessions.lock();
             let live = sessions.get(id)?;
@@ -239,7 +240,7 @@ impl Tracker {
     /// more, then it leaves the board's list).
     fn publish_changes(&self, now: DateTime<Utc>) {
         // The board read once for every session (not once each).
-        let in_progress = crate::attribution::in_progress(&self.board);
+        let in_progress = crate::invocations::in_progress(&self.board);
         let changed: Vec<SessionSummary> = {
             let mut sessions = self.sessions.lock();
             sessions
@@ -283,7 +284,7 @@ impl Tracker {
                 summary.task_id = Some(task.clone());
                 summary.attribution = Some("sent".into());
             } else if let Some((agent, task)) =
-                crate::attribution::unambiguous_task(in_progress, summary.agent.as_deref())
+                crate::invocations::unambiguous_task(in_progress, summary.agent.as_deref())
             {
                 summary.task_id = Some(task);
                 summary.agent.get_or_insert(agent);

@@ -43,7 +43,7 @@ use tokio::sync::watch as tokio_watch;
 
 use self::connection::Connection;
 pub(crate) use self::connection::Pools;
-pub use crate::config::Location;
+pub use crate::runtime::Location;
 pub use app::model::CostRange;
 pub(crate) use error::{DatabaseProblem, ProblemKind};
 pub use error::{IngestError, TelemetryError, ValidationError};

@@ -90,7 +90,7 @@ fn save_cache(
             }
             drop(tasks);
             // The copies of the tasks were tens of megabytes: give them back.
-            crate::memory::release_free_memory();
+            crate::runtime::release_free_memory();
         });
     if let Err(err) = spawned {
         tracing::warn!("cannot start the board cache writer: {err}");
@@ -167,7 +167,7 @@ fn spawn(
                 event_loop.catch_up(&mut stamps);
             }
             let _ = scanned_sender.send(());
-            crate::memory::release_free_memory();
+            crate::runtime::release_free_memory();
             let board_cache = match cache_file {
                 None => "off",
                 Some(_) if store.counts().total < cache::MIN_FILES => "not kept (a small board)",

@@ -271,6 +271,6 @@ impl Reconciler {
     /// The whole board against the disk.
     pub(super) fn rescan(&self) {
         self.scan_folder(&self.collab.clone(), false);
-        crate::memory::release_free_memory();
+        crate::runtime::release_free_memory();
     }
 }

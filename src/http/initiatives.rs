@@ -1,6 +1,7 @@
 //! `GET /api/portfolio`: initiatives → specifications → features → tasks with progress, and the
-//! orphan tasks (see [`crate::portfolio`]); `GET /api/costs/initiatives`: what each initiative
-//! and specification cost. Specifications are read when asked; tasks come from the board.
+//! orphan tasks (see [`crate::reports::initiatives`]); `GET /api/costs/initiatives`: what each
+//! initiative and specification cost. Specifications are read when asked; tasks come from the
+//! board.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -27,7 +28,11 @@ async fn initiative_costs(State(state): State<AppState>) -> Result<Json<Portfoli
 pub(super) async fn build_costs(state: &AppState) -> Result<PortfolioCosts, Error> {
     let task_costs = state.telemetry.all_task_costs(MAX_TASK_COSTS).await?;
     let portfolio = build(state).await?;
-    Ok(crate::portfolio::costs(&portfolio, &task_costs, now_iso()))
+    Ok(crate::reports::initiative_costs(
+        &portfolio,
+        &task_costs,
+        now_iso(),
+    ))
 }
 
 async fn portfolio(State(state): State<AppState>) -> Result<Json<Portfolio>, Error> {
@@ -40,9 +45,9 @@ pub(super) async fn build(state: &AppState) -> Result<Portfolio, Error> {
     let repo = state.files.repo.clone();
     let board = state.board.clone();
     tokio::task::spawn_blocking(move || {
-        let specifications = crate::specifications::list(&repo);
+        let specifications = crate::documents::list_specifications(&repo);
         board.with_tasks(|tasks, _, _| {
-            crate::portfolio::build(specifications, tasks.values(), now_iso())
+            crate::reports::build_initiatives(specifications, tasks.values(), now_iso())
         })
     })
     .await

@@ -150,7 +150,8 @@ pub struct Config {
     /// A node of a team started without `--root`: it publishes no board of its own and shows
     /// the repositories the other nodes publish.
     pub viewer: bool,
-    /// Prices per model over the embedded table (`--prices FILE`, see [`crate::prices`]).
+    /// Prices per model over the embedded table (`--prices FILE`, see
+    /// [`crate::invocations::prices`]).
     pub prices: Option<PathBuf>,
     /// Read the coding agents' own session files (Claude Code's transcripts) for their calls,
     /// and follow them while serving (`--no-agent-logs`: off).

@@ -8,11 +8,11 @@ use axum::serve::ListenerExt;
 use tokio::sync::watch;
 
 use crate::board::{self, SharedStore, Store, WatchError, WatcherHandle};
-use crate::config::Config;
-use crate::cost_feed::CostFeed;
+use crate::feeds::CostFeed;
+use crate::feeds::InitiativesFeed;
 use crate::http;
 use crate::mcp::{McpMonitor, MonitorTask};
-use crate::portfolio_feed::PortfolioFeed;
+use crate::runtime::Config;
 use crate::telemetry::Telemetry;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +24,9 @@ pub enum ServeError {
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] crate::runtime::ConfigError),
     #[error(transparent)]
-    Prices(#[from] crate::prices::PricesError),
+    Prices(#[from] crate::invocations::PricesError),
 }
 
 /// A server that is listening.
@@ -42,7 +42,7 @@ pub struct RunningServer {
     agent_logs: Option<tokio::task::JoinHandle<()>>,
     /// The board's watcher (none on a viewer, which has no board of its own).
     _watcher: Option<WatcherHandle>,
-    _portfolio_feed: PortfolioFeed,
+    _initiatives_feed: InitiativesFeed,
     _mcp: MonitorTask,
 }
 
@@ -74,8 +74,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServeError> {
 pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError> {
     config.validate()?;
     let prices = Arc::new(match &config.prices {
-        Some(path) => crate::prices::PriceTable::with_overrides(path)?,
-        None => crate::prices::PriceTable::embedded().clone(),
+        Some(path) => crate::invocations::PriceTable::with_overrides(path)?,
+        None => crate::invocations::PriceTable::embedded().clone(),
     });
     tracing::info!(source = %prices.source, models = prices.len(), "model prices");
     let agent_prices = prices.clone();
@@ -116,7 +116,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
             .alert_webhooks
             .iter()
             .cloned()
-            .map(|webhook| crate::config::Webhook {
+            .map(|webhook| crate::runtime::Webhook {
                 dashboard: dashboard.clone(),
                 ..webhook
             })
@@ -164,7 +164,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
             config.board_cache.clone(),
         )?)
     };
-    let portfolio_feed = crate::portfolio_feed::watch(&config.root, store.clone());
+    let initiatives_feed = crate::feeds::watch_initiatives(&config.root, store.clone());
     let agent_logs = (config.agent_logs && !config.viewer).then(|| {
         let transcripts = crate::agent_logs::transcripts_of(
             &config.root,
@@ -183,7 +183,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         );
         let board = store.clone();
         let transcripts = transcripts
-            .attributing(move |calls| crate::attribution::infer(&board, calls, chrono::Utc::now()));
+            .attributing(move |calls| crate::invocations::infer(&board, calls, chrono::Utc::now()));
         let costs = costs_for_agent_logs;
         let board = store.clone();
         let mut stop = shutdown_sender.subscribe();
@@ -227,7 +227,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
         publisher,
         agent_logs,
         _watcher: watcher,
-        _portfolio_feed: portfolio_feed,
+        _initiatives_feed: initiatives_feed,
         _mcp: mcp,
     })
 }

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 /// The embedded table (`data/prices.json`).
-const EMBEDDED: &str = include_str!("../data/prices.json");
+const EMBEDDED: &str = include_str!("../../data/prices.json");
 
 /// Per-token prices of one model (US dollars).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]

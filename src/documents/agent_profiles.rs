@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_norway::Value;
 use sha2::{Digest, Sha256};
 
-use crate::specifications::front_matter;
+use super::specifications::front_matter;
 
 /// Where the profiles are, in the repository.
 const PROFILES_DIR: &str = ".github/agents";
@@ -21,7 +21,7 @@ const MAX_PROFILES: usize = 500;
 const MAX_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, Serialize)]
-pub(crate) struct AgentPortfolio {
+pub(crate) struct AgentProfiles {
     pub(crate) agents: Vec<AgentProfile>,
     pub(crate) metadata: Metadata,
     pub(crate) timestamp: String,
@@ -51,7 +51,7 @@ pub(crate) struct DirectiveCompliance {
     pub(crate) compliance_percentage: f64,
 }
 
-pub(crate) fn load(repo: &Path, timestamp: String) -> AgentPortfolio {
+pub(crate) fn load(repo: &Path, timestamp: String) -> AgentProfiles {
     let started = Instant::now();
     let mut files: Vec<_> = fs::read_dir(repo.join(PROFILES_DIR))
         .map(|entries| {
@@ -69,7 +69,7 @@ pub(crate) fn load(repo: &Path, timestamp: String) -> AgentPortfolio {
         .iter()
         .filter_map(|name| profile(repo, name))
         .collect();
-    AgentPortfolio {
+    AgentProfiles {
         metadata: Metadata {
             total_agents: agents.len(),
             load_time_ms: started.elapsed().as_secs_f64() * 1000.0,

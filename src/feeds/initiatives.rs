@@ -1,7 +1,8 @@
 //! Watches `<repo>/specifications` and publishes `portfolio.updated` on the board's stream when
 //! a specification file is created, changed or removed, so the pages that show the portfolio read
-//! it again (the portfolio itself is built when asked, see [`crate::portfolio`]). The files whose
-//! front matter cannot be read go to the board's Problems (at start and after each change).
+//! it again (the portfolio itself is built when asked, see [`crate::reports::initiatives`]). The
+//! files whose front matter cannot be read go to the board's Problems (at start and after each
+//! change).
 //!
 //! Changes are gathered for [`SETTLE`] after the first one (an editor's save is several events)
 //! and published once, naming the files. Bounded: at most [`QUEUE`] paths wait; more are dropped,
@@ -16,7 +17,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
 use crate::board::{ProblemSource, SharedStore};
-use crate::specifications::SPECIFICATIONS_DIR;
+use crate::documents::SPECIFICATIONS_DIR;
 use app::model::Problem;
 
 /// How long changes are gathered before one event goes out.
@@ -27,11 +28,11 @@ const QUEUE: usize = 1_024;
 const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
 /// Watching: dropped, it stops.
-pub(crate) struct PortfolioFeed {
+pub(crate) struct InitiativesFeed {
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for PortfolioFeed {
+impl Drop for InitiativesFeed {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -39,9 +40,9 @@ impl Drop for PortfolioFeed {
 
 /// Starts watching `<repo>/specifications` (once it exists: a missing folder is looked for every
 /// [`LOOK_AGAIN`]).
-pub(crate) fn watch(repo: &Path, store: SharedStore) -> PortfolioFeed {
+pub(crate) fn watch(repo: &Path, store: SharedStore) -> InitiativesFeed {
     let repo = repo.to_path_buf();
-    PortfolioFeed {
+    InitiativesFeed {
         task: tokio::spawn(run(repo, store)),
     }
 }
@@ -125,7 +126,8 @@ async fn publish_changes(mut receiver: mpsc::Receiver<PathBuf>, repo: PathBuf, s
 /// The specifications that cannot be read, into the board's Problems.
 async fn report_problems(repo: &Path, store: &SharedStore) {
     let repo = repo.to_path_buf();
-    let Ok(list) = tokio::task::spawn_blocking(move || crate::specifications::list(&repo)).await
+    let Ok(list) =
+        tokio::task::spawn_blocking(move || crate::documents::list_specifications(&repo)).await
     else {
         return;
     };

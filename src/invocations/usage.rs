@@ -3,7 +3,7 @@
 //! invocations they make. Between the price table and the telemetry's row, which know nothing of
 //! each other.
 
-use crate::prices::{PriceTable, Usage};
+use super::prices::{PriceTable, Usage};
 use crate::telemetry::Invocation;
 
 /// Sets the tokens of `usage` on `invocation` (every input token in `prompt_tokens`, cache reads

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{normalize_base_path, read_token, Config, ConfigError, FileConfig, PublicUrl};
+use super::config::{normalize_base_path, read_token, Config, ConfigError, FileConfig, PublicUrl};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -280,7 +280,7 @@ pub fn run() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(crate::server::serve(config)) {
+    match runtime.block_on(super::server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("execdash: {err}");
@@ -451,7 +451,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
     config.alert_webhooks = webhooks
         .iter()
         .filter(|w| !w.trim().is_empty())
-        .map(|w| crate::config::Webhook::parse(w))
+        .map(|w| crate::runtime::Webhook::parse(w))
         .collect::<Result<_, _>>()
         .map_err(|e| ConfigError::Invalid(format!("alert-webhook: {e}")))?;
     config.budgets = app::model::Budgets {
@@ -533,7 +533,7 @@ fn import_agent_logs(db: &Path, root: &Path) -> ExitCode {
         let telemetry = crate::telemetry::Telemetry::open(db)
             .await
             .map_err(|e| e.to_string())?;
-        let prices = std::sync::Arc::new(crate::prices::PriceTable::embedded().clone());
+        let prices = std::sync::Arc::new(crate::invocations::PriceTable::embedded().clone());
         let mut transcripts = crate::agent_logs::transcripts_of(
             root,
             crate::agent_logs::AgentHomes::from_env(),
@@ -706,7 +706,7 @@ fn import(args: ImportArgs) -> ExitCode {
 fn seed_demo(args: SeedDemoArgs) -> ExitCode {
     let db = args.db.unwrap_or_else(|| args.root.join("telemetry.db"));
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match runtime.block_on(crate::demo::seed(&args.root, &db, args.count)) {
+    match runtime.block_on(super::demo::seed(&args.root, &db, args.count)) {
         Ok(inserted) => {
             println!("{inserted} demo invocations written to {}", db.display());
             ExitCode::SUCCESS

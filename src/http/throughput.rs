@@ -1,4 +1,5 @@
-//! `GET /api/history?range=30d|90d|1y`: see [`crate::history`]. From the board in memory.
+//! `GET /api/history?range=30d|90d|1y`: see [`crate::reports::throughput`]. From the board in
+//! memory.
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -38,7 +39,7 @@ async fn history(
 }
 
 pub(super) fn build(state: &AppState, range: HistoryRange) -> History {
-    state
-        .board
-        .with_tasks(|tasks, _, _| crate::history::build(tasks.values(), range, Utc::now()))
+    state.board.with_tasks(|tasks, _, _| {
+        crate::reports::build_throughput(tasks.values(), range, Utc::now())
+    })
 }
