@@ -2,18 +2,14 @@
 // of TASKS realistic task files (~2.8 KB each, in 4 lanes), RUNS fresh page loads (a new browser
 // context each: nothing cached). Prints p50/p95/max of first-contentful-paint, DOMContentLoaded and
 // the page's size. Runs the release binary (scripts/package) against Debian's Chromium.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { startServer } from "./support.mjs";
 
 const tasks = Number(process.argv[2] ?? 10_000);
 const runs = Number(process.argv[3] ?? 20);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
 
 const paragraph =
   "The agent reads the module, lists what the change touches, writes the tests first and keeps the " +
@@ -32,24 +28,8 @@ for (const folder of folders) mkdirSync(join(root, "work/collaboration", folder)
 for (let i = 0; i < tasks; i++) {
   writeFileSync(join(root, "work/collaboration", folders[i % 4], `task-${String(i).padStart(5, "0")}.yaml`), yaml(i));
 }
-const port = await new Promise((done) => {
-  const probe = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address();
-    probe.close(() => done(port));
-  });
-});
-const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`], {
-  stdio: "ignore",
-  env: { ...process.env, EXECDASH_LOG: "warn" },
-});
-const url = `http://127.0.0.1:${port}/`;
-for (;;) {
-  try {
-    const health = await (await fetch(`${url}health`)).json();
-    if (health.status !== "starting") break;
-  } catch {}
-  await new Promise((r) => setTimeout(r, 50));
-}
+const { server, url: address } = await startServer(root);
+const url = `${address}/`;
 const pageBytes = (await (await fetch(url)).text()).length;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

@@ -6,17 +6,11 @@
 // launch → first contentful paint and launch → Live, and the bytes of WASM and JS the page fetched.
 // Runs the binary EXECDASH_BIN (default: the release binary of scripts/package) with the site it
 // embeds.
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { demoWorkspace, startServer } from "./support.mjs";
 
 const runs = Number(process.argv[2] ?? 10);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
 const CPU_SLOWDOWN = 4;
 const NETWORK = {
   offline: false,
@@ -25,28 +19,9 @@ const NETWORK = {
   uploadThroughput: (750e3 / 8) | 0,
 };
 
-const root = mkdtempSync(join(tmpdir(), "execdash-launch-"));
-cpSync(join(repo, "demo"), root, { recursive: true });
-const seeded = spawnSync(binary, ["seed-demo", "--root", root], { stdio: "ignore" });
-if (seeded.status !== 0) throw new Error(`${binary} seed-demo failed`);
-const port = await new Promise((done) => {
-  const probe = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address();
-    probe.close(() => done(port));
-  });
-});
-const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`], {
-  stdio: "ignore",
-  env: { ...process.env, EXECDASH_LOG: "warn" },
-});
-const url = `http://127.0.0.1:${port}/`;
-for (;;) {
-  try {
-    const health = await (await fetch(`${url}health`)).json();
-    if (health.status !== "starting") break;
-  } catch {}
-  await new Promise((r) => setTimeout(r, 50));
-}
+const root = demoWorkspace("execdash-launch-");
+const { server, url: address } = await startServer(root);
+const url = `${address}/`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],

@@ -4,39 +4,14 @@
 // until the new page is on screen (its landmark element present and painted, measured in the page
 // with performance.now() and two animation frames), ROUNDS times each way. Prints p50/p95/max per
 // change. Runs the release binary (scripts/package) against Debian's Chromium.
-import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { demoWorkspace, startServer } from "./support.mjs";
 
 const rounds = Number(process.argv[2] ?? 30);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
 
-const root = mkdtempSync(join(tmpdir(), "execdash-switch-"));
-cpSync(join(repo, "demo"), root, { recursive: true });
-execFileSync(binary, ["seed-demo", "--root", root]);
-const port = await new Promise((done) => {
-  const probe = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address();
-    probe.close(() => done(port));
-  });
-});
-const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`], {
-  stdio: "ignore",
-  env: { ...process.env, EXECDASH_LOG: "warn" },
-});
-const url = `http://127.0.0.1:${port}/`;
-for (;;) {
-  try {
-    const health = await (await fetch(`${url}health`)).json();
-    if (health.status !== "starting") break;
-  } catch {}
-  await new Promise((r) => setTimeout(r, 50));
-}
+const root = demoWorkspace("execdash-switch-");
+const { server, url: address } = await startServer(root);
+const url = `${address}/`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu"],

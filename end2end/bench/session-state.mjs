@@ -4,17 +4,13 @@
 // each; measured in the page (performance.now() when the POST is sent, until the card's
 // `data-state` changed and two animation frames passed). Prints p50/p95/p99/max. Runs the release
 // binary (scripts/package) against Debian's Chromium.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { startServer } from "./support.mjs";
 
 const rounds = Number(process.argv[2] ?? 100);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
 
 const root = mkdtempSync(join(tmpdir(), "execdash-sessions-"));
 for (const folder of ["inbox", "assigned/backend-dev", "done"]) {
@@ -24,24 +20,8 @@ writeFileSync(
   join(root, "work/collaboration/assigned/backend-dev/T-42.yaml"),
   "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
 );
-const port = await new Promise((done) => {
-  const probe = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address();
-    probe.close(() => done(port));
-  });
-});
-const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`], {
-  stdio: "ignore",
-  env: { ...process.env, EXECDASH_LOG: "warn" },
-});
-const url = `http://127.0.0.1:${port}/`;
-for (;;) {
-  try {
-    const health = await (await fetch(`${url}health`)).json();
-    if (health.status !== "starting") break;
-  } catch {}
-  await new Promise((r) => setTimeout(r, 50));
-}
+const { server, url: address } = await startServer(root);
+const url = `${address}/`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu"],

@@ -6,19 +6,15 @@
 // PerformanceObserver "longtask"), how many cards show a session, and the server's CPU time
 // (/proc/PID/stat) as a share of one core. Runs the binary EXECDASH_BIN (default: the release
 // binary of scripts/package) against Debian's Chromium. Defaults: 200 sessions, 50 events/s, 20 s.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { startServer } from "./support.mjs";
 
 const sessions = Number(process.argv[2] ?? 200);
 const perSecond = Number(process.argv[3] ?? 50);
 const seconds = Number(process.argv[4] ?? 20);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
 const AGENTS = 10;
 
 const paragraph =
@@ -39,24 +35,8 @@ for (let i = 0; i < sessions; i++) {
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, `${id(i)}.yaml`), yaml(i));
 }
-const port = await new Promise((done) => {
-  const probe = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address();
-    probe.close(() => done(port));
-  });
-});
-const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`], {
-  stdio: "ignore",
-  env: { ...process.env, EXECDASH_LOG: "warn" },
-});
-const url = `http://127.0.0.1:${port}`;
-for (;;) {
-  try {
-    const health = await (await fetch(`${url}/health`)).json();
-    if (health.status !== "starting") break;
-  } catch {}
-  await new Promise((r) => setTimeout(r, 50));
-}
+const { server, url: address } = await startServer(root);
+const url = `${address}`;
 
 const session = (i) => `5f1c2a9e-0b7d-4c35-9a61-${String(i).padStart(12, "0")}`;
 const hook = (i, event, extra) =>

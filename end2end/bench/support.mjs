@@ -1,0 +1,51 @@
+// What the benchmarks share: the binary they run, an execdash server on a free loopback port
+// (started on a workspace and waited for until it has read it), and the demo workspace seeded.
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** EXECDASH_BIN, else the release binary of scripts/package. */
+export const binary = process.env.EXECDASH_BIN ?? join(repo, "target/release/execdash");
+
+/** A copy of the demo workspace with its month of telemetry, in a new temporary folder. */
+export function demoWorkspace(prefix) {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(join(repo, "demo"), root, { recursive: true });
+  execFileSync(binary, ["seed-demo", "--root", root], { stdio: "ignore" });
+  return root;
+}
+
+function freePort() {
+  return new Promise((done) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * `execdash serve` on `root`; resolves once `/health` no longer says "starting", to the process
+ * and its address (`http://127.0.0.1:PORT`, no trailing slash).
+ */
+export async function startServer(root) {
+  const port = await freePort();
+  const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`], {
+    stdio: "ignore",
+    env: { ...process.env, EXECDASH_LOG: "warn" },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    try {
+      const health = await (await fetch(`${url}/health`)).json();
+      if (health.status !== "starting") break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { server, url };
+}
