@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { startServer } from "./support.mjs";
+import { startServer, stats } from "./support.mjs";
 
 const tasks = Number(process.argv[2] ?? 10_000);
 const runs = Number(process.argv[3] ?? 20);
@@ -58,11 +58,6 @@ for (let run = 0; run < runs; run++) {
 await browser.close();
 server.kill();
 rmSync(root, { recursive: true, force: true });
-const stats = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)];
-  return `p50 ${at(0.5).toFixed(0)} ms, p95 ${at(0.95).toFixed(0)} ms, max ${sorted.at(-1).toFixed(0)} ms`;
-};
 console.log(`${tasks} tasks, page ${(pageBytes / 1024).toFixed(0)} KB, ${runs} fresh loads in Chromium`);
 console.log(`  first contentful paint: ${stats(paint)}`);
 console.log(`  DOMContentLoaded:       ${stats(loaded)}`);

@@ -8,7 +8,7 @@
 // embeds.
 import { rmSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { demoWorkspace, startServer } from "./support.mjs";
+import { demoWorkspace, startServer, stats } from "./support.mjs";
 
 const runs = Number(process.argv[2] ?? 10);
 const CPU_SLOWDOWN = 4;
@@ -69,11 +69,6 @@ for (let run = 0; run < runs; run++) {
 await browser.close();
 server.kill();
 rmSync(root, { recursive: true, force: true });
-const stats = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)];
-  return `p50 ${at(0.5).toFixed(0)} ms, p95 ${at(0.95).toFixed(0)} ms, max ${sorted.at(-1).toFixed(0)} ms`;
-};
 console.log(
   `demo workspace, ${runs} fresh loads, Chromium ${CPU_SLOWDOWN}× CPU slowdown, 1.6 Mbps / 150 ms RTT; ` +
     `fetched: wasm ${fetched.wasm ?? 0} B, js ${fetched.js ?? 0} B (as sent, compressed)`,

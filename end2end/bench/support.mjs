@@ -49,3 +49,10 @@ export async function startServer(root) {
   }
   return { server, url };
 }
+
+/** `p50 … ms, p95 … ms, max … ms` of `values` (milliseconds). */
+export function stats(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)];
+  return `p50 ${at(0.5).toFixed(0)} ms, p95 ${at(0.95).toFixed(0)} ms, max ${sorted.at(-1).toFixed(0)} ms`;
+}
