@@ -443,16 +443,6 @@ pub struct PageSettings {
     pub local_repo: String,
 }
 
-/// A repository of the team as the header lists it (`GET /api/repos`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ListedRepo {
-    pub name: String,
-    /// Its node sends no heartbeat.
-    pub stale: bool,
-    /// What its invocations cost today (USD).
-    pub cost_today: f64,
-}
-
 /// A message shown for a few seconds in a corner (an edit that failed, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Toast {

@@ -13,7 +13,6 @@ use axum::http::{Request, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
-use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 use super::error::Error;
@@ -22,6 +21,7 @@ use super::AppState;
 use crate::board::SharedStore;
 use crate::team::{self, Mirrors, Repo, Team};
 use crate::telemetry::{Pools, Telemetry};
+use app::model::RepoList;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/repos", get(list))
@@ -169,7 +169,7 @@ async fn list(
     State(board): State<SharedStore>,
     State(telemetry): State<Telemetry>,
     State(team): State<Arc<Team>>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<RepoList>, Error> {
     let repos = match telemetry.pools().await? {
         Pools::Postgres(pool) => team::repos(&pool, team.stale_after).await?,
         Pools::Sqlite { .. } => {
@@ -192,7 +192,7 @@ async fn list(
         }
     };
     let local = (!team.viewer).then(|| team.repo.clone());
-    Ok(Json(json!({ "local": local, "repos": repos })))
+    Ok(Json(RepoList { local, repos }))
 }
 
 /// The board a query names with `repo=` (this node's when it names none or this one), and the

@@ -28,7 +28,6 @@ mod publish;
 
 use std::time::Duration;
 
-use serde::Serialize;
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
@@ -59,25 +58,8 @@ impl Team {
     }
 }
 
-/// One repository as `GET /api/repos` lists it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub(crate) struct Repo {
-    pub(crate) name: String,
-    pub(crate) node: String,
-    pub(crate) seq: i64,
-    pub(crate) inbox: i64,
-    pub(crate) assigned: i64,
-    pub(crate) done: i64,
-    pub(crate) problems: i64,
-    /// RFC 3339.
-    pub(crate) heartbeat_at: String,
-    pub(crate) started_at: String,
-    /// What the invocations tagged with this repository cost today (UTC) and in all.
-    pub(crate) cost_today: f64,
-    pub(crate) cost_total: f64,
-    /// No heartbeat for longer than the stale time: its node is gone (or cut off).
-    pub(crate) stale: bool,
-}
+/// One repository as `GET /api/repos` lists it (the wire type, shared with the page).
+pub(crate) use app::model::RepoStatus as Repo;
 
 /// Every repository published to the store, by name.
 pub(crate) async fn repos(pool: &PgPool, stale_after: Duration) -> Result<Vec<Repo>, sqlx::Error> {

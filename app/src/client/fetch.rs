@@ -343,24 +343,10 @@ pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Resu
     }
 }
 
-/// The team's repositories (`GET /api/repos`): each name and whether it is stale.
-pub(crate) async fn fetch_repos() -> Option<Vec<crate::state::ListedRepo>> {
-    let answer: serde_json::Value = get_json("/api/repos").await.ok()?;
-    Some(
-        answer
-            .get("repos")?
-            .as_array()?
-            .iter()
-            .filter_map(|repo| {
-                Some(crate::state::ListedRepo {
-                    name: repo.get("name")?.as_str()?.to_owned(),
-                    stale: repo.get("stale")?.as_bool().unwrap_or(false),
-                    cost_today: repo
-                        .get("cost_today")
-                        .and_then(|c| c.as_f64())
-                        .unwrap_or(0.0),
-                })
-            })
-            .collect(),
-    )
+/// The team's repositories (`GET /api/repos`).
+pub(crate) async fn fetch_repos() -> Option<Vec<crate::model::RepoStatus>> {
+    get_json::<crate::model::RepoList>("/api/repos")
+        .await
+        .ok()
+        .map(|list| list.repos)
 }

@@ -81,7 +81,7 @@ fn RepoSwitcher() -> impl IntoView {
     let (home, repo, local) = dashboard
         .settings
         .with_value(|s| (s.home.clone(), s.repo.clone(), s.local_repo.clone()));
-    let repos = RwSignal::new(Vec::<crate::state::ListedRepo>::new());
+    let repos = RwSignal::new(Vec::<crate::model::RepoStatus>::new());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         wasm_bindgen_futures::spawn_local(async move {
@@ -150,7 +150,7 @@ fn RepoSwitcher() -> impl IntoView {
             <For
                 each=others
                 key=|r| (r.name.clone(), r.stale, r.cost_today.to_bits())
-                children=move |crate::state::ListedRepo { name, stale, cost_today }| {
+                children=move |crate::model::RepoStatus { name, stale, cost_today, .. }| {
                     view! {
                         <a
                             class="repo-link"

@@ -14,6 +14,7 @@ mod history;
 mod mcp;
 mod portfolio;
 mod problem;
+mod repos;
 mod session;
 mod snapshot;
 mod specification;
@@ -43,6 +44,7 @@ pub use portfolio::{
     PortfolioTask, SpecificationCost, SpecificationProgress,
 };
 pub use problem::Problem;
+pub use repos::{RepoList, RepoStatus};
 pub use session::{SessionDetail, SessionEvent, SessionState, SessionSummary, ENDED_SHOWN_MS};
 pub use snapshot::{
     FilteredBoard, LanePage, ScanProgress, Snapshot, DONE_WINDOW, FILTERED_WINDOW, LANE_WINDOW,
