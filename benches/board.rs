@@ -410,13 +410,28 @@ async fn detail_api(tasks: usize) {
 }
 
 /// Specifications in the portfolio benchmark (the original's repository has 23).
-const SPECIFICATIONS: usize = 50;
+/// Specification files of the portfolio benchmark (`EXECDASH_BENCH_SPECS`, default 50) and their
+/// body's size in KB (`EXECDASH_BENCH_SPEC_KB`, default ~2).
+fn specification_count() -> usize {
+    std::env::var("EXECDASH_BENCH_SPECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50)
+}
+
+fn specification_body_repeats() -> usize {
+    // One repetition of the body is ~165 bytes.
+    std::env::var("EXECDASH_BENCH_SPEC_KB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(12, |kb| kb * 1024 / 165)
+}
 
 /// A realistic task; every third names one of the benchmark's specifications and a feature.
 fn linked_yaml(i: usize, note: &str) -> String {
     let mut yaml = realistic_yaml(i, note);
     if i.is_multiple_of(3) {
-        let spec = i % SPECIFICATIONS;
+        let spec = i % specification_count();
         yaml.push_str(&format!(
             "specification: specifications/initiatives/i{}/spec-{spec:02}.md
 feature: Feature {}
@@ -433,7 +448,8 @@ feature: Feature {}
 async fn portfolio(tasks: usize) {
     let (server, _) = Server::start_with(tasks, linked_yaml);
     let body = "The specification states the problem, the constraints and the acceptance         criteria; agents link their tasks to it and the portfolio counts their progress.\n";
-    for spec in 0..SPECIFICATIONS {
+    let specifications = specification_count();
+    for spec in 0..specifications {
         let folder = server
             .root
             .join(format!("specifications/initiatives/i{}", spec % 7));
@@ -447,7 +463,7 @@ async fn portfolio(tasks: usize) {
                 "---\nid: SPEC-{spec:02}\ntitle: Specification {spec}\nstatus: in_progress\n\
                  initiative: Initiative {}\npriority: HIGH\nfeatures:\n{features}---\n# Spec\n{}",
                 spec % 7,
-                body.repeat(12)
+                body.repeat(specification_body_repeats())
             ),
         )
         .unwrap();
@@ -457,7 +473,7 @@ async fn portfolio(tasks: usize) {
     let (mut samples, size) = timed_gets(&client, &url, 100).await;
     percentiles(
         &format!(
-            "GET /api/portfolio, {SPECIFICATIONS} specifications, {tasks} realistic tasks ({} KB)",
+            "GET /api/portfolio, {specifications} specifications, {tasks} realistic tasks ({} KB)",
             size / 1024
         ),
         &mut samples,

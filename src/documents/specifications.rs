@@ -6,10 +6,20 @@
 //! [`MAX_HEAD_BYTES`] of each; symbolic links are not followed; a file whose front matter cannot
 //! be read is still listed by its path (a task may name it) and its problem is reported with
 //! line and column.
+//!
+//! What a file's front matter says is kept, by its path, with the file's stamp (size,
+//! modification and change times, inode): a listing looks at every file's stamp and reads again
+//! only the files whose stamp changed (an edit, a rename over it), so the initiatives page does
+//! not parse every specification on every request. Files gone from a listing leave the cache.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use parking_lot::Mutex;
 
 use app::model::{FeatureRef, SpecificationList, SpecificationProblem, SpecificationRef};
 use serde_norway::Value;
@@ -34,11 +44,29 @@ pub(crate) fn list(repo: &Path) -> SpecificationList {
         &mut files,
         &mut list,
     );
-    for (path, relative) in files {
-        let (specification, problem) = match read(&path, &relative) {
-            Ok(specification) => (Some(specification), None),
-            Err(Unreadable(error)) => (None, Some((error, None))),
-            Err(Malformed(plain, error, at)) => (Some(*plain), Some((error, at))),
+    let mut cache = CACHE.lock();
+    let folder = repo.join(SPECIFICATIONS_DIR);
+    // This folder's entries that the listing no longer has go.
+    let seen: std::collections::HashSet<&PathBuf> = files.iter().map(|(path, _, _)| path).collect();
+    cache.retain(|path, _| !path.starts_with(&folder) || seen.contains(path));
+    for (path, relative, stamp) in files {
+        let (specification, problem) = match cache.get(&path) {
+            Some(kept) if stamp.is_some() && kept.stamp == stamp => kept.outcome.clone(),
+            _ => {
+                let outcome = match read(&path, &relative) {
+                    Ok(specification) => (Some(specification), None),
+                    Err(Unreadable(error)) => (None, Some((error, None))),
+                    Err(Malformed(plain, error, at)) => (Some(*plain), Some((error, at))),
+                };
+                cache.insert(
+                    path.clone(),
+                    Kept {
+                        stamp,
+                        outcome: outcome.clone(),
+                    },
+                );
+                outcome
+            }
         };
         list.specifications.extend(specification);
         list.problems
@@ -61,12 +89,44 @@ pub(crate) fn list(repo: &Path) -> SpecificationList {
     list
 }
 
-/// The `.md` files under `folder` (named `relative` from the repository), sorted by path.
+/// A file's stamp: what changes when its content may have (`None` when it cannot be read: the
+/// file is then read again every time).
+type Stamp = Option<(u64, i64, i64, i64, i64, u64)>;
+
+fn stamp_of(metadata: &fs::Metadata) -> Stamp {
+    Some((
+        metadata.len(),
+        metadata.mtime(),
+        metadata.mtime_nsec(),
+        metadata.ctime(),
+        metadata.ctime_nsec(),
+        metadata.ino(),
+    ))
+}
+
+/// What a file's front matter gave: the specification (if it is listed) and its problem (the
+/// message, and the line and column when known).
+type Outcome = (
+    Option<SpecificationRef>,
+    Option<(String, Option<(u32, u32)>)>,
+);
+
+struct Kept {
+    stamp: Stamp,
+    outcome: Outcome,
+}
+
+/// Every repository's specifications read so far, by absolute path (bounded: a listing drops
+/// the entries of its folder it did not see, and lists at most [`MAX_FILES`]).
+static CACHE: LazyLock<Mutex<HashMap<PathBuf, Kept>>> = LazyLock::new(Mutex::default);
+
+/// The `.md` files under `folder` (named `relative` from the repository), sorted by path, with
+/// their stamps.
 fn collect(
     folder: &Path,
     relative: &str,
     depth: usize,
-    files: &mut Vec<(std::path::PathBuf, String)>,
+    files: &mut Vec<(PathBuf, String, Stamp)>,
     list: &mut SpecificationList,
 ) {
     let Ok(entries) = fs::read_dir(folder) else {
@@ -111,7 +171,8 @@ fn collect(
                 list.truncated = true;
                 return;
             }
-            files.push((path, child));
+            let stamp = entry.metadata().ok().as_ref().and_then(stamp_of);
+            files.push((path, child, stamp));
         }
     }
 }
@@ -277,6 +338,41 @@ mod tests {
         let path = repo.join(relative);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_listing_reads_again_what_changed_and_forgets_what_went() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        let spec = |title: &str| format!("---\nid: S\ntitle: {title}\n---\n# Body\n");
+        write(root, "specifications/a.md", &spec("Alpha"));
+        write(root, "specifications/b.md", &spec("Bravo"));
+        let titles = |list: &SpecificationList| -> Vec<String> {
+            list.specifications
+                .iter()
+                .map(|s| s.title.clone())
+                .collect()
+        };
+        assert_eq!(titles(&list(root)), ["Alpha", "Bravo"]);
+        // Kept: the second listing is the first.
+        assert_eq!(titles(&list(root)), ["Alpha", "Bravo"]);
+        // An edit of the same length (its stamp's times change) is read again; a deleted file and
+        // one turned malformed are seen as such.
+        write(root, "specifications/a.md", &spec("Alfa!"));
+        fs::remove_file(root.join("specifications/b.md")).unwrap();
+        write(root, "specifications/c.md", "---\ntitle: [unclosed\n---\n");
+        let after = list(root);
+        assert_eq!(titles(&after), ["Alfa!", "c"]);
+        assert_eq!(after.problems.len(), 1, "{:?}", after.problems);
+        let kept = CACHE.lock();
+        let folder = root.join(SPECIFICATIONS_DIR);
+        let mut cached: Vec<_> = kept.keys().filter(|p| p.starts_with(&folder)).collect();
+        cached.sort();
+        assert_eq!(
+            cached,
+            [&folder.join("a.md"), &folder.join("c.md")],
+            "b.md left the cache"
+        );
     }
 
     #[test]
