@@ -2,10 +2,10 @@
 // dashboard: the card of the task named in OTEL_RESOURCE_ATTRIBUTES shows the cost live.
 import { expect, test } from "@playwright/test";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { claudeEnv } from "./support/claude";
 import { DashboardServer } from "./support/server";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -39,19 +39,7 @@ function runClaude(port: number) {
   const run = spawnSync(claude, ["-p", "say hello", "--model", "claude-sonnet-4-5"], {
     cwd: server.root,
     encoding: "utf8",
-    env: {
-      PATH: process.env.PATH,
-      HOME: mkdtempSync(join(tmpdir(), "claude-home-")),
-      ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-      ANTHROPIC_API_KEY: "sk-ant-standin",
-      DISABLE_AUTOUPDATER: "1",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      CLAUDE_CODE_ENABLE_TELEMETRY: "1",
-      OTEL_LOGS_EXPORTER: "otlp",
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-      OTEL_EXPORTER_OTLP_ENDPOINT: server.url,
-      OTEL_RESOURCE_ATTRIBUTES: "task.id=T-42,agent=backend-dev",
-    },
+    env: claudeEnv(port, server.url),
   });
   expect(run.status, run.stderr).toBe(0);
   expect(run.stdout).toContain("Hello from the stand-in.");

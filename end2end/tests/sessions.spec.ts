@@ -5,10 +5,10 @@
 // Sessions page, until it is answered and ends.
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { claudeEnv } from "./support/claude";
 import { DashboardServer, releaseBinary } from "./support/server";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -70,19 +70,7 @@ test("a claude -p run shows working, then ended, on its task's card", async ({ p
   const port = await startStandin({ STANDIN_DELAY: "3" });
   const run = spawn(claude, ["-p", "say hello", "--model", "claude-sonnet-4-5"], {
     cwd: server.root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: mkdtempSync(join(tmpdir(), "claude-home-")),
-      ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-      ANTHROPIC_API_KEY: "sk-ant-standin",
-      DISABLE_AUTOUPDATER: "1",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      CLAUDE_CODE_ENABLE_TELEMETRY: "1",
-      OTEL_LOGS_EXPORTER: "otlp",
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-      OTEL_EXPORTER_OTLP_ENDPOINT: server.url,
-      OTEL_RESOURCE_ATTRIBUTES: "task.id=T-42,agent=backend-dev",
-    },
+    env: claudeEnv(port, server.url),
     stdio: "ignore",
   });
   children.push(run);

@@ -98,6 +98,24 @@ pub fn npm_server(name: &str) -> String {
     path.display().to_string()
 }
 
+/// `GET /api/sessions/{id}`, and the kinds of its events in order.
+pub async fn session_detail(server: &RunningServer, id: &str) -> (serde_json::Value, Vec<String>) {
+    let detail: serde_json::Value =
+        reqwest::get(format!("http://{}/api/sessions/{id}", server.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let kinds = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    (detail, kinds)
+}
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
 }

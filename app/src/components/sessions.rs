@@ -346,6 +346,19 @@ pub enum BrowserNotifications {
     On,
 }
 
+impl BrowserNotifications {
+    /// Its name in the page (`data-state`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrowserNotifications::Unknown => "unknown",
+            BrowserNotifications::Unsupported => "unsupported",
+            BrowserNotifications::Blocked => "blocked",
+            BrowserNotifications::Off => "off",
+            BrowserNotifications::On => "on",
+        }
+    }
+}
+
 /// The switch for this browser's notifications of alerts.
 #[component]
 fn BrowserNotificationSwitch() -> impl IntoView {
@@ -365,7 +378,7 @@ fn BrowserNotificationSwitch() -> impl IntoView {
         let _ = on;
     };
     view! {
-        <p class="browser-notifications" data-state=move || format!("{:?}", state.get()).to_lowercase()>
+        <p class="browser-notifications" data-state=move || state.get().as_str()>
             "In this browser: "
             {move || match state.get() {
                 BrowserNotifications::Unknown => view! { <span>"…"</span> }.into_any(),
