@@ -530,7 +530,7 @@ async fn metrics_are_prometheus_text_and_need_the_token() {
     assert!(headers["content-type"]
         .to_str()
         .unwrap()
-        .contains("openmetrics-text"));
+        .starts_with("text/plain; version=0.0.4"));
     for line in [
         r#"execdash_tasks{column="inbox"} 4"#,
         r#"execdash_tasks{column="assigned"} 5"#,
@@ -559,6 +559,8 @@ async fn metrics_are_prometheus_text_and_need_the_token() {
         .parse()
         .unwrap();
     assert!((2..=3).contains(&frames), "{frames}");
-    assert!(text.trim_end().ends_with("# EOF"));
+    // Prometheus' text format, not OpenMetrics (no `# EOF`, no `info` type).
+    assert!(!text.contains("# EOF"), "{text}");
+    assert!(text.contains("# TYPE execdash_build_info gauge"), "{text}");
     server.stop().await.unwrap();
 }

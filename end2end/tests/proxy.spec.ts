@@ -212,6 +212,13 @@ test("a foreign Host or Origin is refused through the proxy too", async () => {
   const allowed = await raw("GET", "/dashboard/api/tasks", bearer);
   expect(allowed.status, allowed.body).toBe(200);
 
+  // /metrics is not served on the public side, token or not; Prometheus scrapes execdash itself.
+  const publicMetrics = await raw("GET", "/dashboard/metrics", bearer);
+  expect(publicMetrics.status).toBe(404);
+  const scraped = await fetch(`http://127.0.0.1:${server.port}/dashboard/metrics`, { headers: bearer });
+  expect(scraped.status).toBe(200);
+  expect(await scraped.text()).toContain("execdash_build_info");
+
   // The refused write wrote nothing: the same call from the dashboard's own origin is new.
   const own = await raw(
     "POST",

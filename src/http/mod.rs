@@ -108,6 +108,7 @@ pub(crate) fn router(
         &config.base_path,
         secure_cookie,
     ));
+    let metrics = Arc::new(metrics::Metrics::new());
     let telemetry_for_mirrors = telemetry.clone();
     let costs_for_mirrors = costs.clone();
     let state = AppState {
@@ -130,7 +131,7 @@ pub(crate) fn router(
         repo: None,
         assets: assets::version_of(config.site_root.as_deref()),
         live_reload: config.live_reload,
-        metrics: Arc::new(metrics::Metrics::new()),
+        metrics: metrics.clone(),
         started: Instant::now(),
         shutdown,
         files: Arc::new(state::TaskFiles {
@@ -146,7 +147,9 @@ pub(crate) fn router(
         }),
         repo_sites: Default::default(),
     };
-    // Layers run outermost (last added) first: Host, CORS, the token, the Origin of writes.
+    // Layers run outermost (last added) first: Host, CORS, the count and time of requests (per
+    // route: `Router::layer` wraps each route, so the route pattern is known), the token, the
+    // Origin of writes.
     let site = routes()
         .merge(repos::pages_router())
         .merge(health::router())
@@ -165,6 +168,10 @@ pub(crate) fn router(
             access::check_origin_on_writes,
         ))
         .layer(middleware::from_fn_with_state(auth, auth::require_token))
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            metrics::track_requests,
+        ))
         .with_state(state);
     let site = if config.base_path.is_empty() {
         site

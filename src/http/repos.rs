@@ -170,7 +170,19 @@ async fn list(
     State(telemetry): State<Telemetry>,
     State(team): State<Arc<Team>>,
 ) -> Result<Json<RepoList>, Error> {
-    let repos = match telemetry.pools().await? {
+    let repos = every_repository(&board, &telemetry, &team).await?;
+    let local = (!team.viewer).then(|| team.repo.clone());
+    Ok(Json(RepoList { local, repos }))
+}
+
+/// Every repository of the team (a PostgreSQL database), or this node's own alone (SQLite), as
+/// `GET /api/repos` and `/metrics` show them.
+pub(super) async fn every_repository(
+    board: &SharedStore,
+    telemetry: &Telemetry,
+    team: &Team,
+) -> Result<Vec<Repo>, Error> {
+    Ok(match telemetry.pools().await? {
         Pools::Postgres(pool) => team::repos(&pool, team.stale_after).await?,
         Pools::Sqlite { .. } => {
             let counts = board.counts();
@@ -190,9 +202,7 @@ async fn list(
                 cost_total: board.costs().map_or(0.0, |c| c.totals.total),
             }]
         }
-    };
-    let local = (!team.viewer).then(|| team.repo.clone());
-    Ok(Json(RepoList { local, repos }))
+    })
 }
 
 /// The board a query names with `repo=` (this node's when it names none or this one), and the

@@ -167,7 +167,7 @@ pub async fn serve<W, R>(
                 Some(Ok(Message::Text(text))) => vec![match serde_json::from_str::<ClientMessage>(&text) {
                     Ok(ClientMessage::Ping) => pong(sent_seq),
                     Ok(ClientMessage::Resync) => {
-                        counters.resynced(ResyncReason::requested);
+                        counters.resynced(ResyncReason::Requested);
                         let frame = store.snapshot_frame();
                         sent_seq = frame.seq;
                         wire_text(frame.json)
@@ -242,7 +242,7 @@ impl Batch {
 /// A client that fell more than the ring's length behind gets the board instead of the events.
 fn resync_lagging(store: &SharedStore, counters: &SocketCounters, sent_seq: &mut u64) -> Utf8Bytes {
     tracing::debug!("slow client: sending a snapshot instead");
-    counters.resynced(ResyncReason::lagged);
+    counters.resynced(ResyncReason::Lagged);
     let frame = store.snapshot_frame();
     *sent_seq = frame.seq;
     wire_text(frame.json)
