@@ -466,3 +466,91 @@ async fn a_task_that_passes_its_own_budget_is_announced_at_each_threshold_once()
         "a task without a budget has no budget alert: {logged:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_passes_its_own_budget_is_announced_and_no_other_agent_is() {
+    let workspace = Workspace::empty();
+    let cache = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start("");
+    let server = common::start_server(&workspace, |config| {
+        config.board_cache = Some(cache.path().to_owned());
+        config.alert_webhooks =
+            vec![execdash::Webhook::parse(&format!("json={}", receiver.url("/json"))).unwrap()];
+        config.agent_budgets.insert(
+            "backend-dev".to_owned(),
+            app::model::Budgets {
+                daily_usd: Some(4.0),
+                monthly_usd: Some(40.0),
+            },
+        );
+    })
+    .await;
+    eventually("the alerts started", Duration::from_secs(10), || async {
+        alert_log(&server).await["watching"] == true
+    })
+    .await;
+    let telemetry = Telemetry::open(workspace.root().join("telemetry.db"))
+        .await
+        .unwrap();
+    let call = |id: &str, agent: &str, usd: f64| {
+        let mut call = Invocation::new(id, "claude-code", "claude-sonnet-4-5");
+        call.agent_name = Some(agent.to_owned());
+        call.timestamp = Some(chrono::Utc::now().to_rfc3339());
+        call.cost_usd = usd;
+        call
+    };
+    // $2.10 of backend-dev's $4.00 a day: 50 %. frontend-dev has no budget of its own: $90 is nothing
+    // to announce per agent (and there is no overall budget).
+    telemetry
+        .ingest(vec![
+            call("a-1", "backend-dev", 2.10),
+            call("a-2", "frontend-dev", 90.0),
+        ])
+        .await
+        .unwrap();
+    let body = |request: &Value| -> Value {
+        serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
+    };
+    let first = body(&receiver.until("/json", 1).await[0]);
+    assert_eq!(first["title"], "50 % of backend-dev's daily budget");
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    assert_eq!(
+        first["text"],
+        format!("backend-dev: $2.10 spent of its daily budget of $4.00 ({today}).")
+    );
+    assert_eq!(
+        first["link"],
+        format!("http://{}/agents/backend%2Ddev", server.addr)
+    );
+    // $4.20: 80 and 100 % of the day; 50 % is not sent again; the month's $40 is far.
+    telemetry
+        .ingest(vec![call("a-3", "backend-dev", 2.10)])
+        .await
+        .unwrap();
+    let got = receiver.until("/json", 3).await;
+    let mut titles: Vec<String> = got
+        .iter()
+        .map(|r| body(r)["title"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            "100 % of backend-dev's daily budget",
+            "50 % of backend-dev's daily budget",
+            "80 % of backend-dev's daily budget"
+        ]
+    );
+    let logged = alert_log(&server).await;
+    let keys: Vec<&str> = logged["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("frontend-dev") && !k.contains("monthly")),
+        "{keys:?}"
+    );
+}

@@ -286,10 +286,22 @@ fn the_printed_configuration_reads_back_as_the_same_one() {
         "https://dash.example.com/dash".as_ref(),
         "--daily-budget".as_ref(),
         "5".as_ref(),
+        "--agent-daily-budget".as_ref(),
+        "backend-dev=2.5,frontend-dev=1".as_ref(),
+        "--agent-monthly-budget".as_ref(),
+        "backend-dev=40".as_ref(),
     ]);
     assert_eq!(status, Some(0));
     assert!(
         printed.contains(&format!("token-file = {:?}", token.display().to_string())),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("[agent-daily-budget]\nbackend-dev = 2.5\nfrontend-dev = 1.0\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("[agent-monthly-budget]\nbackend-dev = 40.0\n"),
         "{printed}"
     );
     assert!(
@@ -402,6 +414,20 @@ fn addresses_resolve_and_negative_budgets_are_refused_as_values() {
         stderr.contains("'-5' is not a positive amount of USD"),
         "{stderr}"
     );
+    for (flag, says) in [
+        ("backend-dev", "agent-daily-budget: 'backend-dev' is not NAME=USD"),
+        ("backend-dev=-2", "agent-daily-budget: '-2' is not a positive amount of USD"),
+        ("=2", "agent-daily-budget: an agent's name is empty"),
+    ] {
+        let output = execdash()
+            .args(["config", "--agent-daily-budget", flag, "--root"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(says), "{flag}: {stderr}");
+    }
 }
 
 /// Logs written to a file (or journald) are plain text: colour only on a terminal.

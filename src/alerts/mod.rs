@@ -4,8 +4,10 @@
 //!
 //! The rules:
 //! - **budget**: today's or this month's cost passed 50, 80 or 100 % of `--daily-budget` /
-//!   `--monthly-budget` (once per threshold and day or month), or a task's cost 50, 80 or 100 %
-//!   of the `budget_usd` its file sets (once per threshold and task);
+//!   `--monthly-budget` (once per threshold and day or month), an agent's own today or this month
+//!   (the calls with its name) 50, 80 or 100 % of `--agent-daily-budget` /
+//!   `--agent-monthly-budget NAME=USD`, or a task's cost 50, 80 or 100 % of the `budget_usd` its
+//!   file sets (once per threshold and task);
 //! - **blocked**: a task's status became `blocked` (again after it was unblocked);
 //! - **finished**: a task arrived in a `done/` folder;
 //! - **waiting**: an agent session has waited for input longer than `--alert-waiting-after`
@@ -22,12 +24,12 @@
 
 mod deliver;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::{Alert, AlertLog, Column, Delivery, SessionState};
+use app::model::{Alert, AlertLog, Budgets, Column, Delivery, SessionState};
 use chrono::{DateTime, SecondsFormat, Utc};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -61,6 +63,8 @@ pub(crate) struct Alerts {
     sessions: Arc<Tracker>,
     webhooks: Vec<Webhook>,
     waiting_after: Duration,
+    /// Each agent's own budgets, by name.
+    agent_budgets: BTreeMap<String, Budgets>,
     file: Option<PathBuf>,
     state: Mutex<State>,
     client: reqwest::Client,
@@ -92,6 +96,7 @@ impl Alerts {
         sessions: Arc<Tracker>,
         webhooks: Vec<Webhook>,
         waiting_after: Duration,
+        agent_budgets: BTreeMap<String, Budgets>,
         file: Option<PathBuf>,
     ) -> Arc<Alerts> {
         // Nothing to deliver, nothing to keep: no file is written (the log is the page's only).
@@ -112,6 +117,7 @@ impl Alerts {
             sessions,
             webhooks,
             waiting_after,
+            agent_budgets,
             file,
             state: Mutex::new(state),
             client: deliver::client(),
@@ -462,32 +468,75 @@ impl Alerts {
             findings.extend(self.task_budget_findings(costs));
         }
         if let Some(costs) = costs {
-            let day = now.format("%Y-%m-%d").to_string();
-            let month = now.format("%Y-%m").to_string();
-            for (period, spent, budget, when) in [
-                ("daily", costs.totals.today, budgets.daily_usd, day),
-                ("monthly", costs.totals.month, budgets.monthly_usd, month),
-            ] {
-                let Some(budget) = budget.filter(|b| *b > 0.0) else {
-                    continue;
-                };
-                for threshold in THRESHOLDS {
-                    if spent >= budget * f64::from(threshold) / 100.0 {
-                        findings.push(Finding {
-                            key: format!("budget:{period}:{when}:{threshold}"),
-                            kind: "budget",
-                            title: format!("{threshold} % of the {period} budget"),
-                            text: format!(
-                                "${spent:.2} spent of the {period} budget of ${budget:.2} ({when})."
-                            ),
-                            link: Some("/costs".into()),
-                        });
-                    }
-                }
-            }
+            findings.extend(budget_findings(&costs, budgets, &self.agent_budgets, now));
         }
         findings
     }
+}
+
+/// Today's and this month's cost, in all and of each agent with budgets of its own, past 50, 80
+/// or 100 % of its budget (once per threshold and day or month).
+fn budget_findings(
+    costs: &app::model::CostSummary,
+    budgets: Budgets,
+    agent_budgets: &BTreeMap<String, Budgets>,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
+    let day = now.format("%Y-%m-%d").to_string();
+    let month = now.format("%Y-%m").to_string();
+    let mut findings = Vec::new();
+    let mut check = |agent: Option<&str>, today: f64, this_month: f64, budgets: Budgets| {
+        for (period, spent, budget, when) in [
+            ("daily", today, budgets.daily_usd, &day),
+            ("monthly", this_month, budgets.monthly_usd, &month),
+        ] {
+            let Some(budget) = budget.filter(|b| *b > 0.0) else {
+                continue;
+            };
+            for threshold in THRESHOLDS {
+                if spent < budget * f64::from(threshold) / 100.0 {
+                    continue;
+                }
+                findings.push(match agent {
+                    None => Finding {
+                        key: format!("budget:{period}:{when}:{threshold}"),
+                        kind: "budget",
+                        title: format!("{threshold} % of the {period} budget"),
+                        text: format!(
+                            "${spent:.2} spent of the {period} budget of ${budget:.2} ({when})."
+                        ),
+                        link: Some("/costs".into()),
+                    },
+                    Some(agent) => Finding {
+                        key: format!("agent-budget:{agent}:{period}:{when}:{threshold}"),
+                        kind: "budget",
+                        title: format!("{threshold} % of {agent}'s {period} budget"),
+                        text: format!(
+                            "{agent}: ${spent:.2} spent of its {period} budget of ${budget:.2} ({when})."
+                        ),
+                        link: Some(format!(
+                            "/agents/{}",
+                            percent_encoding::utf8_percent_encode(
+                                agent,
+                                percent_encoding::NON_ALPHANUMERIC
+                            )
+                        )),
+                    },
+                });
+            }
+        }
+    };
+    check(None, costs.totals.today, costs.totals.month, budgets);
+    for (agent, budgets) in agent_budgets {
+        // An agent with no call yet has spent nothing.
+        let (today, this_month) = costs
+            .per_agent
+            .iter()
+            .find(|a| a.agent.as_deref() == Some(agent.as_str()))
+            .map_or((0.0, 0.0), |a| (a.today_usd, a.month_usd));
+        check(Some(agent), today, this_month, *budgets);
+    }
+    findings
 }
 
 impl Alerts {

@@ -1,5 +1,6 @@
 //! The command line: `execdash [serve] [--root DIR] [--db FILE] [--addr IP:PORT]`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -160,6 +161,13 @@ pub(crate) struct ServeArgs {
     /// Monthly spending limit in USD.
     #[arg(long, env = "EXECDASH_MONTHLY_BUDGET", value_parser = parse_budget, allow_negative_numbers = true)]
     monthly_budget: Option<f64>,
+    /// An agent's daily spending limit: NAME=USD (repeat it, or comma-separate them); alerts at
+    /// 50, 80 and 100 % of what calls with that agent name cost today (UTC).
+    #[arg(long, env = "EXECDASH_AGENT_DAILY_BUDGET", value_delimiter = ',')]
+    agent_daily_budget: Vec<String>,
+    /// An agent's monthly spending limit: NAME=USD (repeat it, or comma-separate them).
+    #[arg(long, env = "EXECDASH_AGENT_MONTHLY_BUDGET", value_delimiter = ',')]
+    agent_monthly_budget: Vec<String>,
     /// Let the page change task files: a task's priority and its specification (one line of
     /// the YAML, written atomically). Off by default: the dashboard then only reads.
     #[arg(long, env = "EXECDASH_ALLOW_WRITES")]
@@ -217,6 +225,70 @@ pub(crate) struct ServeArgs {
     /// Seconds an agent session waits for input before it is an alert [default: 300].
     #[arg(long, env = "EXECDASH_ALERT_WAITING_AFTER", value_parser = parse_seconds)]
     alert_waiting_after: Option<f64>,
+}
+
+/// Agents' limits of one period: the flags' `NAME=USD` when any is given, else the file's
+/// table; each a positive amount.
+fn agent_limits(
+    setting: &str,
+    flags: Vec<String>,
+    file: Option<BTreeMap<String, f64>>,
+) -> Result<BTreeMap<String, f64>, ConfigError> {
+    let invalid = |what: String| ConfigError::Invalid(format!("{setting}: {what}"));
+    let limits: BTreeMap<String, f64> = if flags.is_empty() {
+        file.unwrap_or_default()
+    } else {
+        flags
+            .iter()
+            .filter(|flag| !flag.trim().is_empty())
+            .map(|flag| {
+                let (name, usd) = flag
+                    .split_once('=')
+                    .ok_or_else(|| invalid(format!("'{flag}' is not NAME=USD")))?;
+                let usd = parse_budget(usd.trim()).map_err(invalid)?;
+                Ok((name.trim().to_owned(), usd))
+            })
+            .collect::<Result<_, ConfigError>>()?
+    };
+    for (name, usd) in &limits {
+        if name.is_empty() {
+            return Err(invalid("an agent's name is empty".to_owned()));
+        }
+        if !(usd.is_finite() && *usd > 0.0) {
+            return Err(invalid(format!(
+                "{name}'s budget must be a positive amount of USD"
+            )));
+        }
+    }
+    Ok(limits)
+}
+
+/// Each agent's budgets from its daily and monthly limits.
+fn agent_budgets(
+    daily: BTreeMap<String, f64>,
+    monthly: BTreeMap<String, f64>,
+) -> BTreeMap<String, app::model::Budgets> {
+    let mut budgets: BTreeMap<String, app::model::Budgets> = BTreeMap::new();
+    for (name, usd) in daily {
+        budgets.entry(name).or_default().daily_usd = Some(usd);
+    }
+    for (name, usd) in monthly {
+        budgets.entry(name).or_default().monthly_usd = Some(usd);
+    }
+    budgets
+}
+
+/// One period's agents' limits as the config file writes them (`None` when there is none).
+fn agent_limits_of(
+    config: &Config,
+    period: impl Fn(&app::model::Budgets) -> Option<f64>,
+) -> Option<BTreeMap<String, f64>> {
+    let limits: BTreeMap<String, f64> = config
+        .agent_budgets
+        .iter()
+        .filter_map(|(name, budgets)| Some((name.clone(), period(budgets)?)))
+        .collect();
+    (!limits.is_empty()).then_some(limits)
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -458,6 +530,18 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         daily_usd: args.daily_budget.or(file.daily_budget),
         monthly_usd: args.monthly_budget.or(file.monthly_budget),
     };
+    config.agent_budgets = agent_budgets(
+        agent_limits(
+            "agent-daily-budget",
+            args.agent_daily_budget,
+            file.agent_daily_budget,
+        )?,
+        agent_limits(
+            "agent-monthly-budget",
+            args.agent_monthly_budget,
+            file.agent_monthly_budget,
+        )?,
+    );
     // cargo-leptos sets LEPTOS_WATCH when it runs the server for `watch` (not for `serve`).
     config.live_reload = std::env::var_os("LEPTOS_WATCH").map(|_| {
         std::env::var("LEPTOS_RELOAD_PORT")
@@ -483,6 +567,8 @@ fn effective(config: &Config) -> String {
         base_path: Some(config.base_path.clone()),
         daily_budget: config.budgets.daily_usd,
         monthly_budget: config.budgets.monthly_usd,
+        agent_daily_budget: agent_limits_of(config, |b| b.daily_usd),
+        agent_monthly_budget: agent_limits_of(config, |b| b.monthly_usd),
         allow_writes: Some(config.allow_writes),
         mcp_check_interval: Some(config.mcp.check_interval.as_secs_f64()),
         mcp_timeout: Some(config.mcp.timeout.as_secs_f64()),

@@ -125,6 +125,9 @@ pub struct Config {
     pub base_path: String,
     /// Daily and monthly spending limits (USD).
     pub budgets: Budgets,
+    /// Each agent's own daily and monthly limits (USD), by agent name (alerts at 50, 80 and
+    /// 100 %).
+    pub agent_budgets: std::collections::BTreeMap<String, Budgets>,
     /// cargo-leptos's reload port while it runs the server for `cargo leptos watch`: the page
     /// then follows it and reloads after a rebuild. Never set in a deployment.
     pub live_reload: Option<u16>,
@@ -197,6 +200,7 @@ impl std::fmt::Debug for Config {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("base_path", &self.base_path)
             .field("budgets", &self.budgets)
+            .field("agent_budgets", &self.agent_budgets)
             .field("live_reload", &self.live_reload)
             .field("allow_writes", &self.allow_writes)
             .field("mcp", &self.mcp)
@@ -220,6 +224,7 @@ impl Config {
             token_file: None,
             base_path: String::new(),
             budgets: Budgets::default(),
+            agent_budgets: Default::default(),
             live_reload: None,
             allow_writes: false,
             mcp: McpOptions::default(),
@@ -369,6 +374,11 @@ pub(crate) struct FileConfig {
     pub(crate) daily_budget: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) monthly_budget: Option<f64>,
+    /// `{ "claude-code" = 5.0 }`: USD per agent and UTC day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_daily_budget: Option<std::collections::BTreeMap<String, f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_monthly_budget: Option<std::collections::BTreeMap<String, f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) allow_writes: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]

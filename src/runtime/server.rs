@@ -122,6 +122,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
             })
             .collect(),
         config.alert_waiting_after,
+        config.agent_budgets.clone(),
         (!config.viewer)
             .then_some(())
             .and(config.board_cache.as_deref())

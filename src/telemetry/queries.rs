@@ -813,6 +813,8 @@ fn agent_cost(row: GroupRow) -> AgentCost {
         invocations: count(row.invocations),
         tokens: count(row.tokens),
         cost_usd: row.cost,
+        // The range's breakdown: today and the month are in `per_agent`.
+        ..AgentCost::default()
     }
 }
 
@@ -840,6 +842,8 @@ fn totals_and_agents(rows: Vec<AgentTotalsRow>) -> (CostTotals, Vec<AgentCost>) 
             invocations: count(row.invocations),
             tokens: count(row.tokens),
             cost_usd: row.total,
+            today_usd: row.today,
+            month_usd: row.month,
         });
     }
     agents.sort_by(|a, b| {

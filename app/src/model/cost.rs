@@ -145,6 +145,12 @@ pub struct AgentCost {
     pub invocations: u64,
     pub tokens: u64,
     pub cost_usd: f64,
+    /// The current UTC day's and month's, in `per_agent` (what an agent's budgets bound); 0 in
+    /// `by_agent` (a range's breakdown).
+    #[serde(default)]
+    pub today_usd: f64,
+    #[serde(default)]
+    pub month_usd: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
