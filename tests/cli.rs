@@ -415,8 +415,14 @@ fn addresses_resolve_and_negative_budgets_are_refused_as_values() {
         "{stderr}"
     );
     for (flag, says) in [
-        ("backend-dev", "agent-daily-budget: 'backend-dev' is not NAME=USD"),
-        ("backend-dev=-2", "agent-daily-budget: '-2' is not a positive amount of USD"),
+        (
+            "backend-dev",
+            "agent-daily-budget: 'backend-dev' is not NAME=USD",
+        ),
+        (
+            "backend-dev=-2",
+            "agent-daily-budget: '-2' is not a positive amount of USD",
+        ),
         ("=2", "agent-daily-budget: an agent's name is empty"),
     ] {
         let output = execdash()
