@@ -112,8 +112,9 @@ async fn a_lagging_client_gets_a_snapshot() {
 
 /// A client that stops reading is closed after the send timeout (10 s) with a close frame 1008
 /// that says why — delivered when it reads again, behind what was pending, not dropped with the
-/// connection (then it would see 1006). Takes the timeout's 10 s of real time.
-#[tokio::test]
+/// connection (then it would see 1006). On paused time: the timeout's 10 s pass on tokio's clock,
+/// not the machine's.
+#[tokio::test(start_paused = true)]
 async fn a_client_that_stopped_reading_gets_a_close_frame_when_it_reads_again() {
     let store = Arc::new(Store::new());
     let (gate_open, gate) = watch::channel(false);
@@ -138,9 +139,9 @@ async fn a_client_that_stopped_reading_gets_a_close_frame_when_it_reads_again() 
             execdash::SocketCounters::default(),
         ))
     };
-    // The ack waits at the closed gate; the client reads again 12 s later. Not a wait for
-    // anything: time passes on purpose, longer than the server's 10 s for a message to be taken
-    // (`SEND_TIMEOUT`), so that the close shows it gave up on this client.
+    // The ack waits at the closed gate; the client reads again 12 s later (tokio's clock). Not a
+    // wait for anything: time passes on purpose, longer than the server's 10 s for a message to
+    // be taken (`SEND_TIMEOUT`), so that the close shows it gave up on this client.
     tokio::time::sleep(std::time::Duration::from_secs(12)).await;
     gate_open.send(true).unwrap();
     serving.await.unwrap();
