@@ -48,7 +48,10 @@ pub fn change_priority(dashboard: Dashboard, task: &TaskSummary, priority: Prior
     set_detail_priority(dashboard, &path, Some(priority));
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
-        let body = serde_json::json!({ "priority": wire_priority(priority) });
+        let body = crate::model::PriorityEdit {
+            priority: crate::model::Field::Given(wire_priority(priority).to_owned()),
+            ..Default::default()
+        };
         match send_patch(&id, &path, "priority", body, etag).await {
             Ok(etag) => set_detail_etag(dashboard, &path, etag),
             Err(reason) => {
@@ -79,10 +82,12 @@ pub fn link_specification(
     let file = task.path.clone();
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
-        let mut body = serde_json::json!({ "specification": path });
-        if let Some(feature) = feature {
-            body["feature"] = feature.into();
-        }
+        use crate::model::Field;
+        let body = crate::model::SpecificationEdit {
+            specification: Field::Given(path),
+            feature: feature.map_or(Field::Absent, Field::Given),
+            ..Default::default()
+        };
         done(
             send_patch(&id, &file, "specification", body, etag)
                 .await
@@ -123,7 +128,7 @@ async fn send_patch(
     id: &str,
     file: &str,
     field: &str,
-    body: serde_json::Value,
+    body: impl serde::Serialize,
     etag: Option<String>,
 ) -> Result<Option<String>, String> {
     let url = format!(
@@ -138,21 +143,23 @@ async fn send_patch(
         request = request.header("If-Match", &format!("\"{etag}\""));
     }
     let response = request
-        .body(body.to_string())
+        .json(&body)
         .map_err(|e| e.to_string())?
         .send()
         .await
         .map_err(|e| format!("the server could not be reached ({e})"))?;
-    let answer = response.json::<serde_json::Value>().await.ok();
     if response.ok() {
-        return Ok(answer
-            .as_ref()
-            .and_then(|a| a.get("etag")?.as_str().map(str::to_owned)));
+        return Ok(response
+            .json::<crate::model::EditAnswer>()
+            .await
+            .ok()
+            .map(|answer| answer.etag));
     }
-    Err(answer
-        .as_ref()
-        .and_then(|a| a.get("error")?.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("HTTP {}", response.status())))
+    Err(response
+        .json::<crate::model::Refusal>()
+        .await
+        .map(|refusal| refusal.error)
+        .unwrap_or_else(|_| format!("HTTP {}", response.status())))
 }
 
 fn set_detail_priority(dashboard: Dashboard, path: &str, priority: Option<Priority>) {

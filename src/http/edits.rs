@@ -23,7 +23,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::patch;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use app::model::{EditAnswer, Field, PriorityEdit, SpecificationEdit};
 
 use super::state::TaskFiles;
 use super::{AppState, Error};
@@ -54,11 +56,13 @@ async fn priority(
     body: Bytes,
 ) -> Result<Response, Error> {
     files.check_writable()?;
-    let body = json_body(&headers, &body)?;
-    let value = body
-        .get("priority")
-        .ok_or_else(|| Error::bad_request("Missing priority field"))?;
-    let priority = parse_priority(value).ok_or_else(|| {
+    let body: PriorityEdit = json_body(&headers, &body)?;
+    let priority = match &body.priority {
+        Field::Absent => return Err(Error::bad_request("Missing priority field")),
+        Field::Given(value) => parse_priority(value),
+        Field::Null | Field::WrongType => None,
+    }
+    .ok_or_else(|| {
         Error::bad_field(
             "priority",
             "Invalid priority. Must be one of: CRITICAL, HIGH, LOW, MEDIUM, normal",
@@ -75,7 +79,8 @@ async fn priority(
             ))
         },
     };
-    edit.apply(&board, &files, &headers, &body).await
+    edit.apply(&board, &files, &headers, &body.last_modified)
+        .await
 }
 
 /// `{"specification": "specifications/x.md", "feature"?, "last_modified"?}`: links the task to
@@ -89,11 +94,11 @@ async fn specification(
     body: Bytes,
 ) -> Result<Response, Error> {
     files.check_writable()?;
-    let body = json_body(&headers, &body)?;
-    let specification = match body.get("specification") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        None => return Err(Error::bad_request("Missing specification field")),
-        Some(_) => {
+    let body: SpecificationEdit = json_body(&headers, &body)?;
+    let specification = match &body.specification {
+        Field::Given(path) if !path.is_empty() => path.clone(),
+        Field::Absent => return Err(Error::bad_request("Missing specification field")),
+        _ => {
             return Err(Error::bad_field(
                 "specification",
                 "Invalid specification path: must be a string",
@@ -102,8 +107,8 @@ async fn specification(
     };
     check_specification(&files.repo, &specification)?;
     let mut fields = vec![("specification", specification)];
-    match body.get("feature") {
-        Some(Value::String(feature)) if !feature.trim().is_empty() => {
+    match &body.feature {
+        Field::Given(feature) if !feature.trim().is_empty() => {
             if feature.len() > 200 || feature.contains(['\n', '\r']) {
                 return Err(Error::bad_field(
                     "feature",
@@ -112,8 +117,8 @@ async fn specification(
             }
             fields.push(("feature", feature.trim().to_owned()));
         }
-        Some(Value::String(_)) | Some(Value::Null) | None => {}
-        Some(_) => return Err(Error::bad_field("feature", "must be a string")),
+        Field::Given(_) | Field::Null | Field::Absent => {}
+        Field::WrongType => return Err(Error::bad_field("feature", "must be a string")),
     }
     let edit = Edit {
         id,
@@ -126,7 +131,8 @@ async fn specification(
             ))
         },
     };
-    edit.apply(&board, &files, &headers, &body).await
+    edit.apply(&board, &files, &headers, &body.last_modified)
+        .await
 }
 
 impl TaskFiles {
@@ -165,14 +171,14 @@ impl Edit {
         board: &SharedStore,
         files: &TaskFiles,
         headers: &HeaderMap,
-        body: &Value,
+        last_modified_read: &Field<String>,
     ) -> Result<Response, Error> {
         let _one_at_a_time = EDITING.lock().await;
         let path = target(board, &self.id, self.path.as_deref())?;
         let full = files.dir.join(&path);
         let precondition = Precondition {
             etag: if_match(headers)?,
-            last_modified: last_modified(body)?,
+            last_modified: last_modified(last_modified_read)?,
             status_refusal: self.status_refusal,
         };
         let fields = self.fields.clone();
@@ -222,7 +228,12 @@ impl Edit {
             .unwrap_or(Value::Null);
         Ok((
             [(header::ETAG, format!("\"{etag}\""))],
-            Json(json!({"success": true, "task": task, "path": path, "etag": etag})),
+            Json(EditAnswer {
+                success: true,
+                task,
+                path,
+                etag,
+            }),
         )
             .into_response())
     }
@@ -282,19 +293,20 @@ fn task_text(bytes: &[u8]) -> Result<&str, Error> {
 
 /// The body's `last_modified`: absent or `null`, else a string (another type is not taken for
 /// absent: that would turn the lock off).
-fn last_modified(body: &Value) -> Result<Option<String>, Error> {
-    match body.get("last_modified") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(_) => Err(Error::bad_field(
+fn last_modified(field: &Field<String>) -> Result<Option<String>, Error> {
+    match field {
+        Field::Absent | Field::Null => Ok(None),
+        Field::Given(text) => Ok(Some(text.clone())),
+        Field::WrongType => Err(Error::bad_field(
             "last_modified",
             "must be a string: the task's last_modified as you read it",
         )),
     }
 }
 
-/// The original accepts a body only with a JSON content type.
-fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
+/// The body as `T`: the original accepts a body only with a JSON content type, and it is an
+/// object (each field's own problems are the handler's to name, see [`Field`]).
+fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Error> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -309,7 +321,8 @@ fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
         return Err(Error::bad_request("Request must be JSON"));
     }
     match serde_json::from_slice::<Value>(body) {
-        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(value @ Value::Object(_)) => serde_json::from_value(value)
+            .map_err(|error| Error::bad_request(format!("Request body: {error}"))),
         Ok(_) => Err(Error::bad_request("Request must be a JSON object")),
         Err(error) => Err(Error::bad_request(format!(
             "Request body is not valid JSON: {error}"
@@ -319,8 +332,7 @@ fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
 
 /// As the original: `CRITICAL`/`HIGH`/`MEDIUM`/`LOW` in any case (written upper case), and
 /// `normal` only so.
-fn parse_priority(value: &Value) -> Option<String> {
-    let text = value.as_str()?;
+fn parse_priority(text: &str) -> Option<String> {
     if text == "normal" {
         return Some(text.to_owned());
     }
@@ -533,13 +545,8 @@ mod tests {
             ("urgent", None),
             ("", None),
         ] {
-            assert_eq!(
-                parse_priority(&json!(given)).as_deref(),
-                written,
-                "{given:?}"
-            );
+            assert_eq!(parse_priority(given).as_deref(), written, "{given:?}");
         }
-        assert_eq!(parse_priority(&json!(3)), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod connect;
 mod cost;
 mod detail;
 mod document;
+mod edit;
 mod event;
 mod filter;
 mod forecast;
@@ -31,6 +32,7 @@ pub use cost::{
 };
 pub use detail::{RenderedText, TaskDetails, TaskLink};
 pub use document::Document;
+pub use edit::{EditAnswer, Field, PriorityEdit, Refusal, SpecificationEdit};
 pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use filter::{FilterError, TaskFilter, MAX_QUERY_BYTES};
 pub use forecast::{BudgetOutlook, BurnDownDay, Forecast, ForecastBasis, PeriodForecast};
