@@ -1,10 +1,13 @@
 //! `execdash migrate` from a real SQLite file into a real PostgreSQL cluster (a throwaway one on
 //! loopback): everything copied, rollups equal, idempotent, resumable after kill -9, conflicts
-//! reported.
+//! reported, the rows stored as a repository (counted under it by a node's `/api/repos`), no
+//! notice at every run.
 
 mod common;
 #[path = "common/postgres.rs"]
 mod postgres;
+#[path = "common/process.rs"]
+mod process;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -39,12 +42,31 @@ async fn telemetry_file(path: &Path, n: usize) -> SqlitePool {
 }
 
 fn migrate(from: &Path, to: &str, batch: usize) -> Output {
+    migrate_with(from, to, &["--batch", &batch.to_string()])
+}
+
+/// `execdash migrate --from FILE --to URL` with `flags`, logging at `info` (what a person sees).
+fn migrate_with(from: &Path, to: &str, flags: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_execdash"))
         .args(["migrate", "--from"])
         .arg(format!("sqlite://{}", from.display()))
-        .args(["--to", to, "--batch", &batch.to_string()])
-        .env("EXECDASH_LOG", "warn")
+        .args(["--to", to])
+        .args(flags)
+        .env("EXECDASH_LOG", "info")
+        .env("NO_COLOR", "1")
         .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// How many rows PostgreSQL holds under each repository (`None`: none).
+async fn by_repository(store: &PgPool) -> Vec<(Option<String>, i64)> {
+    sqlx::query_as("SELECT repo, count(*) FROM invocations GROUP BY repo ORDER BY repo")
+        .fetch_all(store)
+        .await
         .unwrap()
 }
 
@@ -252,4 +274,179 @@ async fn bad_urls_are_refused_with_a_message() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("--to must be a PostgreSQL URL"));
+}
+
+/// A file's rows are its repository's: the folder it is in by default (where `serve` keeps it,
+/// and what `--repo-name` defaults to), or the one `--repo` names. A node publishing that name
+/// counts their cost in `/api/repos` (before: `$0.00` beside the team's larger total). Rows a
+/// copy made before left without a repository are given it; a row a node stored under another
+/// repository is no conflict and keeps its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rows_are_stored_as_the_files_repository_and_counted_under_it() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let backend = dir.path().join("backend");
+    std::fs::create_dir_all(backend.join("work/collaboration/inbox")).unwrap();
+    let path = backend.join("telemetry.db");
+    let file = telemetry_file(&path, 200).await;
+    let cost_in_file: f64 = sqlx::query_scalar("SELECT sum(cost_usd) FROM invocations")
+        .fetch_one(&file)
+        .await
+        .unwrap();
+
+    let first = migrate_with(&path, &url, &[]);
+    let text = stdout(&first);
+    assert!(first.status.success(), "{text}{}", stderr(&first));
+    assert!(text.contains("repository: backend"), "{text}");
+    assert!(
+        text.contains("no node publishes a repository named \"backend\" yet"),
+        "{text}"
+    );
+    let store = PgPool::connect(&url).await.unwrap();
+    assert_eq!(
+        by_repository(&store).await,
+        [(Some("backend".to_owned()), 203)]
+    );
+
+    // The node of that repository (its --repo-name defaults to the same folder name).
+    let node = process::Process::start(&backend, &["--db".as_ref(), url.as_ref()]);
+    eventually("backend published", Duration::from_secs(20), || async {
+        node.json("/api/repos").await["repos"][0]["name"] == "backend"
+    })
+    .await;
+    let repos = node.json("/api/repos").await;
+    let counted = repos["repos"][0]["cost_total"].as_f64().unwrap();
+    assert!(
+        cost_in_file > 0.0 && (counted - cost_in_file).abs() < 1e-6,
+        "the file's ${cost_in_file} counted under backend: {repos}"
+    );
+    drop(node);
+
+    // Another file, named on the command line.
+    let other = dir.path().join("checkout").join("telemetry.db");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    let other_file = telemetry_file(&other, 10).await;
+    sqlx::query("UPDATE invocations SET invocation_id = 'other-' || invocation_id")
+        .execute(&other_file)
+        .await
+        .unwrap();
+    let named = migrate_with(&other, &url, &["--repo", "frontend"]);
+    assert!(named.status.success(), "{}", stdout(&named));
+    assert!(stdout(&named).contains("repository: frontend"));
+    assert_eq!(
+        by_repository(&store).await,
+        [
+            (Some("backend".to_owned()), 203),
+            (Some("frontend".to_owned()), 13)
+        ]
+    );
+
+    // A copy made before --repo existed left the rows without one; a node stored odd-1 under
+    // its own repository. Copied again from the start: the first are given it, odd-1 is no
+    // conflict and stays as stored.
+    sqlx::query("UPDATE invocations SET repo = NULL WHERE repo = 'backend'")
+        .execute(&store)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE invocations SET repo = 'ops' WHERE invocation_id = 'odd-1'")
+        .execute(&store)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM migration_progress")
+        .execute(&store)
+        .await
+        .unwrap();
+    let again = migrate_with(&path, &url, &[]);
+    let text = stdout(&again);
+    assert!(again.status.success(), "{text}");
+    assert!(
+        text.contains("0 copied now (0 in all), 203 already there, 0 conflicting"),
+        "{text}"
+    );
+    assert!(
+        text.contains("202 stored without one were given it now"),
+        "{text}"
+    );
+    assert_eq!(
+        by_repository(&store).await,
+        [
+            (Some("backend".to_owned()), 202),
+            (Some("frontend".to_owned()), 13),
+            (Some("ops".to_owned()), 1)
+        ]
+    );
+    // The rollups follow (statement triggers on UPDATE): per repository, as the rows say.
+    let rolled: Vec<(String, f64)> =
+        sqlx::query_as("SELECT repo, sum(cost_usd) FROM cost_rollup GROUP BY repo ORDER BY repo")
+            .fetch_all(&store)
+            .await
+            .unwrap();
+    let stored: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT COALESCE(repo, ''), sum(cost_usd) FROM invocations GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&store)
+    .await
+    .unwrap();
+    assert_eq!(rolled.len(), stored.len(), "{rolled:?} vs {stored:?}");
+    for (a, b) in rolled.iter().zip(&stored) {
+        assert!(
+            a.0 == b.0 && (a.1 - b.1).abs() < 1e-6,
+            "{rolled:?} vs {stored:?}"
+        );
+    }
+
+    let empty = migrate_with(&path, &url, &["--repo", " "]);
+    assert!(!empty.status.success());
+    assert!(stderr(&empty).contains("--repo must name a repository"));
+}
+
+/// Past 20 conflicts the others are counted, not listed one by one.
+#[tokio::test(flavor = "multi_thread")]
+async fn conflicts_past_the_twentieth_are_counted() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("telemetry.db");
+    let _file = telemetry_file(&path, 100).await;
+    assert!(migrate(&path, &url, 1_000).status.success());
+    let store = PgPool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM migration_progress")
+        .execute(&store)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE invocations SET cost_usd = cost_usd + 1 WHERE invocation_id IN \
+         (SELECT invocation_id FROM invocations ORDER BY invocation_id LIMIT 25)",
+    )
+    .execute(&store)
+    .await
+    .unwrap();
+
+    let again = migrate(&path, &url, 1_000);
+    let text = stdout(&again);
+    assert_eq!(again.status.code(), Some(1), "{text}");
+    assert!(text.contains("25 conflicting"), "{text}");
+    assert_eq!(text.matches("conflict: ").count(), 20, "{text}");
+    assert!(
+        text.contains("and 5 more (every conflicting id is in the table migration_conflicts)"),
+        "{text}"
+    );
+}
+
+/// A second run (every start of a node too) applies nothing, and says nothing about it: no
+/// notice that `schema_version` exists already.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_logs_no_notice_about_the_schema() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("telemetry.db");
+    let _file = telemetry_file(&path, 10).await;
+    for run in ["first", "second"] {
+        let output = migrate_with(&path, &url, &[]);
+        let log = stderr(&output);
+        assert!(output.status.success(), "{run}: {log}");
+        assert!(!log.contains("already exists"), "{run}: {log}");
+    }
 }

@@ -1,6 +1,6 @@
 -- PostgreSQL: `schema_version`, where the migrations are recorded (src/telemetry/postgres.rs
--- `BOOKKEEPING`). Run at the start of every migration's transaction, once it holds the migration
--- advisory lock, before `schema_version` is read.
+-- `BOOKKEEPING`). Run in a migration's transaction when the table is missing, once it holds the
+-- migration advisory lock, before `schema_version` is read.
 
 CREATE TABLE IF NOT EXISTS schema_version (
     version TEXT PRIMARY KEY,

@@ -76,6 +76,11 @@ struct MigrateArgs {
     /// PGPASSWORD).
     #[arg(long)]
     to: String,
+    /// The repository the rows are stored as: the name its node publishes with --repo-name, so
+    /// that /api/repos counts their cost under it [default: the name of the folder the file is
+    /// in].
+    #[arg(long, visible_alias = "repo-name", value_name = "NAME")]
+    repo: Option<String>,
     /// Rows per transaction.
     #[arg(long, default_value_t = crate::telemetry::DEFAULT_MIGRATE_BATCH)]
     batch: usize,
@@ -804,11 +809,19 @@ fn seed_demo(args: SeedDemoArgs) -> ExitCode {
     }
 }
 
+/// Conflicts listed by id at most; the others are counted.
+const CONFLICTS_LISTED: usize = 20;
+
 fn migrate(args: MigrateArgs) -> ExitCode {
+    let repo = args
+        .repo
+        .or_else(|| crate::telemetry::default_repository(&args.from))
+        .unwrap_or_default();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = runtime.block_on(crate::telemetry::migrate(
         &args.from,
         &args.to,
+        &repo,
         args.batch.max(1),
         |done, total| progress(done, total, "rows"),
     ));
@@ -823,8 +836,24 @@ fn migrate(args: MigrateArgs) -> ExitCode {
                 report.duplicates,
                 report.conflicts.len()
             );
-            for id in report.conflicts.iter().take(20) {
+            for id in report.conflicts.iter().take(CONFLICTS_LISTED) {
                 println!("conflict: {id} is in PostgreSQL with other content (kept as it is)");
+            }
+            if report.conflicts.len() > CONFLICTS_LISTED {
+                println!(
+                    "and {} more (every conflicting id is in the table migration_conflicts)",
+                    report.conflicts.len() - CONFLICTS_LISTED
+                );
+            }
+            println!(
+                "repository: {} (the file's rows are stored as it; {} stored without one were given it now)",
+                report.repo, report.attributed
+            );
+            if !report.repo_published {
+                println!(
+                    "note: no node publishes a repository named {:?} yet: /api/repos shows this cost under it once one does (serve --repo-name {:?}), or run again with --repo NAME",
+                    report.repo, report.repo
+                );
             }
             println!(
                 "check: {} of {} rows found in PostgreSQL; cost ${:.6} in the file, ${:.6} stored",

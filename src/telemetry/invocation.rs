@@ -305,6 +305,7 @@ impl Invocation {
             computed_cost_usd: self.computed_cost_usd,
             attribution: self.attribution.clone(),
             any_timestamp: self.timestamp_defaulted,
+            any_repo: false,
         }
     }
 

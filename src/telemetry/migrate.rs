@@ -11,6 +11,12 @@
 //!   stored row is kept; the ids are listed in `migration_conflicts` and reported).
 //! * **Checked**: at the end every `invocation_id` of the file is looked up in PostgreSQL, and
 //!   the count and the cost of those rows are compared with the file's.
+//! * **Attributed**: a SQLite file has no repository column, so every row is stored as the
+//!   repository `--repo` names (by default the name of the folder the file is in, as `serve`'s
+//!   `--repo-name` defaults to its root folder's, where `telemetry.db` is): `/api/repos` counts
+//!   their cost under it. The repository is not the call's content: a row already stored under
+//!   another one is no conflict (it keeps its own), and the file's rows stored without one (by a
+//!   copy made before `--repo` existed) are given it.
 //!
 //! The file is opened read-only; nothing in it changes.
 
@@ -36,6 +42,8 @@ pub(crate) enum MigrateError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("--repo must name a repository (the name a node publishes with --repo-name)")]
+    Repository,
     #[error("PostgreSQL: {0}")]
     Postgres(#[source] sqlx::Error),
 }
@@ -52,6 +60,12 @@ pub(crate) struct MigrateReport {
     pub(crate) duplicates: u64,
     /// Already in PostgreSQL with other content (every run): their ids.
     pub(crate) conflicts: Vec<String>,
+    /// The repository the rows were stored as.
+    pub(crate) repo: String,
+    /// Rows of the file PostgreSQL held without a repository, given `repo` by this run.
+    pub(crate) attributed: u64,
+    /// Whether a node publishes `repo` (else `/api/repos` does not list its cost yet).
+    pub(crate) repo_published: bool,
     /// Rows of the file whose `invocation_id` PostgreSQL does not have (0 after a good copy).
     pub(crate) missing: u64,
     /// The file's total cost, and that of the same invocations in PostgreSQL.
@@ -75,17 +89,32 @@ fn sqlite_path(url: &str) -> Result<PathBuf, MigrateError> {
     Ok(PathBuf::from(path))
 }
 
-/// Copies the file at `from` into the store at `to`, `batch` rows per transaction, calling
-/// `progress(done, total)` after each.
+/// The repository a file's rows belong to when `--repo` names none: the folder the file is in
+/// (a repository's root, where `serve` keeps its `telemetry.db`).
+pub(crate) fn default_repository(from: &str) -> Option<String> {
+    let path = sqlite_path(from).ok()?;
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let folder = path.parent()?.file_name()?.to_string_lossy().into_owned();
+    Some(folder).filter(|name| !name.trim().is_empty())
+}
+
+/// Copies the file at `from` into the store at `to` as repository `repo` (see
+/// [`default_repository`]), `batch` rows per transaction, calling `progress(done, total)` after
+/// each.
 pub(crate) async fn migrate(
     from: &str,
     to: &str,
+    repo: &str,
     batch: usize,
     progress: impl Fn(u64, u64),
 ) -> Result<MigrateReport, MigrateError> {
     let path = sqlite_path(from)?;
     if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
         return Err(MigrateError::Target(to.to_owned()));
+    }
+    let repo = repo.trim();
+    if repo.is_empty() {
+        return Err(MigrateError::Repository);
     }
     let path = std::path::absolute(&path).unwrap_or(path);
     let source = open_source(&path).await?;
@@ -117,6 +146,7 @@ pub(crate) async fn migrate(
         .map_err(read)?;
     let mut report = MigrateReport {
         rows: rows as u64,
+        repo: repo.to_owned(),
         ..MigrateReport::default()
     };
     let (mut last_id, copied, duplicates): (i64, i64, i64) = sqlx::query_as(
@@ -144,7 +174,14 @@ pub(crate) async fn migrate(
         let Some(&(next_id, _)) = rows.last() else {
             break;
         };
-        let invocations: Vec<StoredInvocation> = rows.into_iter().map(|(_, row)| row).collect();
+        let invocations: Vec<StoredInvocation> = rows
+            .into_iter()
+            .map(|(_, row)| StoredInvocation {
+                repo: Some(repo.to_owned()),
+                any_repo: true,
+                ..row
+            })
+            .collect();
         let mut tx = store.begin().await.map_err(MigrateError::Postgres)?;
         let stored = postgres::store(&mut tx, &invocations)
             .await
@@ -188,6 +225,12 @@ pub(crate) async fn migrate(
     .await
     .map_err(MigrateError::Postgres)?;
     check(&path, &source, &store, &mut report).await?;
+    report.repo_published = sqlx::query("SELECT 1 FROM repos WHERE name = $1")
+        .bind(repo)
+        .fetch_optional(&store)
+        .await
+        .map_err(MigrateError::Postgres)?
+        .is_some();
     source.close().await;
     store.close().await;
     Ok(report)
@@ -264,7 +307,8 @@ struct Numbered {
 }
 
 /// Looks every `invocation_id` of the file up in PostgreSQL (10 000 at a time): how many are
-/// missing, and the cost of the file's rows against that of the stored ones.
+/// missing, and the cost of the file's rows against that of the stored ones. On the way, the
+/// file's rows stored without a repository are given `report.repo`.
 async fn check(
     path: &Path,
     source: &SqlitePool,
@@ -289,6 +333,15 @@ async fn check(
         };
         last_id = next;
         let ids: Vec<&str> = rows.iter().map(|(_, id, _)| id.as_str()).collect();
+        let attributed = sqlx::query(
+            "UPDATE invocations SET repo = $2 WHERE invocation_id = ANY($1) AND repo IS NULL",
+        )
+        .bind(&ids)
+        .bind(&report.repo)
+        .execute(store)
+        .await
+        .map_err(MigrateError::Postgres)?;
+        report.attributed += attributed.rows_affected();
         report.cost_in_file += rows.iter().map(|(_, _, cost)| cost).sum::<f64>();
         // An id may be in the file twice (no UNIQUE in a hand-made file): count it as often.
         let (found, cost): (i64, f64) = sqlx::query_as(

@@ -54,7 +54,7 @@ pub(crate) use ingest::MAX_BATCH;
 pub use invocation::Invocation;
 pub use meter::MeterReport;
 pub(crate) use meter::METERED_PREFIX;
-pub(crate) use migrate::{migrate, DEFAULT_BATCH as DEFAULT_MIGRATE_BATCH};
+pub(crate) use migrate::{default_repository, migrate, DEFAULT_BATCH as DEFAULT_MIGRATE_BATCH};
 pub(crate) use postgres::listening as postgres_listener;
 pub(crate) use queries::AgentUsage;
 pub(crate) use sessions::SessionCalls;

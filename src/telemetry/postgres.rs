@@ -139,7 +139,14 @@ pub(crate) async fn prepare(pool: &PgPool) -> Result<(), sqlx::Error> {
             .bind(MIGRATION_LOCK)
             .execute(&mut *tx)
             .await?;
-        (&mut *tx).execute(sqlx::raw_sql(BOOKKEEPING)).await?;
+        // Only when missing: `CREATE TABLE IF NOT EXISTS` on an existing table makes PostgreSQL
+        // send a notice ("already exists, skipping"), logged at every start otherwise.
+        let bookkept: bool = sqlx::query_scalar("SELECT to_regclass('schema_version') IS NOT NULL")
+            .fetch_one(&mut *tx)
+            .await?;
+        if !bookkept {
+            (&mut *tx).execute(sqlx::raw_sql(BOOKKEEPING)).await?;
+        }
         let applied = sqlx::query("SELECT 1 FROM schema_version WHERE version = $1")
             .bind(version)
             .fetch_optional(&mut *tx)
@@ -266,6 +273,10 @@ pub(crate) struct StoredInvocation {
     /// The timestamp was not given (so "now"): another one is no conflict.
     #[sqlx(skip)]
     pub any_timestamp: bool,
+    /// The repository was assumed, not given (a migrated file's rows): a row stored under
+    /// another one, or none, is no conflict.
+    #[sqlx(skip)]
+    pub any_repo: bool,
 }
 
 /// What storing a batch did.
@@ -374,7 +385,13 @@ pub(crate) async fn store(
                 } else {
                     row.timestamp.clone()
                 },
+                repo: if row.any_repo {
+                    stored.repo.clone()
+                } else {
+                    row.repo.clone()
+                },
                 any_timestamp: false,
+                any_repo: false,
                 ..row.clone()
             };
             *stored == as_stored
