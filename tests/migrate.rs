@@ -1,7 +1,7 @@
 //! `execdash migrate` from a real SQLite file into a real PostgreSQL cluster (a throwaway one on
 //! loopback): everything copied, rollups equal, idempotent, resumable after kill -9, conflicts
 //! reported, the rows stored as a repository (counted under it by a node's `/api/repos`), no
-//! notice at every run.
+//! notice at every run, a server that is down said so.
 
 mod common;
 #[path = "common/postgres.rs"]
@@ -449,4 +449,23 @@ async fn a_second_run_logs_no_notice_about_the_schema() {
         assert!(output.status.success(), "{run}: {log}");
         assert!(!log.contains("already exists"), "{run}: {log}");
     }
+}
+
+/// PostgreSQL down: the message says the connection was refused, not that a pool timed out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_is_down_is_said_to_refuse_the_connection() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    cluster.down();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("telemetry.db");
+    let _file = telemetry_file(&path, 10).await;
+    let output = migrate_with(&path, &url, &[]);
+    let message = stderr(&output);
+    assert!(!output.status.success());
+    assert!(
+        message.to_lowercase().contains("connection refused"),
+        "{message}"
+    );
+    assert!(!message.contains("pool timed out"), "{message}");
 }

@@ -315,6 +315,84 @@ async fn the_server_serves_costs_from_postgresql_and_never_shows_the_password() 
     assert!(!log.contains("s3cret") && !health.to_string().contains("s3cret"));
 }
 
+/// PostgreSQL stopped under a node: a POST is refused as `unreachable` (not `locked`, which
+/// says to retry a busy database), and `/health` and the log say the connection was refused,
+/// not that a pool timed out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_is_down_reads_unreachable_and_refused_not_locked_or_timed_out() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("work/collaboration/inbox")).unwrap();
+    let server = process::Process::start(
+        dir.path(),
+        &[
+            "--db".as_ref(),
+            url.as_ref(),
+            "--stale-after".as_ref(),
+            "1.5".as_ref(),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let post = |id: &str| {
+        client
+            .post(server.url("/api/invocations"))
+            .json(
+                &json!([{"invocation_id": id, "tool_name": "cli", "model_name": "gpt-4o",
+                           "status": "success", "cost_usd": 0.5}]),
+            )
+            .send()
+    };
+    assert_eq!(post("up").await.unwrap().status(), 200);
+
+    cluster.down();
+    let refused = post("down").await.unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["reason"], "unreachable", "{body}");
+    assert!(!body.to_string().contains("pool timed out"), "{body}");
+    let health = eventually("/health says why", Duration::from_secs(20), || async {
+        let health = server.json("/health").await;
+        let message = health["telemetry"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        if health["telemetry"]["kind"] == "unreachable"
+            && message.to_lowercase().contains("connection refused")
+        {
+            Ok(())
+        } else {
+            Err(health.to_string())
+        }
+    })
+    .await;
+    println!("/health said why within {health:?}");
+    let posted_again: Value = post("down-again").await.unwrap().json().await.unwrap();
+    assert_eq!(posted_again["reason"], "unreachable", "{posted_again}");
+    assert!(
+        posted_again["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("connection refused"),
+        "{posted_again}"
+    );
+    // The publisher's heartbeat (every 0.5 s) failed meanwhile: its log says why too.
+    eventually(
+        "the publisher's warning",
+        Duration::from_secs(20),
+        || async {
+            let log = server.log.lock().unwrap().join("\n");
+            log.contains("cannot publish the board")
+                && log.to_lowercase().contains("connection refused")
+        },
+    )
+    .await;
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(!log.contains("pool timed out"), "{log}");
+    assert!(!log.contains("busy"), "{log}");
+}
+
 /// A call stored first from a transcript (no task, the table's price) is completed, not
 /// duplicated, by the agent's telemetry's copy (its task as sent, its own cost); the poorer copy
 /// sent again changes nothing. The same on both backends, rollups included.

@@ -245,6 +245,7 @@ impl Mirrors {
                 loop {
                     let mut listener = postgres_listener(&pool, BOARDS_CHANNEL).await;
                     if let Err(error) = mirrors.apply_all(&pool).await {
+                        let error = crate::telemetry::postgres_explained(&pool, error).await;
                         tracing::warn!("cannot follow the boards: {error}");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         continue;
@@ -260,6 +261,7 @@ impl Mirrors {
                             Err(error) => Err(error),
                         };
                         if let Err(error) = applied {
+                            let error = crate::telemetry::postgres_explained(&pool, error).await;
                             tracing::warn!(%repo, "cannot follow the board: {error}");
                             break;
                         }

@@ -65,6 +65,7 @@ pub(crate) async fn publish(
         match outcome {
             Ok(()) => whole = false,
             Err(error) => {
+                let error = crate::telemetry::postgres_explained(&pool, error).await;
                 tracing::warn!(repo = %team.repo, "cannot publish the board: {error}");
                 whole = true;
             }

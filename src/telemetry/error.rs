@@ -150,6 +150,9 @@ impl DatabaseProblem {
                     _ => ProblemKind::Other,
                 }
             }
+            // A server that refuses, resets or does not answer (PostgreSQL; see
+            // `postgres::explained`).
+            (sqlx::Error::Io(io), None) if is_network(io.kind()) => ProblemKind::Unreachable,
             (sqlx::Error::Io(_), None) => ProblemKind::Unreadable,
             (sqlx::Error::PoolTimedOut, None) => ProblemKind::Locked,
             _ => ProblemKind::Other,
@@ -160,6 +163,25 @@ impl DatabaseProblem {
         };
         DatabaseProblem { kind, message }
     }
+}
+
+/// An I/O error of a connection to a server, not of a file.
+fn is_network(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        kind,
+        ConnectionRefused
+            | ConnectionReset
+            | ConnectionAborted
+            | NotConnected
+            | TimedOut
+            | HostUnreachable
+            | NetworkUnreachable
+            | NetworkDown
+            | AddrNotAvailable
+            | BrokenPipe
+            | UnexpectedEof
+    )
 }
 
 impl DatabaseProblem {

@@ -93,6 +93,7 @@ impl Telemetry {
                 Pools::Sqlite { writer, .. } => store(writer, &rows).await,
                 Pools::Postgres(pool) => store_in_postgres(pool, &rows).await,
             };
+            let outcome = self.explained(outcome).await;
             self.note_write(outcome.as_ref().map(|_| ()));
             let report = outcome?;
             // Committed into the file we had open: if the path no longer names it (deleted

@@ -81,6 +81,7 @@ impl Telemetry {
             Pools::Sqlite { writer, .. } => meter_in_sqlite(writer, &rows, &sessions).await,
             Pools::Postgres(pool) => meter_in_postgres(pool, &rows, &sessions).await,
         };
+        let outcome = self.explained(outcome).await;
         self.note_write(outcome.as_ref().map(|_| ()));
         let report = outcome?;
         if report.written > 0 || report.redundant > 0 {

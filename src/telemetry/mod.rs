@@ -55,6 +55,7 @@ pub use invocation::Invocation;
 pub use meter::MeterReport;
 pub(crate) use meter::METERED_PREFIX;
 pub(crate) use migrate::{default_repository, migrate, DEFAULT_BATCH as DEFAULT_MIGRATE_BATCH};
+pub(crate) use postgres::explained as postgres_explained;
 pub(crate) use postgres::listening as postgres_listener;
 pub(crate) use queries::AgentUsage;
 pub(crate) use sessions::SessionCalls;
@@ -210,6 +211,7 @@ impl Telemetry {
                             .await
                     }
                 };
+                let probe = self.explained(probe).await;
                 self.note_read(probe.as_ref().map(|_| ()));
             }
             Err(error) => return Some(error.problem()),
@@ -232,6 +234,23 @@ impl Telemetry {
         }
         let write_failure = lock(&self.inner.write_failure).clone();
         write_failure.or_else(|| lock(&self.inner.read_failure).clone())
+    }
+
+    /// `outcome`, with a PostgreSQL pool's timeout replaced by why no connection could be
+    /// opened (see [`postgres::explained`]): "Connection refused", not a busy database.
+    pub(crate) async fn explained<T>(
+        &self,
+        outcome: Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        match (outcome, self.current()) {
+            (Err(sqlx::Error::PoolTimedOut), Some(connection)) => match &connection.pools {
+                Pools::Postgres(pool) => {
+                    Err(postgres::explained(pool, sqlx::Error::PoolTimedOut).await)
+                }
+                Pools::Sqlite { .. } => Err(sqlx::Error::PoolTimedOut),
+            },
+            (outcome, _) => outcome,
+        }
     }
 
     pub(crate) fn note_read(&self, outcome: Result<(), &sqlx::Error>) {

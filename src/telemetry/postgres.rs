@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::Executor;
 use tokio::sync::watch;
 
@@ -77,17 +77,68 @@ const MIGRATION_LOCK: i64 = 0x6578_6563_6461_7368; // "execdash"
 /// How long a query waits for a connection (a new one included) before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the connection that finds out why the pool timed out waits for an answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// A pool on the database `url` (`postgres://…`), with the schema brought up to date.
 pub(crate) async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
     let pool = PgPoolOptions::new()
         .max_connections(8)
         // A database that does not answer is reported (`unreachable`, a 503) within seconds,
         // not after sqlx's default of 30 s (by then the request has timed out).
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect(url)
-        .await?;
-    prepare(&pool).await?;
+        .connect_with(options.clone())
+        .await;
+    let pool = match pool {
+        Ok(pool) => pool,
+        Err(sqlx::Error::PoolTimedOut) => return Err(why_no_connection(&options).await),
+        Err(error) => return Err(error),
+    };
+    if let Err(error) = prepare(&pool).await {
+        return Err(explained(&pool, error).await);
+    }
     Ok(pool)
+}
+
+/// `error`, or why it happened when it is the pool's timeout. sqlx tries a refused connection
+/// again until the pool's timeout and then says only "pool timed out while waiting for an open
+/// connection", which reads like a busy database: one connection tried at once with the pool's
+/// options gives PostgreSQL's own answer instead ("Connection refused", "the database system is
+/// starting up", a wrong password…), or says that nothing answers. A timeout while PostgreSQL
+/// does accept connections (every one of the pool's is busy) stays as it is.
+pub(crate) async fn explained(pool: &PgPool, error: sqlx::Error) -> sqlx::Error {
+    match error {
+        sqlx::Error::PoolTimedOut => why_no_connection(&pool.connect_options()).await,
+        error => error,
+    }
+}
+
+async fn why_no_connection(options: &PgConnectOptions) -> sqlx::Error {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let server = format!(
+        "PostgreSQL at {}:{}",
+        options.get_host(),
+        options.get_port()
+    );
+    match tokio::time::timeout(PROBE_TIMEOUT, options.connect()).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            sqlx::Error::PoolTimedOut
+        }
+        Ok(Err(sqlx::Error::Io(error))) => sqlx::Error::Io(std::io::Error::new(
+            error.kind(),
+            format!("{server}: {error}"),
+        )),
+        Ok(Err(error)) => error,
+        Err(_) => sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "{server} does not answer (no connection within {} s)",
+                (ACQUIRE_TIMEOUT + PROBE_TIMEOUT).as_secs()
+            ),
+        )),
+    }
 }
 
 /// Listens for commits to the invocations by any node or process: each bumps `changes`. A lost
@@ -119,13 +170,15 @@ pub(crate) async fn listen(
 /// notified from the moment it returns is received.
 pub(crate) async fn listening(pool: &PgPool, channel: &str) -> PgListener {
     loop {
-        match PgListener::connect_with(pool).await {
+        let error = match PgListener::connect_with(pool).await {
             Ok(mut listener) => match listener.listen(channel).await {
                 Ok(()) => return listener,
-                Err(error) => tracing::warn!(channel, "PostgreSQL notifications: {error}"),
+                Err(error) => error,
             },
-            Err(error) => tracing::warn!(channel, "PostgreSQL notifications: {error}"),
-        }
+            Err(error) => error,
+        };
+        let error = explained(pool, error).await;
+        tracing::warn!(channel, "PostgreSQL notifications: {error}");
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

@@ -405,6 +405,7 @@ impl Telemetry {
     ) -> Result<CostSummary, TelemetryError> {
         let pools = self.pools().await?;
         let outcome = summarize(pools, range, now).await;
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -419,6 +420,7 @@ impl Telemetry {
     ) -> Result<(Option<TaskCost>, Vec<ActiveOperation>), TelemetryError> {
         let pools = self.pools().await?;
         let outcome = task_activity(pools, task_id, i64::from(limit)).await;
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -433,6 +435,7 @@ impl Telemetry {
                 .fetch_all(&pool)
                 .await
         });
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?.into_iter().map(task_cost).collect())
     }
@@ -447,6 +450,7 @@ impl Telemetry {
                 .fetch_all(&pool)
                 .await
         });
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?
             .into_iter()
@@ -464,6 +468,7 @@ impl Telemetry {
     pub async fn agent_usage(&self, now: DateTime<Utc>) -> Result<Vec<AgentUsage>, TelemetryError> {
         let pools = self.pools().await?;
         let outcome = agent_usage(pools, now).await;
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -484,6 +489,7 @@ impl Telemetry {
                 .fetch_all(&pool)
                 .await
         });
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?
             .into_iter()
@@ -506,6 +512,7 @@ impl Telemetry {
     ) -> Result<DailyTotals, TelemetryError> {
         let pools = self.pools().await?;
         let outcome = daily_series(pools, first, last).await;
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -557,6 +564,7 @@ impl Telemetry {
             tx.rollback().await?;
             Ok(seen)
         });
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }

@@ -104,6 +104,7 @@ impl Telemetry {
                     .await
             }
         };
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
@@ -131,6 +132,7 @@ impl Telemetry {
                     .await
             }
         };
+        let outcome = self.explained(outcome).await;
         self.note_read(outcome.as_ref().map(|_| ()));
         Ok(outcome?)
     }
