@@ -410,3 +410,34 @@ async fn a_postgres_restart_is_survived_by_publishing_following_and_counting() {
     .await;
     drop(a);
 }
+
+/// A viewer (no --root) treats its working directory as no repository: its log says it views
+/// the team's repositories (not "watching ."), and it reads no specifications there (no portfolio
+/// of a folder that is not the team's).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_says_what_it_shows_and_reads_no_files_where_it_was_started() {
+    let cluster = Postgres::start();
+    let url = cluster.database("team");
+    let dir = tempfile::tempdir().unwrap();
+    // Whatever the folder it starts in holds is not the team's.
+    std::fs::create_dir_all(dir.path().join("specifications")).unwrap();
+    std::fs::write(
+        dir.path().join("specifications/local.md"),
+        "---\ntitle: Not the team's\n---\n# Not the team's\n",
+    )
+    .unwrap();
+    let viewer = Process::start_in(dir.path(), &["--db".as_ref(), url.as_ref()]);
+    let log = viewer.log.lock().unwrap().join("\n");
+    let started = log
+        .lines()
+        .find(|line| line.contains("execdash on http://"))
+        .unwrap();
+    assert!(!started.contains("watching"), "{started}");
+    assert!(
+        started.contains("a viewer of the repositories in postgres://"),
+        "{started}"
+    );
+    let portfolio = reqwest::get(viewer.url("/api/portfolio")).await.unwrap();
+    assert_eq!(portfolio.status(), 404);
+    assert!(!log.contains("specifications"), "{log}");
+}

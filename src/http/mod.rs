@@ -134,12 +134,7 @@ pub(crate) fn router(
         metrics: metrics.clone(),
         started: Instant::now(),
         shutdown,
-        files: Arc::new(state::TaskFiles {
-            dir: crate::board::collaboration_dir(&config.root),
-            repo: config.root.clone(),
-            writable: config.allow_writes,
-            elsewhere: None,
-        }),
+        files: Arc::new(state::TaskFiles::of(config)),
         team: Arc::new(crate::team::Team::of(config)),
         // Another repository's board shows the team's cost figures, as this node's does.
         mirrors: crate::team::Mirrors::new(telemetry_for_mirrors, move |board| {

@@ -82,6 +82,23 @@ pub(super) struct TaskFiles {
 }
 
 impl TaskFiles {
+    /// This node's files: under its root, or none on a viewer (whose working directory is no
+    /// repository: it reads no specifications, profiles or task files there).
+    pub(super) fn of(config: &crate::runtime::Config) -> TaskFiles {
+        if config.viewer {
+            return TaskFiles {
+                elsewhere: Some("the team's repositories".to_owned()),
+                ..TaskFiles::of_repository("")
+            };
+        }
+        TaskFiles {
+            dir: crate::board::collaboration_dir(&config.root),
+            repo: config.root.clone(),
+            writable: config.allow_writes,
+            elsewhere: None,
+        }
+    }
+
     /// The files of another node's repository (`app::ALL_REPOSITORIES`: of every repository
     /// together): none here, nothing writable.
     pub(super) fn of_repository(name: &str) -> TaskFiles {

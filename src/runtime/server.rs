@@ -42,7 +42,7 @@ pub struct RunningServer {
     agent_logs: Option<tokio::task::JoinHandle<()>>,
     /// The board's watcher (none on a viewer, which has no board of its own).
     _watcher: Option<WatcherHandle>,
-    _initiatives_feed: InitiativesFeed,
+    _initiatives_feed: Option<InitiativesFeed>,
     _mcp: MonitorTask,
 }
 
@@ -165,7 +165,9 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
             config.board_cache.clone(),
         )?)
     };
-    let initiatives_feed = crate::feeds::watch_initiatives(&config.root, store.clone());
+    // A viewer has no specifications of its own (its working directory is no repository).
+    let initiatives_feed =
+        (!config.viewer).then(|| crate::feeds::watch_initiatives(&config.root, store.clone()));
     let agent_logs = (config.agent_logs && !config.viewer).then(|| {
         let transcripts = crate::agent_logs::transcripts_of(
             &config.root,
@@ -253,14 +255,19 @@ fn tune_connection(tcp: &mut tokio::net::TcpStream) {
 
 /// Runs until SIGINT or SIGTERM.
 pub(crate) async fn serve(config: Config) -> Result<(), ServeError> {
-    let root = config.root.display().to_string();
+    // A viewer has no root (its working directory is no repository): it shows the team's.
+    let showing = if config.viewer {
+        format!("a viewer of the repositories in {}", config.db)
+    } else {
+        format!("watching {}", config.root.display())
+    };
     let config_base = config.base_path.clone();
     // Before anything else: a SIGTERM that comes while the server starts (a supervisor's stop,
     // a test's restart right after `/health` answered) must stop it gracefully, not kill it.
     let signals = ShutdownSignals::install()?;
     let server = start_listening(config).await?;
     tracing::info!(
-        "execdash on http://{}{base}/ (watching {root})",
+        "execdash on http://{}{base}/ ({showing})",
         server.addr,
         base = config_base
     );
