@@ -443,6 +443,15 @@ pub struct PageSettings {
     pub local_repo: String,
 }
 
+impl PageSettings {
+    /// The repository shown is not this node's (another repository's pages, every repository's
+    /// together, or a viewer's, which has none): its files (specifications, profiles, task
+    /// files) are on the node that publishes it, only its board is here.
+    pub fn files_elsewhere(&self) -> bool {
+        self.repo != self.local_repo
+    }
+}
+
 /// A message shown for a few seconds in a corner (an edit that failed, …).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Toast {

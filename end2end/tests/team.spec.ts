@@ -222,3 +222,86 @@ test("a viewer follows every node's board live, on every page, through a node's 
   await expect(page.locator("#connection")).toHaveText("Live");
   await expect(inbox).toHaveCount(3);
 });
+
+// What a viewer cannot show of another repository (its initiatives: specifications are files of
+// its node, not shared) it says so, with the header, and asks for nothing that must fail: the
+// Initiatives link, the same page loaded directly, the Costs page's cost by initiative, and the
+// same on every repository's board together, where repository names are written as they are.
+test("a viewer says another repository's initiatives are on its node, asks for nothing that fails, and writes names as they are", async ({
+  page,
+  request,
+}) => {
+  writeFileSync(alpha.collab("inbox/a1.yaml"), task("a1", "Published by alpha"));
+  writeFileSync(beta.collab("inbox/b1.yaml"), task("b1", "Published by beta"));
+  const failed: string[] = [];
+  const initiativeCosts: string[] = [];
+  page.on("response", (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+  });
+  page.on("request", (sent) => {
+    if (sent.url().includes("/api/costs/initiatives") || sent.url().includes("/api/portfolio")) {
+      initiativeCosts.push(sent.url());
+    }
+  });
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  await expect
+    .poll(async () => (await (await request.get(`${viewer.url}/api/repos`)).json()).repos.length)
+    .toBe(2);
+
+  // The Initiatives link of alpha's pages.
+  await page.goto(`${viewer.url}/repos/alpha/`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await page.locator(".pages a", { hasText: "Initiatives" }).click();
+  await expect(page).toHaveURL(`${viewer.url}/repos/alpha/initiatives`);
+  const note = page.locator(".initiatives .not-shared");
+  await expect(note).toContainText("alpha's initiatives are not shared");
+  await expect(page.locator(".initiatives .detail-error")).toHaveCount(0);
+
+  // The same page loaded directly: the dashboard's page with its header, not JSON.
+  const direct = await page.goto(`${viewer.url}/repos/alpha/initiatives`);
+  expect(direct?.status()).toBe(200);
+  expect(direct?.headers()["content-type"]).toContain("text/html");
+  await expect(page.locator(".topbar")).toBeVisible();
+  await expect(page.locator(".repo-current .repo-name")).toHaveText("alpha");
+  await expect(note).toContainText("alpha's initiatives are not shared");
+  await expect(page.locator("#connection")).toHaveText("Live");
+  // An address under alpha's pages that names no page: the dashboard's own, with alpha's header.
+  const unknown = await request.get(`${viewer.url}/repos/alpha/no-such-page`, {
+    headers: { accept: "text/html" },
+    maxRedirects: 0,
+  });
+  expect(unknown.status()).toBe(404);
+  expect(unknown.headers()["content-type"]).toContain("text/html");
+  expect(await unknown.text()).toContain("Page not found");
+  expect(await unknown.text()).toContain('data-repo="alpha"');
+
+  // The Costs page: the team's costs, and where the cost by initiative is; once a cost change
+  // made the page fetch again what follows the costs (the forecast), still nothing asked of the
+  // initiatives.
+  await page.goto(`${viewer.url}/repos/alpha/costs`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(page.locator(".initiative-costs .not-shared")).toContainText("alpha's initiatives are not shared");
+  const forecast = page.waitForResponse((r) => r.url().includes("/repos/alpha/api/forecast"));
+  const posted = await request.post(`${beta.url}/api/invocations`, {
+    data: [{ invocation_id: "on-beta", tool_name: "cli", model_name: "gpt-4o", status: "success", cost_usd: 2.5 }],
+  });
+  expect(posted.status()).toBe(200);
+  await expect(page.locator("#cost-today")).toHaveText("$2.50");
+  expect((await forecast).status()).toBe(200);
+
+  // Every repository together: the same, and each card's repository as it is named.
+  await page.goto(`${viewer.url}/all/initiatives`);
+  await expect(page.locator(".initiatives .not-shared")).toContainText("Each repository's initiatives are not shared");
+  await page.goto(`${viewer.url}/all/`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(page.locator('.card[data-id="b1"] .card-repo')).toHaveText("beta", { useInnerText: true });
+  await expect(page.locator('.card[data-id="a1"] .card-repo')).toHaveText("alpha", { useInnerText: true });
+
+  expect(initiativeCosts).toEqual([]);
+  expect(failed).toEqual([]);
+  expect(errors).toEqual([]);
+});

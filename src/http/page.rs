@@ -79,12 +79,21 @@ async fn agent(
 /// Without the telemetry database the page still renders (the panel says so); the cost of each
 /// initiative and the forecast are then left to the page, which shows why they are missing.
 async fn costs(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let costs = super::initiatives::build_costs(&state).await.ok();
+    // Another node's repository: its specifications are not here (the page says so).
+    let costs = match state.files.here() {
+        Ok(()) => super::initiatives::build_costs(&state).await.ok(),
+        Err(_) => None,
+    };
     let forecast = super::forecast::build(&state).await.ok().map(Box::new);
     render(state, request, View::Costs(costs, forecast)).await
 }
 
+/// Another node's repository (or every repository together, or a viewer's home) renders the
+/// page, which says its initiatives are on that node: its specifications are not shared.
 async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> Response {
+    if state.files.here().is_err() {
+        return render(state, request, View::Board).await;
+    }
     match super::initiatives::build(&state).await {
         Ok(portfolio) => render(state, request, View::Initiatives(portfolio)).await,
         Err(error) => error.into_response(),
@@ -207,8 +216,9 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
                 return Redirect::temporary(&to).into_response();
             }
         }
-        // A viewer has no board of its own: it opens on the first repository published.
-        if state.team.viewer {
+        // A viewer has no board of its own: it opens on the first repository published (an
+        // address that names no page stays where it is, and says so).
+        if state.team.viewer && !matches!(view, View::NotFound) {
             if let Some(first) = first_repository(&state).await {
                 let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
                 let to = format!("{}{path}", repos::repository_base(&state.home, &first));
@@ -252,10 +262,8 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
     } else {
         state.team.repo.clone()
     };
-    let repo = state
-        .repo
-        .clone()
-        .unwrap_or_else(|| state.team.repo.clone());
+    // A viewer's own pages show no repository (its working directory is none).
+    let repo = state.repo.clone().unwrap_or_else(|| local_repo.clone());
     let board = state.board.clone();
     let home = state.home.clone();
     let snapshot = board.snapshot();

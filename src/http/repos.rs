@@ -133,13 +133,21 @@ fn site_of(state: &AppState, name: &str, base: &str, board: SharedStore) -> Rout
     if let Some(site) = sites.get(base).filter(|s| Arc::ptr_eq(&s.board, &board)) {
         return site.routes.clone();
     }
-    let routes = super::routes().with_state(AppState {
+    let state = AppState {
         board: board.clone(),
         base_path: base.to_owned(),
         repo: Some(name.to_owned()),
         files: Arc::new(TaskFiles::of_repository(name)),
         ..state.clone()
-    });
+    };
+    // An address under it that names no page: the dashboard's "Page not found" with this
+    // repository's header (the site's own is rendered for the site's home).
+    let routes = super::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::page::not_found_page,
+        ))
+        .with_state(state);
     sites.insert(
         base.to_owned(),
         RepoSite {

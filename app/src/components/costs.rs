@@ -309,6 +309,18 @@ fn period_view(
 #[component]
 fn InitiativeCosts() -> impl IntoView {
     let dashboard = use_dashboard();
+    if let Some(note) = dashboard
+        .settings
+        .with_value(super::initiatives::not_shared)
+    {
+        return view! {
+            <section class="initiative-costs" aria-labelledby="initiative-costs-title">
+                <h3 id="initiative-costs-title">"Cost by initiative and specification (all time)"</h3>
+                <p class="not-shared">{note}</p>
+            </section>
+        }
+        .into_any();
+    }
     #[cfg(feature = "hydrate")]
     crate::client::follow_initiative_costs(dashboard);
     let share = |cost: &crate::model::CostShare| {
@@ -370,6 +382,7 @@ fn InitiativeCosts() -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 /// The board's compact costs: today, this month, all time, and the way to the costs page.

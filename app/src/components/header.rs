@@ -118,6 +118,9 @@ fn RepoSwitcher() -> impl IntoView {
     let together = repo == crate::ALL_REPOSITORIES;
     let label = if together {
         "All repositories".to_owned()
+    } else if repo.is_empty() {
+        // A viewer before any node published its repository.
+        "No repository yet".to_owned()
     } else {
         repo.clone()
     };

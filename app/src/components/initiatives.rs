@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use super::use_dashboard;
 use crate::model::{Initiative, Portfolio, PortfolioTask, SpecificationProgress};
 use crate::navigation::{open_task, task_href};
+use crate::state::PageSettings;
 
 /// `/initiatives`: the portfolio. Initiatives (finished ones hidden unless asked for) with their
 /// specifications, features and tasks and the progress of each, then the orphan tasks. Rendered
@@ -10,6 +11,17 @@ use crate::navigation::{open_task, task_href};
 #[component]
 pub fn InitiativesPage() -> impl IntoView {
     let dashboard = use_dashboard();
+    if let Some(note) = dashboard.settings.with_value(not_shared) {
+        return view! {
+            <main class="page initiatives" aria-labelledby="page-title">
+                <div class="page-head">
+                    <h2 id="page-title">"Initiatives"</h2>
+                </div>
+                <p class="not-shared" role="status">{note}</p>
+            </main>
+        }
+        .into_any();
+    }
     #[cfg(feature = "hydrate")]
     crate::client::follow_portfolio(dashboard);
     let show_finished = RwSignal::new(false);
@@ -37,6 +49,33 @@ pub fn InitiativesPage() -> impl IntoView {
         </main>
     }
     .into_any()
+}
+
+/// What the page says instead of the initiatives of a repository whose files are on another
+/// node (see [`PageSettings::files_elsewhere`]): the specifications they are read from are not
+/// shared through the team's database, only the boards are. `None` for this node's own.
+pub(super) fn not_shared(settings: &PageSettings) -> Option<String> {
+    if !settings.files_elsewhere() {
+        return None;
+    }
+    Some(match settings.repo.as_str() {
+        crate::ALL_REPOSITORIES => {
+            "Each repository's initiatives are not shared: they are read from \
+             the specifications on the node that publishes the repository, and only the boards \
+             reach this dashboard through the team's database. Each node's own dashboard shows \
+             its repository's."
+                .to_owned()
+        }
+        "" => "This dashboard has no repository of its own: initiatives are read from the \
+               specifications on the node that publishes each repository, and each node's own \
+               dashboard shows them."
+            .to_owned(),
+        repo => format!(
+            "{repo}'s initiatives are not shared: they are read from the specifications on the \
+             node that publishes {repo}, and only its board reaches this dashboard through the \
+             team's database. That node's own dashboard shows them."
+        ),
+    })
 }
 
 fn portfolio_view(portfolio: Portfolio, show_finished: bool) -> impl IntoView {
