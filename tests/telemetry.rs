@@ -348,7 +348,7 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
             .unwrap();
     assert_eq!(
         versions,
-        vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0"]
+        vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0"]
     );
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
@@ -361,7 +361,7 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
     let again = Telemetry::open(&path).await.unwrap();
     assert_eq!(
         count(&again, "SELECT COUNT(*) FROM schema_version").await,
-        6
+        7
     );
     assert_eq!(count(&again, "SELECT COUNT(*) FROM invocations").await, 5);
     let same = again.summary(CostRange::Days7, now).await.unwrap();
@@ -387,6 +387,7 @@ async fn a_missing_database_is_created_with_the_original_schema() {
             "cost_rollup_hourly",
             "daily_costs",
             "invocations",
+            "rollup_batch",
             "schema_version",
             "task_costs"
         ]
@@ -921,13 +922,13 @@ async fn aggregates_cover_models_tools_days_latency_and_active_operations() {
         }
         rows.push(row);
     }
-    // Model B: 3 days ago and 10 days ago.
+    // Model B: 3 days ago and 10 days ago, $2.50 each (more than A's $2.00 of the week).
     for (id, days) in [("b3", 3), ("b10", 10)] {
         let mut row = invocation(
             id,
             &(now - Span::days(days)).to_rfc3339(),
             "model-b",
-            2.0,
+            2.5,
             1000,
         );
         row.latency_ms = 5000;
@@ -982,7 +983,7 @@ async fn aggregates_cover_models_tools_days_latency_and_active_operations() {
     assert_eq!(b_days, vec![three_days_ago.as_str()]);
     let quarter = telemetry.summary(CostRange::Days90, now).await.unwrap();
     assert_eq!(quarter.by_model[0].invocations, 2);
-    assert!(close(quarter.by_model[0].cost_usd, 4.0));
+    assert!(close(quarter.by_model[0].cost_usd, 5.0));
     assert_eq!(quarter.per_task.len(), 1);
     assert_eq!(quarter.per_task[0].invocations, 2);
     #[cfg(feature = "bench-support")]
@@ -992,9 +993,9 @@ async fn aggregates_cover_models_tools_days_latency_and_active_operations() {
             .await
             .unwrap();
         assert_eq!(costs.len(), 1);
-        assert!(close(costs[0].cost_usd, 4.0));
+        assert!(close(costs[0].cost_usd, 5.0));
     }
-    assert!(close(quarter.totals.total, 6.0));
+    assert!(close(quarter.totals.total, 7.0));
 
     // GET /api/costs: default and explicit ranges, 400 on an unknown one.
     let api = Api::start(&db_path(&dir)).await;
@@ -1232,4 +1233,123 @@ async fn the_hourly_rollup_follows_every_write_and_gives_the_rolling_24_hours() 
     assert_eq!(models_calls, calls as u64);
     assert!(close(models_cost, cost), "{models_cost} vs {cost}");
     assert!(calls > 10, "the window holds rows: {calls}");
+}
+
+/// The rollups as the raw rows say they must be: (key, calls, errors, tokens, cost in micro-USD).
+async fn rollups_and_rows(telemetry: &Telemetry) -> [(String, String); 3] {
+    let reader = telemetry.reader().await.unwrap();
+    let read = |sql: &'static str| {
+        let reader = reader.clone();
+        async move {
+            let rows: Vec<(String, i64, i64, i64, i64)> =
+                sqlx::query_as(sql).fetch_all(&reader).await.unwrap();
+            format!("{rows:?}")
+        }
+    };
+    [
+        (
+            read(
+                "SELECT day || '|' || model_name || '|' || agent_name || '|' || tool_name, \
+                  invocations, errors, total_tokens, CAST(ROUND(cost_usd * 1e6) AS INTEGER) \
+                  FROM cost_rollup ORDER BY 1",
+            )
+            .await,
+            read(
+                "SELECT COALESCE(date(timestamp), '') || '|' || model_name || '|' || \
+                  COALESCE(agent_name, '') || '|' || tool_name, COUNT(*), \
+                  SUM(status IS NOT 'success'), SUM(COALESCE(total_tokens, 0)), \
+                  CAST(ROUND(SUM(COALESCE(cost_usd, 0.0)) * 1e6) AS INTEGER) \
+                  FROM invocations GROUP BY 1 ORDER BY 1",
+            )
+            .await,
+        ),
+        (
+            read(
+                "SELECT hour || '|' || model_name || '|' || agent_name || '|' || tool_name, \
+                  invocations, errors, total_tokens, CAST(ROUND(cost_usd * 1e6) AS INTEGER) \
+                  FROM cost_rollup_hourly ORDER BY 1",
+            )
+            .await,
+            read(
+                "SELECT strftime('%Y-%m-%d %H:00:00', timestamp) || '|' || model_name || '|' || \
+                  COALESCE(agent_name, '') || '|' || tool_name, COUNT(*), \
+                  SUM(status IS NOT 'success'), SUM(COALESCE(total_tokens, 0)), \
+                  CAST(ROUND(SUM(COALESCE(cost_usd, 0.0)) * 1e6) AS INTEGER) \
+                  FROM invocations WHERE strftime('%Y-%m-%d %H:00:00', timestamp) IS NOT NULL \
+                  GROUP BY 1 ORDER BY 1",
+            )
+            .await,
+        ),
+        (
+            read(
+                "SELECT task_id, invocations, 0, total_tokens, \
+                  CAST(ROUND(cost_usd * 1e6) AS INTEGER) FROM task_costs ORDER BY 1",
+            )
+            .await,
+            read(
+                "SELECT task_id, COUNT(*), 0, SUM(COALESCE(total_tokens, 0)), \
+                  CAST(ROUND(SUM(COALESCE(cost_usd, 0.0)) * 1e6) AS INTEGER) \
+                  FROM invocations WHERE task_id IS NOT NULL GROUP BY 1 ORDER BY 1",
+            )
+            .await,
+        ),
+    ]
+}
+
+/// A batch's rollups are added once per batch (the insert triggers stand aside while it is
+/// stored): they must come out exactly as the triggers would have made them, for batches over
+/// several days, hours, agents, tasks and statuses, with another process writing in between
+/// through the triggers, and a re-sent batch (duplicates) adding nothing.
+#[tokio::test]
+async fn batched_rollups_equal_the_rows_whoever_wrote_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let telemetry = Telemetry::open(&path).await.unwrap();
+    let now = Utc::now();
+    let batch = |first: usize| -> Vec<Invocation> {
+        (first..first + 300)
+            .map(|i| {
+                let at = now - Span::minutes(37 * i as i64);
+                let mut row = invocation(
+                    &format!("r{i}"),
+                    &at.to_rfc3339(),
+                    ["model-a", "model-b", "model-c"][i % 3],
+                    0.001 * (i % 17) as f64,
+                    (i % 50) as i64,
+                );
+                row.agent_name = (i % 4 != 0).then(|| format!("agent-{}", i % 3));
+                row.task_id = (i % 5 != 0).then(|| format!("T-{}", i % 7));
+                if i % 9 == 0 {
+                    row.status = "error".into();
+                }
+                row
+            })
+            .collect()
+    };
+    let report = telemetry.ingest(batch(0)).await.unwrap();
+    assert_eq!(report.inserted, 300);
+    // The original logger's way, in between: the triggers count these rows one by one.
+    let mut conn = external(&path).await;
+    python_style_insert(
+        &mut conn,
+        "outside-1",
+        Some("2026-11-20 10:00:00"),
+        Some("x"),
+        1.25,
+        40,
+    )
+    .await;
+    conn.close().await.unwrap();
+    let report = telemetry.ingest(batch(300)).await.unwrap();
+    assert_eq!(report.inserted, 300);
+    // Sent again: nothing new, nothing added.
+    let report = telemetry.ingest(batch(300)).await.unwrap();
+    assert_eq!((report.inserted, report.duplicates), (0, 300));
+    for (rollup, rows) in rollups_and_rows(&telemetry).await {
+        assert_eq!(rollup, rows);
+    }
+    assert_eq!(
+        count(&telemetry, "SELECT COUNT(*) FROM rollup_batch").await,
+        0
+    );
 }

@@ -71,8 +71,12 @@ const SOURCE_INDEX: &str = include_str!("../../migrations/sqlite/1.4.0-source-in
 /// statement.
 const SESSION_INDEX: &str = include_str!("../../migrations/sqlite/1.5.0-session-index.sql");
 
+/// 1.6.0: a batch's rollups added once per batch: `migrations/sqlite/1.6.0-batched-rollups.sql`
+/// (the insert triggers stand aside while `rollup_batch` has its row; see `ingest::store`).
+const BATCHED_ROLLUPS: &str = include_str!("../../migrations/sqlite/1.6.0-batched-rollups.sql");
+
 /// The versions we add, in order.
-pub(super) const MIGRATIONS: [(&str, &str); 5] = [
+pub(super) const MIGRATIONS: [(&str, &str); 6] = [
     ("1.1.0", "execdash: invocations.task_id column and index"),
     (
         "1.2.0",
@@ -87,6 +91,10 @@ pub(super) const MIGRATIONS: [(&str, &str); 5] = [
         "execdash: invocations' source, session, cache tokens, reported and computed cost, attribution",
     ),
     ("1.5.0", "execdash: invocations by session"),
+    (
+        "1.6.0",
+        "execdash: rollups of a batch of inserts added once per batch",
+    ),
 ];
 
 fn base_options(path: &Path) -> SqliteConnectOptions {
@@ -254,6 +262,12 @@ async fn migrate(
         "1.5.0" => {
             sqlx::query(SESSION_INDEX)
                 .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+        }
+        "1.6.0" => {
+            (&mut *tx)
+                .execute(sqlx::raw_sql(BATCHED_ROLLUPS))
                 .await
                 .map_err(fail)?;
         }

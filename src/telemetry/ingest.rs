@@ -130,6 +130,40 @@ impl Telemetry {
 /// Rows in one multi-row `INSERT` (21 parameters each, within SQLite's 32 766) or one lookup.
 const ROWS_PER_INSERT: usize = 1_000;
 
+/// The rows above the id `?1` (a batch just inserted while `rollup_batch` held its row, so the
+/// insert triggers stood aside) added to the three rollups, one grouped upsert each: what the
+/// triggers of `migrations/sqlite/1.2.0-rollups.sql` and `1.3.0-hourly-rollups.sql` do per row.
+/// (`WHERE` before `ON CONFLICT`: SQLite's upsert from a `SELECT` needs one.)
+const ROLLUP_BATCH: [&str; 3] = [
+    "INSERT INTO cost_rollup (day, model_name, agent_name, tool_name, invocations, errors, \
+       total_tokens, cost_usd) \
+     SELECT COALESCE(date(timestamp), ''), model_name, COALESCE(agent_name, ''), tool_name, \
+       COUNT(*), SUM(status IS NOT 'success'), SUM(COALESCE(total_tokens, 0)), \
+       SUM(COALESCE(cost_usd, 0.0)) \
+     FROM invocations WHERE id > ?1 GROUP BY 1, 2, 3, 4 \
+     ON CONFLICT (day, model_name, agent_name, tool_name) DO UPDATE SET \
+       invocations = invocations + excluded.invocations, errors = errors + excluded.errors, \
+       total_tokens = total_tokens + excluded.total_tokens, \
+       cost_usd = cost_usd + excluded.cost_usd",
+    "INSERT INTO task_costs (task_id, invocations, total_tokens, cost_usd) \
+     SELECT task_id, COUNT(*), SUM(COALESCE(total_tokens, 0)), SUM(COALESCE(cost_usd, 0.0)) \
+     FROM invocations WHERE id > ?1 AND task_id IS NOT NULL GROUP BY task_id \
+     ON CONFLICT (task_id) DO UPDATE SET invocations = invocations + excluded.invocations, \
+       total_tokens = total_tokens + excluded.total_tokens, \
+       cost_usd = cost_usd + excluded.cost_usd",
+    "INSERT INTO cost_rollup_hourly (hour, model_name, agent_name, tool_name, invocations, \
+       errors, total_tokens, cost_usd) \
+     SELECT strftime('%Y-%m-%d %H:00:00', timestamp), model_name, COALESCE(agent_name, ''), \
+       tool_name, COUNT(*), SUM(status IS NOT 'success'), SUM(COALESCE(total_tokens, 0)), \
+       SUM(COALESCE(cost_usd, 0.0)) \
+     FROM invocations WHERE id > ?1 AND strftime('%Y-%m-%d %H:00:00', timestamp) IS NOT NULL \
+     GROUP BY 1, 2, 3, 4 \
+     ON CONFLICT (hour, model_name, agent_name, tool_name) DO UPDATE SET \
+       invocations = invocations + excluded.invocations, errors = errors + excluded.errors, \
+       total_tokens = total_tokens + excluded.total_tokens, \
+       cost_usd = cost_usd + excluded.cost_usd",
+];
+
 /// One transaction: every row is inserted unless its `invocation_id` is stored already (which
 /// ids are is asked first, then the new rows go in a few multi-row `INSERT`s: statements, not
 /// SQLite's work, were most of a batch's time, and the driver hands over each row a statement
@@ -159,6 +193,19 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
             !stored.contains(&row.invocation_id) && inserted.insert(row.invocation_id.as_str())
         })
         .collect();
+    // The rollups of the new rows in one statement each (see ROLLUP_BATCH), before anything
+    // below updates or deletes a row (their triggers expect the rows counted).
+    let batched = !new.is_empty();
+    let last_id: i64 = if batched {
+        sqlx::query("INSERT INTO rollup_batch (id) VALUES (1)")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM invocations")
+            .fetch_one(&mut *tx)
+            .await?
+    } else {
+        0
+    };
     for chunk in new.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO invocations (invocation_id, timestamp, agent_name, tool_name, \
@@ -181,6 +228,17 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
             query = bind_row(query, row, None);
         }
         query.execute(&mut *tx).await?;
+    }
+    if batched {
+        for statement in ROLLUP_BATCH {
+            sqlx::query(statement)
+                .bind(last_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM rollup_batch")
+            .execute(&mut *tx)
+            .await?;
     }
     let mut first_seen = HashSet::with_capacity(inserted.len());
     for row in rows {
