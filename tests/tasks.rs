@@ -1293,23 +1293,30 @@ async fn the_agent_portfolio_reads_the_profiles_in_the_originals_shape() {
 
     let profiles = workspace.root().join(".github/agents");
     std::fs::create_dir_all(&profiles).unwrap();
-    let text = "---\nname: Python Pedro\ndescription: Backend development in Python\n\
-                capabilities:\n  - Writes tests first\n  - description: Reviews APIs\n\
-                directives: [D-001, D-014]\n---\n# Pedro\n";
+    let text = "---\nname: python-pedro\ndescription: Python development specialist\n---\n\
+                # Agent Profile: Python Pedro (Python Specialist)\n\n## 2. Purpose\n\n\
+                Deliver Python.\n\n## 3. Specialization\n\n- **Primary focus:** Tests first.\n\
+                - **Avoid:** Front-end work.\n\n## 5. Required Directives\n\n\
+                - 016: ATDD\n- 017: TDD\n";
     std::fs::write(profiles.join("python-pedro.agent.md"), text).unwrap();
+    std::fs::write(
+        profiles.join("nameless.agent.md"),
+        "---\ndescription: no name\n---\n",
+    )
+    .unwrap();
     std::fs::write(profiles.join("notes.md"), "not a profile").unwrap();
     let (status, portfolio) = get_json(&server, "/api/agents/portfolio").await;
     assert_eq!(status, 200, "{portfolio}");
-    assert_eq!(portfolio["metadata"]["total_agents"], 1);
+    assert_eq!(portfolio["metadata"]["total_agents"], 1, "{portfolio}");
     assert!(portfolio["metadata"]["load_time_ms"].is_number());
     assert!(portfolio["timestamp"].is_string());
     let pedro = &portfolio["agents"][0];
     assert_eq!(pedro["id"], "python-pedro");
     assert_eq!(pedro["name"], "Python Pedro");
-    assert_eq!(pedro["specialization"], "Backend development in Python");
+    assert_eq!(pedro["specialization"], "Deliver Python.");
     assert_eq!(
         pedro["capability_descriptions"],
-        json!(["Writes tests first", "Reviews APIs"])
+        json!({"primary": "Tests first.", "avoid": "Front-end work."})
     );
     assert_eq!(
         pedro["directive_compliance"],
@@ -1320,6 +1327,64 @@ async fn the_agent_portfolio_reads_the_profiles_in_the_originals_shape() {
     // The agents of the board are still at /api/agents/{name}.
     let (status, _) = get_json(&server, "/api/agents/python-pedro").await;
     assert_eq!(status, 404, "no tasks and no calls");
+}
+
+/// The original's 21 real profiles (and its parser's two test profiles), answered as the original
+/// answers them (`tests/fixtures/agent-profiles/README.md` says how that answer was taken).
+#[tokio::test]
+async fn the_agent_portfolio_of_the_originals_real_profiles_is_the_originals() {
+    let workspace = Workspace::empty();
+    common::copy_dir(
+        &common::repo().join("tests/fixtures/agent-profiles"),
+        &workspace.root().join(".github/agents"),
+    );
+    let original: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::repo().join("tests/fixtures/agent-profiles.original.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let server = common::start_server(&workspace, |_| {}).await;
+    let (status, portfolio) = get_json(&server, "/api/agents/portfolio").await;
+    assert_eq!(status, 200, "{portfolio}");
+    assert_eq!(
+        portfolio["metadata"]["total_agents"],
+        original["metadata"]["total_agents"]
+    );
+    let ours = portfolio["agents"].as_array().unwrap();
+    let theirs = original["agents"].as_array().unwrap();
+    assert_eq!(
+        ours.len(),
+        22,
+        "21 real profiles and the parser's valid one"
+    );
+    for (ours, theirs) in ours.iter().zip(theirs) {
+        let file = &theirs["source_file"];
+        assert_eq!(ours["source_file"], *file);
+        for field in [
+            "id",
+            "specialization",
+            "capability_descriptions",
+            "directive_compliance",
+            "source_hash",
+        ] {
+            assert_eq!(ours[field], theirs[field], "{field} of {file}");
+        }
+        // Decided differently: the name ends at the heading's line (the original's runs on
+        // through the next sections when the heading has no parenthesis).
+        let name = theirs["name"].as_str().unwrap();
+        assert_eq!(ours["name"], name.lines().next().unwrap(), "name of {file}");
+    }
+    let count = |file: &str| {
+        ours.iter()
+            .find(|a| a["source_file"] == format!(".github/agents/{file}"))
+            .unwrap()["directive_compliance"]["required_directives_count"]
+            .clone()
+    };
+    // Their directives are in a "Directive References" table, which the original does not read.
+    assert_eq!(count("python-pedro.agent.md"), 0);
+    assert_eq!(count("test-agent.agent.md"), 3);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! Markdown of any text (a task's fields, a specification's body) rendered to safe HTML.
 //!
 //! Why one group: all three read a file someone wrote by hand, front matter and Markdown, from
-//! the repository; the parsing of front matter is shared (`specifications::front_matter`, also
+//! the repository; the parsing of front matter is shared (`specifications::split_front_matter`, also
 //! used by `agent_profiles`). They depend on nothing of the crate but each other; the feeds and
 //! the HTTP layer use them.
 //!

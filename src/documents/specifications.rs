@@ -265,26 +265,25 @@ pub(crate) fn read_document(repo: &Path, relative: &str) -> std::io::Result<(Str
         Err(Malformed(plain, ..)) => plain.title,
         Err(Unreadable(_)) => file_title(relative),
     };
-    let body = match front_matter(text) {
-        // The front matter, its two `---` lines and what ends the closing one.
-        Some(yaml) => {
-            let after = &text[text.find(yaml).unwrap_or(0) + yaml.len()..];
-            after.split_once('\n').map_or("", |(_, rest)| rest)
-        }
-        None => text,
-    };
+    // Without the front matter and its two `---` lines.
+    let body = split_front_matter(text).map_or(text, |(_, body)| body);
     Ok((title, body.to_owned()))
 }
 
 /// The YAML between a first line `---` and the next line `---`.
 pub(crate) fn front_matter(text: &str) -> Option<&str> {
+    split_front_matter(text).map(|(yaml, _)| yaml)
+}
+
+/// The front matter and the body after it (`None` without front matter).
+pub(crate) fn split_front_matter(text: &str) -> Option<(&str, &str)> {
     let rest = text
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))?;
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
         if line.trim_end() == "---" {
-            return Some(&rest[..offset]);
+            return Some((&rest[..offset], &rest[offset + line.len()..]));
         }
         offset += line.len();
     }
