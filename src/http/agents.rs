@@ -4,15 +4,18 @@
 //! is always there.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 
+use super::state::TaskFiles;
 use super::{now_iso, AppState, Error};
+use crate::board::SharedStore;
 use crate::documents::AgentProfiles;
-use crate::telemetry::AgentUsage;
+use crate::telemetry::{AgentUsage, Telemetry};
 use app::model::{AgentList, AgentOverview, AgentPage, Column, ModelShare, Task, AGENT_TASKS};
 
 /// Days of an agent's cost chart.
@@ -26,32 +29,34 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// The original's agent portfolio (profile files; see [`crate::documents::agent_profiles`]).
-async fn profiles(State(state): State<AppState>) -> Result<Json<AgentProfiles>, Error> {
-    state.files.here()?;
-    let repo = state.files.repo.clone();
+async fn profiles(State(files): State<Arc<TaskFiles>>) -> Result<Json<AgentProfiles>, Error> {
+    files.here()?;
+    let repo = files.repo.clone();
     tokio::task::spawn_blocking(move || crate::documents::load_agent_profiles(&repo, now_iso()))
         .await
         .map(Json)
         .map_err(|_| Error::Internal("Failed to load agent portfolio".into()))
 }
 
-async fn list(State(state): State<AppState>) -> Json<AgentList> {
-    Json(build_list(&state).await)
+async fn list(
+    State(board): State<SharedStore>,
+    State(telemetry): State<Telemetry>,
+) -> Json<AgentList> {
+    Json(build_list(&board, &telemetry).await)
 }
 
 async fn one(
-    State(state): State<AppState>,
+    State(board): State<SharedStore>,
+    State(telemetry): State<Telemetry>,
     Path(name): Path<String>,
 ) -> Result<Json<AgentPage>, Error> {
-    build_page(&state, &name).await.map(Json)
+    build_page(&board, &telemetry, &name).await.map(Json)
 }
 
 /// Every agent, by name.
-pub(super) async fn build_list(state: &AppState) -> AgentList {
-    let (usage, telemetry_error) = usage(state).await;
-    let agents = state
-        .board
-        .with_tasks(|tasks, _, _| overviews(tasks.values(), usage.as_deref()));
+pub(super) async fn build_list(board: &SharedStore, telemetry: &Telemetry) -> AgentList {
+    let (usage, telemetry_error) = usage(telemetry).await;
+    let agents = board.with_tasks(|tasks, _, _| overviews(tasks.values(), usage.as_deref()));
     AgentList {
         agents: agents.into_values().collect(),
         telemetry_error,
@@ -60,9 +65,13 @@ pub(super) async fn build_list(state: &AppState) -> AgentList {
 }
 
 /// One agent's page; `404` for a name with neither tasks nor calls.
-pub(super) async fn build_page(state: &AppState, name: &str) -> Result<AgentPage, Error> {
-    let (usage, mut telemetry_error) = usage(state).await;
-    let (agent, tasks) = state.board.with_tasks(|tasks, _, _| {
+pub(super) async fn build_page(
+    board: &SharedStore,
+    telemetry: &Telemetry,
+    name: &str,
+) -> Result<AgentPage, Error> {
+    let (usage, mut telemetry_error) = usage(telemetry).await;
+    let (agent, tasks) = board.with_tasks(|tasks, _, _| {
         let mine: Vec<&Task> = tasks.values().filter(|t| t.owner() == Some(name)).collect();
         let agent = overviews(mine.iter().copied(), usage.as_deref()).remove(name);
         let mut summaries: Vec<_> = mine.into_iter().map(|t| t.summary.clone()).collect();
@@ -77,11 +86,7 @@ pub(super) async fn build_page(state: &AppState, name: &str) -> Result<AgentPage
             overviews(std::iter::empty(), Some(usage)).remove(name)
         })
         .ok_or_else(|| Error::NotFound(format!("No agent named {name}")))?;
-    let daily = match state
-        .telemetry
-        .agent_daily(name, CHART_DAYS, Utc::now())
-        .await
-    {
+    let daily = match telemetry.agent_daily(name, CHART_DAYS, Utc::now()).await {
         Ok(daily) => daily,
         Err(error) => {
             telemetry_error.get_or_insert_with(|| error.to_string());
@@ -97,8 +102,8 @@ pub(super) async fn build_page(state: &AppState, name: &str) -> Result<AgentPage
     })
 }
 
-async fn usage(state: &AppState) -> (Option<Vec<AgentUsage>>, Option<String>) {
-    match state.telemetry.agent_usage(Utc::now()).await {
+async fn usage(telemetry: &Telemetry) -> (Option<Vec<AgentUsage>>, Option<String>) {
+    match telemetry.agent_usage(Utc::now()).await {
         Ok(usage) => (Some(usage), None),
         Err(error) => (None, Some(error.to_string())),
     }

@@ -10,6 +10,8 @@ use axum::{Json, Router};
 use chrono::Utc;
 
 use super::AppState;
+use crate::invocations::PriceTable;
+use crate::telemetry::Telemetry;
 
 /// The senders the page always lists (the `source` their calls are stored with).
 pub(super) const AGENT_SOURCES: [&str; 3] = ["claude-code", "codex", "gemini-cli"];
@@ -19,26 +21,41 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn connect(State(state): State<AppState>) -> Json<ConnectInfo> {
-    Json(build(&state).await)
+    Json(
+        build(
+            &state.telemetry,
+            endpoint_of(&state),
+            state.auth.required(),
+            &state.prices,
+        )
+        .await,
+    )
+}
+
+/// Where agents export to: this server's public origin (else its address) and its path.
+pub(super) fn endpoint_of(state: &AppState) -> String {
+    format!("{}{}", state.endpoint, state.home)
 }
 
 /// The page's data; without the telemetry database the sources are empty and say why.
-pub(super) async fn build(state: &AppState) -> ConnectInfo {
-    let (sources, telemetry_error) = match state
-        .telemetry
-        .sources_seen(&AGENT_SOURCES, Utc::now())
-        .await
+pub(super) async fn build(
+    telemetry: &Telemetry,
+    endpoint: String,
+    token_required: bool,
+    prices: &PriceTable,
+) -> ConnectInfo {
+    let (sources, telemetry_error) = match telemetry.sources_seen(&AGENT_SOURCES, Utc::now()).await
     {
         Ok(sources) => (sources, None),
         Err(error) => (Vec::new(), Some(error.to_string())),
     };
     ConnectInfo {
-        endpoint: format!("{}{}", state.endpoint, state.home),
-        token_required: state.auth.required(),
+        endpoint,
+        token_required,
         prices: PriceSource {
-            source: state.prices.source.clone(),
-            fetched: state.prices.fetched.clone(),
-            models: state.prices.len() as u64,
+            source: prices.source.clone(),
+            fetched: prices.fetched.clone(),
+            models: prices.len() as u64,
         },
         sources,
         telemetry_error,

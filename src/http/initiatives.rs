@@ -7,7 +7,12 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
+use std::sync::Arc;
+
+use super::state::TaskFiles;
 use super::{now_iso, AppState, Error};
+use crate::board::SharedStore;
+use crate::telemetry::Telemetry;
 use app::model::{Portfolio, PortfolioCosts};
 
 /// Tasks whose cost is read at most (the costliest).
@@ -19,15 +24,23 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/costs/initiatives", get(initiative_costs))
 }
 
-async fn initiative_costs(State(state): State<AppState>) -> Result<Json<PortfolioCosts>, Error> {
-    build_costs(&state).await.map(Json)
+async fn initiative_costs(
+    State(board): State<SharedStore>,
+    State(files): State<Arc<TaskFiles>>,
+    State(telemetry): State<Telemetry>,
+) -> Result<Json<PortfolioCosts>, Error> {
+    build_costs(&board, &files, &telemetry).await.map(Json)
 }
 
 /// What each initiative and specification cost: the portfolio now, and every task's cost from
 /// the telemetry database.
-pub(super) async fn build_costs(state: &AppState) -> Result<PortfolioCosts, Error> {
-    let task_costs = state.telemetry.all_task_costs(MAX_TASK_COSTS).await?;
-    let portfolio = build(state).await?;
+pub(super) async fn build_costs(
+    board: &SharedStore,
+    files: &TaskFiles,
+    telemetry: &Telemetry,
+) -> Result<PortfolioCosts, Error> {
+    let task_costs = telemetry.all_task_costs(MAX_TASK_COSTS).await?;
+    let portfolio = build(board, files).await?;
     Ok(crate::reports::initiative_costs(
         &portfolio,
         &task_costs,
@@ -35,15 +48,18 @@ pub(super) async fn build_costs(state: &AppState) -> Result<PortfolioCosts, Erro
     ))
 }
 
-async fn portfolio(State(state): State<AppState>) -> Result<Json<Portfolio>, Error> {
-    build(&state).await.map(Json)
+async fn portfolio(
+    State(board): State<SharedStore>,
+    State(files): State<Arc<TaskFiles>>,
+) -> Result<Json<Portfolio>, Error> {
+    build(&board, &files).await.map(Json)
 }
 
 /// The portfolio now: the specifications read from disk, the tasks from the board.
-pub(super) async fn build(state: &AppState) -> Result<Portfolio, Error> {
-    state.files.here()?;
-    let repo = state.files.repo.clone();
-    let board = state.board.clone();
+pub(super) async fn build(board: &SharedStore, files: &TaskFiles) -> Result<Portfolio, Error> {
+    files.here()?;
+    let repo = files.repo.clone();
+    let board = board.clone();
     tokio::task::spawn_blocking(move || {
         let specifications = crate::documents::list_specifications(&repo);
         board.with_tasks(|tasks, _, _| {

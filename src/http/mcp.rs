@@ -9,8 +9,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+use std::sync::Arc;
+
+use super::state::TaskFiles;
 use super::{AppState, Error};
-use crate::mcp::{CheckError, Control};
+use crate::mcp::{CheckError, Control, McpMonitor};
 use app::model::McpOverview;
 
 pub(super) fn router() -> Router<AppState> {
@@ -19,34 +22,38 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/mcp/servers/{name}/{action}", post(act))
 }
 
-async fn servers(State(state): State<AppState>) -> Json<McpOverview> {
-    Json(build(&state).await)
+async fn servers(
+    State(mcp): State<McpMonitor>,
+    State(files): State<Arc<TaskFiles>>,
+) -> Json<McpOverview> {
+    Json(build(&mcp, &files).await)
 }
 
 /// The servers as the API and the page show them.
-pub(super) async fn build(state: &AppState) -> McpOverview {
+pub(super) async fn build(mcp: &McpMonitor, files: &TaskFiles) -> McpOverview {
     McpOverview {
-        controls: state.files.writable && state.mcp.manages_any(),
-        ..state.mcp.overview().await
+        controls: files.writable && mcp.manages_any(),
+        ..mcp.overview().await
     }
 }
 
 async fn act(
-    State(state): State<AppState>,
+    State(mcp): State<McpMonitor>,
+    State(files): State<Arc<TaskFiles>>,
     Path((name, action)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Error> {
     let outcome = if action == "check" {
-        state.mcp.check_now(&name)
+        mcp.check_now(&name)
     } else {
         let control: Control = action.parse().map_err(Error::NotFound)?;
-        if !state.files.writable {
+        if !files.writable {
             return Err(Error::Forbidden(
                 "controls are off: this dashboard was started read-only (start it with \
                  --allow-writes to start, stop and restart managed MCP servers)"
                     .into(),
             ));
         }
-        state.mcp.control(&name, control)
+        mcp.control(&name, control)
     };
     outcome.map_err(|error| match error {
         CheckError::Unknown(_) => Error::NotFound(error.to_string()),

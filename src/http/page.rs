@@ -38,12 +38,18 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn connect(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let info = super::connect::build(&state).await;
+    let info = super::connect::build(
+        &state.telemetry,
+        super::connect::endpoint_of(&state),
+        state.auth.required(),
+        &state.prices,
+    )
+    .await;
     render(state, request, View::Connect(Box::new(info))).await
 }
 
 async fn mcp(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let overview = super::mcp::build(&state).await;
+    let overview = super::mcp::build(&state.mcp, &state.files).await;
     render(state, request, View::Mcp(Box::new(overview))).await
 }
 
@@ -56,12 +62,12 @@ async fn history(State(state): State<AppState>, request: Request<Body>) -> Respo
             .find(|(k, _)| k == "range")
             .and_then(|(_, v)| HistoryRange::parse(&v))
             .unwrap_or_default();
-    let built = super::throughput::build(&state, range);
+    let built = super::throughput::build(&state.board, range);
     render(state, request, View::History(Box::new(built))).await
 }
 
 async fn agents(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let list = super::agents::build_list(&state).await;
+    let list = super::agents::build_list(&state.board, &state.telemetry).await;
     render(state, request, View::Agents(list)).await
 }
 
@@ -70,7 +76,7 @@ async fn agent(
     Path(name): Path<String>,
     request: Request<Body>,
 ) -> Response {
-    match super::agents::build_page(&state, &name).await {
+    match super::agents::build_page(&state.board, &state.telemetry, &name).await {
         Ok(page) => render(state, request, View::Agent(Box::new(page))).await,
         Err(error) => error.into_response(),
     }
@@ -81,10 +87,15 @@ async fn agent(
 async fn costs(State(state): State<AppState>, request: Request<Body>) -> Response {
     // Another node's repository: its specifications are not here (the page says so).
     let costs = match state.files.here() {
-        Ok(()) => super::initiatives::build_costs(&state).await.ok(),
+        Ok(()) => super::initiatives::build_costs(&state.board, &state.files, &state.telemetry)
+            .await
+            .ok(),
         Err(_) => None,
     };
-    let forecast = super::forecast::build(&state).await.ok().map(Box::new);
+    let forecast = super::forecast::build(&state.board, &state.telemetry)
+        .await
+        .ok()
+        .map(Box::new);
     render(state, request, View::Costs(costs, forecast)).await
 }
 
@@ -94,7 +105,7 @@ async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> R
     if state.files.here().is_err() {
         return render(state, request, View::Board).await;
     }
-    match super::initiatives::build(&state).await {
+    match super::initiatives::build(&state.board, &state.files).await {
         Ok(portfolio) => render(state, request, View::Initiatives(portfolio)).await,
         Err(error) => error.into_response(),
     }

@@ -8,6 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::{AppState, Error};
+use crate::board::SharedStore;
 use app::model::{History, HistoryRange};
 
 pub(super) fn router() -> Router<AppState> {
@@ -32,14 +33,14 @@ impl RangeQuery {
 }
 
 async fn history(
-    State(state): State<AppState>,
+    State(board): State<SharedStore>,
     Query(query): Query<RangeQuery>,
 ) -> Result<Json<History>, Error> {
-    Ok(Json(build(&state, query.range()?)))
+    Ok(Json(build(&board, query.range()?)))
 }
 
-pub(super) fn build(state: &AppState, range: HistoryRange) -> History {
-    state.board.with_tasks(|tasks, _, _| {
+pub(super) fn build(board: &SharedStore, range: HistoryRange) -> History {
+    board.with_tasks(|tasks, _, _| {
         crate::reports::build_throughput(tasks.values(), range, Utc::now())
     })
 }
