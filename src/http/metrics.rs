@@ -416,15 +416,18 @@ async fn register_mcp(registry: &Registry, state: &AppState) -> prometheus::Resu
 
 /// The team's repositories (this node's own alone on SQLite), as `GET /api/repos` lists them.
 async fn register_repositories(registry: &Registry, state: &AppState) -> prometheus::Result<()> {
-    let repos =
-        match super::repos::every_repository(&state.board, &state.telemetry, &state.team).await {
-            Ok(repos) => repos,
-            Err(error) => {
-                // The database's state says why (execdash_telemetry_database_up).
-                tracing::warn!("metrics: the repositories could not be read: {error}");
-                return Ok(());
-            }
-        };
+    let repos = match state
+        .team
+        .repositories(&state.board, &state.telemetry)
+        .await
+    {
+        Ok(repos) => repos,
+        Err(error) => {
+            // The database's state says why (execdash_telemetry_database_up).
+            tracing::warn!("metrics: the repositories could not be read: {error}");
+            return Ok(());
+        }
+    };
     let stale = IntGaugeVec::new(
         opts(
             "repository_stale",

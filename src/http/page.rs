@@ -193,17 +193,6 @@ async fn task(
     response
 }
 
-/// The first repository the team's store lists (a viewer's page opens on it).
-async fn first_repository(state: &AppState) -> Option<String> {
-    let crate::telemetry::Pools::Postgres(pool) = state.telemetry.pools().await.ok()? else {
-        return None;
-    };
-    let repos = crate::team::repos(&pool, state.team.stale_after)
-        .await
-        .ok()?;
-    repos.into_iter().next().map(|repo| repo.name)
-}
-
 async fn render(state: AppState, mut request: Request<Body>, view: View) -> Response {
     // `?repo=NAME` (the first form of these addresses): that repository's site.
     let asked =
@@ -230,7 +219,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         // A viewer has no board of its own: it opens on the first repository published (an
         // address that names no page stays where it is, and says so).
         if state.team.viewer && !matches!(view, View::NotFound) {
-            if let Some(first) = first_repository(&state).await {
+            if let Some(first) = state.team.first_repository(&state.telemetry).await {
                 let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
                 let to = format!("{}{path}", repos::repository_base(&state.home, &first));
                 return Redirect::temporary(&to).into_response();

@@ -19,8 +19,8 @@ use super::error::Error;
 use super::state::{RepoSite, TaskFiles};
 use super::AppState;
 use crate::board::SharedStore;
-use crate::team::{self, Mirrors, Repo, Team};
-use crate::telemetry::{Pools, Telemetry};
+use crate::team::{Mirrors, Team};
+use crate::telemetry::Telemetry;
 use app::model::RepoList;
 
 pub(super) fn router() -> Router<AppState> {
@@ -178,39 +178,9 @@ async fn list(
     State(telemetry): State<Telemetry>,
     State(team): State<Arc<Team>>,
 ) -> Result<Json<RepoList>, Error> {
-    let repos = every_repository(&board, &telemetry, &team).await?;
+    let repos = team.repositories(&board, &telemetry).await?;
     let local = (!team.viewer).then(|| team.repo.clone());
     Ok(Json(RepoList { local, repos }))
-}
-
-/// Every repository of the team (a PostgreSQL database), or this node's own alone (SQLite), as
-/// `GET /api/repos` and `/metrics` show them.
-pub(super) async fn every_repository(
-    board: &SharedStore,
-    telemetry: &Telemetry,
-    team: &Team,
-) -> Result<Vec<Repo>, Error> {
-    Ok(match telemetry.pools().await? {
-        Pools::Postgres(pool) => team::repos(&pool, team.stale_after).await?,
-        Pools::Sqlite { .. } => {
-            let counts = board.counts();
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            vec![Repo {
-                name: team.repo.clone(),
-                node: team.node.clone(),
-                seq: board.seq() as i64,
-                inbox: counts.inbox as i64,
-                assigned: counts.assigned as i64,
-                done: counts.done as i64,
-                problems: board.problem_count() as i64,
-                heartbeat_at: now.clone(),
-                started_at: now,
-                stale: false,
-                cost_today: board.costs().map_or(0.0, |c| c.totals.today),
-                cost_total: board.costs().map_or(0.0, |c| c.totals.total),
-            }]
-        }
-    })
 }
 
 /// The board a query names with `repo=` (this node's when it names none or this one), and the

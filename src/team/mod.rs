@@ -31,6 +31,9 @@ use std::time::Duration;
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
+use crate::board::SharedStore;
+use crate::telemetry::{Pools, Telemetry, TelemetryError};
+
 pub(crate) use mirror::Mirrors;
 pub(crate) use publish::publish;
 
@@ -55,6 +58,50 @@ impl Team {
             stale_after: config.stale_after,
             viewer: config.viewer,
         }
+    }
+}
+
+impl Team {
+    /// Every repository of the team (a PostgreSQL database), or this node's own alone (a SQLite
+    /// file: `board` is it), as `GET /api/repos` and `/metrics` show them. What the store is
+    /// stays in here: the HTTP layer never sees a pool.
+    pub(crate) async fn repositories(
+        &self,
+        board: &SharedStore,
+        telemetry: &Telemetry,
+    ) -> Result<Vec<Repo>, TelemetryError> {
+        Ok(match telemetry.pools().await? {
+            Pools::Postgres(pool) => repos(&pool, self.stale_after).await?,
+            Pools::Sqlite { .. } => {
+                let counts = board.counts();
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let costs = board.costs().map(|c| c.totals).unwrap_or_default();
+                vec![Repo {
+                    name: self.repo.clone(),
+                    node: self.node.clone(),
+                    seq: board.seq() as i64,
+                    inbox: counts.inbox as i64,
+                    assigned: counts.assigned as i64,
+                    done: counts.done as i64,
+                    problems: board.problem_count() as i64,
+                    heartbeat_at: now.clone(),
+                    started_at: now,
+                    stale: false,
+                    cost_today: costs.today,
+                    cost_total: costs.total,
+                }]
+            }
+        })
+    }
+
+    /// The first repository the team's store lists (a viewer's page opens on it); `None` on a
+    /// SQLite file or when none is published yet.
+    pub(crate) async fn first_repository(&self, telemetry: &Telemetry) -> Option<String> {
+        let Pools::Postgres(pool) = telemetry.pools().await.ok()? else {
+            return None;
+        };
+        let repos = repos(&pool, self.stale_after).await.ok()?;
+        repos.into_iter().next().map(|repo| repo.name)
     }
 }
 
