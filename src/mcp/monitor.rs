@@ -35,6 +35,10 @@ fn concurrent_checks() -> usize {
 const CALLED_TOOLS: u32 = 200;
 /// How long changes to the configuration files are gathered before they are read.
 const SETTLE: Duration = Duration::from_millis(100);
+/// How often the repository root's `.mcp.json` and `.vscode/` are looked at (a `stat` each).
+/// Not an inotify watch on the root: the telemetry database's WAL is usually there, and every
+/// frame written would wake the watcher (a tenth of a busy ingestion's time, BENCHMARKS.md).
+const ROOT_POLL: Duration = Duration::from_secs(1);
 
 /// The MCP servers' health; cloned into the HTTP handlers.
 #[derive(Clone)]
@@ -52,9 +56,20 @@ struct Inner {
     /// The loop looks again: a check was asked for, one ended, or the configuration changed.
     wake: Notify,
     config_changed: std::sync::atomic::AtomicBool,
-    /// On the repository's root, and on `.vscode/` whenever it exists (added when it appears).
+    /// On `.vscode/` whenever it exists (added when it appears).
     watcher: Mutex<Option<RecommendedWatcher>>,
     vscode_watched: std::sync::atomic::AtomicBool,
+    /// `.mcp.json` and `.vscode/` in the root as last looked at (see [`ROOT_POLL`]).
+    root_files: Mutex<[Option<FileStamp>; 2]>,
+}
+
+/// What tells a file's (or a folder's) change: its size, modification time and inode.
+type FileStamp = (u64, Option<std::time::SystemTime>, u64);
+
+fn stamp_of(path: &Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.len(), metadata.modified().ok(), metadata.ino()))
 }
 
 #[derive(Default)]
@@ -143,6 +158,7 @@ impl McpMonitor {
                 config_changed: std::sync::atomic::AtomicBool::new(true),
                 watcher: Mutex::new(None),
                 vscode_watched: std::sync::atomic::AtomicBool::new(false),
+                root_files: Mutex::new([None, None]),
             }),
         }
     }
@@ -233,32 +249,26 @@ impl McpMonitor {
 
     fn watch_config(&self) -> Option<RecommendedWatcher> {
         let inner = Arc::downgrade(&self.inner);
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                let Ok(event) = event else { return };
-                let relevant = event.paths.iter().any(|path| {
-                    path.file_name().is_some_and(|name| {
-                        name == ".mcp.json" || name == "mcp.json" || name == ".vscode"
-                    })
-                });
-                if relevant && !event.kind.is_access() {
-                    if let Some(inner) = inner.upgrade() {
-                        inner
-                            .config_changed
-                            .store(true, std::sync::atomic::Ordering::SeqCst);
-                        inner.wake.notify_one();
-                    }
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            let relevant = event.paths.iter().any(|path| {
+                path.file_name().is_some_and(|name| {
+                    name == ".mcp.json" || name == "mcp.json" || name == ".vscode"
+                })
+            });
+            if relevant && !event.kind.is_access() {
+                if let Some(inner) = inner.upgrade() {
+                    inner
+                        .config_changed
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                    inner.wake.notify_one();
                 }
-            })
-            .map_err(|error| tracing::warn!(%error, "MCP configuration cannot be watched"))
-            .ok()?;
-        let repo = &self.inner.repo;
-        if let Err(error) = watcher.watch(repo, RecursiveMode::NonRecursive) {
-            tracing::warn!(%error, "MCP configuration cannot be watched");
-            return None;
-        }
-        // `.vscode/` is watched from the first reading on, and from when it appears (its
-        // creation is an event of the root's): see `watch_vscode`.
+            }
+        })
+        .map_err(|error| tracing::warn!(%error, "MCP configuration cannot be watched"))
+        .ok()?;
+        // The root's files are looked at every ROOT_POLL (`root_changed`); `.vscode/` is watched
+        // from the first reading on, and from when it appears: see `watch_vscode`.
         Some(watcher)
     }
 
@@ -282,8 +292,28 @@ impl McpMonitor {
         }
     }
 
+    /// Whether `.mcp.json` or `.vscode/` in the root changed (appeared, went, was written or
+    /// replaced) since the last look.
+    fn root_changed(&self) -> bool {
+        let now = [
+            stamp_of(&self.inner.repo.join(".mcp.json")),
+            stamp_of(&self.inner.repo.join(".vscode")),
+        ];
+        let mut last = self.inner.root_files.lock();
+        let changed = *last != now;
+        *last = now;
+        changed
+    }
+
     async fn run(self) {
+        // The first reading reads whatever is there.
+        self.root_changed();
         loop {
+            if self.root_changed() {
+                self.inner
+                    .config_changed
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             if self
                 .inner
                 .config_changed
@@ -296,9 +326,9 @@ impl McpMonitor {
                 self.reload().await;
             }
             let next = self.start_due_checks();
-            let wait = next.map_or(Duration::from_secs(3600), |at| {
-                at.saturating_duration_since(Instant::now())
-            });
+            let wait = next
+                .map_or(ROOT_POLL, |at| at.saturating_duration_since(Instant::now()))
+                .min(ROOT_POLL);
             tokio::select! {
                 () = self.inner.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
