@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
 
-use super::config::{normalize_base_path, read_token, Config, ConfigError, FileConfig, PublicUrl};
+use super::config::{normalize_base_path, read_token, Config, ConfigError, PublicUrl, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -119,27 +120,36 @@ struct ImportArgs {
     root: PathBuf,
 }
 
-#[derive(Debug, Args)]
+/// `serve`'s flags (and their environment variables, read by clap). Serialized under the config
+/// file's keys, the flags given are the top layer of [`Settings`] (figment): a flag not given
+/// serializes to nothing, so the file's value stands.
+#[derive(Debug, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) struct ServeArgs {
     /// A TOML file with any of these settings (keys are the flags' names, e.g. `public-url =
     /// ["https://dash.example.com"]`). Flags and environment variables win over it.
     #[arg(long, env = "EXECDASH_CONFIG")]
+    #[serde(skip)]
     config: Option<PathBuf>,
     /// Repository whose work/collaboration folder is watched [default: .].
     #[arg(long, env = "EXECDASH_ROOT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     root: Option<PathBuf>,
     /// Telemetry database: a SQLite file (a path or sqlite://PATH) or a team's PostgreSQL
     /// (postgres://USER@HOST:PORT/DB; the password in PGPASSWORD) [default: <root>/telemetry.db].
     #[arg(long, env = "EXECDASH_DB")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     db: Option<PathBuf>,
     /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]. Anything but
     /// loopback needs an access token.
     #[arg(long, env = "EXECDASH_ADDR", value_parser = parse_addr)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     addr: Option<SocketAddr>,
     /// Folder of the built site (pkg/, public files) [default: LEPTOS_SITE_ROOT (set by cargo
     /// leptos), else the site embedded in the binary, else site/ beside the binary, else
     /// Leptos.toml's site-root].
     #[arg(long, env = "EXECDASH_SITE_ROOT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     site_root: Option<PathBuf>,
     /// The URL users type in the browser, e.g. https://dash.example.com/dashboard (repeatable).
     /// The server answers only to its host (and loopback), and accepts browser writes and
@@ -149,76 +159,100 @@ pub(crate) struct ServeArgs {
         env = "EXECDASH_PUBLIC_URL",
         value_delimiter = ','
     )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     public_url: Vec<String>,
     /// Other origins whose pages may call the API (CORS) and open the socket (comma-separated).
     #[arg(long, env = "EXECDASH_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     allowed_origins: Vec<String>,
     /// File holding the access token (its first line). The token itself may be given in
     /// EXECDASH_TOKEN instead.
     #[arg(long, env = "EXECDASH_TOKEN_FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     token_file: Option<PathBuf>,
     /// Serve everything under this path, e.g. /dashboard (behind a reverse proxy).
     #[arg(long, env = "EXECDASH_BASE_PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     base_path: Option<String>,
     /// Daily spending limit in USD: a banner at 80 %, an alert at 100 %.
     #[arg(long, env = "EXECDASH_DAILY_BUDGET", value_parser = parse_budget, allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     daily_budget: Option<f64>,
     /// Monthly spending limit in USD.
     #[arg(long, env = "EXECDASH_MONTHLY_BUDGET", value_parser = parse_budget, allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     monthly_budget: Option<f64>,
     /// An agent's daily spending limit: NAME=USD (repeat it, or comma-separate them); alerts at
     /// 50, 80 and 100 % of what calls with that agent name cost today (UTC).
     #[arg(long, env = "EXECDASH_AGENT_DAILY_BUDGET", value_delimiter = ',')]
+    #[serde(skip)]
     agent_daily_budget: Vec<String>,
     /// An agent's monthly spending limit: NAME=USD (repeat it, or comma-separate them).
     #[arg(long, env = "EXECDASH_AGENT_MONTHLY_BUDGET", value_delimiter = ',')]
+    #[serde(skip)]
     agent_monthly_budget: Vec<String>,
     /// Let the page change task files: a task's priority and its specification (one line of
     /// the YAML, written atomically). Off by default: the dashboard then only reads.
     #[arg(long, env = "EXECDASH_ALLOW_WRITES")]
+    #[serde(skip_serializing_if = "is_false")]
     allow_writes: bool,
     /// Seconds between two health checks of each MCP server (± 10 %) [default: 60].
     #[arg(long, env = "EXECDASH_MCP_CHECK_INTERVAL", value_parser = parse_seconds)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     mcp_check_interval: Option<f64>,
     /// Seconds a whole MCP health check may take [default: 10].
     #[arg(long, env = "EXECDASH_MCP_TIMEOUT", value_parser = parse_seconds)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     mcp_timeout: Option<f64>,
     /// An MCP server (a stdio one of .mcp.json) that execdash runs and keeps running itself:
     /// restarted with back-off when it exits, started/stopped/restarted from the page with
     /// --allow-writes (repeatable, or comma-separated).
     #[arg(long, env = "EXECDASH_MCP_MANAGED", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     mcp_managed: Vec<String>,
     /// Folder where a board of 1 000 task files or more is kept between runs, so a restart
     /// parses only the files that changed; `off` keeps nothing [default:
     /// $XDG_CACHE_HOME/execdash, else ~/.cache/execdash].
     #[arg(long, env = "EXECDASH_BOARD_CACHE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     board_cache: Option<PathBuf>,
     /// A JSON file of model prices over the embedded table (LiteLLM's, see README "Prices"):
     /// {"models": {"NAME": {"input": 3e-6, "output": 1.5e-5, "cache_read"?, "cache_write"?,
     /// "cache_write_1h"?}}}, US dollars per token.
     #[arg(long, env = "EXECDASH_PRICES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     prices: Option<PathBuf>,
     /// Do not read the coding agents' session files (Claude Code's transcripts under
     /// $CLAUDE_CONFIG_DIR or ~/.claude) for their calls.
     #[arg(long, env = "EXECDASH_NO_AGENT_LOGS")]
+    #[serde(
+        rename = "agent-logs",
+        serialize_with = "given_as_off",
+        skip_serializing_if = "is_false"
+    )]
     no_agent_logs: bool,
     /// With a PostgreSQL --db: the name this board is published under [default: the root
     /// folder's name].
     #[arg(long, env = "EXECDASH_REPO_NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     repo_name: Option<String>,
     /// With a PostgreSQL --db: this node's name in the repository list [default: the host name].
     #[arg(long, env = "EXECDASH_NODE_NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     node_name: Option<String>,
     /// Seconds without a heartbeat after which a repository shows as stale [default: 15].
     #[arg(long, env = "EXECDASH_STALE_AFTER", value_parser = parse_seconds)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     stale_after: Option<f64>,
     /// Seconds an agent session shows as working after its last call, tool or prompt
     /// [default: 30].
     #[arg(long, env = "EXECDASH_WORKING_WITHIN", value_parser = parse_seconds)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     working_within: Option<f64>,
     /// Seconds without anything after which a session whose task is in progress shows as
     /// stalled [default: 600].
     #[arg(long, env = "EXECDASH_STALLED_AFTER", value_parser = parse_seconds)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     stalled_after: Option<f64>,
     /// Where alerts are sent: [json=|slack=|ntfy=]URL (repeat it, or comma-separate them).
     #[arg(
@@ -226,9 +260,11 @@ pub(crate) struct ServeArgs {
         env = "EXECDASH_ALERT_WEBHOOKS",
         value_delimiter = ','
     )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     alert_webhooks: Vec<String>,
     /// Seconds an agent session waits for input before it is an alert [default: 300].
     #[arg(long, env = "EXECDASH_ALERT_WAITING_AFTER", value_parser = parse_seconds)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     alert_waiting_after: Option<f64>,
 }
 
@@ -294,6 +330,15 @@ fn agent_limits_of(
         .filter_map(|(name, budgets)| Some((name.clone(), period(budgets)?)))
         .collect();
     (!limits.is_empty()).then_some(limits)
+}
+
+fn is_false(flag: &bool) -> bool {
+    !flag
+}
+
+/// `--no-agent-logs`, given: `agent-logs = false`.
+fn given_as_off<S: serde::Serializer>(_: &bool, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bool(false)
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -366,18 +411,13 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Flags and environment (clap) over the file over the defaults.
+/// The settings: flags and environment (clap) over the file (figment merges the two layers into
+/// one [`Settings`]), then checked and completed with the defaults into the [`Config`].
 fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
-    let file = match &args.config {
-        Some(path) => FileConfig::read(path)?,
-        None => FileConfig::default(),
-    };
+    let settings = Settings::layered(args.config.as_deref(), &args)?;
     let leptos = leptos_site_options();
-    let root_given = args.root.is_some() || file.root.is_some();
-    let root = args
-        .root
-        .or(file.root)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let root_given = settings.root.is_some();
+    let root = settings.root.unwrap_or_else(|| PathBuf::from("."));
     if !root.is_dir() {
         return Err(ConfigError::Invalid(format!(
             "root {}: not a directory",
@@ -385,21 +425,19 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         )));
     }
     let mut config = Config::new(&root);
-    if let Some(db) = args.db.or(file.db) {
+    if let Some(db) = settings.db {
         config.db = crate::telemetry::Location::parse(&db.to_string_lossy());
     }
     // With a team's store and no board of its own, a node only shows the others'.
     if !root_given && matches!(config.db, crate::telemetry::Location::Postgres(_)) {
         config.viewer = true;
     }
-    config.addr = args
+    config.addr = settings
         .addr
-        .or(file.addr)
         .or(leptos.as_ref().map(|o| o.site_addr))
         .unwrap_or(config.addr);
-    config.site_root = args
+    config.site_root = settings
         .site_root
-        .or(file.site_root)
         .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(PathBuf::from));
     if config.site_root.is_none() && !crate::http::SITE_EMBEDDED {
         config.site_root = Some(
@@ -408,11 +446,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
                 .unwrap_or_else(|| PathBuf::from("target/site")),
         );
     }
-    let public_urls = if args.public_url.is_empty() {
-        file.public_url.unwrap_or_default()
-    } else {
-        args.public_url
-    };
+    let public_urls = settings.public_url.unwrap_or_default();
     config.public_urls = public_urls
         .iter()
         .filter(|url| !url.trim().is_empty())
@@ -420,14 +454,9 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
             PublicUrl::parse(url).map_err(|e| ConfigError::Invalid(format!("public-url: {e}")))
         })
         .collect::<Result<_, _>>()?;
-    config.allowed_origins = if args.allowed_origins.is_empty() {
-        file.allowed_origins.unwrap_or_default()
-    } else {
-        args.allowed_origins
-    };
-    config.token_file = args
+    config.allowed_origins = settings.allowed_origins.unwrap_or_default();
+    config.token_file = settings
         .token_file
-        .or(file.token_file)
         .map(|path| std::path::absolute(&path).unwrap_or(path));
     config.token = match &config.token_file {
         Some(path) => Some(read_token(path)?),
@@ -436,7 +465,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty()),
     };
-    config.base_path = normalize_base_path(&args.base_path.or(file.base_path).unwrap_or_default())?;
+    config.base_path = normalize_base_path(&settings.base_path.unwrap_or_default())?;
     for url in &public_urls {
         let path = url
             .parse::<http::Uri>()
@@ -452,8 +481,8 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         }
     }
     for (name, value) in [
-        ("daily-budget", file.daily_budget),
-        ("monthly-budget", file.monthly_budget),
+        ("daily-budget", settings.daily_budget),
+        ("monthly-budget", settings.monthly_budget),
     ] {
         if value.is_some_and(|usd| !(usd.is_finite() && usd > 0.0)) {
             return Err(ConfigError::Invalid(format!(
@@ -461,70 +490,54 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
             )));
         }
     }
-    config.allow_writes = args.allow_writes || file.allow_writes.unwrap_or(false);
+    config.allow_writes = settings.allow_writes.unwrap_or(false);
     // The file's numbers within the flags' bounds (a negative, NaN or infinite one would crash).
     for (name, value) in [
-        ("mcp-check-interval", file.mcp_check_interval),
-        ("mcp-timeout", file.mcp_timeout),
-        ("stale-after", file.stale_after),
-        ("working-within", file.working_within),
-        ("stalled-after", file.stalled_after),
-        ("alert-waiting-after", file.alert_waiting_after),
+        ("mcp-check-interval", settings.mcp_check_interval),
+        ("mcp-timeout", settings.mcp_timeout),
+        ("stale-after", settings.stale_after),
+        ("working-within", settings.working_within),
+        ("stalled-after", settings.stalled_after),
+        ("alert-waiting-after", settings.alert_waiting_after),
     ] {
         if let Some(seconds) = value {
             parse_seconds(&seconds.to_string())
                 .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
         }
     }
-    if let Some(seconds) = args.mcp_check_interval.or(file.mcp_check_interval) {
+    if let Some(seconds) = settings.mcp_check_interval {
         config.mcp.check_interval = std::time::Duration::from_secs_f64(seconds);
     }
-    if let Some(seconds) = args.mcp_timeout.or(file.mcp_timeout) {
+    if let Some(seconds) = settings.mcp_timeout {
         config.mcp.timeout = std::time::Duration::from_secs_f64(seconds);
     }
-    config.mcp.managed = if args.mcp_managed.is_empty() {
-        file.mcp_managed.unwrap_or_default()
-    } else {
-        args.mcp_managed
-    };
-    config.board_cache = match args.board_cache.or(file.board_cache) {
+    config.mcp.managed = settings.mcp_managed.unwrap_or_default();
+    config.board_cache = match settings.board_cache {
         Some(dir) if dir.as_os_str() == "off" => None,
         Some(dir) => Some(dir),
         None => crate::board::default_cache_dir(),
     };
-    config.prices = args.prices.or(file.prices);
-    config.agent_logs = !args.no_agent_logs && file.agent_logs.unwrap_or(true);
-    if let Some(name) = args
-        .repo_name
-        .or(file.repo_name)
-        .filter(|n| !n.trim().is_empty())
-    {
+    config.prices = settings.prices;
+    config.agent_logs = settings.agent_logs.unwrap_or(true);
+    if let Some(name) = settings.repo_name.filter(|n| !n.trim().is_empty()) {
         config.repo_name = name.trim().to_owned();
     }
-    if let Some(name) = args
-        .node_name
-        .or(file.node_name)
-        .filter(|n| !n.trim().is_empty())
-    {
+    if let Some(name) = settings.node_name.filter(|n| !n.trim().is_empty()) {
         config.node_name = name.trim().to_owned();
     }
-    if let Some(seconds) = args.stale_after.or(file.stale_after) {
+    if let Some(seconds) = settings.stale_after {
         config.stale_after = std::time::Duration::from_secs_f64(seconds);
     }
-    if let Some(seconds) = args.working_within.or(file.working_within) {
+    if let Some(seconds) = settings.working_within {
         config.session_timing.working_within = std::time::Duration::from_secs_f64(seconds);
     }
-    if let Some(seconds) = args.stalled_after.or(file.stalled_after) {
+    if let Some(seconds) = settings.stalled_after {
         config.session_timing.stalled_after = std::time::Duration::from_secs_f64(seconds);
     }
-    if let Some(seconds) = args.alert_waiting_after.or(file.alert_waiting_after) {
+    if let Some(seconds) = settings.alert_waiting_after {
         config.alert_waiting_after = std::time::Duration::from_secs_f64(seconds);
     }
-    let webhooks = if args.alert_webhooks.is_empty() {
-        file.alert_webhooks.unwrap_or_default()
-    } else {
-        args.alert_webhooks
-    };
+    let webhooks = settings.alert_webhooks.unwrap_or_default();
     config.alert_webhooks = webhooks
         .iter()
         .filter(|w| !w.trim().is_empty())
@@ -532,19 +545,19 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
         .collect::<Result<_, _>>()
         .map_err(|e| ConfigError::Invalid(format!("alert-webhook: {e}")))?;
     config.budgets = app::model::Budgets {
-        daily_usd: args.daily_budget.or(file.daily_budget),
-        monthly_usd: args.monthly_budget.or(file.monthly_budget),
+        daily_usd: settings.daily_budget,
+        monthly_usd: settings.monthly_budget,
     };
     config.agent_budgets = agent_budgets(
         agent_limits(
             "agent-daily-budget",
             args.agent_daily_budget,
-            file.agent_daily_budget,
+            settings.agent_daily_budget,
         )?,
         agent_limits(
             "agent-monthly-budget",
             args.agent_monthly_budget,
-            file.agent_monthly_budget,
+            settings.agent_monthly_budget,
         )?,
     );
     // cargo-leptos sets LEPTOS_WATCH when it runs the server for `watch` (not for `serve`).
@@ -561,7 +574,7 @@ fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
 
 /// The effective configuration as a config file (the token is never printed).
 fn effective(config: &Config) -> String {
-    let file = FileConfig {
+    let file = Settings {
         root: Some(config.root.clone()),
         db: Some(PathBuf::from(config.db.to_string())),
         addr: Some(config.addr),

@@ -349,11 +349,13 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// The TOML file: every `serve` setting under the flag's name. Also what `execdash config`
-/// prints (with the token left out).
+/// Every `serve` setting under its flag's name: what the TOML file (`--config`), the environment
+/// and the flags fill, one layer over the other ([`Settings::layered`]), before
+/// `cli::resolve` checks them and fills in the defaults into a [`Config`]. Also what `execdash
+/// config` prints (with the token left out), so its output reads back as the same settings.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct FileConfig {
+pub(crate) struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) root: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,16 +411,32 @@ pub(crate) struct FileConfig {
     pub(crate) alert_webhooks: Option<Vec<String>>,
 }
 
-impl FileConfig {
-    pub(crate) fn read(path: &Path) -> Result<FileConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|err| ConfigError::File {
-            path: path.to_path_buf(),
-            message: err.to_string().trim_end().to_owned(),
-        })
+impl Settings {
+    /// The file at `file` (if any) with `flags` over it: figment merges the two layers, a flag
+    /// given (clap read it from the command line or its environment variable) replacing the
+    /// file's value, a flag not given leaving it. A file that cannot be read, an unknown key or a
+    /// value of the wrong type is an error naming the file.
+    pub(crate) fn layered(
+        file: Option<&Path>,
+        flags: &impl Serialize,
+    ) -> Result<Settings, ConfigError> {
+        use figment::providers::{Format, Serialized, Toml};
+        let mut figment = figment::Figment::new();
+        if let Some(path) = file {
+            // figment takes a missing file for an empty one: a named file must be there.
+            std::fs::metadata(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            figment = figment.merge(Toml::file(path));
+        }
+        figment
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(|error| ConfigError::File {
+                path: file.map(Path::to_path_buf).unwrap_or_default(),
+                message: error.to_string(),
+            })
     }
 }
 
@@ -506,17 +524,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("execdash.toml");
         std::fs::write(&file, "addr = \"127.0.0.1:4000\"\nbudget = 5\n").unwrap();
-        let error = FileConfig::read(&file).unwrap_err().to_string();
+        let no_flags = Settings::default();
+        let error = Settings::layered(Some(&file), &no_flags)
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("budget") && error.contains("execdash.toml"),
             "{error}"
         );
         std::fs::write(&file, "addr = \"not an address\"\n").unwrap();
-        let error = FileConfig::read(&file).unwrap_err().to_string();
+        let error = Settings::layered(Some(&file), &no_flags)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("addr"), "{error}");
         std::fs::write(&file, "public-url = [\"https://dash.example.com\"]\n").unwrap();
-        let read = FileConfig::read(&file).unwrap();
+        let read = Settings::layered(Some(&file), &no_flags).unwrap();
         assert_eq!(read.public_url.unwrap(), ["https://dash.example.com"]);
+        // A flag given replaces the file's value; one not given leaves it.
+        let flags = Settings {
+            addr: Some("127.0.0.1:4100".parse().unwrap()),
+            ..Settings::default()
+        };
+        let read = Settings::layered(Some(&file), &flags).unwrap();
+        assert_eq!(read.addr, flags.addr);
+        assert_eq!(read.public_url.unwrap(), ["https://dash.example.com"]);
+        let missing = dir.path().join("missing.toml");
+        let error = Settings::layered(Some(&missing), &no_flags)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("missing.toml"), "{error}");
     }
 }
 
