@@ -77,6 +77,47 @@ impl Receiver {
     }
 }
 
+impl Receiver {
+    /// The titles of the JSON alerts `path` got, sorted, once it got `count`.
+    async fn titles(&self, path: &str, count: usize) -> Vec<String> {
+        let mut titles: Vec<String> = self
+            .until(path, count)
+            .await
+            .iter()
+            .map(|r| json_body(r)["title"].as_str().unwrap().to_owned())
+            .collect();
+        titles.sort();
+        titles
+    }
+}
+
+/// The JSON body of a request the receiver got.
+fn json_body(request: &Value) -> Value {
+    serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
+}
+
+/// A server whose alerts go to `receiver`'s `/json` only (changed further by `adjust`), once
+/// its rules are looked at.
+async fn start_with_json_receiver(
+    workspace: &Workspace,
+    cache: &std::path::Path,
+    receiver: &Receiver,
+    adjust: impl FnOnce(&mut execdash::Config),
+) -> RunningServer {
+    let server = common::start_server(workspace, |config| {
+        config.board_cache = Some(cache.to_owned());
+        config.alert_webhooks =
+            vec![execdash::Webhook::parse(&format!("json={}", receiver.url("/json"))).unwrap()];
+        adjust(config);
+    })
+    .await;
+    eventually("the alerts started", Duration::from_secs(10), || async {
+        alert_log(&server).await["watching"] == true
+    })
+    .await;
+    server
+}
+
 impl Drop for Receiver {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -317,10 +358,7 @@ async fn an_mcp_server_down_is_announced_once_and_again_when_it_goes_down_after_
     })
     .await;
 
-    let body = |request: &Value| -> Value {
-        serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
-    };
-    let first = body(&receiver.until("/json", 1).await[0]);
+    let first = json_body(&receiver.until("/json", 1).await[0]);
     assert_eq!(first["kind"], "mcp_down");
     assert_eq!(first["title"], "MCP server flaky is down");
     let text = first["text"].as_str().unwrap();
@@ -376,7 +414,7 @@ async fn an_mcp_server_down_is_announced_once_and_again_when_it_goes_down_after_
     .await;
     write_mcp_config(&workspace, failing_server());
     let got = receiver.until("/json", 4).await;
-    let kinds: Vec<Value> = got.iter().map(|r| body(r)["kind"].clone()).collect();
+    let kinds: Vec<Value> = got.iter().map(|r| json_body(r)["kind"].clone()).collect();
     assert_eq!(
         kinds.iter().filter(|k| *k == "mcp_down").count(),
         2,
@@ -402,16 +440,7 @@ async fn a_task_that_passes_its_own_budget_is_announced_at_each_threshold_once()
         "id: T-8\ntitle: Free\nstatus: in_progress\nagent: dev\n",
     );
     let receiver = Receiver::start("");
-    let server = common::start_server(&workspace, |config| {
-        config.board_cache = Some(cache.path().to_owned());
-        config.alert_webhooks =
-            vec![execdash::Webhook::parse(&format!("json={}", receiver.url("/json"))).unwrap()];
-    })
-    .await;
-    eventually("the alerts started", Duration::from_secs(10), || async {
-        alert_log(&server).await["watching"] == true
-    })
-    .await;
+    let server = start_with_json_receiver(&workspace, cache.path(), &receiver, |_| {}).await;
     let telemetry = Telemetry::open(workspace.root().join("telemetry.db"))
         .await
         .unwrap();
@@ -427,10 +456,7 @@ async fn a_task_that_passes_its_own_budget_is_announced_at_each_threshold_once()
         .ingest(vec![spend("c-1", "T-9", 1.10), spend("c-2", "T-8", 9.0)])
         .await
         .unwrap();
-    let body = |request: &Value| -> Value {
-        serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
-    };
-    let first = body(&receiver.until("/json", 1).await[0]);
+    let first = json_body(&receiver.until("/json", 1).await[0]);
     assert_eq!(first["title"], "50 % of the budget of T-9");
     assert_eq!(
         first["text"],
@@ -442,14 +468,8 @@ async fn a_task_that_passes_its_own_budget_is_announced_at_each_threshold_once()
         .ingest(vec![spend("c-3", "T-9", 1.00)])
         .await
         .unwrap();
-    let got = receiver.until("/json", 3).await;
-    let mut titles: Vec<String> = got
-        .iter()
-        .map(|r| body(r)["title"].as_str().unwrap().to_owned())
-        .collect();
-    titles.sort();
     assert_eq!(
-        titles,
+        receiver.titles("/json", 3).await,
         [
             "100 % of the budget of T-9",
             "50 % of the budget of T-9",
@@ -472,10 +492,7 @@ async fn an_agent_that_passes_its_own_budget_is_announced_and_no_other_agent_is(
     let workspace = Workspace::empty();
     let cache = tempfile::tempdir().unwrap();
     let receiver = Receiver::start("");
-    let server = common::start_server(&workspace, |config| {
-        config.board_cache = Some(cache.path().to_owned());
-        config.alert_webhooks =
-            vec![execdash::Webhook::parse(&format!("json={}", receiver.url("/json"))).unwrap()];
+    let server = start_with_json_receiver(&workspace, cache.path(), &receiver, |config| {
         config.agent_budgets.insert(
             "backend-dev".to_owned(),
             app::model::Budgets {
@@ -483,10 +500,6 @@ async fn an_agent_that_passes_its_own_budget_is_announced_and_no_other_agent_is(
                 monthly_usd: Some(40.0),
             },
         );
-    })
-    .await;
-    eventually("the alerts started", Duration::from_secs(10), || async {
-        alert_log(&server).await["watching"] == true
     })
     .await;
     let telemetry = Telemetry::open(workspace.root().join("telemetry.db"))
@@ -508,10 +521,7 @@ async fn an_agent_that_passes_its_own_budget_is_announced_and_no_other_agent_is(
         ])
         .await
         .unwrap();
-    let body = |request: &Value| -> Value {
-        serde_json::from_str(request["body"].as_str().unwrap()).unwrap()
-    };
-    let first = body(&receiver.until("/json", 1).await[0]);
+    let first = json_body(&receiver.until("/json", 1).await[0]);
     assert_eq!(first["title"], "50 % of backend-dev's daily budget");
     let today = chrono::Utc::now().format("%Y-%m-%d");
     assert_eq!(
@@ -527,14 +537,8 @@ async fn an_agent_that_passes_its_own_budget_is_announced_and_no_other_agent_is(
         .ingest(vec![call("a-3", "backend-dev", 2.10)])
         .await
         .unwrap();
-    let got = receiver.until("/json", 3).await;
-    let mut titles: Vec<String> = got
-        .iter()
-        .map(|r| body(r)["title"].as_str().unwrap().to_owned())
-        .collect();
-    titles.sort();
     assert_eq!(
-        titles,
+        receiver.titles("/json", 3).await,
         [
             "100 % of backend-dev's daily budget",
             "50 % of backend-dev's daily budget",

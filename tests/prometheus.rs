@@ -34,14 +34,6 @@ fn prometheus_tool(name: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `from` with `what` replaced by `with`, which must be there (the shipped file and the test stay
 /// in step).
 fn replaced(from: &str, what: &str, with: &str) -> String {
@@ -74,7 +66,7 @@ impl Prometheus {
         let config = replaced(&config, "scrape_interval: 15s", "scrape_interval: 1s");
         let config_file = data.path().join("prometheus.yml");
         std::fs::write(&config_file, config).unwrap();
-        let port = free_port();
+        let port = common::free_port();
         let child = Command::new(prometheus_tool("prometheus"))
             .arg(format!("--config.file={}", config_file.display()))
             .arg(format!(
