@@ -21,6 +21,11 @@ use sqlx::sqlite::SqlitePool;
 
 /// A telemetry.db with `n` synthetic invocations over 30 days, plus rows as other writers leave
 /// them: the original's `YYYY-MM-DD HH:MM:SS` time, a time SQLite cannot read, no agent, a task.
+/// Runs one statement on the store (a test's own change to what a node stored).
+async fn exec(pool: &PgPool, sql: &str) {
+    sqlx::query(sql).execute(pool).await.unwrap();
+}
+
 async fn telemetry_file(path: &Path, n: usize) -> SqlitePool {
     let telemetry = Telemetry::open(path).await.unwrap();
     seed_synthetic(&telemetry, n).await.unwrap();
@@ -219,14 +224,12 @@ async fn an_id_stored_with_other_content_is_a_conflict_kept_as_stored_and_report
     let first = migrate(&path, &url, 1_000);
     assert!(first.status.success());
     let store = PgPool::connect(&url).await.unwrap();
-    sqlx::query("DELETE FROM migration_progress")
-        .execute(&store)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE invocations SET cost_usd = 99 WHERE invocation_id = 'odd-1'")
-        .execute(&store)
-        .await
-        .unwrap();
+    exec(&store, "DELETE FROM migration_progress").await;
+    exec(
+        &store,
+        "UPDATE invocations SET cost_usd = 99 WHERE invocation_id = 'odd-1'",
+    )
+    .await;
 
     let again = migrate(&path, &url, 1_000);
     let text = stdout(&again);
@@ -345,18 +348,17 @@ async fn the_rows_are_stored_as_the_files_repository_and_counted_under_it() {
     // A copy made before --repo existed left the rows without one; a node stored odd-1 under
     // its own repository. Copied again from the start: the first are given it, odd-1 is no
     // conflict and stays as stored.
-    sqlx::query("UPDATE invocations SET repo = NULL WHERE repo = 'backend'")
-        .execute(&store)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE invocations SET repo = 'ops' WHERE invocation_id = 'odd-1'")
-        .execute(&store)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM migration_progress")
-        .execute(&store)
-        .await
-        .unwrap();
+    exec(
+        &store,
+        "UPDATE invocations SET repo = NULL WHERE repo = 'backend'",
+    )
+    .await;
+    exec(
+        &store,
+        "UPDATE invocations SET repo = 'ops' WHERE invocation_id = 'odd-1'",
+    )
+    .await;
+    exec(&store, "DELETE FROM migration_progress").await;
     let again = migrate_with(&path, &url, &[]);
     let text = stdout(&again);
     assert!(again.status.success(), "{text}");
@@ -411,10 +413,7 @@ async fn conflicts_past_the_twentieth_are_counted() {
     let _file = telemetry_file(&path, 100).await;
     assert!(migrate(&path, &url, 1_000).status.success());
     let store = PgPool::connect(&url).await.unwrap();
-    sqlx::query("DELETE FROM migration_progress")
-        .execute(&store)
-        .await
-        .unwrap();
+    exec(&store, "DELETE FROM migration_progress").await;
     sqlx::query(
         "UPDATE invocations SET cost_usd = cost_usd + 1 WHERE invocation_id IN \
          (SELECT invocation_id FROM invocations ORDER BY invocation_id LIMIT 25)",
