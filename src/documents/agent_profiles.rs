@@ -19,7 +19,7 @@
 //! A section is what follows the first line ending in its heading, up to the next line starting
 //! with `##` and a character other than `#` (so `###` subsections belong to it), as the original's
 //! regular expression finds it. Checked against the original's own answer for its 21 real profiles
-//! (`tests/fixtures/agent-profiles/`, `tests/agents.rs`). The profiles' directives of the
+//! (`tests/fixtures/agent-profiles/`, `tests/tasks.rs`). The profiles' directives of the
 //! original's repository are in a `## Directive References (Externalized)` table, which its parser
 //! does not read: it counts 0 for all 21, and so does this.
 //!
