@@ -26,7 +26,7 @@ mod deliver;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::model::{Alert, AlertLog, Budgets, Column, Delivery, SessionState};
@@ -67,7 +67,9 @@ pub(crate) struct Alerts {
     agent_budgets: BTreeMap<String, Budgets>,
     file: Option<PathBuf>,
     state: Mutex<State>,
-    client: reqwest::Client,
+    /// Made at the first delivery: an HTTPS client (rustls and its root certificates) is code and
+    /// memory that a server without destinations never needs (BENCHMARKS.md, "Memory").
+    client: OnceLock<reqwest::Client>,
 }
 
 #[derive(Default)]
@@ -120,7 +122,7 @@ impl Alerts {
             agent_budgets,
             file,
             state: Mutex::new(state),
-            client: deliver::client(),
+            client: OnceLock::new(),
         })
     }
 
@@ -312,9 +314,14 @@ impl Alerts {
             }) else {
                 return;
             };
-            let outcome = deliver::send(&alerts.client, &webhook, &alert, |attempt| {
-                alerts.update(&key, index, |d| d.attempts = attempt);
-            })
+            let outcome = deliver::send(
+                alerts.client.get_or_init(deliver::client),
+                &webhook,
+                &alert,
+                |attempt| {
+                    alerts.update(&key, index, |d| d.attempts = attempt);
+                },
+            )
             .await;
             alerts.update(&key, index, |d| match &outcome {
                 Ok(()) => {

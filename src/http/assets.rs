@@ -3,7 +3,6 @@
 //! `cargo leptos serve` builds); embedded files in their precompressed br/gzip variants; a
 //! content-hashed version for URLs; caching headers.
 
-use std::borrow::Cow;
 use std::hash::Hasher;
 use std::path::Path;
 
@@ -42,23 +41,20 @@ fn embedded(path: &str) -> Option<rust_embed::EmbeddedFile> {
     }
 }
 
-/// A file of the site: from `site_root`, or from the binary when there is none.
-fn read(site_root: Option<&Path>, file: &str) -> Option<Cow<'static, [u8]>> {
-    match site_root {
-        Some(root) => std::fs::read(root.join(file)).ok().map(Cow::Owned),
-        None => embedded(file).map(|file| file.data),
-    }
-}
-
-/// A hash of the files that make up the front end, so their URLs change when they do.
+/// A hash of the files that make up the front end, so their URLs change when they do. Embedded
+/// files by the SHA-256 rust-embed took when it embedded them: reading their bytes here would map
+/// the 2 MB of the WASM into the idle server for good (BENCHMARKS.md, "Memory").
 pub(super) fn version_of(site_root: Option<&Path>) -> AssetVersion {
     let mut hasher = Fnv64::default();
     let mut found = false;
     for file in VERSIONED {
-        if let Some(bytes) = read(site_root, file) {
-            hasher.write(&bytes);
-            found = true;
-        }
+        let known = match site_root {
+            Some(root) => std::fs::read(root.join(file))
+                .ok()
+                .map(|bytes| hasher.write(&bytes)),
+            None => embedded(file).map(|file| hasher.write(&file.metadata.sha256_hash())),
+        };
+        found |= known.is_some();
     }
     if !found {
         match site_root {

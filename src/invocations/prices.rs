@@ -164,19 +164,23 @@ pub(crate) struct PriceTable {
 }
 
 impl PriceTable {
-    /// The embedded table.
+    /// The embedded table, read once and kept.
     pub(crate) fn embedded() -> &'static PriceTable {
         static TABLE: OnceLock<PriceTable> = OnceLock::new();
-        TABLE.get_or_init(|| {
-            let document: Document =
-                serde_json::from_str(EMBEDDED).expect("data/prices.json is a price table");
-            PriceTable {
-                source: document.source,
-                fetched: document.fetched,
-                models: document.models,
-                overridden: 0,
-            }
-        })
+        TABLE.get_or_init(PriceTable::read_embedded)
+    }
+
+    /// The embedded table, read anew: for an owner that keeps it (the server holds one in an
+    /// `Arc`; a copy of [`PriceTable::embedded`] would keep the table twice, ~70 KB).
+    pub(crate) fn read_embedded() -> PriceTable {
+        let document: Document =
+            serde_json::from_str(EMBEDDED).expect("data/prices.json is a price table");
+        PriceTable {
+            source: document.source,
+            fetched: document.fetched,
+            models: document.models,
+            overridden: 0,
+        }
     }
 
     /// The embedded table with the models of the file at `path` over it.
@@ -201,7 +205,7 @@ impl PriceTable {
                 return Err(invalid(format!("{name}: prices must be numbers ≥ 0")));
             }
         }
-        let mut table = PriceTable::embedded().clone();
+        let mut table = PriceTable::read_embedded();
         table.overridden = document.models.len();
         table.source = format!(
             "{} (embedded) and {} for {} model(s)",

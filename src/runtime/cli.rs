@@ -398,6 +398,7 @@ pub fn run() -> ExitCode {
         print!("{}", effective(&config));
         return ExitCode::SUCCESS;
     }
+    super::memory::limit_malloc_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -13,7 +13,8 @@
 //! * `config`: the settings from flags, `EXECDASH_*` variables and a TOML file.
 //! * `server`: builds the board, the telemetry, the feeds and the router; listens; stops.
 //! * `demo`: `execdash seed-demo`, a month of plausible invocations for the demo workspace.
-//! * `memory`: returns freed heap memory to the OS (glibc keeps it otherwise).
+//! * `memory`: returns freed heap memory to the OS (glibc keeps it otherwise); one malloc arena
+//!   per core.
 
 mod cli;
 mod config;

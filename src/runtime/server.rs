@@ -75,7 +75,7 @@ pub async fn start_listening(config: Config) -> Result<RunningServer, ServeError
     config.validate()?;
     let prices = Arc::new(match &config.prices {
         Some(path) => crate::invocations::PriceTable::with_overrides(path)?,
-        None => crate::invocations::PriceTable::embedded().clone(),
+        None => crate::invocations::PriceTable::read_embedded(),
     });
     tracing::info!(source = %prices.source, models = prices.len(), "model prices");
     let agent_prices = prices.clone();
