@@ -21,7 +21,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { binary } from "./support.mjs";
+import { binary, freePort } from "./support.mjs";
 
 const corpus = process.argv[2] ?? process.env.EXECDASH_UPSTREAM;
 const runs = Number(process.argv[3] ?? 7);
@@ -44,16 +44,6 @@ function status(pid) {
     file: field("RssFile") / 1024,
     threads: field("Threads"),
   };
-}
-
-async function freePort() {
-  const { createServer } = await import("node:net");
-  return new Promise((done) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => done(port));
-    });
-  });
 }
 
 const browser = await chromium.launch({

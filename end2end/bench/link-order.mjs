@@ -17,11 +17,10 @@
 // links again.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
-import { demoWorkspace } from "./support.mjs";
+import { demoWorkspace, freePort } from "./support.mjs";
 
 const [binaryArg, out] = process.argv.slice(2);
 if (!binaryArg || !out) {
@@ -30,12 +29,7 @@ if (!binaryArg || !out) {
 }
 const binary = realpathSync(resolve(binaryArg));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const port = await new Promise((done) => {
-  const probe = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address();
-    probe.close(() => done(port));
-  });
-});
+const port = await freePort();
 
 const root = demoWorkspace("execdash-order-");
 const scratch = mkdtempSync(join(tmpdir(), "execdash-callgrind-"));

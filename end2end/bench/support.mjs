@@ -20,7 +20,8 @@ export function demoWorkspace(prefix) {
   return root;
 }
 
-function freePort() {
+/** A loopback port nothing listens on now (for a server the benchmark starts itself). */
+export function freePort() {
   return new Promise((done) => {
     const probe = createServer().listen(0, "127.0.0.1", () => {
       const { port } = probe.address();

@@ -220,20 +220,19 @@ pub(super) async fn track_requests(
 ) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(unrouted)".to_owned(), |path| path.as_str().to_owned());
+    // A clone of the route's pattern is a reference count, not a copy of the text.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("(unrouted)", MatchedPath::as_str);
     let response = next.run(request).await;
     metrics
         .http
         .duration
-        .with_label_values(&[method, &route])
+        .with_label_values(&[method, route])
         .observe(started.elapsed().as_secs_f64());
     metrics
         .http
         .requests
-        .with_label_values(&[method, &route, response.status().as_str()])
+        .with_label_values(&[method, route, response.status().as_str()])
         .inc();
     response
 }
