@@ -182,7 +182,12 @@ async fn http_answers_in_the_original_shapes() {
         html.contains("Create github issue type for orchestration task"),
         "SSR shows the tasks"
     );
-    assert!(html.contains(r#"id="execdash-state""#));
+    // The board travels with the page, in Leptos's hydration data: the browser hydrates on it
+    // without fetching it.
+    let (_, hydration_data) = html
+        .split_once("__RESOLVED_RESOURCES")
+        .expect("the page carries hydration data");
+    assert!(hydration_data.contains("Create github issue type for orchestration task"));
 
     let (status, health) = get_json(&server, "/health").await;
     assert_eq!(status, 200);

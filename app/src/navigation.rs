@@ -193,12 +193,6 @@ mod browser {
     }
 }
 
-/// The task id the page's address names (`{base}/tasks/{id}`), decoded.
-#[cfg(feature = "hydrate")]
-pub(crate) fn task_in_location(base: &str) -> Option<String> {
-    browser::selected_from_location(base)
-}
-
 /// The filter the page's address names (invalid values are left out).
 #[cfg(feature = "hydrate")]
 pub(crate) fn filter_in_location() -> crate::model::TaskFilter {

@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::model::{
-    lane_key, parse_lane_key, AgentList, AgentPage, Budgets, Column, ConnectInfo, CostRange,
-    CostSummary, Envelope, FilteredBoard, Forecast, History, LanePage, McpHealth, McpOverview,
-    Portfolio, PortfolioCosts, Priority, Problem, ScanProgress, ServerEvent, SessionState,
-    SessionSummary, Snapshot, TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
+    lane_key, parse_lane_key, Budgets, Column, CostSummary, Envelope, FilteredBoard, LanePage,
+    McpHealth, Priority, Problem, ScanProgress, ServerEvent, SessionState, SessionSummary,
+    Snapshot, TaskDetails, TaskFilter, TaskSummary, DONE_WINDOW, LANE_WINDOW,
 };
 
 /// A card and how it last changed.
@@ -334,6 +333,11 @@ impl BoardModel {
             .sum()
     }
 
+    /// When the cost summary was made: what the pages that follow the costs fetch again on.
+    pub fn costs_version(&self) -> Option<String> {
+        self.costs.as_ref().map(|c| c.generated_at.clone())
+    }
+
     /// Cost of a task (by its id), all time.
     pub fn task_cost(&self, task_id: &str) -> Option<f64> {
         let costs = self.costs.as_ref()?;
@@ -459,8 +463,9 @@ pub struct Toast {
     pub message: String,
 }
 
-/// The reactive dashboard: one signal for the board, one for the connection, a clock for ages,
-/// and the task the detail view shows.
+/// The live core every part of the page shares: the board (the one the socket keeps), the
+/// connection, a clock for ages, the open task, the filter, toasts and where the page lives.
+/// What one page shows besides it is that page's own [`Resource`] (see [`crate::api::page_data`]).
 #[derive(Clone, Copy)]
 pub struct Dashboard {
     pub board: RwSignal<BoardModel>,
@@ -471,105 +476,65 @@ pub struct Dashboard {
     /// The selected task whole (texts rendered, file, cost), fetched when it is selected or its
     /// card changes; `Err` with the reason when it could not be fetched.
     pub detail: RwSignal<Option<Result<TaskDetails, String>>>,
-    /// The range the cost charts show.
-    pub cost_range: RwSignal<CostRange>,
-    /// The summary for `cost_range` when it is not the 7 days the board carries (fetched).
-    pub range_costs: RwSignal<Option<CostSummary>>,
     pub settings: StoredValue<PageSettings>,
     pub toasts: RwSignal<Vec<Toast>>,
     /// The search and filters (the address's query says the same).
     pub filter: RwSignal<TaskFilter>,
     /// The server's answer for a filter (fetched when the filter or the board changes).
     pub filtered: RwSignal<Option<FilteredBoard>>,
-    /// The initiatives page's portfolio (rendered with the page, fetched again as the board
-    /// changes while the page is shown); `Err` with the reason when it could not be fetched.
-    pub portfolio: RwSignal<Option<Result<Portfolio, String>>>,
-    /// The costs page's cost of each initiative (as `portfolio`).
-    pub initiative_costs: RwSignal<Option<Result<PortfolioCosts, String>>>,
-    /// The costs page's spending forecast (as `portfolio`, fetched again as the costs change).
-    pub forecast: RwSignal<Option<Result<Forecast, String>>>,
-    /// The agents page's agents (as `portfolio`).
-    pub agents: RwSignal<Option<Result<AgentList, String>>>,
-    /// The page of one agent (the last one shown).
-    pub agent_page: RwSignal<Option<Result<AgentPage, String>>>,
-    /// The history page's charts' data (of the range last shown).
-    pub history: RwSignal<Option<Result<History, String>>>,
-    /// The MCP page's servers (as `portfolio`).
-    pub mcp: RwSignal<Option<Result<McpOverview, String>>>,
-    /// The "Connect your agents" page (as `portfolio`, fetched again as the costs change).
-    pub connect: RwSignal<Option<Result<ConnectInfo, String>>>,
 }
 
-/// What a page opens on besides the board.
-#[derive(Clone, Debug, Default)]
+/// What the server rendered the page with besides the page's own data: the board, the moment,
+/// the task the address opens and the filter it names. It reaches the browser through Leptos's
+/// hydration data ([`InitialView::shared`]), so the page hydrates on exactly what was rendered.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct InitialView {
+    pub snapshot: Snapshot,
+    /// When the page was rendered (for the cards' ages).
+    pub now_ms: i64,
     /// A task's detail (`/tasks/{id}`): the id in the address, and the task or why there is none.
     pub task: Option<(String, Result<TaskDetails, String>)>,
     pub filter: TaskFilter,
     /// The server's answer for `filter`, when there is one.
     pub filtered: Option<FilteredBoard>,
-    /// The portfolio, on the initiatives page.
-    pub portfolio: Option<Portfolio>,
-    /// What each initiative cost, on the costs page.
-    pub initiative_costs: Option<PortfolioCosts>,
-    /// The spending forecast, on the costs page.
-    pub forecast: Option<Forecast>,
-    /// Every agent, on the agents page.
-    pub agents: Option<AgentList>,
-    /// One agent, on its page.
-    pub agent_page: Option<AgentPage>,
-    /// The history, on its page.
-    pub history: Option<History>,
-    /// The MCP servers, on their page.
-    pub mcp: Option<McpOverview>,
-    /// The endpoint and the sources, on the "Connect your agents" page.
-    pub connect: Option<ConnectInfo>,
-    /// The address names no page (the server answers 404 with the "Page not found" page).
-    pub not_found: bool,
+}
+
+impl InitialView {
+    /// On the server, `view` as rendered (and written into the page's hydration data); in the
+    /// browser while hydrating, what the server wrote (`view` is not called).
+    pub fn shared(view: impl FnOnce() -> InitialView) -> InitialView {
+        leptos::prelude::SharedValue::new(view).into_inner()
+    }
 }
 
 impl Dashboard {
     pub fn new(snapshot: Snapshot, now_ms: i64) -> Dashboard {
         Dashboard::with_settings(
-            snapshot,
-            now_ms,
             PageSettings::default(),
-            InitialView::default(),
+            InitialView {
+                snapshot,
+                now_ms,
+                ..InitialView::default()
+            },
         )
     }
 
-    /// The dashboard as a page at `settings` shows it, opened on `view` (a task's detail, a
-    /// filter).
-    pub fn with_settings(
-        snapshot: Snapshot,
-        now_ms: i64,
-        settings: PageSettings,
-        view: InitialView,
-    ) -> Dashboard {
+    /// The dashboard as a page at `settings` shows it, opened on `view`.
+    pub fn with_settings(settings: PageSettings, view: InitialView) -> Dashboard {
         let (selected, detail) = match view.task {
             Some((id, detail)) => (Some(id), Some(detail)),
             None => (None, None),
         };
         Dashboard {
-            board: RwSignal::new(BoardModel::from_snapshot(snapshot)),
+            board: RwSignal::new(BoardModel::from_snapshot(view.snapshot)),
             connection: RwSignal::new(Connection::Connecting),
-            now_ms: RwSignal::new(now_ms),
+            now_ms: RwSignal::new(view.now_ms),
             selected: RwSignal::new(selected),
             detail: RwSignal::new(detail),
-            cost_range: RwSignal::new(CostRange::Days7),
-            range_costs: RwSignal::new(None),
             settings: StoredValue::new(settings),
             toasts: RwSignal::new(Vec::new()),
             filter: RwSignal::new(view.filter),
             filtered: RwSignal::new(view.filtered),
-            portfolio: RwSignal::new(view.portfolio.map(Ok)),
-            initiative_costs: RwSignal::new(view.initiative_costs.map(Ok)),
-            forecast: RwSignal::new(view.forecast.map(Ok)),
-            agents: RwSignal::new(view.agents.map(Ok)),
-            agent_page: RwSignal::new(view.agent_page.map(Ok)),
-            history: RwSignal::new(view.history.map(Ok)),
-            mcp: RwSignal::new(view.mcp.map(Ok)),
-            connect: RwSignal::new(view.connect.map(Ok)),
         }
     }
 
@@ -675,18 +640,6 @@ impl Dashboard {
                 gloo_timers::future::TimeoutFuture::new(8_000).await;
                 toasts.update(|t| t.retain(|toast| toast.id != id));
             });
-        }
-    }
-
-    /// The cost summary the charts show: the board's (7 days), or the one fetched for another
-    /// range.
-    pub fn shown_costs(&self) -> Option<CostSummary> {
-        if self.cost_range.get() == CostRange::Days7 {
-            self.board.with(|b| b.costs.clone())
-        } else {
-            self.range_costs
-                .get()
-                .filter(|c| c.range == self.cost_range.get())
         }
     }
 

@@ -194,7 +194,16 @@ pub(crate) fn router(
 /// The pages, the socket and the API over one board: this node's, or another repository's
 /// (`/repos/{name}/…`, see [`repos::pages_router`]).
 fn routes() -> Router<AppState> {
-    let api = Router::new()
+    Router::new()
+        .merge(page::router())
+        .merge(socket::router())
+        .merge(api())
+}
+
+/// The JSON API (what the pages' data is read from, in the browser and while the server
+/// renders them).
+fn api() -> Router<AppState> {
+    Router::new()
         .merge(tasks::router())
         .merge(repos::router())
         .merge(board::router())
@@ -215,11 +224,7 @@ fn routes() -> Router<AppState> {
         .merge(connect::router())
         .merge(sessions::router())
         .merge(alerts::router())
-        .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint));
-    Router::new()
-        .merge(page::router())
-        .merge(socket::router())
-        .merge(api)
+        .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint))
 }
 
 /// ISO 8601 UTC, for the `timestamp` fields.

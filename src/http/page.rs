@@ -1,114 +1,77 @@
-//! The dashboard's pages, rendered on the server with the board's current data: the board at
-//! `/`, the board with a task's detail open over it at `/tasks/{id}` (404 when there is no such
-//! task, with the board and a note saying so), and the initiatives at `/initiatives`.
+//! The dashboard's pages, rendered on the server: one handler for every route the app declares
+//! (the board at `/`, with a task's detail open over it at `/tasks/{id}`, the initiatives, costs,
+//! agents, …), the board's current data, and each page's own data as its `Resource`s ask the API,
+//! answered in process. A task or a page's subject that does not exist is a 404 that says so;
+//! an address that names no page is the dashboard's own "Page not found".
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use app::model::{
-    AgentList, AgentPage, ConnectInfo, Forecast, History, HistoryRange, McpOverview, Portfolio,
-    PortfolioCosts, TaskDetails, TaskFilter, FILTERED_WINDOW,
-};
-use app::state::InitialView;
+use app::model::{TaskDetails, TaskFilter, FILTERED_WINDOW};
+use app::state::{Dashboard, InitialView};
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use parking_lot::Mutex;
+use tower::ServiceExt as _;
 
 use super::details::{self, TaskRef};
 use super::repos;
 use super::security::content_security_policy;
 use super::{AppState, Error};
 
+/// Every page of the app, served by [`page`]: the paths are the app's routes (declared once, in
+/// `app::components::App`), read from it at start.
 pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(board))
-        .route("/tasks/{id}", get(task))
-        .route("/initiatives", get(initiatives))
-        .route("/costs", get(costs))
-        .route("/agents", get(agents))
-        .route("/agents/{name}", get(agent))
-        .route("/history", get(history))
-        .route("/mcp", get(mcp))
-        .route("/connect", get(connect))
-        // The sessions are in the board's snapshot: nothing more to read.
-        .route("/sessions", get(board))
+    page_paths()
+        .iter()
+        .fold(Router::new(), |router, path| router.route(path, get(page)))
 }
 
-async fn connect(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let info = super::connect::build(
-        &state.telemetry,
-        super::connect::endpoint_of(&state),
-        state.auth.required(),
-        &state.prices,
-    )
-    .await;
-    render(state, request, View::Connect(Box::new(info))).await
+/// The paths of the app's routes, in axum's syntax (`/tasks/{id}`).
+fn page_paths() -> &'static [String] {
+    static PATHS: OnceLock<Vec<String>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        leptos_axum::generate_route_list(|| {
+            leptos::prelude::provide_context(Dashboard::new(Default::default(), 0));
+            leptos::prelude::view! { <app::components::App/> }
+        })
+        .into_iter()
+        .map(|route| route.path().to_owned())
+        .collect()
+    })
 }
 
-async fn mcp(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let overview = super::mcp::build(&state.mcp, &state.files).await;
-    render(state, request, View::Mcp(Box::new(overview))).await
-}
-
-/// An unknown range renders the default one (the selector shows which).
-async fn history(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let range =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(request.uri().query().unwrap_or(""))
-            .unwrap_or_default()
-            .into_iter()
-            .find(|(k, _)| k == "range")
-            .and_then(|(_, v)| HistoryRange::parse(&v))
-            .unwrap_or_default();
-    let built = super::throughput::build(&state.board, range);
-    render(state, request, View::History(Box::new(built))).await
-}
-
-async fn agents(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let list = super::agents::build_list(&state.board, &state.telemetry).await;
-    render(state, request, View::Agents(list)).await
-}
-
-async fn agent(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    match super::agents::build_page(&state.board, &state.telemetry, &name).await {
-        Ok(page) => render(state, request, View::Agent(Box::new(page))).await,
-        Err(error) => error.into_response(),
-    }
-}
-
-/// Without the telemetry database the page still renders (the panel says so); the cost of each
-/// initiative and the forecast are then left to the page, which shows why they are missing.
-async fn costs(State(state): State<AppState>, request: Request<Body>) -> Response {
-    // Another node's repository: its specifications are not here (the page says so).
-    let costs = match state.files.here() {
-        Ok(()) => super::initiatives::build_costs(&state.board, &state.files, &state.telemetry)
-            .await
-            .ok(),
-        Err(_) => None,
+/// Any page: the board and what the address opens on (a task's detail at `/tasks/{id}`, a
+/// filter), and whatever the page's own `Resource`s ask of the API, answered in process. A page
+/// whose task, or whose data, the API does not have is a 404 (and says why).
+async fn page(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let task = match app::navigation::task_in_path(request.uri().path(), "") {
+        Some(id) => {
+            let id = percent_decode(id);
+            let which = TaskRef::Id(id.clone());
+            let detail =
+                match details::load(&state.board, &state.telemetry, &state.files, &which).await {
+                    Ok(details) => Ok(details),
+                    Err(Error::NotFound(_)) => Err(app::state::task_not_found(&id)),
+                    Err(error) => Err(error.to_string()),
+                };
+            Some(Box::new((id, detail)))
+        }
+        None => None,
     };
-    let forecast = super::forecast::build(&state.board, &state.telemetry)
-        .await
-        .ok()
-        .map(Box::new);
-    render(state, request, View::Costs(costs, forecast)).await
+    render(state, request, View::Page(task)).await
 }
 
-/// Another node's repository (or every repository together, or a viewer's home) renders the
-/// page, which says its initiatives are on that node: its specifications are not shared.
-async fn initiatives(State(state): State<AppState>, request: Request<Body>) -> Response {
-    if state.files.here().is_err() {
-        return render(state, request, View::Board).await;
-    }
-    match super::initiatives::build(&state.board, &state.files).await {
-        Ok(portfolio) => render(state, request, View::Initiatives(portfolio)).await,
-        Err(error) => error.into_response(),
-    }
+/// `%xx` decoded (an id as the address carries it).
+fn percent_decode(text: &str) -> String {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("x={}", text.replace('+', "%2B")))
+        .ok()
+        .and_then(|pairs| pairs.into_iter().next())
+        .map_or_else(|| text.to_owned(), |(_, value)| value)
 }
 
 /// A browser asking for a page that does not exist gets the dashboard's own "Page not found"
@@ -145,23 +108,15 @@ pub(super) async fn not_found_page(
     rendered
 }
 
-/// What a page shows besides the board's data.
+/// What the server renders: a page of the app (with the task its address opens, if any), or the
+/// "Page not found" page for an address that names none.
 enum View {
     NotFound,
-    Board,
-    Task(String, Box<Result<TaskDetails, String>>),
-    Initiatives(Portfolio),
-    Costs(Option<PortfolioCosts>, Option<Box<Forecast>>),
-    Agents(AgentList),
-    Agent(Box<AgentPage>),
-    History(Box<History>),
-    Mcp(Box<McpOverview>),
-    Connect(Box<ConnectInfo>),
+    Page(Option<Box<OpenTask>>),
 }
 
-async fn board(State(state): State<AppState>, request: Request<Body>) -> Response {
-    render(state, request, View::Board).await
-}
+/// The task an address opens: its id, and the task or why there is none.
+type OpenTask = (String, Result<TaskDetails, String>);
 
 /// The filter the address names; a bad value is left out (the page still renders, the filter
 /// bar shows what was taken).
@@ -172,25 +127,6 @@ fn filter_of(request: &Request<Body>) -> TaskFilter {
         .iter()
         .filter(|(k, v)| TaskFilter::from_pairs([(k.as_str(), v.as_str())]).is_ok());
     TaskFilter::from_pairs(valid.map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_or_default()
-}
-
-async fn task(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    let which = TaskRef::Id(id.clone());
-    let detail = match details::load(&state.board, &state.telemetry, &state.files, &which).await {
-        Ok(details) => Ok(details),
-        Err(Error::NotFound(_)) => Err(app::state::task_not_found(&id)),
-        Err(error) => Err(error.to_string()),
-    };
-    let found = detail.is_ok();
-    let mut response = render(state, request, View::Task(id, Box::new(detail))).await;
-    if !found {
-        *response.status_mut() = StatusCode::NOT_FOUND;
-    }
-    response
 }
 
 async fn render(state: AppState, mut request: Request<Body>, view: View) -> Response {
@@ -238,24 +174,22 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
             *request.uri_mut() = uri;
         }
     }
-    let (mut task, mut portfolio, mut initiative_costs, mut forecast) = (None, None, None, None);
-    let (mut agents, mut agent_page, mut history, mut mcp) = (None, None, None, None);
-    let mut connect = None;
-    let mut not_found = false;
-    match view {
-        View::Board => {}
-        View::NotFound => not_found = true,
-        View::Task(id, detail) => task = Some((id, *detail)),
-        View::Initiatives(built) => portfolio = Some(built),
-        View::Costs(costs, projected) => {
-            (initiative_costs, forecast) = (costs, projected.map(|f| *f))
-        }
-        View::Agents(list) => agents = Some(list),
-        View::Agent(page) => agent_page = Some(*page),
-        View::History(built) => history = Some(*built),
-        View::Mcp(built) => mcp = Some(*built),
-        View::Connect(built) => connect = Some(*built),
-    }
+    let (task, not_found) = match view {
+        View::NotFound => (None, true),
+        View::Page(task) => (task.map(|open| *open), false),
+    };
+    let task_missing = matches!(task, Some((_, Err(_))));
+    let path = request.uri().path().to_owned();
+    let path = path.strip_prefix(state.base_path.as_str()).unwrap_or(&path);
+    let title = if not_found {
+        app::components::page_title("/no-such-page", None)
+    } else {
+        let task_title = match &task {
+            Some((_, Ok(details))) => Some(details.task.title.as_str()),
+            _ => None,
+        };
+        app::components::page_title(path, task_title)
+    };
     // A viewer has no repository of its own.
     let local_repo = if state.team.viewer {
         String::new()
@@ -264,50 +198,43 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
     };
     // A viewer's own pages show no repository (its working directory is none).
     let repo = state.repo.clone().unwrap_or_else(|| local_repo.clone());
-    let board = state.board.clone();
-    let home = state.home.clone();
-    let snapshot = board.snapshot();
     let filter = filter_of(&request);
-    let filtered = (!filter.is_empty()).then(|| board.filtered(&filter, FILTERED_WINDOW));
-    let assets = state.assets.clone();
-    let base = state.base_path.clone();
-    let now_ms = chrono::Utc::now().timestamp_millis();
+    let filtered = (!filter.is_empty()).then(|| state.board.filtered(&filter, FILTERED_WINDOW));
+    let page = app::Page {
+        assets: state.assets.clone(),
+        base: state.base_path.clone(),
+        home: state.home.clone(),
+        title,
+        live_reload: state.live_reload,
+        writable: state.files.writable,
+        repo,
+        local_repo,
+        view: InitialView {
+            snapshot: state.board.snapshot(),
+            now_ms: chrono::Utc::now().timestamp_millis(),
+            task,
+            filter,
+            filtered,
+        },
+    };
     let live_reload = state.live_reload;
-    let writable = state.files.writable;
+    // The pages' Resources ask the API in process; an answer of 404 makes the page one.
+    let api = InProcessApi::new(super::api().with_state(state));
+    let missing = api.missing.clone();
     // Leptos marks its few inline scripts with a per-response nonce; the CSP allows that nonce.
     let nonce = Arc::new(Mutex::new(None::<String>));
     let seen_nonce = nonce.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(
-        move || *seen_nonce.lock() = leptos::nonce::use_nonce().map(|n| n.to_string()),
+    let render = leptos_axum::render_app_async_with_context(
         move || {
-            let page = app::Page {
-                assets: assets.clone(),
-                base: base.clone(),
-                home: home.clone(),
-                now_ms,
-                live_reload,
-                writable,
-                repo: repo.clone(),
-                local_repo: local_repo.clone(),
-                view: InitialView {
-                    task: task.clone(),
-                    filter: filter.clone(),
-                    filtered: filtered.clone(),
-                    portfolio: portfolio.clone(),
-                    initiative_costs: initiative_costs.clone(),
-                    forecast: forecast.clone(),
-                    agents: agents.clone(),
-                    agent_page: agent_page.clone(),
-                    history: history.clone(),
-                    mcp: mcp.clone(),
-                    connect: connect.clone(),
-                    not_found,
-                },
-            };
-            app::shell(snapshot.clone(), page)
+            leptos::prelude::provide_context(api.handle());
+            *seen_nonce.lock() = leptos::nonce::use_nonce().map(|n| n.to_string());
         },
+        move || app::shell(page.clone()),
     );
     let mut response = render(request).await;
+    if task_missing || missing.load(Ordering::Relaxed) {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
     let policy = content_security_policy(nonce.lock().as_deref(), live_reload);
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response
@@ -315,4 +242,51 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
             .insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
+}
+
+/// The API as the pages' `Resource`s ask it while the server renders them: a `GET` answered by
+/// the same routes a browser's fetch reaches (behind the page's own checks already), its JSON
+/// handed over as text.
+#[derive(Clone)]
+struct InProcessApi {
+    routes: Router,
+    /// Some answer was a 404 (the page's task, agent, … does not exist).
+    missing: Arc<AtomicBool>,
+}
+
+impl InProcessApi {
+    fn new(routes: Router) -> InProcessApi {
+        InProcessApi {
+            routes,
+            missing: Arc::default(),
+        }
+    }
+
+    fn handle(&self) -> app::api::Api {
+        let (routes, missing) = (self.routes.clone(), self.missing.clone());
+        app::api::Api(Arc::new(move |path: String| {
+            let (routes, missing) = (routes.clone(), missing.clone());
+            Box::pin(async move {
+                let request = Request::get(&path)
+                    .body(Body::empty())
+                    .map_err(|e| format!("{path}: {e}"))?;
+                let response = routes.oneshot(request).await.into_response();
+                let status = response.status();
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .map_err(|e| format!("the answer could not be read: {e}"))?;
+                let body = String::from_utf8_lossy(&body).into_owned();
+                if status.is_success() {
+                    return Ok(body);
+                }
+                if status == StatusCode::NOT_FOUND {
+                    missing.store(true, Ordering::Relaxed);
+                }
+                Err(serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| format!("HTTP {status}")))
+            })
+        }))
+    }
 }

@@ -4,10 +4,13 @@ use leptos_router::hooks::use_params_map;
 
 use super::initiatives::task_line;
 use super::sessions::AgentSessions;
-use super::use_dashboard;
+use super::{fetched, use_dashboard};
+use crate::api::page_data;
 use crate::charts;
 use crate::format::age_label;
-use crate::model::{AgentOverview, AgentPage, CostRange, CostSummary, ModelCost, TaskSummary};
+use crate::model::{
+    AgentList, AgentOverview, AgentPage, CostRange, CostSummary, ModelCost, TaskSummary,
+};
 use crate::navigation::encode_segment;
 
 /// `/agents`: one card per agent (its tasks, what it spent, when it was last active, its top
@@ -15,22 +18,18 @@ use crate::navigation::encode_segment;
 /// or the costs change.
 #[component]
 pub fn AgentsPage() -> impl IntoView {
-    let dashboard = use_dashboard();
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_agents(dashboard);
+    let board = use_dashboard().board;
+    let agents = page_data::<AgentList, _>(move || {
+        let moved = board.with(|b| (b.seq, b.costs_version()));
+        ("/api/agents".to_owned(), moved)
+    });
     view! {
         <main class="page agents" aria-labelledby="page-title">
             <div class="page-head">
                 <h2 id="page-title">"Agents"</h2>
                 <A href="/connect" attr:class="connect-link">"Connect your agents"</A>
             </div>
-            {move || match dashboard.agents.get() {
-                None => view! { <p class="loading">"Reading the agents…"</p> }.into_any(),
-                Some(Err(reason)) => view! {
-                    <p class="detail-error" role="alert">{format!("The agents are unavailable: {reason}")}</p>
-                }
-                .into_any(),
-                Some(Ok(list)) => view! {
+            {fetched(agents, "Reading the agents…", "The agents are unavailable: ", |list| view! {
                     <p class="visually-hidden" aria-live="polite">
                         {format!(
                             "{} agents, {} tasks in progress",
@@ -47,9 +46,7 @@ pub fn AgentsPage() -> impl IntoView {
                     <div class="agent-grid">
                         {list.agents.into_iter().map(|a| agent_card(a, true)).collect_view()}
                     </div>
-                }
-                .into_any(),
-            }}
+                })}
         </main>
     }
     .into_any()
@@ -61,25 +58,21 @@ pub fn AgentDetailPage() -> impl IntoView {
     let dashboard = use_dashboard();
     let params = use_params_map();
     let name = Signal::derive(move || params.with(|p| p.get("name").unwrap_or_default()));
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_agent(dashboard, name);
+    let board = dashboard.board;
+    let page = page_data::<AgentPage, _>(move || {
+        let moved = board.with(|b| (b.seq, b.costs_version()));
+        (
+            format!("/api/agents/{}", encode_segment(&name.get())),
+            moved,
+        )
+    });
     let base = dashboard.settings.with_value(|s| s.base.clone());
     view! {
         <main class="page agent-page" aria-labelledby="page-title">
             <p class="breadcrumb"><A href=format!("{base}/agents")>"← All agents"</A></p>
             <h2 id="page-title">{move || name.get()}</h2>
             <AgentSessions agent=name/>
-            {move || {
-                let wanted = name.get();
-                match dashboard.agent_page.get() {
-                    Some(Ok(page)) if page.agent.name == wanted => agent_page(page).into_any(),
-                    Some(Err(reason)) => view! {
-                        <p class="detail-error" role="alert">{reason}</p>
-                    }
-                    .into_any(),
-                    _ => view! { <p class="loading">"Reading the agent…"</p> }.into_any(),
-                }
-            }}
+            {fetched(page, "Reading the agent…", "", agent_page)}
         </main>
     }
     .into_any()

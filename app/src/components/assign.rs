@@ -171,7 +171,7 @@ pub fn SpecificationPicker(task: TaskSummary) -> impl IntoView {
 fn fetch_list(list: RwSignal<Option<Result<SpecificationList, String>>>) {
     #[cfg(feature = "hydrate")]
     wasm_bindgen_futures::spawn_local(async move {
-        let outcome = crate::client::get_json::<SpecificationList>("/api/specifications").await;
+        let outcome = crate::api::get_json::<SpecificationList>("/api/specifications").await;
         list.set(Some(outcome));
     });
     #[cfg(not(feature = "hydrate"))]
@@ -217,7 +217,7 @@ fn fetch_document(path: String, document: RwSignal<Option<Result<SpecificationDo
             "/api/specifications/document?path={}",
             js_sys::encode_uri_component(&path)
         );
-        let outcome = crate::client::get_json::<SpecificationDocument>(&url).await;
+        let outcome = crate::api::get_json::<SpecificationDocument>(&url).await;
         document.set(Some(outcome));
     });
     #[cfg(not(feature = "hydrate"))]

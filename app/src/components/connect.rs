@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
-use super::use_dashboard;
+use super::{fetched, use_dashboard};
+use crate::api::page_data;
 use crate::model::{ConnectInfo, SourceSeen};
 
 /// `/connect`: how to point each coding agent at this dashboard (the exact lines, with this
@@ -9,16 +10,15 @@ use crate::model::{ConnectInfo, SourceSeen};
 #[component]
 pub fn ConnectPage() -> impl IntoView {
     let dashboard = use_dashboard();
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_connect(dashboard);
+    let board = dashboard.board;
+    // A call arriving from an agent changes the costs.
+    let info = page_data::<ConnectInfo, _>(move || {
+        ("/api/connect".to_owned(), board.with(|b| b.costs_version()))
+    });
     view! {
         <main class="page connect" aria-labelledby="page-title">
             <h2 id="page-title">"Connect your agents"</h2>
-            {move || match dashboard.connect.get() {
-                Some(Ok(info)) => connect_view(info).into_any(),
-                Some(Err(reason)) => view! { <p class="detail-error" role="alert">{reason}</p> }.into_any(),
-                None => view! { <p class="loading">"Reading what arrived…"</p> }.into_any(),
-            }}
+            {fetched(info, "Reading what arrived…", "", connect_view)}
         </main>
     }
     .into_any()

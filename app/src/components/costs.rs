@@ -1,25 +1,34 @@
 use leptos::prelude::*;
 
-use super::use_dashboard;
+use super::{fetched, use_dashboard};
+use crate::api::page_data;
 use crate::charts;
 use crate::model::{
-    BudgetOutlook, BudgetPeriod, CostRange, Forecast, ForecastBasis, PeriodForecast,
+    BudgetOutlook, BudgetPeriod, CostRange, Forecast, ForecastBasis, PeriodForecast, PortfolioCosts,
 };
 
 /// Costs and usage: totals, a range selector and three charts. Redrawn on `cost.update`.
 #[component]
 pub fn CostsPanel() -> impl IntoView {
     let dashboard = use_dashboard();
+    let cost_range = RwSignal::new(CostRange::Days7);
+    // The summary of `cost_range` when it is not the 7 days the board carries.
+    let range_costs = RwSignal::new(None::<crate::model::CostSummary>);
+    #[cfg(feature = "hydrate")]
+    follow_cost_range(dashboard.board, cost_range, range_costs);
     let export_href = move |format: &'static str| {
         move || {
             format!(
                 "{}/api/export/invocations.{format}?range={}",
                 dashboard.settings.with_value(|s| s.base.clone()),
-                dashboard.cost_range.get().as_str()
+                cost_range.get().as_str()
             )
         }
     };
-    let summary = Memo::new(move |_| dashboard.shown_costs());
+    let summary = Memo::new(move |_| match cost_range.get() {
+        CostRange::Days7 => dashboard.board.with(|b| b.costs.clone()),
+        range => range_costs.get().filter(|c| c.range == range),
+    });
     let daily = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::daily_cost)));
     let by_model = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::cost_by_model)));
     let by_agent =
@@ -59,9 +68,9 @@ pub fn CostsPanel() -> impl IntoView {
     let range_button = move |range: CostRange| {
         view! {
             <button
-                class=move || if dashboard.cost_range.get() == range { "range active" } else { "range" }
+                class=move || if cost_range.get() == range { "range active" } else { "range" }
                 data-range=range.as_str()
-                on:click=move |_| dashboard.cost_range.set(range)
+                on:click=move |_| cost_range.set(range)
             >
                 {range.as_str()}
             </button>
@@ -198,20 +207,18 @@ pub fn CostsPage() -> impl IntoView {
 /// fetched again whenever the costs change).
 #[component]
 fn SpendingForecast() -> impl IntoView {
-    let dashboard = use_dashboard();
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_forecast(dashboard);
+    let board = use_dashboard().board;
+    // A `cost.update` carries a new summary.
+    let forecast = page_data::<Forecast, _>(move || {
+        (
+            "/api/forecast".to_owned(),
+            board.with(|b| b.costs_version()),
+        )
+    });
     view! {
         <section class="forecast" aria-labelledby="forecast-title">
             <h3 id="forecast-title">"Forecast"</h3>
-            {move || match dashboard.forecast.get() {
-                None => view! { <p class="loading">"Projecting the spending…"</p> }.into_any(),
-                Some(Err(reason)) => view! {
-                    <p class="detail-error" role="alert">{format!("Not available: {reason}")}</p>
-                }
-                .into_any(),
-                Some(Ok(forecast)) => forecast_view(forecast).into_any(),
-            }}
+            {fetched(forecast, "Projecting the spending…", "Not available: ", forecast_view)}
         </section>
     }
 }
@@ -321,8 +328,11 @@ fn InitiativeCosts() -> impl IntoView {
         }
         .into_any();
     }
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_initiative_costs(dashboard);
+    let board = dashboard.board;
+    let costs = page_data::<PortfolioCosts, _>(move || {
+        let moved = board.with(|b| (b.seq, b.costs_version()));
+        ("/api/costs/initiatives".to_owned(), moved)
+    });
     let share = |cost: &crate::model::CostShare| {
         view! {
             <td class="num">{crate::format::usd(cost.cost_usd)}</td>
@@ -333,13 +343,7 @@ fn InitiativeCosts() -> impl IntoView {
     view! {
         <section class="initiative-costs" aria-labelledby="initiative-costs-title">
             <h3 id="initiative-costs-title">"Cost by initiative and specification (all time)"</h3>
-            {move || match dashboard.initiative_costs.get() {
-                None => view! { <p class="loading">"Adding up the tasks' costs…"</p> }.into_any(),
-                Some(Err(reason)) => view! {
-                    <p class="detail-error">{format!("Not available: {reason}")}</p>
-                }
-                .into_any(),
-                Some(Ok(costs)) => view! {
+            {fetched(costs, "Adding up the tasks' costs…", "Not available: ", move |costs| view! {
                     <table class="cost-table">
                         <thead>
                             <tr><th scope="col">"Initiative · specification"</th><th scope="col" class="num">"Cost"</th><th scope="col" class="num">"Tokens"</th><th scope="col" class="num">"Calls"</th></tr>
@@ -377,12 +381,35 @@ fn InitiativeCosts() -> impl IntoView {
                             </tr>
                         </tbody>
                     </table>
-                }
-                .into_any(),
-            }}
+                })}
         </section>
     }
     .into_any()
+}
+
+/// Fetches the cost summary of `range` when it is not the board's 7 days, again whenever the
+/// costs change.
+#[cfg(feature = "hydrate")]
+fn follow_cost_range(
+    board: RwSignal<crate::state::BoardModel>,
+    range: RwSignal<CostRange>,
+    range_costs: RwSignal<Option<crate::model::CostSummary>>,
+) {
+    Effect::new(move |_| {
+        let chosen = range.get();
+        board.track();
+        if chosen == CostRange::Days7 {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/costs?range={}", chosen.as_str());
+            if let Ok(summary) = crate::api::get_json::<crate::model::CostSummary>(&path).await {
+                if range.get_untracked() == summary.range {
+                    range_costs.set(Some(summary));
+                }
+            }
+        });
+    });
 }
 
 /// The board's compact costs: today, this month, all time, and the way to the costs page.

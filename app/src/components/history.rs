@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::use_dashboard;
+use super::{fetched, use_dashboard};
+use crate::api::page_data;
 use crate::charts;
 use crate::model::{History, HistoryRange};
 
@@ -18,8 +19,11 @@ pub fn HistoryPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_history(dashboard, range);
+    let board = dashboard.board;
+    let history = page_data::<History, _>(move || {
+        let path = format!("/api/history?range={}", range.get().as_str());
+        (path, board.with(|b| b.seq))
+    });
     let base = dashboard.settings.with_value(|s| s.base.clone());
     let range_link = move |choice: HistoryRange| {
         let label = match choice {
@@ -46,11 +50,7 @@ pub fn HistoryPage() -> impl IntoView {
                     {HistoryRange::ALL.into_iter().map(range_link).collect_view()}
                 </nav>
             </div>
-            {move || match dashboard.history.get() {
-                Some(Ok(history)) if history.range == range.get() => history_view(history).into_any(),
-                Some(Err(reason)) => view! { <p class="detail-error" role="alert">{reason}</p> }.into_any(),
-                _ => view! { <p class="loading">"Reading the history…"</p> }.into_any(),
-            }}
+            {fetched(history, "Reading the history…", "", history_view)}
         </main>
     }
     .into_any()

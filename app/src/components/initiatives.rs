@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
-use super::use_dashboard;
+use super::{fetched, use_dashboard};
+use crate::api::page_data;
 use crate::model::{Initiative, Portfolio, PortfolioTask, SpecificationProgress};
 use crate::navigation::{open_task, task_href};
 use crate::state::PageSettings;
@@ -22,8 +23,9 @@ pub fn InitiativesPage() -> impl IntoView {
         }
         .into_any();
     }
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_portfolio(dashboard);
+    let board = dashboard.board;
+    let portfolio =
+        page_data::<Portfolio, _>(move || ("/api/portfolio".to_owned(), board.with(|b| b.seq)));
     let show_finished = RwSignal::new(false);
     view! {
         <main class="page initiatives" aria-labelledby="page-title">
@@ -38,14 +40,12 @@ pub fn InitiativesPage() -> impl IntoView {
                     " Show finished initiatives"
                 </label>
             </div>
-            {move || match dashboard.portfolio.get() {
-                None => view! { <p class="loading">"Reading the specifications…"</p> }.into_any(),
-                Some(Err(reason)) => view! {
-                    <p class="detail-error" role="alert">{format!("The portfolio is unavailable: {reason}")}</p>
-                }
-                .into_any(),
-                Some(Ok(portfolio)) => portfolio_view(portfolio, show_finished.get()).into_any(),
-            }}
+            {fetched(
+                portfolio,
+                "Reading the specifications…",
+                "The portfolio is unavailable: ",
+                move |portfolio| move || portfolio_view(portfolio.clone(), show_finished.get()),
+            )}
         </main>
     }
     .into_any()

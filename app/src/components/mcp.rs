@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
-use super::use_dashboard;
+use super::{fetched, use_dashboard};
+use crate::api::page_data;
 use crate::model::{McpOverview, McpServer, McpStatus, McpTransport};
 
 /// `/mcp`: the repository's MCP servers, their health as the last checks found it, the tools
@@ -9,18 +10,16 @@ use crate::model::{McpOverview, McpServer, McpStatus, McpTransport};
 #[component]
 pub fn McpPage() -> impl IntoView {
     let dashboard = use_dashboard();
-    #[cfg(feature = "hydrate")]
-    crate::client::follow_mcp(dashboard);
+    let board = dashboard.board;
+    // `mcp.server.status` and `mcp.tools.changed` move the board's seq.
+    let overview =
+        page_data::<McpOverview, _>(move || ("/api/mcp/servers".to_owned(), board.with(|b| b.seq)));
     view! {
         <main class="page mcp" aria-labelledby="page-title">
             <div class="page-head">
                 <h2 id="page-title">"MCP servers"</h2>
             </div>
-            {move || match dashboard.mcp.get() {
-                Some(Ok(overview)) => overview_view(overview).into_any(),
-                Some(Err(reason)) => view! { <p class="detail-error" role="alert">{reason}</p> }.into_any(),
-                None => view! { <p class="loading">"Reading the MCP servers…"</p> }.into_any(),
-            }}
+            {fetched(overview, "Reading the MCP servers…", "", overview_view)}
         </main>
     }
     .into_any()

@@ -21,6 +21,10 @@ use leptos::prelude::*;
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::api::Fetched;
 use crate::state::Dashboard;
 
 pub use agents::{AgentDetailPage, AgentsPage};
@@ -40,8 +44,8 @@ pub use sessions::{BrowserNotifications, SessionsPage};
 /// detail opens, or the initiatives), and the detail panel. Pages change without a reload: the
 /// socket and every signal live above the router.
 #[component]
-pub fn App(dashboard: Dashboard) -> impl IntoView {
-    provide_context(dashboard);
+pub fn App() -> impl IntoView {
+    let dashboard = use_dashboard();
     let base = dashboard.settings.with_value(|s| s.base.clone());
     view! {
         <Router base=base>
@@ -163,4 +167,35 @@ fn Toasts() -> impl IntoView {
 
 pub(crate) fn use_dashboard() -> Dashboard {
     expect_context::<Dashboard>()
+}
+
+/// A page's data as the page shows it: `loading` until the first answer, the reason (after
+/// `unavailable`) when there is none, else `show` of it, kept on screen while a newer answer is
+/// fetched. Rendered by the server with the answer; hydrated without fetching it again.
+pub(crate) fn fetched<T, V>(
+    data: Resource<Fetched<T>>,
+    loading: &'static str,
+    unavailable: &'static str,
+    show: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p class="loading">{loading}</p> }>
+            {move || {
+                let show = show.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(value) => show(value).into_any(),
+                        Err(reason) => view! {
+                            <p class="detail-error" role="alert">{format!("{unavailable}{reason}")}</p>
+                        }
+                        .into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
 }

@@ -139,8 +139,7 @@ pub fn SessionsPage() -> impl IntoView {
             dashboard.board.with(|b| b.seq);
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(list) =
-                    crate::client::get_json::<Vec<SessionSummary>>("/api/sessions?state=ended")
-                        .await
+                    crate::api::get_json::<Vec<SessionSummary>>("/api/sessions?state=ended").await
                 {
                     ended.set(list.into_iter().take(20).collect());
                 }
@@ -276,7 +275,7 @@ fn SessionTimeline(id: String) -> impl IntoView {
             let id = id.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let path = format!("/api/sessions/{}", crate::navigation::encode_segment(&id));
-                detail.set(Some(crate::client::get_json::<SessionDetail>(&path).await));
+                detail.set(Some(crate::api::get_json::<SessionDetail>(&path).await));
             });
         });
     }
@@ -413,9 +412,7 @@ fn AlertsSection() -> impl IntoView {
         Effect::new(move |_| {
             dashboard.board.with(|b| b.seq);
             wasm_bindgen_futures::spawn_local(async move {
-                log.set(Some(
-                    crate::client::get_json::<AlertLog>("/api/alerts").await,
-                ));
+                log.set(Some(crate::api::get_json::<AlertLog>("/api/alerts").await));
             });
         });
     }
