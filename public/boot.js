@@ -12,6 +12,7 @@ const here = new URL(import.meta.url);
 const base = here.pathname.replace(/\/boot\.js$/, "");
 const version = here.searchParams.get("v");
 const query = version ? `?v=${encodeURIComponent(version)}` : "";
+// The page's import map sends the lazily loaded pages' import of `./execdash.js` here too.
 const frontend = await import(`${base}/pkg/execdash.js${query}`);
 await frontend.default({ module_or_path: `${base}/pkg/execdash.wasm${query}` });
 frontend.hydrate();

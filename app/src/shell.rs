@@ -49,6 +49,12 @@ pub fn shell(page: Page) -> impl IntoView {
         local_repo,
     } = page;
     let v = assets.0;
+    let import_map = serde_json::json!({
+        "imports": { format!("{home}/pkg/execdash.js"): format!("{home}/pkg/execdash.js?v={v}") }
+    })
+    .to_string()
+    .replace('<', "\\u003c");
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
     let settings = PageSettings {
         base: base.clone(),
         home: home.clone(),
@@ -79,6 +85,9 @@ pub fn shell(page: Page) -> impl IntoView {
                 <title inner_html=html_escape::encode_text(&title).into_owned()></title>
                 <link rel="icon" href=format!("{home}/favicon.svg?v={v}") type="image/svg+xml"/>
                 <link rel="stylesheet" href=format!("{home}/pkg/execdash.css?v={v}")/>
+                // The loader of the lazily loaded pages imports `./execdash.js` as it is: mapped
+                // to the versioned module boot.js imports, so both are the one instance.
+                <script type="importmap" nonce=nonce inner_html=import_map></script>
                 <link rel="modulepreload" href=format!("{home}/pkg/execdash.js?v={v}")/>
                 <script type="module" src=format!("{home}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {

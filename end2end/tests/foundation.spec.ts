@@ -48,6 +48,36 @@ test("the page hydrates and the socket goes Live", async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
+test("pages but the board are loaded on first use, each once, and hydrate with no error", async ({ page }) => {
+  const errors = collectErrors(page);
+  const modules: string[] = [];
+  page.on("request", (request) => {
+    const name = new URL(request.url()).pathname.split("/").pop() ?? "";
+    if (name.startsWith("split_")) modules.push(name);
+  });
+  // The board needs no page module.
+  await page.goto(server.url);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  expect(modules).toEqual([]);
+  // A page's module comes with its first visit (through the header, no reload), once.
+  const pages = page.getByRole("navigation", { name: "Pages" });
+  await pages.getByRole("link", { name: "History" }).click();
+  await expect(page.locator('[data-chart="completed"]')).toBeVisible();
+  expect(modules).toEqual([expect.stringMatching(/^split___history_route_view_/)]);
+  await pages.getByRole("link", { name: "Board" }).click();
+  await expect(page.locator('[data-column="inbox"] .card')).toHaveCount(4);
+  await pages.getByRole("link", { name: "History" }).click();
+  await expect(page.locator('[data-chart="completed"]')).toBeVisible();
+  expect(modules).toHaveLength(1);
+  // Opened at its own address, a lazily loaded page hydrates what the server rendered, then
+  // goes Live (the import map makes the page module's loader use the same versioned glue).
+  await page.goto(`${server.url}/mcp`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(page.locator("#page-title")).toHaveText("MCP servers");
+  expect(modules.filter((m) => m.startsWith("split___mcp_route_view_"))).toHaveLength(1);
+  expect(errors).toEqual([]);
+});
+
 test("health and versioned, compressed assets", async ({ request }) => {
   const health = await request.get(`${server.url}/health`);
   expect(await health.json()).toMatchObject({ status: "ok", service: "execdash" });

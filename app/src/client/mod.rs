@@ -21,7 +21,7 @@ pub fn hydrate_dashboard() {
         repo: html_attribute("data-repo").unwrap_or_default(),
         local_repo: html_attribute("data-local-repo").unwrap_or_default(),
     };
-    leptos::mount::hydrate_body(move || {
+    leptos::mount::hydrate_lazy(move || {
         // What the server wrote into the page's hydration data (the page's own in the address,
         // should it be missing).
         let view = InitialView::shared(|| InitialView {
@@ -31,16 +31,32 @@ pub fn hydrate_dashboard() {
         });
         let dashboard = Dashboard::with_settings(settings, view);
         provide_context(dashboard);
-        crate::navigation::follow_history(dashboard);
-        close_on_escape(dashboard);
-        socket::connect(dashboard);
-        socket::poll_while_disconnected(dashboard);
-        tick_clock(dashboard);
-        fetch::follow_lanes(dashboard);
-        fetch::follow_selection(dashboard);
-        fetch::follow_filter(dashboard);
-        fetch::follow_first_reading(dashboard);
+        go_live_once_hydrated(dashboard);
         view! { <App/> }
+    });
+}
+
+/// Starts what changes the page on its own (the socket, the polls, the clock, the address's
+/// history) once the page is hydrated: a lazily loaded page hydrates after its module arrives,
+/// and a change applied before that would make it differ from the HTML it hydrates.
+fn go_live_once_hydrated(dashboard: Dashboard) {
+    let owner = Owner::current().expect("called while hydrating, under the root owner");
+    let hydration = Owner::current_shared_context();
+    leptos::task::spawn_local(async move {
+        while hydration.as_ref().is_some_and(|sc| sc.during_hydration()) {
+            gloo_timers::future::TimeoutFuture::new(10).await;
+        }
+        owner.with(|| {
+            crate::navigation::follow_history(dashboard);
+            close_on_escape(dashboard);
+            socket::connect(dashboard);
+            socket::poll_while_disconnected(dashboard);
+            tick_clock(dashboard);
+            fetch::follow_lanes(dashboard);
+            fetch::follow_selection(dashboard);
+            fetch::follow_filter(dashboard);
+            fetch::follow_first_reading(dashboard);
+        });
     });
 }
 

@@ -19,7 +19,7 @@ mod sessions;
 
 use leptos::prelude::*;
 use leptos_router::components::{FlatRoutes, Route, Router};
-use leptos_router::path;
+use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -56,14 +56,14 @@ pub fn App() -> impl IntoView {
                 <FlatRoutes fallback=NotFoundPage>
                     <Route path=path!("/") view=BoardPage/>
                     <Route path=path!("/tasks/:id") view=BoardPage/>
-                    <Route path=path!("/initiatives") view=InitiativesPage/>
-                    <Route path=path!("/costs") view=CostsPage/>
-                    <Route path=path!("/agents") view=AgentsPage/>
-                    <Route path=path!("/agents/:name") view=AgentDetailPage/>
-                    <Route path=path!("/history") view=HistoryPage/>
-                    <Route path=path!("/mcp") view=McpPage/>
-                    <Route path=path!("/connect") view=ConnectPage/>
-                    <Route path=path!("/sessions") view=SessionsPage/>
+                    <Route path=path!("/initiatives") view={Lazy::<InitiativesRoute>::new()}/>
+                    <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()}/>
+                    <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()}/>
+                    <Route path=path!("/agents/:name") view={Lazy::<AgentRoute>::new()}/>
+                    <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
+                    <Route path=path!("/mcp") view={Lazy::<McpRoute>::new()}/>
+                    <Route path=path!("/connect") view={Lazy::<ConnectRoute>::new()}/>
+                    <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()}/>
                 </FlatRoutes>
                 <TaskDetail/>
                 <Toasts/>
@@ -71,6 +71,35 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
+
+/// A page whose code is loaded on first use, as a WASM module of its own (`cargo leptos build
+/// --split`): its route's view is `Lazy::<$route>`. Its data is its own `Resource`s, made by the
+/// page, so their types' code goes with it.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_route: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(InitiativesRoute, InitiativesPage);
+lazy_page!(CostsRoute, CostsPage);
+lazy_page!(AgentsRoute, AgentsPage);
+lazy_page!(AgentRoute, AgentDetailPage);
+lazy_page!(HistoryRoute, HistoryPage);
+lazy_page!(McpRoute, McpPage);
+lazy_page!(ConnectRoute, ConnectPage);
+lazy_page!(SessionsRoute, SessionsPage);
 
 /// `/` and `/tasks/{id}`: the board, the costs in short, and the problems.
 #[component]
@@ -182,20 +211,32 @@ where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
+    let answer: ViewOnAnswer = std::sync::Arc::new(move || {
+        let show = show.clone();
+        Box::pin(async move {
+            match data.await {
+                Ok(value) => show(value).into_any(),
+                Err(reason) => view! {
+                    <p class="detail-error" role="alert">{format!("{unavailable}{reason}")}</p>
+                }
+                .into_any(),
+            }
+        })
+    });
+    answer_view(loading, answer)
+}
+
+/// The view of a page's answer, once it comes (a type of its own per page would make the whole
+/// `Transition` one more time per page in the WASM).
+type ViewOnAnswer = std::sync::Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = AnyView> + Send>> + Send + Sync,
+>;
+
+fn answer_view(loading: &'static str, answer: ViewOnAnswer) -> AnyView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{loading}</p> }>
-            {move || {
-                let show = show.clone();
-                Suspend::new(async move {
-                    match data.await {
-                        Ok(value) => show(value).into_any(),
-                        Err(reason) => view! {
-                            <p class="detail-error" role="alert">{format!("{unavailable}{reason}")}</p>
-                        }
-                        .into_any(),
-                    }
-                })
-            }}
+            {move || Suspend::new(answer())}
         </Transition>
     }
+    .into_any()
 }
