@@ -89,6 +89,15 @@ pub fn shell(page: Page) -> impl IntoView {
                 // to the versioned module boot.js imports, so both are the one instance.
                 <script type="importmap" nonce=nonce inner_html=import_map></script>
                 <link rel="modulepreload" href=format!("{home}/pkg/execdash.js?v={v}")/>
+                // The WASM's download starts with the page, not once boot.js and the glue ran
+                // (two round trips later): on a slow link it is most of the launch.
+                <link
+                    rel="preload"
+                    href=format!("{home}/pkg/execdash.wasm?v={v}")
+                    r#as="fetch"
+                    r#type="application/wasm"
+                    crossorigin="anonymous"
+                />
                 <script type="module" src=format!("{home}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {
                     <script src=format!("{home}/live-reload.js?v={v}") data-port=port.to_string()></script>
