@@ -4,7 +4,8 @@
 //! Leptos [`Resource`] made by [`page_data`]: resolved during server rendering, carried to the
 //! browser by Leptos's hydration data, fetched again when what it depends on moves.
 
-use std::sync::{Arc, Mutex};
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
@@ -45,8 +46,9 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Fetched<T> {
 
 /// A page's data: what the API answers at the path `source` names, fetched again whenever
 /// `source` (tracked: the path and what the answer depends on, such as the board's `seq`) moves.
-/// A later failure at the same path keeps what was shown (the page says nothing new rather than
-/// blanking).
+/// In the browser, a page shown again shows at once the answer it last had for that path and
+/// asks for a fresh one meanwhile (see [`held`]); a failure keeps what was shown rather than
+/// blanking the page.
 pub fn page_data<T, K>(
     source: impl Fn() -> (String, K) + Send + Sync + 'static,
 ) -> Resource<Fetched<T>>
@@ -54,37 +56,84 @@ where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     K: PartialEq + Clone + Send + Sync + 'static,
 {
-    let last_good: Arc<Mutex<Option<(String, T)>>> = Arc::default();
     #[cfg(feature = "ssr")]
     let api = use_context::<Api>();
-    Resource::new(source, move |(path, _)| {
-        let last_good = last_good.clone();
+    // Bumped to ask again after answering with what was held.
+    #[cfg(feature = "hydrate")]
+    let again = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let tracked = move || {
+        #[cfg(feature = "hydrate")]
+        again.track();
+        source()
+    };
+    Resource::new(tracked, move |(path, _)| {
         #[cfg(feature = "ssr")]
         let api = api.clone();
+        #[cfg(feature = "hydrate")]
+        let first = first.swap(false, std::sync::atomic::Ordering::Relaxed);
         async move {
             #[cfg(feature = "ssr")]
-            let outcome: Fetched<T> = match api {
-                Some(Api(get)) => get(path.clone()).await.and_then(|body| {
+            return match api {
+                Some(Api(get)) => get(path).await.and_then(|body| {
                     serde_json::from_str(&body)
                         .map_err(|e| format!("the answer could not be read: {e}"))
                 }),
                 None => Err("no API on this side".to_owned()),
             };
             #[cfg(feature = "hydrate")]
-            let outcome: Fetched<T> = send_wrapper::SendWrapper::new(get_json::<T>(&path)).await;
-            #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-            let outcome: Fetched<T> = Err(format!("{path}: no API on this side"));
-            let mut last = last_good.lock().unwrap_or_else(|e| e.into_inner());
-            match outcome {
-                Ok(value) => {
-                    *last = Some((path, value.clone()));
-                    Ok(value)
+            {
+                if first {
+                    if let Some(shown) = held::get::<T>(&path) {
+                        leptos::task::spawn_local(async move { again.update(|n| *n += 1) });
+                        return Ok(shown);
+                    }
                 }
-                Err(reason) => match last.as_ref() {
-                    Some((shown, value)) if *shown == path => Ok(value.clone()),
-                    _ => Err(reason),
-                },
+                match send_wrapper::SendWrapper::new(get_json::<T>(&path)).await {
+                    Ok(value) => {
+                        held::keep(&path, value.clone());
+                        Ok(value)
+                    }
+                    Err(reason) => held::get::<T>(&path).ok_or(reason),
+                }
             }
+            #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+            Err(format!("{path}: no API on this side"))
         }
     })
+}
+
+/// The last answer of each path a page fetched in this tab (at most [`held::KEPT`] paths), so a
+/// page shown again shows it at once.
+#[cfg(feature = "hydrate")]
+mod held {
+    use std::any::Any;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    pub(super) const KEPT: usize = 32;
+
+    thread_local! {
+        static HELD: RefCell<VecDeque<(String, Rc<dyn Any>)>> = const { RefCell::new(VecDeque::new()) };
+    }
+
+    pub(super) fn get<T: Clone + 'static>(path: &str) -> Option<T> {
+        HELD.with_borrow(|held| {
+            held.iter()
+                .find(|(p, _)| p == path)
+                .and_then(|(_, value)| value.downcast_ref::<T>().cloned())
+        })
+    }
+
+    pub(super) fn keep<T: 'static>(path: &str, value: T) {
+        HELD.with_borrow_mut(|held| {
+            held.retain(|(p, _)| p != path);
+            if held.len() == KEPT {
+                held.pop_front();
+            }
+            held.push_back((path.to_owned(), Rc::new(value)));
+        });
+    }
 }

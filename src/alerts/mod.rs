@@ -21,6 +21,10 @@
 //! retries the deliveries it had not finished.
 //!
 //! Depends on [`crate::board`], [`crate::sessions`] and [`crate::runtime`] (the destinations).
+//!
+//! Longer than most modules on purpose: the rules, the keys that make each alert once, the log
+//! and what is kept across restarts are one state under one lock, read and written by the same
+//! loop; its delivery (webhooks, retries) is apart, in `deliver`.
 
 mod deliver;
 

@@ -13,6 +13,10 @@
 //! with 409 when the file changed since, up to the moment it is replaced; nothing another process
 //! writes to the file meanwhile is lost (see [`crate::board::rewrite`]); edits are made one at a
 //! time; the Origin check and the access token apply as to every write.
+//!
+//! Longer than most modules on purpose: both edits share every guarantee above (which file,
+//! locked statuses, versions, one at a time) and the original's error shapes, kept in one place
+//! so the two cannot drift apart.
 
 use std::path::{Component, Path};
 use std::sync::Arc;

@@ -3,6 +3,10 @@
 //! together) and when asked, at most [`concurrent_checks`] at a time, keeps the last
 //! [`MCP_HISTORY`] results, and publishes `mcp.server.status` / `mcp.tools.changed` on the
 //! board's stream.
+//!
+//! Longer than most modules on purpose: every server's state, the schedule of its checks and the
+//! managed servers' sessions are behind one lock and one task (see docs/ARCHITECTURE.md, "MCP
+//! servers"); the configuration, one check and the supervisor are their own modules.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::hash::{BuildHasher as _, Hasher as _};

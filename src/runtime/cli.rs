@@ -1,4 +1,8 @@
 //! The command line: `execdash [serve] [--root DIR] [--db FILE] [--addr IP:PORT]`.
+//!
+//! Longer than most modules on purpose: it is the declaration of every command and flag, each
+//! with the doc comment clap prints as its help; what the flags mean is resolved in
+//! [`super::config`].
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
