@@ -124,27 +124,6 @@ mod browser {
         let _ = history.replace_state_with_url(&state, "", Some(&address));
     }
 
-    /// The query's parameters, decoded.
-    pub(super) fn query_pairs() -> Vec<(String, String)> {
-        let search = web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .unwrap_or_default();
-        search
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                let decode = |text: &str| {
-                    js_sys::decode_uri_component(&text.replace('+', " "))
-                        .map(String::from)
-                        .unwrap_or_default()
-                };
-                (decode(key), decode(value))
-            })
-            .collect()
-    }
-
     pub(super) fn leave_task(base: &str) {
         let Some((window, history)) = history() else {
             return;
@@ -191,17 +170,6 @@ mod browser {
             }
         }
     }
-}
-
-/// The filter the page's address names (invalid values are left out).
-#[cfg(feature = "hydrate")]
-pub(crate) fn filter_in_location() -> crate::model::TaskFilter {
-    let pairs = browser::query_pairs();
-    let valid = pairs
-        .iter()
-        .filter(|(k, v)| crate::model::TaskFilter::from_pairs([(k.as_str(), v.as_str())]).is_ok());
-    crate::model::TaskFilter::from_pairs(valid.map(|(k, v)| (k.as_str(), v.as_str())))
-        .unwrap_or_default()
 }
 
 /// Follows the back and forward buttons: the address says which task's detail is open.

@@ -22,11 +22,10 @@ pub fn hydrate_dashboard() {
         local_repo: html_attribute("data-local-repo").unwrap_or_default(),
     };
     leptos::mount::hydrate_lazy(move || {
-        // What the server wrote into the page's hydration data (the page's own in the address,
-        // should it be missing).
+        // What the server wrote into the page's hydration data (the server parsed the address's
+        // filter); an empty board should it be missing, which the socket then fills.
         let view = InitialView::shared(|| InitialView {
             now_ms: now_ms(),
-            filter: crate::navigation::filter_in_location(),
             ..InitialView::default()
         });
         let dashboard = Dashboard::with_settings(settings, view);
