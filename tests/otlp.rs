@@ -629,3 +629,110 @@ async fn a_call_without_a_task_is_attributed_to_the_one_task_in_progress_and_mar
         .unwrap();
     assert_eq!(details["invocations"][0]["attribution"], "inferred");
 }
+
+/// `n` Claude Code `api_request` records of session `session` as one protobuf export.
+fn protobuf_export(session: usize, n: usize) -> Vec<u8> {
+    use opentelemetry_proto::tonic::common::v1::{any_value::Value as V, AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    let kv = |key: &str, value: V| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    };
+    let records = (0..n)
+        .map(|i| LogRecord {
+            time_unix_nano: 1_764_950_400_000_000_000 + i as u64,
+            body: Some(AnyValue {
+                value: Some(V::StringValue("claude_code.api_request".into())),
+            }),
+            attributes: vec![
+                kv("session.id", V::StringValue(format!("session-{session}"))),
+                kv("prompt.id", V::StringValue("p".into())),
+                kv("event.sequence", V::IntValue(i as i64)),
+                kv("model", V::StringValue("claude-sonnet-4-5".into())),
+                kv("input_tokens", V::IntValue(10)),
+                kv("cost_usd", V::DoubleValue(0.001)),
+            ],
+            ..Default::default()
+        })
+        .collect();
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: records,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+/// More than the writer queues (four exports of 10 000 records wait while another process holds
+/// the database's write lock; a fifth comes): the one that does not fit is answered at once with
+/// 503, `Retry-After` and an UNAVAILABLE status, as OTLP/HTTP asks of an overloaded server, and
+/// stores nothing; the four that waited are stored once the lock goes.
+// Two threads: the five exports are decoded side by side, well within the 5 s the writer waits
+// for the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_beyond_the_writers_queue_get_503_with_retry_after() {
+    use sqlx::ConnectOptions;
+    let workspace = workspace();
+    let db = workspace.root().join("queue.db");
+    let server = common::start_server(&workspace, |config| config.db = db.as_path().into()).await;
+    let mut lock = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&db)
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    let mut exports = tokio::task::JoinSet::new();
+    for session in 0..5 {
+        let body = protobuf_export(session, 10_000);
+        let address = server.addr;
+        exports.spawn(async move {
+            let response = reqwest::Client::new()
+                .post(format!("http://{address}/v1/logs"))
+                .header(CONTENT_TYPE, PROTOBUF)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response.headers().get("retry-after").cloned();
+            (
+                status,
+                retry_after,
+                response.bytes().await.unwrap().to_vec(),
+            )
+        });
+    }
+    // While the lock is held, the only answer possible is the refusal.
+    let (status, retry_after, answer) = exports.join_next().await.unwrap().unwrap();
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(retry_after.unwrap(), "1");
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct RpcStatus {
+        #[prost(int32, tag = "1")]
+        code: i32,
+        #[prost(string, tag = "2")]
+        message: String,
+    }
+    let refusal = RpcStatus::decode(answer.as_slice()).unwrap();
+    assert_eq!(refusal.code, 14, "UNAVAILABLE");
+    // The queue's refusal, not the lock's (which would say "locked" after 5 s).
+    assert!(refusal.message.contains("queued"), "{}", refusal.message);
+    sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
+    for (status, _, answer) in exports.join_all().await {
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invocations")
+        .fetch_one(&mut lock)
+        .await
+        .unwrap();
+    assert_eq!(stored, 40_000);
+}

@@ -1,6 +1,8 @@
 //! Telemetry on real SQLite files: the original Python schema opened in place, other writers on
 //! the same file, idempotent ingest, field-naming validation, aggregates and the JSONL import.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -1352,4 +1354,157 @@ async fn batched_rollups_equal_the_rows_whoever_wrote_them() {
         count(&telemetry, "SELECT COUNT(*) FROM rollup_batch").await,
         0
     );
+}
+
+/// Batches sent at once while another process holds the write lock pile up for the writer, which
+/// stores them together (group commit): each must be answered only once its rows are committed
+/// (a reader on another connection sees all of them the moment the answer comes), with its own
+/// report, as if stored alone in turn (an id in two batches is inserted once, then a duplicate;
+/// with other content, a conflict), and the rollups must equal the rows.
+#[tokio::test]
+async fn batches_sent_at_once_are_each_answered_after_their_rows_are_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let telemetry = Telemetry::open(&path).await.unwrap();
+    let now = Utc::now();
+    let batch = |b: usize| -> Vec<Invocation> {
+        let mut rows: Vec<Invocation> = (0..200)
+            .map(|i| {
+                let mut row = invocation(
+                    &format!("b{b}-{i}"),
+                    &(now - Span::minutes(i as i64)).to_rfc3339(),
+                    "model-a",
+                    0.001,
+                    10,
+                );
+                row.task_id = Some(format!("T-{}", i % 3));
+                row.session_id = Some(format!("s-{b}"));
+                row
+            })
+            .collect();
+        // The same call as every other batch (a duplicate but for the first stored), and one
+        // whose content differs from batch to batch (a conflict but for the first).
+        rows.push(invocation(
+            "shared",
+            "2026-12-01T10:00:00Z",
+            "model-a",
+            0.5,
+            7,
+        ));
+        rows.push(invocation(
+            "disputed",
+            "2026-12-01T10:00:00Z",
+            "model-a",
+            b as f64,
+            7,
+        ));
+        rows
+    };
+    const BATCHES: usize = 8;
+    let mut lock = external(&path).await;
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    let mut sent = tokio::task::JoinSet::new();
+    for b in 0..BATCHES {
+        let (telemetry, rows, path) = (telemetry.clone(), batch(b), path.clone());
+        sent.spawn(async move {
+            let report = telemetry.ingest(rows).await.unwrap();
+            // Answered: a reader elsewhere sees every row of the batch.
+            let mut reader = external(&path).await;
+            let visible: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM invocations WHERE session_id = ?")
+                    .bind(format!("s-{b}"))
+                    .fetch_one(&mut reader)
+                    .await
+                    .unwrap();
+            assert_eq!(
+                visible, 200,
+                "batch {b} answered before its rows were committed"
+            );
+            report
+        });
+    }
+    // All wait for the writer, which waits for the lock: none is answered yet.
+    common::eventually("every batch queued", Duration::from_secs(4), || async {
+        telemetry.queued_rows() == BATCHES * 202
+    })
+    .await;
+    assert!(sent.try_join_next().is_none());
+    sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
+    let reports = sent.join_all().await;
+    let inserted: u64 = reports.iter().map(|r| r.inserted).sum();
+    let duplicates: u64 = reports.iter().map(|r| r.duplicates).sum();
+    let conflicts: usize = reports.iter().map(|r| r.conflicts.len()).sum();
+    assert_eq!(inserted, BATCHES as u64 * 200 + 2);
+    assert_eq!(duplicates, BATCHES as u64 - 1);
+    assert_eq!(conflicts, BATCHES - 1);
+    for report in &reports {
+        assert_eq!(
+            report.inserted + report.duplicates + report.conflicts.len() as u64,
+            202
+        );
+        assert!(report.conflicts.iter().all(|id| id == "disputed"));
+    }
+    assert_eq!(
+        count(&telemetry, "SELECT COUNT(*) FROM invocations").await,
+        BATCHES as i64 * 200 + 2
+    );
+    assert_eq!(
+        count(&telemetry, "SELECT SUM(invocations) FROM daily_costs").await,
+        BATCHES as i64 * 200 + 2
+    );
+    for (rollup, rows) in rollups_and_rows(&telemetry).await {
+        assert_eq!(rollup, rows);
+    }
+}
+
+/// The writer's queue is bounded: while it cannot write (another process holds the lock), the
+/// batches that wait fill it, and a batch offered without waiting is refused at once as busy,
+/// storing nothing; once the lock goes, every batch that waited is stored.
+#[tokio::test]
+async fn a_full_queue_refuses_a_batch_at_once_and_stores_every_one_that_waited() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let telemetry = Telemetry::open(&path).await.unwrap();
+    let mut lock = external(&path).await;
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    // Four of the largest batches fill the queue (execdash's MAX_QUEUED_ROWS).
+    const FULL: usize = 4;
+    const LARGEST: usize = 10_000;
+    let mut waiting = tokio::task::JoinSet::new();
+    for b in 0..FULL {
+        let telemetry = telemetry.clone();
+        let rows: Vec<Invocation> = (0..LARGEST)
+            .map(|i| invocation(&format!("q{b}-{i}"), "2026-12-01T10:00:00Z", "m", 0.0, 1))
+            .collect();
+        waiting.spawn(async move { telemetry.ingest(rows).await.unwrap().inserted });
+    }
+    common::eventually("the queue full", Duration::from_secs(4), || async {
+        telemetry.queued_rows() == FULL * LARGEST
+    })
+    .await;
+    let one = || vec![invocation("late", "2026-12-01T10:00:00Z", "m", 0.0, 1)];
+    let refused = match telemetry.try_ingest(one()).await {
+        Err(error @ IngestError::Busy { .. }) => error.to_string(),
+        other => panic!("not refused as busy: {other:?}"),
+    };
+    assert!(refused.contains("queued"), "{refused}");
+    sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
+    let stored: u64 = waiting.join_all().await.into_iter().sum();
+    assert_eq!(stored, (FULL * LARGEST) as u64);
+    assert_eq!(
+        count(
+            &telemetry,
+            "SELECT COUNT(*) FROM invocations WHERE invocation_id = 'late'"
+        )
+        .await,
+        0
+    );
+    // Room again.
+    assert_eq!(telemetry.try_ingest(one()).await.unwrap().inserted, 1);
 }

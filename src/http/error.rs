@@ -55,6 +55,9 @@ pub(crate) enum Error {
     TelemetryUnavailable(DatabaseProblem),
     #[error("telemetry database is busy, retry")]
     DatabaseBusy,
+    /// More is waiting to be stored than the server queues: 503 with `Retry-After`.
+    #[error("{0}")]
+    Overloaded(String),
     #[error("telemetry database error")]
     Database(#[source] sqlx::Error),
 }
@@ -118,7 +121,9 @@ impl Error {
             }
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Error::TelemetryUnavailable(_) | Error::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::TelemetryUnavailable(_) | Error::DatabaseBusy | Error::Overloaded(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -155,7 +160,10 @@ impl IntoResponse for Error {
             paths,
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, Error::DatabaseBusy | Error::TelemetryUnavailable(_)) {
+        if matches!(
+            self,
+            Error::DatabaseBusy | Error::TelemetryUnavailable(_) | Error::Overloaded(_)
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -200,6 +208,7 @@ impl From<IngestError> for Error {
             }
             IngestError::Database(source) => source.into(),
             IngestError::Unavailable(error) => error.into(),
+            busy @ IngestError::Busy { .. } => Error::Overloaded(busy.to_string()),
         }
     }
 }

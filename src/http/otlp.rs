@@ -6,7 +6,8 @@
 //! Answers as the OTLP/HTTP specification says: `200` with the response message in the
 //! request's encoding, its `partial_success` counting what was rejected and why; `400` with a
 //! `Status` for a body that does not decode; `413` over [`MAX_WIRE_BYTES`] (8 MiB) on the wire or
-//! 32 MiB inflated; `415` for another content type. What is stored is stored
+//! 32 MiB inflated; `415` for another content type; `503` with `Retry-After` when more is
+//! waiting to be stored than the telemetry's writer queues (40 000 rows). What is stored is stored
 //! before the answer (all of a request's invocations in one transaction), so a retry after a
 //! lost answer stores nothing twice.
 
@@ -151,8 +152,13 @@ impl Sink {
             let report = self.telemetry.meter(invocations).await?;
             stored += report.written + report.redundant;
         } else {
-            for batch in invocations.chunks(MAX_BATCH) {
-                let report = self.telemetry.ingest(batch.to_vec()).await?;
+            // Refused at once (503, `Retry-After`) when the writer's queue is full: the
+            // exporter sends again later (what is stored already is not stored twice).
+            let mut rest = invocations;
+            while !rest.is_empty() {
+                let tail = rest.split_off(rest.len().min(MAX_BATCH));
+                let batch = std::mem::replace(&mut rest, tail);
+                let report = self.telemetry.try_ingest(batch).await?;
                 stored += report.inserted + report.completed + report.superseded;
                 rejected.extend(report.conflicts.into_iter().map(|id| {
                     format!("{id} is already stored with other content; the stored one is kept")

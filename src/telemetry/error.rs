@@ -218,6 +218,10 @@ pub enum IngestError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Unavailable(#[from] TelemetryError),
+    /// The writer's queue is full (`queued` rows wait or are being written): nothing was
+    /// stored; send again later.
+    #[error("the telemetry writer is busy ({queued} rows queued): retry later")]
+    Busy { queued: usize },
 }
 
 impl IngestError {
@@ -226,7 +230,9 @@ impl IngestError {
         match self {
             IngestError::Database(source) => Some(DatabaseProblem::of(source)),
             IngestError::Unavailable(error) => Some(error.problem()),
-            IngestError::BatchTooLarge { .. } | IngestError::Invalid { .. } => None,
+            IngestError::BatchTooLarge { .. }
+            | IngestError::Invalid { .. }
+            | IngestError::Busy { .. } => None,
         }
     }
 }

@@ -65,37 +65,45 @@ impl Telemetry {
     /// with other content is a conflict, reported and not written. The original `daily_costs`
     /// table is upserted in the same transaction for the rows actually inserted. Returns after
     /// the commit into the file `--db` names, and notifies [`Telemetry::watch_changes`] if
-    /// anything was inserted.
+    /// anything was inserted. The transaction may hold other batches that arrived meanwhile
+    /// (group commit, see [`super::writer`]); the report is this batch's alone, as if stored
+    /// alone after the batches before it. Waits for room when the writer's queue is full.
     pub async fn ingest(&self, batch: Vec<Invocation>) -> Result<IngestReport, IngestError> {
-        if batch.len() > MAX_BATCH {
-            return Err(IngestError::BatchTooLarge {
-                len: batch.len(),
-                max: MAX_BATCH,
-            });
-        }
-        let now = Utc::now();
-        let rows = batch
-            .into_iter()
-            .enumerate()
-            .map(|(index, invocation)| {
-                invocation
-                    .validated(now)
-                    .map_err(|error| IngestError::Invalid { index, error })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = validated(batch)?;
         if rows.is_empty() {
             return Ok(IngestReport::default());
         }
+        self.written(rows, true).await
+    }
 
+    /// Like [`Telemetry::ingest`], but when the writer's queue is full (see
+    /// [`super::writer::MAX_QUEUED_ROWS`]) the batch is refused at once with
+    /// [`IngestError::Busy`] instead of waiting for room: what an HTTP receiver answers with
+    /// `503` and `Retry-After`.
+    pub async fn try_ingest(&self, batch: Vec<Invocation>) -> Result<IngestReport, IngestError> {
+        let rows = validated(batch)?;
+        if rows.is_empty() {
+            return Ok(IngestReport::default());
+        }
+        self.written(rows, false).await
+    }
+
+    /// Stores `batches` in one transaction (the writer's group), each with its own report, as if
+    /// each had been stored alone in turn. Returns after the commit into the file `--db` names,
+    /// and notifies [`Telemetry::watch_changes`] if anything was written.
+    pub(super) async fn store_batches(
+        &self,
+        batches: &[&[Invocation]],
+    ) -> Result<Vec<IngestReport>, IngestError> {
         for _ in 0..ATTEMPTS {
             let connection = self.connection().await?;
             let outcome = match &connection.pools {
-                Pools::Sqlite { writer, .. } => store(writer, &rows).await,
-                Pools::Postgres(pool) => store_in_postgres(pool, &rows).await,
+                Pools::Sqlite { writer, .. } => store(writer, batches).await,
+                Pools::Postgres(pool) => store_in_postgres(pool, batches).await,
             };
             let outcome = self.explained(outcome).await;
             self.note_write(outcome.as_ref().map(|_| ()));
-            let report = outcome?;
+            let reports = outcome?;
             // Committed into the file we had open: if the path no longer names it (deleted
             // during the transaction), the rows would vanish with it, so they are stored again
             // in the file the path names now before anything is acknowledged.
@@ -106,16 +114,20 @@ impl Telemetry {
                 );
                 continue;
             }
-            if report.inserted + report.completed + report.superseded > 0 {
+            if reports
+                .iter()
+                .any(|r| r.inserted + r.completed + r.superseded > 0)
+            {
                 self.notify_changed();
             }
             tracing::debug!(
-                inserted = report.inserted,
-                duplicates = report.duplicates,
-                conflicts = report.conflicts.len(),
-                "telemetry batch stored"
+                batches = batches.len(),
+                inserted = reports.iter().map(|r| r.inserted).sum::<u64>(),
+                duplicates = reports.iter().map(|r| r.duplicates).sum::<u64>(),
+                conflicts = reports.iter().map(|r| r.conflicts.len()).sum::<usize>(),
+                "telemetry batches stored"
             );
-            return Ok(report);
+            return Ok(reports);
         }
         Err(IngestError::Unavailable(TelemetryError::Vanished {
             path: self
@@ -125,6 +137,64 @@ impl Telemetry {
                 .to_path_buf(),
         }))
     }
+}
+
+/// The batch validated (all of it, or the first invalid row's error), within [`MAX_BATCH`].
+fn validated(batch: Vec<Invocation>) -> Result<Vec<Invocation>, IngestError> {
+    if batch.len() > MAX_BATCH {
+        return Err(IngestError::BatchTooLarge {
+            len: batch.len(),
+            max: MAX_BATCH,
+        });
+    }
+    let now = Utc::now();
+    batch
+        .into_iter()
+        .enumerate()
+        .map(|(index, invocation)| {
+            invocation
+                .validated(now)
+                .map_err(|error| IngestError::Invalid { index, error })
+        })
+        .collect()
+}
+
+/// What became of one row of a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Inserted,
+    Duplicate,
+    Conflict,
+    Completed,
+}
+
+/// The reports of `batches` from the outcomes of their rows (in the same order, all batches
+/// one after the other) and the metered rows each one superseded.
+pub(super) fn reports_of(
+    batches: &[&[Invocation]],
+    outcomes: &[Outcome],
+    superseded: &[u64],
+) -> Vec<IngestReport> {
+    let mut outcomes = outcomes.iter();
+    batches
+        .iter()
+        .zip(superseded)
+        .map(|(batch, superseded)| {
+            let mut report = IngestReport {
+                superseded: *superseded,
+                ..IngestReport::default()
+            };
+            for (row, outcome) in batch.iter().zip(outcomes.by_ref()) {
+                match outcome {
+                    Outcome::Inserted => report.inserted += 1,
+                    Outcome::Duplicate => report.duplicates += 1,
+                    Outcome::Completed => report.completed += 1,
+                    Outcome::Conflict => report.conflicts.push(row.invocation_id.clone()),
+                }
+            }
+            report
+        })
+        .collect()
 }
 
 /// Rows in one multi-row `INSERT` (21 parameters each, within SQLite's 32 766) or one lookup.
@@ -169,9 +239,13 @@ const ROLLUP_BATCH: [&str; 3] = [
 /// SQLite's work, were most of a batch's time, and the driver hands over each row a statement
 /// returns on its own); a row not inserted is compared with the stored one to tell a duplicate
 /// from a conflict.
-async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport, sqlx::Error> {
+async fn store(
+    writer: &SqlitePool,
+    batches: &[&[Invocation]],
+) -> Result<Vec<IngestReport>, sqlx::Error> {
+    let rows: Vec<&Invocation> = batches.iter().flat_map(|batch| batch.iter()).collect();
+    let mut outcomes = Vec::with_capacity(rows.len());
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let mut report = IngestReport::default();
     let mut daily: HashMap<DailyKey, DailyDelta> = HashMap::new();
     let mut stored: HashSet<String> = HashSet::new();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
@@ -189,6 +263,7 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
     let mut inserted: HashSet<&str> = HashSet::with_capacity(rows.len());
     let new: Vec<&Invocation> = rows
         .iter()
+        .copied()
         .filter(|row| {
             !stored.contains(&row.invocation_id) && inserted.insert(row.invocation_id.as_str())
         })
@@ -241,11 +316,11 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
             .await?;
     }
     let mut first_seen = HashSet::with_capacity(inserted.len());
-    for row in rows {
+    for &row in &rows {
         let id = row.invocation_id.as_str();
         if !(inserted.contains(id) && first_seen.insert(id)) {
             if complete(&mut tx, row, &mut daily).await? {
-                report.completed += 1;
+                outcomes.push(Outcome::Completed);
                 continue;
             }
             // Every column the client sent must match; a timestamp it left out (so "now") does
@@ -262,14 +337,14 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
                  AND computed_cost_usd IS ? AND attribution IS ?",
             );
             let same = bind_row(same, row, Some(row.timestamp_defaulted));
-            if same.fetch_optional(&mut *tx).await?.is_some() {
-                report.duplicates += 1;
+            outcomes.push(if same.fetch_optional(&mut *tx).await?.is_some() {
+                Outcome::Duplicate
             } else {
-                report.conflicts.push(row.invocation_id.clone());
-            }
+                Outcome::Conflict
+            });
             continue;
         }
-        report.inserted += 1;
+        outcomes.push(Outcome::Inserted);
         let date = row.date().unwrap_or_default();
         let key = (
             date,
@@ -285,15 +360,16 @@ async fn store(writer: &SqlitePool, rows: &[Invocation]) -> Result<IngestReport,
     for (key, delta) in &daily {
         upsert_daily(&mut tx, key, delta).await?;
     }
-    for session in sessions_of(rows) {
-        report.superseded += sqlx::query(super::meter::SUPERSEDED_SQLITE)
+    let mut superseded = vec![0; batches.len()];
+    for (index, session) in sessions_by_batch(batches) {
+        superseded[index] += sqlx::query(super::meter::SUPERSEDED_SQLITE)
             .bind(session)
             .execute(&mut *tx)
             .await?
             .rows_affected();
     }
     tx.commit().await?;
-    Ok(report)
+    Ok(reports_of(batches, &outcomes, &superseded))
 }
 
 /// The sessions of the calls in `rows` (not of metered rows), once each.
@@ -308,33 +384,53 @@ pub(super) fn sessions_of(rows: &[Invocation]) -> Vec<&str> {
     sessions
 }
 
-/// The batch in one PostgreSQL transaction, one multi-row insert: the same rule as [`store`]
+/// The sessions of the calls in `batches`, each with the first batch that has it (which
+/// supersedes its metered rows, as it would stored alone before the others).
+fn sessions_by_batch<'a>(batches: &[&'a [Invocation]]) -> Vec<(usize, &'a str)> {
+    let mut seen = HashSet::new();
+    let mut sessions = Vec::new();
+    for (index, batch) in batches.iter().enumerate() {
+        for session in sessions_of(batch) {
+            if seen.insert(session) {
+                sessions.push((index, session));
+            }
+        }
+    }
+    sessions
+}
+
+/// The batches in one PostgreSQL transaction, one multi-row insert: the same rule as [`store`]
 /// (a timestamp the client left out does not count in the comparison).
 async fn store_in_postgres(
     pool: &sqlx::PgPool,
-    rows: &[Invocation],
-) -> Result<IngestReport, sqlx::Error> {
-    let stored: Vec<_> = rows.iter().map(Invocation::stored).collect();
+    batches: &[&[Invocation]],
+) -> Result<Vec<IngestReport>, sqlx::Error> {
+    let stored: Vec<_> = batches
+        .iter()
+        .flat_map(|batch| batch.iter())
+        .map(Invocation::stored)
+        .collect();
     let mut tx = pool.begin().await?;
-    let report = postgres::store(&mut tx, &stored).await?;
-    let sessions = sessions_of(rows);
-    let superseded = if sessions.is_empty() {
-        0
-    } else {
-        sqlx::query(super::meter::SUPERSEDED_POSTGRES)
-            .bind(&sessions)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-    };
+    let outcomes = postgres::store_rows(&mut tx, &stored).await?;
+    let mut superseded = vec![0; batches.len()];
+    let sessions = sessions_by_batch(batches);
+    if !sessions.is_empty() {
+        // One statement for all; each session's rows counted for the batch that has it first.
+        let names: Vec<&str> = sessions.iter().map(|(_, s)| *s).collect();
+        let returning = format!("{} RETURNING session_id", super::meter::SUPERSEDED_POSTGRES);
+        let removed: Vec<Option<String>> = sqlx::query_scalar(&returning)
+            .bind(&names)
+            .fetch_all(&mut *tx)
+            .await?;
+        let first: HashMap<&str, usize> = sessions.iter().map(|(i, s)| (*s, *i)).collect();
+        for session in removed.iter().flatten() {
+            if let Some(index) = first.get(session.as_str()) {
+                superseded[*index] += 1;
+            }
+        }
+    }
     tx.commit().await?;
-    Ok(IngestReport {
-        inserted: report.inserted,
-        duplicates: report.duplicates,
-        conflicts: report.conflicts,
-        completed: report.completed,
-        superseded,
-    })
+    Ok(reports_of(batches, &outcomes, &superseded))
 }
 
 /// The stored copy of `row`'s call replaced by `row` when `row` completes it (its `daily_costs`

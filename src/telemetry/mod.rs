@@ -3,7 +3,8 @@
 //!
 //! * [`Telemetry::open`] opens (or creates) the file with the original schema and applies our
 //!   additive migrations ([`db`]).
-//! * [`Telemetry::ingest`] stores a batch of [`Invocation`]s in one transaction ([`ingest`]).
+//! * [`Telemetry::ingest`] stores a batch of [`Invocation`]s in one transaction ([`ingest`]),
+//!   with the batches that arrived while the last one was written (group commit: [`writer`]).
 //! * [`Telemetry::summary`] computes the cost page, `Telemetry::daily_series` the days the
 //!   forecast reads ([`queries`]).
 //! * [`Telemetry::watch_changes`] reports commits by any connection or process ([`watch`]).
@@ -34,6 +35,7 @@ mod sessions;
 #[cfg(feature = "bench-support")]
 mod synthetic;
 mod watch;
+mod writer;
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -83,6 +85,8 @@ struct Inner {
     read_failure: Mutex<Option<DatabaseProblem>>,
     write_failure: Mutex<Option<DatabaseProblem>>,
     changes: Arc<tokio_watch::Sender<u64>>,
+    /// The batches waiting for the writer (group commit: [`writer`]).
+    queue: writer::Queue,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -126,6 +130,7 @@ impl Telemetry {
                 read_failure: Mutex::new(None),
                 write_failure: Mutex::new(None),
                 changes: Arc::new(sender),
+                queue: writer::Queue::new(),
             }),
         }
     }

@@ -22,6 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::Executor;
 use tokio::sync::watch;
 
+use super::ingest::Outcome;
 use super::invocation::CopyFacts;
 
 /// The channel the invocations' trigger notifies.
@@ -351,6 +352,23 @@ pub(crate) async fn store(
     tx: &mut sqlx::PgConnection,
     rows: &[StoredInvocation],
 ) -> Result<StoreReport, sqlx::Error> {
+    let mut report = StoreReport::default();
+    for (row, outcome) in rows.iter().zip(store_rows(tx, rows).await?) {
+        match outcome {
+            Outcome::Inserted => report.inserted += 1,
+            Outcome::Duplicate => report.duplicates += 1,
+            Outcome::Completed => report.completed += 1,
+            Outcome::Conflict => report.conflicts.push(row.invocation_id.clone()),
+        }
+    }
+    Ok(report)
+}
+
+/// [`store`], what became of each row, in order.
+pub(super) async fn store_rows(
+    tx: &mut sqlx::PgConnection,
+    rows: &[StoredInvocation],
+) -> Result<Vec<Outcome>, sqlx::Error> {
     macro_rules! column {
         ($field:ident) => {
             rows.iter().map(|r| r.$field.clone()).collect::<Vec<_>>()
@@ -399,20 +417,31 @@ pub(crate) async fn store(
     .await?
     .into_iter()
     .collect();
-    let mut report = StoreReport {
-        inserted: inserted.len() as u64,
-        ..StoreReport::default()
-    };
     // A batch may hold an id twice: the first of them was inserted, the others are compared.
     let mut first_seen = HashSet::new();
-    let skipped: Vec<&StoredInvocation> = rows
+    let mut outcomes: Vec<Outcome> = rows
         .iter()
-        .filter(|r| !(inserted.contains(&r.invocation_id) && first_seen.insert(&r.invocation_id)))
+        .map(|r| {
+            if inserted.contains(&r.invocation_id) && first_seen.insert(&r.invocation_id) {
+                Outcome::Inserted
+            } else {
+                // Compared below.
+                Outcome::Duplicate
+            }
+        })
+        .collect();
+    let skipped: Vec<(usize, &StoredInvocation)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| outcomes[*index] != Outcome::Inserted)
         .collect();
     if skipped.is_empty() {
-        return Ok(report);
+        return Ok(outcomes);
     }
-    let ids: Vec<&str> = skipped.iter().map(|r| r.invocation_id.as_str()).collect();
+    let ids: Vec<&str> = skipped
+        .iter()
+        .map(|(_, r)| r.invocation_id.as_str())
+        .collect();
     let stored: HashMap<String, StoredInvocation> = sqlx::query_as::<_, StoredInvocation>(
         "SELECT invocation_id, timestamp, \
          to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at, agent_name, \
@@ -428,7 +457,7 @@ pub(crate) async fn store(
     .into_iter()
     .map(|stored| (stored.invocation_id.clone(), stored))
     .collect();
-    for row in skipped {
+    for (index, row) in skipped {
         let same = stored.get(&row.invocation_id).is_some_and(|stored| {
             let as_stored = StoredInvocation {
                 privacy_level: row.privacy_level.clone().or(Some("metadata".into())),
@@ -452,14 +481,14 @@ pub(crate) async fn store(
         let completes = stored
             .get(&row.invocation_id)
             .is_some_and(|stored| row.facts().completes(&stored.facts()));
-        if same {
-            report.duplicates += 1;
+        outcomes[index] = if same {
+            Outcome::Duplicate
         } else if completes {
             complete(&mut *tx, row).await?;
-            report.completed += 1;
+            Outcome::Completed
         } else {
-            report.conflicts.push(row.invocation_id.clone());
-        }
+            Outcome::Conflict
+        };
     }
-    Ok(report)
+    Ok(outcomes)
 }
