@@ -50,6 +50,11 @@ const BURN_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 /// The calls are read again at most this often (a busy telemetry changes many times a second;
 /// hooks are taken at once).
 const REFRESH_GAP: Duration = Duration::from_secs(1);
+/// Between these, a refresh reads only the sessions with rows written since the last one (by
+/// row id); every session active lately is read again this often anyway, for what row ids do
+/// not show (a burn rate's window moving on, a stored call completed in place, another
+/// PostgreSQL writer's transaction committing out of id order).
+const FULL_REFRESH: Duration = Duration::from_secs(10);
 
 /// What is known of one session.
 #[derive(Clone, Debug, Default)]
@@ -79,6 +84,19 @@ pub(crate) struct Tracker {
     telemetry: Telemetry,
     timing: Timing,
     sessions: Mutex<HashMap<String, Live>>,
+    /// What the last refresh read; `None` before the first.
+    read: Mutex<Option<Read>>,
+}
+
+/// Where the calls were read up to.
+#[derive(Clone, Copy, Debug)]
+struct Read {
+    /// The highest row id when they were last read.
+    row: i64,
+    /// When every session active lately was last read.
+    all_at: std::time::Instant,
+    /// Only some have been read since.
+    partly_since: bool,
 }
 
 /// Filters of `GET /api/sessions`.
@@ -98,6 +116,7 @@ impl Tracker {
             telemetry,
             timing,
             sessions: Mutex::new(HashMap::new()),
+            read: Mutex::new(None),
         })
     }
 
@@ -111,15 +130,22 @@ impl Tracker {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 let changed = tokio::select! {
-                    changed = changes.changed() => changed.is_ok(),
-                    _ = tick.tick() => {
+                    changed = changes.changed() => Some(changed.is_ok()),
+                    _ = tick.tick() => None,
+                    _ = stop.wait_for(|s| *s) => return,
+                };
+                match changed {
+                    Some(true) => {}
+                    Some(false) => return,
+                    // A tick: states move with time; every session is read again when due.
+                    None if tracker.all_due() => {
+                        tracker.refresh(Utc::now()).await;
+                        continue;
+                    }
+                    None => {
                         tracker.publish_changes(Utc::now());
                         continue;
                     }
-                    _ = stop.wait_for(|s| *s) => return,
-                };
-                if !changed {
-                    return;
                 }
                 tracker.refresh(Utc::now()).await;
                 // Changes meanwhile are read together by the next refresh.
@@ -131,13 +157,31 @@ impl Tracker {
         });
     }
 
-    /// Reads the calls of the sessions active lately again and publishes what changed.
+    /// Reads the calls of the sessions active lately again and publishes what changed: only
+    /// those with rows written since the last refresh (by row id) when that is all that
+    /// changed, else every one: at least every [`FULL_REFRESH`], after a change that wrote no
+    /// row (a call completed in place, rows removed), and when the row ids went back (another
+    /// database file).
     pub(crate) async fn refresh(&self, now: DateTime<Utc>) {
         let active_since =
             now - chrono::Duration::from_std(self.timing.ended_after).unwrap_or_default();
+        let last_row = match self.telemetry.last_row_id().await {
+            Ok(row) => Some(row),
+            Err(error) => {
+                tracing::debug!(%error, "sessions: the telemetry cannot be read");
+                None
+            }
+        };
+        let read = *self.read.lock();
+        let after_row = match (read, last_row) {
+            (Some(read), Some(last)) if read.all_at.elapsed() < FULL_REFRESH && read.row < last => {
+                Some(read.row)
+            }
+            _ => None,
+        };
         match self
             .telemetry
-            .session_calls(active_since, now - BURN_WINDOW)
+            .session_calls(active_since, now - BURN_WINDOW, after_row)
             .await
         {
             Ok(rows) => {
@@ -146,10 +190,30 @@ impl Tracker {
                     let live = sessions.entry(row.session_id.clone()).or_default();
                     apply_calls(live, &row);
                 }
+                drop(sessions);
+                *self.read.lock() = last_row.map(|row| match (after_row, read) {
+                    (Some(_), Some(read)) => Read {
+                        row,
+                        partly_since: true,
+                        ..read
+                    },
+                    _ => Read {
+                        row,
+                        all_at: std::time::Instant::now(),
+                        partly_since: false,
+                    },
+                });
             }
             Err(error) => tracing::debug!(%error, "sessions: the telemetry cannot be read"),
         }
         self.publish_changes(now);
+    }
+
+    /// Whether sessions were read partly since every one was last read [`FULL_REFRESH`] ago.
+    fn all_due(&self) -> bool {
+        self.read
+            .lock()
+            .is_some_and(|read| read.partly_since && read.all_at.elapsed() >= FULL_REFRESH)
     }
 
     /// Takes one hook event (already validated) and publishes the session's new state.
