@@ -6,6 +6,10 @@
 //! nothing when idle and lets rows written by the Python logger reach dashboards well within
 //! 250 ms. The connection holds no transaction between polls, so it never blocks checkpoints.
 //!
+//! After the commits it sees, at most every [`CHECKPOINT_EVERY`], the same connection
+//! checkpoints the WAL (`PRAGMA wal_checkpoint(PASSIVE)`: it copies what it can without waiting
+//! for or blocking anyone), so the writer need not (see `db::writer_options`).
+//!
 //! Each poll also checks that the path still names the file that was opened; when it does not
 //! (deleted, replaced), the poll reports a change and ends: whoever reacts to the change (the cost
 //! feed) goes through [`super::Telemetry`], which opens the path again.
@@ -24,6 +28,8 @@ use super::error::TelemetryError;
 
 /// How often `data_version` is read.
 pub(super) const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// The WAL is checkpointed at most this often, after commits.
+pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Opens the dedicated connection and starts the polling task. The task ends when aborted
 /// (dropping the last [`super::Telemetry`] clone does it).
@@ -46,6 +52,8 @@ pub(super) async fn spawn(
         let mut interval = tokio::time::interval(POLL_INTERVAL);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;
+        let mut checkpointed = tokio::time::Instant::now();
+        let mut uncheckpointed = false;
         loop {
             interval.tick().await;
             if FileIdentity::of(&path) != Some(opened) {
@@ -58,7 +66,18 @@ pub(super) async fn spawn(
                     failing = false;
                     if version != last {
                         last = version;
+                        uncheckpointed = true;
                         changes.send_modify(|count| *count += 1);
+                    }
+                    if uncheckpointed && checkpointed.elapsed() >= CHECKPOINT_EVERY {
+                        checkpointed = tokio::time::Instant::now();
+                        uncheckpointed = false;
+                        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                            .execute(&mut connection)
+                            .await
+                        {
+                            tracing::debug!(path = %path.display(), %error, "telemetry checkpoint failed");
+                        }
                     }
                 }
                 Err(error) => {
