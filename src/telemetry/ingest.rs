@@ -65,8 +65,8 @@ impl Telemetry {
     /// with other content is a conflict, reported and not written. The original `daily_costs`
     /// table is upserted in the same transaction for the rows actually inserted. Returns after
     /// the commit into the file `--db` names, and notifies [`Telemetry::watch_changes`] if
-    /// anything was inserted. The transaction may hold other batches that arrived meanwhile
-    /// (group commit, see [`super::writer`]); the report is this batch's alone, as if stored
+    /// anything was inserted. On SQLite the transaction may hold other batches that arrived
+    /// meanwhile (group commit, see [`super::writer`]); the report is this batch's alone, as if stored
     /// alone after the batches before it. Waits for room when the writer's queue is full.
     pub async fn ingest(&self, batch: Vec<Invocation>) -> Result<IngestReport, IngestError> {
         let rows = validated(batch)?;
