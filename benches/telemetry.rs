@@ -511,8 +511,13 @@ async fn otlp_ingestion(postgres: Option<String>) {
     }
     let elapsed = started.elapsed();
     let total = BATCH * BATCHES;
-    // Several agents exporting at once (no read-back): the server's own rate.
-    const EXPORTERS: usize = 4;
+    // Several agents exporting at once (no read-back): the server's own rate. 4 unless
+    // `EXECDASH_BENCH_EXPORTERS` says how many (a divisor of 200).
+    let agents: usize = std::env::var("EXECDASH_BENCH_EXPORTERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0 && BATCHES.is_multiple_of(*n))
+        .unwrap_or(4);
     let bodies: Vec<Vec<u8>> = (BATCHES..2 * BATCHES)
         .map(|b| {
             ExportLogsServiceRequest {
@@ -529,7 +534,7 @@ async fn otlp_ingestion(postgres: Option<String>) {
         .collect();
     let concurrent = Instant::now();
     let mut exporters = tokio::task::JoinSet::new();
-    for share in bodies.chunks(BATCHES / EXPORTERS) {
+    for share in bodies.chunks(BATCHES / agents) {
         let (client, endpoint, share) = (client.clone(), endpoint.clone(), share.to_vec());
         exporters.spawn(async move {
             for body in share {
@@ -547,7 +552,7 @@ async fn otlp_ingestion(postgres: Option<String>) {
     exporters.join_all().await;
     let concurrent = concurrent.elapsed();
     println!(
-        "OTLP {backend}: {total} api_request records from {EXPORTERS} exporters at once in {:.2} s = {:.0} records/s",
+        "OTLP {backend}: {total} api_request records from {agents} exporters at once in {:.2} s = {:.0} records/s",
         concurrent.as_secs_f64(),
         total as f64 / concurrent.as_secs_f64()
     );
