@@ -1,6 +1,7 @@
-//! The page's address. `/tasks/{id}` is the board with that task's detail open over it: opening a
-//! card pushes that address, the back button and closing return to the board, and a link to it
-//! can be shared (the server renders it so). Query parameters (the board's filters) are kept.
+//! The page's address, kept by leptos_router. `/tasks/{id}` is the board with that task's detail
+//! open over it (a child route of the board's, so the board is not drawn again): opening a card
+//! navigates there, the back button and closing return to the board, and a link to it can be
+//! shared (the server renders it so). Query parameters (the board's filters) are kept.
 //!
 //! Everything that touches the browser is compiled in the `hydrate` build only; on the server
 //! these functions only change the state.
@@ -40,11 +41,8 @@ pub fn open_task(dashboard: Dashboard, id: String) {
     #[cfg(feature = "hydrate")]
     {
         let href = task_href(&dashboard.settings.with_value(|s| s.base.clone()), &id);
-        if dashboard.selected.get_untracked().is_some() {
-            browser::replace(&href);
-        } else {
-            browser::push(&href);
-        }
+        let replace = dashboard.selected.get_untracked().is_some();
+        router::go(&href, replace, !replace);
     }
     dashboard.selected.set(Some(id));
 }
@@ -52,7 +50,7 @@ pub fn open_task(dashboard: Dashboard, id: String) {
 /// Writes the filter's query into the address (the same entry: typing is not a history step).
 pub fn set_query(query: &str) {
     #[cfg(feature = "hydrate")]
-    browser::set_query(query);
+    router::set_query(query);
     #[cfg(not(feature = "hydrate"))]
     let _ = query;
 }
@@ -64,133 +62,144 @@ pub fn close_task(dashboard: Dashboard) {
         return;
     };
     #[cfg(feature = "hydrate")]
-    {
-        let base = dashboard.settings.with_value(|s| s.base.clone());
-        browser::leave_task(&base);
-    }
+    router::leave_task(&dashboard.settings.with_value(|s| s.base.clone()));
     dashboard.selected.set(None);
     #[cfg(feature = "hydrate")]
-    browser::focus_card(&id);
+    focus_card(&id);
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
 }
 
+/// Follows the address (set by the router: a navigation here, the back and forward buttons):
+/// the task it names is the one whose detail is open. Called under the router.
 #[cfg(feature = "hydrate")]
-mod browser {
-    use wasm_bindgen::{JsCast, JsValue};
+pub(crate) fn follow_address(dashboard: Dashboard) {
+    router::install(leptos_router::hooks::use_navigate());
+    let location = leptos_router::hooks::use_location();
+    let base = dashboard.settings.with_value(|s| s.base.clone());
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        let selected = task_in_path(&path, &base)
+            .and_then(|id| js_sys::decode_uri_component(id).ok().map(String::from));
+        let previous = dashboard.selected.get_untracked();
+        if previous != selected {
+            dashboard.selected.set(selected.clone());
+            if let (None, Some(id)) = (selected, previous) {
+                focus_card(&id);
+            }
+        }
+    });
+}
+
+/// Navigation through the router, from anywhere on the page (event handlers have no reactive
+/// owner to find the router's context in): the router's `navigate`, kept when the app mounts.
+#[cfg(feature = "hydrate")]
+mod router {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use leptos_router::location::State;
+    use leptos_router::NavigateOptions;
+    use wasm_bindgen::JsValue;
 
     /// The history state of an entry this page pushed to open a detail: closing it goes back.
     const OPENED_HERE: &str = "execdash-detail";
 
-    fn history() -> Option<(web_sys::Window, web_sys::History)> {
-        let window = web_sys::window()?;
-        let history = window.history().ok()?;
-        Some((window, history))
+    type Navigate = Rc<dyn Fn(&str, NavigateOptions)>;
+
+    thread_local! {
+        static NAVIGATE: RefCell<Option<Navigate>> = const { RefCell::new(None) };
     }
 
-    pub(super) fn push(address: &str) {
-        let Some((window, history)) = history() else {
+    pub(super) fn install(navigate: impl Fn(&str, NavigateOptions) + 'static) {
+        NAVIGATE.with_borrow_mut(|n| *n = Some(Rc::new(navigate)));
+    }
+
+    fn navigate(to: &str, replace: bool, state: Option<JsValue>) {
+        let Some(navigate) = NAVIGATE.with_borrow(Clone::clone) else {
             return;
         };
-        let search = window.location().search().unwrap_or_default();
-        let _ = history.push_state_with_url(
-            &JsValue::from_str(OPENED_HERE),
-            "",
-            Some(&format!("{address}{search}")),
+        navigate(
+            to,
+            NavigateOptions {
+                replace,
+                scroll: false,
+                state: State::new(state),
+                ..NavigateOptions::default()
+            },
         );
     }
 
-    /// Another task in the same entry (its state kept).
-    pub(super) fn replace(address: &str) {
-        let Some((window, history)) = history() else {
-            return;
+    fn location() -> Option<web_sys::Location> {
+        web_sys::window().map(|w| w.location())
+    }
+
+    fn history_state() -> JsValue {
+        web_sys::window()
+            .and_then(|w| w.history().ok())
+            .and_then(|h| h.state().ok())
+            .unwrap_or(JsValue::NULL)
+    }
+
+    /// To `address` with the query kept: a new entry marked as opened here, or in place of
+    /// this one (its mark kept).
+    pub(super) fn go(address: &str, replace: bool, opened_here: bool) {
+        let search = location().and_then(|l| l.search().ok()).unwrap_or_default();
+        let state = if opened_here {
+            JsValue::from_str(OPENED_HERE)
+        } else {
+            history_state()
         };
-        let search = window.location().search().unwrap_or_default();
-        let state = history.state().unwrap_or(JsValue::NULL);
-        let _ = history.replace_state_with_url(&state, "", Some(&format!("{address}{search}")));
+        navigate(&format!("{address}{search}"), replace, Some(state));
     }
 
     pub(super) fn set_query(query: &str) {
-        let Some((window, history)) = history() else {
-            return;
-        };
-        let path = window.location().pathname().unwrap_or_default();
+        let path = location().and_then(|l| l.pathname().ok()).unwrap_or_default();
         let address = if query.is_empty() {
             path
         } else {
             format!("{path}?{query}")
         };
-        let state = history.state().unwrap_or(JsValue::NULL);
-        let _ = history.replace_state_with_url(&state, "", Some(&address));
+        navigate(&address, true, Some(history_state()));
     }
 
     pub(super) fn leave_task(base: &str) {
-        let Some((window, history)) = history() else {
-            return;
-        };
-        let opened_here = history
-            .state()
-            .ok()
-            .and_then(|s| s.as_string())
+        let opened_here = history_state()
+            .as_string()
             .is_some_and(|s| s == OPENED_HERE);
-        if opened_here {
-            let _ = history.back();
-        } else {
-            let search = window.location().search().unwrap_or_default();
-            let _ = history.replace_state_with_url(
-                &JsValue::NULL,
-                "",
-                Some(&format!("{base}/{search}")),
-            );
-        }
-    }
-
-    /// The task id the page's address names.
-    pub(super) fn selected_from_location(base: &str) -> Option<String> {
-        let path = web_sys::window()?.location().pathname().ok()?;
-        let id = super::task_in_path(&path, base)?;
-        js_sys::decode_uri_component(id).ok().map(String::from)
-    }
-
-    pub(super) fn focus_card(id: &str) {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        let Ok(cards) = document.query_selector_all(".card[data-id]") else {
-            return;
-        };
-        for i in 0..cards.length() {
-            let Some(card) = cards.item(i) else { continue };
-            let Ok(card) = card.dyn_into::<web_sys::HtmlElement>() else {
-                continue;
-            };
-            if card.get_attribute("data-id").as_deref() == Some(id) {
-                let _ = card.focus();
-                return;
+        let history = web_sys::window().and_then(|w| w.history().ok());
+        match history {
+            Some(history) if opened_here => {
+                let _ = history.back();
+            }
+            _ => {
+                let search = location().and_then(|l| l.search().ok()).unwrap_or_default();
+                navigate(&format!("{base}/{search}"), true, None);
             }
         }
     }
 }
 
-/// Follows the back and forward buttons: the address says which task's detail is open.
+/// Moves the focus to the card of task `id` (where the detail was opened from).
 #[cfg(feature = "hydrate")]
-pub(crate) fn follow_history(dashboard: Dashboard) {
-    use leptos::prelude::*;
-    let handle = window_event_listener(leptos::ev::popstate, move |_| {
-        let base = dashboard.settings.with_value(|s| s.base.clone());
-        let selected = browser::selected_from_location(&base);
-        if dashboard.selected.get_untracked() != selected {
-            let previous = dashboard.selected.get_untracked();
-            dashboard.selected.set(selected.clone());
-            if selected.is_none() {
-                if let Some(id) = previous {
-                    browser::focus_card(&id);
-                }
-            }
+fn focus_card(id: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(cards) = document.query_selector_all(".card[data-id]") else {
+        return;
+    };
+    for i in 0..cards.length() {
+        let Some(card) = cards.item(i) else { continue };
+        let Ok(card) = card.dyn_into::<web_sys::HtmlElement>() else {
+            continue;
+        };
+        if card.get_attribute("data-id").as_deref() == Some(id) {
+            let _ = card.focus();
+            return;
         }
-    });
-    // For the page's whole life.
-    std::mem::forget(handle);
+    }
 }
 
 #[cfg(test)]

@@ -46,7 +46,6 @@ fn go_live_once_hydrated(dashboard: Dashboard) {
             gloo_timers::future::TimeoutFuture::new(10).await;
         }
         owner.with(|| {
-            crate::navigation::follow_history(dashboard);
             close_on_escape(dashboard);
             socket::connect(dashboard);
             socket::poll_while_disconnected(dashboard);

@@ -18,7 +18,7 @@ mod problems;
 mod sessions;
 
 use leptos::prelude::*;
-use leptos_router::components::{FlatRoutes, Route, Router};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 use serde::de::DeserializeOwned;
@@ -53,9 +53,14 @@ pub fn App() -> impl IntoView {
                 <Header/>
                 <BudgetBanner/>
                 <DocumentTitle/>
-                <FlatRoutes fallback=NotFoundPage>
-                    <Route path=path!("/") view=BoardPage/>
-                    <Route path=path!("/tasks/:id") view=BoardPage/>
+                <FollowAddress/>
+                <Routes fallback=NotFoundPage>
+                    // One route for the board, whose detail a task's address opens over it: a
+                    // task opened or closed does not draw the board again.
+                    <ParentRoute path=path!("") view=BoardPage>
+                        <Route path=path!("") view=|| ()/>
+                        <Route path=path!("tasks/:id") view=|| ()/>
+                    </ParentRoute>
                     <Route path=path!("/initiatives") view={Lazy::<InitiativesRoute>::new()}/>
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()}/>
                     <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()}/>
@@ -64,7 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mcp") view={Lazy::<McpRoute>::new()}/>
                     <Route path=path!("/connect") view={Lazy::<ConnectRoute>::new()}/>
                     <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()}/>
-                </FlatRoutes>
+                </Routes>
                 <TaskDetail/>
                 <Toasts/>
             </div>
@@ -129,6 +134,15 @@ fn NotFoundPage() -> impl IntoView {
         </main>
     }
     .into_any()
+}
+
+/// The address is the router's: the task it names (`/tasks/{id}`) is the one whose detail is
+/// open, through the back and forward buttons too; opening, closing and the filter navigate
+/// (`crate::navigation`).
+#[component]
+fn FollowAddress() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    crate::navigation::follow_address(use_dashboard());
 }
 
 /// Keeps `document.title` naming the page shown as the address changes without a reload (the
