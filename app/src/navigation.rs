@@ -154,7 +154,9 @@ mod router {
     }
 
     pub(super) fn set_query(query: &str) {
-        let path = location().and_then(|l| l.pathname().ok()).unwrap_or_default();
+        let path = location()
+            .and_then(|l| l.pathname().ok())
+            .unwrap_or_default();
         let address = if query.is_empty() {
             path
         } else {
