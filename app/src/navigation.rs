@@ -40,7 +40,8 @@ pub fn encode_segment(text: &str) -> String {
 pub fn open_task(dashboard: Dashboard, id: String) {
     #[cfg(feature = "hydrate")]
     {
-        let href = task_href(&dashboard.settings.with_value(|s| s.base.clone()), &id);
+        // Under the router's base, which the router puts in front.
+        let href = task_href("", &id);
         let replace = dashboard.selected.get_untracked().is_some();
         router::go(&href, replace, !replace);
     }
@@ -62,7 +63,7 @@ pub fn close_task(dashboard: Dashboard) {
         return;
     };
     #[cfg(feature = "hydrate")]
-    router::leave_task(&dashboard.settings.with_value(|s| s.base.clone()));
+    router::leave_task();
     dashboard.selected.set(None);
     #[cfg(feature = "hydrate")]
     focus_card(&id);
@@ -74,9 +75,9 @@ pub fn close_task(dashboard: Dashboard) {
 /// the task it names is the one whose detail is open. Called under the router.
 #[cfg(feature = "hydrate")]
 pub(crate) fn follow_address(dashboard: Dashboard) {
-    router::install(leptos_router::hooks::use_navigate());
-    let location = leptos_router::hooks::use_location();
     let base = dashboard.settings.with_value(|s| s.base.clone());
+    router::install(leptos_router::hooks::use_navigate(), base.clone());
+    let location = leptos_router::hooks::use_location();
     Effect::new(move |_| {
         let path = location.pathname.get();
         let selected = task_in_path(&path, &base)
@@ -93,6 +94,7 @@ pub(crate) fn follow_address(dashboard: Dashboard) {
 
 /// Navigation through the router, from anywhere on the page (event handlers have no reactive
 /// owner to find the router's context in): the router's `navigate`, kept when the app mounts.
+/// Addresses given to it are under the router's base (`/tasks/x`), which it puts in front.
 #[cfg(feature = "hydrate")]
 mod router {
     use std::cell::RefCell;
@@ -109,10 +111,25 @@ mod router {
 
     thread_local! {
         static NAVIGATE: RefCell<Option<Navigate>> = const { RefCell::new(None) };
+        static BASE: RefCell<String> = const { RefCell::new(String::new()) };
     }
 
-    pub(super) fn install(navigate: impl Fn(&str, NavigateOptions) + 'static) {
+    pub(super) fn install(navigate: impl Fn(&str, NavigateOptions) + 'static, base: String) {
         NAVIGATE.with_borrow_mut(|n| *n = Some(Rc::new(navigate)));
+        BASE.with_borrow_mut(|b| *b = base);
+    }
+
+    /// The page's path under the router's base.
+    fn path_under_base() -> String {
+        let path = location()
+            .and_then(|l| l.pathname().ok())
+            .unwrap_or_default();
+        let under = BASE.with_borrow(|base| path.strip_prefix(base.as_str()).map(str::to_owned));
+        match under {
+            Some(rest) if rest.is_empty() => "/".to_owned(),
+            Some(rest) => rest,
+            None => path,
+        }
     }
 
     fn navigate(to: &str, replace: bool, state: Option<JsValue>) {
@@ -154,9 +171,7 @@ mod router {
     }
 
     pub(super) fn set_query(query: &str) {
-        let path = location()
-            .and_then(|l| l.pathname().ok())
-            .unwrap_or_default();
+        let path = path_under_base();
         let address = if query.is_empty() {
             path
         } else {
@@ -165,7 +180,7 @@ mod router {
         navigate(&address, true, Some(history_state()));
     }
 
-    pub(super) fn leave_task(base: &str) {
+    pub(super) fn leave_task() {
         let opened_here = history_state()
             .as_string()
             .is_some_and(|s| s == OPENED_HERE);
@@ -176,7 +191,7 @@ mod router {
             }
             _ => {
                 let search = location().and_then(|l| l.search().ok()).unwrap_or_default();
-                navigate(&format!("{base}/{search}"), true, None);
+                navigate(&format!("/{search}"), true, None);
             }
         }
     }
