@@ -4,13 +4,14 @@
 //! answered in process. A task or a page's subject that does not exist is a 404 that says so;
 //! an address that names no page is the dashboard's own "Page not found".
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use app::model::{TaskDetails, TaskFilter, FILTERED_WINDOW};
 use app::state::{Dashboard, InitialView};
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -48,10 +49,14 @@ fn page_paths() -> &'static [String] {
 /// Any page: the board and what the address opens on (a task's detail at `/tasks/{id}`, a
 /// filter), and whatever the page's own `Resource`s ask of the API, answered in process. A page
 /// whose task, or whose data, the API does not have is a 404 (and says why).
-async fn page(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let task = match app::navigation::task_in_path(request.uri().path(), "") {
+async fn page(
+    State(state): State<AppState>,
+    params: Option<Path<HashMap<String, String>>>,
+    request: Request<Body>,
+) -> Response {
+    // `/tasks/{id}` is the one route with an `id` (decoded by axum).
+    let task = match params.and_then(|Path(mut params)| params.remove("id")) {
         Some(id) => {
-            let id = percent_decode(id);
             let which = TaskRef::Id(id.clone());
             let detail =
                 match details::load(&state.board, &state.telemetry, &state.files, &which).await {
@@ -64,14 +69,6 @@ async fn page(State(state): State<AppState>, request: Request<Body>) -> Response
         None => None,
     };
     render(state, request, View::Page(task)).await
-}
-
-/// `%xx` decoded (an id as the address carries it).
-fn percent_decode(text: &str) -> String {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("x={}", text.replace('+', "%2B")))
-        .ok()
-        .and_then(|pairs| pairs.into_iter().next())
-        .map_or_else(|| text.to_owned(), |(_, value)| value)
 }
 
 /// A browser asking for a page that does not exist gets the dashboard's own "Page not found"

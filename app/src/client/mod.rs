@@ -21,41 +21,46 @@ pub fn hydrate_dashboard() {
         repo: html_attribute("data-repo").unwrap_or_default(),
         local_repo: html_attribute("data-local-repo").unwrap_or_default(),
     };
-    leptos::mount::hydrate_lazy(move || {
-        // What the server wrote into the page's hydration data (the server parsed the address's
-        // filter); an empty board should it be missing, which the socket then fills.
-        let view = InitialView::shared(|| InitialView {
-            now_ms: now_ms(),
-            ..InitialView::default()
-        });
-        let dashboard = Dashboard::with_settings(settings, view);
-        provide_context(dashboard);
-        go_live_once_hydrated(dashboard);
-        view! { <App/> }
+    // Hydrated, then live: a lazily loaded page hydrates once its module arrives, and a change
+    // applied before that would make it differ from the HTML it hydrates (tachys panics on it).
+    wasm_bindgen_futures::spawn_local(async move {
+        let root = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let body = document().body().expect("the page has a body");
+        let hydrated = leptos::mount::hydrate_from_async(body, {
+            let root = root.clone();
+            move || {
+                // What the server wrote into the page's hydration data (the server parsed the
+                // address's filter); an empty board should it be missing, which the socket
+                // then fills.
+                let view = InitialView::shared(|| InitialView {
+                    now_ms: now_ms(),
+                    ..InitialView::default()
+                });
+                let dashboard = Dashboard::with_settings(settings, view);
+                provide_context(dashboard);
+                *root.borrow_mut() = Owner::current().map(|owner| (owner, dashboard));
+                view! { <App/> }
+            }
+        })
+        .await;
+        if let Some((owner, dashboard)) = root.take() {
+            owner.with(|| go_live(dashboard));
+        }
+        // For the page's whole life.
+        hydrated.forget();
     });
 }
 
-/// Starts what changes the page on its own (the socket, the polls, the clock, the address's
-/// history) once the page is hydrated: a lazily loaded page hydrates after its module arrives,
-/// and a change applied before that would make it differ from the HTML it hydrates.
-fn go_live_once_hydrated(dashboard: Dashboard) {
-    let owner = Owner::current().expect("called while hydrating, under the root owner");
-    let hydration = Owner::current_shared_context();
-    leptos::task::spawn_local(async move {
-        while hydration.as_ref().is_some_and(|sc| sc.during_hydration()) {
-            gloo_timers::future::TimeoutFuture::new(10).await;
-        }
-        owner.with(|| {
-            close_on_escape(dashboard);
-            socket::connect(dashboard);
-            socket::poll_while_disconnected(dashboard);
-            tick_clock(dashboard);
-            fetch::follow_lanes(dashboard);
-            fetch::follow_selection(dashboard);
-            fetch::follow_filter(dashboard);
-            fetch::follow_first_reading(dashboard);
-        });
-    });
+/// Starts what changes the page on its own: the socket, the polls, the clock, the keys.
+fn go_live(dashboard: Dashboard) {
+    close_on_escape(dashboard);
+    socket::connect(dashboard);
+    socket::poll_while_disconnected(dashboard);
+    tick_clock(dashboard);
+    fetch::follow_lanes(dashboard);
+    fetch::follow_selection(dashboard);
+    fetch::follow_filter(dashboard);
+    fetch::follow_first_reading(dashboard);
 }
 
 fn html_attribute(name: &str) -> Option<String> {
