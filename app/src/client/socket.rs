@@ -72,7 +72,7 @@ async fn run_connection(socket: WebSocket, dashboard: Dashboard) -> bool {
             let Message::Text(text) = message else {
                 continue;
             };
-            let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
+            let Ok(envelope) = Envelope::from_json(&text) else {
                 continue;
             };
             if let ServerEvent::Alert { alert } = &envelope.event {

@@ -34,6 +34,43 @@ impl Envelope {
     }
 }
 
+impl Envelope {
+    /// Reads a server message in two steps: its `seq`, `type` and `lanes` first, then the event's
+    /// own fields by that type, from the same text. The result is what the derived `Deserialize`
+    /// gives (a test compares them on every event); the derived one buffers the whole message in
+    /// serde's `Content` first (a flattened, internally tagged enum), so every event type would
+    /// carry a second deserializer in the browser's WASM (BENCHMARKS.md, "Front end weight").
+    pub fn from_json(text: &str) -> serde_json::Result<Envelope> {
+        #[derive(Deserialize)]
+        struct Head {
+            seq: u64,
+            #[serde(rename = "type")]
+            kind: String,
+            #[serde(default)]
+            lanes: BTreeMap<String, usize>,
+        }
+        let Head { seq, kind, lanes } = serde_json::from_str(text)?;
+        Ok(Envelope {
+            seq,
+            event: ServerEvent::from_json(&kind, text)?,
+            lanes,
+        })
+    }
+}
+
+/// The event `$variant` from the fields of a message's text (any others, `seq` and `type`
+/// included, are ignored).
+macro_rules! fields {
+    ($text:expr, $variant:ident { $($field:ident: $ty:ty),* $(,)? }) => {{
+        #[derive(Deserialize)]
+        struct Fields {
+            $($field: $ty),*
+        }
+        let Fields { $($field),* } = serde_json::from_str($text)?;
+        ServerEvent::$variant { $($field),* }
+    }};
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ServerEvent {
@@ -129,6 +166,67 @@ impl ServerEvent {
         }
     }
 
+    /// The event of type `kind` (its wire name) from the fields of a message's text; see
+    /// [`Envelope::from_json`].
+    fn from_json(kind: &str, text: &str) -> serde_json::Result<ServerEvent> {
+        Ok(match kind {
+            "connection_ack" => {
+                fields!(text, ConnectionAck { version: String, snapshot: Option<Snapshot> })
+            }
+            "snapshot" => fields!(text, Snapshot { snapshot: Snapshot }),
+            "pong" => fields!(text, Pong { timestamp: String }),
+            "error" => fields!(text, Error { message: String }),
+            "task.created" => fields!(text, TaskCreated { task: TaskSummary }),
+            "task.updated" => fields!(text, TaskUpdated { task: TaskSummary }),
+            "task.assigned" => fields!(
+                text,
+                TaskAssigned {
+                    from: String,
+                    task: TaskSummary
+                }
+            ),
+            "task.completed" => fields!(
+                text,
+                TaskCompleted {
+                    from: String,
+                    task: TaskSummary
+                }
+            ),
+            "task.moved" => fields!(
+                text,
+                TaskMoved {
+                    from: String,
+                    task: TaskSummary
+                }
+            ),
+            "task.deleted" => fields!(text, TaskDeleted { path: String, moved_to: Option<String> }),
+            "task.invalid" => fields!(text, TaskInvalid { problem: Problem }),
+            "cost.update" => ServerEvent::CostUpdate(serde_json::from_str(text)?),
+            "budget.alert" => ServerEvent::BudgetAlert(serde_json::from_str(text)?),
+            "portfolio.updated" => fields!(text, PortfolioUpdated { paths: Vec<String> }),
+            "mcp.server.status" => fields!(
+                text,
+                McpServerStatus { name: String, status: McpStatus, error: Option<String>, health: McpHealth }
+            ),
+            "mcp.tools.changed" => fields!(
+                text,
+                McpToolsChanged { name: String, added: Vec<String>, removed: Vec<String> }
+            ),
+            "session.updated" => fields!(
+                text,
+                SessionUpdated {
+                    session: SessionSummary
+                }
+            ),
+            "alert" => fields!(text, Alert { alert: Alert }),
+            other => {
+                return Err(serde::de::Error::custom(format_args!(
+                    "unknown event type `{other}`"
+                )))
+            }
+        })
+    }
+
     /// The event's wire name (`task.created`, …).
     pub fn name(&self) -> &'static str {
         match self {
@@ -187,5 +285,160 @@ mod tests {
         assert_eq!(back, envelope);
         let ping: ClientMessage = serde_json::from_str(r#"{"type":"ping"}"#).unwrap();
         assert_eq!(ping, ClientMessage::Ping);
+    }
+
+    /// One event of every type, with every optional field set, so that a field the two-step
+    /// reader missed would come back as `None` and differ.
+    fn one_of_each() -> Vec<ServerEvent> {
+        let task: TaskSummary = serde_json::from_value(serde_json::json!({
+            "path": "assigned/ada/t1.yaml", "column": "assigned", "lane": "ada", "id": "t1",
+            "title": "Write the parser", "agent": "ada", "status": "in_progress",
+            "priority": "high", "created_at": "2026-12-01T10:00:00Z",
+            "updated_at": "2026-12-02T10:00:00Z", "started_at": "2026-12-01T11:00:00Z",
+            "completed_at": null, "tags": ["parser"], "specification": "specifications/p.md",
+            "estimated_hours": 2.5, "budget_usd": 4.0, "blocked_reason": null, "state": null,
+            "activity_ms": 1_764_669_600_000_i64, "repo": "main"
+        }))
+        .unwrap();
+        let problem = Problem {
+            path: "inbox/bad.yaml".into(),
+            line: Some(3),
+            column: Some(7),
+            reason: "mapping values are not allowed here".into(),
+        };
+        let snapshot = Snapshot {
+            tasks: vec![task.clone()],
+            problems: vec![problem.clone()],
+            ..Snapshot::default()
+        };
+        let session = SessionSummary {
+            id: "s-1".into(),
+            agent: Some("ada".into()),
+            cost_usd: 0.25,
+            ..SessionSummary::default()
+        };
+        let events = vec![
+            ServerEvent::ConnectionAck {
+                version: "1.0.0".into(),
+                snapshot: Some(snapshot.clone()),
+            },
+            ServerEvent::ConnectionAck {
+                version: "1.0.0".into(),
+                snapshot: None,
+            },
+            ServerEvent::Snapshot { snapshot },
+            ServerEvent::Pong {
+                timestamp: "2026-12-06T05:00:00Z".into(),
+            },
+            ServerEvent::Error {
+                message: "unknown message type".into(),
+            },
+            ServerEvent::TaskCreated { task: task.clone() },
+            ServerEvent::TaskUpdated { task: task.clone() },
+            ServerEvent::TaskAssigned {
+                from: "inbox/t1.yaml".into(),
+                task: task.clone(),
+            },
+            ServerEvent::TaskCompleted {
+                from: "assigned/ada/t1.yaml".into(),
+                task: task.clone(),
+            },
+            ServerEvent::TaskMoved {
+                from: "assigned/bob/t1.yaml".into(),
+                task,
+            },
+            ServerEvent::TaskDeleted {
+                path: "inbox/t2.yaml".into(),
+                moved_to: Some("archive/t2.yaml".into()),
+            },
+            ServerEvent::TaskInvalid { problem },
+            ServerEvent::CostUpdate(CostUpdate::default()),
+            ServerEvent::BudgetAlert(BudgetAlert {
+                period: crate::model::BudgetPeriod::Daily,
+                limit_usd: 10.0,
+                spent_usd: 10.5,
+            }),
+            ServerEvent::PortfolioUpdated {
+                paths: vec!["specifications/p.md".into()],
+            },
+            ServerEvent::McpServerStatus {
+                name: "files".into(),
+                status: McpStatus::default(),
+                error: Some("exited with status 1".into()),
+                health: McpHealth::default(),
+            },
+            ServerEvent::McpToolsChanged {
+                name: "files".into(),
+                added: vec!["read".into()],
+                removed: vec!["write".into()],
+            },
+            ServerEvent::SessionUpdated { session },
+            ServerEvent::Alert {
+                alert: Alert::default(),
+            },
+        ];
+        // Fails to compile when an event type is added: add it above and to `from_json`.
+        for event in &events {
+            match event {
+                ServerEvent::ConnectionAck { .. }
+                | ServerEvent::Snapshot { .. }
+                | ServerEvent::Pong { .. }
+                | ServerEvent::Error { .. }
+                | ServerEvent::TaskCreated { .. }
+                | ServerEvent::TaskUpdated { .. }
+                | ServerEvent::TaskAssigned { .. }
+                | ServerEvent::TaskCompleted { .. }
+                | ServerEvent::TaskMoved { .. }
+                | ServerEvent::TaskDeleted { .. }
+                | ServerEvent::TaskInvalid { .. }
+                | ServerEvent::CostUpdate(_)
+                | ServerEvent::BudgetAlert(_)
+                | ServerEvent::PortfolioUpdated { .. }
+                | ServerEvent::McpServerStatus { .. }
+                | ServerEvent::McpToolsChanged { .. }
+                | ServerEvent::SessionUpdated { .. }
+                | ServerEvent::Alert { .. } => {}
+            }
+        }
+        events
+    }
+
+    #[test]
+    fn two_step_reader_reads_every_event_as_the_derived_one_does() {
+        let events = one_of_each();
+        let names: std::collections::BTreeSet<_> = events.iter().map(ServerEvent::name).collect();
+        assert_eq!(names.len(), 18, "one event of each of the 18 types");
+        for (seq, event) in events.into_iter().enumerate() {
+            let mut envelope = Envelope::new(seq as u64 + 1, event);
+            if envelope.event.name().starts_with("task.") {
+                envelope.lanes.insert("assigned/ada".into(), 3);
+            }
+            let json = serde_json::to_string(&envelope).unwrap();
+            let derived: Envelope = serde_json::from_str(&json).unwrap();
+            let two_step = Envelope::from_json(&json)
+                .unwrap_or_else(|e| panic!("{}: {e}", envelope.event.name()));
+            assert_eq!(two_step, derived, "{json}");
+            assert_eq!(two_step, envelope, "{json}");
+        }
+    }
+
+    #[test]
+    fn two_step_reader_refuses_what_the_derived_one_refuses() {
+        for bad in [
+            r#"{"seq":1,"type":"task.exploded"}"#,
+            r#"{"seq":1,"type":"task.created"}"#,
+            r#"{"seq":1,"type":"task.deleted","path":7}"#,
+            r#"{"type":"pong","timestamp":"t"}"#,
+            r#"{"seq":1,"timestamp":"t"}"#,
+            r#"{"seq":1,"type":"pong","timestamp":"t""#,
+        ] {
+            assert!(
+                serde_json::from_str::<Envelope>(bad).is_err(),
+                "derived: {bad}"
+            );
+            assert!(Envelope::from_json(bad).is_err(), "two-step: {bad}");
+        }
+        let unknown = Envelope::from_json(r#"{"seq":1,"type":"task.exploded"}"#).unwrap_err();
+        assert!(unknown.to_string().contains("task.exploded"), "{unknown}");
     }
 }
