@@ -18,7 +18,7 @@ mod problems;
 mod sessions;
 
 use leptos::prelude::*;
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 use serde::de::DeserializeOwned;
@@ -56,10 +56,11 @@ pub fn App() -> impl IntoView {
                 <FollowAddress/>
                 <Routes fallback=NotFoundPage>
                     // One route for the board, whose detail a task's address opens over it: a
-                    // task opened or closed does not draw the board again.
+                    // task opened or closed does not draw the board again. The detail's code
+                    // is loaded with the first task opened.
                     <ParentRoute path=path!("") view=BoardPage>
                         <Route path=path!("") view=|| ()/>
-                        <Route path=path!("tasks/:id") view=|| ()/>
+                        <Route path=path!("tasks/:id") view={Lazy::<TaskRoute>::new()}/>
                     </ParentRoute>
                     <Route path=path!("/initiatives") view={Lazy::<InitiativesRoute>::new()}/>
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()}/>
@@ -70,15 +71,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/connect") view={Lazy::<ConnectRoute>::new()}/>
                     <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()}/>
                 </Routes>
-                <TaskDetail/>
                 <Toasts/>
             </div>
         </Router>
     }
 }
 
-/// A page whose code is loaded on first use, as a WASM module of its own (`cargo leptos build
-/// --split`): its route's view is `Lazy::<$route>`. Its data is its own `Resource`s, made by the
+/// A page (or the task's detail over the board) whose code is loaded on first use, as a WASM
+/// module of its own (`cargo leptos build --split`): its route's view is `Lazy::<$route>`. Its data is its own `Resource`s, made by the
 /// page, so their types' code goes with it.
 macro_rules! lazy_page {
     ($route:ident, $page:ident) => {
@@ -105,8 +105,10 @@ lazy_page!(HistoryRoute, HistoryPage);
 lazy_page!(McpRoute, McpPage);
 lazy_page!(ConnectRoute, ConnectPage);
 lazy_page!(SessionsRoute, SessionsPage);
+lazy_page!(TaskRoute, TaskDetail);
 
-/// `/` and `/tasks/{id}`: the board, the costs in short, and the problems.
+/// `/` and `/tasks/{id}`: the board, the costs in short, and the problems; the task's detail over
+/// them (the child route's view).
 #[component]
 fn BoardPage() -> impl IntoView {
     view! {
@@ -117,6 +119,7 @@ fn BoardPage() -> impl IntoView {
                 <ProblemsPanel/>
             </aside>
         </main>
+        <Outlet/>
     }
     .into_any()
 }
