@@ -56,6 +56,31 @@ where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     K: PartialEq + Clone + Send + Sync + 'static,
 {
+    api_data(source, true)
+}
+
+/// As [`page_data`], but always the server's answer now: nothing held is shown, and a failure
+/// is the failure (a task's detail: a task deleted meanwhile says so).
+pub fn fresh_data<T, K>(
+    source: impl Fn() -> (String, K) + Send + Sync + 'static,
+) -> Resource<Fetched<T>>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    K: PartialEq + Clone + Send + Sync + 'static,
+{
+    api_data(source, false)
+}
+
+fn api_data<T, K>(
+    source: impl Fn() -> (String, K) + Send + Sync + 'static,
+    hold: bool,
+) -> Resource<Fetched<T>>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    K: PartialEq + Clone + Send + Sync + 'static,
+{
+    #[cfg(not(feature = "hydrate"))]
+    let _ = hold;
     #[cfg(feature = "ssr")]
     let api = use_context::<Api>();
     // Bumped to ask again after answering with what was held.
@@ -84,6 +109,9 @@ where
             };
             #[cfg(feature = "hydrate")]
             {
+                if !hold {
+                    return send_wrapper::SendWrapper::new(get_json::<T>(&path)).await;
+                }
                 if first {
                     if let Some(shown) = held::get::<T>(&path) {
                         leptos::task::spawn_local(async move { again.update(|n| *n += 1) });

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{Priority, TaskSummary};
+use crate::model::{Priority, TaskDetails, TaskSummary};
 use crate::state::Dashboard;
 
 /// Whether the page may offer to edit `task`; `Err` with the reason shown on the menu.
@@ -100,24 +100,35 @@ pub fn link_specification(
 
 /// The ETag of `path`'s file as the open detail read it.
 fn detail_etag(dashboard: Dashboard, path: &str) -> Option<String> {
-    dashboard.detail.with_untracked(|d| match d {
-        Some(Ok(details)) if details.task.path == path => {
-            Some(details.etag.clone()).filter(|e| !e.is_empty())
-        }
-        _ => None,
-    })
+    dashboard
+        .detail
+        .get_untracked()?
+        .with_untracked(|d| match d {
+            Some(Ok(details)) if details.task.path == path => {
+                Some(details.etag.clone()).filter(|e| !e.is_empty())
+            }
+            _ => None,
+        })
+}
+
+/// Changes the open detail's task at `path` (when it is that task's) as an edit just did, until
+/// the detail is fetched again.
+fn update_detail(dashboard: Dashboard, path: &str, change: impl FnOnce(&mut TaskDetails)) {
+    if let Some(detail) = dashboard.detail.get_untracked() {
+        detail.update(|d| {
+            if let Some(Ok(details)) = d {
+                if details.task.path == path {
+                    change(details);
+                }
+            }
+        });
+    }
 }
 
 #[cfg(feature = "hydrate")]
 fn set_detail_etag(dashboard: Dashboard, path: &str, etag: Option<String>) {
     let Some(etag) = etag else { return };
-    dashboard.detail.update(|d| {
-        if let Some(Ok(details)) = d {
-            if details.task.path == path {
-                details.etag = etag;
-            }
-        }
-    });
+    update_detail(dashboard, path, |details| details.etag = etag);
 }
 
 /// `PATCH /api/tasks/{id}/{field}?path={file}` with `body` (and `If-Match` when the file's
@@ -163,11 +174,7 @@ async fn send_patch(
 }
 
 fn set_detail_priority(dashboard: Dashboard, path: &str, priority: Option<Priority>) {
-    dashboard.detail.update(|d| {
-        if let Some(Ok(details)) = d {
-            if details.task.path == path {
-                details.task.summary.priority = priority;
-            }
-        }
+    update_detail(dashboard, path, |details| {
+        details.task.summary.priority = priority;
     });
 }

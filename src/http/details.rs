@@ -74,7 +74,7 @@ fn bounded(field: &str, value: String) -> Result<String, Error> {
 }
 
 /// Everything the detail view shows of the task `which` names.
-pub(super) async fn load(
+async fn load(
     board: &SharedStore,
     telemetry: &Telemetry,
     files: &TaskFiles,
@@ -135,6 +135,11 @@ pub(super) async fn load(
 
 /// The task `which` names and the paths of other files with the same id. By id: the task with
 /// that `id`, else the one whose file is named so; among several, the newest activity.
+/// The title of the task `which` names, when the board has it (a page's title).
+pub(super) fn title_of(board: &SharedStore, which: &TaskRef) -> Option<String> {
+    board.with_tasks(|tasks, _, _| find(tasks, which).map(|(task, _)| task.title.clone()))
+}
+
 pub(super) fn find(tasks: &BTreeMap<String, Task>, which: &TaskRef) -> Option<(Task, Vec<String>)> {
     match which {
         TaskRef::Path(path) => {

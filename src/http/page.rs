@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use app::model::{TaskDetails, TaskFilter, FILTERED_WINDOW};
+use app::model::{TaskFilter, FILTERED_WINDOW};
 use app::state::{Dashboard, InitialView};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -22,7 +22,7 @@ use tower::ServiceExt as _;
 use super::details::{self, TaskRef};
 use super::repos;
 use super::security::content_security_policy;
-use super::{AppState, Error};
+use super::AppState;
 
 /// Every page of the app, served by [`page`]: the paths are the app's routes (declared once, in
 /// `app::components::App`), read from it at start.
@@ -54,20 +54,9 @@ async fn page(
     params: Option<Path<HashMap<String, String>>>,
     request: Request<Body>,
 ) -> Response {
-    // `/tasks/{id}` is the one route with an `id` (decoded by axum).
-    let task = match params.and_then(|Path(mut params)| params.remove("id")) {
-        Some(id) => {
-            let which = TaskRef::Id(id.clone());
-            let detail =
-                match details::load(&state.board, &state.telemetry, &state.files, &which).await {
-                    Ok(details) => Ok(details),
-                    Err(Error::NotFound(_)) => Err(app::state::task_not_found(&id)),
-                    Err(error) => Err(error.to_string()),
-                };
-            Some(Box::new((id, detail)))
-        }
-        None => None,
-    };
+    // `/tasks/{id}` is the one route with an `id` (decoded by axum). The detail asks the API for
+    // the task itself (in process, as its `Resource` does): a 404 there makes the page one.
+    let task = params.and_then(|Path(mut params)| params.remove("id"));
     render(state, request, View::Page(task)).await
 }
 
@@ -109,11 +98,9 @@ pub(super) async fn not_found_page(
 /// "Page not found" page for an address that names none.
 enum View {
     NotFound,
-    Page(Option<Box<OpenTask>>),
+    /// The id of the task the address opens, if any.
+    Page(Option<String>),
 }
-
-/// The task an address opens: its id, and the task or why there is none.
-type OpenTask = (String, Result<TaskDetails, String>);
 
 /// The filter the address names; a bad value is left out (the page still renders, the filter
 /// bar shows what was taken).
@@ -173,19 +160,17 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
     }
     let (task, not_found) = match view {
         View::NotFound => (None, true),
-        View::Page(task) => (task.map(|open| *open), false),
+        View::Page(task) => (task, false),
     };
-    let task_missing = matches!(task, Some((_, Err(_))));
     let path = request.uri().path().to_owned();
     let path = path.strip_prefix(state.base_path.as_str()).unwrap_or(&path);
     let title = if not_found {
         app::components::page_title("/no-such-page", None)
     } else {
-        let task_title = match &task {
-            Some((_, Ok(details))) => Some(details.task.title.as_str()),
-            _ => None,
-        };
-        app::components::page_title(path, task_title)
+        let task_title = task
+            .as_ref()
+            .and_then(|id| details::title_of(&state.board, &TaskRef::Id(id.clone())));
+        app::components::page_title(path, task_title.as_deref())
     };
     // A viewer has no repository of its own.
     let local_repo = if state.team.viewer {
@@ -229,7 +214,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         move || app::shell(page.clone()),
     );
     let mut response = render(request).await;
-    if task_missing || missing.load(Ordering::Relaxed) {
+    if missing.load(Ordering::Relaxed) {
         *response.status_mut() = StatusCode::NOT_FOUND;
     }
     let policy = content_security_policy(nonce.lock().as_deref(), live_reload);

@@ -1,6 +1,6 @@
 //! What the live core fetches over HTTP besides the socket: the cards of a lane beyond its first
-//! ones, the selected task whole, the board under a filter, and the board while the server is
-//! still reading it for the first time. (A page's own data is its `Resource`: `crate::api`.)
+//! ones, the board under a filter, and the board while the server is still reading it for the
+//! first time. (A page's own data, and the open task's, is its `Resource`: `crate::api`.)
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -9,7 +9,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::api::get_json;
-use crate::model::{FilteredBoard, LanePage, Snapshot, TaskDetails};
+use crate::model::{FilteredBoard, LanePage, Snapshot};
 use crate::state::Dashboard;
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
@@ -43,41 +43,6 @@ pub(super) fn follow_lanes(dashboard: Dashboard) {
                 }
             });
         }
-    });
-}
-
-/// Fetches the selected task whole, again whenever its card changes (so a live change shows the
-/// server's new rendering). A task the page was rendered with is not fetched again at once.
-pub(super) fn follow_selection(dashboard: Dashboard) {
-    Effect::new(move |previous: Option<Option<(String, Option<u64>)>>| {
-        let Some(id) = dashboard.selected.get() else {
-            dashboard.detail.set(None);
-            return None;
-        };
-        // Tracked so a live change of the card fetches it again.
-        let rev = dashboard.board.with(|b| b.card_with_id(&id).map(|c| c.rev));
-        let key = Some((id.clone(), rev));
-        let held = dashboard
-            .detail
-            .with_untracked(|d| matches!(d, Some(Ok(details)) if details.answers(&id)));
-        if previous.is_none() && held {
-            // The page came with this task.
-            return key;
-        }
-        if previous.as_ref() == Some(&key) {
-            return key;
-        }
-        if !held {
-            dashboard.detail.set(None);
-        }
-        wasm_bindgen_futures::spawn_local(async move {
-            let path = format!("/api/board/task?id={}", js_sys::encode_uri_component(&id));
-            let outcome = get_json::<TaskDetails>(&path).await;
-            if dashboard.selected.get_untracked().as_deref() == Some(id.as_str()) {
-                dashboard.detail.set(Some(outcome));
-            }
-        });
-        key
     });
 }
 

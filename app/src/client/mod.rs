@@ -58,7 +58,6 @@ fn go_live(dashboard: Dashboard) {
     socket::poll_while_disconnected(dashboard);
     tick_clock(dashboard);
     fetch::follow_lanes(dashboard);
-    fetch::follow_selection(dashboard);
     fetch::follow_filter(dashboard);
     fetch::follow_first_reading(dashboard);
 }

@@ -3,18 +3,38 @@ use leptos::prelude::*;
 use super::assign::{SpecificationPicker, SpecificationReader};
 use super::priority::PriorityMenu;
 use super::use_dashboard;
+use crate::api::fresh_data;
 use crate::format::{age_label, iso_ms};
 use crate::model::{TaskDetails, TaskLink, TaskSummary};
-use crate::navigation::{close_task, open_task, task_href};
+use crate::navigation::{close_task, encode_segment, open_task, task_href};
 
 /// The selected task over the board (at its own address, `/tasks/{id}`): every field, the texts
 /// rendered from Markdown on the server, the tasks it names, its cost and invocations, and its
-/// file. Escape, the back button, the backdrop and × close it.
+/// file. Escape, the back button, the backdrop and × close it. The board's child route: its code
+/// and its data's come with the first task opened.
 #[component]
 pub fn TaskDetail() -> impl IntoView {
     let dashboard = use_dashboard();
     let close_button = NodeRef::<leptos::html::Button>::new();
     let open = move || dashboard.selected.with(Option::is_some);
+    // The task whole: rendered by the server with the page, fetched again when its card changes
+    // (so a live change shows the server's new rendering) or another task is opened.
+    // The task shown: the selected one, the last one while the detail closes (so closing it
+    // fetches nothing).
+    let shown = Memo::new(move |last: Option<&String>| {
+        dashboard
+            .selected
+            .get()
+            .or_else(|| last.cloned())
+            .unwrap_or_default()
+    });
+    let details = fresh_data(move || {
+        let id = shown.get();
+        let rev = dashboard.board.with(|b| b.card_with_id(&id).map(|c| c.rev));
+        (format!("/api/board/task?id={}", encode_segment(&id)), rev)
+    });
+    dashboard.detail.set(Some(details));
+    on_cleanup(move || dashboard.detail.set(None));
     // Focus moves into the dialog when it opens.
     Effect::new(move |_| {
         if open() {
@@ -23,20 +43,18 @@ pub fn TaskDetail() -> impl IntoView {
             }
         }
     });
-    let details = move || {
-        let id = dashboard.selected.get()?;
-        dashboard.detail.with(|d| match d {
-            Some(Ok(details)) if details.answers(&id) => Some(Ok(details.clone())),
-            Some(Err(reason)) => Some(Err(reason.clone())),
-            _ => None,
-        })
-    };
     // Until the task is fetched, what its card shows.
     let summary = move || {
         let id = dashboard.selected.get()?;
         dashboard
             .board
             .with(|b| b.card_with_id(&id).map(|c| c.task.clone()))
+    };
+    let loading = move || {
+        view! {
+            {summary().map(|task| fields(task, None))}
+            <p class="loading">"Loading the task…"</p>
+        }
     };
     let close = move |_| close_task(dashboard);
     view! {
@@ -46,19 +64,21 @@ pub fn TaskDetail() -> impl IntoView {
                 <button class="close" aria-label="Close" node_ref=close_button on:click=close>
                     "×"
                 </button>
-                {move || match details() {
-                    Some(Ok(details)) => whole(details).into_any(),
-                    Some(Err(reason)) => view! {
-                        <h2 id="detail-title">"Task not available"</h2>
-                        <p class="detail-error" role="alert">{reason}</p>
-                    }
-                    .into_any(),
-                    None => view! {
-                        {summary().map(|task| fields(task, None))}
-                        <p class="loading">"Loading the task…"</p>
-                    }
-                    .into_any(),
-                }}
+                <Transition fallback=loading>
+                    {move || Suspend::new(async move {
+                        let answer = details.await;
+                        let id = dashboard.selected.get().unwrap_or_default();
+                        match answer {
+                            Ok(details) if details.answers(&id) => whole(details).into_any(),
+                            Ok(_) => loading().into_any(),
+                            Err(reason) => view! {
+                                <h2 id="detail-title">"Task not available"</h2>
+                                <p class="detail-error" role="alert">{reason}</p>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Transition>
             </aside>
         </Show>
     }
@@ -182,9 +202,12 @@ fn fields(task: TaskSummary, feature: Option<String>) -> impl IntoView {
     let current = Signal::derive(move || {
         dashboard
             .detail
-            .with(|d| match d {
-                Some(Ok(details)) if details.task.path == path => Some(details.task.priority),
-                _ => None,
+            .get()
+            .and_then(|detail| {
+                detail.with(|d| match d {
+                    Some(Ok(details)) if details.task.path == path => Some(details.task.priority),
+                    _ => None,
+                })
             })
             .unwrap_or_else(|| {
                 dashboard

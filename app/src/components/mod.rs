@@ -160,9 +160,11 @@ fn DocumentTitle() -> impl IntoView {
         Effect::new(move |_| {
             let path = location.pathname.get();
             let path = path.strip_prefix(base.as_str()).unwrap_or(&path).to_owned();
-            let task = dashboard.detail.with(|d| match d {
-                Some(Ok(details)) => Some(details.task.title.clone()),
-                _ => None,
+            let task = dashboard.detail.get().and_then(|detail| {
+                detail.with(|d| match d {
+                    Some(Ok(details)) => Some(details.task.title.clone()),
+                    _ => None,
+                })
             });
             document().set_title(&page_title(&path, task.as_deref()));
         });

@@ -8,6 +8,7 @@ pub use board::{default_window, Applied, BoardModel, Card};
 
 use std::collections::BTreeMap;
 
+use crate::api::Fetched;
 use leptos::prelude::*;
 
 use crate::model::{
@@ -93,9 +94,11 @@ pub struct Dashboard {
     pub now_ms: RwSignal<i64>,
     /// The id of the task the detail view shows (the page's URL is `/tasks/{id}` then).
     pub selected: RwSignal<Option<String>>,
-    /// The selected task whole (texts rendered, file, cost), fetched when it is selected or its
-    /// card changes; `Err` with the reason when it could not be fetched.
-    pub detail: RwSignal<Option<Result<TaskDetails, String>>>,
+    /// The open detail's data: the selected task whole (texts rendered, file, cost), or why it
+    /// could not be fetched. The detail makes this `Resource` when it opens (its code and its
+    /// data's are loaded with it) and fetches again when its card changes; the tab's title reads
+    /// it and an edit changes it at once.
+    pub detail: RwSignal<Option<Resource<Fetched<TaskDetails>>>>,
     pub settings: StoredValue<PageSettings>,
     pub toasts: RwSignal<Vec<Toast>>,
     /// The search and filters (the address's query says the same).
@@ -112,8 +115,9 @@ pub struct InitialView {
     pub snapshot: Snapshot,
     /// When the page was rendered (for the cards' ages).
     pub now_ms: i64,
-    /// A task's detail (`/tasks/{id}`): the id in the address, and the task or why there is none.
-    pub task: Option<(String, Result<TaskDetails, String>)>,
+    /// The task whose detail the address opens (`/tasks/{id}`): the id in the address. (The
+    /// detail's data is its own `Resource`.)
+    pub task: Option<String>,
     pub filter: TaskFilter,
     /// The server's answer for `filter`, when there is one.
     pub filtered: Option<FilteredBoard>,
@@ -141,16 +145,12 @@ impl Dashboard {
 
     /// The dashboard as a page at `settings` shows it, opened on `view`.
     pub fn with_settings(settings: PageSettings, view: InitialView) -> Dashboard {
-        let (selected, detail) = match view.task {
-            Some((id, detail)) => (Some(id), Some(detail)),
-            None => (None, None),
-        };
         Dashboard {
             board: RwSignal::new(BoardModel::from_snapshot(view.snapshot)),
             connection: RwSignal::new(Connection::Connecting),
             now_ms: RwSignal::new(view.now_ms),
-            selected: RwSignal::new(selected),
-            detail: RwSignal::new(detail),
+            selected: RwSignal::new(view.task),
+            detail: RwSignal::new(None),
             settings: StoredValue::new(settings),
             toasts: RwSignal::new(Vec::new()),
             filter: RwSignal::new(view.filter),
