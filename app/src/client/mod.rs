@@ -10,7 +10,7 @@ pub(crate) use fetch::fetch_repos;
 use leptos::prelude::*;
 
 use crate::components::App;
-use crate::state::{Dashboard, InitialView, PageSettings};
+use crate::state::{Connection, Dashboard, InitialView, PageSettings};
 
 /// Hydrates the body on what the server rendered it with and goes live.
 pub fn hydrate_dashboard() {
@@ -60,6 +60,22 @@ fn go_live(dashboard: Dashboard) {
     fetch::follow_lanes(dashboard);
     fetch::follow_filter(dashboard);
     fetch::follow_first_reading(dashboard);
+    preload_task_detail_when_live(dashboard);
+}
+
+/// Once the page is first live, loads the task detail's code in the background (it is a module
+/// of its own, left out of what the page needs to go live).
+fn preload_task_detail_when_live(dashboard: Dashboard) {
+    Effect::new(move |preloaded: Option<bool>| {
+        if preloaded == Some(true) {
+            return true;
+        }
+        let live = dashboard.connection.get() == Connection::Live;
+        if live {
+            crate::components::preload_task_detail();
+        }
+        live
+    });
 }
 
 fn html_attribute(name: &str) -> Option<String> {

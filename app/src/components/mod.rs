@@ -107,6 +107,14 @@ lazy_page!(ConnectRoute, ConnectPage);
 lazy_page!(SessionsRoute, SessionsPage);
 lazy_page!(TaskRoute, TaskDetail);
 
+/// Fetches the task detail's code (its module and the chunks it shares) in the background, so
+/// that the first task opened shows at once: called once the page is live, so it never delays
+/// that.
+#[cfg(feature = "hydrate")]
+pub(crate) fn preload_task_detail() {
+    leptos::task::spawn_local(<TaskRoute as LazyRoute>::preload());
+}
+
 /// `/` and `/tasks/{id}`: the board, the costs in short, and the problems; the task's detail over
 /// them (the child route's view).
 #[component]
