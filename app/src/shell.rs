@@ -21,6 +21,10 @@ pub struct Page {
     /// Where the site is (`""` or `/dashboard`): the assets, and this node's own board (`base`
     /// is `{home}/repos/{name}` on another repository's pages).
     pub home: String,
+    /// The WASM files (names in `pkg/`, without `.wasm`) of the lazily loaded route the page is
+    /// drawn with ([`crate::components::lazy_route_of`]): fetched with the page and the main
+    /// WASM, so it hydrates without waiting for them after.
+    pub preload: Vec<String>,
     /// The tab's title (see [`crate::components::page_title`]).
     pub title: String,
     /// In development, cargo-leptos's reload port: the page reloads after a rebuild.
@@ -41,6 +45,7 @@ pub fn shell(page: Page) -> impl IntoView {
         assets,
         base,
         home,
+        preload,
         title,
         live_reload,
         writable,
@@ -98,6 +103,20 @@ pub fn shell(page: Page) -> impl IntoView {
                     r#type="application/wasm"
                     crossorigin="anonymous"
                 />
+                // The page's own module and the chunks it shares, named as the split loader
+                // fetches them (by `fetch`, so `as=fetch`, same-origin credentials): one download.
+                {preload
+                    .into_iter()
+                    .map(|file| view! {
+                        <link
+                            rel="preload"
+                            href=format!("{home}/pkg/{file}.wasm")
+                            r#as="fetch"
+                            r#type="application/wasm"
+                            crossorigin="anonymous"
+                        />
+                    })
+                    .collect_view()}
                 <script type="module" src=format!("{home}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {
                     <script src=format!("{home}/live-reload.js?v={v}") data-port=port.to_string()></script>

@@ -3,6 +3,7 @@
 //! `cargo leptos serve` builds); embedded files in their precompressed br/gzip variants; a
 //! content-hashed version for URLs; caching headers.
 
+use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::path::Path;
 
@@ -66,6 +67,47 @@ pub(super) fn version_of(site_root: Option<&Path>) -> AssetVersion {
         }
     }
     AssetVersion(format!("{:016x}", hasher.finish()))
+}
+
+/// The files each lazily loaded route needs, as wasm-split's manifest lists them: the route's
+/// name (`task_route`, as `#[lazy_route]` names its module `__task_route_view_…`) → its module
+/// and the chunks it shares with other routes (names without `.wasm`, in `pkg/`).
+#[derive(Clone, Debug, Default)]
+pub(super) struct LazyModules(BTreeMap<String, Vec<String>>);
+
+impl LazyModules {
+    /// Reads `pkg/__wasm_split_manifest.json`; none without a split build (a page then loads its
+    /// module when it hydrates, as before).
+    pub(super) fn of(site_root: Option<&Path>) -> LazyModules {
+        const MANIFEST: &str = "pkg/__wasm_split_manifest.json";
+        let bytes = match site_root {
+            Some(root) => std::fs::read(root.join(MANIFEST)).ok(),
+            None => embedded(MANIFEST).map(|file| file.data.into_owned()),
+        };
+        let Some(bytes) = bytes else {
+            return LazyModules::default();
+        };
+        match serde_json::from_slice::<BTreeMap<String, Vec<String>>>(&bytes) {
+            Ok(manifest) => LazyModules(
+                manifest
+                    .into_iter()
+                    .filter_map(|(entry, files)| {
+                        let route = entry.trim_start_matches('_').split("_view_").next()?;
+                        Some((route.to_owned(), files))
+                    })
+                    .collect(),
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "the site's {MANIFEST} could not be read: pages will not preload their modules");
+                LazyModules::default()
+            }
+        }
+    }
+
+    /// The files of `route` (none for an unknown one).
+    pub(super) fn files_of(&self, route: &str) -> &[String] {
+        self.0.get(route).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The service for every path no route claims: the site's files. A folder's files are compressed

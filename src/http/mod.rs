@@ -130,6 +130,7 @@ pub(crate) fn router(
         home: config.base_path.clone(),
         repo: None,
         assets: assets::version_of(config.site_root.as_deref()),
+        lazy_modules: Arc::new(assets::LazyModules::of(config.site_root.as_deref())),
         live_reload: config.live_reload,
         metrics: metrics.clone(),
         started: Instant::now(),

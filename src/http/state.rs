@@ -10,6 +10,7 @@ use axum::extract::FromRef;
 use tokio::sync::watch;
 
 use super::access::AccessPolicy;
+use super::assets::LazyModules;
 use super::auth::Auth;
 use super::metrics::Metrics;
 use crate::board::SharedStore;
@@ -45,6 +46,8 @@ pub(super) struct AppState {
     /// `None` for this node's own.
     pub(super) repo: Option<String>,
     pub(super) assets: AssetVersion,
+    /// The files of each lazily loaded route: a page preloads its own with the HTML.
+    pub(super) lazy_modules: Arc<LazyModules>,
     /// cargo-leptos's reload port in development (see `Config::live_reload`).
     pub(super) live_reload: Option<u16>,
     pub(super) metrics: Arc<Metrics>,

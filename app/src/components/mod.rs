@@ -179,6 +179,26 @@ fn DocumentTitle() -> impl IntoView {
     }
 }
 
+/// The lazily loaded route a page at `path` (under the base) is drawn with, as `#[lazy_route]`
+/// names its module (`__task_route_view_…`): the server has the page preload that module, and
+/// the chunks it shares, with the main WASM. Follows the routes of [`App`] (a Playwright test
+/// loads each page at its address and sees its module preloaded and fetched once).
+pub fn lazy_route_of(path: &str) -> Option<&'static str> {
+    let mut parts = path.trim_matches('/').split('/');
+    Some(match (parts.next()?, parts.next(), parts.next()) {
+        ("tasks", Some(_), None) => "task_route",
+        ("initiatives", None, _) => "initiatives_route",
+        ("costs", None, _) => "costs_route",
+        ("agents", None, _) => "agents_route",
+        ("agents", Some(_), None) => "agent_route",
+        ("history", None, _) => "history_route",
+        ("mcp", None, _) => "mcp_route",
+        ("connect", None, _) => "connect_route",
+        ("sessions", None, _) => "sessions_route",
+        _ => return None,
+    })
+}
+
 /// The title of the page at `path` (under the base), `task` the title of the task it shows.
 pub fn page_title(path: &str, task: Option<&str>) -> String {
     let path = path.trim_end_matches('/');
