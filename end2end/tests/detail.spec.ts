@@ -91,6 +91,8 @@ test("a task opens at its own address and Escape, back and × close it, focus ba
   await detail.locator(".task-links a", { hasText: "schema" }).click();
   await expect(page).toHaveURL(`${server.url}/tasks/schema`);
   await expect(detail.locator("h2")).toHaveText("Define the schema");
+  // The tab's title follows the task now shown (it reads the open detail's data).
+  await expect(page).toHaveTitle("Define the schema · execdash");
   await detail.locator(".close").click();
   await expect(detail).toHaveCount(0);
 });
