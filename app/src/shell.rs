@@ -96,26 +96,12 @@ pub fn shell(page: Page) -> impl IntoView {
                 <link rel="modulepreload" href=format!("{home}/pkg/execdash.js?v={v}")/>
                 // The WASM's download starts with the page, not once boot.js and the glue ran
                 // (two round trips later): on a slow link it is most of the launch.
-                <link
-                    rel="preload"
-                    href=format!("{home}/pkg/execdash.wasm?v={v}")
-                    r#as="fetch"
-                    r#type="application/wasm"
-                    crossorigin="anonymous"
-                />
+                {wasm_preload(format!("{home}/pkg/execdash.wasm?v={v}"))}
                 // The page's own module and the chunks it shares, named as the split loader
-                // fetches them (by `fetch`, so `as=fetch`, same-origin credentials): one download.
+                // fetches them.
                 {preload
                     .into_iter()
-                    .map(|file| view! {
-                        <link
-                            rel="preload"
-                            href=format!("{home}/pkg/{file}.wasm")
-                            r#as="fetch"
-                            r#type="application/wasm"
-                            crossorigin="anonymous"
-                        />
-                    })
+                    .map(|file| wasm_preload(format!("{home}/pkg/{file}.wasm")))
                     .collect_view()}
                 <script type="module" src=format!("{home}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {
@@ -127,4 +113,10 @@ pub fn shell(page: Page) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// A WASM file fetched with the page: named as the glue and the split loader fetch it (`fetch`,
+/// so `as=fetch` with same-origin credentials), so that their request uses this download.
+fn wasm_preload(href: String) -> impl IntoView {
+    view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/> }
 }

@@ -46,11 +46,6 @@ impl Connection {
     }
 }
 
-/// What a `/tasks/{id}` page says when there is no such task (the server and the page alike).
-pub fn task_not_found(id: &str) -> String {
-    format!("Task not found: {id}")
-}
-
 /// What the page knows besides the board: where it lives and what it may do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PageSettings {
