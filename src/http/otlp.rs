@@ -20,7 +20,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -105,6 +105,32 @@ impl Export {
                 _ => StatusCode::BAD_REQUEST,
             };
             Refusal(self.encoding, code, error.to_string())
+        })
+    }
+
+    /// Decodes the body as an `M` and extracts what it reports, on the blocking pool: a batch of
+    /// 512 records is milliseconds of work without a pause, which on the runtime's workers kept
+    /// every other task waiting meanwhile (the telemetry writer's next statement among them).
+    async fn extract<M>(
+        self,
+        prices: Arc<PriceTable>,
+        extract: fn(&M, &PriceTable, DateTime<Utc>) -> Extracted,
+    ) -> Result<Extracted, Refusal>
+    where
+        M: prost::Message + Default + serde::de::DeserializeOwned + 'static,
+    {
+        let encoding = self.encoding;
+        tokio::task::spawn_blocking(move || {
+            let request: M = self.decode()?;
+            Ok(extract(&request, &prices, Utc::now()))
+        })
+        .await
+        .unwrap_or_else(|error| {
+            Err(Refusal(
+                encoding,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the export could not be read: {error}"),
+            ))
         })
     }
 }
@@ -195,11 +221,13 @@ async fn logs(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Refusal> {
     let export = Export::of(&headers, body)?;
-    let request: ExportLogsServiceRequest = export.decode()?;
-    let extracted = invocations_from_logs(&request, &sink.prices, Utc::now());
+    let encoding = export.encoding;
+    let extracted = export
+        .extract::<ExportLogsServiceRequest>(sink.prices.clone(), invocations_from_logs)
+        .await?;
     match sink.store(Signal::Logs, extracted).await {
         Ok((rejected, message)) => Ok(answer(
-            export.encoding,
+            encoding,
             &ExportLogsServiceResponse {
                 partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
                     rejected_log_records: rejected,
@@ -207,7 +235,7 @@ async fn logs(
                 }),
             },
         )),
-        Err(error) => Err(Refusal::of(export.encoding, error)),
+        Err(error) => Err(Refusal::of(encoding, error)),
     }
 }
 
@@ -217,11 +245,13 @@ async fn traces(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Refusal> {
     let export = Export::of(&headers, body)?;
-    let request: ExportTraceServiceRequest = export.decode()?;
-    let extracted = invocations_from_spans(&request, &sink.prices, Utc::now());
+    let encoding = export.encoding;
+    let extracted = export
+        .extract::<ExportTraceServiceRequest>(sink.prices.clone(), invocations_from_spans)
+        .await?;
     match sink.store(Signal::Traces, extracted).await {
         Ok((rejected, message)) => Ok(answer(
-            export.encoding,
+            encoding,
             &ExportTraceServiceResponse {
                 partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
                     rejected_spans: rejected,
@@ -229,7 +259,7 @@ async fn traces(
                 }),
             },
         )),
-        Err(error) => Err(Refusal::of(export.encoding, error)),
+        Err(error) => Err(Refusal::of(encoding, error)),
     }
 }
 
@@ -241,11 +271,13 @@ async fn metrics(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Refusal> {
     let export = Export::of(&headers, body)?;
-    let request: ExportMetricsServiceRequest = export.decode()?;
-    let extracted = metered_from_metrics(&request, &sink.prices, Utc::now());
+    let encoding = export.encoding;
+    let extracted = export
+        .extract::<ExportMetricsServiceRequest>(sink.prices.clone(), metered_from_metrics)
+        .await?;
     match sink.store(Signal::Metrics, extracted).await {
         Ok((rejected, message)) => Ok(answer(
-            export.encoding,
+            encoding,
             &ExportMetricsServiceResponse {
                 partial_success: (rejected > 0).then_some(ExportMetricsPartialSuccess {
                     rejected_data_points: rejected,
@@ -253,7 +285,7 @@ async fn metrics(
                 }),
             },
         )),
-        Err(error) => Err(Refusal::of(export.encoding, error)),
+        Err(error) => Err(Refusal::of(encoding, error)),
     }
 }
 

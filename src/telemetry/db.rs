@@ -136,10 +136,14 @@ pub(super) fn reader_options(path: &Path) -> SqliteConnectOptions {
     base_options(path).pragma("query_only", "ON")
 }
 
+/// A file's connection does not go stale as a network one does (a deleted or replaced file is
+/// what `Connection::is_current` finds out): no round trip to test it before each use, which on
+/// the writer was one more hand-over to its thread per transaction.
 pub(super) async fn writer_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
     SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
+        .test_before_acquire(false)
         .connect_with(writer_options(path))
         .await
         .map_err(|source| TelemetryError::Open {
@@ -148,9 +152,11 @@ pub(super) async fn writer_pool(path: &Path) -> Result<SqlitePool, TelemetryErro
         })
 }
 
+/// Untested before use, as [`writer_pool`]'s.
 pub(super) async fn reader_pool(path: &Path) -> Result<SqlitePool, TelemetryError> {
     SqlitePoolOptions::new()
         .max_connections(READ_CONNECTIONS)
+        .test_before_acquire(false)
         .connect_with(reader_options(path))
         .await
         .map_err(|source| TelemetryError::Open {

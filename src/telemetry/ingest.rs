@@ -8,10 +8,11 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqlitePool};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::error::{IngestError, TelemetryError};
 use super::invocation::{CopyFacts, Invocation};
+use super::rollup::{add_daily, DailyDelta, DailyKey, Rollups};
 use super::{postgres, Pools, Telemetry};
 
 /// The largest batch [`Telemetry::ingest`] accepts (one transaction holds the write lock, which
@@ -47,16 +48,6 @@ fn is_zero(count: &u64) -> bool {
 /// How often a batch is stored again because the file was deleted or replaced during its
 /// transaction (each time the path is opened afresh; more means someone keeps deleting it).
 const ATTEMPTS: usize = 3;
-
-/// Key of an original `daily_costs` row.
-type DailyKey = (String, Option<String>, String, String);
-
-#[derive(Default)]
-struct DailyDelta {
-    invocations: i64,
-    tokens: i64,
-    cost: f64,
-}
 
 impl Telemetry {
     /// Validates the whole batch first (nothing is written if one row is invalid), then inserts
@@ -200,40 +191,6 @@ pub(super) fn reports_of(
 /// Rows in one multi-row `INSERT` (21 parameters each, within SQLite's 32 766) or one lookup.
 const ROWS_PER_INSERT: usize = 1_000;
 
-/// The rows above the id `?1` (a batch just inserted while `rollup_batch` held its row, so the
-/// insert triggers stood aside) added to the three rollups, one grouped upsert each: what the
-/// triggers of `migrations/sqlite/1.2.0-rollups.sql` and `1.3.0-hourly-rollups.sql` do per row.
-/// (`WHERE` before `ON CONFLICT`: SQLite's upsert from a `SELECT` needs one.)
-const ROLLUP_BATCH: [&str; 3] = [
-    "INSERT INTO cost_rollup (day, model_name, agent_name, tool_name, invocations, errors, \
-       total_tokens, cost_usd) \
-     SELECT COALESCE(date(timestamp), ''), model_name, COALESCE(agent_name, ''), tool_name, \
-       COUNT(*), SUM(status IS NOT 'success'), SUM(COALESCE(total_tokens, 0)), \
-       SUM(COALESCE(cost_usd, 0.0)) \
-     FROM invocations WHERE id > ?1 GROUP BY 1, 2, 3, 4 \
-     ON CONFLICT (day, model_name, agent_name, tool_name) DO UPDATE SET \
-       invocations = invocations + excluded.invocations, errors = errors + excluded.errors, \
-       total_tokens = total_tokens + excluded.total_tokens, \
-       cost_usd = cost_usd + excluded.cost_usd",
-    "INSERT INTO task_costs (task_id, invocations, total_tokens, cost_usd) \
-     SELECT task_id, COUNT(*), SUM(COALESCE(total_tokens, 0)), SUM(COALESCE(cost_usd, 0.0)) \
-     FROM invocations WHERE id > ?1 AND task_id IS NOT NULL GROUP BY task_id \
-     ON CONFLICT (task_id) DO UPDATE SET invocations = invocations + excluded.invocations, \
-       total_tokens = total_tokens + excluded.total_tokens, \
-       cost_usd = cost_usd + excluded.cost_usd",
-    "INSERT INTO cost_rollup_hourly (hour, model_name, agent_name, tool_name, invocations, \
-       errors, total_tokens, cost_usd) \
-     SELECT strftime('%Y-%m-%d %H:00:00', timestamp), model_name, COALESCE(agent_name, ''), \
-       tool_name, COUNT(*), SUM(status IS NOT 'success'), SUM(COALESCE(total_tokens, 0)), \
-       SUM(COALESCE(cost_usd, 0.0)) \
-     FROM invocations WHERE id > ?1 AND strftime('%Y-%m-%d %H:00:00', timestamp) IS NOT NULL \
-     GROUP BY 1, 2, 3, 4 \
-     ON CONFLICT (hour, model_name, agent_name, tool_name) DO UPDATE SET \
-       invocations = invocations + excluded.invocations, errors = errors + excluded.errors, \
-       total_tokens = total_tokens + excluded.total_tokens, \
-       cost_usd = cost_usd + excluded.cost_usd",
-];
-
 /// One transaction: every row is inserted unless its `invocation_id` is stored already (which
 /// ids are is asked first, then the new rows go in a few multi-row `INSERT`s: statements, not
 /// SQLite's work, were most of a batch's time, and the driver hands over each row a statement
@@ -268,49 +225,38 @@ async fn store(
             !stored.contains(&row.invocation_id) && inserted.insert(row.invocation_id.as_str())
         })
         .collect();
-    // The rollups of the new rows in one statement each (see ROLLUP_BATCH), before anything
-    // below updates or deletes a row (their triggers expect the rows counted).
-    let batched = !new.is_empty();
-    let last_id: i64 = if batched {
+    // The rollups of the new rows added once (see `rollup`), before anything below updates or
+    // deletes a row (their triggers expect the rows counted).
+    if !new.is_empty() {
         sqlx::query("INSERT INTO rollup_batch (id) VALUES (1)")
             .execute(&mut *tx)
             .await?;
-        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM invocations")
-            .fetch_one(&mut *tx)
-            .await?
-    } else {
-        0
-    };
-    for chunk in new.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO invocations (invocation_id, timestamp, agent_name, tool_name, \
-             model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
-             status, error_message, privacy_level, task_id, source, session_id, \
-             cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
-             attribution) VALUES ",
-        );
-        for index in 0..chunk.len() {
-            if index > 0 {
-                sql.push(',');
-            }
-            sql.push_str(
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, ?, \
-                 ?, ?)",
+        for chunk in new.chunks(ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO invocations (invocation_id, timestamp, agent_name, tool_name, \
+                 model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
+                 status, error_message, privacy_level, task_id, source, session_id, \
+                 cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
+                 attribution) VALUES ",
             );
+            for index in 0..chunk.len() {
+                if index > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, \
+                     ?, ?, ?)",
+                );
+            }
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = bind_row(query, row, None);
+            }
+            query.execute(&mut *tx).await?;
         }
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = bind_row(query, row, None);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    if batched {
-        for statement in ROLLUP_BATCH {
-            sqlx::query(statement)
-                .bind(last_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let rollups = Rollups::of(&new);
+        rollups.add_to(&mut tx).await?;
+        rollups.add_original_to(&mut daily);
         sqlx::query("DELETE FROM rollup_batch")
             .execute(&mut *tx)
             .await?;
@@ -345,31 +291,42 @@ async fn store(
             continue;
         }
         outcomes.push(Outcome::Inserted);
-        let date = row.date().unwrap_or_default();
-        let key = (
-            date,
-            row.agent_name.clone(),
-            row.tool_name.clone(),
-            row.model_name.clone(),
-        );
-        let delta = daily.entry(key).or_default();
-        delta.invocations += 1;
-        delta.tokens += row.total_tokens;
-        delta.cost += row.cost_usd;
     }
-    for (key, delta) in &daily {
-        upsert_daily(&mut tx, key, delta).await?;
-    }
-    let mut superseded = vec![0; batches.len()];
-    for (index, session) in sessions_by_batch(batches) {
-        superseded[index] += sqlx::query(super::meter::SUPERSEDED_SQLITE)
-            .bind(session)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-    }
+    add_daily(&mut tx, &daily).await?;
+    let superseded = supersede_metered(&mut tx, batches).await?;
     tx.commit().await?;
     Ok(reports_of(batches, &outcomes, &superseded))
+}
+
+/// Deletes the metered rows of the sessions whose calls `batches` hold (the calls say the same,
+/// call by call); how many each batch superseded (a session counts for the first batch that has
+/// it, which would have deleted them stored alone before the others). One statement per
+/// thousand sessions, which finds metered rows by their ids' prefix (the unique index on
+/// `invocation_id`; `+session_id` keeps SQLite off the session index): a session's calls can be
+/// thousands of rows, its metered rows are a few.
+async fn supersede_metered(
+    tx: &mut Transaction<'static, Sqlite>,
+    batches: &[&[Invocation]],
+) -> Result<Vec<u64>, sqlx::Error> {
+    let sessions = sessions_by_batch(batches);
+    let first: HashMap<&str, usize> = sessions.iter().map(|&(index, s)| (s, index)).collect();
+    let mut superseded = vec![0; batches.len()];
+    for chunk in sessions.chunks(ROWS_PER_INSERT) {
+        let mut query = QueryBuilder::<Sqlite>::new(super::meter::SUPERSEDED_SQLITE);
+        query.push(" (");
+        let mut list = query.separated(", ");
+        for (_, session) in chunk {
+            list.push_bind(*session);
+        }
+        query.push(") RETURNING session_id");
+        let deleted: Vec<String> = query.build_query_scalar().fetch_all(&mut **tx).await?;
+        for session in deleted {
+            if let Some(&index) = first.get(session.as_str()) {
+                superseded[index] += 1;
+            }
+        }
+    }
+    Ok(superseded)
 }
 
 /// The sessions of the calls in `rows` (not of metered rows), once each.
@@ -538,45 +495,4 @@ pub(super) fn bind_row<'q>(
         .bind(row.reported_cost_usd)
         .bind(row.computed_cost_usd)
         .bind(&row.attribution)
-}
-
-/// Adds to the `daily_costs` row of `key`, or creates it. `agent_name IS ?` and updating a single
-/// rowid make NULL agents aggregate into one row, even in files where the original writer has
-/// already created several (its `ON CONFLICT` never fires for NULL, as NULLs are distinct).
-async fn upsert_daily(
-    tx: &mut Transaction<'static, Sqlite>,
-    (date, agent, tool, model): &DailyKey,
-    delta: &DailyDelta,
-) -> Result<(), sqlx::Error> {
-    let updated = sqlx::query(
-        "UPDATE daily_costs SET invocations = invocations + ?, \
-         total_tokens = total_tokens + ?, total_cost_usd = total_cost_usd + ? \
-         WHERE rowid = (SELECT rowid FROM daily_costs WHERE date = ? AND agent_name IS ? \
-         AND tool_name = ? AND model_name = ? LIMIT 1)",
-    )
-    .bind(delta.invocations)
-    .bind(delta.tokens)
-    .bind(delta.cost)
-    .bind(date)
-    .bind(agent)
-    .bind(tool)
-    .bind(model)
-    .execute(&mut **tx)
-    .await?;
-    if updated.rows_affected() == 0 {
-        sqlx::query(
-            "INSERT INTO daily_costs (date, agent_name, tool_name, model_name, invocations, \
-             total_tokens, total_cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(date)
-        .bind(agent)
-        .bind(tool)
-        .bind(model)
-        .bind(delta.invocations)
-        .bind(delta.tokens)
-        .bind(delta.cost)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }

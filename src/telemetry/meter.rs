@@ -37,9 +37,11 @@ const UPDATED: &str = "timestamp = excluded.timestamp, agent_name = excluded.age
      reported_cost_usd = excluded.reported_cost_usd, \
      computed_cost_usd = excluded.computed_cost_usd, attribution = excluded.attribution";
 
-/// A session's metered rows, removed in the transaction that stores its calls (`?`: the session).
-pub(super) const SUPERSEDED_SQLITE: &str =
-    "DELETE FROM invocations WHERE session_id = ? AND invocation_id LIKE 'metered:%'";
+/// Sessions' metered rows, removed in the transaction that stores their calls: the sessions'
+/// list follows (`(?, …)`). The ids between [`METERED_PREFIX`] and the same with its last
+/// character's successor (`;` after `:`) are the metered ones, found on the unique index.
+pub(super) const SUPERSEDED_SQLITE: &str = "DELETE FROM invocations \
+     WHERE invocation_id >= 'metered:' AND invocation_id < 'metered;' AND +session_id IN";
 /// The same for several sessions on PostgreSQL (`$1`: the sessions).
 pub(super) const SUPERSEDED_POSTGRES: &str =
     "DELETE FROM invocations WHERE session_id = ANY($1) AND invocation_id LIKE 'metered:%'";
@@ -176,4 +178,19 @@ async fn remove_redundant_postgres(
     .execute(pool)
     .await?
     .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The range `SUPERSEDED_SQLITE` deletes is exactly the ids that start with the prefix.
+    #[test]
+    fn the_superseded_range_is_the_metered_prefix() {
+        let mut after = METERED_PREFIX.to_owned();
+        let last = after.pop().expect("a prefix");
+        after.push(char::from_u32(last as u32 + 1).expect("a character"));
+        assert!(SUPERSEDED_SQLITE.contains(&format!(">= '{METERED_PREFIX}'")));
+        assert!(SUPERSEDED_SQLITE.contains(&format!("< '{after}'")));
+    }
 }

@@ -31,6 +31,7 @@ mod meter;
 mod migrate;
 mod postgres;
 mod queries;
+mod rollup;
 mod sessions;
 #[cfg(feature = "bench-support")]
 mod synthetic;
