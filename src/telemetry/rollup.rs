@@ -45,6 +45,9 @@ impl Sums {
 /// the agent (`''` for none, as the triggers write it) and the tool.
 type PeriodKey<'a> = (Cow<'a, str>, &'a str, &'a str, &'a str);
 
+/// A `daily_costs` key of borrowed rows: day, agent (NULL kept apart), tool, model.
+type OriginalKey<'a> = (Cow<'a, str>, Option<&'a str>, &'a str, &'a str);
+
 /// What a group's new rows add to the three rollups.
 #[derive(Debug, Default)]
 pub(super) struct Rollups<'a> {
@@ -52,7 +55,7 @@ pub(super) struct Rollups<'a> {
     hours: HashMap<PeriodKey<'a>, Sums>,
     tasks: HashMap<&'a str, Sums>,
     /// The original `daily_costs` table's: by day, agent (NULL kept apart), tool and model.
-    original: HashMap<(Cow<'a, str>, Option<&'a str>, &'a str, &'a str), Sums>,
+    original: HashMap<OriginalKey<'a>, Sums>,
 }
 
 impl<'a> Rollups<'a> {
