@@ -350,7 +350,7 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
             .unwrap();
     assert_eq!(
         versions,
-        vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0"]
+        vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0"]
     );
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
@@ -363,7 +363,7 @@ async fn an_original_database_is_opened_in_place_and_every_timestamp_format_coun
     let again = Telemetry::open(&path).await.unwrap();
     assert_eq!(
         count(&again, "SELECT COUNT(*) FROM schema_version").await,
-        7
+        8
     );
     assert_eq!(count(&again, "SELECT COUNT(*) FROM invocations").await, 5);
     let same = again.summary(CostRange::Days7, now).await.unwrap();
@@ -400,18 +400,21 @@ async fn a_missing_database_is_created_with_the_original_schema() {
     .fetch_all(&telemetry.reader().await.unwrap())
     .await
     .unwrap();
-    for name in [
-        "idx_daily_costs_date",
-        "idx_invocations_agent",
-        "idx_invocations_model",
-        "idx_invocations_status",
-        "idx_invocations_task_id",
-        "idx_invocations_timestamp",
-        "idx_invocations_tool",
-        "idx_invocations_julianday",
-    ] {
-        assert!(indexes.iter().any(|i| i == name), "{name} in {indexes:?}");
-    }
+    // The original's indexes no query reads are dropped (1.7.0); its `timestamp` one, which its
+    // own dashboard reads, stays.
+    assert_eq!(
+        indexes,
+        [
+            "idx_daily_costs_date",
+            "idx_invocations_julianday",
+            "idx_invocations_model_julianday",
+            "idx_invocations_session",
+            "idx_invocations_source",
+            "idx_invocations_task_id",
+            "idx_invocations_timestamp",
+            "idx_invocations_unpriced",
+        ]
+    );
     let summary = telemetry
         .summary(CostRange::Day1, Utc::now())
         .await

@@ -74,9 +74,12 @@ const SESSION_INDEX: &str = include_str!("../../migrations/sqlite/1.5.0-session-
 /// 1.6.0: a batch's rollups added once per batch: `migrations/sqlite/1.6.0-batched-rollups.sql`
 /// (the insert triggers stand aside while `rollup_batch` has its row; see `ingest::store`).
 const BATCHED_ROLLUPS: &str = include_str!("../../migrations/sqlite/1.6.0-batched-rollups.sql");
+/// 1.7.0: the original's indexes no query reads, dropped (each row inserted updated them):
+/// `migrations/sqlite/1.7.0-unread-indexes.sql`.
+const UNREAD_INDEXES: &str = include_str!("../../migrations/sqlite/1.7.0-unread-indexes.sql");
 
 /// The versions we add, in order.
-pub(super) const MIGRATIONS: [(&str, &str); 6] = [
+pub(super) const MIGRATIONS: [(&str, &str); 7] = [
     ("1.1.0", "execdash: invocations.task_id column and index"),
     (
         "1.2.0",
@@ -94,6 +97,10 @@ pub(super) const MIGRATIONS: [(&str, &str); 6] = [
     (
         "1.6.0",
         "execdash: rollups of a batch of inserts added once per batch",
+    ),
+    (
+        "1.7.0",
+        "execdash: indexes no query reads dropped (agent, tool, model, status)",
     ),
 ];
 
@@ -291,6 +298,12 @@ async fn migrate(
         "1.6.0" => {
             (&mut *tx)
                 .execute(sqlx::raw_sql(BATCHED_ROLLUPS))
+                .await
+                .map_err(fail)?;
+        }
+        "1.7.0" => {
+            (&mut *tx)
+                .execute(sqlx::raw_sql(UNREAD_INDEXES))
                 .await
                 .map_err(fail)?;
         }

@@ -191,11 +191,12 @@ pub(super) fn reports_of(
 /// Rows in one multi-row `INSERT` (21 parameters each, within SQLite's 32 766) or one lookup.
 const ROWS_PER_INSERT: usize = 1_000;
 
-/// One transaction: every row is inserted unless its `invocation_id` is stored already (which
-/// ids are is asked first, then the new rows go in a few multi-row `INSERT`s: statements, not
-/// SQLite's work, were most of a batch's time, and the driver hands over each row a statement
-/// returns on its own); a row not inserted is compared with the stored one to tell a duplicate
-/// from a conflict.
+/// One transaction: every row is inserted unless its `invocation_id` is stored already (a few
+/// multi-row `INSERT OR IGNORE`s, and the ids that went in asked only when fewer did than were
+/// offered: each statement is a hand-over to the connection's thread and back, and the driver
+/// hands over each row a statement returns on its own); a row not inserted is compared with the
+/// stored one to tell a duplicate from a conflict. The group's rollups are summed in memory
+/// (see `rollup`).
 async fn store(
     writer: &SqlitePool,
     batches: &[&[Invocation]],
@@ -204,63 +205,71 @@ async fn store(
     let mut outcomes = Vec::with_capacity(rows.len());
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let mut daily: HashMap<DailyKey, DailyDelta> = HashMap::new();
-    let mut stored: HashSet<String> = HashSet::new();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "SELECT invocation_id FROM invocations WHERE invocation_id IN ({})",
-            vec!["?"; chunk.len()].join(",")
-        );
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for row in chunk {
-            query = query.bind(&row.invocation_id);
-        }
-        stored.extend(query.fetch_all(&mut *tx).await?);
-    }
-    // The first row of each id not stored yet is inserted; the others are compared below.
-    let mut inserted: HashSet<&str> = HashSet::with_capacity(rows.len());
-    let new: Vec<&Invocation> = rows
+    // The first row of each id in the group is offered; `OR IGNORE` skips the ids stored already.
+    // The others are compared below.
+    let mut first: HashSet<&str> = HashSet::with_capacity(rows.len());
+    let offered: Vec<&Invocation> = rows
         .iter()
         .copied()
-        .filter(|row| {
-            !stored.contains(&row.invocation_id) && inserted.insert(row.invocation_id.as_str())
-        })
+        .filter(|row| first.insert(row.invocation_id.as_str()))
         .collect();
-    // The rollups of the new rows added once (see `rollup`), before anything below updates or
-    // deletes a row (their triggers expect the rows counted).
-    if !new.is_empty() {
-        sqlx::query("INSERT INTO rollup_batch (id) VALUES (1)")
-            .execute(&mut *tx)
-            .await?;
-        for chunk in new.chunks(ROWS_PER_INSERT) {
-            let mut sql = String::from(
-                "INSERT INTO invocations (invocation_id, timestamp, agent_name, tool_name, \
-                 model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
-                 status, error_message, privacy_level, task_id, source, session_id, \
-                 cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
-                 attribution) VALUES ",
+    let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM invocations")
+        .fetch_one(&mut *tx)
+        .await?;
+    // The insert triggers stand aside while `rollup_batch` holds a row: the rollups of the new
+    // rows are added once below (see `rollup`), before anything updates or deletes a row (their
+    // triggers expect the rows counted).
+    sqlx::query("INSERT INTO rollup_batch (id) VALUES (1)")
+        .execute(&mut *tx)
+        .await?;
+    let mut written = 0;
+    for chunk in offered.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT OR IGNORE INTO invocations (invocation_id, timestamp, agent_name, tool_name, \
+             model_name, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, \
+             status, error_message, privacy_level, task_id, source, session_id, \
+             cache_read_tokens, cache_write_tokens, reported_cost_usd, computed_cost_usd, \
+             attribution) VALUES ",
+        );
+        for index in 0..chunk.len() {
+            if index > 0 {
+                sql.push(',');
+            }
+            sql.push_str(
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, ?, \
+                 ?, ?)",
             );
-            for index in 0..chunk.len() {
-                if index > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'metadata'), ?, ?, ?, ?, ?, \
-                     ?, ?, ?)",
-                );
-            }
-            let mut query = sqlx::query(&sql);
-            for row in chunk {
-                query = bind_row(query, row, None);
-            }
-            query.execute(&mut *tx).await?;
         }
-        let rollups = Rollups::of(&new);
-        rollups.add_to(&mut tx).await?;
-        rollups.add_original_to(&mut daily);
-        sqlx::query("DELETE FROM rollup_batch")
-            .execute(&mut *tx)
-            .await?;
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = bind_row(query, row, None);
+        }
+        written += query.execute(&mut *tx).await?.rows_affected();
     }
+    // Usually every one was new; otherwise the new ones are those given a row id above the
+    // largest before (`AUTOINCREMENT`, and no other writer meanwhile: the lock is ours).
+    let new: Vec<&Invocation> = if written == offered.len() as u64 {
+        offered
+    } else {
+        let ids: HashSet<String> =
+            sqlx::query_scalar("SELECT invocation_id FROM invocations WHERE id > ?")
+                .bind(before)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        offered
+            .into_iter()
+            .filter(|row| ids.contains(&row.invocation_id))
+            .collect()
+    };
+    let inserted: HashSet<&str> = new.iter().map(|row| row.invocation_id.as_str()).collect();
+    let rollups = Rollups::of(&new);
+    rollups.add_to(&mut tx).await?;
+    rollups.add_original_to(&mut daily);
+    sqlx::query("DELETE FROM rollup_batch")
+        .execute(&mut *tx)
+        .await?;
     let mut first_seen = HashSet::with_capacity(inserted.len());
     for &row in &rows {
         let id = row.invocation_id.as_str();
