@@ -390,7 +390,10 @@ async fn aggregates() {
 }
 
 /// One Claude Code 2.1 `api_request` record as its exporter sends it (the attributes it sends,
-/// with the resource's repeated), for the call `n` of session `session`.
+/// with the resource's repeated), for the call `n` of session `session`. The task and the agent
+/// come from `OTEL_RESOURCE_ATTRIBUTES`, set once for the agent's process: the same for every
+/// call of a session (until 2026-12-06 the bench gave each call of a session one of 300 tasks,
+/// which no agent does).
 fn claude_api_request(session: usize, n: usize) -> opentelemetry_proto::tonic::logs::v1::LogRecord {
     use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
     let kv = |key: &str, value: Value| KeyValue {
@@ -407,7 +410,7 @@ fn claude_api_request(session: usize, n: usize) -> opentelemetry_proto::tonic::l
             value: Some(text("claude_code.api_request")),
         }),
         attributes: vec![
-            kv("task.id", text(&format!("task-{}", n % 300))),
+            kv("task.id", text(&format!("task-{}", session % 300))),
             kv("agent", text(&format!("agent-{}", session % 6))),
             kv(
                 "user.id",

@@ -48,8 +48,12 @@ const SCHEMA_2_2_0: &str = include_str!("../../migrations/postgres/2.2.0-agent-c
 /// `migrations/postgres/2.3.0-session-index.sql`.
 const SCHEMA_2_3_0: &str = include_str!("../../migrations/postgres/2.3.0-session-index.sql");
 
+/// 2.4.0: the rollup triggers return at once for a statement that changed no row, metered rows
+/// are indexed apart, the index by repository and time (read by no query) is dropped: `migrations/postgres/2.4.0-less-write-work.sql`.
+const SCHEMA_2_4_0: &str = include_str!("../../migrations/postgres/2.4.0-less-write-work.sql");
+
 /// The versions, in order (the SQLite file's are 1.x).
-const MIGRATIONS: [(&str, &str, &str); 4] = [
+const MIGRATIONS: [(&str, &str, &str); 5] = [
     (
         "2.0.0",
         "execdash: the telemetry schema on PostgreSQL, rollups kept by statement triggers",
@@ -69,6 +73,11 @@ const MIGRATIONS: [(&str, &str, &str); 4] = [
         "2.3.0",
         "execdash: invocations by session",
         SCHEMA_2_3_0,
+    ),
+    (
+        "2.4.0",
+        "execdash: no rollup work for statements that change no row; metered rows indexed apart; no index by repository",
+        SCHEMA_2_4_0,
     ),
 ];
 
