@@ -42,7 +42,9 @@ const UPDATED: &str = "timestamp = excluded.timestamp, agent_name = excluded.age
 /// character's successor (`;` after `:`) are the metered ones, found on the unique index.
 pub(super) const SUPERSEDED_SQLITE: &str = "DELETE FROM invocations \
      WHERE invocation_id >= 'metered:' AND invocation_id < 'metered;' AND +session_id IN";
-/// The same for several sessions on PostgreSQL (`$1`: the sessions).
+/// The same for several sessions on PostgreSQL (`$1`: the sessions), through the partial index
+/// of metered rows (`idx_invocations_metered`, 2.4.0), whose predicate this one must repeat for
+/// the planner to use it.
 pub(super) const SUPERSEDED_POSTGRES: &str =
     "DELETE FROM invocations WHERE session_id = ANY($1) AND invocation_id LIKE 'metered:%'";
 
