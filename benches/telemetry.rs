@@ -389,11 +389,24 @@ async fn aggregates() {
     percentiles(&format!("task_costs(50 ids) over {rows}"), &mut samples);
 }
 
+/// The task of call `n` of session `session` (see `claude_api_request`).
+fn task_of(session: usize, n: usize) -> usize {
+    static PER_CALL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let per_call = *PER_CALL.get_or_init(|| {
+        std::env::var("EXECDASH_BENCH_TASK_PER_CALL").is_ok_and(|v| v == "1")
+    });
+    if per_call {
+        n % 300
+    } else {
+        session % 300
+    }
+}
+
 /// One Claude Code 2.1 `api_request` record as its exporter sends it (the attributes it sends,
 /// with the resource's repeated), for the call `n` of session `session`. The task and the agent
 /// come from `OTEL_RESOURCE_ATTRIBUTES`, set once for the agent's process: the same for every
 /// call of a session (until 2026-12-06 the bench gave each call of a session one of 300 tasks,
-/// which no agent does).
+/// which no agent does; `EXECDASH_BENCH_TASK_PER_CALL=1` gives that mix again, to compare).
 fn claude_api_request(session: usize, n: usize) -> opentelemetry_proto::tonic::logs::v1::LogRecord {
     use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
     let kv = |key: &str, value: Value| KeyValue {
@@ -410,7 +423,7 @@ fn claude_api_request(session: usize, n: usize) -> opentelemetry_proto::tonic::l
             value: Some(text("claude_code.api_request")),
         }),
         attributes: vec![
-            kv("task.id", text(&format!("task-{}", session % 300))),
+            kv("task.id", text(&format!("task-{}", task_of(session, n)))),
             kv("agent", text(&format!("agent-{}", session % 6))),
             kv(
                 "user.id",
