@@ -392,9 +392,8 @@ async fn aggregates() {
 /// The task of call `n` of session `session` (see `claude_api_request`).
 fn task_of(session: usize, n: usize) -> usize {
     static PER_CALL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let per_call = *PER_CALL.get_or_init(|| {
-        std::env::var("EXECDASH_BENCH_TASK_PER_CALL").is_ok_and(|v| v == "1")
-    });
+    let per_call = *PER_CALL
+        .get_or_init(|| std::env::var("EXECDASH_BENCH_TASK_PER_CALL").is_ok_and(|v| v == "1"));
     if per_call {
         n % 300
     } else {

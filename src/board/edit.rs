@@ -13,13 +13,18 @@
 //! open file and must still be the version the change was made from (else the change is made
 //! again from the new version, after its precondition is checked again); and after the rename the
 //! old file, still open, is read once more, so bytes that reached it between that check and the
-//! rename are found and put back, with the change made on them.
+//! rename are found and put back, with the change made on them. A writer that opened the file
+//! before the rename and writes to it only later (descheduled between its open and its write)
+//! reaches the replaced file, which nobody names any more: the old file is watched for
+//! [`LATE_WRITES_WATCHED`] after the answer, and what is appended to it then is appended to the
+//! file the path names ([`rescue_late_appends`]).
 
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -320,6 +325,7 @@ fn rewrite_observed<E>(
         // has had those milliseconds to finish.
         let after = read_whole(&mut file)?;
         if after == current {
+            rescue_late_appends(path, file, current);
             return if restoring {
                 Err(RewriteError::ChangedMeanwhile)
             } else {
@@ -330,6 +336,67 @@ fn rewrite_observed<E>(
         late = Some((after, desired));
     }
     Err(RewriteError::KeepsChanging)
+}
+
+/// How long after a rewrite the replaced file is still watched for late appends, and when it is
+/// read (a writer's open and its write are rarely further apart than a scheduler's time slice or
+/// two; this covers a loaded machine's).
+const LATE_WRITES_WATCHED: [Duration; 4] = [
+    Duration::from_millis(10),
+    Duration::from_millis(50),
+    Duration::from_millis(200),
+    Duration::from_millis(1000),
+];
+
+/// Watches the replaced `file` (which held `current` when the path stopped naming it) on a
+/// thread of its own for [`LATE_WRITES_WATCHED`]: bytes appended to it by a writer that opened it
+/// before the rename are appended to the file `path` names now, once each. Bytes that are not an
+/// append (the old file rewritten in place) cannot be placed and are logged.
+fn rescue_late_appends(path: &Path, mut file: fs::File, current: Vec<u8>) {
+    let path = path.to_path_buf();
+    let spawned = std::thread::Builder::new()
+        .name("execdash-late-appends".into())
+        .spawn(move || {
+            let mut rescued = current.len();
+            let mut waited = Duration::ZERO;
+            for at in LATE_WRITES_WATCHED {
+                std::thread::sleep(at - waited);
+                waited = at;
+                let now = match read_whole(&mut file) {
+                    Ok(now) => now,
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), "cannot read the replaced file for late writes: {error}");
+                        return;
+                    }
+                };
+                if !now.starts_with(&current) {
+                    tracing::warn!(path = %path.display(), "the replaced file was rewritten in place after the edit: what was written there is not carried over");
+                    return;
+                }
+                if now.len() <= rescued {
+                    continue;
+                }
+                let late = &now[rescued..];
+                let appended = fs::OpenOptions::new()
+                    .append(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&path)
+                    .and_then(|mut live| live.write_all(late));
+                match appended {
+                    Ok(()) => {
+                        tracing::info!(path = %path.display(), bytes = late.len(), "another process appended to the file after it was replaced: its bytes are appended to the new one");
+                        rescued = now.len();
+                    }
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), "bytes appended to the replaced file could not be carried over: {error}");
+                        return;
+                    }
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!("cannot watch a replaced file for late writes: {error}");
+    }
 }
 
 /// Opens `path` for reading, refusing a symbolic link.
@@ -619,6 +686,32 @@ mod tests {
         assert_eq!(String::from_utf8(written).unwrap(), expected);
         assert_eq!(fs::read_to_string(&path).unwrap(), expected);
         assert_eq!(names_in(dir.path()), ["t.yaml"]);
+    }
+
+    #[test]
+    fn a_writer_that_opened_the_file_before_the_rename_and_writes_after_the_answer_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("task.yaml");
+        fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
+        // Opened before the rewrite, written to only once it has answered: the old file.
+        let mut late = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let written = rewrite(&path, no_precondition, set_priority).unwrap();
+        assert_eq!(written, b"id: a\npriority: LOW\n");
+        late.write_all(b"# a late note\n").unwrap();
+        drop(late);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let expected = "id: a\npriority: LOW\n# a late note\n";
+        while fs::read_to_string(&path).unwrap() != expected {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the late note never reached the file: {:?}",
+                fs::read_to_string(&path).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Carried over once: the watch goes on and finds nothing more.
+        std::thread::sleep(LATE_WRITES_WATCHED[LATE_WRITES_WATCHED.len() - 1]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected);
     }
 
     #[test]
