@@ -23,7 +23,7 @@ use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -348,15 +348,36 @@ const LATE_WRITES_WATCHED: [Duration; 4] = [
     Duration::from_millis(1000),
 ];
 
+/// Replaced files watched at most at once (a thread each, for a second).
+const MAX_WATCHED: usize = 64;
+
+/// Replaced files watched now.
+static WATCHING: AtomicUsize = AtomicUsize::new(0);
+
 /// Watches the replaced `file` (which held `current` when the path stopped naming it) on a
 /// thread of its own for [`LATE_WRITES_WATCHED`]: bytes appended to it by a writer that opened it
 /// before the rename are appended to the file `path` names now, once each. Bytes that are not an
 /// append (the old file rewritten in place) cannot be placed and are logged.
 fn rescue_late_appends(path: &Path, mut file: fs::File, current: Vec<u8>) {
+    // Bounded: a burst of edits beyond this watches only the first ones' files.
+    if WATCHING.fetch_add(1, Ordering::SeqCst) >= MAX_WATCHED {
+        WATCHING.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!(path = %path.display(), "{MAX_WATCHED} replaced files are watched for late writes already: this one is not");
+        return;
+    }
+    /// Gives the watcher's place back however its thread ends.
+    struct Watching;
+    impl Drop for Watching {
+        fn drop(&mut self) {
+            WATCHING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let watching = Watching;
     let path = path.to_path_buf();
     let spawned = std::thread::Builder::new()
         .name("execdash-late-appends".into())
         .spawn(move || {
+            let _watching = watching;
             let mut rescued = current.len();
             let mut waited = Duration::ZERO;
             for at in LATE_WRITES_WATCHED {

@@ -195,4 +195,30 @@ mod tests {
         assert!(SUPERSEDED_SQLITE.contains(&format!(">= '{METERED_PREFIX}'")));
         assert!(SUPERSEDED_SQLITE.contains(&format!("< '{after}'")));
     }
+
+    /// A session's calls can be thousands of rows and its metered rows a few: SQLite finds the
+    /// metered ones on the unique index of ids, not through the session index.
+    #[tokio::test]
+    async fn metered_rows_are_found_by_their_ids_not_by_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let telemetry = Telemetry::open(&dir.path().join("telemetry.db"))
+            .await
+            .unwrap();
+        let reader = telemetry.reader().await.unwrap();
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {SUPERSEDED_SQLITE} (?, ?)"))
+                .bind("a session")
+                .bind("another")
+                .fetch_all(&reader)
+                .await
+                .unwrap();
+        let plan: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+        assert_eq!(
+            plan,
+            [
+                "SEARCH invocations USING INDEX sqlite_autoindex_invocations_1 \
+              (invocation_id>? AND invocation_id<?)"
+            ],
+        );
+    }
 }
