@@ -12,7 +12,7 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::error::{IngestError, TelemetryError};
 use super::invocation::{CopyFacts, Invocation};
-use super::rollup::{add_daily, DailyDelta, DailyKey, Rollups};
+use super::rollup::{add_daily, day_of, DailyDelta, DailyKey, Rollups};
 use super::{postgres, Pools, Telemetry};
 
 /// The largest batch [`Telemetry::ingest`] accepts (one transaction holds the write lock, which
@@ -448,18 +448,14 @@ async fn complete(
          WHERE invocation_id = ?1",
     );
     bind_row(update, row, None).execute(&mut **tx).await?;
-    let date = timestamp
-        .as_deref()
-        .and_then(|t| t.get(..10))
-        .unwrap_or_default()
-        .to_owned();
+    let date = day_of(timestamp.as_deref()).into_owned();
     let old = daily.entry((date, agent, tool, model)).or_default();
     old.invocations -= 1;
     old.tokens -= tokens;
     old.cost -= cost;
     let new = daily
         .entry((
-            row.date().unwrap_or_default(),
+            day_of(row.timestamp.as_deref()).into_owned(),
             row.agent_name.clone(),
             row.tool_name.clone(),
             row.model_name.clone(),

@@ -308,12 +308,6 @@ impl Invocation {
             any_repo: false,
         }
     }
-
-    /// The UTC date (`YYYY-MM-DD`) of a validated invocation's timestamp.
-    pub fn date(&self) -> Option<String> {
-        let instant = parse_timestamp(self.timestamp.as_deref()?)?;
-        Some(instant.format("%Y-%m-%d").to_string())
-    }
 }
 
 /// Parses the timestamp formats found in telemetry databases: RFC 3339 with `Z` or an offset

@@ -49,7 +49,8 @@ const SCHEMA_2_2_0: &str = include_str!("../../migrations/postgres/2.2.0-agent-c
 const SCHEMA_2_3_0: &str = include_str!("../../migrations/postgres/2.3.0-session-index.sql");
 
 /// 2.4.0: the rollup triggers return at once for a statement that changed no row, metered rows
-/// are indexed apart, the index by repository and time (read by no query) is dropped: `migrations/postgres/2.4.0-less-write-work.sql`.
+/// are indexed apart, the index by repository and time (read by no query) is dropped:
+/// `migrations/postgres/2.4.0-less-write-work.sql`.
 const SCHEMA_2_4_0: &str = include_str!("../../migrations/postgres/2.4.0-less-write-work.sql");
 
 /// The versions, in order (the SQLite file's are 1.x).

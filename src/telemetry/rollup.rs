@@ -111,11 +111,12 @@ impl<'a> Rollups<'a> {
         &self,
         tx: &mut Transaction<'static, Sqlite>,
     ) -> Result<(), sqlx::Error> {
-        for (table, period, sums) in [
-            ("cost_rollup", "day", &self.days),
-            ("cost_rollup_hourly", "hour", &self.hours),
+        // Each table, its period's column, and how a key's period is written there.
+        let day_text: fn(&str) -> String = str::to_owned;
+        for (table, period, sums, text_of) in [
+            ("cost_rollup", "day", &self.days, day_text),
+            ("cost_rollup_hourly", "hour", &self.hours, hour_of),
         ] {
-            let hourly = period == "hour";
             let keys: Vec<_> = sums.iter().collect();
             for chunk in keys.chunks(KEYS_PER_STATEMENT) {
                 let mut query = QueryBuilder::<Sqlite>::new(format!(
@@ -123,12 +124,8 @@ impl<'a> Rollups<'a> {
                      invocations, errors, total_tokens, cost_usd) "
                 ));
                 query.push_values(chunk, |mut values, ((period, model, agent, tool), sums)| {
-                    let period = match hourly {
-                        true => hour_of(period),
-                        false => period.to_string(),
-                    };
                     values
-                        .push_bind(period)
+                        .push_bind(text_of(period))
                         .push_bind(*model)
                         .push_bind(*agent)
                         .push_bind(*tool)
@@ -194,6 +191,12 @@ fn day_and_hour(timestamp: Option<&str>) -> (Cow<'_, str>, Option<Cow<'_, str>>)
         },
         None => (Cow::Borrowed(""), None),
     }
+}
+
+/// The UTC day of a stored timestamp, as `date(timestamp)` gives it (`''` for none): the
+/// `daily_costs` row a call counts in.
+pub(super) fn day_of(timestamp: Option<&str>) -> Cow<'_, str> {
+    day_and_hour(timestamp).0
 }
 
 /// The hourly rollup's `hour` of a `YYYY-MM-DDTHH` from [`day_and_hour`].
