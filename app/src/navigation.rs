@@ -22,6 +22,21 @@ pub fn task_in_path<'a>(path: &'a str, base: &str) -> Option<&'a str> {
     (!rest.is_empty() && !rest.contains('/')).then_some(rest)
 }
 
+/// The live socket's path under `base`, naming the board the page holds (`since`, `instance`) so
+/// the server leaves the board out of its `connection_ack` when nothing changed since. The server
+/// writes it into the page (`<html data-socket>`: boot.js opens the socket while the WASM is still
+/// downloading); the browser side uses it for every reconnect.
+pub fn socket_path(base: &str, seq: u64, instance: &str) -> String {
+    if instance.is_empty() {
+        format!("{base}/ws")
+    } else {
+        format!(
+            "{base}/ws?since={seq}&instance={}",
+            encode_segment(instance)
+        )
+    }
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 pub fn encode_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -235,5 +250,14 @@ mod tests {
         assert_eq!(task_in_path("/", ""), None);
         assert_eq!(task_in_path("/tasks/", ""), None);
         assert_eq!(task_in_path("/tasks/a/b", ""), None);
+    }
+
+    #[test]
+    fn the_socket_names_the_board_held() {
+        assert_eq!(socket_path("", 0, ""), "/ws");
+        assert_eq!(
+            socket_path("/dash/repos/api", 16, "00ff&x"),
+            "/dash/repos/api/ws?since=16&instance=00ff%26x"
+        );
     }
 }

@@ -59,6 +59,7 @@ pub fn shell(page: Page) -> impl IntoView {
     })
     .to_string()
     .replace('<', "\\u003c");
+    let socket = crate::navigation::socket_path(&base, view.snapshot.seq, &view.snapshot.instance);
     let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
     let settings = PageSettings {
         base: base.clone(),
@@ -80,6 +81,7 @@ pub fn shell(page: Page) -> impl IntoView {
             data-writable=writable.to_string()
             data-repo=repo
             data-local-repo=local_repo
+            data-socket=socket
         >
             <head>
                 <meta charset="utf-8"/>

@@ -193,3 +193,40 @@ test("while the server reads a large board the page says how far it got, then sh
   await expect(page.locator('[data-column="inbox"] .card')).toHaveCount(50);
   await expect(page.locator("#connection")).toHaveText("Live");
 });
+
+test("the socket opened while the WASM downloads is the one the page goes live on, and what it received meanwhile is applied", async ({
+  page,
+}) => {
+  // The WASM is held back until the socket has carried a change: the page cannot apply it yet.
+  let releaseWasm!: () => void;
+  const wasmHeld = new Promise<void>((resolve) => (releaseWasm = resolve));
+  await page.route(/\/pkg\/execdash\.wasm/, async (route) => {
+    await wasmHeld;
+    await route.continue();
+  });
+  const sockets: string[] = [];
+  let carried!: () => void;
+  const changeCarried = new Promise<void>((resolve) => (carried = resolve));
+  page.on("websocket", (socket) => {
+    sockets.push(socket.url());
+    socket.on("framereceived", ({ payload }) => {
+      if (String(payload).includes("Arrived before hydration")) carried();
+    });
+  });
+
+  await page.goto(server.url);
+  await expect.poll(() => sockets.length).toBe(1);
+  // The page names the board it was rendered with.
+  expect(sockets[0]).toMatch(/\/ws\?since=\d+&instance=[0-9a-f]{16}$/);
+  writeFileSync(server.collab("inbox/early.yaml"), task("early", "Arrived before hydration"));
+  await changeCarried;
+  await expect(page.locator("#connection")).not.toHaveText("Live");
+  releaseWasm();
+
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(card(page, "inbox", "Arrived before hydration")).toBeVisible();
+  // And live on it from then on: a later change arrives the same way, on the same socket.
+  writeFileSync(server.collab("inbox/later.yaml"), task("later", "Arrived after hydration"));
+  await expect(card(page, "inbox", "Arrived after hydration")).toBeVisible();
+  expect(sockets).toHaveLength(1);
+});

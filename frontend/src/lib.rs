@@ -1,7 +1,11 @@
 //! The WASM entry point: hydrates the server-rendered dashboard.
 
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
+use wasm_bindgen::prelude::*;
+
+/// Called by boot.js with the live socket it opened while the WASM downloaded
+/// (`{socket, messages}`, or `undefined`).
+#[wasm_bindgen]
+pub fn hydrate(early_socket: JsValue) {
     console_error_panic_hook::set_once();
-    app::hydrate_dashboard();
+    app::hydrate_dashboard(early_socket);
 }

@@ -12,8 +12,9 @@ use leptos::prelude::*;
 use crate::components::App;
 use crate::state::{Connection, Dashboard, InitialView, PageSettings};
 
-/// Hydrates the body on what the server rendered it with and goes live.
-pub fn hydrate_dashboard() {
+/// Hydrates the body on what the server rendered it with and goes live, on the socket boot.js
+/// opened (`early_socket`, see [`socket::connect`]) when there is one.
+pub fn hydrate_dashboard(early_socket: wasm_bindgen::JsValue) {
     let settings = PageSettings {
         base: base_path(),
         home: html_attribute("data-home").unwrap_or_default(),
@@ -44,7 +45,7 @@ pub fn hydrate_dashboard() {
         })
         .await;
         if let Some((owner, dashboard)) = root.take() {
-            owner.with(|| go_live(dashboard));
+            owner.with(|| go_live(dashboard, early_socket));
         }
         // For the page's whole life.
         hydrated.forget();
@@ -52,9 +53,9 @@ pub fn hydrate_dashboard() {
 }
 
 /// Starts what changes the page on its own: the socket, the polls, the clock, the keys.
-fn go_live(dashboard: Dashboard) {
+fn go_live(dashboard: Dashboard, early_socket: wasm_bindgen::JsValue) {
     close_on_escape(dashboard);
-    socket::connect(dashboard);
+    socket::connect(dashboard, early_socket);
     socket::poll_while_disconnected(dashboard);
     tick_clock(dashboard);
     fetch::follow_lanes(dashboard);
