@@ -73,7 +73,12 @@ fn preload_task_detail_when_live(dashboard: Dashboard) {
         }
         let live = dashboard.connection.get() == Connection::Live;
         if live {
-            crate::components::preload_task_detail();
+            // In a task of its own: the page shows Live first (the socket boot.js opened may have
+            // brought the ack in the same turn as the hydration).
+            set_timeout(
+                crate::components::preload_task_detail,
+                std::time::Duration::ZERO,
+            );
         }
         live
     });
