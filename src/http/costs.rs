@@ -16,19 +16,25 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct CostsQuery {
+pub(super) struct CostsQuery {
     range: Option<String>,
+}
+
+impl CostsQuery {
+    /// The range asked for (7 days when none); an unknown one is a `400` naming the field.
+    pub(super) fn range(&self) -> Result<CostRange, Error> {
+        match self.range.as_deref() {
+            None | Some("") => Ok(CostRange::default()),
+            Some(text) => text
+                .parse::<CostRange>()
+                .map_err(|message| Error::bad_field("range", message)),
+        }
+    }
 }
 
 async fn costs(
     State(telemetry): State<Telemetry>,
     Query(query): Query<CostsQuery>,
 ) -> Result<Json<CostSummary>, Error> {
-    let range = match query.range.as_deref() {
-        None | Some("") => CostRange::default(),
-        Some(text) => text
-            .parse::<CostRange>()
-            .map_err(|message| Error::bad_field("range", message))?,
-    };
-    Ok(Json(telemetry.summary(range, Utc::now()).await?))
+    Ok(Json(telemetry.summary(query.range()?, Utc::now()).await?))
 }

@@ -11,6 +11,7 @@ mod alerts;
 mod assets;
 mod auth;
 mod board;
+mod charts;
 mod connect;
 mod costs;
 mod details;
@@ -221,6 +222,7 @@ fn api() -> Router<AppState> {
         .merge(invocations::router())
         .merge(costs::router())
         .merge(forecast::router())
+        .merge(charts::router())
         .merge(otlp::router())
         .merge(connect::router())
         .merge(sessions::router())

@@ -1,7 +1,7 @@
 use plotters::prelude::*;
 
 use super::{color, dates, finish, usd, DayAxes, HEIGHT, WIDE};
-use crate::model::CostSummary;
+use crate::model::{AgentPage, CostRange, CostSummary, ModelCost};
 
 /// Daily cost stacked by model, over the summary's range (every day shown, empty ones too).
 /// `None` when there is nothing to draw.
@@ -92,6 +92,29 @@ pub fn stacked_bars(
         root.present().ok()?;
     }
     Some(finish(svg, WIDE, HEIGHT))
+}
+
+/// The agent page's chart: the costs page's daily chart over one agent's calls (30 days).
+pub fn agent_daily(page: &AgentPage) -> Option<String> {
+    let mut by_model: Vec<ModelCost> = Vec::new();
+    for day in &page.daily {
+        match by_model.iter_mut().find(|m| m.model == day.model) {
+            Some(model) => model.cost_usd += day.cost_usd,
+            None => by_model.push(ModelCost {
+                model: day.model.clone(),
+                cost_usd: day.cost_usd,
+                ..ModelCost::default()
+            }),
+        }
+    }
+    by_model.sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd));
+    daily_cost(&CostSummary {
+        range: CostRange::Days30,
+        daily: page.daily.clone(),
+        by_model,
+        generated_at: page.generated_at.clone(),
+        ..CostSummary::default()
+    })
 }
 
 /// Models in the order of their cost over the range (the legend and colour order).

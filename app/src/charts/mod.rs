@@ -1,5 +1,7 @@
-//! Cost charts drawn with plotters as SVG text. The same code runs on the server (so the charts
-//! are in the first HTML) and in the browser (redrawn when `cost.update` arrives).
+//! Cost charts drawn with plotters as SVG text, by the server only (`GET /api/charts/…`, and so in
+//! the first HTML): the pages fetch them again when what they show changes, so neither plotters
+//! nor this drawing code is in the WASM client (`css_color`, `models_by_cost` and
+//! `burn_down_description`, for the legends and the words, are).
 //!
 //! Text is drawn in a marker colour that is replaced by `currentColor`, so the charts take the
 //! theme's text colour from CSS; bars use a palette readable on dark and light backgrounds.
@@ -10,7 +12,7 @@ mod forecast;
 mod history;
 
 pub use bars::{cost_by_model, tokens_by_agent};
-pub use daily::{daily_cost, models_by_cost};
+pub use daily::{agent_daily, daily_cost, models_by_cost};
 pub use forecast::{burn_down, burn_down_description};
 pub use history::{completions, cycle_times, work_in_progress};
 

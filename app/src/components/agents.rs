@@ -4,13 +4,10 @@ use leptos_router::hooks::use_params_map;
 
 use super::initiatives::task_line;
 use super::sessions::AgentSessions;
-use super::{fetched, use_dashboard};
-use crate::api::page_data;
-use crate::charts;
+use super::{fetched, server_chart, use_dashboard};
+use crate::api::{page_data, Fetched};
 use crate::format::age_label;
-use crate::model::{
-    AgentList, AgentOverview, AgentPage, CostRange, CostSummary, ModelCost, TaskSummary,
-};
+use crate::model::{AgentList, AgentOverview, AgentPage, Charts, TaskSummary};
 use crate::navigation::encode_segment;
 
 /// `/agents`: one card per agent (its tasks, what it spent, when it was last active, its top
@@ -66,55 +63,38 @@ pub fn AgentDetailPage() -> impl IntoView {
             moved,
         )
     });
+    let charts = page_data::<Charts, _>(move || {
+        let moved = board.with(|b| b.costs_version());
+        (
+            format!("/api/charts/agents/{}", encode_segment(&name.get())),
+            moved,
+        )
+    });
     let base = dashboard.settings.with_value(|s| s.base.clone());
     view! {
         <main class="page agent-page" aria-labelledby="page-title">
             <p class="breadcrumb"><A href=format!("{base}/agents")>"← All agents"</A></p>
             <h2 id="page-title">{move || name.get()}</h2>
             <AgentSessions agent=name/>
-            {fetched(page, "Reading the agent…", "", agent_page)}
+            {fetched(page, "Reading the agent…", "", move |page| agent_page(page, charts))}
         </main>
     }
     .into_any()
 }
 
-fn agent_page(page: AgentPage) -> impl IntoView {
+fn agent_page(page: AgentPage, charts: Resource<Fetched<Charts>>) -> impl IntoView {
     let AgentPage {
         agent,
         tasks,
-        daily,
         telemetry_error,
-        generated_at,
+        ..
     } = page;
-    // The costs page's daily chart, over this agent's calls.
-    let mut by_model: Vec<ModelCost> = Vec::new();
-    for day in &daily {
-        match by_model.iter_mut().find(|m| m.model == day.model) {
-            Some(model) => model.cost_usd += day.cost_usd,
-            None => by_model.push(ModelCost {
-                model: day.model.clone(),
-                cost_usd: day.cost_usd,
-                ..ModelCost::default()
-            }),
-        }
-    }
-    by_model.sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd));
-    let chart = charts::daily_cost(&CostSummary {
-        range: CostRange::Days30,
-        daily,
-        by_model,
-        generated_at,
-        ..CostSummary::default()
-    });
     view! {
         {agent_card(agent, false)}
         {telemetry_error.map(|reason| view! { <p class="detail-error">{format!("Costs unavailable: {reason}")}</p> })}
         <figure class="chart-card wide" data-chart="agent-daily">
             <figcaption>"Daily cost by model, last 30 days"</figcaption>
-            {match chart {
-                Some(svg) => view! { <div class="chart" inner_html=svg></div> }.into_any(),
-                None => view! { <p class="empty">"No calls in the last 30 days."</p> }.into_any(),
-            }}
+            {server_chart(charts, "daily", "No calls in the last 30 days.")}
         </figure>
         <section class="agent-tasks" aria-labelledby="agent-tasks-title">
             <h3 id="agent-tasks-title">{format!("Tasks ({})", tasks.len())}</h3>

@@ -1,10 +1,11 @@
 use leptos::prelude::*;
 
-use super::{fetched, use_dashboard};
-use crate::api::page_data;
+use super::{fetched, server_chart, use_dashboard};
+use crate::api::{page_data, Fetched};
 use crate::charts;
 use crate::model::{
-    BudgetOutlook, BudgetPeriod, CostRange, Forecast, ForecastBasis, PeriodForecast, PortfolioCosts,
+    BudgetOutlook, BudgetPeriod, Charts, CostRange, Forecast, ForecastBasis, PeriodForecast,
+    PortfolioCosts,
 };
 
 /// Costs and usage: totals, a range selector and three charts. Redrawn on `cost.update`.
@@ -29,10 +30,13 @@ pub fn CostsPanel() -> impl IntoView {
         CostRange::Days7 => dashboard.board.with(|b| b.costs.clone()),
         range => range_costs.get().filter(|c| c.range == range),
     });
-    let daily = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::daily_cost)));
-    let by_model = Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::cost_by_model)));
-    let by_agent =
-        Memo::new(move |_| summary.with(|s| s.as_ref().and_then(charts::tokens_by_agent)));
+    // Drawn by the server, again whenever a `cost.update` brings a new summary.
+    let drawn = page_data::<Charts, _>(move || {
+        (
+            format!("/api/charts/costs?range={}", cost_range.get().as_str()),
+            dashboard.board.with(|b| b.costs_version()),
+        )
+    });
     let legend = Memo::new(move |_| {
         summary.with(|s| s.as_ref().map(charts::models_by_cost).unwrap_or_default())
     });
@@ -76,16 +80,12 @@ pub fn CostsPanel() -> impl IntoView {
             </button>
         }
     };
-    let chart = move |id: &'static str, title: &'static str, svg: Memo<Option<String>>| {
+    const NO_CALLS: &str = "No invocations in this range.";
+    let chart = move |id: &'static str, title: &'static str| {
         view! {
             <figure class="chart-card" data-chart=id>
                 <figcaption>{title}</figcaption>
-                <Show
-                    when=move || svg.with(Option::is_some)
-                    fallback=|| view! { <p class="empty">"No invocations in this range."</p> }
-                >
-                    <div class="chart" inner_html=move || svg.get().unwrap_or_default()></div>
-                </Show>
+                {server_chart(drawn, id, NO_CALLS)}
             </figure>
         }
     };
@@ -137,20 +137,15 @@ pub fn CostsPanel() -> impl IntoView {
                 <div class="charts">
                     <figure class="chart-card wide" data-chart="daily">
                         <figcaption>"Daily cost by model"</figcaption>
-                        <Show
-                            when=move || daily.with(Option::is_some)
-                            fallback=|| view! { <p class="empty">"No invocations in this range."</p> }
-                        >
-                            <div class="chart" inner_html=move || daily.get().unwrap_or_default()></div>
-                        </Show>
+                        {server_chart(drawn, "daily", NO_CALLS)}
                         <ul class="legend">
                             {move || legend.get().into_iter().enumerate().map(|(i, model)| view! {
                                 <li><span class="swatch" style=format!("background:{}", charts::css_color(i))></span>{model}</li>
                             }).collect_view()}
                         </ul>
                     </figure>
-                    {chart("by-model", "Cost by model", by_model)}
-                    {chart("by-agent", "Tokens by agent", by_agent)}
+                    {chart("by-model", "Cost by model")}
+                    {chart("by-agent", "Tokens by agent")}
                 </div>
             </Show>
         </section>
@@ -215,16 +210,21 @@ fn SpendingForecast() -> impl IntoView {
             board.with(|b| b.costs_version()),
         )
     });
+    let drawn = page_data::<Charts, _>(move || {
+        (
+            "/api/charts/forecast".to_owned(),
+            board.with(|b| b.costs_version()),
+        )
+    });
     view! {
         <section class="forecast" aria-labelledby="forecast-title">
             <h3 id="forecast-title">"Forecast"</h3>
-            {fetched(forecast, "Projecting the spending…", "Not available: ", forecast_view)}
+            {fetched(forecast, "Projecting the spending…", "Not available: ", move |forecast| forecast_view(forecast, drawn))}
         </section>
     }
 }
 
-fn forecast_view(forecast: Forecast) -> impl IntoView {
-    let chart = charts::burn_down(&forecast);
+fn forecast_view(forecast: Forecast, drawn: Resource<Fetched<Charts>>) -> impl IntoView {
     let description = charts::burn_down_description(&forecast);
     let basis = match forecast.basis {
         ForecastBasis::NoHistory => "no_history",
@@ -260,9 +260,9 @@ fn forecast_view(forecast: Forecast) -> impl IntoView {
         </dl>
         <figure class="chart-card wide" data-chart="burn-down">
             <figcaption>"Burn-down: this month's spending against the monthly budget"</figcaption>
-            {match chart {
+            {fetched(drawn, "Drawing the chart…", "The chart is unavailable: ", move |charts: Charts| match charts.get("burn-down") {
                 Some(svg) => view! {
-                    <div class="chart" role="img" aria-label=description inner_html=svg></div>
+                    <div class="chart" role="img" aria-label=description.clone() inner_html=svg></div>
                     <ul class="legend">
                         <li><span class="line-key spent"></span>"Spent"</li>
                         <li><span class="line-key projected"></span>"Projected"</li>
@@ -274,7 +274,7 @@ fn forecast_view(forecast: Forecast) -> impl IntoView {
                 }
                 .into_any(),
                 None => view! { <p class="empty">"Nothing spent or budgeted this month yet."</p> }.into_any(),
-            }}
+            })}
         </figure>
     }
 }

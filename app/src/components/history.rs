@@ -1,10 +1,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{fetched, use_dashboard};
-use crate::api::page_data;
+use super::{fetched, server_chart, use_dashboard};
+use crate::api::{page_data, Fetched};
 use crate::charts;
-use crate::model::{History, HistoryRange};
+use crate::model::{Charts, History, HistoryRange};
 
 /// `/history?range=30d|90d|1y`: tasks completed per day or week by agent, cycle time per agent,
 /// and work in progress over time, drawn on the server and redrawn as the board changes.
@@ -22,6 +22,10 @@ pub fn HistoryPage() -> impl IntoView {
     let board = dashboard.board;
     let history = page_data::<History, _>(move || {
         let path = format!("/api/history?range={}", range.get().as_str());
+        (path, board.with(|b| b.seq))
+    });
+    let charts = page_data::<Charts, _>(move || {
+        let path = format!("/api/charts/history?range={}", range.get().as_str());
         (path, board.with(|b| b.seq))
     });
     let base = dashboard.settings.with_value(|s| s.base.clone());
@@ -50,30 +54,24 @@ pub fn HistoryPage() -> impl IntoView {
                     {HistoryRange::ALL.into_iter().map(range_link).collect_view()}
                 </nav>
             </div>
-            {fetched(history, "Reading the history…", "", history_view)}
+            {fetched(history, "Reading the history…", "", move |history| history_view(history, charts))}
         </main>
     }
     .into_any()
 }
 
-fn history_view(history: History) -> impl IntoView {
-    let completions = charts::completions(&history);
-    let cycle_chart = charts::cycle_times(&history);
-    let wip = charts::work_in_progress(&history);
+fn history_view(history: History, charts: Resource<Fetched<Charts>>) -> impl IntoView {
     let total: u32 = history.completed.iter().flatten().sum();
     let per = if history.range.bucket_days() == 1 {
         "day"
     } else {
         "week"
     };
-    let figure = |id: &'static str, title: String, svg: Option<String>, empty: &'static str| {
+    let figure = move |id: &'static str, title: String, empty: &'static str| {
         view! {
             <figure class="chart-card wide" data-chart=id>
                 <figcaption>{title}</figcaption>
-                {match svg {
-                    Some(svg) => view! { <div class="chart" inner_html=svg></div> }.into_any(),
-                    None => view! { <p class="empty">{empty}</p> }.into_any(),
-                }}
+                {server_chart(charts, id, empty)}
             </figure>
         }
     };
@@ -85,7 +83,6 @@ fn history_view(history: History) -> impl IntoView {
             {figure(
                 "completed",
                 format!("Tasks completed per {per}, by agent ({total} in all)"),
-                completions,
                 "No task was completed in this range.",
             )}
             <ul class="legend">
@@ -98,7 +95,7 @@ fn history_view(history: History) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-            {figure("cycle", "Cycle time per agent, created → completed".to_owned(), cycle_chart, "No completed task has both dates.")}
+            {figure("cycle", "Cycle time per agent, created → completed".to_owned(), "No completed task has both dates.")}
             {(!history.cycle.is_empty()).then(|| view! {
                 <table class="cost-table cycle-table">
                     <thead><tr><th scope="col">"Agent"</th><th scope="col" class="num">"Tasks"</th><th scope="col" class="num">"25 %"</th><th scope="col" class="num">"Median"</th><th scope="col" class="num">"75 %"</th><th scope="col" class="num">"90 %"</th></tr></thead>
@@ -120,7 +117,7 @@ fn history_view(history: History) -> impl IntoView {
                     </tbody>
                 </table>
             })}
-            {figure("wip", "Open tasks at the end of each day".to_owned(), wip, "No task has a creation date.")}
+            {figure("wip", "Open tasks at the end of each day".to_owned(), "No task has a creation date.")}
             {(history.undated > 0).then(|| view! {
                 <p class="hint">{format!(
                     "{} done task{} without a readable completed_at {} left out.",

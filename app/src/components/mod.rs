@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::api::Fetched;
+use crate::model::Charts;
 use crate::state::Dashboard;
 
 pub use agents::{AgentDetailPage, AgentsPage};
@@ -271,6 +272,24 @@ where
         })
     });
     answer_view(loading, answer)
+}
+
+/// A chart the server drew (`GET /api/charts/…`): `name` of `charts` (kept on screen while it is
+/// drawn again), or `empty` when there was nothing to draw.
+pub(crate) fn server_chart(
+    charts: Resource<Fetched<Charts>>,
+    name: &'static str,
+    empty: &'static str,
+) -> impl IntoView {
+    fetched(
+        charts,
+        "Drawing the chart…",
+        "The chart is unavailable: ",
+        move |charts: Charts| match charts.get(name) {
+            Some(svg) => view! { <div class="chart" inner_html=svg></div> }.into_any(),
+            None => view! { <p class="empty">{empty}</p> }.into_any(),
+        },
+    )
 }
 
 /// The view of a page's answer, once it comes (a type of its own per page would make the whole

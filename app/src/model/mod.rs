@@ -3,6 +3,7 @@
 mod agent;
 mod alert;
 mod budget;
+mod chart;
 mod connect;
 mod cost;
 mod detail;
@@ -25,6 +26,7 @@ mod task_path;
 pub use agent::{AgentList, AgentOverview, AgentPage, ModelShare, AGENT_TASKS};
 pub use alert::{Alert, AlertLog, Delivery};
 pub use budget::{BudgetAlert, BudgetPeriod, BudgetUse, Budgets};
+pub use chart::Charts;
 pub use connect::{ConnectInfo, PriceSource, SourceSeen};
 pub use cost::{
     ActiveOperation, AgentCost, CostRange, CostSummary, CostTotals, CostUpdate, DailyCost,
