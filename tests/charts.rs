@@ -18,8 +18,13 @@ async fn get(base: &str, path: &str) -> (StatusCode, Value) {
 /// The chart `name` of an answer, checked to be an SVG document.
 #[track_caller]
 fn svg<'a>(charts: &'a Value, name: &str) -> &'a str {
-    let svg = charts[name].as_str().unwrap_or_else(|| panic!("no {name} in {charts}"));
-    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{name}: {svg}");
+    let svg = charts[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {charts}"));
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{name}: {svg}"
+    );
     svg
 }
 
@@ -38,14 +43,17 @@ async fn the_pages_charts_are_drawn_from_the_calls_and_tasks_and_absent_when_emp
     assert!(charts.get("completed").is_none(), "{charts}");
 
     let now = Utc::now();
-    let calls: Vec<Value> = [("sonnet-1", "claude-sonnet-4", 2.5), ("gpt-1", "gpt-5", 1.25)]
-        .into_iter()
-        .map(|(id, model, cost)| {
-            json!({"invocation_id": id, "timestamp": (now - Duration::minutes(5)).to_rfc3339(),
+    let calls: Vec<Value> = [
+        ("sonnet-1", "claude-sonnet-4", 2.5),
+        ("gpt-1", "gpt-5", 1.25),
+    ]
+    .into_iter()
+    .map(|(id, model, cost)| {
+        json!({"invocation_id": id, "timestamp": (now - Duration::minutes(5)).to_rfc3339(),
                    "agent_name": "benny", "tool_name": "claude-code", "model_name": model,
                    "total_tokens": 1000, "cost_usd": cost, "status": "success"})
-        })
-        .collect();
+    })
+    .collect();
     let posted = reqwest::Client::new()
         .post(format!("{base}/api/invocations"))
         .json(&calls)
@@ -58,7 +66,10 @@ async fn the_pages_charts_are_drawn_from_the_calls_and_tasks_and_absent_when_emp
     assert_eq!(status, StatusCode::OK, "{charts}");
     svg(&charts, "daily");
     let by_model = svg(&charts, "by-model");
-    assert!(by_model.contains("claude-sonnet-4") && by_model.contains("gpt-5"), "{by_model}");
+    assert!(
+        by_model.contains("claude-sonnet-4") && by_model.contains("gpt-5"),
+        "{by_model}"
+    );
     assert!(svg(&charts, "by-agent").contains("benny"));
     // The text takes the page's colour.
     assert!(by_model.contains("currentColor"));
@@ -85,7 +96,11 @@ async fn a_bad_range_or_an_unknown_agent_is_refused_as_by_the_data_endpoints() {
         let (status, answer) = get(&base, path).await;
         let (data_status, data_answer) = get(&base, data_path).await;
         assert!(status.is_client_error(), "{path}: {status} {answer}");
-        assert_eq!((status, &answer["error"]), (data_status, &data_answer["error"]), "{path}");
+        assert_eq!(
+            (status, &answer["error"]),
+            (data_status, &data_answer["error"]),
+            "{path}"
+        );
     }
     server.stop().await.unwrap();
 }
