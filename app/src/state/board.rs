@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Keyed;
+
 use crate::model::{
     lane_key, parse_lane_key, Budgets, Column, CostSummary, Envelope, LanePage, McpHealth,
     Priority, Problem, ScanProgress, ServerEvent, SessionState, SessionSummary, Snapshot,
@@ -39,12 +41,12 @@ pub struct BoardModel {
     /// The server process `seq` belongs to.
     pub instance: String,
     pub seq: u64,
-    pub cards: BTreeMap<String, Card>,
+    pub cards: Keyed<Card>,
     /// How many cards every lane holds on the server (`inbox`, `assigned/<agent>`, …).
     pub lanes: BTreeMap<String, usize>,
     /// How many cards a lane shows, where the user asked for more than [`LANE_WINDOW`].
     pub shown: BTreeMap<String, usize>,
-    pub problems: BTreeMap<String, Problem>,
+    pub problems: Keyed<Problem>,
     /// The 7-day cost summary (totals, charts, cost per task and agent).
     pub costs: Option<CostSummary>,
     pub budgets: Budgets,
@@ -53,7 +55,7 @@ pub struct BoardModel {
     /// How many MCP servers are healthy; `None`: none configured.
     pub mcp: Option<McpHealth>,
     /// The agent sessions going on, by id.
-    pub sessions: BTreeMap<String, SessionSummary>,
+    pub sessions: Keyed<SessionSummary>,
 }
 
 impl BoardModel {

@@ -3,8 +3,10 @@
 //! ([`Dashboard`]).
 
 mod board;
+mod keyed;
 
 pub use board::{default_window, Applied, BoardModel, Card};
+pub use keyed::Keyed;
 
 use std::collections::BTreeMap;
 
