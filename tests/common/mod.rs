@@ -377,7 +377,7 @@ fn shown(board: &BoardModel) -> Shown {
         board.seq,
         board.lanes.clone(),
         lanes,
-        board.problems.keys().cloned().collect(),
+        board.problems.keys().map(str::to_owned).collect(),
         board.costs.clone(),
     )
 }

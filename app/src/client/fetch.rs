@@ -3,24 +3,23 @@
 //! first time. (A page's own data, and the open task's, is its `Resource`: `crate::api`.)
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
 use crate::api::get_json;
 use crate::model::{FilteredBoard, LanePage, Snapshot};
-use crate::state::Dashboard;
+use crate::state::{Dashboard, Keyed};
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
 /// or when a deletion left fewer cards held than shown. A page read at another `seq` than the
 /// board's is dropped and asked for again once the board moves (or after a short wait).
 pub(super) fn follow_lanes(dashboard: Dashboard) {
-    let in_flight: Rc<RefCell<BTreeSet<String>>> = Rc::default();
+    let in_flight: Rc<RefCell<Keyed<()>>> = Rc::default();
     Effect::new(move |_| {
         let wanted = dashboard.board.with(|b| b.lanes_to_fetch());
         for (lane, limit) in wanted {
-            if !in_flight.borrow_mut().insert(lane.clone()) {
+            if in_flight.borrow_mut().insert(lane.clone(), ()).is_some() {
                 continue;
             }
             let in_flight = in_flight.clone();

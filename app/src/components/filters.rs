@@ -1,10 +1,9 @@
-use std::collections::BTreeSet;
-
 use leptos::prelude::*;
 
 use super::use_dashboard;
 use crate::model::{Priority, TaskFilter};
 use crate::navigation::set_query;
+use crate::state::Keyed;
 
 /// Search and filters above the board. Every change is applied at once to the cards the page
 /// holds, written to the address (`?q=…&agent=…`) and asked of the server for the whole board.
@@ -20,33 +19,37 @@ pub fn FilterBar() -> impl IntoView {
     let text = |value: String| (!value.trim().is_empty()).then(|| value.trim().to_owned());
     let agents = move || {
         dashboard.board.with(|b| {
-            let mut agents: BTreeSet<String> = b
+            let mut agents: Keyed<()> = b
                 .lanes
                 .keys()
-                .filter_map(|k| k.split_once('/').map(|(_, a)| a.to_owned()))
+                .filter_map(|k| k.split_once('/').map(|(_, a)| (a.to_owned(), ())))
                 .collect();
-            agents.extend(b.cards.values().filter_map(|c| c.task.agent.clone()));
-            agents.into_iter().collect::<Vec<_>>()
+            for agent in b.cards.values().filter_map(|c| c.task.agent.clone()) {
+                agents.insert(agent, ());
+            }
+            agents.keys().map(str::to_owned).collect::<Vec<_>>()
         })
     };
     let statuses = move || {
         dashboard.board.with(|b| {
-            let mut statuses: BTreeSet<String> = ["new", "in_progress", "blocked", "done"]
+            let mut statuses: Keyed<()> = ["new", "in_progress", "blocked", "done"]
                 .into_iter()
-                .map(str::to_owned)
+                .map(|status| (status.to_owned(), ()))
                 .collect();
-            statuses.extend(b.cards.values().filter_map(|c| c.task.status.clone()));
-            statuses.into_iter().collect::<Vec<_>>()
+            for status in b.cards.values().filter_map(|c| c.task.status.clone()) {
+                statuses.insert(status, ());
+            }
+            statuses.keys().map(str::to_owned).collect::<Vec<_>>()
         })
     };
     let tags = move || {
         dashboard.board.with(|b| {
-            let tags: BTreeSet<String> = b
+            let tags: Keyed<()> = b
                 .cards
                 .values()
-                .flat_map(|c| c.task.tags.iter().cloned())
+                .flat_map(|c| c.task.tags.iter().map(|tag| (tag.clone(), ())))
                 .collect();
-            tags.into_iter().collect::<Vec<_>>()
+            tags.keys().map(str::to_owned).collect::<Vec<_>>()
         })
     };
     let matching = move || {

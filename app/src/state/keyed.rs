@@ -1,5 +1,5 @@
 //! A map from text keys kept as one `Vec` sorted by key: what the board keeps by path or id (its
-//! cards, problems and sessions). Lookups are a binary search; an insertion or a removal moves
+//! cards, problems and sessions; as a set, `Keyed<()>`). Lookups are a binary search; an insertion or a removal moves
 //! the entries after it (the page holds hundreds to a few thousand: microseconds). It is here for
 //! the WASM's size: a `BTreeMap` brings its node operations into the client once per value type
 //! (the three of the board were 50 KB before wasm-opt; BENCHMARKS.md), this a binary search and
@@ -57,6 +57,11 @@ impl<V> Keyed<V> {
     /// Keeps the entries `keep` says yes to.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut V) -> bool) {
         self.entries.retain_mut(|(key, value)| keep(key, value));
+    }
+
+    /// The keys, in their order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + '_ {
+        self.entries.iter().map(|(key, _)| key.as_str())
     }
 
     /// The values, in the order of their keys.
