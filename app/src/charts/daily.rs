@@ -1,6 +1,6 @@
 use plotters::prelude::*;
 
-use super::{color, dates, finish, usd, DayAxes, HEIGHT, WIDE};
+use super::{color, dates, finish, models_by_cost, usd, DayAxes, HEIGHT, WIDE};
 use crate::model::{AgentPage, CostRange, CostSummary, ModelCost};
 
 /// Daily cost stacked by model, over the summary's range (every day shown, empty ones too).
@@ -115,17 +115,4 @@ pub fn agent_daily(page: &AgentPage) -> Option<String> {
         generated_at: page.generated_at.clone(),
         ..CostSummary::default()
     })
-}
-
-/// Models in the order of their cost over the range (the legend and colour order).
-pub fn models_by_cost(summary: &CostSummary) -> Vec<String> {
-    let mut totals: Vec<(String, f64)> = Vec::new();
-    for entry in &summary.daily {
-        match totals.iter_mut().find(|(m, _)| *m == entry.model) {
-            Some((_, cost)) => *cost += entry.cost_usd,
-            None => totals.push((entry.model.clone(), entry.cost_usd)),
-        }
-    }
-    totals.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    totals.into_iter().map(|(m, _)| m).collect()
 }

@@ -4,10 +4,13 @@
 use plotters::prelude::*;
 
 use super::{color, finish, usd, DayAxes, HEIGHT, WIDE};
-use crate::model::{BudgetOutlook, Forecast};
+use crate::model::Forecast;
 
 /// The budget line's colour (the palette's red).
-const BUDGET: RGBColor = super::PALETTE[7];
+const BUDGET: RGBColor = {
+    let (r, g, b) = super::PALETTE[7];
+    RGBColor(r, g, b)
+};
 
 /// The chart; `None` when there is nothing to draw (no day, or nothing spent, projected or
 /// budgeted this month).
@@ -97,40 +100,6 @@ pub fn burn_down(forecast: &Forecast) -> Option<String> {
     Some(finish(svg, WIDE, HEIGHT))
 }
 
-/// The chart in words, for those who cannot see it.
-pub fn burn_down_description(forecast: &Forecast) -> String {
-    let month = &forecast.month;
-    let mut text = format!(
-        "Spent {} so far this month; projected {} by the month's end (likely {} to {})",
-        usd(month.spent),
-        usd(month.projected),
-        usd(month.low),
-        usd(month.high),
-    );
-    match (month.budget, forecast.budget, &forecast.budget_reached_on) {
-        (Some(limit), BudgetOutlook::Reached, Some(day)) => {
-            text += &format!(
-                "; the monthly budget of {} was reached on {day}",
-                usd(limit)
-            );
-        }
-        (Some(limit), BudgetOutlook::Projected, Some(day)) => {
-            text += &format!(
-                "; the monthly budget of {} is reached on {day} at this rate",
-                usd(limit)
-            );
-        }
-        (Some(limit), _, _) => {
-            text += &format!(
-                "; the monthly budget of {} is not reached this month",
-                usd(limit)
-            );
-        }
-        (None, _, _) => text += "; no monthly budget is set",
-    }
-    text + "."
-}
-
 /// How much of its UTC day the instant `generated_at` (RFC 3339, `Z`) is past, `0..1`.
 fn day_fraction_gone(generated_at: &str) -> f64 {
     const DAY_MS: i64 = 86_400_000;
@@ -142,6 +111,8 @@ fn day_fraction_gone(generated_at: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::charts::burn_down_description;
+    use crate::model::BudgetOutlook;
     use crate::model::{BurnDownDay, PeriodForecast};
 
     fn forecast(budget: Option<f64>) -> Forecast {

@@ -1,9 +1,9 @@
 //! A map from text keys kept as one `Vec` sorted by key: what the board keeps by path or id (its
-//! cards, problems and sessions; as a set, `Keyed<()>`). Lookups are a binary search; an insertion or a removal moves
-//! the entries after it (the page holds hundreds to a few thousand: microseconds). It is here for
-//! the WASM's size: a `BTreeMap` brings its node operations into the client once per value type
-//! (the three of the board were 50 KB before wasm-opt; BENCHMARKS.md), this a binary search and
-//! a `Vec`'s, and one sort for all of them.
+//! cards, problems and sessions; as a set, `Keyed<()>`). Lookups are a binary search; an
+//! insertion or a removal moves the entries after it (the page holds hundreds to a few thousand:
+//! microseconds). It is here for the WASM's size: a `BTreeMap` brings its node operations into
+//! the client once per value type (the three of the board were 50 KB before wasm-opt;
+//! BENCHMARKS.md), this a binary search and a `Vec`'s, and one sort for all of them.
 
 use std::ops::Index;
 
