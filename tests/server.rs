@@ -431,7 +431,8 @@ async fn a_client_that_names_the_board_it_holds_gets_an_ack_without_it() {
     let created = next_envelope(&mut current).await;
     assert_eq!(
         (created.seq, created.event.name()),
-        (seq + 1, "task.created")
+        (seq + 1, "task.created"),
+        "{created:?}"
     );
 
     // An older seq, or another run's instance: the board comes with the ack.

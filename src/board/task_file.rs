@@ -334,6 +334,11 @@ impl Stamp {
         self.racy
     }
 
+    /// The file had no bytes.
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub(super) fn same_version(&self, other: &Stamp) -> bool {
         (self.len, self.modified_ns, self.changed_ns, self.inode)
             == (other.len, other.modified_ns, other.changed_ns, other.inode)

@@ -152,7 +152,7 @@ fn spawn(
                 .map(|file| BoardCache::load(file, &event_loop.board.collab))
                 .unwrap_or_default();
             let (mut stamps, catch_up) = event_loop.first_reading(&mut cache);
-            let store = &event_loop.board.store;
+            let store = event_loop.board.store.clone();
             store.finish_startup();
             if store.startup().is_stopping() {
                 let _ = scanned_sender.send(());
@@ -369,7 +369,9 @@ impl EventLoop {
     /// rescans that are due.
     fn expire(&mut self, now: Instant) {
         for relative in take_due(&mut self.deferred, now) {
-            self.board.read_unless_empty(&relative);
+            if let Some(wait) = self.board.read_unless_being_written(&relative) {
+                self.deferred.insert(relative, now + wait);
+            }
         }
         let waiting = self
             .pending_renames
@@ -436,15 +438,19 @@ impl EventLoop {
 
     /// Brings the board read by [`EventLoop::first_reading`] up to what changed on disk
     /// before the watch began; adds the stamps of the files it read again.
-    fn catch_up(&self, stamps: &mut HashMap<String, Stamp>) {
+    fn catch_up(&mut self, stamps: &mut HashMap<String, Stamp>) {
         let started = Instant::now();
-        let changed = self.board.catch_up(stamps);
+        let caught_up = self.board.catch_up(stamps);
         tracing::debug!(
-            files = changed.len(),
+            files = caught_up.read.len(),
+            empty = caught_up.empty.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "caught up with the changes made during the first reading"
         );
-        stamps.extend(changed);
+        stamps.extend(caught_up.read);
+        for relative in caught_up.empty {
+            self.deferred.insert(relative, started);
+        }
     }
 
     fn ensure_watch(&mut self) {
@@ -654,6 +660,50 @@ mod tests {
         let names = event_names(&mut events);
         assert_eq!(names, ["task.assigned"], "not a deletion and a creation");
         assert!(stamps.contains_key("assigned/bob/a.yaml"));
+    }
+
+    #[test]
+    fn a_file_being_written_as_the_catch_up_looks_is_not_shown_broken() {
+        let dir = tempfile::tempdir().unwrap();
+        let collab = dir.path().join("work/collaboration");
+        fs::create_dir_all(collab.join("inbox")).unwrap();
+        let watcher = notify::recommended_watcher(|_| {}).unwrap();
+        let mut event_loop = EventLoop::new(collab.clone(), Arc::new(Store::new()), watcher);
+        let (mut stamps, _) = event_loop.first_reading(&mut BoardCache::default());
+        event_loop.board.store.finish_startup();
+        let (_, mut events) = event_loop.board.store.subscribe(None);
+        // Created, not yet filled (a writer held up between open and write), and an empty file
+        // left so a while ago.
+        let filling = fs::File::create(collab.join("inbox/filling.yaml")).unwrap();
+        let left_empty = fs::File::create(collab.join("inbox/empty.yaml")).unwrap();
+        left_empty
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(5))
+            .unwrap();
+        event_loop.catch_up(&mut stamps);
+        event_loop.after_batch(Instant::now());
+        assert_eq!(
+            event_names(&mut events),
+            ["task.invalid"],
+            "the empty file is reported, the one being written is not, yet"
+        );
+        let problems = event_loop.board.store.snapshot().problems;
+        assert_eq!(
+            problems.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(),
+            ["inbox/empty.yaml"]
+        );
+
+        fs::write(
+            collab.join("inbox/filling.yaml"),
+            "id: filling\ntitle: Filled\n",
+        )
+        .unwrap();
+        drop(filling);
+        event_loop.apply(Intent::Read(collab.join("inbox/filling.yaml")));
+        assert_eq!(event_names(&mut events), ["task.created"]);
+        assert!(
+            event_loop.deferred.is_empty(),
+            "its close-write read it: no later read is left"
+        );
     }
 
     #[test]

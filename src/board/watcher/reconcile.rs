@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use app::model::{Column, TaskPath};
 
@@ -12,6 +13,18 @@ use crate::board::cache::BoardCache;
 use crate::board::scan::{self, Reading};
 use crate::board::store::SharedStore;
 use crate::board::task_file::{self, FileState, Stamp};
+
+/// How long after its last change an empty file counts as a write in progress rather than an
+/// empty file.
+const WRITE_IN_PROGRESS: Duration = Duration::from_secs(1);
+
+/// What [`Reconciler::catch_up`] did.
+pub(super) struct CaughtUp {
+    /// The stamps of the files it read.
+    pub(super) read: HashMap<String, Stamp>,
+    /// The files it found empty and left for a moment later.
+    pub(super) empty: Vec<String>,
+}
 
 pub(super) struct Reconciler {
     pub(super) collab: PathBuf,
@@ -51,14 +64,25 @@ impl Reconciler {
         self.store.set(relative, state);
     }
 
-    /// A read without a close-write: an empty file is a write still in progress (created, not
-    /// yet filled by a writer the scheduler held up), which its close-write will read.
-    pub(super) fn read_unless_empty(&self, relative: &str) {
-        let empty = std::fs::symlink_metadata(self.collab.join(relative))
-            .is_ok_and(|meta| meta.is_file() && meta.len() == 0);
-        if !empty {
-            self.read(relative);
+    /// A read without a close-write (a deferred one). An empty file changed less than
+    /// [`WRITE_IN_PROGRESS`] ago is a write still in progress (created, not yet filled by a
+    /// writer the scheduler held up), which its close-write will read: not read now, and
+    /// `Some(wait)` to look again then. An empty file older than that is read (a problem: the
+    /// file is empty), so an empty file that no close-write follows is still reported.
+    pub(super) fn read_unless_being_written(&self, relative: &str) -> Option<Duration> {
+        let meta = std::fs::symlink_metadata(self.collab.join(relative)).ok();
+        if let Some(meta) = meta.filter(|meta| meta.is_file() && meta.len() == 0) {
+            let age = meta
+                .modified()
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .unwrap_or(WRITE_IN_PROGRESS);
+            if age < WRITE_IN_PROGRESS {
+                return Some(WRITE_IN_PROGRESS - age);
+            }
         }
+        self.read(relative);
+        None
     }
 
     /// Something at `path` changed in a way that may affect a whole folder: bring the board in
@@ -173,21 +197,29 @@ impl Reconciler {
     /// The server runs it once the board is ready, so a file that moved meanwhile is named as
     /// moved (a new file whose name matches a task whose file is gone is that task), as the
     /// watcher would have named it.
-    pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) -> HashMap<String, Stamp> {
-        self.scan_folder_where(&self.collab.clone(), true, &|on_disk| {
+    ///
+    /// Returns the stamps of the files read, and the files found empty: being written as the
+    /// catch-up looked (their close-write comes, the watch is on) or empty for good; for the
+    /// event loop to read a moment later ([`Reconciler::read_unless_being_written`]), so a
+    /// write caught half-way is not shown as a broken task for an instant.
+    pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) -> CaughtUp {
+        let empty = RefCell::new(Vec::new());
+        let read = self.scan_folder_where(&self.collab.clone(), true, &|on_disk| {
             let now = scan::stamp_all(&self.collab, on_disk);
-            Plan::read(
-                on_disk
-                    .iter()
-                    .zip(now)
-                    .filter(|(path, now)| match (stamps.get(*path), now) {
-                        (Some(then), Some(now)) => then.is_racy() || !then.same_version(now),
-                        _ => true,
-                    })
-                    .map(|(path, _)| path.clone())
-                    .collect(),
-            )
-        })
+            let mut to_read = Vec::new();
+            for (path, now) in on_disk.iter().zip(now) {
+                match (stamps.get(path), now) {
+                    (_, Some(now)) if now.is_empty() => empty.borrow_mut().push(path.clone()),
+                    (Some(then), Some(now)) if !then.is_racy() && then.same_version(&now) => {}
+                    _ => to_read.push(path.clone()),
+                }
+            }
+            Plan::read(to_read)
+        });
+        CaughtUp {
+            read,
+            empty: empty.into_inner(),
+        }
     }
 
     /// Reads every task file at or below the folder and drops the ones that are gone. With
