@@ -35,11 +35,10 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Fetched<T> {
             .await
             .map_err(|e| format!("the answer could not be read: {e}")),
         Ok(response) => Err(response
-            .json::<serde_json::Value>()
+            .json::<crate::model::Refusal>()
             .await
-            .ok()
-            .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("HTTP {}", response.status()))),
+            .map(|refusal| refusal.error)
+            .unwrap_or_else(|_| format!("HTTP {}", response.status()))),
         Err(error) => Err(format!("the server could not be reached: {error}")),
     }
 }

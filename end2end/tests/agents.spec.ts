@@ -95,6 +95,8 @@ test("a model without a price is listed as unpriced, and a call shows which of i
     server.collab("assigned/backend-dev/T-42.yaml"),
     "id: T-42\ntitle: Rate limits\nstatus: in_progress\nagent: backend-dev\n",
   );
+  // The calls below name no task: they are the task in progress's only once the board holds it.
+  await server.waitForTask("T-42");
   const now = `${BigInt(Date.now()) * 1_000_000n}`;
   const attribute = (key: string, value: object) => ({ key, value });
   // Claude Code reporting a cost other than the price table's for its tokens ($0.005877).

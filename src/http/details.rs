@@ -119,9 +119,15 @@ async fn load(
             Ok((cost, invocations)) => (cost, invocations, None),
             Err(error) => (None, Vec::new(), Some(error.to_string())),
         };
+    let feature = task
+        .document
+        .value()
+        .get("feature")
+        .and_then(|feature| feature.as_str().map(str::to_owned));
     Ok(TaskDetails {
         task,
         texts,
+        feature,
         links,
         yaml,
         file_error,

@@ -89,6 +89,7 @@ fn whole(details: TaskDetails) -> impl IntoView {
         task,
         texts,
         links,
+        feature,
         yaml,
         file_error,
         cost,
@@ -97,13 +98,8 @@ fn whole(details: TaskDetails) -> impl IntoView {
         same_id,
         ..
     } = details;
-    let specification = task
-        .document
-        .value()
-        .get("feature")
-        .and_then(|f| f.as_str().map(str::to_owned));
     view! {
-        {fields(task.summary.clone(), specification)}
+        {fields(task.summary.clone(), feature)}
         {(!links.is_empty()).then(|| view! {
             <h3>"Related tasks"</h3>
             <ul class="task-links">{links.into_iter().map(link).collect_view()}</ul>

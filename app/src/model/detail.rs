@@ -33,6 +33,10 @@ pub struct TaskDetails {
     pub task: Task,
     pub texts: Vec<RenderedText>,
     pub links: Vec<TaskLink>,
+    /// The specification's feature the task's document names (`feature:`), shown beside its
+    /// specification: read by the server, so the page needs no reader of the whole document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
     /// The file as it is on disk now (`None` when it could not be read, with the reason in
     /// `file_error`). Long files are cut at 64 KB.
     pub yaml: Option<String>,

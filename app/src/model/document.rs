@@ -35,7 +35,7 @@ impl Document {
 
 impl Default for Document {
     fn default() -> Self {
-        Document::from_value(&Value::Object(Default::default()))
+        Document::from_raw(RawValue::from_string("{}".to_owned()).expect("`{}` is JSON"))
     }
 }
 

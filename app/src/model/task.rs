@@ -139,7 +139,11 @@ pub struct Task {
     #[serde(flatten)]
     pub summary: TaskSummary,
     pub description: Option<String>,
-    /// The whole YAML document as JSON, for the detail view and the compatible `/api/tasks`.
+    /// The whole YAML document as JSON, for the compatible `/api/tasks` (and the server's own
+    /// reading). The page never reads it: its client leaves it out (empty), so the WASM carries
+    /// no reader of arbitrary JSON (`serde_json::Value`); what the detail shows of it the server
+    /// reads ([`super::TaskDetails::feature`]).
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub document: Document,
 }
 

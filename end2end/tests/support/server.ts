@@ -87,6 +87,20 @@ export class DashboardServer {
     return join(this.root, "work/collaboration", ...parts);
   }
 
+  /**
+   * Waits until the board holds the task `id` (a file just written reaches the board when the
+   * watcher has read it; what the server does next with it, such as attributing a call to the
+   * task in progress, needs it there).
+   */
+  async waitForTask(id: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if ((await fetch(`${this.url}/api/tasks/${encodeURIComponent(id)}`)).ok) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`task ${id} never reached the board:\n${this.output}`);
+  }
+
   /** `untilListening`: return once it answers, while it may still be reading the board. */
   async launch(options: { untilListening?: boolean } = {}): Promise<void> {
     this.output = "";
