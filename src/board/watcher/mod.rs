@@ -6,8 +6,9 @@
 //!
 //! Three parts: [`intent`] decides what an event asks for (pure), [`reconcile`] does it against
 //! the disk and the store, [`root`] keeps the right folder watched. This module runs them on a
-//! thread of its own, with the two timers: unclosed writes read a moment later, and first halves
-//! of renames that wait for their pair.
+//! thread of its own, with the two timers: unclosed writes (and empty files a scan found, most
+//! often a write caught between creating and filling the file) read a moment later, and first
+//! halves of renames that wait for their pair.
 //!
 //! Its length is mostly tests of the event loop on a real folder.
 
@@ -216,7 +217,7 @@ impl EventLoop {
     fn new(collab: PathBuf, store: SharedStore, watcher: notify::RecommendedWatcher) -> EventLoop {
         EventLoop {
             root: RootWatch::new(collab.clone(), watcher),
-            board: Reconciler { collab, store },
+            board: Reconciler::new(collab, store),
             deferred: HashMap::new(),
             pending_renames: HashMap::new(),
             new_folders: HashMap::new(),
@@ -256,6 +257,7 @@ impl EventLoop {
             self.board.rescan();
         }
         self.ensure_watch();
+        self.defer_empty_files(now);
     }
 
     fn handle(&mut self, event: notify::Result<notify::Event>) {
@@ -440,16 +442,20 @@ impl EventLoop {
     /// before the watch began; adds the stamps of the files it read again.
     fn catch_up(&mut self, stamps: &mut HashMap<String, Stamp>) {
         let started = Instant::now();
-        let caught_up = self.board.catch_up(stamps);
+        let changed = self.board.catch_up(stamps);
         tracing::debug!(
-            files = caught_up.read.len(),
-            empty = caught_up.empty.len(),
+            files = changed.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "caught up with the changes made during the first reading"
         );
-        stamps.extend(caught_up.read);
-        for relative in caught_up.empty {
-            self.deferred.insert(relative, started);
+        stamps.extend(changed);
+        self.defer_empty_files(started);
+    }
+
+    /// The files scans left unread because they were empty are read a moment later.
+    fn defer_empty_files(&mut self, now: Instant) {
+        for relative in self.board.take_empty_files() {
+            self.deferred.entry(relative).or_insert(now);
         }
     }
 
@@ -704,6 +710,17 @@ mod tests {
             event_loop.deferred.is_empty(),
             "its close-write read it: no later read is left"
         );
+
+        // The same in a folder that appears with a file being written in it.
+        fs::create_dir_all(collab.join("assigned/bob")).unwrap();
+        let filling = fs::File::create(collab.join("assigned/bob/new.yaml")).unwrap();
+        event_loop.apply(Intent::ScanNewFolder(collab.join("assigned/bob")));
+        event_loop.after_batch(Instant::now());
+        assert_eq!(event_names(&mut events), Vec::<String>::new());
+        fs::write(collab.join("assigned/bob/new.yaml"), "id: new\n").unwrap();
+        drop(filling);
+        event_loop.apply(Intent::Read(collab.join("assigned/bob/new.yaml")));
+        assert_eq!(event_names(&mut events), ["task.created"]);
     }
 
     #[test]

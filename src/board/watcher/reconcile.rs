@@ -18,17 +18,12 @@ use crate::board::task_file::{self, FileState, Stamp};
 /// empty file.
 const WRITE_IN_PROGRESS: Duration = Duration::from_secs(1);
 
-/// What [`Reconciler::catch_up`] did.
-pub(super) struct CaughtUp {
-    /// The stamps of the files it read.
-    pub(super) read: HashMap<String, Stamp>,
-    /// The files it found empty and left for a moment later.
-    pub(super) empty: Vec<String>,
-}
-
 pub(super) struct Reconciler {
     pub(super) collab: PathBuf,
     pub(super) store: SharedStore,
+    /// Files a scan found empty and left unread, for the event loop to read a moment later
+    /// ([`Reconciler::take_empty_files`]).
+    empty_files: RefCell<Vec<String>>,
 }
 
 /// What a scan does with the files on disk: the tasks it knows already, the files it reads.
@@ -48,6 +43,23 @@ impl Plan {
 }
 
 impl Reconciler {
+    pub(super) fn new(collab: PathBuf, store: SharedStore) -> Reconciler {
+        Reconciler {
+            collab,
+            store,
+            empty_files: RefCell::default(),
+        }
+    }
+
+    /// The files scans found empty since the last call. A scan of a live board (a folder that
+    /// appeared, the catch-up, a rescan) leaves an empty file unread: most often it is a write
+    /// caught between creating the file and filling it, whose close-write comes next, and read now
+    /// it would show as a broken task for an instant. The event loop reads each a moment later,
+    /// through [`Reconciler::read_unless_being_written`], which reports a file that stays empty.
+    pub(super) fn take_empty_files(&self) -> Vec<String> {
+        std::mem::take(&mut self.empty_files.borrow_mut())
+    }
+
     /// `path` relative to the board folder, `/`-separated; `None` outside it or not UTF-8.
     pub(super) fn relative(&self, path: &Path) -> Option<String> {
         let relative = path.strip_prefix(&self.collab).ok()?;
@@ -197,29 +209,21 @@ impl Reconciler {
     /// The server runs it once the board is ready, so a file that moved meanwhile is named as
     /// moved (a new file whose name matches a task whose file is gone is that task), as the
     /// watcher would have named it.
-    ///
-    /// Returns the stamps of the files read, and the files found empty: being written as the
-    /// catch-up looked (their close-write comes, the watch is on) or empty for good; for the
-    /// event loop to read a moment later ([`Reconciler::read_unless_being_written`]), so a
-    /// write caught half-way is not shown as a broken task for an instant.
-    pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) -> CaughtUp {
-        let empty = RefCell::new(Vec::new());
-        let read = self.scan_folder_where(&self.collab.clone(), true, &|on_disk| {
+    pub(super) fn catch_up(&self, stamps: &HashMap<String, Stamp>) -> HashMap<String, Stamp> {
+        self.scan_folder_where(&self.collab.clone(), true, &|on_disk| {
             let now = scan::stamp_all(&self.collab, on_disk);
-            let mut to_read = Vec::new();
-            for (path, now) in on_disk.iter().zip(now) {
-                match (stamps.get(path), now) {
-                    (_, Some(now)) if now.is_empty() => empty.borrow_mut().push(path.clone()),
-                    (Some(then), Some(now)) if !then.is_racy() && then.same_version(&now) => {}
-                    _ => to_read.push(path.clone()),
-                }
-            }
-            Plan::read(to_read)
-        });
-        CaughtUp {
-            read,
-            empty: empty.into_inner(),
-        }
+            Plan::read(
+                on_disk
+                    .iter()
+                    .zip(now)
+                    .filter(|(path, now)| match (stamps.get(*path), now) {
+                        (Some(then), Some(now)) => then.is_racy() || !then.same_version(now),
+                        _ => true,
+                    })
+                    .map(|(path, _)| path.clone())
+                    .collect(),
+            )
+        })
     }
 
     /// Reads every task file at or below the folder and drops the ones that are gone. With
@@ -264,6 +268,18 @@ impl Reconciler {
         }
         let mut readings = from_cache;
         readings.extend(scan::read_all(&self.collab, &to_read, first_scan));
+        if first_scan.is_none() {
+            // The first scan reports an empty file at once: no write of it is under way that the
+            // watcher would see (the catch-up after it reads again what changed meanwhile).
+            let mut empty_files = self.empty_files.borrow_mut();
+            readings.retain(|reading| match reading.stamp {
+                Some(stamp) if stamp.is_empty() => {
+                    empty_files.push(reading.path.clone());
+                    false
+                }
+                _ => true,
+            });
+        }
         let stamps = readings
             .iter()
             .filter_map(|reading| Some((reading.path.clone(), reading.stamp?)))
