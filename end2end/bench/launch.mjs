@@ -7,9 +7,12 @@
 // Runs the binary EXECDASH_BIN (default: the release binary of scripts/package) with the site it
 // embeds. Then opens a task at once (the click as the page turns Live) until its detail is whole.
 // LAUNCH_PATH=/costs (or /tasks/ID, …) launches that address instead (no task opened then).
+// PROXY=h2 (or h1) puts nginx in front, as docs/deploy/nginx.conf's TLS variant has it: TLS,
+// HTTP/2 (or HTTP/1.1 only), execdash under /dashboard.
 import { rmSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { demoWorkspace, startServer, stats } from "./support.mjs";
+import { startNginx } from "./nginx.mjs";
+import { demoWorkspace, freePort, startServer, stats } from "./support.mjs";
 
 const runs = Number(process.argv[2] ?? 10);
 const CPU_SLOWDOWN = 4;
@@ -21,11 +24,23 @@ const NETWORK = {
 };
 
 const root = demoWorkspace("execdash-launch-");
-const { server, url: address } = await startServer(root);
+const proxy = process.env.PROXY;
+if (proxy && proxy !== "h1" && proxy !== "h2") throw new Error(`PROXY=${proxy}: h1 or h2`);
+const proxyPort = proxy && (await freePort());
+const base = proxy ? "/dashboard" : "";
+const { server, url: direct, port } = await startServer(root, {
+  base,
+  args: proxy ? ["--base-path", base, "--public-url", `https://127.0.0.1:${proxyPort}${base}`] : [],
+});
+const stopNginx = proxy && (await startNginx({ port: proxyPort, upstreamPort: port, http2: proxy === "h2" }));
+const address = proxy ? `https://127.0.0.1:${proxyPort}${base}` : direct;
 const url = `${address}${process.env.LAUNCH_PATH ?? "/"}`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    ...(proxy ? ["--ignore-certificate-errors"] : []),
+  ],
 });
 const paint = [];
 const live = [];
@@ -86,10 +101,12 @@ for (let run = 0; run < runs; run++) {
   await context.close();
 }
 await browser.close();
+if (stopNginx) stopNginx();
 server.kill();
 rmSync(root, { recursive: true, force: true });
 console.log(
-  `demo workspace, ${runs} fresh loads, Chromium ${CPU_SLOWDOWN}× CPU slowdown, 1.6 Mbps / 150 ms RTT; ` +
+  `demo workspace, ${runs} fresh loads, Chromium ${CPU_SLOWDOWN}× CPU slowdown, 1.6 Mbps / 150 ms RTT` +
+    `${proxy ? `, behind nginx (TLS, ${proxy === "h2" ? "HTTP/2" : "HTTP/1.1"})` : ""}; ` +
     `fetched: wasm ${fetched.wasm ?? 0} B, js ${fetched.js ?? 0} B (as sent, compressed)`,
 );
 console.log(`  launch → first contentful paint: ${stats(paint)}`);

@@ -31,24 +31,25 @@ export function freePort() {
 }
 
 /**
- * `execdash serve` on `root`; resolves once `/health` no longer says "starting", to the process
- * and its address (`http://127.0.0.1:PORT`, no trailing slash).
+ * `execdash serve` on `root` (with `args`; `base`: its --base-path, where /health is); resolves
+ * once `/health` no longer says "starting", to the process, its address
+ * (`http://127.0.0.1:PORT`, no trailing slash) and its port.
  */
-export async function startServer(root) {
+export async function startServer(root, { args = [], base = "" } = {}) {
   const port = await freePort();
-  const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`], {
+  const server = spawn(binary, ["serve", "--root", root, "--addr", `127.0.0.1:${port}`, ...args], {
     stdio: "ignore",
     env: { ...process.env, EXECDASH_LOG: "warn" },
   });
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     try {
-      const health = await (await fetch(`${url}/health`)).json();
+      const health = await (await fetch(`${url}${base}/health`)).json();
       if (health.status !== "starting") break;
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { server, url };
+  return { server, url, port };
 }
 
 /** `p50 … ms, p95 … ms, max … ms` of `values` (milliseconds). */
