@@ -1371,7 +1371,8 @@ async fn converge(clients: usize, changes: usize) {
         }
     }
     assert_eq!(
-        truth.lanes, on_disk,
+        truth.lanes,
+        on_disk.into_iter().collect(),
         "the server's lane counts are the disk's"
     );
     for card in truth.cards.values() {
@@ -1387,7 +1388,7 @@ async fn converge(clients: usize, changes: usize) {
         model
             .lanes
             .keys()
-            .filter_map(|key| Some((key.clone(), parse_lane_key(key)?)))
+            .filter_map(|key| Some((key.to_owned(), parse_lane_key(key)?)))
             .map(|(key, (column, lane))| {
                 let cards = model.cards_in(column, lane.as_deref());
                 (key, cards.into_iter().map(|c| c.task).collect())

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use app::model::{
-    lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, FilteredBoard, LanePage,
+    lane_key, Budgets, Column, CostSummary, CostUpdate, Envelope, FilteredBoard, Keyed, LanePage,
     McpHealth, McpStatus, Problem, ServerEvent, SessionSummary, Task, TaskFilter, TaskPath,
     TaskSummary, LANE_WINDOW,
 };
@@ -242,7 +242,7 @@ impl Board {
     }
 
     /// The counts of the lanes `paths` sit in (0 for a lane left empty), for an event's envelope.
-    fn counts_of(&self, paths: &[&str]) -> BTreeMap<String, usize> {
+    fn counts_of(&self, paths: &[&str]) -> Keyed<usize> {
         paths
             .iter()
             .filter_map(|path| TaskPath::parse(path))
@@ -308,7 +308,11 @@ impl Store {
             instance: self.instance.0.clone(),
             seq: board.seq,
             tasks: board.windows().into_iter().cloned().collect(),
-            lanes: board.lane_counts.clone(),
+            lanes: board
+                .lane_counts
+                .iter()
+                .map(|(lane, count)| (lane.clone(), *count))
+                .collect(),
             problems: board.problems.values().cloned().collect(),
             costs: board.costs.clone(),
             budgets: board.budgets,
@@ -389,7 +393,7 @@ impl Store {
                     .push(&task.summary);
             }
         }
-        let mut lanes = BTreeMap::new();
+        let mut lanes = Keyed::default();
         let mut tasks = Vec::new();
         for (lane, mut matching) in by_lane {
             lanes.insert(lane, matching.len());
@@ -951,14 +955,14 @@ mod tests {
             state("done/bob/a.yaml", "id: a\n"),
         );
         store.set("done/bob/t000.yaml", FileState::Absent);
-        let counts: Vec<BTreeMap<String, usize>> = std::iter::from_fn(|| events.try_recv().ok())
+        let counts: Vec<Keyed<usize>> = std::iter::from_fn(|| events.try_recv().ok())
             .map(|f| serde_json::from_str::<Envelope>(&f.json).unwrap().lanes)
             .collect();
         assert_eq!(
             counts,
             [
-                BTreeMap::from([("done/bob".to_owned(), total + 1), ("inbox".to_owned(), 0)]),
-                BTreeMap::from([("done/bob".to_owned(), total)]),
+                Keyed::from_iter([("done/bob".to_owned(), total + 1), ("inbox".to_owned(), 0)]),
+                Keyed::from_iter([("done/bob".to_owned(), total)]),
             ]
         );
         assert!(

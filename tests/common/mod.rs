@@ -355,7 +355,7 @@ impl Watched {
 /// What a board shows: every lane's count and shown cards, the problems and the costs.
 type Shown = (
     u64,
-    std::collections::BTreeMap<String, usize>,
+    app::model::Keyed<usize>,
     Vec<Vec<app::model::TaskSummary>>,
     Vec<String>,
     Option<app::model::CostSummary>,

@@ -1,14 +1,14 @@
 //! Charts as the server draws them: SVG text by name (`GET /api/charts/…`). The browser shows
 //! them as they come, so the drawing code (plotters) is not in the WASM client.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+
+use super::Keyed;
 
 /// A page's charts by name (`daily`, `by-model`…); a chart with nothing to draw is absent.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Charts(pub BTreeMap<String, String>);
+pub struct Charts(pub Keyed<String>);
 
 impl Charts {
     /// The chart named `name`, if there was anything to draw.

@@ -1,11 +1,9 @@
 //! The messages of the `/ws` socket, one serde-tagged enum each way.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Alert, BudgetAlert, CostUpdate, McpHealth, McpStatus, Problem, SessionSummary, Snapshot,
+    Alert, BudgetAlert, CostUpdate, Keyed, McpHealth, McpStatus, Problem, SessionSummary, Snapshot,
     TaskSummary,
 };
 
@@ -19,8 +17,8 @@ pub struct Envelope {
     pub event: ServerEvent,
     /// For a task change: how many cards the lanes it touched hold now (a client holds only the
     /// first cards of a lane, so it cannot count them itself).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub lanes: BTreeMap<String, usize>,
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
+    pub lanes: Keyed<usize>,
 }
 
 impl Envelope {
@@ -29,7 +27,7 @@ impl Envelope {
         Envelope {
             seq,
             event,
-            lanes: BTreeMap::new(),
+            lanes: Keyed::default(),
         }
     }
 }
@@ -47,7 +45,7 @@ impl Envelope {
             #[serde(rename = "type")]
             kind: String,
             #[serde(default)]
-            lanes: BTreeMap<String, usize>,
+            lanes: Keyed<usize>,
         }
         let Head { seq, kind, lanes } = serde_json::from_str(text)?;
         Ok(Envelope {

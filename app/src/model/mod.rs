@@ -13,6 +13,7 @@ mod event;
 mod filter;
 mod forecast;
 mod history;
+mod keyed;
 mod mcp;
 mod portfolio;
 mod problem;
@@ -39,6 +40,7 @@ pub use event::{ClientMessage, Envelope, ServerEvent};
 pub use filter::{FilterError, TaskFilter, MAX_QUERY_BYTES};
 pub use forecast::{BudgetOutlook, BurnDownDay, Forecast, ForecastBasis, PeriodForecast};
 pub use history::{CycleTime, History, HistoryRange};
+pub use keyed::Keyed;
 pub use mcp::{
     CalledTool, ManagedState, McpCheck, McpHealth, McpOverview, McpServer, McpServerInfo,
     McpStatus, McpTool, McpTransport, MCP_HISTORY,

@@ -1,8 +1,8 @@
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::{Budgets, CostSummary, McpHealth, Problem, SessionSummary, TaskFilter, TaskSummary};
+use super::{
+    Budgets, CostSummary, Keyed, McpHealth, Problem, SessionSummary, TaskFilter, TaskSummary,
+};
 
 /// How many cards of each lane a snapshot (and so the page) carries: the newest ones. The rest
 /// of a lane is fetched when the user asks for it, so the page stays small at any board size.
@@ -25,7 +25,7 @@ pub struct Snapshot {
     pub tasks: Vec<TaskSummary>,
     /// How many cards every lane holds (`inbox`, `assigned/<agent>`, `done/<agent>`).
     #[serde(default)]
-    pub lanes: BTreeMap<String, usize>,
+    pub lanes: Keyed<usize>,
     pub problems: Vec<Problem>,
     /// The cost summary (7 days), when telemetry is available.
     #[serde(default)]
@@ -73,7 +73,7 @@ pub struct FilteredBoard {
     pub seq: u64,
     pub tasks: Vec<TaskSummary>,
     /// Matching cards per lane (lanes without a match left out).
-    pub lanes: BTreeMap<String, usize>,
+    pub lanes: Keyed<usize>,
 }
 
 /// How many matching cards of a lane a [`FilteredBoard`] carries.

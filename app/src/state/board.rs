@@ -2,8 +2,6 @@
 //! order, start again from a snapshot after a gap. A pure state machine (no signals), tested
 //! below; [`super::Dashboard`] holds it in a signal.
 
-use std::collections::BTreeMap;
-
 use super::Keyed;
 
 use crate::model::{
@@ -43,9 +41,9 @@ pub struct BoardModel {
     pub seq: u64,
     pub cards: Keyed<Card>,
     /// How many cards every lane holds on the server (`inbox`, `assigned/<agent>`, …).
-    pub lanes: BTreeMap<String, usize>,
+    pub lanes: Keyed<usize>,
     /// How many cards a lane shows, where the user asked for more than [`LANE_WINDOW`].
-    pub shown: BTreeMap<String, usize>,
+    pub shown: Keyed<usize>,
     pub problems: Keyed<Problem>,
     /// The 7-day cost summary (totals, charts, cost per task and agent).
     pub costs: Option<CostSummary>,
@@ -76,7 +74,7 @@ impl BoardModel {
                 })
                 .collect(),
             lanes: snapshot.lanes,
-            shown: BTreeMap::new(),
+            shown: Keyed::default(),
             problems: snapshot
                 .problems
                 .into_iter()
@@ -289,15 +287,15 @@ impl BoardModel {
     /// The lanes whose shown cards are not all held (after a deletion, or when the user asked
     /// for more), with how many cards to fetch from their top.
     pub fn lanes_to_fetch(&self) -> Vec<(String, usize)> {
-        let mut held: BTreeMap<String, usize> = BTreeMap::new();
+        let mut held: Keyed<usize> = Keyed::default();
         for card in self.cards.values() {
-            *held.entry(card.task.lane_key()).or_default() += 1;
+            *held.get_or_insert_default(card.task.lane_key()) += 1;
         }
         self.lanes
             .iter()
             .filter_map(|(lane, &count)| {
                 let want = self.shown_in(lane).min(count);
-                (held.get(lane).copied().unwrap_or(0) < want).then(|| (lane.clone(), want))
+                (held.get(lane).copied().unwrap_or(0) < want).then(|| (lane.to_owned(), want))
             })
             .collect()
     }
@@ -318,7 +316,7 @@ impl BoardModel {
     pub fn lanes(&self, column: Column) -> Vec<String> {
         self.lanes
             .keys()
-            .filter_map(|key| parse_lane_key(key))
+            .filter_map(parse_lane_key)
             .filter(|(c, _)| *c == column)
             .filter_map(|(_, lane)| lane)
             .collect()
@@ -564,7 +562,7 @@ mod tests {
         let mut board = BoardModel::from_snapshot(Snapshot {
             seq: 3,
             tasks,
-            lanes: [("assigned/bob".to_owned(), count)].into(),
+            lanes: [("assigned/bob".to_owned(), count)].into_iter().collect(),
             ..Snapshot::default()
         });
         assert_eq!(board.count(Column::Assigned), count);

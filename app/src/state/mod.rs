@@ -3,12 +3,9 @@
 //! ([`Dashboard`]).
 
 mod board;
-mod keyed;
 
+pub use crate::model::Keyed;
 pub use board::{default_window, Applied, BoardModel, Card};
-pub use keyed::Keyed;
-
-use std::collections::BTreeMap;
 
 use crate::api::Fetched;
 use leptos::prelude::*;
@@ -209,7 +206,7 @@ impl Dashboard {
     pub fn shown_lanes(&self, column: Column) -> Vec<String> {
         self.shown_lane_counts()
             .keys()
-            .filter_map(|key| parse_lane_key(key))
+            .filter_map(parse_lane_key)
             .filter(|(c, _)| *c == column)
             .filter_map(|(_, lane)| lane)
             .collect()
@@ -217,7 +214,7 @@ impl Dashboard {
 
     /// Cards per lane: the board's, or under a filter the server's count of matches (the held
     /// matches until it answers).
-    pub fn shown_lane_counts(&self) -> BTreeMap<String, usize> {
+    pub fn shown_lane_counts(&self) -> Keyed<usize> {
         let filter = self.filter.get();
         if filter.is_empty() {
             return self.board.with(|b| b.lanes.clone());
@@ -228,10 +225,10 @@ impl Dashboard {
                 .map(|f| f.lanes.clone())
         });
         answered.unwrap_or_else(|| {
-            let mut counts = BTreeMap::new();
+            let mut counts = Keyed::default();
             self.board.with(|b| {
                 for card in b.cards.values().filter(|c| filter.matches(&c.task, None)) {
-                    *counts.entry(card.task.lane_key()).or_default() += 1;
+                    *counts.get_or_insert_default(card.task.lane_key()) += 1;
                 }
             });
             counts

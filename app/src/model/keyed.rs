@@ -1,11 +1,17 @@
 //! A map from text keys kept as one `Vec` sorted by key: what the board keeps by path or id (its
-//! cards, problems and sessions; as a set, `Keyed<()>`). Lookups are a binary search; an
+//! cards, problems and sessions; as a set, `Keyed<()>`), and the lane counts the socket and the
+//! snapshots carry (a JSON object, as a `BTreeMap` is written). Lookups are a binary search; an
 //! insertion or a removal moves the entries after it (the page holds hundreds to a few thousand:
 //! microseconds). It is here for the WASM's size: a `BTreeMap` brings its node operations into
 //! the client once per value type (the three of the board were 50 KB before wasm-opt;
 //! BENCHMARKS.md), this a binary search and a `Vec`'s, and one sort for all of them.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::ops::Index;
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Entries by key, in the order of their keys, as a `BTreeMap<String, V>` iterates.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +54,21 @@ impl<V> Keyed<V> {
                 None
             }
         }
+    }
+
+    /// `key`'s value, inserted as `V::default()` if it has none.
+    pub fn get_or_insert_default(&mut self, key: String) -> &mut V
+    where
+        V: Default,
+    {
+        let at = match self.find(&key) {
+            Ok(at) => at,
+            Err(at) => {
+                self.entries.insert(at, (key, V::default()));
+                at
+            }
+        };
+        &mut self.entries[at].1
     }
 
     pub fn remove(&mut self, key: &str) -> Option<V> {
@@ -117,6 +138,48 @@ fn sorted_last_of_each(keys: &[&str]) -> Vec<usize> {
     kept
 }
 
+/// The entries, in the order of their keys, taken.
+impl<V> IntoIterator for Keyed<V> {
+    type Item = (String, V);
+    type IntoIter = std::vec::IntoIter<(String, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+/// A JSON object, its members in the order of their keys (as a `BTreeMap` is written).
+impl<V: Serialize> Serialize for Keyed<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+/// Read from an object in any order; as [`FromIterator`], the last value of a repeated key wins.
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Keyed<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members<V>(PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Members<V> {
+            type Value = Keyed<V>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Keyed<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = members.next_entry::<String, V>()? {
+                    entries.push(entry);
+                }
+                Ok(entries.into_iter().collect())
+            }
+        }
+
+        deserializer.deserialize_map(Members(PhantomData))
+    }
+}
+
 impl<V> Index<&str> for Keyed<V> {
     type Output = V;
 
@@ -167,5 +230,31 @@ mod tests {
             tree.values().rev().collect::<Vec<_>>(),
             keyed.values().rev().collect::<Vec<_>>()
         );
+    }
+
+    /// Written as a `BTreeMap` is, and read back from an object in any order (the last value
+    /// of a repeated key winning, as serde_json's `BTreeMap` reads it).
+    #[test]
+    fn is_written_and_read_as_a_btree_map() {
+        let json = r#"{"inbox":2,"done/bob":7,"assigned/ada":1,"inbox":3}"#;
+        let keyed: Keyed<usize> = serde_json::from_str(json).unwrap();
+        let tree: BTreeMap<String, usize> = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            keyed
+                .iter()
+                .map(|(k, v)| (k.to_owned(), *v))
+                .collect::<Vec<_>>(),
+            tree.clone().into_iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            serde_json::to_string(&keyed).unwrap(),
+            serde_json::to_string(&tree).unwrap()
+        );
+        assert!(serde_json::from_str::<Keyed<usize>>("[1]").is_err());
+        let mut counts = Keyed::<usize>::default();
+        *counts.get_or_insert_default("b".into()) += 1;
+        *counts.get_or_insert_default("a".into()) += 1;
+        *counts.get_or_insert_default("b".into()) += 1;
+        assert_eq!(counts.iter().collect::<Vec<_>>(), [("a", &1), ("b", &2)]);
     }
 }
