@@ -49,6 +49,12 @@ test("a priority chosen on a card is written to its line and every client sees i
   await detailMenu.selectOption("critical");
   await expect(other.locator('.card[data-id="editable"] select.priority-menu')).toHaveValue("critical");
   expect(readFileSync(server.collab("inbox/editable.yaml"), "utf8")).toContain('priority: "CRITICAL"   # agreed');
+  // And again at once: the second edit is sent with the version the first one's answer gave, and
+  // is not refused as made against an older file.
+  await detailMenu.selectOption("medium");
+  await expect(other.locator('.card[data-id="editable"] select.priority-menu')).toHaveValue("medium");
+  expect(readFileSync(server.collab("inbox/editable.yaml"), "utf8")).toContain('priority: "MEDIUM"   # agreed');
+  await expect(page.locator(".toast")).toHaveCount(0);
 });
 
 test("two files with one id: the card's menu edits its own file, never the other", async ({ page }) => {
