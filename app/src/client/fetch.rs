@@ -8,8 +8,9 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::api::get_json;
+use crate::model::Keyed;
 use crate::model::{FilteredBoard, LanePage, Snapshot};
-use crate::state::{Dashboard, Keyed};
+use crate::state::Dashboard;
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
 /// or when a deletion left fewer cards held than shown. A page read at another `seq` than the

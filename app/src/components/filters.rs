@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 
 use super::use_dashboard;
+use crate::model::Keyed;
 use crate::model::{Priority, TaskFilter};
 use crate::navigation::set_query;
-use crate::state::Keyed;
 
 /// Search and filters above the board. Every change is applied at once to the cards the page
 /// holds, written to the address (`?q=…&agent=…`) and asked of the server for the whole board.

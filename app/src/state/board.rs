@@ -2,7 +2,7 @@
 //! order, start again from a snapshot after a gap. A pure state machine (no signals), tested
 //! below; [`super::Dashboard`] holds it in a signal.
 
-use super::Keyed;
+use crate::model::Keyed;
 
 use crate::model::{
     lane_key, parse_lane_key, Budgets, Column, CostSummary, Envelope, LanePage, McpHealth,

@@ -4,14 +4,14 @@
 
 mod board;
 
-pub use crate::model::Keyed;
 pub use board::{default_window, Applied, BoardModel, Card};
 
 use crate::api::Fetched;
 use leptos::prelude::*;
 
 use crate::model::{
-    lane_key, parse_lane_key, Column, Envelope, FilteredBoard, Snapshot, TaskDetails, TaskFilter,
+    lane_key, parse_lane_key, Column, Envelope, FilteredBoard, Keyed, Snapshot, TaskDetails,
+    TaskFilter,
 };
 
 /// The state of the live connection, as the indicator shows it.
