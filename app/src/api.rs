@@ -4,7 +4,7 @@
 //! Leptos [`Resource`] made by [`page_data`]: resolved during server rendering, carried to the
 //! browser by Leptos's hydration data, fetched again when what it depends on moves.
 
-#[cfg(any(feature = "ssr", feature = "hydrate"))]
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -24,16 +24,43 @@ pub struct Api(pub Arc<dyn Fn(String) -> ApiAnswer + Send + Sync>);
 #[cfg(feature = "ssr")]
 pub type ApiAnswer = std::pin::Pin<Box<dyn std::future::Future<Output = Fetched<String>> + Send>>;
 
+/// An answer of the API as its JSON text, read as the type its reader expects where it is read.
+/// Carried whole from the server to the browser in the page's hydration data (written as the
+/// JSON it is, not as a string of it).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Answer(Box<serde_json::value::RawValue>);
+
+impl Answer {
+    /// The answer `text`, or why it is not JSON.
+    pub fn from_text(text: String) -> Fetched<Answer> {
+        serde_json::value::RawValue::from_string(text)
+            .map(Answer)
+            .map_err(|e| format!("the answer could not be read: {e}"))
+    }
+
+    /// The answer as `T`, or why it is not one.
+    pub fn read<T: DeserializeOwned>(&self) -> Fetched<T> {
+        serde_json::from_str(self.0.get()).map_err(|e| format!("the answer could not be read: {e}"))
+    }
+}
+
 /// `GET {base}{path}` as `T`, or why not: the server's `error` when it refused, else the status;
 /// or that it could not be reached or its answer read.
 #[cfg(feature = "hydrate")]
 pub async fn get_json<T: DeserializeOwned>(path: &str) -> Fetched<T> {
+    get_answer(path).await?.read()
+}
+
+/// `GET {base}{path}`: the answer, or why there is none (the one fetch every reader shares).
+#[cfg(feature = "hydrate")]
+async fn get_answer(path: &str) -> Fetched<Answer> {
     let url = format!("{}{path}", crate::client::base_path());
     match gloo_net::http::Request::get(&url).send().await {
-        Ok(response) if response.ok() => response
-            .json::<T>()
-            .await
-            .map_err(|e| format!("the answer could not be read: {e}")),
+        Ok(response) if response.ok() => match response.text().await {
+            Ok(text) => Answer::from_text(text),
+            Err(e) => Err(format!("the answer could not be read: {e}")),
+        },
         Ok(response) => Err(response
             .json::<crate::model::Refusal>()
             .await
@@ -43,43 +70,53 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Fetched<T> {
     }
 }
 
-/// A page's data: what the API answers at the path `source` names, fetched again whenever
-/// `source` (tracked: the path and what the answer depends on, such as the board's `seq`) moves.
-/// In the browser, a page shown again shows at once the answer it last had for that path and
-/// asks for a fresh one meanwhile (see [`held`]); a failure keeps what was shown rather than
-/// blanking the page.
-pub fn page_data<T, K>(
-    source: impl Fn() -> (String, K) + Send + Sync + 'static,
-) -> Resource<Fetched<T>>
-where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-    K: PartialEq + Clone + Send + Sync + 'static,
-{
-    api_data(source, true)
+/// What a page's data is for besides its path: the board's `seq` and the cost summary's version
+/// (`generated_at`) it was fetched at, each left at its default when the page does not follow it.
+/// A change of either fetches the data again.
+pub type Moved = (u64, Option<String>);
+
+/// Where a page's data is and what it is for: the path (under the page's base, with its query)
+/// and what it moves with.
+pub type PageSource = Arc<dyn Fn() -> (String, Moved) + Send + Sync>;
+
+/// A page's data: the API's answer at the path its source names, fetched again whenever that
+/// source moves, and read as `T` where the page shows it ([`PageData::answer`]). Every page's data
+/// is one `Resource` type (of [`Answer`]s), so its machinery is in the WASM once rather than once
+/// per page's type.
+///
+/// Resolved during server rendering, carried to the browser by Leptos's hydration data. In the
+/// browser, a page shown again shows at once the answer it last had for that path and asks for a
+/// fresh one meanwhile (see [`held`]); a failure keeps what was shown rather than blanking the
+/// page.
+pub struct PageData<T> {
+    answers: Resource<Fetched<Answer>>,
+    read_as: PhantomData<fn() -> T>,
 }
 
-/// As [`page_data`], but always the server's answer now: nothing held is shown, and a failure
-/// is the failure (a task's detail: a task deleted meanwhile says so).
-pub fn fresh_data<T, K>(
-    source: impl Fn() -> (String, K) + Send + Sync + 'static,
-) -> Resource<Fetched<T>>
-where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-    K: PartialEq + Clone + Send + Sync + 'static,
-{
-    api_data(source, false)
+impl<T> Clone for PageData<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
 }
 
-fn api_data<T, K>(
-    source: impl Fn() -> (String, K) + Send + Sync + 'static,
-    hold: bool,
-) -> Resource<Fetched<T>>
-where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-    K: PartialEq + Clone + Send + Sync + 'static,
-{
-    #[cfg(not(feature = "hydrate"))]
-    let _ = hold;
+impl<T> Copy for PageData<T> {}
+
+impl<T: DeserializeOwned> PageData<T> {
+    /// The latest answer, once there is one, as `T`.
+    pub async fn answer(self) -> Fetched<T> {
+        self.answers.await.and_then(|answer| answer.read())
+    }
+}
+
+/// The data of a page at the path `source` names (see [`PageData`]).
+pub fn page_data<T>(source: PageSource) -> PageData<T> {
+    PageData {
+        answers: page_answers(source),
+        read_as: PhantomData,
+    }
+}
+
+fn page_answers(source: PageSource) -> Resource<Fetched<Answer>> {
     #[cfg(feature = "ssr")]
     let api = use_context::<Api>();
     // Bumped to ask again after answering with what was held.
@@ -99,30 +136,23 @@ where
         let first = first.swap(false, std::sync::atomic::Ordering::Relaxed);
         async move {
             #[cfg(feature = "ssr")]
-            return match api {
-                Some(Api(get)) => get(path).await.and_then(|body| {
-                    serde_json::from_str(&body)
-                        .map_err(|e| format!("the answer could not be read: {e}"))
-                }),
-                None => Err("no API on this side".to_owned()),
-            };
+            return answer_in_process(api, path)
+                .await
+                .and_then(Answer::from_text);
             #[cfg(feature = "hydrate")]
             {
-                if !hold {
-                    return send_wrapper::SendWrapper::new(get_json::<T>(&path)).await;
-                }
                 if first {
-                    if let Some(shown) = held::get::<T>(&path) {
+                    if let Some(shown) = held::get(&path) {
                         leptos::task::spawn_local(async move { again.update(|n| *n += 1) });
                         return Ok(shown);
                     }
                 }
-                match send_wrapper::SendWrapper::new(get_json::<T>(&path)).await {
-                    Ok(value) => {
-                        held::keep(&path, value.clone());
-                        Ok(value)
+                match send_wrapper::SendWrapper::new(get_answer(&path)).await {
+                    Ok(answer) => {
+                        held::keep(&path, answer.clone());
+                        Ok(answer)
                     }
-                    Err(reason) => held::get::<T>(&path).ok_or(reason),
+                    Err(reason) => held::get(&path).ok_or(reason),
                 }
             }
             #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
@@ -131,36 +161,105 @@ where
     })
 }
 
+/// The server's answer at `path`, always the server's answer now (nothing held is shown, and a
+/// failure is the failure: a task's detail, where a task deleted meanwhile says so), fetched again
+/// whenever `source` (tracked: the path and what the answer depends on) moves. Typed, unlike
+/// [`PageData`]: the task's detail changes its value in place as an edit is made.
+pub fn fresh_data<T, K>(
+    source: impl Fn() -> (String, K) + Send + Sync + 'static,
+) -> Resource<Fetched<T>>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    K: PartialEq + Clone + Send + Sync + 'static,
+{
+    #[cfg(feature = "ssr")]
+    let api = use_context::<Api>();
+    Resource::new(source, move |(path, _)| {
+        #[cfg(feature = "ssr")]
+        let api = api.clone();
+        async move {
+            #[cfg(feature = "ssr")]
+            return answer_in_process(api, path)
+                .await
+                .and_then(|body| Answer::from_text(body)?.read());
+            #[cfg(feature = "hydrate")]
+            return send_wrapper::SendWrapper::new(get_json::<T>(&path)).await;
+            #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+            Err(format!("{path}: no API on this side"))
+        }
+    })
+}
+
+/// The body of the server's answer at `path`, asked in process (server rendering).
+#[cfg(feature = "ssr")]
+async fn answer_in_process(api: Option<Api>, path: String) -> Fetched<String> {
+    match api {
+        Some(Api(get)) => get(path).await,
+        None => Err("no API on this side".to_owned()),
+    }
+}
+
 /// The last answer of each path a page fetched in this tab (at most [`held::KEPT`] paths), so a
 /// page shown again shows it at once.
 #[cfg(feature = "hydrate")]
 mod held {
-    use std::any::Any;
     use std::cell::RefCell;
     use std::collections::VecDeque;
-    use std::rc::Rc;
+
+    use super::Answer;
 
     pub(super) const KEPT: usize = 32;
 
     thread_local! {
-        static HELD: RefCell<VecDeque<(String, Rc<dyn Any>)>> = const { RefCell::new(VecDeque::new()) };
+        static HELD: RefCell<VecDeque<(String, Answer)>> = const { RefCell::new(VecDeque::new()) };
     }
 
-    pub(super) fn get<T: Clone + 'static>(path: &str) -> Option<T> {
+    pub(super) fn get(path: &str) -> Option<Answer> {
         HELD.with_borrow(|held| {
             held.iter()
                 .find(|(p, _)| p == path)
-                .and_then(|(_, value)| value.downcast_ref::<T>().cloned())
+                .map(|(_, answer)| answer.clone())
         })
     }
 
-    pub(super) fn keep<T: 'static>(path: &str, value: T) {
+    pub(super) fn keep(path: &str, value: Answer) {
         HELD.with_borrow_mut(|held| {
             held.retain(|(p, _)| p != path);
             if held.len() == KEPT {
                 held.pop_front();
             }
-            held.push_back((path.to_owned(), Rc::new(value)));
+            held.push_back((path.to_owned(), value));
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Refusal;
+
+    #[test]
+    fn an_answer_is_carried_to_the_page_as_the_json_it_is() {
+        let body = r#"{"error":"no such task","field":"priority"}"#;
+        let answer = Answer::from_text(body.to_owned()).unwrap();
+        // The page's hydration data holds the answer itself, not a string of it.
+        let carried = serde_json::to_string(&Fetched::Ok(answer)).unwrap();
+        assert_eq!(carried, format!(r#"{{"Ok":{body}}}"#));
+        let back: Fetched<Answer> = serde_json::from_str(&carried).unwrap();
+        let refusal: Refusal = back.unwrap().read().unwrap();
+        assert_eq!(refusal.error, "no such task");
+        assert_eq!(refusal.field.as_deref(), Some("priority"));
+    }
+
+    #[test]
+    fn an_answer_that_is_not_json_or_not_the_type_says_so() {
+        let not_json = Answer::from_text("<html>proxy error</html>".to_owned()).unwrap_err();
+        assert!(
+            not_json.starts_with("the answer could not be read"),
+            "{not_json}"
+        );
+        let answer = Answer::from_text(r#"{"field":"priority"}"#.to_owned()).unwrap();
+        let wrong = answer.read::<Refusal>().unwrap_err();
+        assert!(wrong.contains("missing field `error`"), "{wrong}");
     }
 }

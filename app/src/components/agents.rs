@@ -4,8 +4,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::initiatives::task_line;
 use super::sessions::AgentSessions;
-use super::{fetched, server_chart, use_dashboard};
-use crate::api::{page_data, Fetched};
+use super::{fetched, page_data, server_chart, use_dashboard, Follows};
+use crate::api::PageData;
 use crate::format::age_label;
 use crate::model::{AgentList, AgentOverview, AgentPage, Charts, TaskSummary};
 use crate::navigation::encode_segment;
@@ -15,11 +15,7 @@ use crate::navigation::encode_segment;
 /// or the costs change.
 #[component]
 pub fn AgentsPage() -> impl IntoView {
-    let board = use_dashboard().board;
-    let agents = page_data::<AgentList, _>(move || {
-        let moved = board.with(|b| (b.seq, b.costs_version()));
-        ("/api/agents".to_owned(), moved)
-    });
+    let agents = page_data::<AgentList>(Follows::BoardAndCosts, || "/api/agents".to_owned());
     view! {
         <main class="page agents" aria-labelledby="page-title">
             <div class="page-head">
@@ -55,20 +51,11 @@ pub fn AgentDetailPage() -> impl IntoView {
     let dashboard = use_dashboard();
     let params = use_params_map();
     let name = Signal::derive(move || params.with(|p| p.get("name").unwrap_or_default()));
-    let board = dashboard.board;
-    let page = page_data::<AgentPage, _>(move || {
-        let moved = board.with(|b| (b.seq, b.costs_version()));
-        (
-            format!("/api/agents/{}", encode_segment(&name.get())),
-            moved,
-        )
+    let page = page_data::<AgentPage>(Follows::BoardAndCosts, move || {
+        format!("/api/agents/{}", encode_segment(&name.get()))
     });
-    let charts = page_data::<Charts, _>(move || {
-        let moved = board.with(|b| b.costs_version());
-        (
-            format!("/api/charts/agents/{}", encode_segment(&name.get())),
-            moved,
-        )
+    let charts = page_data::<Charts>(Follows::Costs, move || {
+        format!("/api/charts/agents/{}", encode_segment(&name.get()))
     });
     let base = dashboard.settings.with_value(|s| s.base.clone());
     view! {
@@ -82,7 +69,7 @@ pub fn AgentDetailPage() -> impl IntoView {
     .into_any()
 }
 
-fn agent_page(page: AgentPage, charts: Resource<Fetched<Charts>>) -> impl IntoView {
+fn agent_page(page: AgentPage, charts: PageData<Charts>) -> impl IntoView {
     let AgentPage {
         agent,
         tasks,

@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 
-use super::{fetched, use_dashboard};
-use crate::api::page_data;
+use super::{fetched, page_data, Follows};
 use crate::model::{ConnectInfo, SourceSeen};
 
 /// `/connect`: how to point each coding agent at this dashboard (the exact lines, with this
@@ -9,12 +8,8 @@ use crate::model::{ConnectInfo, SourceSeen};
 /// anything arrived from each (its latest call, its calls today). Fetched again as costs change.
 #[component]
 pub fn ConnectPage() -> impl IntoView {
-    let dashboard = use_dashboard();
-    let board = dashboard.board;
     // A call arriving from an agent changes the costs.
-    let info = page_data::<ConnectInfo, _>(move || {
-        ("/api/connect".to_owned(), board.with(|b| b.costs_version()))
-    });
+    let info = page_data::<ConnectInfo>(Follows::Costs, || "/api/connect".to_owned());
     view! {
         <main class="page connect" aria-labelledby="page-title">
             <h2 id="page-title">"Connect your agents"</h2>

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
-use super::{fetched, server_chart, use_dashboard};
-use crate::api::{page_data, Fetched};
+use super::{fetched, page_data, server_chart, use_dashboard, Follows};
+use crate::api::PageData;
 use crate::charts;
 use crate::model::{
     BudgetOutlook, BudgetPeriod, Charts, CostRange, Forecast, ForecastBasis, PeriodForecast,
@@ -31,11 +31,8 @@ pub fn CostsPanel() -> impl IntoView {
         range => range_costs.get().filter(|c| c.range == range),
     });
     // Drawn by the server, again whenever a `cost.update` brings a new summary.
-    let drawn = page_data::<Charts, _>(move || {
-        (
-            format!("/api/charts/costs?range={}", cost_range.get().as_str()),
-            dashboard.board.with(|b| b.costs_version()),
-        )
+    let drawn = page_data::<Charts>(Follows::Costs, move || {
+        format!("/api/charts/costs?range={}", cost_range.get().as_str())
     });
     let legend = Memo::new(move |_| {
         summary.with(|s| s.as_ref().map(charts::models_by_cost).unwrap_or_default())
@@ -202,20 +199,9 @@ pub fn CostsPage() -> impl IntoView {
 /// fetched again whenever the costs change).
 #[component]
 fn SpendingForecast() -> impl IntoView {
-    let board = use_dashboard().board;
     // A `cost.update` carries a new summary.
-    let forecast = page_data::<Forecast, _>(move || {
-        (
-            "/api/forecast".to_owned(),
-            board.with(|b| b.costs_version()),
-        )
-    });
-    let drawn = page_data::<Charts, _>(move || {
-        (
-            "/api/charts/forecast".to_owned(),
-            board.with(|b| b.costs_version()),
-        )
-    });
+    let forecast = page_data::<Forecast>(Follows::Costs, || "/api/forecast".to_owned());
+    let drawn = page_data::<Charts>(Follows::Costs, || "/api/charts/forecast".to_owned());
     view! {
         <section class="forecast" aria-labelledby="forecast-title">
             <h3 id="forecast-title">"Forecast"</h3>
@@ -224,7 +210,7 @@ fn SpendingForecast() -> impl IntoView {
     }
 }
 
-fn forecast_view(forecast: Forecast, drawn: Resource<Fetched<Charts>>) -> impl IntoView {
+fn forecast_view(forecast: Forecast, drawn: PageData<Charts>) -> impl IntoView {
     let description = charts::burn_down_description(&forecast);
     let basis = match forecast.basis {
         ForecastBasis::NoHistory => "no_history",
@@ -328,10 +314,8 @@ fn InitiativeCosts() -> impl IntoView {
         }
         .into_any();
     }
-    let board = dashboard.board;
-    let costs = page_data::<PortfolioCosts, _>(move || {
-        let moved = board.with(|b| (b.seq, b.costs_version()));
-        ("/api/costs/initiatives".to_owned(), moved)
+    let costs = page_data::<PortfolioCosts>(Follows::BoardAndCosts, || {
+        "/api/costs/initiatives".to_owned()
     });
     let share = |cost: &crate::model::CostShare| {
         view! {

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{fetched, server_chart, use_dashboard};
-use crate::api::{page_data, Fetched};
+use super::{fetched, page_data, server_chart, use_dashboard, Follows};
+use crate::api::PageData;
 use crate::charts;
 use crate::model::{Charts, History, HistoryRange};
 
@@ -19,14 +19,11 @@ pub fn HistoryPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    let board = dashboard.board;
-    let history = page_data::<History, _>(move || {
-        let path = format!("/api/history?range={}", range.get().as_str());
-        (path, board.with(|b| b.seq))
+    let history = page_data::<History>(Follows::Board, move || {
+        format!("/api/history?range={}", range.get().as_str())
     });
-    let charts = page_data::<Charts, _>(move || {
-        let path = format!("/api/charts/history?range={}", range.get().as_str());
-        (path, board.with(|b| b.seq))
+    let charts = page_data::<Charts>(Follows::Board, move || {
+        format!("/api/charts/history?range={}", range.get().as_str())
     });
     let base = dashboard.settings.with_value(|s| s.base.clone());
     let range_link = move |choice: HistoryRange| {
@@ -60,7 +57,7 @@ pub fn HistoryPage() -> impl IntoView {
     .into_any()
 }
 
-fn history_view(history: History, charts: Resource<Fetched<Charts>>) -> impl IntoView {
+fn history_view(history: History, charts: PageData<Charts>) -> impl IntoView {
     let total: u32 = history.completed.iter().flatten().sum();
     let per = if history.range.bucket_days() == 1 {
         "day"

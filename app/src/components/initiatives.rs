@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 
-use super::{fetched, use_dashboard};
-use crate::api::page_data;
+use super::{fetched, page_data, use_dashboard, Follows};
 use crate::model::{Initiative, Portfolio, PortfolioTask, SpecificationProgress};
 use crate::navigation::{open_task, task_href};
 use crate::state::PageSettings;
@@ -23,9 +22,7 @@ pub fn InitiativesPage() -> impl IntoView {
         }
         .into_any();
     }
-    let board = dashboard.board;
-    let portfolio =
-        page_data::<Portfolio, _>(move || ("/api/portfolio".to_owned(), board.with(|b| b.seq)));
+    let portfolio = page_data::<Portfolio>(Follows::Board, || "/api/portfolio".to_owned());
     let show_finished = RwSignal::new(false);
     view! {
         <main class="page initiatives" aria-labelledby="page-title">

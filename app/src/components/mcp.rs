@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 
-use super::{fetched, use_dashboard};
-use crate::api::page_data;
+use super::{fetched, page_data, use_dashboard, Follows};
 use crate::model::{McpOverview, McpServer, McpStatus, McpTransport};
 
 /// `/mcp`: the repository's MCP servers, their health as the last checks found it, the tools
@@ -9,11 +8,8 @@ use crate::model::{McpOverview, McpServer, McpStatus, McpTransport};
 /// end (`mcp.server.status` on the board's stream).
 #[component]
 pub fn McpPage() -> impl IntoView {
-    let dashboard = use_dashboard();
-    let board = dashboard.board;
     // `mcp.server.status` and `mcp.tools.changed` move the board's seq.
-    let overview =
-        page_data::<McpOverview, _>(move || ("/api/mcp/servers".to_owned(), board.with(|b| b.seq)));
+    let overview = page_data::<McpOverview>(Follows::Board, || "/api/mcp/servers".to_owned());
     view! {
         <main class="page mcp" aria-labelledby="page-title">
             <div class="page-head">

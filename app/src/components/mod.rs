@@ -22,9 +22,8 @@ use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use crate::api::Fetched;
+use crate::api::PageData;
 use crate::model::Charts;
 use crate::state::Dashboard;
 
@@ -246,23 +245,51 @@ pub(crate) fn use_dashboard() -> Dashboard {
     expect_context::<Dashboard>()
 }
 
+/// What a page's data follows besides its path: it is fetched again when that moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Follows {
+    /// Every change on the board (its `seq`).
+    Board,
+    /// Every new cost summary (`cost.update`).
+    Costs,
+    /// Both.
+    BoardAndCosts,
+}
+
+/// The data of this page at `path` (under the base, with its query; tracked), fetched again
+/// whenever what it `follows` moves.
+pub(crate) fn page_data<T>(
+    follows: Follows,
+    path: impl Fn() -> String + Send + Sync + 'static,
+) -> PageData<T> {
+    let board = use_dashboard().board;
+    crate::api::page_data(std::sync::Arc::new(move || {
+        let moved = board.with(|b| match follows {
+            Follows::Board => (b.seq, None),
+            Follows::Costs => (0, b.costs_version()),
+            Follows::BoardAndCosts => (b.seq, b.costs_version()),
+        });
+        (path(), moved)
+    }))
+}
+
 /// A page's data as the page shows it: `loading` until the first answer, the reason (after
 /// `unavailable`) when there is none, else `show` of it, kept on screen while a newer answer is
 /// fetched. Rendered by the server with the answer; hydrated without fetching it again.
 pub(crate) fn fetched<T, V>(
-    data: Resource<Fetched<T>>,
+    data: PageData<T>,
     loading: &'static str,
     unavailable: &'static str,
     show: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView
 where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    T: DeserializeOwned + 'static,
     V: IntoView + 'static,
 {
     let answer: ViewOnAnswer = std::sync::Arc::new(move || {
         let show = show.clone();
         Box::pin(async move {
-            match data.await {
+            match data.answer().await {
                 Ok(value) => show(value).into_any(),
                 Err(reason) => view! {
                     <p class="detail-error" role="alert">{format!("{unavailable}{reason}")}</p>
@@ -277,7 +304,7 @@ where
 /// A chart the server drew (`GET /api/charts/…`): `name` of `charts` (kept on screen while it is
 /// drawn again), or `empty` when there was nothing to draw.
 pub(crate) fn server_chart(
-    charts: Resource<Fetched<Charts>>,
+    charts: PageData<Charts>,
     name: &'static str,
     empty: &'static str,
 ) -> impl IntoView {
