@@ -1,8 +1,9 @@
 //! The server's JSON API as the pages ask it, the same on both sides: in the browser over HTTP
 //! (gloo-net), on the server in process through the [`Api`] the server provides in context, so a
 //! page rendered there holds exactly what the browser would have fetched. A page's data is a
-//! Leptos [`Resource`] made by [`page_data`]: resolved during server rendering, carried to the
-//! browser by Leptos's hydration data, fetched again when what it depends on moves.
+//! [`PageData`] made by [`page_data`]: one Leptos [`Resource`] type of JSON [`Answer`]s for every
+//! page, resolved during server rendering, carried to the browser by Leptos's hydration data,
+//! fetched again when what it depends on moves, and read as the page's type where it is shown.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
