@@ -11,7 +11,9 @@
 //! Another process may write the file while that happens (an agent appending a note). Nothing it
 //! writes is lost ([`rewrite`]): right before the rename the file is read again through the same
 //! open file and must still be the version the change was made from (else the change is made
-//! again from the new version, after its precondition is checked again); and after the rename the
+//! again from the new version, after its precondition is checked again; lines only appended
+//! meanwhile are carried into the temporary file at once when the change comes out the same with
+//! them, so a file appended to faster than a flush to disk still takes the change); and after the rename the
 //! old file, still open, is read once more, so bytes that reached it between that check and the
 //! rename are found and put back, with the change made on them. A writer that opened the file
 //! before the rename and writes to it only later (descheduled between its open and its write)
@@ -293,30 +295,69 @@ fn rewrite_observed<E>(
     let mut restoring = false;
     for _ in 0..MAX_ROUNDS {
         let mut file = open_no_follow(path)?;
-        let current = read_whole(&mut file)?;
-        let desired = match &late {
-            None => {
-                check(&current).map_err(RewriteError::Refused)?;
-                change(&current).map_err(RewriteError::Refused)?
-            }
+        let mut current = read_whole(&mut file)?;
+        // What the change is made from: the file as it is, or in a late round what the other
+        // writer left in the replaced file followed by what was appended to ours since.
+        let mut source = match &late {
+            None => current.clone(),
             Some((theirs, ours)) => {
                 // What was appended to our version since it was put in place stays after it.
                 let Some(added) = current.strip_prefix(ours.as_slice()) else {
                     return Err(RewriteError::ChangedMeanwhile);
                 };
-                let base = [theirs.as_slice(), added].concat();
-                match change(&base) {
-                    Ok(changed) => changed,
-                    Err(_) => {
-                        restoring = true;
-                        base
-                    }
-                }
+                [theirs.as_slice(), added].concat()
             }
         };
-        let temp = TempFile::write(path, &desired)?;
+        let mut desired = match &late {
+            None => {
+                check(&source).map_err(RewriteError::Refused)?;
+                change(&source).map_err(RewriteError::Refused)?
+            }
+            Some(_) => match change(&source) {
+                Ok(changed) => changed,
+                Err(_) => {
+                    restoring = true;
+                    source.clone()
+                }
+            },
+        };
+        let mut temp = TempFile::write(path, &desired)?;
         at(Moment::BeforeCheck);
-        if !is_still(path, &mut file, &current)? {
+        // Lines appended meanwhile (an agent's note) are carried into the temporary when the
+        // change made with them is the change made without them followed by them: the file is
+        // then checked again microseconds later, instead of a round later (a flush to disk, which
+        // a file appended to every few milliseconds on a busy disk never left undisturbed).
+        let mut unchanged = false;
+        for _ in 0..MAX_ROUNDS {
+            let added = match written_since(path, &mut file, &current)? {
+                WrittenSince::Nothing => {
+                    unchanged = true;
+                    break;
+                }
+                WrittenSince::Otherwise => break,
+                WrittenSince::Appended(added) => added,
+            };
+            let grown = [source.as_slice(), &added].concat();
+            let remade = match &late {
+                None => {
+                    check(&grown).map_err(RewriteError::Refused)?;
+                    change(&grown).map_err(RewriteError::Refused)?
+                }
+                Some(_) if restoring => grown.clone(),
+                Some(_) => match change(&grown) {
+                    Ok(changed) => changed,
+                    Err(_) => break,
+                },
+            };
+            if remade.strip_prefix(desired.as_slice()) != Some(added.as_slice()) {
+                break;
+            }
+            temp.append(&added)?;
+            current.extend_from_slice(&added);
+            source = grown;
+            desired = remade;
+        }
+        if !unchanged {
             continue;
         }
         at(Moment::BeforeRename);
@@ -453,6 +494,42 @@ fn is_still(path: &Path, file: &mut fs::File, expected: &[u8]) -> std::io::Resul
     Ok(read_whole(file)? == expected)
 }
 
+/// What was written to a file since it held `expected`.
+enum WrittenSince {
+    Nothing,
+    /// Bytes after `expected`, which is still its start.
+    Appended(Vec<u8>),
+    /// Anything else: the path names another file now, or the file was rewritten.
+    Otherwise,
+}
+
+/// What reached the open `file` (still the one `path` names) since it held `expected`.
+fn written_since(
+    path: &Path,
+    file: &mut fs::File,
+    expected: &[u8],
+) -> std::io::Result<WrittenSince> {
+    if is_still(path, file, expected)? {
+        return Ok(WrittenSince::Nothing);
+    }
+    let open = file.metadata()?;
+    let named = match fs::symlink_metadata(path) {
+        Ok(named) => named,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(WrittenSince::Otherwise)
+        }
+        Err(error) => return Err(error),
+    };
+    if (open.dev(), open.ino()) != (named.dev(), named.ino()) {
+        return Ok(WrittenSince::Otherwise);
+    }
+    let now = read_whole(file)?;
+    Ok(match now.strip_prefix(expected) {
+        Some(added) if !added.is_empty() => WrittenSince::Appended(added.to_vec()),
+        _ => WrittenSince::Otherwise,
+    })
+}
+
 /// A hidden file beside the one it will replace (the watcher ignores it), removed unless it is
 /// renamed.
 struct TempFile {
@@ -484,6 +561,15 @@ impl TempFile {
         }
         file.sync_all()?;
         Ok(temp)
+    }
+
+    /// Appends `bytes` (another writer's, appended to the file meanwhile: not flushed again, as
+    /// that writer did not flush them either).
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        fs::OpenOptions::new()
+            .append(true)
+            .open(self.path())?
+            .write_all(bytes)
     }
 
     fn path(&self) -> &Path {
@@ -688,6 +774,42 @@ mod tests {
             fs::read_to_string(&path).unwrap(),
             "id: a\npriority: HIGH\n# later\n"
         );
+    }
+
+    #[test]
+    fn a_file_appended_to_during_every_write_still_takes_the_change_and_keeps_the_lines() {
+        // A writer faster than a flush to disk: a line lands while each temporary is written,
+        // which used to make every round start over until the change gave up.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
+        let mut lines = 0;
+        let written = rewrite_observed(&path, no_precondition, set_priority, &mut |moment| {
+            if moment == Moment::BeforeCheck {
+                append(&path, &format!("# note {lines}\n"));
+                lines += 1;
+            }
+        })
+        .unwrap();
+        assert_eq!(lines, 1, "one temporary written, the line carried into it");
+        let expected = "id: a\npriority: LOW\n# note 0\n";
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+        assert_eq!(names_in(dir.path()), ["t.yaml"]);
+        // A line the change does not come out the same with (the field is added last, so after
+        // it) is made again from the new version instead.
+        fs::write(&path, "id: a\n").unwrap();
+        let mut appended = false;
+        let written = rewrite_observed(&path, no_precondition, set_priority, &mut |moment| {
+            if moment == Moment::BeforeCheck && !appended {
+                append(&path, "status: new\n");
+                appended = true;
+            }
+        })
+        .unwrap();
+        let expected = "id: a\nstatus: new\npriority: LOW\n";
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected);
     }
 
     #[test]
