@@ -4,6 +4,9 @@
 // browser context each: nothing cached). "Live" is the header's connection indicator (#connection)
 // saying so: the WASM downloaded, compiled, hydrated and the socket open. Prints p50/p95/max of
 // launch → first contentful paint and launch → Live, and the bytes of WASM and JS the page fetched.
+// Then where the time to Live went, p50 of each step: the main WASM's last byte (Resource Timing),
+// instantiated (boot.js's `execdash:instantiated` mark), hydrated (the client's
+// `execdash:hydrated`), Live.
 // Runs the binary EXECDASH_BIN (default: the release binary of scripts/package) with the site it
 // embeds. Then opens a task at once (the click as the page turns Live) until its detail is whole.
 // LAUNCH_PATH=/costs (or /tasks/ID, …) launches that address instead (no task opened then).
@@ -45,6 +48,7 @@ const browser = await chromium.launch({
 const paint = [];
 const live = [];
 const opened = [];
+const steps = { downloaded: [], instantiated: [], hydrated: [] };
 let fetched = {};
 for (let run = 0; run < runs; run++) {
   const context = await browser.newContext();
@@ -73,6 +77,14 @@ for (let run = 0; run < runs; run++) {
   await page.goto(url, { waitUntil: "commit" });
   const liveAt = await page.waitForFunction(() => window.__liveAt, null, { polling: 50, timeout: 60_000 });
   live.push(await liveAt.jsonValue());
+  const moments = await page.evaluate(() => ({
+    downloaded: performance
+      .getEntriesByType("resource")
+      .find((entry) => new URL(entry.name).pathname.endsWith("/pkg/execdash.wasm"))?.responseEnd,
+    instantiated: performance.getEntriesByName("execdash:instantiated")[0]?.startTime,
+    hydrated: performance.getEntriesByName("execdash:hydrated")[0]?.startTime,
+  }));
+  for (const [step, at] of Object.entries(moments)) steps[step].push(at ?? NaN);
   // On the board: a task opened as soon as the page is live (the detail's code is loaded after
   // Live), the click until the detail shows the task whole (its cost line comes with the server's
   // answer).
@@ -111,4 +123,9 @@ console.log(
 );
 console.log(`  launch → first contentful paint: ${stats(paint)}`);
 console.log(`  launch → Live:                   ${stats(live)}`);
+const p50 = (values) => [...values].sort((a, b) => a - b)[Math.ceil(values.length / 2) - 1].toFixed(0);
+console.log(
+  `  p50 moments: WASM downloaded ${p50(steps.downloaded)} ms, instantiated ${p50(steps.instantiated)} ms, ` +
+    `hydrated ${p50(steps.hydrated)} ms, Live ${p50(live)} ms`,
+);
 if (opened.length) console.log(`  a task opened at Live → whole:   ${stats(opened)}`);
