@@ -479,39 +479,21 @@ fn read_whole(file: &mut fs::File) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Whether `path` is still the open `file` and it still holds `expected`.
-fn is_still(path: &Path, file: &mut fs::File, expected: &[u8]) -> std::io::Result<bool> {
-    let open = file.metadata()?;
-    let named = match fs::symlink_metadata(path) {
-        Ok(named) => named,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(error),
-    };
-    if (open.dev(), open.ino()) != (named.dev(), named.ino()) || open.len() != expected.len() as u64
-    {
-        return Ok(false);
-    }
-    Ok(read_whole(file)? == expected)
-}
-
 /// What was written to a file since it held `expected`.
 enum WrittenSince {
     Nothing,
     /// Bytes after `expected`, which is still its start.
     Appended(Vec<u8>),
-    /// Anything else: the path names another file now, or the file was rewritten.
+    /// Anything else: the path names another file now (or none), or the file was rewritten.
     Otherwise,
 }
 
-/// What reached the open `file` (still the one `path` names) since it held `expected`.
+/// What reached the open `file` since it held `expected`, if `path` still names it.
 fn written_since(
     path: &Path,
     file: &mut fs::File,
     expected: &[u8],
 ) -> std::io::Result<WrittenSince> {
-    if is_still(path, file, expected)? {
-        return Ok(WrittenSince::Nothing);
-    }
     let open = file.metadata()?;
     let named = match fs::symlink_metadata(path) {
         Ok(named) => named,
@@ -520,13 +502,15 @@ fn written_since(
         }
         Err(error) => return Err(error),
     };
-    if (open.dev(), open.ino()) != (named.dev(), named.ino()) {
+    if (open.dev(), open.ino()) != (named.dev(), named.ino()) || open.len() < expected.len() as u64
+    {
         return Ok(WrittenSince::Otherwise);
     }
     let now = read_whole(file)?;
     Ok(match now.strip_prefix(expected) {
-        Some(added) if !added.is_empty() => WrittenSince::Appended(added.to_vec()),
-        _ => WrittenSince::Otherwise,
+        Some([]) => WrittenSince::Nothing,
+        Some(added) => WrittenSince::Appended(added.to_vec()),
+        None => WrittenSince::Otherwise,
     })
 }
 
