@@ -42,8 +42,13 @@ impl Answer {
 
     /// The answer as `T`, or why it is not one.
     pub fn read<T: DeserializeOwned>(&self) -> Fetched<T> {
-        serde_json::from_str(self.0.get()).map_err(|e| format!("the answer could not be read: {e}"))
+        read_json(self.0.get())
     }
+}
+
+/// JSON `text` as `T`, or why it is not one.
+fn read_json<T: DeserializeOwned>(text: &str) -> Fetched<T> {
+    serde_json::from_str(text).map_err(|e| format!("the answer could not be read: {e}"))
 }
 
 /// `GET {base}{path}` as `T`, or why not: the server's `error` when it refused, else the status;
@@ -182,7 +187,7 @@ where
             #[cfg(feature = "ssr")]
             return answer_in_process(api, path)
                 .await
-                .and_then(|body| Answer::from_text(body)?.read());
+                .and_then(|body| read_json(&body));
             #[cfg(feature = "hydrate")]
             return send_wrapper::SendWrapper::new(get_json::<T>(&path)).await;
             #[cfg(not(any(feature = "ssr", feature = "hydrate")))]

@@ -293,6 +293,16 @@ fn rewrite_observed<E>(
     let mut late: Option<(Vec<u8>, Vec<u8>)> = None;
     // Set when the change could not be made on those bytes: they are put back alone.
     let mut restoring = false;
+    // The change made from `source`, after the caller's precondition holds on it; on bytes found
+    // late (which arrived after the precondition held) not checked again, and `None` when the
+    // change cannot be made on them.
+    let made = |source: &[u8], late: bool| -> Result<Option<Vec<u8>>, RewriteError<E>> {
+        if late {
+            return Ok(change(source).ok());
+        }
+        check(source).map_err(RewriteError::Refused)?;
+        change(source).map(Some).map_err(RewriteError::Refused)
+    };
     for _ in 0..MAX_ROUNDS {
         let mut file = open_no_follow(path)?;
         let mut current = read_whole(&mut file)?;
@@ -308,18 +318,12 @@ fn rewrite_observed<E>(
                 [theirs.as_slice(), added].concat()
             }
         };
-        let mut desired = match &late {
+        let mut desired = match made(&source, late.is_some())? {
+            Some(changed) => changed,
             None => {
-                check(&source).map_err(RewriteError::Refused)?;
-                change(&source).map_err(RewriteError::Refused)?
+                restoring = true;
+                source.clone()
             }
-            Some(_) => match change(&source) {
-                Ok(changed) => changed,
-                Err(_) => {
-                    restoring = true;
-                    source.clone()
-                }
-            },
         };
         let mut temp = TempFile::write(path, &desired)?;
         at(Moment::BeforeCheck);
@@ -338,16 +342,13 @@ fn rewrite_observed<E>(
                 WrittenSince::Appended(added) => added,
             };
             let grown = [source.as_slice(), &added].concat();
-            let remade = match &late {
-                None => {
-                    check(&grown).map_err(RewriteError::Refused)?;
-                    change(&grown).map_err(RewriteError::Refused)?
+            let remade = if restoring {
+                grown.clone()
+            } else {
+                match made(&grown, late.is_some())? {
+                    Some(changed) => changed,
+                    None => break,
                 }
-                Some(_) if restoring => grown.clone(),
-                Some(_) => match change(&grown) {
-                    Ok(changed) => changed,
-                    Err(_) => break,
-                },
             };
             if remade.strip_prefix(desired.as_slice()) != Some(added.as_slice()) {
                 break;
@@ -667,6 +668,17 @@ mod tests {
         names
     }
 
+    /// A hook that appends `line` to `path` the first time the file is about to be checked.
+    fn append_once_before_check<'p>(path: &'p Path, line: &'p str) -> impl FnMut(Moment) + 'p {
+        let mut appended = false;
+        move |moment| {
+            if moment == Moment::BeforeCheck && !appended {
+                append(path, line);
+                appended = true;
+            }
+        }
+    }
+
     fn set_priority(text: &[u8]) -> Result<Vec<u8>, EditError> {
         let text = std::str::from_utf8(text).unwrap();
         set_field(text, "priority", "LOW").map(String::into_bytes)
@@ -706,7 +718,6 @@ mod tests {
         let path = dir.path().join("t.yaml");
         fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
         let checks = std::cell::Cell::new(0);
-        let mut appended = false;
         let written = rewrite_observed(
             &path,
             |_| {
@@ -714,12 +725,7 @@ mod tests {
                 Ok::<(), EditError>(())
             },
             set_priority,
-            &mut |moment| {
-                if moment == Moment::BeforeCheck && !appended {
-                    append(&path, "# note: agent was here\n");
-                    appended = true;
-                }
-            },
+            &mut append_once_before_check(&path, "# note: agent was here\n"),
         )
         .unwrap();
         let expected = "id: a\npriority: LOW\n# note: agent was here\n";
@@ -734,7 +740,6 @@ mod tests {
         // With a precondition on the version first read (an ETag), the new version fails it.
         fs::write(&path, "id: a\npriority: HIGH\n").unwrap();
         let first = content_tag(b"id: a\npriority: HIGH\n");
-        let mut appended = false;
         let refused = rewrite_observed(
             &path,
             |bytes| {
@@ -743,12 +748,7 @@ mod tests {
                     .ok_or(EditError::Unsupported("changed since read".into()))
             },
             set_priority,
-            &mut |moment| {
-                if moment == Moment::BeforeCheck && !appended {
-                    append(&path, "# later\n");
-                    appended = true;
-                }
-            },
+            &mut append_once_before_check(&path, "# later\n"),
         );
         assert!(
             matches!(refused, Err(RewriteError::Refused(_))),
@@ -783,13 +783,12 @@ mod tests {
         // A line the change does not come out the same with (the field is added last, so after
         // it) is made again from the new version instead.
         fs::write(&path, "id: a\n").unwrap();
-        let mut appended = false;
-        let written = rewrite_observed(&path, no_precondition, set_priority, &mut |moment| {
-            if moment == Moment::BeforeCheck && !appended {
-                append(&path, "status: new\n");
-                appended = true;
-            }
-        })
+        let written = rewrite_observed(
+            &path,
+            no_precondition,
+            set_priority,
+            &mut append_once_before_check(&path, "status: new\n"),
+        )
         .unwrap();
         let expected = "id: a\nstatus: new\npriority: LOW\n";
         assert_eq!(String::from_utf8(written).unwrap(), expected);
