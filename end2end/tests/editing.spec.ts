@@ -147,7 +147,19 @@ test("an orphan task is linked to a specification and a feature from its detail"
   await server.restart();
   const other = await (await browser.newContext()).newPage();
   await openLive(other, "/tasks/orphan");
+  // The picker's and the reader's code are modules of their own, fetched on first use.
+  const modules: string[] = [];
+  let documentReads = 0;
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    const name = path.split("/").pop() ?? "";
+    if (name.startsWith("split_")) modules.push(name);
+    if (path.endsWith("/api/specifications/document")) documentReads += 1;
+  });
+  const picker = () => modules.filter((name) => name.startsWith("split_picker_panel_"));
+  const reader = () => modules.filter((name) => name.startsWith("split_specification_document_"));
   await openLive(page, "/tasks/orphan");
+  expect([picker(), reader()]).toEqual([[], []]);
 
   await page.locator(".link-specification").click();
   const choices = page.locator(".specification-choice");
@@ -175,12 +187,19 @@ test("an orphan task is linked to a specification and a feature from its detail"
   await expect(page.locator(".link-specification")).toHaveText("Change the specification…");
 
   // The specification reads in place, rendered and sanitized on the server.
+  expect([picker().length, reader()]).toEqual([1, []]);
   await page.locator(".read-specification").click();
-  const reader = page.locator(".specification-document");
-  await expect(reader.locator("h1")).toHaveText("Orphan Task Assignment");
-  await expect(reader.locator("strong")).toHaveText("linked");
-  await expect(reader.locator("script, img, [onerror]")).toHaveCount(0);
-  await expect(reader.locator('a[href^="javascript"]')).toHaveCount(0);
+  const document = page.locator(".specification-document");
+  await expect(document.locator("h1")).toHaveText("Orphan Task Assignment");
+  await expect(document.locator("strong")).toHaveText("linked");
+  await expect(document.locator("script, img, [onerror]")).toHaveCount(0);
+  await expect(document.locator('a[href^="javascript"]')).toHaveCount(0);
+  // Hidden and shown again: the document read once, its module fetched once.
+  await page.locator(".read-specification").click();
+  await expect(document).toHaveCount(0);
+  await page.locator(".read-specification").click();
+  await expect(document.locator("h1")).toHaveText("Orphan Task Assignment");
+  expect([picker().length, reader().length, documentReads]).toEqual([1, 1, 1]);
   expect(await page.evaluate(() => [window["specScript"], window["specImage"]])).toEqual([undefined, undefined]);
 
   // A task in progress cannot be linked.
