@@ -1,4 +1,5 @@
 // The page is server-rendered with the board, then hydrates and goes Live over the socket.
+import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import { collectErrors } from "./support/page";
 import { DashboardServer } from "./support/server";
@@ -95,6 +96,66 @@ test("pages but the board are loaded on first use, each once, and hydrate with n
   await expect(page.locator("#page-title")).toHaveText("MCP servers");
   expect(modules.filter((m) => m.startsWith("split___mcp_route_view_"))).toHaveLength(1);
   expect(errors).toEqual([]);
+});
+
+test("a page's lazily loaded files come compressed against the main WASM the tab holds", async ({ page }) => {
+  const errors = collectErrors(page);
+  const encodings = new Map<string, string>();
+  page.on("response", async (response) => {
+    const name = new URL(response.url()).pathname.split("/").pop() ?? "";
+    if (/^(split|chunk)_.*\.wasm$/.test(name)) {
+      encodings.set(name, (await response.allHeaders())["content-encoding"] ?? "none");
+    }
+  });
+  await page.goto(server.url);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  // The detail's files, fetched once Live (the tab holds the main WASM then), and a page's on its
+  // first visit: every one in the dictionary's encoding, and the code they bring runs.
+  const fetched = (prefix: string) => () => [...encodings.keys()].some((name) => name.startsWith(prefix));
+  await expect.poll(fetched("split___task_route_view_")).toBe(true);
+  await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "History" }).click();
+  await expect(page.locator('[data-chart="completed"]')).toBeVisible();
+  await expect.poll(fetched("split___history_route_view_")).toBe(true);
+  await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Board" }).click();
+  await page.locator('[data-column="inbox"] .card').first().click();
+  await expect(page.locator(".detail .task-cost, .detail .empty")).toBeVisible();
+  const chunks = [...encodings.keys()].filter((name) => name.startsWith("chunk_"));
+  expect(chunks.length).toBeGreaterThan(0);
+  expect(Object.fromEntries(encodings)).toEqual(
+    Object.fromEntries([...encodings.keys()].map((name) => [name, "dcb"])),
+  );
+  expect(errors).toEqual([]);
+});
+
+test("a lazily loaded file goes dcb only to a client naming the dictionary it was made with", async ({ request }) => {
+  const html = await (await request.get(`${server.url}/`)).text();
+  const version = html.match(/\/pkg\/execdash\.js\?v=([0-9a-f]{16})/)![1];
+  const main = await request.get(`${server.url}/pkg/execdash.wasm?v=${version}`);
+  expect(main.headers()["use-as-dictionary"]).toBe('match="/pkg/*.wasm"');
+  const hash = createHash("sha256").update(await main.body()).digest();
+  const manifest = await (await request.get(`${server.url}/pkg/__wasm_split_manifest.json`)).json();
+  const file = (Object.values(manifest) as string[][])[0][0];
+  const get = (encodings: string, dictionary?: Buffer) =>
+    request.get(`${server.url}/pkg/${file}.wasm`, {
+      headers: {
+        "accept-encoding": encodings,
+        ...(dictionary ? { "available-dictionary": `:${dictionary.toString("base64")}:` } : {}),
+      },
+    });
+  const compressed = await get("dcb, dcz, br", hash);
+  expect(compressed.headers()["content-encoding"]).toBe("dcb");
+  expect(compressed.headers()["vary"]).toContain("available-dictionary");
+  // dcb's magic number and the dictionary's hash, then the brotli stream (the test above sees
+  // Chromium decode it).
+  const body = await compressed.body();
+  expect(body.subarray(0, 4)).toEqual(Buffer.from([0xff, 0x44, 0x43, 0x42]));
+  expect(body.subarray(4, 36)).toEqual(hash);
+  // Another dictionary (an older main WASM), none, or dcb not accepted: brotli.
+  const other = createHash("sha256").update("another build").digest();
+  for (const response of [await get("dcb, br", other), await get("dcb, br"), await get("dcz, br", hash)]) {
+    expect(response.headers()["content-encoding"]).toBe("br");
+    expect((await response.body()).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+  }
 });
 
 test("a lazily loaded page opened at its address comes with its module preloaded, fetched once", async ({

@@ -1,7 +1,9 @@
 //! The built front end (`pkg/`) and public files: served from the binary itself (built with the
 //! `embed-site` feature, so a deployment is one file) or from a folder (`--site-root`, what
-//! `cargo leptos serve` builds); embedded files in their precompressed br/gzip variants; a
-//! content-hashed version for URLs; caching headers.
+//! `cargo leptos serve` builds); embedded files in their precompressed br/gzip variants, and the
+//! lazily loaded WASM files compressed with the main WASM as their dictionary to a browser that
+//! holds it (HTTP Compression Dictionary Transport, `dcb`; embedded files only); a content-hashed version for URLs;
+//! caching headers.
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -9,6 +11,7 @@ use std::path::Path;
 
 use app::AssetVersion;
 use axum::body::Body;
+use axum::extract::OriginalUri;
 use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -120,8 +123,22 @@ pub(super) fn service(site_root: Option<&Path>) -> axum::routing::MethodRouter {
     }
 }
 
-/// One embedded file, in the best precompressed encoding the client takes, with an `ETag`.
-async fn serve_embedded(uri: Uri, headers: HeaderMap) -> Result<Response, Error> {
+/// The main WASM: what the lazily loaded files (`split_*.wasm`, `chunk_*.wasm`) are compressed
+/// against (scripts/compress-with-dictionary), and what the browser keeps as their dictionary.
+const DICTIONARY: &str = "pkg/execdash.wasm";
+
+/// The start of a `dcb` body: its magic number, then the dictionary's SHA-256.
+const DCB_MAGIC: usize = 4;
+
+/// One embedded file, in the best precompressed encoding the client takes, with an `ETag`. A
+/// lazily loaded WASM file goes compressed with the main WASM as its dictionary (`dcb`) to a
+/// browser that names that WASM in `Available-Dictionary` (Chromium-based ones do, once they
+/// hold it: the main WASM's response says `Use-As-Dictionary`); brotli or gzip otherwise.
+async fn serve_embedded(
+    uri: Uri,
+    OriginalUri(original): OriginalUri,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let path = uri.path().trim_start_matches('/');
     let not_found = || Error::NotFound(format!("no such file: {}", uri.path()));
     let file = embedded(path).ok_or_else(not_found)?;
@@ -133,12 +150,19 @@ async fn serve_embedded(uri: Uri, headers: HeaderMap) -> Result<Response, Error>
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let accepted = accepted_encodings(&headers);
-        let precompressed = [("br", "br"), ("gzip", "gz")]
-            .into_iter()
-            .filter(|(encoding, _)| accepted.contains(encoding))
-            .find_map(|(encoding, suffix)| {
-                embedded(&format!("{path}.{suffix}")).map(|variant| (encoding, variant.data))
-            });
+        let against_dictionary = accepted
+            .contains(&"dcb")
+            .then(|| compressed_against_dictionary(path, &headers))
+            .flatten()
+            .map(|data| ("dcb", data));
+        let precompressed = against_dictionary.or_else(|| {
+            [("br", "br"), ("gzip", "gz")]
+                .into_iter()
+                .filter(|(encoding, _)| accepted.contains(encoding))
+                .find_map(|(encoding, suffix)| {
+                    embedded(&format!("{path}.{suffix}")).map(|variant| (encoding, variant.data))
+                })
+        });
         let mut response = match precompressed {
             Some((encoding, data)) => {
                 let mut response = Body::from(data).into_response();
@@ -155,11 +179,46 @@ async fn serve_embedded(uri: Uri, headers: HeaderMap) -> Result<Response, Error>
         response
     };
     let headers = response.headers_mut();
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if path.ends_with(".wasm") {
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding, available-dictionary"),
+        );
+    } else {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if path == DICTIONARY {
+        // The WASM files beside it, at the address the browser used (under the base path).
+        let folder = original
+            .path()
+            .rsplit_once('/')
+            .map_or("", |(folder, _)| folder);
+        if let Ok(value) = HeaderValue::from_str(&format!("match=\"{folder}/*.wasm\"")) {
+            headers.insert("use-as-dictionary", value);
+        }
+    }
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
     }
     Ok(response)
+}
+
+/// `path`'s `dcb` variant when the request names, in `Available-Dictionary`, the dictionary it
+/// was compressed against (the SHA-256 its first bytes carry): otherwise the browser could not
+/// decode it.
+fn compressed_against_dictionary(
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<std::borrow::Cow<'static, [u8]>> {
+    use base64::Engine;
+    let named = headers.get("available-dictionary")?.to_str().ok()?.trim();
+    let named = named.strip_prefix(':')?.strip_suffix(':')?;
+    let named = base64::engine::general_purpose::STANDARD
+        .decode(named)
+        .ok()?;
+    let variant = embedded(&format!("{path}.dcb"))?;
+    let against = variant.data.get(DCB_MAGIC..DCB_MAGIC + 32)?;
+    (against == named.as_slice()).then_some(variant.data)
 }
 
 /// The encodings of `Accept-Encoding` not refused with `q=0`.
