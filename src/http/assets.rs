@@ -2,8 +2,8 @@
 //! `embed-site` feature, so a deployment is one file) or from a folder (`--site-root`, what
 //! `cargo leptos serve` builds); embedded files in their precompressed br/gzip variants, and the
 //! lazily loaded WASM files compressed with the main WASM as their dictionary to a browser that
-//! holds it (HTTP Compression Dictionary Transport, `dcb`; embedded files only); a content-hashed version for URLs;
-//! caching headers.
+//! holds it (HTTP Compression Dictionary Transport, `dcb`; embedded files only); a content-hashed
+//! version for URLs; caching headers.
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
