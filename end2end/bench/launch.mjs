@@ -35,14 +35,14 @@ const { server, url: direct, port } = await startServer(root, {
   base,
   args: proxy ? ["--base-path", base, "--public-url", `https://127.0.0.1:${proxyPort}${base}`] : [],
 });
-const stopNginx = proxy && (await startNginx({ port: proxyPort, upstreamPort: port, http2: proxy === "h2" }));
+const nginx = proxy && (await startNginx({ port: proxyPort, upstreamPort: port, http2: proxy === "h2" }));
 const address = proxy ? `https://127.0.0.1:${proxyPort}${base}` : direct;
 const url = `${address}${process.env.LAUNCH_PATH ?? "/"}`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    ...(proxy ? ["--ignore-certificate-errors"] : []),
+    ...(proxy ? [`--ignore-certificate-errors-spki-list=${nginx.spki}`] : []),
   ],
 });
 const paint = [];
@@ -113,7 +113,7 @@ for (let run = 0; run < runs; run++) {
   await context.close();
 }
 await browser.close();
-if (stopNginx) stopNginx();
+if (nginx) nginx.stop();
 server.kill();
 rmSync(root, { recursive: true, force: true });
 console.log(

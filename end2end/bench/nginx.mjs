@@ -2,7 +2,9 @@
 // loopback port, HTTP/2 (or HTTP/1.1 only), and the location blocks between its "# BEGIN/END
 // execdash ..." markers, for the launch benchmark (end2end/tests/support/nginx.ts does the same
 // without TLS for the tests). A self-signed certificate for 127.0.0.1, made with openssl; the
-// browser is started with --ignore-certificate-errors. Everything stays in a temp dir.
+// browser trusts it by its public key's hash (--ignore-certificate-errors-spki-list): a
+// certificate error would keep responses out of its HTTP cache, and with them the dictionary the
+// lazily loaded files are compressed against. Everything stays in a temp dir.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +22,8 @@ function section(text, name) {
 
 /**
  * nginx on https://127.0.0.1:`port` proxying to 127.0.0.1:`upstreamPort`, with `http2` or not;
- * resolves once it answers `/dashboard/health`, to a function that stops it.
+ * resolves once it answers `/dashboard/health`, to `{ stop, spki }`: a function that stops it and
+ * its certificate's public key hash (for Chromium's --ignore-certificate-errors-spki-list).
  */
 export async function startNginx({ port, upstreamPort, http2 }) {
   const text = readFileSync(documented, "utf8");
@@ -31,6 +34,10 @@ export async function startNginx({ port, upstreamPort, http2 }) {
     "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
   ], { stdio: "ignore" });
+  const spki = execFileSync("sh", [
+    "-c",
+    `openssl x509 -pubkey -noout -in ${at("cert.pem")} | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`,
+  ]).toString().trim();
   const asRoot = process.getuid?.() === 0;
   writeFileSync(join(dir, "nginx.conf"), `${asRoot ? "user root;\n" : ""}worker_processes 1;
 pid ${at("nginx.pid")};
@@ -65,7 +72,7 @@ ${section(text, "locations").replaceAll("127.0.0.1:3000", `127.0.0.1:${upstreamP
   for (;;) {
     try {
       execFileSync("curl", ["-skf", "-o", "/dev/null", `https://127.0.0.1:${port}/dashboard/health`], { stdio: "ignore" });
-      return stop;
+      return { stop, spki };
     } catch {
       if (Date.now() > deadline || child.exitCode !== null) {
         const log = existsSync(join(dir, "error.log")) ? readFileSync(join(dir, "error.log"), "utf8") : "";

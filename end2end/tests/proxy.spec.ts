@@ -127,6 +127,13 @@ test("through nginx under /dashboard: log in, go Live, follow the disk", async (
   const requested: string[] = [];
   page.on("request", (request) => requested.push(request.url()));
   page.on("websocket", (socket) => requested.push(socket.url()));
+  const lazyFiles = new Map<string, string>();
+  page.on("response", async (response) => {
+    const name = new URL(response.url()).pathname.split("/").pop() ?? "";
+    if (/^(split|chunk)_.*\.wasm$/.test(name)) {
+      lazyFiles.set(name, (await response.allHeaders())["content-encoding"] ?? "none");
+    }
+  });
 
   await page.goto(nginx.url("/dashboard/"));
   await expect(page).toHaveURL(/\/dashboard\/login(\?.*)?$/);
@@ -160,6 +167,12 @@ test("through nginx under /dashboard: log in, go Live, follow the disk", async (
   await page.locator(".pages a", { hasText: "Initiatives" }).click();
   await expect(page).toHaveURL(nginx.url("/dashboard/initiatives"));
   await expect(page.locator("#page-title")).toHaveText("Initiatives");
+  // Its files, and the task detail's, came compressed against the main WASM the tab held (the
+  // dictionary's match names the prefix), through the proxy.
+  await expect
+    .poll(() => [...lazyFiles.keys()].some((name) => name.startsWith("split___initiatives_route_view_")))
+    .toBe(true);
+  expect(new Set(lazyFiles.values())).toEqual(new Set(["dcb"]));
   await page.reload();
   await expect(page.locator("#page-title")).toHaveText("Initiatives");
   await expect(page.locator('.pages a[aria-current="page"]')).toHaveText("Initiatives");
