@@ -91,9 +91,9 @@ pub type PageSource = Arc<dyn Fn() -> (String, Moved) + Send + Sync>;
 /// per page's type.
 ///
 /// Resolved during server rendering, carried to the browser by Leptos's hydration data. In the
-/// browser, a page shown again shows at once the answer it last had for that path and asks for a
-/// fresh one meanwhile (see [`held`]); a failure keeps what was shown rather than blanking the
-/// page.
+/// browser, a page shown again shows at once the answer it last had for that path, and asks for a
+/// fresh one once that is on screen when what it follows (the board, the costs) has moved since
+/// (see [`held`]); a failure keeps what was shown rather than blanking the page.
 pub struct PageData<T> {
     answers: Resource<Fetched<Answer>>,
     read_as: PhantomData<fn() -> T>,
@@ -125,21 +125,27 @@ pub fn page_data<T>(source: PageSource) -> PageData<T> {
 fn page_answers(source: PageSource) -> Resource<Fetched<Answer>> {
     #[cfg(feature = "ssr")]
     let api = use_context::<Api>();
-    // Bumped to ask again after answering with what was held.
+    // Bumped to ask again after answering with what was held from an older version: part of what
+    // the resource follows (its source is compared with the last one, so a change it does not
+    // show would not count).
     #[cfg(feature = "hydrate")]
     let again = RwSignal::new(0u32);
     #[cfg(feature = "hydrate")]
     let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let tracked = move || {
         #[cfg(feature = "hydrate")]
-        again.track();
-        source()
+        let asked = again.get();
+        #[cfg(not(feature = "hydrate"))]
+        let asked = 0u32;
+        (source(), asked)
     };
-    Resource::new(tracked, move |(path, _)| {
+    Resource::new(tracked, move |((path, moved), _)| {
         #[cfg(feature = "ssr")]
         let api = api.clone();
         #[cfg(feature = "hydrate")]
         let first = first.swap(false, std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = moved;
         async move {
             #[cfg(feature = "ssr")]
             return answer_in_process(api, path)
@@ -148,17 +154,23 @@ fn page_answers(source: PageSource) -> Resource<Fetched<Answer>> {
             #[cfg(feature = "hydrate")]
             {
                 if first {
-                    if let Some(shown) = held::get(&path) {
-                        leptos::task::spawn_local(async move { again.update(|n| *n += 1) });
+                    if let Some((shown, current)) = held::get(&path, &moved) {
+                        if !current {
+                            // Once it is on screen (a task after this turn's rendering), so the
+                            // page's `Transition` keeps it while the fresh answer comes.
+                            set_timeout(move || again.update(|n| *n += 1), Default::default());
+                        }
                         return Ok(shown);
                     }
                 }
                 match send_wrapper::SendWrapper::new(get_answer(&path)).await {
                     Ok(answer) => {
-                        held::keep(&path, answer.clone());
+                        held::keep(&path, moved, answer.clone());
                         Ok(answer)
                     }
-                    Err(reason) => held::get(&path).ok_or(reason),
+                    Err(reason) => held::get(&path, &moved)
+                        .map(|(shown, _)| shown)
+                        .ok_or(reason),
                 }
             }
             #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
@@ -205,36 +217,38 @@ async fn answer_in_process(api: Option<Api>, path: String) -> Fetched<String> {
     }
 }
 
-/// The last answer of each path a page fetched in this tab (at most [`held::KEPT`] paths), so a
-/// page shown again shows it at once.
+/// The last answer of each path a page fetched in this tab (at most [`held::KEPT`] paths), with
+/// the version of what it follows it was asked at, so a page shown again shows it at once (and
+/// asks again when that version has moved since).
 #[cfg(feature = "hydrate")]
 mod held {
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
-    use super::Answer;
+    use super::{Answer, Moved};
 
     pub(super) const KEPT: usize = 32;
 
     thread_local! {
-        static HELD: RefCell<VecDeque<(String, Answer)>> = const { RefCell::new(VecDeque::new()) };
+        static HELD: RefCell<VecDeque<(String, Moved, Answer)>> = const { RefCell::new(VecDeque::new()) };
     }
 
-    pub(super) fn get(path: &str) -> Option<Answer> {
+    /// The answer held for `path`, and whether it was asked at version `moved` (so is current).
+    pub(super) fn get(path: &str, moved: &Moved) -> Option<(Answer, bool)> {
         HELD.with_borrow(|held| {
             held.iter()
-                .find(|(p, _)| p == path)
-                .map(|(_, answer)| answer.clone())
+                .find(|(p, _, _)| p == path)
+                .map(|(_, at, answer)| (answer.clone(), at == moved))
         })
     }
 
-    pub(super) fn keep(path: &str, value: Answer) {
+    pub(super) fn keep(path: &str, moved: Moved, value: Answer) {
         HELD.with_borrow_mut(|held| {
-            held.retain(|(p, _)| p != path);
+            held.retain(|(p, _, _)| p != path);
             if held.len() == KEPT {
                 held.pop_front();
             }
-            held.push_back((path.to_owned(), value));
+            held.push_back((path.to_owned(), moved, value));
         });
     }
 }

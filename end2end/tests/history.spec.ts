@@ -61,3 +61,67 @@ test("history: completions, cycle times and open tasks, by range, live", async (
     "Tasks completed per day, by agent (3 in all)",
   );
 });
+
+test("a page shown again shows what it last had at once, and asks again when the board has moved since", async ({
+  page,
+}) => {
+  const own = await DashboardServer.start();
+  try {
+    const done = (id: string, days: number) =>
+      writeFileSync(
+        own.collab(`done/dev/${id}.yaml`),
+        `id: ${id}\ntitle: ${id}\nstatus: done\ncreated_at: "${ago(days + 1)}"\ncompleted_at: "${ago(days)}"\n`,
+      );
+    mkdirSync(own.collab("done/dev"), { recursive: true });
+    done("a", 2);
+    await own.restart();
+    const asked: string[] = [];
+    page.on("request", (request) => {
+      const path = new URL(request.url()).pathname;
+      if (path === "/api/history" || path === "/api/charts/history") asked.push(path);
+    });
+    await page.goto(own.url);
+    await expect(page.locator("#connection")).toHaveText("Live");
+    const pages = page.getByRole("navigation", { name: "Pages" });
+    const devRow = page.locator('.cycle-table tr[data-agent="dev"] td').first();
+    const completed = page.locator('[data-chart="completed"] figcaption');
+    const board = async (cards: number) => {
+      await pages.getByRole("link", { name: "Board" }).click();
+      await expect(page.locator('[data-column="done"] .card')).toHaveCount(cards);
+    };
+    await pages.getByRole("link", { name: "History" }).click();
+    await expect(devRow).toHaveText("1");
+    await expect(completed).toHaveText("Tasks completed per day, by agent (1 in all)");
+    expect(asked.length).toBe(2);
+
+    // Shown again with nothing moved: what it had, and nothing asked.
+    await board(1);
+    await pages.getByRole("link", { name: "History" }).click();
+    await expect(devRow).toHaveText("1");
+    await board(1);
+    expect(asked.length).toBe(2);
+
+    // A task done meanwhile, and the server's answers held back until released: the page shows at
+    // once what it had, and asks for both fresh answers (the data's and the charts').
+    done("b", 1);
+    await expect(page.locator('[data-column="done"] .card')).toHaveCount(2);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/api\/(charts\/)?history\?/, async (route) => {
+      await released;
+      await route.continue();
+    });
+    await pages.getByRole("link", { name: "History" }).click();
+    await expect(devRow).toHaveText("1");
+    await expect(completed).toHaveText("Tasks completed per day, by agent (1 in all)");
+    await expect.poll(() => asked.slice(2).sort()).toEqual(["/api/charts/history", "/api/history"]);
+    await expect(page.locator(".loading")).toHaveCount(0);
+    await expect(devRow).toHaveText("1");
+    // Released: the fresh answers replace what was held.
+    release();
+    await expect(devRow).toHaveText("2");
+    await expect(completed).toHaveText("Tasks completed per day, by agent (2 in all)");
+  } finally {
+    await own.dispose();
+  }
+});
