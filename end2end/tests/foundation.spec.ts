@@ -145,6 +145,7 @@ test("a lazily loaded file goes dcb only to a client naming the dictionary it wa
   const compressed = await get("dcb, dcz, br", hash);
   expect(compressed.headers()["content-encoding"]).toBe("dcb");
   expect(compressed.headers()["vary"]).toContain("available-dictionary");
+  expect(compressed.headers()["etag"]).toMatch(/^"[0-9a-f]{24}-dcb"$/);
   // dcb's magic number and the dictionary's hash, then the brotli stream (the test above sees
   // Chromium decode it).
   const body = await compressed.body();

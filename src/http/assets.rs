@@ -130,7 +130,8 @@ const DICTIONARY: &str = "pkg/execdash.wasm";
 /// The start of a `dcb` body: its magic number, then the dictionary's SHA-256.
 const DCB_MAGIC: usize = 4;
 
-/// One embedded file, in the best precompressed encoding the client takes, with an `ETag`. A
+/// One embedded file, in the best precompressed encoding the client takes, with an `ETag` of that
+/// representation (the file's hash, then the encoding: a cache never takes one for another). A
 /// lazily loaded WASM file goes compressed with the main WASM as its dictionary (`dcb`) to a
 /// browser that names that WASM in `Available-Dictionary` (Chromium-based ones do, once they
 /// hold it: the main WASM's response says `Use-As-Dictionary`); brotli or gzip otherwise.
@@ -142,27 +143,32 @@ async fn serve_embedded(
     let path = uri.path().trim_start_matches('/');
     let not_found = || Error::NotFound(format!("no such file: {}", uri.path()));
     let file = embedded(path).ok_or_else(not_found)?;
-    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..12]));
+    let accepted = accepted_encodings(&headers);
+    let against_dictionary = accepted
+        .contains(&"dcb")
+        .then(|| compressed_against_dictionary(path, &headers))
+        .flatten()
+        .map(|data| ("dcb", data));
+    let precompressed = against_dictionary.or_else(|| {
+        [("br", "br"), ("gzip", "gz")]
+            .into_iter()
+            .filter(|(encoding, _)| accepted.contains(encoding))
+            .find_map(|(encoding, suffix)| {
+                embedded(&format!("{path}.{suffix}")).map(|variant| (encoding, variant.data))
+            })
+    });
+    // One validator per representation: the file's hash, and the encoding it is sent in.
+    let hash = hex(&file.metadata.sha256_hash()[..12]);
+    let etag = match &precompressed {
+        Some((encoding, _)) => format!("\"{hash}-{encoding}\""),
+        None => format!("\"{hash}\""),
+    };
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|tags| tags.as_bytes() == etag.as_bytes())
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let accepted = accepted_encodings(&headers);
-        let against_dictionary = accepted
-            .contains(&"dcb")
-            .then(|| compressed_against_dictionary(path, &headers))
-            .flatten()
-            .map(|data| ("dcb", data));
-        let precompressed = against_dictionary.or_else(|| {
-            [("br", "br"), ("gzip", "gz")]
-                .into_iter()
-                .filter(|(encoding, _)| accepted.contains(encoding))
-                .find_map(|(encoding, suffix)| {
-                    embedded(&format!("{path}.{suffix}")).map(|variant| (encoding, variant.data))
-                })
-        });
         let mut response = match precompressed {
             Some((encoding, data)) => {
                 let mut response = Body::from(data).into_response();
