@@ -127,8 +127,8 @@ pub(super) fn service(site_root: Option<&Path>) -> axum::routing::MethodRouter {
 /// against (scripts/compress-with-dictionary), and what the browser keeps as their dictionary.
 const DICTIONARY: &str = "pkg/execdash.wasm";
 
-/// The start of a `dcb` body: its magic number, then the dictionary's SHA-256.
-const DCB_MAGIC: usize = 4;
+/// The length of a `dcb` body's magic number, which the dictionary's SHA-256 follows.
+const DCB_MAGIC_LEN: usize = 4;
 
 /// One embedded file, in the best precompressed encoding the client takes, with an `ETag` of that
 /// representation (the file's hash, then the encoding: a cache never takes one for another). A
@@ -223,7 +223,7 @@ fn compressed_against_dictionary(
         .decode(named)
         .ok()?;
     let variant = embedded(&format!("{path}.dcb"))?;
-    let against = variant.data.get(DCB_MAGIC..DCB_MAGIC + 32)?;
+    let against = variant.data.get(DCB_MAGIC_LEN..DCB_MAGIC_LEN + 32)?;
     (against == named.as_slice()).then_some(variant.data)
 }
 
