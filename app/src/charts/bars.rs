@@ -1,6 +1,6 @@
 use plotters::prelude::*;
 
-use super::{color, count, finish, usd, GRID, HEIGHT, TEXT_MARKER, WIDTH};
+use super::{color, count, finish, styled, usd, HEIGHT, TEXT_MARKER, WIDTH};
 use crate::model::CostSummary;
 
 /// Cost by model over the range, as horizontal bars (most expensive on top).
@@ -51,7 +51,6 @@ pub(super) fn horizontal_bars(
             .y_label_area_size(130)
             .build_cartesian_2d(0f64..top, (0..n).into_segmented())
             .ok()?;
-        let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
         // Segment k (from the bottom) holds row n-1-k, so the first row is on top.
         let name_of = |segment: &SegmentValue<usize>| -> String {
             let SegmentValue::CenterOf(k) = segment else {
@@ -66,15 +65,9 @@ pub(super) fn horizontal_bars(
                 row.0.clone()
             }
         };
-        chart
-            .configure_mesh()
+        styled(&mut chart.configure_mesh())
             .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID.mix(0.6))
-            .label_style(text.clone())
             .x_desc(unit)
-            .axis_desc_style(text)
             .x_labels(5)
             .x_label_formatter(&|x| label(*x))
             .y_labels(n)

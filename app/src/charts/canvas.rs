@@ -1,6 +1,7 @@
 //! What every chart is drawn on: sizes, colours, the axes of a chart over days, and the SVG's
 //! last touches. The server's only, as the drawing is.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,6 +21,19 @@ pub(super) const GRID: RGBColor = RGBColor(0x7f, 0x8c, 0xa3);
 pub(super) fn color(index: usize) -> RGBColor {
     let (r, g, b) = PALETTE[index % PALETTE.len()];
     RGBColor(r, g, b)
+}
+
+/// The look every chart's axes share: a faint grid (one direction left out by the chart), the
+/// axes a shade darker, labels and axis titles in the text's colour.
+pub(super) fn styled<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
+    mesh.light_line_style(TRANSPARENT)
+        .bold_line_style(GRID.mix(0.3))
+        .axis_style(GRID.mix(0.6))
+        .label_style(text.clone())
+        .axis_desc_style(text)
 }
 
 /// A wide chart over days: x counts days (`0.0..x_end`), y goes from 0 to `top`.
@@ -66,17 +80,10 @@ impl DayAxes<'_> {
             .y_label_area_size(self.y_label_width)
             .build_cartesian_2d(0f64..self.x_end, 0f64..self.top)
             .ok()?;
-        let text = ("sans-serif", 12).into_font().color(&TEXT_MARKER);
         let every = n.div_ceil(8).max(1);
-        chart
-            .configure_mesh()
+        styled(&mut chart.configure_mesh())
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID.mix(0.3))
-            .axis_style(GRID.mix(0.6))
-            .label_style(text.clone())
             .y_desc(self.y_desc)
-            .axis_desc_style(text)
             .x_labels(n.min(16))
             .x_label_formatter(&|x| {
                 // The start of day `x`.

@@ -33,7 +33,7 @@ use crate::format::usd;
 use crate::format::{count, dates};
 use crate::model::{BudgetOutlook, CostSummary, Forecast};
 #[cfg(feature = "ssr")]
-use canvas::{color, finish, y_labels_for, DayAxes, GRID, HEIGHT, TEXT_MARKER, WIDE, WIDTH};
+use canvas::{color, finish, styled, y_labels_for, DayAxes, HEIGHT, TEXT_MARKER, WIDE, WIDTH};
 
 /// The series' colours (red/green/blue), readable on dark and light backgrounds.
 const PALETTE: [(u8, u8, u8); 8] = [
