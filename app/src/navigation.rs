@@ -1,5 +1,5 @@
 //! The page's address, kept by leptos_router. `/tasks/{id}` is the board with that task's detail
-//! open over it (a child route of the board's, so the board is not drawn again): opening a card
+//! open over it (the board stands beside the routes, so it is not drawn again): opening a card
 //! navigates there, the back button and closing return to the board, and a link to it can be
 //! shared (the server renders it so). Query parameters (the board's filters) are kept.
 //!

@@ -51,6 +51,11 @@ test("a task opens at its own address and Escape, back and × close it, focus ba
   writeFileSync(server.collab("assigned/python-pedro/schema.yaml"), "id: schema\ntitle: Define the schema\n");
   await server.restart();
   await openLive(page);
+  // The board stays as it is under the detail: opening, closing and going between tasks never
+  // draws it again (the same element throughout, holding what was put on it).
+  const board = page.locator("main.layout");
+  await board.evaluate((element) => element.setAttribute("data-kept", "since-live"));
+  const boardKept = async () => expect(await board.getAttribute("data-kept")).toBe("since-live");
 
   const card = page.locator('.card[data-id="parser"]');
   await card.click();
@@ -77,6 +82,7 @@ test("a task opens at its own address and Escape, back and × close it, focus ba
   await expect(detail).toHaveCount(0);
   await expect(page).toHaveURL(`${server.url}/`);
   await expect(card).toBeFocused();
+  await boardKept();
 
   // The back button closes it, forward opens it again.
   await card.click();
@@ -95,6 +101,7 @@ test("a task opens at its own address and Escape, back and × close it, focus ba
   await expect(page).toHaveTitle("Define the schema · execdash");
   await detail.locator(".close").click();
   await expect(detail).toHaveCount(0);
+  await boardKept();
 });
 
 test("a deep link is rendered by the server, hydrates, and follows live changes with the same HTML as a reload", async ({

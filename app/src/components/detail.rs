@@ -10,8 +10,8 @@ use crate::navigation::{close_task, encode_segment, open_task, task_href};
 
 /// The selected task over the board (at its own address, `/tasks/{id}`): every field, the texts
 /// rendered from Markdown on the server, the tasks it names, its cost and invocations, and its
-/// file. Escape, the back button, the backdrop and × close it. The board's child route: its code
-/// and its data's come with the first task opened.
+/// file. Escape, the back button, the backdrop and × close it. The `/tasks/:id` route's view,
+/// after the board: its code and its data's come with the first task opened.
 #[component]
 pub fn TaskDetail() -> impl IntoView {
     let dashboard = use_dashboard();

@@ -11,6 +11,8 @@ mod document;
 mod edit;
 mod event;
 mod filter;
+#[cfg(any(feature = "hydrate", test))]
+mod flat;
 mod forecast;
 mod history;
 mod keyed;

@@ -106,7 +106,9 @@ pub struct PortfolioCosts {
     pub generated_at: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// (Read in the browser without serde's `flatten`: `model::flat`.)
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(not(feature = "hydrate"), derive(Deserialize))]
 pub struct InitiativeCost {
     pub id: String,
     pub title: String,
@@ -115,7 +117,9 @@ pub struct InitiativeCost {
     pub specifications: Vec<SpecificationCost>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// (Read in the browser without serde's `flatten`: `model::flat`.)
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(not(feature = "hydrate"), derive(Deserialize))]
 pub struct SpecificationCost {
     pub path: String,
     pub title: String,

@@ -133,17 +133,18 @@ pub fn parse_lane_key(key: &str) -> Option<(Column, Option<String>)> {
     (lane_key(at.column, at.lane.as_deref()) == key).then_some((at.column, at.lane))
 }
 
-/// One task file on the board: its summary, its description and its whole document.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One task file on the board: its summary, its description and its whole document. (The
+/// browser reads it without serde's `flatten`: `model::flat`.)
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(not(feature = "hydrate"), derive(Deserialize))]
 pub struct Task {
     #[serde(flatten)]
     pub summary: TaskSummary,
     pub description: Option<String>,
     /// The whole YAML document as JSON, for the compatible `/api/tasks` (and the server's own
-    /// reading). The page never reads it: its client leaves it out (empty), so the WASM carries
-    /// no reader of arbitrary JSON (`serde_json::Value`); what the detail shows of it the server
-    /// reads ([`super::TaskDetails::feature`]).
-    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
+    /// reading). The page never reads it: its client leaves it out (empty: `model::flat`), so the
+    /// WASM carries no reader of arbitrary JSON (`serde_json::Value`); what the detail shows of
+    /// it the server reads ([`super::TaskDetails::feature`]).
     pub document: Document,
 }
 
