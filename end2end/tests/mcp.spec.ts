@@ -34,7 +34,7 @@ async function startHttpServer(port: number): Promise<ChildProcess> {
   return child;
 }
 
-test("MCP servers: every state, live when a server dies, check now, a managed server restarted, the header", async ({ page, browser }, testInfo) => {
+test("MCP servers: every state, live when a server dies, check now, a managed server restarted (or refused, in the server's words), the header", async ({ page, browser }, testInfo) => {
   const port = await freePort();
   http = await startHttpServer(port);
   // Checks every 4 s (± 10 %), each one at most 3 s.
@@ -119,6 +119,14 @@ test("MCP servers: every state, live when a server dies, check now, a managed se
   await kept.locator('button[data-action="restart"]').click();
   await expect(kept.locator(".mcp-managed p")).toHaveAttribute("data-restarts", "2", { timeout: 15_000 });
   await expect(kept).toHaveAttribute("data-status", "healthy", { timeout: 15_000 });
+  // A refused control is told as the server words it: the same button, its request sent on to a
+  // server name the dashboard does not know (the server's own 404 and its `error`).
+  const restart = "**/api/mcp/servers/kept/restart";
+  await page.route(restart, (route) => route.continue({ url: route.request().url().replace("/kept/", "/nosuch/") }));
+  await kept.locator('button[data-action="restart"]').click();
+  await expect(page.locator(".toast")).toContainText("Restart kept: refused (no MCP server named 'nosuch' is configured)");
+  await page.unroute(restart);
+  await expect(kept.locator(".mcp-managed p")).toHaveAttribute("data-restarts", "2");
 
   // The header's status is on every page and leads here.
   await page.locator(".pages a", { hasText: "Board" }).click();

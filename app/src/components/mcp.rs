@@ -304,11 +304,10 @@ fn Control(
                     Ok(response) if response.ok() => None,
                     Ok(response) => Some(
                         response
-                            .json::<serde_json::Value>()
+                            .json::<crate::model::Refusal>()
                             .await
-                            .ok()
-                            .and_then(|a| a.get("error")?.as_str().map(str::to_owned))
-                            .unwrap_or_else(|| format!("HTTP {}", response.status())),
+                            .map(|refusal| refusal.error)
+                            .unwrap_or_else(|_| format!("HTTP {}", response.status())),
                     ),
                     Err(error) => Some(error.to_string()),
                 };

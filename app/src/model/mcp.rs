@@ -143,7 +143,9 @@ pub struct McpServerInfo {
 pub struct McpTool {
     pub name: String,
     pub description: Option<String>,
-    /// The JSON Schema of its arguments.
+    /// The JSON Schema of its arguments (for `/api/mcp`'s callers: the page does not show it,
+    /// so the browser leaves it out and carries no reader of arbitrary JSON).
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub input_schema: serde_json::Value,
 }
 
