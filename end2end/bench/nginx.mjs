@@ -9,16 +9,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repo } from "./support.mjs";
-
-const documented = join(repo, "docs/deploy/nginx.conf");
-
-function section(text, name) {
-  const begin = text.indexOf(`# BEGIN execdash ${name}`);
-  const end = text.indexOf(`# END execdash ${name}`, begin);
-  if (begin < 0 || end < 0) throw new Error(`${documented} has no "# BEGIN/END execdash ${name}" markers`);
-  return text.slice(text.indexOf("\n", begin) + 1, end);
-}
+import { documentedBlocks } from "../documented-nginx.mjs";
 
 /**
  * nginx on https://127.0.0.1:`port` proxying to 127.0.0.1:`upstreamPort`, with `http2` or not;
@@ -26,7 +17,7 @@ function section(text, name) {
  * its certificate's public key hash (for Chromium's --ignore-certificate-errors-spki-list).
  */
 export async function startNginx({ port, upstreamPort, http2 }) {
-  const text = readFileSync(documented, "utf8");
+  const { http, locations } = documentedBlocks(upstreamPort);
   const dir = mkdtempSync(join(tmpdir(), "execdash-bench-nginx-"));
   const at = (name) => JSON.stringify(join(dir, name));
   execFileSync("openssl", [
@@ -50,14 +41,14 @@ http {
     fastcgi_temp_path ${at("fastcgi")};
     uwsgi_temp_path ${at("uwsgi")};
     scgi_temp_path ${at("scgi")};
-${section(text, "http")}
+${http}
     server {
         listen 127.0.0.1:${port} ssl${http2 ? " http2" : ""};
         ssl_certificate ${at("cert.pem")};
         ssl_certificate_key ${at("key.pem")};
         ssl_protocols TLSv1.2 TLSv1.3;
         gzip off;
-${section(text, "locations").replaceAll("127.0.0.1:3000", `127.0.0.1:${upstreamPort}`)}
+${locations}
     }
 }
 `);

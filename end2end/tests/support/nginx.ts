@@ -6,25 +6,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { documentedBlocks } from "../../documented-nginx.mjs";
 import { freePort } from "./server";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const binary = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
-const documented = join(repo, "docs/deploy/nginx.conf");
-/** The upstream the documented configuration proxies to. */
-const DOC_UPSTREAM = "127.0.0.1:3000";
-
-/** The text between `# BEGIN execdash NAME` and `# END execdash NAME` (marker lines excluded). */
-function section(text: string, name: string): string {
-  const begin = text.indexOf(`# BEGIN execdash ${name}`);
-  const end = text.indexOf(`# END execdash ${name}`, begin);
-  if (begin < 0 || end < 0) {
-    throw new Error(`${documented} has no "# BEGIN/END execdash ${name}" markers`);
-  }
-  return text.slice(text.indexOf("\n", begin) + 1, end);
-}
 
 /** nginx's own processes: the master's children (its workers), from /proc. */
 function childrenOf(pid: number): number[] {
@@ -71,12 +57,7 @@ export class Nginx {
    * 127.0.0.1:`upstreamPort`. Resolves once the port accepts connections.
    */
   static async start(upstreamPort: number, port?: number): Promise<Nginx> {
-    const text = readFileSync(documented, "utf8");
-    const http = section(text, "http");
-    const locations = section(text, "locations");
-    if (!locations.includes(DOC_UPSTREAM)) {
-      throw new Error(`the locations in ${documented} do not proxy to ${DOC_UPSTREAM}`);
-    }
+    const { http, locations } = documentedBlocks(upstreamPort);
     const dir = mkdtempSync(join(tmpdir(), "execdash-nginx-"));
     const nginx = new Nginx(dir, port ?? (await freePort()));
     const at = (name: string) => JSON.stringify(join(dir, name));
@@ -106,7 +87,7 @@ ${http}
         server_name _;
         gzip off;
 
-${locations.replaceAll(DOC_UPSTREAM, `127.0.0.1:${upstreamPort}`)}
+${locations}
     }
 }
 `;
