@@ -204,7 +204,7 @@ test("no payload in any field, title, tag, agent folder or file name runs, loads
 }) => {
   server = await DashboardServer.start();
   const all = payloads.join("\n\n");
-  const document = {
+  const payloadTask = {
     id: "xss",
     title: `<img src=x onerror="alert('title')"> Title`,
     agent: `<svg onload=alert('agent')>`,
@@ -222,8 +222,8 @@ test("no payload in any field, title, tag, agent folder or file name runs, loads
   // JSON is YAML; the agent folder and the file name carry payloads too.
   const lane = `<svg onload=alert('lane')>`;
   mkdirSync(server.collab("assigned", lane), { recursive: true });
-  writeFileSync(server.collab("assigned", lane, "xss.yaml"), JSON.stringify(document, null, 2));
-  writeFileSync(server.collab("inbox", `<img src=x onerror=alert('file')>.yaml`), JSON.stringify({ ...document, id: "xss-file" }));
+  writeFileSync(server.collab("assigned", lane, "xss.yaml"), JSON.stringify(payloadTask, null, 2));
+  writeFileSync(server.collab("inbox", `<img src=x onerror=alert('file')>.yaml`), JSON.stringify({ ...payloadTask, id: "xss-file" }));
   await server.restart();
 
   const dialogs: string[] = [];
