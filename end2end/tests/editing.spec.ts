@@ -200,7 +200,11 @@ test("an orphan task is linked to a specification and a feature from its detail"
   await page.locator(".read-specification").click();
   await expect(document.locator("h1")).toHaveText("Orphan Task Assignment");
   expect([picker().length, reader().length, documentReads]).toEqual([1, 1, 1]);
-  expect(await page.evaluate(() => [(window as unknown as Record<string, unknown>).specScript, (window as unknown as Record<string, unknown>).specImage])).toEqual([undefined, undefined]);
+  const planted = await page.evaluate(() => {
+    const globals = window as unknown as Record<string, unknown>;
+    return [globals.specScript, globals.specImage];
+  });
+  expect(planted).toEqual([undefined, undefined]);
 
   // A task in progress cannot be linked.
   await openLive(page, "/tasks/busy");

@@ -1,7 +1,7 @@
 // The page is server-rendered with the board, then hydrates and goes Live over the socket.
 import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { collectErrors } from "./support/page";
+import { collectErrors, lazyFileEncodings } from "./support/page";
 import { DashboardServer } from "./support/server";
 
 let server: DashboardServer;
@@ -100,13 +100,7 @@ test("pages but the board are loaded on first use, each once, and hydrate with n
 
 test("a page's lazily loaded files come compressed against the main WASM the tab holds", async ({ page }) => {
   const errors = collectErrors(page);
-  const encodings = new Map<string, string>();
-  page.on("response", async (response) => {
-    const name = new URL(response.url()).pathname.split("/").pop() ?? "";
-    if (/^(split|chunk)_.*\.wasm$/.test(name)) {
-      encodings.set(name, (await response.allHeaders())["content-encoding"] ?? "none");
-    }
-  });
+  const encodings = lazyFileEncodings(page);
   await page.goto(server.url);
   await expect(page.locator("#connection")).toHaveText("Live");
   // The detail's files, fetched once Live (the tab holds the main WASM then), and a page's on its

@@ -8,6 +8,7 @@ import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Nginx } from "./support/nginx";
+import { lazyFileEncodings } from "./support/page";
 import { DashboardServer, freePort } from "./support/server";
 
 const token = randomBytes(24).toString("hex");
@@ -127,13 +128,7 @@ test("through nginx under /dashboard: log in, go Live, follow the disk", async (
   const requested: string[] = [];
   page.on("request", (request) => requested.push(request.url()));
   page.on("websocket", (socket) => requested.push(socket.url()));
-  const lazyFiles = new Map<string, string>();
-  page.on("response", async (response) => {
-    const name = new URL(response.url()).pathname.split("/").pop() ?? "";
-    if (/^(split|chunk)_.*\.wasm$/.test(name)) {
-      lazyFiles.set(name, (await response.allHeaders())["content-encoding"] ?? "none");
-    }
-  });
+  const lazyFiles = lazyFileEncodings(page);
 
   await page.goto(nginx.url("/dashboard/"));
   await expect(page).toHaveURL(/\/dashboard\/login(\?.*)?$/);

@@ -10,3 +10,18 @@ export function collectErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * The `Content-Encoding` ("none" when unencoded) of each lazily loaded WASM file (`split_*`,
+ * `chunk_*`) the page fetches from the moment of the call, by file name.
+ */
+export function lazyFileEncodings(page: Page): Map<string, string> {
+  const encodings = new Map<string, string>();
+  page.on("response", async (response) => {
+    const name = new URL(response.url()).pathname.split("/").pop() ?? "";
+    if (/^(split|chunk)_.*\.wasm$/.test(name)) {
+      encodings.set(name, (await response.allHeaders())["content-encoding"] ?? "none");
+    }
+  });
+  return encodings;
+}
