@@ -9,8 +9,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use crate::model::lean::{FromJson, LeanJson, ReadError};
 
 /// What a page shows: the server's answer, or why there is none.
 pub type Fetched<T> = Result<T, String>;
@@ -28,52 +29,87 @@ pub type ApiAnswer = std::pin::Pin<Box<dyn std::future::Future<Output = Fetched<
 /// An answer of the API as its JSON text, read as the type its reader expects where it is read.
 /// Carried whole from the server to the browser in the page's hydration data (written as the
 /// JSON it is, not as a string of it).
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Answer(Box<serde_json::value::RawValue>);
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer(String);
 
 impl Answer {
-    /// The answer `text`, or why it is not JSON.
+    /// The answer `text`; on the server, or why it is not JSON (a browser finds that out when it
+    /// reads it: checking it here would take serde_json's parser into the WASM).
     pub fn from_text(text: String) -> Fetched<Answer> {
-        serde_json::value::RawValue::from_string(text)
-            .map(Answer)
-            .map_err(|e| format!("the answer could not be read: {e}"))
+        #[cfg(not(feature = "hydrate"))]
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+            return Err(format!("the answer could not be read: {e}"));
+        }
+        Ok(Answer(text))
     }
 
     /// The answer as `T`, or why it is not one.
-    pub fn read<T: DeserializeOwned>(&self) -> Fetched<T> {
-        read_json(self.0.get())
+    pub fn read<T: FromJson>(&self) -> Fetched<T> {
+        read_json(&self.0)
+    }
+}
+
+/// Written as the JSON it is.
+impl Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.0.clone())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// Read as the JSON it is (its text again).
+impl FromJson for Answer {
+    fn from_json<J: crate::model::lean::JsonValue>(value: &J) -> Result<Self, ReadError> {
+        Ok(Answer(value.text()))
+    }
+
+    fn placeholder() -> Self {
+        Answer(String::new())
     }
 }
 
 /// JSON `text` as `T`, or why it is not one.
-fn read_json<T: DeserializeOwned>(text: &str) -> Fetched<T> {
-    serde_json::from_str(text).map_err(|e| format!("the answer could not be read: {e}"))
+fn read_json<T: FromJson>(text: &str) -> Fetched<T> {
+    crate::model::lean::from_str(text).map_err(|e| format!("the answer could not be read: {e}"))
 }
 
 /// `GET {base}{path}` as `T`, or why not: the server's `error` when it refused, else the status;
 /// or that it could not be reached or its answer read.
 #[cfg(feature = "hydrate")]
-pub async fn get_json<T: DeserializeOwned>(path: &str) -> Fetched<T> {
-    get_answer(path).await?.read()
+pub async fn get_json<T: FromJson>(path: &str) -> Fetched<T> {
+    read_json(&get_text(path).await?)
 }
 
-/// `GET {base}{path}`: the answer, or why there is none (the one fetch every reader shares).
+/// `GET {base}{path}`: the answer, or why there is none.
 #[cfg(feature = "hydrate")]
 async fn get_answer(path: &str) -> Fetched<Answer> {
+    Answer::from_text(get_text(path).await?)
+}
+
+/// `GET {base}{path}`: the answer's text, or why there is none (the one fetch every reader
+/// shares).
+#[cfg(feature = "hydrate")]
+async fn get_text(path: &str) -> Fetched<String> {
     let url = format!("{}{path}", crate::client::base_path());
     match gloo_net::http::Request::get(&url).send().await {
-        Ok(response) if response.ok() => match response.text().await {
-            Ok(text) => Answer::from_text(text),
-            Err(e) => Err(format!("the answer could not be read: {e}")),
-        },
-        Ok(response) => Err(response
-            .json::<crate::model::Refusal>()
+        Ok(response) if response.ok() => response
+            .text()
             .await
-            .map(|refusal| refusal.error)
-            .unwrap_or_else(|_| format!("HTTP {}", response.status()))),
+            .map_err(|e| format!("the answer could not be read: {e}")),
+        Ok(response) => Err(refusal(&response).await),
         Err(error) => Err(format!("the server could not be reached: {error}")),
     }
+}
+
+/// What a refused request's answer says: the server's `error` (a [`crate::model::Refusal`]),
+/// else the status.
+#[cfg(feature = "hydrate")]
+pub(crate) async fn refusal(response: &gloo_net::http::Response) -> String {
+    let said = response.text().await.ok();
+    said.and_then(|text| read_json::<crate::model::Refusal>(&text).ok())
+        .map(|refusal| refusal.error)
+        .unwrap_or_else(|| format!("HTTP {}", response.status()))
 }
 
 /// What a page's data is for besides its path: the board's `seq` and the cost summary's version
@@ -95,7 +131,7 @@ pub type PageSource = Arc<dyn Fn() -> (String, Moved) + Send + Sync>;
 /// fresh one once that is on screen when what it follows (the board, the costs) has moved since
 /// (see [`held`]); a failure keeps what was shown rather than blanking the page.
 pub struct PageData<T> {
-    answers: Resource<Fetched<Answer>>,
+    answers: Resource<Fetched<Answer>, LeanJson>,
     read_as: PhantomData<fn() -> T>,
 }
 
@@ -107,7 +143,7 @@ impl<T> Clone for PageData<T> {
 
 impl<T> Copy for PageData<T> {}
 
-impl<T: DeserializeOwned> PageData<T> {
+impl<T: FromJson> PageData<T> {
     /// The latest answer, once there is one, as `T`.
     pub async fn answer(self) -> Fetched<T> {
         self.answers.await.and_then(|answer| answer.read())
@@ -122,7 +158,7 @@ pub fn page_data<T>(source: PageSource) -> PageData<T> {
     }
 }
 
-fn page_answers(source: PageSource) -> Resource<Fetched<Answer>> {
+fn page_answers(source: PageSource) -> Resource<Fetched<Answer>, LeanJson> {
     #[cfg(feature = "ssr")]
     let api = use_context::<Api>();
     // Bumped to ask again after answering with what was held from an older version: part of what
@@ -139,44 +175,48 @@ fn page_answers(source: PageSource) -> Resource<Fetched<Answer>> {
         let asked = 0u32;
         (source(), asked)
     };
-    Resource::new(tracked, move |((path, moved), _)| {
-        #[cfg(feature = "ssr")]
-        let api = api.clone();
-        #[cfg(feature = "hydrate")]
-        let first = first.swap(false, std::sync::atomic::Ordering::Relaxed);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = moved;
-        async move {
+    Resource::new_with_options(
+        tracked,
+        move |((path, moved), _)| {
             #[cfg(feature = "ssr")]
-            return answer_in_process(api, path)
-                .await
-                .and_then(Answer::from_text);
+            let api = api.clone();
             #[cfg(feature = "hydrate")]
-            {
-                if first {
-                    if let Some((shown, current)) = held::get(&path, &moved) {
-                        if !current {
-                            // Once it is on screen (a task after this turn's rendering), so the
-                            // page's `Transition` keeps it while the fresh answer comes.
-                            set_timeout(move || again.update(|n| *n += 1), Default::default());
+            let first = first.swap(false, std::sync::atomic::Ordering::Relaxed);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = moved;
+            async move {
+                #[cfg(feature = "ssr")]
+                return answer_in_process(api, path)
+                    .await
+                    .and_then(Answer::from_text);
+                #[cfg(feature = "hydrate")]
+                {
+                    if first {
+                        if let Some((shown, current)) = held::get(&path, &moved) {
+                            if !current {
+                                // Once it is on screen (a task after this turn's rendering), so the
+                                // page's `Transition` keeps it while the fresh answer comes.
+                                set_timeout(move || again.update(|n| *n += 1), Default::default());
+                            }
+                            return Ok(shown);
                         }
-                        return Ok(shown);
+                    }
+                    match send_wrapper::SendWrapper::new(get_answer(&path)).await {
+                        Ok(answer) => {
+                            held::keep(&path, moved, answer.clone());
+                            Ok(answer)
+                        }
+                        Err(reason) => held::get(&path, &moved)
+                            .map(|(shown, _)| shown)
+                            .ok_or(reason),
                     }
                 }
-                match send_wrapper::SendWrapper::new(get_answer(&path)).await {
-                    Ok(answer) => {
-                        held::keep(&path, moved, answer.clone());
-                        Ok(answer)
-                    }
-                    Err(reason) => held::get(&path, &moved)
-                        .map(|(shown, _)| shown)
-                        .ok_or(reason),
-                }
+                #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+                Err(format!("{path}: no API on this side"))
             }
-            #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-            Err(format!("{path}: no API on this side"))
-        }
-    })
+        },
+        false,
+    )
 }
 
 /// The server's answer at `path`, always the server's answer now (nothing held is shown, and a
@@ -185,27 +225,31 @@ fn page_answers(source: PageSource) -> Resource<Fetched<Answer>> {
 /// [`PageData`]: the task's detail changes its value in place as an edit is made.
 pub fn fresh_data<T, K>(
     source: impl Fn() -> (String, K) + Send + Sync + 'static,
-) -> Resource<Fetched<T>>
+) -> Resource<Fetched<T>, LeanJson>
 where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    T: Serialize + FromJson + Clone + Send + Sync + 'static,
     K: PartialEq + Clone + Send + Sync + 'static,
 {
     #[cfg(feature = "ssr")]
     let api = use_context::<Api>();
-    Resource::new(source, move |(path, _)| {
-        #[cfg(feature = "ssr")]
-        let api = api.clone();
-        async move {
+    Resource::new_with_options(
+        source,
+        move |(path, _)| {
             #[cfg(feature = "ssr")]
-            return answer_in_process(api, path)
-                .await
-                .and_then(|body| read_json(&body));
-            #[cfg(feature = "hydrate")]
-            return send_wrapper::SendWrapper::new(get_json::<T>(&path)).await;
-            #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-            Err(format!("{path}: no API on this side"))
-        }
-    })
+            let api = api.clone();
+            async move {
+                #[cfg(feature = "ssr")]
+                return answer_in_process(api, path)
+                    .await
+                    .and_then(|body| read_json(&body));
+                #[cfg(feature = "hydrate")]
+                return send_wrapper::SendWrapper::new(get_json::<T>(&path)).await;
+                #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+                Err(format!("{path}: no API on this side"))
+            }
+        },
+        false,
+    )
 }
 
 /// The body of the server's answer at `path`, asked in process (server rendering).
@@ -265,7 +309,7 @@ mod tests {
         // The page's hydration data holds the answer itself, not a string of it.
         let carried = serde_json::to_string(&Fetched::Ok(answer)).unwrap();
         assert_eq!(carried, format!(r#"{{"Ok":{body}}}"#));
-        let back: Fetched<Answer> = serde_json::from_str(&carried).unwrap();
+        let back: Fetched<Answer> = crate::model::lean::from_str(&carried).unwrap();
         let refusal: Refusal = back.unwrap().read().unwrap();
         assert_eq!(refusal.error, "no such task");
         assert_eq!(refusal.field.as_deref(), Some("priority"));

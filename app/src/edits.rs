@@ -167,11 +167,7 @@ async fn send_patch(
             .get("etag")
             .map(|tag| tag.trim_matches('"').to_owned()));
     }
-    Err(response
-        .json::<crate::model::Refusal>()
-        .await
-        .map(|refusal| refusal.error)
-        .unwrap_or_else(|_| format!("HTTP {}", response.status())))
+    Err(crate::api::refusal(&response).await)
 }
 
 fn set_detail_priority(dashboard: Dashboard, path: &str, priority: Option<Priority>) {

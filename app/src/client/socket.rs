@@ -193,16 +193,9 @@ pub fn poll_while_disconnected(dashboard: Dashboard) {
     });
 }
 
-/// The board's snapshot (another repository's with `repo`, `repo=NAME`).
+/// The board's snapshot (another repository's under its own base path).
 async fn fetch_snapshot() -> Option<Snapshot> {
-    let response = gloo_net::http::Request::get(&format!("{}/api/snapshot", super::base_path()))
-        .send()
-        .await
-        .ok()?;
-    if !response.ok() {
-        return None;
-    }
-    response.json::<Snapshot>().await.ok()
+    crate::api::get_json::<Snapshot>("/api/snapshot").await.ok()
 }
 
 /// The socket's address, naming the board the client holds (another repository's board is under

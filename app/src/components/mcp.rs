@@ -302,13 +302,7 @@ fn Control(
                 );
                 let refused = match gloo_net::http::Request::post(&url).send().await {
                     Ok(response) if response.ok() => None,
-                    Ok(response) => Some(
-                        response
-                            .json::<crate::model::Refusal>()
-                            .await
-                            .map(|refusal| refusal.error)
-                            .unwrap_or_else(|_| format!("HTTP {}", response.status())),
-                    ),
+                    Ok(response) => Some(crate::api::refusal(&response).await),
                     Err(error) => Some(error.to_string()),
                 };
                 if let Some(reason) = refused {

@@ -21,8 +21,6 @@ use leptos::prelude::*;
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
-use serde::de::DeserializeOwned;
-
 use crate::api::PageData;
 use crate::model::Charts;
 use crate::state::Dashboard;
@@ -295,7 +293,7 @@ pub(crate) fn fetched<T, V>(
     show: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView
 where
-    T: DeserializeOwned + 'static,
+    T: crate::model::lean::FromJson + 'static,
     V: IntoView + 'static,
 {
     let answer: ViewOnAnswer = std::sync::Arc::new(move || {

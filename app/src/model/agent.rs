@@ -3,10 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 use super::{DailyCost, TaskSummary};
 
 /// One agent: the tasks it owns (its folder, or its `agent` field in the inbox) and its calls.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct AgentOverview {
     pub name: String,
     pub inbox: usize,
@@ -24,14 +26,14 @@ pub struct AgentOverview {
     pub top_models: Vec<ModelShare>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct ModelShare {
     pub model: String,
     pub cost_usd: f64,
 }
 
 /// `GET /api/agents`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct AgentList {
     /// By name.
     pub agents: Vec<AgentOverview>,
@@ -41,7 +43,7 @@ pub struct AgentList {
 }
 
 /// `GET /api/agents/{name}`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct AgentPage {
     pub agent: AgentOverview,
     /// Every task it owns, newest activity first (at most [`AGENT_TASKS`]).

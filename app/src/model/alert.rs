@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// One alert and what became of it at each destination.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Alert {
     /// What makes it this alert and no other (sent once: `waiting:<session>:<since>`, …).
     pub key: String,
@@ -22,7 +24,7 @@ pub struct Alert {
 }
 
 /// An alert's delivery to one destination.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Delivery {
     /// Which destination (its place in the list of `AlertLog::destinations`).
     #[serde(default)]
@@ -37,7 +39,7 @@ pub struct Delivery {
 }
 
 /// `GET /api/alerts`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct AlertLog {
     /// The rules are looked at (the board was read, and what was on it then taken as known).
     pub watching: bool,

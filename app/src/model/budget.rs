@@ -2,16 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 use super::CostTotals;
 
 /// Daily and monthly limits in USD (from the server's configuration); `None`: no limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Budgets {
     pub daily_usd: Option<f64>,
     pub monthly_usd: Option<f64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, FromJson)]
 #[serde(rename_all = "lowercase")]
 pub enum BudgetPeriod {
     Daily,
@@ -19,7 +21,7 @@ pub enum BudgetPeriod {
 }
 
 /// A budget reached 100 %: the `budget.alert` event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct BudgetAlert {
     pub period: BudgetPeriod,
     pub limit_usd: f64,

@@ -3,10 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 use super::Keyed;
 
 /// A page's charts by name (`daily`, `by-model`…); a chart with nothing to draw is absent.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 #[serde(transparent)]
 pub struct Charts(pub Keyed<String>);
 

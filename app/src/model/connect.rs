@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// Everything the page shows (`GET /api/connect`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct ConnectInfo {
     /// What `OTEL_EXPORTER_OTLP_ENDPOINT` should be: the public URL (else the address the
     /// server listens on) with the base path.
@@ -20,7 +22,7 @@ pub struct ConnectInfo {
     pub telemetry_error: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct PriceSource {
     pub source: String,
     /// The day the table was taken from its source.
@@ -29,7 +31,7 @@ pub struct PriceSource {
 }
 
 /// What arrived from one source (the `source` column of the invocations).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SourceSeen {
     pub source: String,
     /// The timestamp of its latest call, as stored; `None`: nothing ever arrived.

@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// The window the range-dependent aggregates cover. On the wire: `"24h"`, `"7d"`, `"30d"`, `"90d"`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, FromJson)]
 pub enum CostRange {
     /// The last 24 hours (a rolling window, to the second).
     #[serde(rename = "24h")]
@@ -76,7 +78,7 @@ impl std::str::FromStr for CostRange {
 }
 
 /// Everything the cost page shows, for one range.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct CostSummary {
     pub range: CostRange,
     /// Not range-dependent: today, this month, all time.
@@ -106,14 +108,14 @@ pub struct CostSummary {
     pub generated_at: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct UnpricedModel {
     pub model: String,
     pub invocations: u64,
     pub tokens: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct CostTotals {
     /// Cost of the current UTC day.
     pub today: f64,
@@ -125,7 +127,7 @@ pub struct CostTotals {
     pub invocations: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct ModelCost {
     pub model: String,
     pub invocations: u64,
@@ -138,7 +140,7 @@ pub struct ModelCost {
     pub error_rate: f64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct AgentCost {
     /// `None`: invocations logged without an agent name.
     pub agent: Option<String>,
@@ -153,7 +155,7 @@ pub struct AgentCost {
     pub month_usd: f64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct ToolCost {
     pub tool: String,
     pub invocations: u64,
@@ -161,7 +163,7 @@ pub struct ToolCost {
     pub cost_usd: f64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct DailyCost {
     /// `YYYY-MM-DD`, UTC.
     pub date: String,
@@ -170,7 +172,7 @@ pub struct DailyCost {
     pub tokens: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct ActiveOperation {
     pub invocation_id: String,
     /// As stored (the original writer's ISO format, or `YYYY-MM-DD HH:MM:SS`).
@@ -223,7 +225,7 @@ impl ActiveOperation {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct TaskCost {
     pub task_id: String,
     pub cost_usd: f64,
@@ -232,7 +234,7 @@ pub struct TaskCost {
 }
 
 /// Payload of the `cost.update` event: sent when the telemetry database changed.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct CostUpdate {
     pub summary: CostSummary,
 }

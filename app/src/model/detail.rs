@@ -4,10 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 use super::{ActiveOperation, Task, TaskCost};
 
 /// A text field (`description`, `context`, …) rendered from Markdown and sanitized on the server.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct RenderedText {
     pub field: String,
     /// The heading it is shown under.
@@ -17,7 +19,7 @@ pub struct RenderedText {
 }
 
 /// A task named in `dependencies`, `blocked_by` or `blocks`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct TaskLink {
     /// The field it is named in.
     pub field: String,
@@ -28,7 +30,7 @@ pub struct TaskLink {
 }
 
 /// Everything the detail view shows of one task.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct TaskDetails {
     pub task: Task,
     pub texts: Vec<RenderedText>,

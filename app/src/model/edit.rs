@@ -78,7 +78,7 @@ pub struct EditAnswer {
 }
 
 /// What the API answers with a 4xx or 5xx status: `{"error", "field"?}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, super::lean::FromJson)]
 pub struct Refusal {
     pub error: String,
     /// The request's field at fault, when one is.

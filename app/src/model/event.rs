@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::{self, FromJson, JsonValue, ReadError};
 use super::{
     Alert, BudgetAlert, CostUpdate, Keyed, McpHealth, McpStatus, Problem, SessionSummary, Snapshot,
     TaskSummary,
@@ -33,13 +34,16 @@ impl Envelope {
 }
 
 impl Envelope {
-    /// Reads a server message in two steps: its `seq`, `type` and `lanes` first, then the event's
-    /// own fields by that type, from the same text. The result is what the derived `Deserialize`
-    /// gives (a test compares them on every event); the derived one buffers the whole message in
-    /// serde's `Content` first (a flattened, internally tagged enum), so every event type would
-    /// carry a second deserializer in the browser's WASM (BENCHMARKS.md, "Front end weight").
-    pub fn from_json(text: &str) -> serde_json::Result<Envelope> {
-        #[derive(Deserialize)]
+    /// Reads a server message in two steps, with the browser's lean reader ([`super::lean`]): its
+    /// `seq`, `type` and `lanes` first, then the event's own fields by that type, from the same
+    /// parsed value. The result is what the derived `Deserialize` gives (a test compares them on
+    /// every event).
+    pub fn from_json(text: &str) -> Result<Envelope, ReadError> {
+        Envelope::from_value(&lean::parse(text)?)
+    }
+
+    fn from_value<J: JsonValue>(value: &J) -> Result<Envelope, ReadError> {
+        #[derive(FromJson)]
         struct Head {
             seq: u64,
             #[serde(rename = "type")]
@@ -47,24 +51,24 @@ impl Envelope {
             #[serde(default)]
             lanes: Keyed<usize>,
         }
-        let Head { seq, kind, lanes } = serde_json::from_str(text)?;
+        let Head { seq, kind, lanes } = Head::from_json(value)?;
         Ok(Envelope {
             seq,
-            event: ServerEvent::from_json(&kind, text)?,
+            event: ServerEvent::from_value(&kind, value)?,
             lanes,
         })
     }
 }
 
-/// The event `$variant` from the fields of a message's text (any others, `seq` and `type`
-/// included, are ignored).
+/// The event `$variant` from the fields of a message (any others, `seq` and `type` included,
+/// are ignored).
 macro_rules! fields {
-    ($text:expr, $variant:ident { $($field:ident: $ty:ty),* $(,)? }) => {{
-        #[derive(Deserialize)]
+    ($value:expr, $variant:ident { $($field:ident: $ty:ty),* $(,)? }) => {{
+        #[derive(FromJson)]
         struct Fields {
             $($field: $ty),*
         }
-        let Fields { $($field),* } = serde_json::from_str($text)?;
+        let Fields { $($field),* } = Fields::from_json($value)?;
         ServerEvent::$variant { $($field),* }
     }};
 }
@@ -166,7 +170,7 @@ impl ServerEvent {
 
     /// The event of type `kind` (its wire name) from the fields of a message's text; see
     /// [`Envelope::from_json`].
-    fn from_json(kind: &str, text: &str) -> serde_json::Result<ServerEvent> {
+    fn from_value<J: JsonValue>(kind: &str, text: &J) -> Result<ServerEvent, ReadError> {
         Ok(match kind {
             "connection_ack" => {
                 fields!(text, ConnectionAck { version: String, snapshot: Option<Snapshot> })
@@ -199,8 +203,8 @@ impl ServerEvent {
             ),
             "task.deleted" => fields!(text, TaskDeleted { path: String, moved_to: Option<String> }),
             "task.invalid" => fields!(text, TaskInvalid { problem: Problem }),
-            "cost.update" => ServerEvent::CostUpdate(serde_json::from_str(text)?),
-            "budget.alert" => ServerEvent::BudgetAlert(serde_json::from_str(text)?),
+            "cost.update" => ServerEvent::CostUpdate(CostUpdate::from_json(text)?),
+            "budget.alert" => ServerEvent::BudgetAlert(BudgetAlert::from_json(text)?),
             "portfolio.updated" => fields!(text, PortfolioUpdated { paths: Vec<String> }),
             "mcp.server.status" => fields!(
                 text,
@@ -217,11 +221,7 @@ impl ServerEvent {
                 }
             ),
             "alert" => fields!(text, Alert { alert: Alert }),
-            other => {
-                return Err(serde::de::Error::custom(format_args!(
-                    "unknown event type `{other}`"
-                )))
-            }
+            other => return Err(ReadError::new(format!("unknown event type `{other}`"))),
         })
     }
 

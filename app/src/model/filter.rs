@@ -5,12 +5,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 use super::{Priority, TaskSummary};
 
 /// The longest free text accepted (bytes).
 pub const MAX_QUERY_BYTES: usize = 200;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJson)]
 pub struct TaskFilter {
     /// Words that must all appear (any case) in the title, id, description or tags.
     pub q: Option<String>,

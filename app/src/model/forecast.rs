@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// What the forecast stands on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum ForecastBasis {
     /// Not one full day of spending before today: nothing to extrapolate, the projections are
@@ -19,7 +21,7 @@ pub enum ForecastBasis {
 }
 
 /// Where this month's spending stands against the monthly budget.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum BudgetOutlook {
     /// No monthly budget is configured.
@@ -35,7 +37,7 @@ pub enum BudgetOutlook {
 
 /// One period's spending: what is spent so far and what it will probably be at its end.
 /// `low ≤ projected ≤ high`, and none of them is below `spent`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct PeriodForecast {
     /// The period: the day (`2026-11-21`) or the month (`2026-11`).
     pub period: String,
@@ -51,7 +53,7 @@ pub struct PeriodForecast {
 }
 
 /// One day of this month on the burn-down chart: cumulative spending since the month began.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct BurnDownDay {
     pub date: String,
     /// Spent from the month's first day to this day's end (to now, for today); `None` for days
@@ -64,7 +66,7 @@ pub struct BurnDownDay {
 }
 
 /// The forecast as of `generated_at`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Forecast {
     pub basis: ForecastBasis,
     /// The model in one line, for the reader.

@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// How far back the history goes: 30 days by day, 90 days or a year by week.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJson)]
 pub enum HistoryRange {
     #[default]
     #[serde(rename = "30d")]
@@ -51,7 +53,7 @@ impl HistoryRange {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct History {
     pub range: HistoryRange,
     /// The first day (`YYYY-MM-DD`) of each bar of `completed`, oldest first.
@@ -71,7 +73,7 @@ pub struct History {
 }
 
 /// Cycle times of one agent's tasks, in hours.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct CycleTime {
     pub agent: String,
     pub tasks: usize,

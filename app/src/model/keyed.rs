@@ -180,6 +180,17 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Keyed<V> {
     }
 }
 
+/// The same, for the browser's lean reader ([`super::lean`]).
+impl<V: super::lean::FromJson> super::lean::FromJson for Keyed<V> {
+    fn from_json<J: super::lean::JsonValue>(value: &J) -> Result<Self, super::lean::ReadError> {
+        Ok(super::lean::read_members(value)?.into_iter().collect())
+    }
+
+    fn placeholder() -> Self {
+        Keyed::default()
+    }
+}
+
 impl<V> Index<&str> for Keyed<V> {
     type Output = V;
 

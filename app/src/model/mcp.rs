@@ -4,10 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// How many checks a server's history keeps.
 pub const MCP_HISTORY: usize = 20;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, FromJson)]
 #[serde(rename_all = "lowercase")]
 pub enum McpStatus {
     /// Answered `initialize` and every list it offers, in time.
@@ -45,7 +47,7 @@ impl McpStatus {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, FromJson)]
 #[serde(rename_all = "lowercase")]
 pub enum McpTransport {
     Stdio,
@@ -54,7 +56,7 @@ pub enum McpTransport {
 }
 
 /// The servers and what is missing (`GET /api/mcp/servers`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct McpOverview {
     /// By name.
     pub servers: Vec<McpServer>,
@@ -72,7 +74,7 @@ pub struct McpOverview {
 }
 
 /// The header's compact status: how many configured servers are healthy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJson)]
 pub struct McpHealth {
     pub healthy: usize,
     /// Checked at least once (neither disabled nor waiting for a first check).
@@ -96,7 +98,7 @@ impl McpHealth {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct McpServer {
     pub name: String,
     pub transport: Option<McpTransport>,
@@ -131,7 +133,7 @@ pub struct McpServer {
     pub managed: Option<ManagedState>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct McpServerInfo {
     pub name: String,
     pub version: String,
@@ -139,7 +141,7 @@ pub struct McpServerInfo {
     pub protocol_version: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct McpTool {
     pub name: String,
     pub description: Option<String>,
@@ -149,7 +151,7 @@ pub struct McpTool {
     pub input_schema: serde_json::Value,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct McpCheck {
     pub checked_at: String,
     pub status: McpStatus,
@@ -158,7 +160,7 @@ pub struct McpCheck {
 }
 
 /// A server execdash runs and supervises.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct ManagedState {
     pub running: bool,
     /// Stopped by a user (not restarted until started again).
@@ -172,7 +174,7 @@ pub struct ManagedState {
 }
 
 /// A tool the agents called.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct CalledTool {
     pub name: String,
     pub calls: u64,

@@ -11,11 +11,10 @@ mod document;
 mod edit;
 mod event;
 mod filter;
-#[cfg(any(feature = "hydrate", test))]
-mod flat;
 mod forecast;
 mod history;
 mod keyed;
+pub mod lean;
 mod mcp;
 mod portfolio;
 mod problem;

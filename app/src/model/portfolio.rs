@@ -4,9 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 use super::SpecificationProblem;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Portfolio {
     /// By title.
     pub initiatives: Vec<Initiative>,
@@ -19,7 +21,7 @@ pub struct Portfolio {
 }
 
 /// Specifications grouped by their `initiative`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Initiative {
     /// The name in lower case, spaces as `-`.
     pub id: String,
@@ -35,7 +37,7 @@ pub struct Initiative {
     pub specifications: Vec<SpecificationProgress>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SpecificationProgress {
     pub id: Option<String>,
     pub title: String,
@@ -57,7 +59,7 @@ pub struct SpecificationProgress {
     pub tasks: Vec<PortfolioTask>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct FeatureProgress {
     pub id: Option<String>,
     pub title: String,
@@ -68,7 +70,7 @@ pub struct FeatureProgress {
 }
 
 /// A task as the portfolio lists it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct PortfolioTask {
     pub id: String,
     pub title: String,
@@ -95,7 +97,7 @@ pub fn task_weight(status: Option<&str>) -> u32 {
 
 /// What the tasks of each initiative and specification cost (all time, through the invocations'
 /// `task_id`): `GET /api/costs/initiatives`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct PortfolioCosts {
     /// In the portfolio's order; each one's specifications costliest first.
     pub initiatives: Vec<InitiativeCost>,
@@ -106,9 +108,7 @@ pub struct PortfolioCosts {
     pub generated_at: String,
 }
 
-/// (Read in the browser without serde's `flatten`: `model::flat`.)
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[cfg_attr(not(feature = "hydrate"), derive(Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct InitiativeCost {
     pub id: String,
     pub title: String,
@@ -117,9 +117,7 @@ pub struct InitiativeCost {
     pub specifications: Vec<SpecificationCost>,
 }
 
-/// (Read in the browser without serde's `flatten`: `model::flat`.)
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[cfg_attr(not(feature = "hydrate"), derive(Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SpecificationCost {
     pub path: String,
     pub title: String,
@@ -127,7 +125,7 @@ pub struct SpecificationCost {
     pub cost: CostShare,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct CostShare {
     pub cost_usd: f64,
     pub tokens: u64,

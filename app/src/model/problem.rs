@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// A task file (or a specification's front matter) that could not be read: where, and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Problem {
     /// Path relative to `work/collaboration`; for a specification, `specifications/…` (relative
     /// to the repository).

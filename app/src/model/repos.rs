@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// One repository as `GET /api/repos` lists it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct RepoStatus {
     pub name: String,
     /// The node that publishes it.
@@ -25,7 +27,7 @@ pub struct RepoStatus {
 }
 
 /// `GET /api/repos`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct RepoList {
     /// This node's repository (`None` on a viewer, which has none).
     pub local: Option<String>,

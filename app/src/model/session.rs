@@ -3,9 +3,22 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// What a session is doing now.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    FromJson,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
@@ -59,7 +72,7 @@ impl SessionState {
 }
 
 /// One agent session (Claude Code's `session.id`, a Codex conversation, a transcript).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SessionSummary {
     pub id: String,
     /// Which coding agent (`claude-code`, `codex`, `gemini-cli`, …).
@@ -118,7 +131,7 @@ impl SessionSummary {
 }
 
 /// What happened in a session, in order (the Sessions page's timeline).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SessionEvent {
     /// RFC 3339, UTC.
     pub at: String,
@@ -134,7 +147,7 @@ pub struct SessionEvent {
 }
 
 /// `GET /api/sessions/{id}`: a session and its timeline.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SessionDetail {
     pub session: SessionSummary,
     pub events: Vec<SessionEvent>,

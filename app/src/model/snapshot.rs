@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 use super::{
     Budgets, CostSummary, Keyed, McpHealth, Problem, SessionSummary, TaskFilter, TaskSummary,
 };
@@ -13,7 +15,7 @@ pub const LANE_WINDOW: usize = 50;
 pub const DONE_WINDOW: usize = 10;
 
 /// The board at one sequence number: what a client starts from.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Snapshot {
     /// The server process the sequence numbers belong to (they start again with every start): a
     /// client that reconnects names it with its `seq` (`/ws?since=<seq>&instance=<instance>`).
@@ -46,14 +48,14 @@ pub struct Snapshot {
 }
 
 /// How far the server's first reading of the board got.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJson)]
 pub struct ScanProgress {
     pub files_read: usize,
     pub files_total: usize,
 }
 
 /// A page of one lane's cards beyond the snapshot's window (`GET /api/board/lane`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct LanePage {
     /// The board's sequence number the page was read at.
     pub seq: u64,
@@ -66,7 +68,7 @@ pub struct LanePage {
 
 /// The board as a filter sees it (`GET /api/board/filtered?q=…`): the matching cards of every
 /// lane (at most [`FILTERED_WINDOW`] each, in the board's order) and how many match per lane.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct FilteredBoard {
     pub filter: TaskFilter,
     /// The board's sequence number it was read at.

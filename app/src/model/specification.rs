@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// One specification: its path (what a task's `specification` field holds) and what its YAML
 /// front matter says.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SpecificationRef {
     /// Relative to the repository, `specifications/…/x.md`.
     pub path: String,
@@ -22,7 +24,7 @@ pub struct SpecificationRef {
 }
 
 /// A feature of a specification (a task's `feature` field names one by title).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct FeatureRef {
     pub id: Option<String>,
     pub title: String,
@@ -31,7 +33,7 @@ pub struct FeatureRef {
 
 /// A specification file that could not be read as one (it is still listed by its path when it
 /// could be opened).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SpecificationProblem {
     pub path: String,
     pub error: String,
@@ -41,7 +43,7 @@ pub struct SpecificationProblem {
 }
 
 /// `GET /api/specifications`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SpecificationList {
     /// By initiative (those without one last), then title.
     pub specifications: Vec<SpecificationRef>,
@@ -65,7 +67,7 @@ impl SpecificationRef {
 
 /// `GET /api/specifications/document?path=…`: a specification to read, its Markdown rendered and
 /// sanitized on the server.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct SpecificationDocument {
     pub path: String,
     pub title: String,

@@ -1,6 +1,8 @@
 //! A task as the board shows it, read leniently from the YAML mapping agents write.
 
 use serde::{Deserialize, Serialize};
+
+use super::lean::FromJson;
 #[cfg(feature = "ssr")]
 use serde_json::Value;
 
@@ -9,7 +11,9 @@ use super::TaskPath;
 use super::{Column, Document};
 
 /// Task priority. Parsed case-insensitively (`HIGH` = `high`); shown lower case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, FromJson,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Critical,
@@ -53,7 +57,7 @@ pub fn status_is_locked(status: &str) -> bool {
 
 /// What a card shows of a task: every typed field but its long texts. Snapshots and live events
 /// carry these; the detail view fetches the whole [`Task`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct TaskSummary {
     /// Path relative to `work/collaboration`, `/`-separated; unique on the board.
     pub path: String,
@@ -133,18 +137,17 @@ pub fn parse_lane_key(key: &str) -> Option<(Column, Option<String>)> {
     (lane_key(at.column, at.lane.as_deref()) == key).then_some((at.column, at.lane))
 }
 
-/// One task file on the board: its summary, its description and its whole document. (The
-/// browser reads it without serde's `flatten`: `model::flat`.)
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(not(feature = "hydrate"), derive(Deserialize))]
+/// One task file on the board: its summary, its description and its whole document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromJson)]
 pub struct Task {
     #[serde(flatten)]
     pub summary: TaskSummary,
     pub description: Option<String>,
     /// The whole YAML document as JSON, for the compatible `/api/tasks` (and the server's own
-    /// reading). The page never reads it: its client leaves it out (empty: `model::flat`), so the
-    /// WASM carries no reader of arbitrary JSON (`serde_json::Value`); what the detail shows of
-    /// it the server reads ([`super::TaskDetails::feature`]).
+    /// reading). The page never reads it: its client leaves it out (empty), so the WASM carries
+    /// no reader of arbitrary JSON; what the detail shows of it the server reads
+    /// ([`super::TaskDetails::feature`]).
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub document: Document,
 }
 

@@ -3,8 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lean::FromJson;
+
 /// A Kanban column. It comes from the folder, never from the `status` field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, FromJson,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Column {
     Inbox,

@@ -92,7 +92,7 @@ pub struct Dashboard {
     /// could not be fetched. The detail makes this `Resource` when it opens (its code and its
     /// data's are loaded with it) and fetches again when its card changes; the tab's title reads
     /// it and an edit changes it at once.
-    pub detail: RwSignal<Option<Resource<Fetched<TaskDetails>>>>,
+    pub detail: RwSignal<Option<Resource<Fetched<TaskDetails>, crate::model::lean::LeanJson>>>,
     pub settings: StoredValue<PageSettings>,
     pub toasts: RwSignal<Vec<Toast>>,
     /// The search and filters (the address's query says the same).
@@ -104,7 +104,15 @@ pub struct Dashboard {
 /// What the server rendered the page with besides the page's own data: the board, the moment,
 /// the task the address opens and the filter it names. It reaches the browser through Leptos's
 /// hydration data ([`InitialView::shared`]), so the page hydrates on exactly what was rendered.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    serde::Serialize,
+    serde::Deserialize,
+    crate::model::lean::FromJson,
+)]
 pub struct InitialView {
     pub snapshot: Snapshot,
     /// When the page was rendered (for the cards' ages).
@@ -121,7 +129,11 @@ impl InitialView {
     /// On the server, `view` as rendered (and written into the page's hydration data); in the
     /// browser while hydrating, what the server wrote (`view` is not called).
     pub fn shared(view: impl FnOnce() -> InitialView) -> InitialView {
-        leptos::prelude::SharedValue::new(view).into_inner()
+        // Read with the lean reader (`model::lean`), as everything the browser reads.
+        leptos::prelude::SharedValue::<InitialView, crate::model::lean::LeanJson>::new_with_encoding(
+            view,
+        )
+        .into_inner()
     }
 }
 
