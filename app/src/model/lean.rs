@@ -468,6 +468,67 @@ impl JsonValue for wasm_bindgen::JsValue {
     }
 }
 
+/// Whether the lean reader reads `text` as serde's derived reader does: the same value (or both
+/// refuse it), and again with each key of each object in it removed in turn (a field one reader
+/// defaults and the other requires would differ there). The first difference, if any. Native
+/// only: what the tests (unit and against the real server's answers) check.
+#[cfg(not(feature = "hydrate"))]
+pub fn same_reading<T>(text: &str) -> Result<(), String>
+where
+    T: serde::de::DeserializeOwned + FromJson + PartialEq + fmt::Debug,
+{
+    fn compare<T>(text: &str) -> Result<(), String>
+    where
+        T: serde::de::DeserializeOwned + FromJson + PartialEq + fmt::Debug,
+    {
+        let serde = serde_json::from_str::<T>(text).ok();
+        let lean = from_str::<T>(text).ok();
+        if serde == lean {
+            Ok(())
+        } else {
+            Err(format!("serde read {serde:?}, the lean reader {lean:?}"))
+        }
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    compare::<T>(text)?;
+    for (path, without) in each_key_removed(&value) {
+        compare::<T>(&without.to_string()).map_err(|e| format!("without {path}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `value` once for every key of every object in it, with that key removed.
+#[cfg(not(feature = "hydrate"))]
+fn each_key_removed(value: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    use serde_json::Value;
+    let mut all = Vec::new();
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let mut without = map.clone();
+                without.remove(key);
+                all.push((key.clone(), Value::Object(without)));
+                for (path, inner_without) in each_key_removed(inner) {
+                    let mut with = map.clone();
+                    with.insert(key.clone(), inner_without);
+                    all.push((format!("{key}.{path}"), Value::Object(with)));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                for (path, item_without) in each_key_removed(item) {
+                    let mut with = items.clone();
+                    with[index] = item_without;
+                    all.push((format!("[{index}].{path}"), Value::Array(with)));
+                }
+            }
+        }
+        _ => {}
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use std::fmt::Debug;
@@ -593,54 +654,18 @@ mod tests {
         ]
     }
 
-    /// What each reader makes of `text`: the value, or that it refused.
-    fn both<T: DeserializeOwned + FromJson>(text: &str) -> (Option<T>, Option<T>) {
-        (serde_json::from_str(text).ok(), from_str(text).ok())
-    }
-
-    fn assert_read_alike<T: DeserializeOwned + FromJson + PartialEq + Debug>(
-        name: &str,
-        value: &Value,
-    ) {
+    fn assert_read_alike<T>(name: &str, value: &Value)
+    where
+        T: DeserializeOwned + FromJson + PartialEq + Debug,
+    {
         let text = value.to_string();
-        let (serde, lean) = both::<T>(&text);
-        assert!(serde.is_some(), "{name}: serde reads the example");
-        assert_eq!(lean, serde, "{name}: {text}");
-        for (path, without) in each_key_removed(value) {
-            let text = without.to_string();
-            let (serde, lean) = both::<T>(&text);
-            assert_eq!(lean, serde, "{name} without {path}: {text}");
+        assert!(
+            serde_json::from_str::<T>(&text).is_ok(),
+            "{name}: serde reads the example"
+        );
+        if let Err(difference) = same_reading::<T>(&text) {
+            panic!("{name}: {difference}");
         }
-    }
-
-    /// `value` once for every key of every object in it, with that key removed.
-    fn each_key_removed(value: &Value) -> Vec<(String, Value)> {
-        let mut all = Vec::new();
-        match value {
-            Value::Object(map) => {
-                for (key, inner) in map {
-                    let mut without = map.clone();
-                    without.remove(key);
-                    all.push((key.clone(), Value::Object(without)));
-                    for (path, inner_without) in each_key_removed(inner) {
-                        let mut with = map.clone();
-                        with.insert(key.clone(), inner_without);
-                        all.push((format!("{key}.{path}"), Value::Object(with)));
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    for (path, item_without) in each_key_removed(item) {
-                        let mut with = items.clone();
-                        with[index] = item_without;
-                        all.push((format!("[{index}].{path}"), Value::Array(with)));
-                    }
-                }
-            }
-            _ => {}
-        }
-        all
     }
 
     #[test]
