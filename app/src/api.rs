@@ -44,7 +44,7 @@ impl Answer {
     }
 
     /// The answer as `T`, or why it is not one.
-    pub fn read<T: FromJson>(&self) -> Fetched<T> {
+    pub fn read<T: Readable>(&self) -> Fetched<T> {
         read_json(&self.0)
     }
 }
@@ -69,15 +69,27 @@ impl FromJson for Answer {
     }
 }
 
+/// What an answer can be read as: on the server with serde's derived reader (the types'
+/// `Deserialize`, straight from the text), in the browser with the lean reader ([`FromJson`]:
+/// no serde reader in the WASM). Every type the pages read derives both; `tests/lean_reader.rs`
+/// checks that they read every answer alike.
+pub trait Readable: FromJson + serde::de::DeserializeOwned {}
+
+impl<T: FromJson + serde::de::DeserializeOwned> Readable for T {}
+
 /// JSON `text` as `T`, or why it is not one.
-fn read_json<T: FromJson>(text: &str) -> Fetched<T> {
-    crate::model::lean::from_str(text).map_err(|e| format!("the answer could not be read: {e}"))
+fn read_json<T: Readable>(text: &str) -> Fetched<T> {
+    #[cfg(feature = "hydrate")]
+    let read = crate::model::lean::from_str(text).map_err(|e| e.to_string());
+    #[cfg(not(feature = "hydrate"))]
+    let read = serde_json::from_str(text).map_err(|e| e.to_string());
+    read.map_err(|e| format!("the answer could not be read: {e}"))
 }
 
 /// `GET {base}{path}` as `T`, or why not: the server's `error` when it refused, else the status;
 /// or that it could not be reached or its answer read.
 #[cfg(feature = "hydrate")]
-pub async fn get_json<T: FromJson>(path: &str) -> Fetched<T> {
+pub async fn get_json<T: Readable>(path: &str) -> Fetched<T> {
     read_json(&get_text(path).await?)
 }
 
@@ -143,7 +155,7 @@ impl<T> Clone for PageData<T> {
 
 impl<T> Copy for PageData<T> {}
 
-impl<T: FromJson> PageData<T> {
+impl<T: Readable> PageData<T> {
     /// The latest answer, once there is one, as `T`.
     pub async fn answer(self) -> Fetched<T> {
         self.answers.await.and_then(|answer| answer.read())
@@ -227,7 +239,7 @@ pub fn fresh_data<T, K>(
     source: impl Fn() -> (String, K) + Send + Sync + 'static,
 ) -> Resource<Fetched<T>, LeanJson>
 where
-    T: Serialize + FromJson + Clone + Send + Sync + 'static,
+    T: Serialize + Readable + Clone + Send + Sync + 'static,
     K: PartialEq + Clone + Send + Sync + 'static,
 {
     #[cfg(feature = "ssr")]

@@ -293,7 +293,7 @@ pub(crate) fn fetched<T, V>(
     show: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView
 where
-    T: crate::model::lean::FromJson + 'static,
+    T: crate::api::Readable + 'static,
     V: IntoView + 'static,
 {
     let answer: ViewOnAnswer = std::sync::Arc::new(move || {

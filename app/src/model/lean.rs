@@ -1,7 +1,8 @@
 //! The lean JSON reader: how the browser reads every JSON the server sends it — the socket's
 //! messages ([`Envelope::from_json`](super::Envelope::from_json)), the hydration data (the
 //! [`LeanJson`] encoding of `InitialView` and of the pages' `Resource`s) and every fetch
-//! (`crate::api`). The server writes with serde, and reads with serde; the wire is unchanged.
+//! (`crate::api`). The server writes with serde, and reads with serde (`crate::api::Readable`);
+//! the wire is unchanged.
 //!
 //! The text is parsed by the browser itself (`JSON.parse`), and a [`FromJson`] type reads its
 //! fields from the parsed value ([`JsonValue`]: the browser's, or serde_json's `Value` in native
@@ -179,40 +180,24 @@ pub fn finish<T>(read: T, failure: Option<ReadError>) -> Result<T, ReadError> {
     }
 }
 
-impl FromJson for String {
-    fn from_json<J: JsonValue>(value: &J) -> Result<Self, ReadError> {
-        value
-            .string()
-            .ok_or_else(|| ReadError::expected("a string"))
-    }
+macro_rules! scalars {
+    ($($ty:ty: $read:ident, $expected:literal, $placeholder:expr;)*) => {$(
+        impl FromJson for $ty {
+            fn from_json<J: JsonValue>(value: &J) -> Result<Self, ReadError> {
+                value.$read().ok_or_else(|| ReadError::expected($expected))
+            }
 
-    fn placeholder() -> Self {
-        String::new()
-    }
+            fn placeholder() -> Self {
+                $placeholder
+            }
+        }
+    )*};
 }
 
-impl FromJson for bool {
-    fn from_json<J: JsonValue>(value: &J) -> Result<Self, ReadError> {
-        value
-            .boolean()
-            .ok_or_else(|| ReadError::expected("true or false"))
-    }
-
-    fn placeholder() -> Self {
-        false
-    }
-}
-
-impl FromJson for f64 {
-    fn from_json<J: JsonValue>(value: &J) -> Result<Self, ReadError> {
-        value
-            .number()
-            .ok_or_else(|| ReadError::expected("a number"))
-    }
-
-    fn placeholder() -> Self {
-        0.0
-    }
+scalars! {
+    String: string, "a string", String::new();
+    bool: boolean, "true or false", false;
+    f64: number, "a number", 0.0;
 }
 
 /// A whole number within `min..=max`.
@@ -364,8 +349,7 @@ impl<T: FromJson> codee::Decoder<T> for LeanJson {
     }
 }
 
-/// serde_json's parsed value: what the native tests (and the server, should it read with this)
-/// walk.
+/// serde_json's parsed value: what the native tests walk (the server reads with serde).
 impl JsonValue for serde_json::Value {
     fn member(&self, name: &str) -> Option<Self> {
         self.as_object()?.get(name).cloned()
