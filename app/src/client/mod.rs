@@ -22,17 +22,24 @@ pub fn hydrate_dashboard(early_socket: wasm_bindgen::JsValue) {
         repo: html_attribute("data-repo").unwrap_or_default(),
         local_repo: html_attribute("data-local-repo").unwrap_or_default(),
     };
-    // Hydrated, then live: a lazily loaded page hydrates once its module arrives, and a change
-    // applied before that would make it differ from the HTML it hydrates (tachys panics on it).
+    // The page's lazily loaded module first (the server preloads its files with the page), then
+    // hydration, synchronously: the vendored tachys keeps one hydration path for every view
+    // (vendor/README.md), and the router's finds the route's view loaded. Then live: a change
+    // applied before hydration would make the page differ from the HTML it hydrates.
     wasm_bindgen_futures::spawn_local(async move {
+        let path = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+        let base = settings.base.clone();
+        crate::components::load_route_at(path.strip_prefix(base.as_str()).unwrap_or(&path)).await;
         let root = std::rc::Rc::new(std::cell::RefCell::new(None));
         let body = document().body().expect("the page has a body");
-        let hydrated = leptos::mount::hydrate_from_async(body, {
+        let hydrated = leptos::mount::hydrate_from(body, {
             let root = root.clone();
             move || {
                 // What the server wrote into the page's hydration data (the server parsed the
-                // address's filter); an empty board should it be missing, which the socket
-                // then fills.
+                // address's filter); an empty board should it be missing, which the socket then
+                // fills.
                 let view = InitialView::shared(|| InitialView {
                     now_ms: now_ms(),
                     ..InitialView::default()
@@ -42,8 +49,7 @@ pub fn hydrate_dashboard(early_socket: wasm_bindgen::JsValue) {
                 *root.borrow_mut() = Owner::current().map(|owner| (owner, dashboard));
                 view! { <App/> }
             }
-        })
-        .await;
+        });
         mark("execdash:hydrated");
         if let Some((owner, dashboard)) = root.take() {
             owner.with(|| go_live(dashboard, early_socket));

@@ -115,6 +115,25 @@ pub(crate) fn preload_task_detail() {
     leptos::task::spawn_local(<TaskRoute as LazyRoute>::preload());
 }
 
+/// Loads the module of the lazily loaded route a page at `path` (under the base) is drawn with,
+/// if any ([`lazy_route_of`]): the page hydrates once it is loaded, synchronously, the route's
+/// view at hand (`client::hydrate_dashboard`).
+#[cfg(feature = "hydrate")]
+pub(crate) async fn load_route_at(path: &str) {
+    match lazy_route_of(path) {
+        Some("task_route") => <TaskRoute as LazyRoute>::preload().await,
+        Some("initiatives_route") => <InitiativesRoute as LazyRoute>::preload().await,
+        Some("costs_route") => <CostsRoute as LazyRoute>::preload().await,
+        Some("agents_route") => <AgentsRoute as LazyRoute>::preload().await,
+        Some("agent_route") => <AgentRoute as LazyRoute>::preload().await,
+        Some("history_route") => <HistoryRoute as LazyRoute>::preload().await,
+        Some("mcp_route") => <McpRoute as LazyRoute>::preload().await,
+        Some("connect_route") => <ConnectRoute as LazyRoute>::preload().await,
+        Some("sessions_route") => <SessionsRoute as LazyRoute>::preload().await,
+        _ => {}
+    }
+}
+
 /// `/` and `/tasks/{id}`: the board, the costs in short, and the problems (the task's detail is
 /// the route's view, after them); nothing at any other address.
 #[component]
