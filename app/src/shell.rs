@@ -22,7 +22,7 @@ pub struct Page {
     /// is `{home}/repos/{name}` on another repository's pages).
     pub home: String,
     /// The WASM files (names in `pkg/`, without `.wasm`) of the lazily loaded route the page is
-    /// drawn with ([`crate::components::lazy_route_of`]): fetched with the page and the main
+    /// drawn with ([`crate::components::LazyPage::at`]): fetched with the page and the main
     /// WASM, so it hydrates without waiting for them after.
     pub preload: Vec<String>,
     /// The tab's title (see [`crate::components::page_title`]).

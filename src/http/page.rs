@@ -184,8 +184,8 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
     let filtered = (!filter.is_empty()).then(|| state.board.filtered(&filter, FILTERED_WINDOW));
     let page = app::Page {
         assets: state.assets.clone(),
-        preload: app::components::lazy_route_of(path)
-            .map(|route| state.lazy_modules.files_of(route).to_vec())
+        preload: app::components::LazyPage::at(path)
+            .map(|page| state.lazy_modules.files_of(page.module()).to_vec())
             .unwrap_or_default(),
         base: state.base_path.clone(),
         home: state.home.clone(),

@@ -9,7 +9,7 @@ pub(crate) use fetch::fetch_repos;
 
 use leptos::prelude::*;
 
-use crate::components::App;
+use crate::components::{App, LazyPage};
 use crate::state::{Connection, Dashboard, InitialView, PageSettings};
 
 /// Hydrates the body on what the server rendered it with and goes live, on the socket boot.js
@@ -31,7 +31,9 @@ pub fn hydrate_dashboard(early_socket: wasm_bindgen::JsValue) {
             .and_then(|w| w.location().pathname().ok())
             .unwrap_or_default();
         let base = settings.base.clone();
-        crate::components::load_route_at(path.strip_prefix(base.as_str()).unwrap_or(&path)).await;
+        if let Some(page) = LazyPage::at(path.strip_prefix(base.as_str()).unwrap_or(&path)) {
+            page.load().await;
+        }
         let root = std::rc::Rc::new(std::cell::RefCell::new(None));
         let body = document().body().expect("the page has a body");
         let hydrated = leptos::mount::hydrate_from(body, {
@@ -83,7 +85,7 @@ fn preload_task_detail_when_live(dashboard: Dashboard) {
             // In a task of its own: the page shows Live first (the socket boot.js opened may have
             // brought the ack in the same turn as the hydration).
             set_timeout(
-                crate::components::preload_task_detail,
+                || leptos::task::spawn_local(LazyPage::Task.load()),
                 std::time::Duration::ZERO,
             );
         }

@@ -236,8 +236,8 @@ fn forecast_view(forecast: Forecast, drawn: PageData<Charts>) -> impl IntoView {
     view! {
         <p class="forecast-model" data-basis=basis>{forecast.model.clone()}</p>
         <dl class="kpis forecast-kpis">
-            {period_view("day", "Today, projected", &forecast.day, "daily")}
-            {period_view("month", "This month, projected", &forecast.month, "monthly")}
+            {period_view(&DAY, &forecast.day)}
+            {period_view(&MONTH, &forecast.month)}
             <div data-period="budget">
                 <dt>"Monthly budget"</dt>
                 <dd id="forecast-budget" class=budget_class>{budget_text}</dd>
@@ -265,13 +265,37 @@ fn forecast_view(forecast: Forecast, drawn: PageData<Charts>) -> impl IntoView {
     }
 }
 
-/// One period's projection as a range, with what is spent so far and its budget.
-fn period_view(
-    id: &'static str,
+/// How the page shows a forecast's period: its name (`data-period`), its elements' ids
+/// (`forecast-{name}`, `…-range`, `…-spent`: written out, not formatted in the browser), its
+/// title and its budget's name.
+struct PeriodShown {
+    name: &'static str,
+    ids: [&'static str; 3],
     title: &'static str,
-    period: &PeriodForecast,
     budget_name: &'static str,
-) -> impl IntoView {
+}
+
+const DAY: PeriodShown = PeriodShown {
+    name: "day",
+    ids: ["forecast-day", "forecast-day-range", "forecast-day-spent"],
+    title: "Today, projected",
+    budget_name: "daily",
+};
+
+const MONTH: PeriodShown = PeriodShown {
+    name: "month",
+    ids: [
+        "forecast-month",
+        "forecast-month-range",
+        "forecast-month-spent",
+    ],
+    title: "This month, projected",
+    budget_name: "monthly",
+};
+
+/// One period's projection as a range, with what is spent so far and its budget.
+fn period_view(shown: &PeriodShown, period: &PeriodForecast) -> impl IntoView {
+    let budget_name = shown.budget_name;
     let budget = period.budget.map(|limit| {
         let verb = if period.projected > limit {
             "over"
@@ -283,14 +307,15 @@ fn period_view(
             crate::format::usd(limit)
         )
     });
+    let [projected, range, spent] = shown.ids;
     view! {
-        <div data-period=id>
-            <dt>{title}</dt>
-            <dd id=format!("forecast-{id}")>{crate::format::usd(period.projected)}</dd>
-            <dd id=format!("forecast-{id}-range") class="forecast-range">
+        <div data-period=shown.name>
+            <dt>{shown.title}</dt>
+            <dd id=projected>{crate::format::usd(period.projected)}</dd>
+            <dd id=range class="forecast-range">
                 {format!("likely {} – {}", crate::format::usd(period.low), crate::format::usd(period.high))}
             </dd>
-            <dd id=format!("forecast-{id}-spent") class="forecast-note">
+            <dd id=spent class="forecast-note">
                 {format!("{} spent so far", crate::format::usd(period.spent))}
             </dd>
             {budget.map(|text| view! { <dd class="forecast-note">{text}</dd> })}

@@ -107,33 +107,6 @@ lazy_page!(ConnectRoute, ConnectPage);
 lazy_page!(SessionsRoute, SessionsPage);
 lazy_page!(TaskRoute, TaskDetail);
 
-/// Fetches the task detail's code (its module and the chunks it shares) in the background, so
-/// that the first task opened shows at once: called once the page is live, so it never delays
-/// that.
-#[cfg(feature = "hydrate")]
-pub(crate) fn preload_task_detail() {
-    leptos::task::spawn_local(<TaskRoute as LazyRoute>::preload());
-}
-
-/// Loads the module of the lazily loaded route a page at `path` (under the base) is drawn with,
-/// if any ([`lazy_route_of`]): the page hydrates once it is loaded, synchronously, the route's
-/// view at hand (`client::hydrate_dashboard`).
-#[cfg(feature = "hydrate")]
-pub(crate) async fn load_route_at(path: &str) {
-    match lazy_route_of(path) {
-        Some("task_route") => <TaskRoute as LazyRoute>::preload().await,
-        Some("initiatives_route") => <InitiativesRoute as LazyRoute>::preload().await,
-        Some("costs_route") => <CostsRoute as LazyRoute>::preload().await,
-        Some("agents_route") => <AgentsRoute as LazyRoute>::preload().await,
-        Some("agent_route") => <AgentRoute as LazyRoute>::preload().await,
-        Some("history_route") => <HistoryRoute as LazyRoute>::preload().await,
-        Some("mcp_route") => <McpRoute as LazyRoute>::preload().await,
-        Some("connect_route") => <ConnectRoute as LazyRoute>::preload().await,
-        Some("sessions_route") => <SessionsRoute as LazyRoute>::preload().await,
-        _ => {}
-    }
-}
-
 /// `/` and `/tasks/{id}`: the board, the costs in short, and the problems (the task's detail is
 /// the route's view, after them); nothing at any other address.
 #[component]
@@ -208,24 +181,72 @@ fn DocumentTitle() -> impl IntoView {
     }
 }
 
-/// The lazily loaded route a page at `path` (under the base) is drawn with, as `#[lazy_route]`
-/// names its module (`__task_route_view_…`): the server has the page preload that module, and
-/// the chunks it shares, with the main WASM. Follows the routes of [`App`] (a Playwright test
-/// loads each page at its address and sees its module preloaded and fetched once).
-pub fn lazy_route_of(path: &str) -> Option<&'static str> {
-    let mut parts = path.trim_matches('/').split('/');
-    Some(match (parts.next()?, parts.next(), parts.next()) {
-        ("tasks", Some(_), None) => "task_route",
-        ("initiatives", None, _) => "initiatives_route",
-        ("costs", None, _) => "costs_route",
-        ("agents", None, _) => "agents_route",
-        ("agents", Some(_), None) => "agent_route",
-        ("history", None, _) => "history_route",
-        ("mcp", None, _) => "mcp_route",
-        ("connect", None, _) => "connect_route",
-        ("sessions", None, _) => "sessions_route",
-        _ => return None,
-    })
+/// A page (or the task's detail) whose route is lazily loaded (`lazy_page!`): what the address
+/// names, as the server has the page preload its module and the browser loads it before
+/// hydrating. Follows the routes of [`App`] (a Playwright test loads each page at its address and
+/// sees its module preloaded, fetched once, and the page live).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LazyPage {
+    Task,
+    Initiatives,
+    Costs,
+    Agents,
+    Agent,
+    History,
+    Mcp,
+    Connect,
+    Sessions,
+}
+
+impl LazyPage {
+    /// The lazily loaded page at `path` (under the base), if it is one.
+    pub fn at(path: &str) -> Option<LazyPage> {
+        let mut parts = path.trim_matches('/').split('/');
+        Some(match (parts.next()?, parts.next(), parts.next()) {
+            ("tasks", Some(_), None) => LazyPage::Task,
+            ("initiatives", None, _) => LazyPage::Initiatives,
+            ("costs", None, _) => LazyPage::Costs,
+            ("agents", None, _) => LazyPage::Agents,
+            ("agents", Some(_), None) => LazyPage::Agent,
+            ("history", None, _) => LazyPage::History,
+            ("mcp", None, _) => LazyPage::Mcp,
+            ("connect", None, _) => LazyPage::Connect,
+            ("sessions", None, _) => LazyPage::Sessions,
+            _ => return None,
+        })
+    }
+
+    /// Its module's name as `#[lazy_route]` writes it (`__task_route_view_…`).
+    pub fn module(self) -> &'static str {
+        match self {
+            LazyPage::Task => "task_route",
+            LazyPage::Initiatives => "initiatives_route",
+            LazyPage::Costs => "costs_route",
+            LazyPage::Agents => "agents_route",
+            LazyPage::Agent => "agent_route",
+            LazyPage::History => "history_route",
+            LazyPage::Mcp => "mcp_route",
+            LazyPage::Connect => "connect_route",
+            LazyPage::Sessions => "sessions_route",
+        }
+    }
+
+    /// Loads its module (and the chunks it shares): the page hydrates once it is loaded,
+    /// synchronously, with the route's view at hand (`client::hydrate_dashboard`).
+    #[cfg(feature = "hydrate")]
+    pub(crate) async fn load(self) {
+        match self {
+            LazyPage::Task => <TaskRoute as LazyRoute>::preload().await,
+            LazyPage::Initiatives => <InitiativesRoute as LazyRoute>::preload().await,
+            LazyPage::Costs => <CostsRoute as LazyRoute>::preload().await,
+            LazyPage::Agents => <AgentsRoute as LazyRoute>::preload().await,
+            LazyPage::Agent => <AgentRoute as LazyRoute>::preload().await,
+            LazyPage::History => <HistoryRoute as LazyRoute>::preload().await,
+            LazyPage::Mcp => <McpRoute as LazyRoute>::preload().await,
+            LazyPage::Connect => <ConnectRoute as LazyRoute>::preload().await,
+            LazyPage::Sessions => <SessionsRoute as LazyRoute>::preload().await,
+        }
+    }
 }
 
 /// The title of the page at `path` (under the base), `task` the title of the task it shows.
