@@ -275,3 +275,36 @@ impl InProcessApi {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use app::components::LazyPage;
+
+    use super::page_paths;
+
+    /// The browser loads a lazily loaded page's module before hydrating it (the vendored tachys
+    /// hydrates synchronously: vendor/README.md), by what [`LazyPage::at`] makes of the address.
+    /// Every route the app declares but the board's must be one of them, each its own: a route
+    /// it did not know would not hydrate at its own address.
+    #[test]
+    fn every_route_but_the_boards_is_a_lazy_page_of_its_own() {
+        let mut seen = HashSet::new();
+        for path in page_paths() {
+            // `/agents/{name}` as an address: any value for each parameter.
+            let address: Vec<&str> = path
+                .split('/')
+                .map(|part| if part.starts_with('{') { "x" } else { part })
+                .collect();
+            let page = LazyPage::at(&address.join("/"));
+            if path == "/" {
+                assert_eq!(page, None, "the board is in the main module");
+            } else {
+                let page = page.unwrap_or_else(|| panic!("{path}: no LazyPage"));
+                assert!(seen.insert(page), "{path}: {page:?} twice");
+            }
+        }
+        assert!(seen.len() >= 9, "{seen:?}");
+    }
+}

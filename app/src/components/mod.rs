@@ -185,7 +185,7 @@ fn DocumentTitle() -> impl IntoView {
 /// names, as the server has the page preload its module and the browser loads it before
 /// hydrating. Follows the routes of [`App`] (a Playwright test loads each page at its address and
 /// sees its module preloaded, fetched once, and the page live).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LazyPage {
     Task,
     Initiatives,
