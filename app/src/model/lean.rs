@@ -131,7 +131,7 @@ pub fn field<J: JsonValue, T: FromJson>(
 ) -> T {
     let read = match object.member(name) {
         Some(member) => T::from_json(&member),
-        None => T::missing().ok_or_else(|| ReadError::new(format!("missing field `{name}`"))),
+        None => T::missing().ok_or_else(|| missing_field(name)),
     };
     settle(read, Some(name), failure)
 }
@@ -156,20 +156,36 @@ pub fn flattened<J: JsonValue, T: FromJson>(object: &J, failure: &mut Option<Rea
     settle(T::from_json(object), None, failure)
 }
 
+/// The value read, or a placeholder with the failure noted. What does not depend on `T` is in
+/// functions of their own, once in the WASM rather than once per type read.
 fn settle<T: FromJson>(
     read: Result<T, ReadError>,
     at: Option<&str>,
     failure: &mut Option<ReadError>,
 ) -> T {
-    read.unwrap_or_else(|error| {
-        if failure.is_none() {
-            *failure = Some(match at {
-                Some(at) => error.within(at),
-                None => error,
-            });
+    match read {
+        Ok(value) => value,
+        Err(error) => {
+            note_failure(failure, error, at);
+            T::placeholder()
         }
-        T::placeholder()
-    })
+    }
+}
+
+/// Notes `error` (at the member `at`) unless a failure is noted already.
+#[inline(never)]
+fn note_failure(failure: &mut Option<ReadError>, error: ReadError, at: Option<&str>) {
+    if failure.is_none() {
+        *failure = Some(match at {
+            Some(at) => error.within(at),
+            None => error,
+        });
+    }
+}
+
+#[inline(never)]
+fn missing_field(name: &str) -> ReadError {
+    ReadError::new(format!("missing field `{name}`"))
 }
 
 /// The value read, or the first failure noted while reading it.
