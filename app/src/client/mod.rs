@@ -24,7 +24,7 @@ pub fn hydrate_dashboard(early_socket: wasm_bindgen::JsValue) {
     };
     // The page's lazily loaded module first (the server preloads its files with the page), then
     // hydration, synchronously: the vendored tachys keeps one hydration path for every view
-    // (vendor/README.md), and the router's finds the route's view loaded. Then live: a change
+    // (vendor/README.md), so the router must find the route's view loaded. Then live: a change
     // applied before hydration would make the page differ from the HTML it hydrates.
     wasm_bindgen_futures::spawn_local(async move {
         let path = web_sys::window()
