@@ -77,36 +77,6 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// A page (or the task's detail over the board) whose code is loaded on first use, as a WASM
-/// module of its own (`cargo leptos build --split`): its route's view is `Lazy::<$route>`. Its data is its own `Resource`s, made by the
-/// page, so their types' code goes with it.
-macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(_route: Self) -> AnyView {
-                view! { <$page/> }.into_any()
-            }
-        }
-    };
-}
-
-lazy_page!(InitiativesRoute, InitiativesPage);
-lazy_page!(CostsRoute, CostsPage);
-lazy_page!(AgentsRoute, AgentsPage);
-lazy_page!(AgentRoute, AgentDetailPage);
-lazy_page!(HistoryRoute, HistoryPage);
-lazy_page!(McpRoute, McpPage);
-lazy_page!(ConnectRoute, ConnectPage);
-lazy_page!(SessionsRoute, SessionsPage);
-lazy_page!(TaskRoute, TaskDetail);
-
 /// `/` and `/tasks/{id}`: the board, the costs in short, and the problems (the task's detail is
 /// the route's view, after them); nothing at any other address.
 #[component]
@@ -181,21 +151,68 @@ fn DocumentTitle() -> impl IntoView {
     }
 }
 
-/// A page (or the task's detail) whose route is lazily loaded (`lazy_page!`): what the address
-/// names, as the server has the page preload its module and the browser loads it before
-/// hydrating. Follows the routes of [`App`] (a Playwright test loads each page at its address and
-/// sees its module preloaded, fetched once, and the page live).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LazyPage {
-    Task,
-    Initiatives,
-    Costs,
-    Agents,
-    Agent,
-    History,
-    Mcp,
-    Connect,
-    Sessions,
+/// The pages (and the task's detail over the board) whose code is loaded on first use, as a WASM
+/// module of their own (`cargo leptos build --split`), one line each: its [`LazyPage`], the
+/// route its `Route`'s view is `Lazy::<…>` of, the page's component, and the module's name as
+/// `#[lazy_route]` writes it (`__task_route_view_…`). A page's data is its own `Resource`s, made
+/// by the page, so their types' code goes with it.
+macro_rules! lazy_pages {
+    ($($page:ident: $route:ident => $component:ident, $module:literal;)*) => {
+        $(
+            struct $route;
+
+            #[lazy_route]
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                fn view(_route: Self) -> AnyView {
+                    view! { <$component/> }.into_any()
+                }
+            }
+        )*
+
+        /// A lazily loaded page: what the address names ([`LazyPage::at`]), as the server has
+        /// the page preload its module and the browser loads it before hydrating. Follows the
+        /// routes of [`App`] (a unit test of the server checks every route but the board's is
+        /// one; a Playwright test loads each page at its address and sees its module preloaded,
+        /// fetched once, and the page live).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum LazyPage {
+            $($page,)*
+        }
+
+        impl LazyPage {
+            /// Its module's name as `#[lazy_route]` writes it (`__task_route_view_…`).
+            pub fn module(self) -> &'static str {
+                match self {
+                    $(LazyPage::$page => $module,)*
+                }
+            }
+
+            /// Loads its module (and the chunks it shares): the page hydrates once it is loaded,
+            /// synchronously, with the route's view at hand (`client::hydrate_dashboard`).
+            #[cfg(feature = "hydrate")]
+            pub(crate) async fn load(self) {
+                match self {
+                    $(LazyPage::$page => <$route as LazyRoute>::preload().await,)*
+                }
+            }
+        }
+    };
+}
+
+lazy_pages! {
+    Task: TaskRoute => TaskDetail, "task_route";
+    Initiatives: InitiativesRoute => InitiativesPage, "initiatives_route";
+    Costs: CostsRoute => CostsPage, "costs_route";
+    Agents: AgentsRoute => AgentsPage, "agents_route";
+    Agent: AgentRoute => AgentDetailPage, "agent_route";
+    History: HistoryRoute => HistoryPage, "history_route";
+    Mcp: McpRoute => McpPage, "mcp_route";
+    Connect: ConnectRoute => ConnectPage, "connect_route";
+    Sessions: SessionsRoute => SessionsPage, "sessions_route";
 }
 
 impl LazyPage {
@@ -214,38 +231,6 @@ impl LazyPage {
             ("sessions", None, _) => LazyPage::Sessions,
             _ => return None,
         })
-    }
-
-    /// Its module's name as `#[lazy_route]` writes it (`__task_route_view_…`).
-    pub fn module(self) -> &'static str {
-        match self {
-            LazyPage::Task => "task_route",
-            LazyPage::Initiatives => "initiatives_route",
-            LazyPage::Costs => "costs_route",
-            LazyPage::Agents => "agents_route",
-            LazyPage::Agent => "agent_route",
-            LazyPage::History => "history_route",
-            LazyPage::Mcp => "mcp_route",
-            LazyPage::Connect => "connect_route",
-            LazyPage::Sessions => "sessions_route",
-        }
-    }
-
-    /// Loads its module (and the chunks it shares): the page hydrates once it is loaded,
-    /// synchronously, with the route's view at hand (`client::hydrate_dashboard`).
-    #[cfg(feature = "hydrate")]
-    pub(crate) async fn load(self) {
-        match self {
-            LazyPage::Task => <TaskRoute as LazyRoute>::preload().await,
-            LazyPage::Initiatives => <InitiativesRoute as LazyRoute>::preload().await,
-            LazyPage::Costs => <CostsRoute as LazyRoute>::preload().await,
-            LazyPage::Agents => <AgentsRoute as LazyRoute>::preload().await,
-            LazyPage::Agent => <AgentRoute as LazyRoute>::preload().await,
-            LazyPage::History => <HistoryRoute as LazyRoute>::preload().await,
-            LazyPage::Mcp => <McpRoute as LazyRoute>::preload().await,
-            LazyPage::Connect => <ConnectRoute as LazyRoute>::preload().await,
-            LazyPage::Sessions => <SessionsRoute as LazyRoute>::preload().await,
-        }
     }
 }
 
