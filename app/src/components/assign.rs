@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use super::use_dashboard;
 use crate::edits::{editable, link_specification};
+use crate::format::lowercase;
 use crate::model::{SpecificationDocument, SpecificationList, SpecificationRef, TaskSummary};
 use crate::state::Dashboard;
 
@@ -65,7 +66,7 @@ fn picker_panel(
         fetch_list(list);
     }
     let shown = move || {
-        let query = query.get().trim().to_lowercase();
+        let query = lowercase(query.get().trim());
         list.with(|l| match l {
             Some(Ok(list)) => Some(Ok(list
                 .specifications

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use super::card::CardView;
 use super::sessions::LaneState;
 use super::use_dashboard;
+use crate::format::uppercase;
 use crate::model::{lane_key, Column, LANE_WINDOW};
 use crate::state::default_window;
 
@@ -85,7 +86,7 @@ fn ColumnView(column: Column) -> impl IntoView {
             <div class="column-body">
                 {body}
                 <Show when=move || count.get() == 0>
-                    <p class="empty">{format!("No {} tasks", column.label().to_lowercase())}</p>
+                    <p class="empty">{format!("No {} tasks", column.label().to_ascii_lowercase())}</p>
                 </Show>
             </div>
         </div>
@@ -208,9 +209,10 @@ fn ShowMore(column: Column, lane: Option<String>) -> impl IntoView {
 }
 
 fn initials(name: &str) -> String {
-    name.split(['-', '_', ' '])
+    let initials = name
+        .split(['-', '_', ' '])
         .filter_map(|part| part.chars().next())
         .take(2)
-        .collect::<String>()
-        .to_uppercase()
+        .collect::<String>();
+    uppercase(&initials)
 }

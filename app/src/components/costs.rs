@@ -61,7 +61,7 @@ pub fn CostsPanel() -> impl IntoView {
     let error_rate = move || {
         summary.with(|s| {
             s.as_ref()
-                .map(|s| format!("{:.1} %", s.error_rate * 100.0))
+                .map(|s| crate::format::percent(s.error_rate, 1))
                 .unwrap_or_else(|| "–".into())
         })
     };
@@ -169,8 +169,8 @@ pub fn BudgetBanner() -> impl IntoView {
             let period = match u.period { BudgetPeriod::Daily => "daily", BudgetPeriod::Monthly => "monthly" };
             let (class, verb) = if u.is_exceeded() { ("budget-banner exceeded", "exceeded") } else { ("budget-banner warning", "at") };
             let text = format!(
-                "The {period} budget is {verb} {:.0} %: {} of {}.",
-                u.ratio() * 100.0,
+                "The {period} budget is {verb} {}: {} of {}.",
+                crate::format::percent(u.ratio(), 0),
                 crate::format::usd(u.spent_usd),
                 crate::format::usd(u.limit_usd)
             );

@@ -252,7 +252,7 @@ fn fields(task: TaskSummary, feature: Option<String>) -> impl IntoView {
             {date("Updated", task.updated_at.clone())}
             {date("Started", task.started_at.clone())}
             {date("Completed", task.completed_at.clone())}
-            {row("Estimated hours", task.estimated_hours.map(|h| h.to_string()))}
+            {row("Estimated hours", task.estimated_hours.map(|h| crate::format::decimal(h, 2)))}
             {specification}
             {tags}
             {row("Blocked", task.blocked_reason.clone())}

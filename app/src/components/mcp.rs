@@ -101,10 +101,16 @@ fn server_card(server: McpServer, controls: bool) -> impl IntoView {
         let title = i.title.clone().unwrap_or(i.name.clone());
         format!("{title} {} · protocol {}", i.version, i.protocol_version)
     });
-    let latency = server.latency_ms.map(|ms| format!("{ms:.0} ms"));
-    let uptime = server
-        .uptime_percent
-        .map(|p| format!("{p:.0} % of the last {} checks", server.history.len()));
+    let latency = server
+        .latency_ms
+        .map(|ms| format!("{} ms", crate::format::fixed(ms, 0)));
+    let uptime = server.uptime_percent.map(|p| {
+        format!(
+            "{} % of the last {} checks",
+            crate::format::fixed(p, 0),
+            server.history.len()
+        )
+    });
     let tool_count = server.tools.len();
     let labelled_by = heading_id.clone();
     view! {

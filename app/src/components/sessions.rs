@@ -247,7 +247,7 @@ fn session_table(rows: Vec<SessionSummary>, selected: RwSignal<Option<String>>) 
                                 <td class="num">{s.calls}</td>
                                 <td class="num">{crate::format::usd(s.cost_usd)}</td>
                                 <td class="num">{crate::format::usd(s.burn_rate_usd_per_hour)}</td>
-                                <td class="num">{s.cache_hit_rate.map(|r| format!("{:.0} %", r * 100.0)).unwrap_or_else(|| "–".into())}</td>
+                                <td class="num">{s.cache_hit_rate.map(|r| crate::format::percent(r, 0)).unwrap_or_else(|| "–".into())}</td>
                                 <td class="num">{s.errors}</td>
                                 <td class="num">{s.tools}</td>
                             </tr>

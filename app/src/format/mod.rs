@@ -1,42 +1,65 @@
 //! How the dashboard writes numbers, money, durations and moments, in one place: the same text
 //! on the server (the first HTML) and in the browser (what changes live). Calendar arithmetic is
-//! in [`dates`], so the browser needs no date library.
+//! in [`dates`], so the browser needs no date library; changes of case are in [`case`], so the
+//! browser needs no Unicode case tables; decimals are written by [`fixed`], so it needs no
+//! float formatting of core's.
 
+mod case;
 pub mod dates;
+mod fixed;
+
+pub use case::{lowercase, uppercase};
+pub use fixed::{fixed, MAX_DECIMALS};
 
 /// `$1.23`, `$0.0042`, `$1.2k`.
 pub fn usd(value: f64) -> String {
     let v = value.abs();
     if v >= 10_000.0 {
-        format!("${:.1}k", value / 1000.0)
+        format!("${}k", fixed(value / 1000.0, 1))
     } else if v >= 1.0 || v == 0.0 {
-        format!("${value:.2}")
+        format!("${}", fixed(value, 2))
     } else if v >= 0.01 {
-        format!("${value:.3}")
+        format!("${}", fixed(value, 3))
     } else {
-        format!("${value:.4}")
+        format!("${}", fixed(value, 4))
     }
 }
 
 /// `1.2M`, `35k`, `812`.
 pub fn count(value: f64) -> String {
     if value >= 1_000_000.0 {
-        format!("{:.1}M", value / 1_000_000.0)
+        format!("{}M", fixed(value / 1_000_000.0, 1))
     } else if value >= 10_000.0 {
-        format!("{:.0}k", value / 1000.0)
+        format!("{}k", fixed(value / 1000.0, 0))
     } else if value >= 1000.0 {
-        format!("{:.1}k", value / 1000.0)
+        format!("{}k", fixed(value / 1000.0, 1))
     } else {
-        format!("{value:.0}")
+        fixed(value, 0)
     }
+}
+
+/// `2.5`, `3`, `0.33`: at most `decimals` decimals, none written that would be a trailing zero
+/// (a task's estimated hours).
+pub fn decimal(value: f64, decimals: usize) -> String {
+    let text = fixed(value, decimals);
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// `42 %`, `0.5 %` of a ratio (0.42, 0.005) with `decimals` decimals.
+pub fn percent(ratio: f64, decimals: usize) -> String {
+    format!("{} %", fixed(ratio * 100.0, decimals))
 }
 
 /// `12.5 h`, `3.2 d`.
 pub fn hours(value: f64) -> String {
     if value >= 48.0 {
-        format!("{:.1} d", value / 24.0)
+        format!("{} d", fixed(value / 24.0, 1))
     } else {
-        format!("{value:.1} h")
+        format!("{} h", fixed(value, 1))
     }
 }
 
@@ -100,6 +123,15 @@ mod tests {
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(count(1_250_000.0), "1.2M");
         assert_eq!(count(812.0), "812");
+        assert_eq!(count(35_400.0), "35k");
+        assert_eq!(hours(12.54), "12.5 h");
+        assert_eq!(hours(76.8), "3.2 d");
+        assert_eq!(percent(0.425, 0), "42 %");
+        assert_eq!(decimal(2.5, 2), "2.5");
+        assert_eq!(decimal(3.0, 2), "3");
+        assert_eq!(decimal(10.0, 0), "10");
+        assert_eq!(decimal(1.0 / 3.0, 2), "0.33");
+        assert_eq!(percent(0.005, 1), "0.5 %");
     }
 
     #[test]

@@ -4,38 +4,36 @@
 
 use std::sync::Arc;
 
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-#[derive(Clone, Debug)]
-pub struct Document(Arc<RawValue>);
+///
+/// The default is the empty mapping (`{}`), made without parsing anything: the browser, which
+/// leaves a task's document out, then needs none of serde_json's reader.
+#[derive(Clone, Debug, Default)]
+pub struct Document(Option<Arc<RawValue>>);
 
 impl Document {
     pub fn from_value(value: &Value) -> Document {
         let raw = serde_json::value::to_raw_value(value).expect("a JSON value serializes");
-        Document(Arc::from(raw))
+        Document::from_raw(raw)
     }
 
     /// A document from JSON text already checked (a cache of documents read before).
     pub fn from_raw(raw: Box<RawValue>) -> Document {
-        Document(Arc::from(raw))
+        Document(Some(Arc::from(raw)))
     }
 
     /// The JSON text.
     pub fn json(&self) -> &str {
-        self.0.get()
+        self.0.as_deref().map_or("{}", RawValue::get)
     }
 
     /// The parsed document (for reading fields or pretty-printing).
     pub fn value(&self) -> Value {
-        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
-    }
-}
-
-impl Default for Document {
-    fn default() -> Self {
-        Document::from_raw(RawValue::from_string("{}".to_owned()).expect("`{}` is JSON"))
+        serde_json::from_str(self.json()).unwrap_or(Value::Null)
     }
 }
 
@@ -47,7 +45,10 @@ impl PartialEq for Document {
 
 impl Serialize for Document {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RawValue::serialize(&self.0, serializer)
+        match &self.0 {
+            Some(raw) => RawValue::serialize(raw, serializer),
+            None => serializer.serialize_map(Some(0))?.end(),
+        }
     }
 }
 
@@ -69,5 +70,20 @@ impl<'de> Deserialize<'de> for Document {
     /// the input and a `RawValue` cannot be borrowed).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Value::deserialize(deserializer).map(|value| Document::from_value(&value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_the_empty_mapping_in_every_form() {
+        let empty = Document::default();
+        assert_eq!(empty.json(), "{}");
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
+        assert_eq!(empty.value(), serde_json::json!({}));
+        let read: Document = serde_json::from_str("{}").unwrap();
+        assert_eq!(read, empty);
     }
 }

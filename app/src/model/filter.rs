@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::lean::FromJson;
+use crate::format::lowercase;
 
 use super::{Priority, TaskSummary};
 
@@ -51,7 +52,7 @@ impl TaskFilter {
                             Some(Priority::parse(value).ok_or_else(|| FilterError {
                                 field: "priority",
                                 message: format!(
-                                "{value:?} is not a priority (critical, high, medium, normal, low)"
+                                "\"{value}\" is not a priority (critical, high, medium, normal, low)"
                             ),
                             })?);
                     }
@@ -122,16 +123,16 @@ impl TaskFilter {
             }
         }
         if let Some(q) = &self.q {
-            let haystack = [
-                task.title.as_str(),
-                task.id.as_str(),
-                description.unwrap_or(""),
-                &task.tags.join(" "),
-            ]
-            .join("\n")
-            .to_lowercase();
-            return q
-                .to_lowercase()
+            let haystack = lowercase(
+                &[
+                    task.title.as_str(),
+                    task.id.as_str(),
+                    description.unwrap_or(""),
+                    &task.tags.join(" "),
+                ]
+                .join("\n"),
+            );
+            return lowercase(q)
                 .split_whitespace()
                 .all(|word| haystack.contains(word));
         }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::lean::FromJson;
+use crate::format::lowercase;
 
 /// One specification: its path (what a task's `specification` field holds) and what its YAML
 /// front matter says.
@@ -55,7 +56,7 @@ pub struct SpecificationList {
 impl SpecificationRef {
     /// Whether `query` (lower case) is in its title, id, path, initiative or a feature's title.
     pub fn matches(&self, query: &str) -> bool {
-        let has = |text: &str| text.to_lowercase().contains(query);
+        let has = |text: &str| lowercase(text).contains(query);
         query.is_empty()
             || has(&self.title)
             || has(&self.path)

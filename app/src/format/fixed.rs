@@ -1,0 +1,164 @@
+//! A number with a fixed count of decimals, exactly as `format!("{value:.N}")` writes it.
+//!
+//! core's float formatting (Grisu with a Dragon4 fallback and its big-number arithmetic, 9 KB
+//! of code and its tables) would otherwise be in the browser's first download for the few
+//! `{:.2}` of money, counts and rates (BENCHMARKS.md). The dashboard only ever asks for a few
+//! decimals, which exact integer arithmetic gives in a few lines: an `f64` is `m × 2^e` exactly,
+//! so `value × 10^N` is `m × 10^N` shifted by `e`, rounded half to even on the bits shifted out,
+//! as core rounds.
+
+/// The most decimals [`fixed`] writes: `m × 10^N` (53 + 30 bits) fits in a `u128`.
+pub const MAX_DECIMALS: usize = 9;
+
+/// `value` with `decimals` digits after the point (at most [`MAX_DECIMALS`]), the same text as
+/// `format!("{value:.decimals$}")`: `fixed(2.675, 2)` is `"2.67"` (2.675 is 2.67499… in
+/// binary), `fixed(0.125, 2)` is `"0.12"` (a true tie goes to the even digit), `-0.0` keeps
+/// its sign.
+pub fn fixed(value: f64, decimals: usize) -> String {
+    let decimals = decimals.min(MAX_DECIMALS);
+    if value.is_nan() {
+        return "NaN".to_owned();
+    }
+    let sign = if value.is_sign_negative() { "-" } else { "" };
+    if value.is_infinite() {
+        return format!("{sign}inf");
+    }
+    let digits = scaled_digits(value.abs(), decimals);
+    let digits = format!("{digits:0>width$}", width = decimals + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - decimals);
+    if decimals == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
+}
+
+/// The decimal digits of `value × 10^decimals` rounded half to even (`value` finite, ≥ 0).
+fn scaled_digits(value: f64, decimals: usize) -> String {
+    let bits = value.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    // value = mantissa × 2^shift exactly (subnormals have no implicit bit).
+    let (mantissa, shift) = if exponent == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), exponent - 1075)
+    };
+    let scaled = u128::from(mantissa) * 10u128.pow(decimals as u32);
+    if shift >= 0 {
+        return shifted_left(scaled, shift as u32);
+    }
+    let shift = shift.unsigned_abs();
+    if shift > 127 {
+        // Under 2^-(127 - 83): far below half a unit of the last decimal.
+        return "0".to_owned();
+    }
+    let quotient = scaled >> shift;
+    let rest = scaled & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    let round_up = rest > half || (rest == half && quotient % 2 == 1);
+    (quotient + u128::from(round_up)).to_string()
+}
+
+/// The decimal digits of `number × 2^shift`, however large (an `f64` reaches 2^1024).
+fn shifted_left(number: u128, shift: u32) -> String {
+    if number.leading_zeros() >= shift {
+        return (number << shift).to_string();
+    }
+    // Base 10^9 limbs, least significant first, doubled 2^29 at a time.
+    const BASE: u64 = 1_000_000_000;
+    let mut limbs: Vec<u64> = Vec::new();
+    let mut rest = number;
+    while rest > 0 {
+        limbs.push((rest % u128::from(BASE)) as u64);
+        rest /= u128::from(BASE);
+    }
+    let mut left = shift;
+    while left > 0 {
+        let step = left.min(29);
+        left -= step;
+        let mut carry = 0;
+        for limb in &mut limbs {
+            let product = (*limb << step) + carry;
+            *limb = product % BASE;
+            carry = product / BASE;
+        }
+        while carry > 0 {
+            limbs.push(carry % BASE);
+            carry /= BASE;
+        }
+    }
+    let mut text = limbs.last().map(u64::to_string).unwrap_or_default();
+    for limb in limbs.iter().rev().skip(1) {
+        text.push_str(&format!("{limb:09}"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same_as_core(value: f64) {
+        for decimals in 0..=MAX_DECIMALS {
+            assert_eq!(
+                fixed(value, decimals),
+                format!("{value:.decimals$}"),
+                "{value:e} with {decimals} decimals ({:#x})",
+                value.to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn ties_halves_and_signs_as_core_writes_them() {
+        for value in [
+            0.0,
+            -0.0,
+            0.125,
+            0.375,
+            2.5,
+            3.5,
+            -2.5,
+            2.675,
+            1.005,
+            9.995,
+            0.0042,
+            0.0423,
+            1.234,
+            -0.001,
+            999.9996,
+            1e15,
+            1e22,
+            1e23,
+            2f64.powi(100),
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.5,
+            1.5,
+            4.35,
+            1234.5678,
+        ] {
+            same_as_core(value);
+        }
+        assert_eq!(fixed(f64::NAN, 2), "NaN");
+        assert_eq!(fixed(f64::NEG_INFINITY, 2), "-inf");
+    }
+
+    #[test]
+    fn any_bit_pattern_as_core_writes_it() {
+        // xorshift64: every kind of f64, from subnormals to 1e308, and money-like amounts.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = f64::from_bits(state);
+            if value.is_finite() {
+                same_as_core(value);
+            }
+            same_as_core((state % 10_000_000) as f64 / 10_000.0);
+        }
+    }
+}
