@@ -106,3 +106,35 @@ test("the agent and tag filters and the API take the same parameters", async ({ 
   expect(bad.status()).toBe(400);
   expect((await bad.json()).field).toBe("priority");
 });
+
+test("searching and initials follow Unicode's case rules in the browser as on the server", async ({ page, browser }) => {
+  // The browser changes case through JavaScript's toLowerCase/toUpperCase (no Unicode tables in
+  // the WASM), the server through Rust's: the same tasks match either way.
+  writeFileSync(server.collab("inbox/strasse.yaml"), "id: strasse\ntitle: Überprüfung der STRASSENKARTE\npriority: LOW\n");
+  writeFileSync(server.collab("inbox/odos.yaml"), "id: odos\ntitle: ΟΔΟΣ ΠΡΟΣ ΤΟ ΣΠΙΤΙ\npriority: LOW\n");
+  const noScript = await browser.newContext({ javaScriptEnabled: false });
+  const still = await noScript.newPage();
+  await still.goto(`${server.url}/?q=${encodeURIComponent("ÜBERPRÜFUNG")}`);
+  expect(await ids(still)).toEqual(["strasse"]);
+  await noScript.close();
+
+  await page.goto(`${server.url}/`);
+  await expect(page.locator("#connection")).toHaveText("Live");
+  await expect(cards(page)).toHaveCount(6);
+  for (const [query, found] of [
+    ["überprüfung strassenkarte", ["strasse"]],
+    ["ÜBERPRÜFUNG", ["strasse"]],
+    ["οδος", ["odos"]],
+    ["σπιτι", ["odos"]],
+    ["Σπίτι", []],
+  ] as const) {
+    await page.locator("#search").fill(query);
+    await expect.poll(() => ids(page), { message: query }).toEqual([...found]);
+  }
+  await page.locator(".clear-filters").click();
+
+  // A lane that appears live gets its initials in the browser: upper case by Unicode's rules.
+  mkdirSync(server.collab("assigned/élodie-ßeta"), { recursive: true });
+  writeFileSync(server.collab("assigned/élodie-ßeta/task.yaml"), "id: elodie\ntitle: A task of hers\nstatus: in_progress\n");
+  await expect(page.locator('.lane[data-lane="élodie-ßeta"] .avatar')).toHaveText("ÉSS");
+});

@@ -46,7 +46,7 @@ fn scaled_digits(value: f64, decimals: usize) -> String {
     };
     let scaled = u128::from(mantissa) * 10u128.pow(decimals as u32);
     if shift >= 0 {
-        return shifted_left(scaled, shift as u32);
+        return digits(scaled, shift as u32);
     }
     let shift = shift.unsigned_abs();
     if shift > 127 {
@@ -57,13 +57,18 @@ fn scaled_digits(value: f64, decimals: usize) -> String {
     let rest = scaled & ((1u128 << shift) - 1);
     let half = 1u128 << (shift - 1);
     let round_up = rest > half || (rest == half && quotient % 2 == 1);
-    (quotient + u128::from(round_up)).to_string()
+    digits(quotient + u128::from(round_up), 0)
 }
 
-/// The decimal digits of `number × 2^shift`, however large (an `f64` reaches 2^1024).
-fn shifted_left(number: u128, shift: u32) -> String {
-    if number.leading_zeros() >= shift {
-        return (number << shift).to_string();
+/// The decimal digits of `number × 2^shift`, however large (an `f64` reaches 2^1024). Through
+/// `u64` when it fits, else in base 10^9 (not `u128`'s formatting: 1 KB more of WASM).
+fn digits(number: u128, shift: u32) -> String {
+    if let Some(small) = number
+        .checked_shl(shift)
+        .filter(|n| n >> shift == number)
+        .and_then(|n| u64::try_from(n).ok())
+    {
+        return small.to_string();
     }
     // Base 10^9 limbs, least significant first, doubled 2^29 at a time.
     const BASE: u64 = 1_000_000_000;
