@@ -108,9 +108,25 @@ async fn get_text(path: &str) -> Fetched<String> {
         Ok(response) if response.ok() => response
             .text()
             .await
-            .map_err(|e| format!("the answer could not be read: {e}")),
+            .map_err(|e| format!("the answer could not be read: {}", request_failure(e))),
         Ok(response) => Err(refusal(&response).await),
-        Err(error) => Err(format!("the server could not be reached: {error}")),
+        Err(error) => Err(format!(
+            "the server could not be reached: {}",
+            request_failure(error)
+        )),
+    }
+}
+
+/// Why a request was not made or did not reach the server, in the browser's words ("TypeError:
+/// Failed to fetch"). Not through gloo-net's `Display`, which would bring serde_json's error
+/// messages into the WASM for its JSON variant: a request's body is always one of our own types,
+/// which serde_json always writes, so that variant says only that.
+#[cfg(feature = "hydrate")]
+pub(crate) fn request_failure(error: gloo_net::Error) -> String {
+    match error {
+        gloo_net::Error::JsError(error) => error.to_string(),
+        gloo_net::Error::GlooError(reason) => reason,
+        gloo_net::Error::SerdeError(_) => "the request could not be written as JSON".to_owned(),
     }
 }
 

@@ -155,10 +155,15 @@ async fn send_patch(
     }
     let response = request
         .json(&body)
-        .map_err(|e| e.to_string())?
+        .map_err(crate::api::request_failure)?
         .send()
         .await
-        .map_err(|e| format!("the server could not be reached ({e})"))?;
+        .map_err(|e| {
+            format!(
+                "the server could not be reached ({})",
+                crate::api::request_failure(e)
+            )
+        })?;
     if response.ok() {
         // The same version as the answer's `etag`, read from its header: the client has no use
         // for the rest of the answer (the task as it is now comes by the socket).

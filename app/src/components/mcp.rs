@@ -259,7 +259,10 @@ fn CheckNow(name: String, checking: bool) -> impl IntoView {
                         false
                     }
                     Err(error) => {
-                        dashboard.toast(format!("{name} was not checked: {error}"));
+                        dashboard.toast(format!(
+                            "{name} was not checked: {}",
+                            crate::api::request_failure(error)
+                        ));
                         false
                     }
                 };
@@ -309,7 +312,7 @@ fn Control(
                 let refused = match gloo_net::http::Request::post(&url).send().await {
                     Ok(response) if response.ok() => None,
                     Ok(response) => Some(crate::api::refusal(&response).await),
-                    Err(error) => Some(error.to_string()),
+                    Err(error) => Some(crate::api::request_failure(error)),
                 };
                 if let Some(reason) = refused {
                     dashboard.toast(format!("{label} {name}: refused ({reason})"));

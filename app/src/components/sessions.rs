@@ -424,7 +424,10 @@ fn AlertsSection() -> impl IntoView {
             tested.set(Some(match outcome {
                 Ok(response) if response.ok() => "A test alert was sent.".to_owned(),
                 Ok(response) => format!("The test was refused: HTTP {}", response.status()),
-                Err(error) => format!("The server could not be reached: {error}"),
+                Err(error) => format!(
+                    "The server could not be reached: {}",
+                    crate::api::request_failure(error)
+                ),
             }));
         });
         #[cfg(not(feature = "hydrate"))]

@@ -61,7 +61,8 @@ fn scaled_digits(value: f64, decimals: usize) -> String {
 }
 
 /// The decimal digits of `number × 2^shift`, however large (an `f64` reaches 2^1024). Through
-/// `u64` when it fits, else in base 10^9 (not `u128`'s formatting: 1 KB more of WASM).
+/// `u64` when it fits, else in base 10^9 limbs with `u64` arithmetic only (`u128`'s formatting
+/// and division are 2 KB more of WASM).
 fn digits(number: u128, shift: u32) -> String {
     if let Some(small) = number
         .checked_shl(shift)
@@ -70,34 +71,64 @@ fn digits(number: u128, shift: u32) -> String {
     {
         return small.to_string();
     }
-    // Base 10^9 limbs, least significant first, doubled 2^29 at a time.
+    // number × 2^shift = (high × 2^64 + low) × 2^shift.
+    let mut limbs = Limbs(Vec::new());
+    limbs.add((number >> 64) as u64);
+    limbs.shift_left(64);
+    limbs.add(number as u64);
+    limbs.shift_left(shift);
+    limbs.to_string()
+}
+
+/// A whole number in base 10^9 limbs, least significant first.
+struct Limbs(Vec<u64>);
+
+impl Limbs {
     const BASE: u64 = 1_000_000_000;
-    let mut limbs: Vec<u64> = Vec::new();
-    let mut rest = number;
-    while rest > 0 {
-        limbs.push((rest % u128::from(BASE)) as u64);
-        rest /= u128::from(BASE);
-    }
-    let mut left = shift;
-    while left > 0 {
-        let step = left.min(29);
-        left -= step;
-        let mut carry = 0;
-        for limb in &mut limbs {
-            let product = (*limb << step) + carry;
-            *limb = product % BASE;
-            carry = product / BASE;
+
+    /// Adds `number` (a `u64`: split into 32-bit halves so no sum overflows).
+    fn add(&mut self, number: u64) {
+        let mut carry = number;
+        for limb in &mut self.0 {
+            if carry == 0 {
+                return;
+            }
+            let sum = *limb + carry % Self::BASE;
+            *limb = sum % Self::BASE;
+            carry = carry / Self::BASE + sum / Self::BASE;
         }
         while carry > 0 {
-            limbs.push(carry % BASE);
-            carry /= BASE;
+            self.0.push(carry % Self::BASE);
+            carry /= Self::BASE;
         }
     }
-    let mut text = limbs.last().map(u64::to_string).unwrap_or_default();
-    for limb in limbs.iter().rev().skip(1) {
-        text.push_str(&format!("{limb:09}"));
+
+    /// Multiplies by 2^`shift`, 2^29 at a time (a limb times 2^29 stays under 2^64).
+    fn shift_left(&mut self, shift: u32) {
+        let mut left = shift;
+        while left > 0 {
+            let step = left.min(29);
+            left -= step;
+            let mut carry = 0;
+            for limb in &mut self.0 {
+                let product = (*limb << step) + carry;
+                *limb = product % Self::BASE;
+                carry = product / Self::BASE;
+            }
+            while carry > 0 {
+                self.0.push(carry % Self::BASE);
+                carry /= Self::BASE;
+            }
+        }
     }
-    text
+}
+
+impl std::fmt::Display for Limbs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut limbs = self.0.iter().rev().skip_while(|limb| **limb == 0);
+        write!(f, "{}", limbs.next().copied().unwrap_or(0))?;
+        limbs.try_for_each(|limb| write!(f, "{limb:09}"))
+    }
 }
 
 #[cfg(test)]
