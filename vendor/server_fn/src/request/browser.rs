@@ -4,18 +4,14 @@ use crate::{
     error::{FromServerFnError, ServerFnErrorErr},
 };
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 pub use gloo_net::http::Request;
 use http::Method;
-use js_sys::{Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use send_wrapper::SendWrapper;
 use std::ops::{Deref, DerefMut};
 use wasm_bindgen::JsValue;
-use wasm_streams::ReadableStream;
-use web_sys::{
-    AbortController, AbortSignal, FormData, Headers, RequestInit,
-    UrlSearchParams,
-};
+use web_sys::{AbortController, AbortSignal, FormData, UrlSearchParams};
 
 /// A `fetch` request made in the browser.
 #[derive(Debug)]
@@ -335,36 +331,12 @@ where
 }
 
 fn streaming_request(
-    path: &str,
-    accepts: &str,
-    content_type: &str,
-    body: impl Stream<Item = Bytes> + 'static,
-    method: Method,
+    _path: &str,
+    _accepts: &str,
+    _content_type: &str,
+    _body: impl Stream<Item = Bytes> + 'static,
+    _method: Method,
 ) -> Result<(Request, Option<AbortOnDrop>), JsValue> {
-    let (abort_ctrl, abort_signal) = abort_signal();
-    let stream = ReadableStream::from_stream(body.map(|bytes| {
-        let data = Uint8Array::from(bytes.as_ref());
-        let data = JsValue::from(data);
-        Ok(data) as Result<JsValue, JsValue>
-    }))
-    .into_raw();
-
-    let headers = Headers::new()?;
-    headers.append("Content-Type", content_type)?;
-    headers.append("Accept", accepts)?;
-
-    let init = RequestInit::new();
-    init.set_headers(&headers);
-    init.set_method(method.as_str());
-    init.set_signal(abort_signal.as_ref());
-    init.set_body(&stream);
-
-    // Chrome requires setting `duplex: "half"` on streaming requests
-    Reflect::set(
-        &init,
-        &JsValue::from_str("duplex"),
-        &JsValue::from_str("half"),
-    )?;
-    let req = web_sys::Request::new_with_str_and_init(path, &init)?;
-    Ok((Request::from(req), abort_ctrl))
+    // execdash: streaming request bodies are not built in (vendor/README.md).
+    Err(JsValue::from_str("streaming request bodies are not built in"))
 }
