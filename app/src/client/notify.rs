@@ -8,7 +8,6 @@
 //! progress (same key).
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 use wasm_bindgen::JsCast;
 use web_sys::{Notification, NotificationOptions, NotificationPermission};
@@ -18,11 +17,13 @@ use crate::model::Alert;
 
 /// The localStorage key: `on` when this browser should notify.
 const STORAGE_KEY: &str = "execdash-notify";
-/// Alert keys remembered as announced (past that, the oldest are forgotten).
+/// Alert keys remembered as announced (past that, the oldest are forgotten). Looked up in a
+/// list, oldest first: alerts are rare, and a `HashSet` of strings would add its own hashing
+/// code to the WASM.
 const REMEMBERED: usize = 1_000;
 
 thread_local! {
-    static ANNOUNCED: RefCell<(HashSet<String>, Vec<String>)> = RefCell::default();
+    static ANNOUNCED: RefCell<Vec<String>> = RefCell::default();
 }
 
 fn supported() -> bool {
@@ -88,14 +89,13 @@ pub(crate) fn turn_off() -> BrowserNotifications {
 /// Shows `alert` if it is new to this page, notifications are on and the page is not in front.
 pub(crate) fn announce(alert: &Alert) {
     let new = ANNOUNCED.with(|announced| {
-        let (keys, order) = &mut *announced.borrow_mut();
-        if !keys.insert(alert.key.clone()) {
+        let keys = &mut *announced.borrow_mut();
+        if keys.contains(&alert.key) {
             return false;
         }
-        order.push(alert.key.clone());
-        if order.len() > REMEMBERED {
-            let oldest = order.remove(0);
-            keys.remove(&oldest);
+        keys.push(alert.key.clone());
+        if keys.len() > REMEMBERED {
+            keys.remove(0);
         }
         true
     });

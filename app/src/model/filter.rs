@@ -123,18 +123,20 @@ impl TaskFilter {
             }
         }
         if let Some(q) = &self.q {
-            let haystack = lowercase(
-                &[
-                    task.title.as_str(),
-                    task.id.as_str(),
-                    description.unwrap_or(""),
-                    &task.tags.join(" "),
-                ]
-                .join("\n"),
-            );
+            // Every word of the query in one of the fields (a word has no whitespace, so it
+            // cannot run from one field or tag into the next).
+            let fields = [
+                task.title.as_str(),
+                task.id.as_str(),
+                description.unwrap_or(""),
+            ]
+            .into_iter()
+            .chain(task.tags.iter().map(String::as_str))
+            .map(lowercase)
+            .collect::<Vec<_>>();
             return lowercase(q)
                 .split_whitespace()
-                .all(|word| haystack.contains(word));
+                .all(|word| fields.iter().any(|field| field.contains(word)));
         }
         true
     }
