@@ -209,10 +209,10 @@ fn ShowMore(column: Column, lane: Option<String>) -> impl IntoView {
 }
 
 fn initials(name: &str) -> String {
-    let initials = name
+    let letters = name
         .split(['-', '_', ' '])
         .filter_map(|part| part.chars().next())
         .take(2)
         .collect::<String>();
-    uppercase(&initials)
+    uppercase(&letters)
 }

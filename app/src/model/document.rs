@@ -9,9 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-///
-/// The default is the empty mapping (`{}`), made without parsing anything: the browser, which
-/// leaves a task's document out, then needs none of serde_json's reader.
+/// A task file's mapping as JSON text. The default is the empty mapping (`{}`), made without
+/// parsing anything: the browser, which leaves a task's document out, then needs none of
+/// serde_json's reader.
 #[derive(Clone, Debug, Default)]
 pub struct Document(Option<Arc<RawValue>>);
 
