@@ -8,24 +8,38 @@
 
 /// `text` in lower case.
 pub fn lowercase(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_ascii_lowercase();
-    }
-    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
-    return js_sys::JsString::from(text).to_lower_case().into();
-    #[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
-    return text.to_lowercase();
+    change_case(text, false)
 }
 
 /// `text` in upper case.
 pub fn uppercase(text: &str) -> String {
+    change_case(text, true)
+}
+
+fn change_case(text: &str, upper: bool) -> String {
     if text.is_ascii() {
-        return text.to_ascii_uppercase();
+        return if upper {
+            text.to_ascii_uppercase()
+        } else {
+            text.to_ascii_lowercase()
+        };
     }
     #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
-    return js_sys::JsString::from(text).to_upper_case().into();
+    {
+        let text = js_sys::JsString::from(text);
+        let changed = if upper {
+            text.to_upper_case()
+        } else {
+            text.to_lower_case()
+        };
+        changed.into()
+    }
     #[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
-    return text.to_uppercase();
+    if upper {
+        text.to_uppercase()
+    } else {
+        text.to_lowercase()
+    }
 }
 
 #[cfg(test)]

@@ -86,21 +86,15 @@ struct Limbs(Vec<u64>);
 impl Limbs {
     const BASE: u64 = 1_000_000_000;
 
-    /// Adds `number` (a `u64`: split into 32-bit halves so no sum overflows).
+    /// Adds `number` (a limb plus under 10^9 stays far under 2^64).
     fn add(&mut self, number: u64) {
         let mut carry = number;
         for limb in &mut self.0 {
-            if carry == 0 {
-                return;
-            }
             let sum = *limb + carry % Self::BASE;
             *limb = sum % Self::BASE;
             carry = carry / Self::BASE + sum / Self::BASE;
         }
-        while carry > 0 {
-            self.0.push(carry % Self::BASE);
-            carry /= Self::BASE;
-        }
+        self.push(carry);
     }
 
     /// Multiplies by 2^`shift`, 2^29 at a time (a limb times 2^29 stays under 2^64).
@@ -115,10 +109,15 @@ impl Limbs {
                 *limb = product % Self::BASE;
                 carry = product / Self::BASE;
             }
-            while carry > 0 {
-                self.0.push(carry % Self::BASE);
-                carry /= Self::BASE;
-            }
+            self.push(carry);
+        }
+    }
+
+    /// `carry` as the most significant limbs.
+    fn push(&mut self, mut carry: u64) {
+        while carry > 0 {
+            self.0.push(carry % Self::BASE);
+            carry /= Self::BASE;
         }
     }
 }

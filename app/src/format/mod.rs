@@ -9,7 +9,7 @@ pub mod dates;
 mod fixed;
 
 pub use case::{lowercase, uppercase};
-pub use fixed::{fixed, MAX_DECIMALS};
+pub use fixed::fixed;
 
 /// `$1.23`, `$0.0042`, `$1.2k`.
 pub fn usd(value: f64) -> String {
