@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{Priority, TaskDetails, TaskSummary};
+use crate::model::{Priority, TaskSummary};
 use crate::state::Dashboard;
 
 /// Whether the page may offer to edit `task`; `Err` with the reason shown on the menu.
@@ -32,39 +32,69 @@ pub fn wire_priority(priority: Priority) -> &'static str {
     }
 }
 
-/// Sets `task`'s priority: on its card and in the detail at once, then on the server
+/// Sets `task`'s priority: on its card at once, then in the open detail and on the server
 /// (`PATCH /api/tasks/{id}/priority`, with the detail's ETag when the detail is open); undone,
 /// with a toast saying why, if the server refuses.
 pub fn change_priority(dashboard: Dashboard, task: &TaskSummary, priority: Priority) {
     let path = task.path.clone();
-    let id = task.id.clone();
     let mut before = task.priority;
     dashboard.board.update(|b| {
         if let Some(old) = b.set_priority(&path, Some(priority)) {
             before = old;
         }
     });
+    #[cfg(feature = "hydrate")]
+    wasm_bindgen_futures::spawn_local(send_priority(PriorityChange {
+        dashboard,
+        id: task.id.clone(),
+        path,
+        priority,
+        before,
+    }));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = before;
+}
+
+/// A priority change shown on its card, to be sent.
+#[cfg(feature = "hydrate")]
+struct PriorityChange {
+    dashboard: Dashboard,
+    id: String,
+    path: String,
+    priority: Priority,
+    /// What the card showed before, put back if the server refuses.
+    before: Option<Priority>,
+}
+
+/// The rest of a priority change: the open detail follows, the server is asked, and both are
+/// undone if it refuses. Its code (the request, the detail's update) is loaded on the first
+/// change, not with the board.
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+async fn send_priority(change: PriorityChange) {
+    let PriorityChange {
+        dashboard,
+        id,
+        path,
+        priority,
+        before,
+    } = change;
     let etag = detail_etag(dashboard, &path);
     set_detail_priority(dashboard, &path, Some(priority));
-    #[cfg(feature = "hydrate")]
-    wasm_bindgen_futures::spawn_local(async move {
-        let body = crate::model::PriorityEdit {
-            priority: crate::model::Field::Given(wire_priority(priority).to_owned()),
-            ..Default::default()
-        };
-        match send_patch(&id, &path, "priority", body, etag).await {
-            Ok(etag) => set_detail_etag(dashboard, &path, etag),
-            Err(reason) => {
-                dashboard.board.update(|b| {
-                    b.set_priority(&path, before);
-                });
-                set_detail_priority(dashboard, &path, before);
-                dashboard.toast(format!("The priority of {id} was not changed: {reason}"));
-            }
+    let body = crate::model::PriorityEdit {
+        priority: crate::model::Field::Given(wire_priority(priority).to_owned()),
+        ..Default::default()
+    };
+    match send_patch(&id, &path, "priority", body, etag).await {
+        Ok(etag) => set_detail_etag(dashboard, &path, etag),
+        Err(reason) => {
+            dashboard.board.update(|b| {
+                b.set_priority(&path, before);
+            });
+            set_detail_priority(dashboard, &path, before);
+            dashboard.toast(format!("The priority of {id} was not changed: {reason}"));
         }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (id, etag, before);
+    }
 }
 
 /// Links `task` to the specification at `path` (and one of its features), through
@@ -113,7 +143,12 @@ fn detail_etag(dashboard: Dashboard, path: &str) -> Option<String> {
 
 /// Changes the open detail's task at `path` (when it is that task's) as an edit just did, until
 /// the detail is fetched again.
-fn update_detail(dashboard: Dashboard, path: &str, change: impl FnOnce(&mut TaskDetails)) {
+#[cfg(feature = "hydrate")]
+fn update_detail(
+    dashboard: Dashboard,
+    path: &str,
+    change: impl FnOnce(&mut crate::model::TaskDetails),
+) {
     if let Some(detail) = dashboard.detail.get_untracked() {
         detail.update(|d| {
             if let Some(Ok(details)) = d {
@@ -175,6 +210,7 @@ async fn send_patch(
     Err(crate::api::refusal(&response).await)
 }
 
+#[cfg(feature = "hydrate")]
 fn set_detail_priority(dashboard: Dashboard, path: &str, priority: Option<Priority>) {
     update_detail(dashboard, path, |details| {
         details.task.summary.priority = priority;

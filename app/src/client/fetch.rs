@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::api::get_json;
 use crate::model::Keyed;
-use crate::model::{FilteredBoard, LanePage, Snapshot};
+use crate::model::{FilteredBoard, LanePage, Snapshot, TaskFilter};
 use crate::state::Dashboard;
 
 /// Keeps every lane's shown cards held: fetches a lane's top again when the user asked for more,
@@ -25,16 +25,7 @@ pub(super) fn follow_lanes(dashboard: Dashboard) {
             }
             let in_flight = in_flight.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let path = format!(
-                    "/api/board/lane?lane={}&limit={limit}",
-                    js_sys::encode_uri_component(&lane)
-                );
-                let page = get_json::<LanePage>(&path).await.ok();
-                let taken = page.is_some_and(|page| {
-                    let mut taken = false;
-                    dashboard.board.update(|b| taken = b.add_page(page));
-                    taken
-                });
+                let taken = fetch_lane(dashboard, lane.clone(), limit).await;
                 in_flight.borrow_mut().remove(&lane);
                 if !taken {
                     gloo_timers::future::TimeoutFuture::new(1_000).await;
@@ -44,6 +35,23 @@ pub(super) fn follow_lanes(dashboard: Dashboard) {
             });
         }
     });
+}
+
+/// A lane's first `limit` cards (`GET /api/board/lane`), taken into the board if they were read
+/// at its `seq`: whether they were. Loaded with its first use (a lane shown longer, or one a
+/// deletion left short), not with the board.
+#[lazy]
+async fn fetch_lane(dashboard: Dashboard, lane: String, limit: usize) -> bool {
+    let path = format!(
+        "/api/board/lane?lane={}&limit={limit}",
+        js_sys::encode_uri_component(&lane)
+    );
+    let page = get_json::<LanePage>(&path).await.ok();
+    page.is_some_and(|page| {
+        let mut taken = false;
+        dashboard.board.update(|b| taken = b.add_page(page));
+        taken
+    })
 }
 
 /// While the server reads the board for the first time, asks how far it got every 300 ms; takes
@@ -57,19 +65,26 @@ pub(super) fn follow_first_reading(dashboard: Dashboard) {
         }
         let polling = polling.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            while dashboard.board.with_untracked(|b| b.reading.is_some()) {
-                gloo_timers::future::TimeoutFuture::new(300).await;
-                let Ok(snapshot) = get_json::<Snapshot>("/api/snapshot").await else {
-                    continue;
-                };
-                dashboard.board.update(|board| match snapshot.reading {
-                    Some(progress) => board.reading = Some(progress),
-                    None => board.replace(snapshot),
-                });
-            }
+            read_until_whole(dashboard).await;
             polling.set(false);
         });
     });
+}
+
+/// Asks how far the first reading got (`GET /api/snapshot`) every 300 ms until the board is
+/// whole, and takes it then. Loaded only while a server reads its board for the first time.
+#[lazy]
+async fn read_until_whole(dashboard: Dashboard) {
+    while dashboard.board.with_untracked(|b| b.reading.is_some()) {
+        gloo_timers::future::TimeoutFuture::new(300).await;
+        let Ok(snapshot) = get_json::<Snapshot>("/api/snapshot").await else {
+            continue;
+        };
+        dashboard.board.update(|board| match snapshot.reading {
+            Some(progress) => board.reading = Some(progress),
+            None => board.replace(snapshot),
+        });
+    }
 }
 
 /// Under a filter, asks the server for the board as the filter sees it whenever the filter or
@@ -93,17 +108,25 @@ pub(super) fn follow_filter(dashboard: Dashboard) {
         }
         let in_flight = in_flight.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let path = format!("/api/board/filtered?{}", filter.to_query());
-            if let Ok(answer) = get_json::<FilteredBoard>(&path).await {
-                if dashboard.filter.with_untracked(|f| *f == answer.filter) {
-                    dashboard.filtered.set(Some(answer));
-                }
-            }
+            fetch_filtered(dashboard, filter).await;
             in_flight.set(false);
             // The filter or the board may have moved while the answer came.
             again.update(|n| *n += 1);
         });
     });
+}
+
+/// The board as `filter` sees it (`GET /api/board/filtered`), kept if the filter is still the
+/// page's. Loaded with the first filter the page asks for (one the address names came with the
+/// page), not with the board.
+#[lazy]
+async fn fetch_filtered(dashboard: Dashboard, filter: TaskFilter) {
+    let path = format!("/api/board/filtered?{}", filter.to_query());
+    if let Ok(answer) = get_json::<FilteredBoard>(&path).await {
+        if dashboard.filter.with_untracked(|f| *f == answer.filter) {
+            dashboard.filtered.set(Some(answer));
+        }
+    }
 }
 
 /// The team's repositories (`GET /api/repos`).

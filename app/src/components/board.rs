@@ -5,7 +5,7 @@ use super::sessions::LaneState;
 use super::use_dashboard;
 use crate::format::uppercase;
 use crate::model::{lane_key, Column, LANE_WINDOW};
-use crate::state::default_window;
+use crate::state::{default_window, Card};
 
 /// The Kanban board: Inbox, Assigned (by agent), Done (by agent).
 #[component]
@@ -140,7 +140,7 @@ fn CardList(column: Column, lane: Option<String>) -> impl IntoView {
     };
     view! {
         <ul class="cards">
-            <For each=move || cards.get() key=|card| (card.task.path.clone(), card.rev) let:card>
+            <For each=move || cards.get() key=|card| card_key(card) let:card>
                 <CardView card/>
             </For>
         </ul>
@@ -175,36 +175,31 @@ fn ShowMore(column: Column, lane: Option<String>) -> impl IntoView {
     move || {
         let (count, shown) = counts.get();
         let hidden = count.saturating_sub(shown);
+        // The button's class, its label, and how many cards the lane shows once it is pressed
+        // (`None`: as many as by default).
+        let (class, label, after) = match column {
+            Column::Done if hidden > 0 => {
+                ("show-more", format!("Show all {count}"), Some(usize::MAX))
+            }
+            Column::Done if count > default_window(&key) => (
+                "show-fewer",
+                format!("Show the newest {}", default_window(&key)),
+                None,
+            ),
+            _ if hidden > 0 => (
+                "show-more",
+                format!("Show {} more", hidden.min(LANE_WINDOW)),
+                Some(shown + LANE_WINDOW),
+            ),
+            _ => return None,
+        };
         let key = key.clone();
-        match column {
-            Column::Done if hidden > 0 => view! {
-                <button class="show-more" on:click=move |_| set_shown(key.clone(), Some(usize::MAX))>
-                    {format!("Show all {count}")}
-                    <span class="hidden-count">{format!(" ({hidden} hidden)")}</span>
-                </button>
-            }
-            .into_any(),
-            Column::Done if count > default_window(&key) => view! {
-                <button class="show-fewer" on:click=move |_| set_shown(key.clone(), None)>
-                    {format!("Show the newest {}", default_window(&key))}
-                </button>
-            }
-            .into_any(),
-            _ if hidden > 0 => {
-                let next = hidden.min(LANE_WINDOW);
-                view! {
-                    <button
-                        class="show-more"
-                        on:click=move |_| set_shown(key.clone(), Some(shown + LANE_WINDOW))
-                    >
-                        {format!("Show {next} more")}
-                        <span class="hidden-count">{format!(" ({hidden} hidden)")}</span>
-                    </button>
-                }
-                .into_any()
-            }
-            _ => ().into_any(),
-        }
+        Some(view! {
+            <button class=class on:click=move |_| set_shown(key.clone(), after)>
+                {label}
+                {(hidden > 0).then(|| view! { <span class="hidden-count">{format!(" ({hidden} hidden)")}</span> })}
+            </button>
+        })
     }
 }
 
@@ -215,4 +210,11 @@ fn initials(name: &str) -> String {
         .take(2)
         .collect::<String>();
     uppercase(&letters)
+}
+
+/// A card's key in its list: its file and its last change (a changed card is drawn anew). Text,
+/// as the lanes' keys are: one kind of key for the board's lists, so their diffing code is there
+/// once in the WASM.
+fn card_key(card: &Card) -> String {
+    format!("{}#{}", card.task.path, card.rev)
 }

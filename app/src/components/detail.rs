@@ -34,7 +34,18 @@ pub fn TaskDetail() -> impl IntoView {
         (format!("/api/board/task?id={}", encode_segment(&id)), rev)
     });
     dashboard.detail.set(Some(details));
-    on_cleanup(move || dashboard.detail.set(None));
+    // The tab's title names the task once its data came.
+    Effect::new(move |_| {
+        let title = details.with(|d| match d {
+            Some(Ok(details)) => Some(details.task.title.clone()),
+            _ => None,
+        });
+        dashboard.task_title.set(title);
+    });
+    on_cleanup(move || {
+        dashboard.detail.set(None);
+        dashboard.task_title.set(None);
+    });
     // Focus moves into the dialog when it opens.
     Effect::new(move |_| {
         if open() {

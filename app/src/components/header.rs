@@ -75,54 +75,113 @@ pub fn Header() -> impl IntoView {
 /// The repository whose board is shown and, once the page is live, the team's others (from
 /// `GET /api/repos`; a repository whose node stopped sending heartbeats is marked stale). With
 /// a SQLite file there is one, this node's.
+///
+/// The server renders the repository shown; the list is read and drawn only in the browser once
+/// the page is live, so its code is a module of its own ([`team_repositories`]), fetched then.
 #[component]
 fn RepoSwitcher() -> impl IntoView {
     let dashboard = use_dashboard();
     let (home, repo, local) = dashboard
         .settings
         .with_value(|s| (s.home.clone(), s.repo.clone(), s.local_repo.clone()));
-    let repos = RwSignal::new(Vec::<crate::model::RepoStatus>::new());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        wasm_bindgen_futures::spawn_local(async move {
-            loop {
-                if let Some(list) = crate::client::fetch_repos().await {
-                    repos.set(list);
-                }
-                gloo_timers::future::TimeoutFuture::new(2_000).await;
-            }
-        });
-    });
-    let shown = repo.clone();
-    let current_stale =
-        Memo::new(move |_| repos.with(|list| list.iter().any(|r| r.name == shown && r.stale)));
-    let shown = repo.clone();
-    // Today's spending of the repository shown (the team's in all on the board of all of them).
-    let current_cost = Memo::new(move |_| {
-        repos.with(|list| {
-            let costs = list
-                .iter()
-                .filter(|r| shown == crate::ALL_REPOSITORIES || r.name == shown);
-            (!list.is_empty()).then(|| costs.map(|r| r.cost_today).sum::<f64>())
-        })
-    });
-    let shown = repo.clone();
-    let others = move || {
-        repos.with(|list| {
-            list.iter()
-                .filter(|r| r.name != shown)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
-    let together = repo == crate::ALL_REPOSITORIES;
-    let label = if together {
+    let label = if repo == crate::ALL_REPOSITORIES {
         "All repositories".to_owned()
     } else if repo.is_empty() {
         // A viewer before any node published its repository.
         "No repository yet".to_owned()
     } else {
         repo.clone()
+    };
+    let team = Team {
+        home,
+        shown: repo.clone(),
+        local,
+        stale: RwSignal::new(false),
+        cost_today: RwSignal::new(None),
+    };
+    let (stale, cost_today) = (team.stale, team.cost_today);
+    // Effects run in the browser only, after hydration.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    view! {
+        <nav class="repos" aria-label="Repositories">
+            <span class="repo-current" class:stale=stale data-repo=repo>
+                <span class="repo-name">{label}</span>
+                {move || stale.get().then(|| view! { <span class="stale-mark">" (stale)"</span> })}
+                {move || cost_today.get().map(|c| view! { <span class="repo-cost" title="spent today">{c}</span> })}
+            </span>
+            {move || live.get().then(|| Suspend::new(team_repositories(team.clone())))}
+        </nav>
+    }
+}
+
+/// What the switcher's lazily loaded part needs: where the links go, and what it says of the
+/// repository shown.
+#[derive(Clone)]
+struct Team {
+    home: String,
+    /// The repository shown ([`crate::ALL_REPOSITORIES`] on the board of all of them).
+    shown: String,
+    /// This node's own: its board is at `{home}/`.
+    local: String,
+    /// The repository shown is stale (its node sends no heartbeat).
+    stale: RwSignal<bool>,
+    /// Today's spending of the repository shown (the team's in all on the board of all of them),
+    /// written out.
+    cost_today: RwSignal<Option<String>>,
+}
+
+/// The team's other repositories, read from `GET /api/repos` every 2 s (and, from the same
+/// list, whether the one shown is stale and what it spent today).
+#[lazy]
+fn team_repositories(team: Team) -> AnyView {
+    let Team {
+        home,
+        shown,
+        local,
+        stale,
+        cost_today,
+    } = team;
+    let repos = RwSignal::new(Vec::<crate::model::RepoStatus>::new());
+    #[cfg(feature = "hydrate")]
+    wasm_bindgen_futures::spawn_local(async move {
+        loop {
+            if let Some(list) = crate::client::fetch_repos().await {
+                repos.set(list);
+            }
+            gloo_timers::future::TimeoutFuture::new(2_000).await;
+        }
+    });
+    let current = shown.clone();
+    Effect::new(move |_| {
+        let (is_stale, cost) = repos.with(|list| {
+            let costs = list
+                .iter()
+                .filter(|r| current == crate::ALL_REPOSITORIES || r.name == current);
+            (
+                list.iter().any(|r| r.name == current && r.stale),
+                (!list.is_empty()).then(|| crate::format::usd(costs.map(|r| r.cost_today).sum())),
+            )
+        });
+        // Only a change redraws what the switcher shows of the repository.
+        stale.maybe_update(|s| std::mem::replace(s, is_stale) != is_stale);
+        cost_today.maybe_update(|c| {
+            let changed = *c != cost;
+            *c = cost;
+            changed
+        });
+    });
+    let together = shown == crate::ALL_REPOSITORIES;
+    let others = {
+        let shown = shown.clone();
+        move || {
+            repos.with(|list| {
+                list.iter()
+                    .filter(|r| r.name != shown)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+        }
     };
     let href = {
         let home = home.clone();
@@ -135,41 +194,32 @@ fn RepoSwitcher() -> impl IntoView {
         }
     };
     // Every repository's board together, once the team has more than one.
-    let all_link = {
-        let home = home.clone();
-        move || {
-            (!together && repos.with(|list| list.len() > 1)).then(|| {
-                view! { <a class="repo-link repo-all" rel="external" href=format!("{home}/all/")>"All repositories"</a> }
-            })
-        }
+    let all_link = move || {
+        (!together && repos.with(|list| list.len() > 1)).then(|| {
+            view! { <a class="repo-link repo-all" rel="external" href=format!("{home}/all/")>"All repositories"</a> }
+        })
     };
     view! {
-        <nav class="repos" aria-label="Repositories">
-            <span class="repo-current" class:stale=current_stale data-repo=repo.clone()>
-                <span class="repo-name">{label}</span>
-                {move || current_stale.get().then(|| view! { <span class="stale-mark">" (stale)"</span> })}
-                {move || current_cost.get().map(|c| view! { <span class="repo-cost" title="spent today">{crate::format::usd(c)}</span> })}
-            </span>
-            <For
-                each=others
-                key=|r| (r.name.clone(), r.stale, r.cost_today.to_bits())
-                children=move |crate::model::RepoStatus { name, stale, cost_today, .. }| {
-                    view! {
-                        <a
-                            class="repo-link"
-                            class:stale=stale
-                            rel="external"
-                            href=href(&name)
-                            title=if stale { "stale: its node sends no heartbeat" } else { "" }
-                        >
-                            <span class="repo-name">{name.clone()}</span>
-                            {stale.then(|| view! { <span class="stale-mark">" (stale)"</span> })}
-                            <span class="repo-cost" title="spent today">{crate::format::usd(cost_today)}</span>
-                        </a>
-                    }
+        <For
+            each=others
+            key=|r| (r.name.clone(), r.stale, r.cost_today.to_bits())
+            children=move |crate::model::RepoStatus { name, stale, cost_today, .. }| {
+                view! {
+                    <a
+                        class="repo-link"
+                        class:stale=stale
+                        rel="external"
+                        href=href(&name)
+                        title=if stale { "stale: its node sends no heartbeat" } else { "" }
+                    >
+                        <span class="repo-name">{name.clone()}</span>
+                        {stale.then(|| view! { <span class="stale-mark">" (stale)"</span> })}
+                        <span class="repo-cost" title="spent today">{crate::format::usd(cost_today)}</span>
+                    </a>
                 }
-            />
-            {all_link}
-        </nav>
+            }
+        />
+        {all_link}
     }
+    .into_any()
 }

@@ -140,12 +140,7 @@ fn DocumentTitle() -> impl IntoView {
         Effect::new(move |_| {
             let path = location.pathname.get();
             let path = path.strip_prefix(base.as_str()).unwrap_or(&path).to_owned();
-            let task = dashboard.detail.get().and_then(|detail| {
-                detail.with(|d| match d {
-                    Some(Ok(details)) => Some(details.task.title.clone()),
-                    _ => None,
-                })
-            });
+            let task = dashboard.task_title.get();
             document().set_title(&page_title(&path, task.as_deref()));
         });
     }
@@ -254,26 +249,41 @@ pub fn page_title(path: &str, task: Option<&str>) -> String {
     format!("{page} · execdash")
 }
 
-/// Messages that come and go (an edit the server refused, …), read out by screen readers.
+/// Messages that come and go (an edit the server refused, …), read out by screen readers. The
+/// region is there from the start (empty on the server); the list's code is a module of its
+/// own ([`toast_list`]), loaded with the first message.
 #[component]
 fn Toasts() -> impl IntoView {
     let dashboard = use_dashboard();
+    // Once a message came, the list stays (empty or not): it is drawn once, then follows.
+    let started = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || dashboard.toasts.with(|t| !t.is_empty())
+    });
     view! {
         <div class="toasts" role="alert" aria-live="assertive">
-            <For each=move || dashboard.toasts.get() key=|t| t.id let:toast>
-                <div class="toast">
-                    <span>{toast.message.clone()}</span>
-                    <button
-                        class="toast-close"
-                        aria-label="Dismiss"
-                        on:click=move |_| dashboard.toasts.update(|t| t.retain(|x| x.id != toast.id))
-                    >
-                        "×"
-                    </button>
-                </div>
-            </For>
+            {move || started.get().then(|| Suspend::new(toast_list(dashboard)))}
         </div>
     }
+}
+
+/// The messages shown, each with its close button.
+#[lazy]
+fn toast_list(dashboard: Dashboard) -> AnyView {
+    view! {
+        <For each=move || dashboard.toasts.get() key=|t| t.id let:toast>
+            <div class="toast">
+                <span>{toast.message.clone()}</span>
+                <button
+                    class="toast-close"
+                    aria-label="Dismiss"
+                    on:click=move |_| dashboard.toasts.update(|t| t.retain(|x| x.id != toast.id))
+                >
+                    "×"
+                </button>
+            </div>
+        </For>
+    }
+    .into_any()
 }
 
 pub(crate) fn use_dashboard() -> Dashboard {

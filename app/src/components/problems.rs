@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::use_dashboard;
+use crate::model::Problem;
 
 /// Every task file that cannot be read, with where and why; updates live.
 #[component]
@@ -26,7 +27,7 @@ pub fn ProblemsPanel() -> impl IntoView {
                 <ul class="problem-list">
                     <For
                         each=move || problems.get()
-                        key=|p| (p.path.clone(), p.line, p.column, p.reason.clone())
+                        key=problem_key
                         let:problem
                     >
                         <li class="problem" data-path=problem.path.clone()>
@@ -45,4 +46,17 @@ pub fn ProblemsPanel() -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// A problem's key in the list: all it says (a changed problem is drawn anew). Text, as the
+/// board's lists' keys are (their diffing code is there once in the WASM).
+fn problem_key(problem: &Problem) -> String {
+    let place = |n: Option<u32>| n.map_or_else(String::new, |n| n.to_string());
+    format!(
+        "{}\n{}\n{}\n{}",
+        problem.path,
+        place(problem.line),
+        place(problem.column),
+        problem.reason
+    )
 }

@@ -93,6 +93,9 @@ pub struct Dashboard {
     /// data's are loaded with it) and fetches again when its card changes; the tab's title reads
     /// it and an edit changes it at once.
     pub detail: RwSignal<Option<Resource<Fetched<TaskDetails>, crate::model::lean::LeanJson>>>,
+    /// The open detail's task title, once its data came: what the tab's title names (kept apart
+    /// from `detail` so that the board's code never reads the detail's data).
+    pub task_title: RwSignal<Option<String>>,
     pub settings: StoredValue<PageSettings>,
     pub toasts: RwSignal<Vec<Toast>>,
     /// The search and filters (the address's query says the same).
@@ -157,6 +160,7 @@ impl Dashboard {
             now_ms: RwSignal::new(view.now_ms),
             selected: RwSignal::new(view.task),
             detail: RwSignal::new(None),
+            task_title: RwSignal::new(None),
             settings: StoredValue::new(settings),
             toasts: RwSignal::new(Vec::new()),
             filter: RwSignal::new(view.filter),
