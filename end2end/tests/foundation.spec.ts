@@ -56,8 +56,9 @@ test("pages but the board are loaded on first use, each once, and hydrate with n
     const name = new URL(request.url()).pathname.split("/").pop() ?? "";
     if (name.startsWith("split_")) modules.push(name);
   });
-  // The board needs no page module to go live; once live, the task detail's module loads in the
-  // background (before any task is opened), once.
+  // The board needs no page module to go live; once live, the task detail's module and the
+  // header's list of the team's repositories load in the background (before any task is
+  // opened), once each.
   await page.addInitScript(() => {
     new MutationObserver((_, observer) => {
       if (document.querySelector("#connection")?.textContent === "Live") {
@@ -68,27 +69,30 @@ test("pages but the board are loaded on first use, each once, and hydrate with n
   });
   await page.goto(server.url);
   await expect(page.locator("#connection")).toHaveText("Live");
-  await expect.poll(() => modules).toEqual([expect.stringMatching(/^split___task_route_view_/)]);
-  // Its timing entry is there once its response is whole.
-  const fetchedAt = () =>
+  await expect
+    .poll(() => [...modules].sort())
+    .toEqual([expect.stringMatching(/^split___task_route_view_/), expect.stringMatching(/^split_team_repositories_/)]);
+  // Their timing entries are there once their responses are whole.
+  const fetchedAt = (name: string) =>
     page.evaluate(
-      () =>
-        performance.getEntriesByType("resource").find((e) => e.name.includes("/split___task_route_view_"))
-          ?.startTime ?? null,
+      (name) => performance.getEntriesByType("resource").find((e) => e.name.includes(name))?.startTime ?? null,
+      name,
     );
-  await expect.poll(fetchedAt).not.toBeNull();
   const liveAt = await page.evaluate(() => (window as unknown as { liveAt: number }).liveAt);
-  expect(await fetchedAt()).toBeGreaterThanOrEqual(liveAt);
+  for (const name of ["/split___task_route_view_", "/split_team_repositories_"]) {
+    await expect.poll(() => fetchedAt(name)).not.toBeNull();
+    expect(await fetchedAt(name)).toBeGreaterThanOrEqual(liveAt);
+  }
   // A page's module comes with its first visit (through the header, no reload), once.
   const pages = page.getByRole("navigation", { name: "Pages" });
   await pages.getByRole("link", { name: "History" }).click();
   await expect(page.locator('[data-chart="completed"]')).toBeVisible();
-  expect(modules.slice(1)).toEqual([expect.stringMatching(/^split___history_route_view_/)]);
+  expect(modules.slice(2)).toEqual([expect.stringMatching(/^split___history_route_view_/)]);
   await pages.getByRole("link", { name: "Board" }).click();
   await expect(page.locator('[data-column="inbox"] .card')).toHaveCount(4);
   await pages.getByRole("link", { name: "History" }).click();
   await expect(page.locator('[data-chart="completed"]')).toBeVisible();
-  expect(modules).toHaveLength(2);
+  expect(modules).toHaveLength(3);
   // Opened at its own address, a lazily loaded page hydrates what the server rendered, then
   // goes Live (the import map makes the page module's loader use the same versioned glue).
   await page.goto(`${server.url}/mcp`);

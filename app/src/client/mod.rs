@@ -74,7 +74,7 @@ fn go_live(dashboard: Dashboard, early_socket: wasm_bindgen::JsValue) {
 }
 
 /// Once the page is first live, loads the task detail's code in the background (it is a module
-/// of its own, left out of what the page needs to go live).
+/// of its own, left out of what the page needs to go live); then the page is settled.
 fn preload_task_detail_when_live(dashboard: Dashboard) {
     Effect::new(move |preloaded: Option<bool>| {
         if preloaded == Some(true) {
@@ -85,7 +85,12 @@ fn preload_task_detail_when_live(dashboard: Dashboard) {
             // In a task of its own: the page shows Live first (the socket boot.js opened may have
             // brought the ack in the same turn as the hydration).
             set_timeout(
-                || leptos::task::spawn_local(LazyPage::Task.load()),
+                move || {
+                    leptos::task::spawn_local(async move {
+                        LazyPage::Task.load().await;
+                        dashboard.settled.set(true);
+                    })
+                },
                 std::time::Duration::ZERO,
             );
         }

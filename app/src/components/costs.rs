@@ -42,21 +42,9 @@ pub fn CostsPanel() -> impl IntoView {
             .board
             .with(|b| b.costs.as_ref().map(|c| c.totals.clone()))
     });
-    let money = move |pick: fn(&crate::model::CostTotals) -> f64| {
-        move || {
-            totals.with(|t| {
-                t.as_ref()
-                    .map(|t| crate::format::usd(pick(t)))
-                    .unwrap_or_else(|| "–".into())
-            })
-        }
-    };
-    let invocations = move || {
-        totals.with(|t| {
-            t.as_ref()
-                .map(|t| crate::format::count(t.invocations as f64))
-                .unwrap_or_else(|| "–".into())
-        })
+    // One figure of the totals, written out ("–" without them).
+    let total = move |written: fn(&crate::model::CostTotals) -> String| {
+        move || totals.with(|t| t.as_ref().map(written).unwrap_or_else(|| "–".into()))
     };
     let error_rate = move || {
         summary.with(|s| {
@@ -105,10 +93,10 @@ pub fn CostsPanel() -> impl IntoView {
                 fallback=|| view! { <p class="empty">"No telemetry database: costs are not available."</p> }
             >
                 <dl class="kpis">
-                    <div><dt>"Today"</dt><dd id="cost-today">{money(|t| t.today)}</dd></div>
-                    <div><dt>"This month"</dt><dd id="cost-month">{money(|t| t.month)}</dd></div>
-                    <div><dt>"All time"</dt><dd id="cost-total">{money(|t| t.total)}</dd></div>
-                    <div><dt>"Invocations"</dt><dd id="cost-invocations">{invocations}</dd></div>
+                    <div><dt>"Today"</dt><dd id="cost-today">{total(|t| crate::format::usd(t.today))}</dd></div>
+                    <div><dt>"This month"</dt><dd id="cost-month">{total(|t| crate::format::usd(t.month))}</dd></div>
+                    <div><dt>"All time"</dt><dd id="cost-total">{total(|t| crate::format::usd(t.total))}</dd></div>
+                    <div><dt>"Invocations"</dt><dd id="cost-invocations">{total(|t| crate::format::count(t.invocations as f64))}</dd></div>
                     <div><dt>"Error rate"</dt><dd id="cost-errors">{error_rate}</dd></div>
                 </dl>
                 {move || summary.with(|s| {

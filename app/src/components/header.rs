@@ -100,9 +100,9 @@ fn RepoSwitcher() -> impl IntoView {
         cost_today: RwSignal::new(None),
     };
     let (stale, cost_today) = (team.stale, team.cost_today);
-    // Effects run in the browser only, after hydration.
-    let live = RwSignal::new(false);
-    Effect::new(move |_| live.set(true));
+    // Read once the page is live and settled (never on the server): its module comes after what
+    // the board needs first and the task detail's.
+    let settled = dashboard.settled;
     view! {
         <nav class="repos" aria-label="Repositories">
             <span class="repo-current" class:stale=stale data-repo=repo>
@@ -110,7 +110,7 @@ fn RepoSwitcher() -> impl IntoView {
                 {move || stale.get().then(|| view! { <span class="stale-mark">" (stale)"</span> })}
                 {move || cost_today.get().map(|c| view! { <span class="repo-cost" title="spent today">{c}</span> })}
             </span>
-            {move || live.get().then(|| Suspend::new(team_repositories(team.clone())))}
+            {move || settled.get().then(|| Suspend::new(team_repositories(team.clone())))}
         </nav>
     }
 }

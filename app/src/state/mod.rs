@@ -98,6 +98,10 @@ pub struct Dashboard {
     pub task_title: RwSignal<Option<String>>,
     pub settings: StoredValue<PageSettings>,
     pub toasts: RwSignal<Vec<Toast>>,
+    /// The page went live and the task detail's code, loaded then, is there: what the page
+    /// loads only in the browser besides (the team's repositories) comes after, so as not to
+    /// delay a task opened at once.
+    pub settled: RwSignal<bool>,
     /// The search and filters (the address's query says the same).
     pub filter: RwSignal<TaskFilter>,
     /// The server's answer for a filter (fetched when the filter or the board changes).
@@ -163,6 +167,7 @@ impl Dashboard {
             task_title: RwSignal::new(None),
             settings: StoredValue::new(settings),
             toasts: RwSignal::new(Vec::new()),
+            settled: RwSignal::new(false),
             filter: RwSignal::new(view.filter),
             filtered: RwSignal::new(view.filtered),
         }
