@@ -1,6 +1,8 @@
 //! What the live core fetches over HTTP besides the socket: the cards of a lane beyond its first
 //! ones, the board under a filter, and the board while the server is still reading it for the
-//! first time. (A page's own data, and the open task's, is its `Resource`: `crate::api`.)
+//! first time. (A page's own data, and the open task's, is its `Resource`: `crate::api`.) What
+//! decides to fetch is in the main module; each fetch and what it does with the answer is a
+//! lazily loaded function (`#[lazy]`), loaded on first use: the board goes live without them.
 
 use std::cell::RefCell;
 use std::rc::Rc;
