@@ -202,7 +202,7 @@ fn team_repositories(team: Team) -> AnyView {
     view! {
         <For
             each=others
-            key=|r| (r.name.clone(), r.stale, r.cost_today.to_bits())
+            key=repo_key
             children=move |crate::model::RepoStatus { name, stale, cost_today, .. }| {
                 view! {
                     <a
@@ -222,4 +222,10 @@ fn team_repositories(team: Team) -> AnyView {
         {all_link}
     }
     .into_any()
+}
+
+/// A repository's key in the list: its name and what it shows (a change draws it anew). Text, as
+/// the board's lists' keys are: their keyed diff is the main module's.
+fn repo_key(repo: &crate::model::RepoStatus) -> String {
+    format!("{}#{}#{}", repo.name, repo.stale, repo.cost_today.to_bits())
 }
