@@ -76,8 +76,9 @@ pub fn Header() -> impl IntoView {
 /// `GET /api/repos`; a repository whose node stopped sending heartbeats is marked stale). With
 /// a SQLite file there is one, this node's.
 ///
-/// The server renders the repository shown; the list is read and drawn only in the browser once
-/// the page is live, so its code is a module of its own ([`team_repositories`]), fetched then.
+/// The server renders the repository shown; the list is read and drawn only in the browser, once
+/// the page is live and settled (`Dashboard::settled`), so its code is a module of its own
+/// ([`team_repositories`]), fetched then.
 #[component]
 fn RepoSwitcher() -> impl IntoView {
     let dashboard = use_dashboard();

@@ -90,8 +90,8 @@ pub struct Dashboard {
     pub selected: RwSignal<Option<String>>,
     /// The open detail's data: the selected task whole (texts rendered, file, cost), or why it
     /// could not be fetched. The detail makes this `Resource` when it opens (its code and its
-    /// data's are loaded with it) and fetches again when its card changes; the tab's title reads
-    /// it and an edit changes it at once.
+    /// data's are loaded with it) and fetches again when its card changes; an edit changes it at
+    /// once.
     pub detail: RwSignal<Option<Resource<Fetched<TaskDetails>, crate::model::lean::LeanJson>>>,
     /// The open detail's task title, once its data came: what the tab's title names (kept apart
     /// from `detail` so that the board's code never reads the detail's data).
