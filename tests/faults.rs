@@ -359,7 +359,12 @@ async fn a_read_only_database_is_reported_read_only_its_costs_still_read_and_not
     let _mutable = Mutable(&db);
 
     let server = start_process(dir.path(), &db);
-    // Said at once, before any write fails.
+    // Said before any write fails: once the board is read (until then `/health` says `starting`,
+    // with the database's problem already in `telemetry`).
+    eventually("the board read", Duration::from_secs(10), || async {
+        get(&server.url("/health")).await["status"] != "starting"
+    })
+    .await;
     let health = get(&server.url("/health")).await;
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["telemetry"]["kind"], "read-only", "{health}");
