@@ -24,7 +24,7 @@ mod shell;
 #[cfg(feature = "hydrate")]
 pub use client::hydrate_dashboard;
 #[cfg(feature = "ssr")]
-pub use shell::{shell, AssetVersion, Page};
+pub use shell::{shell, AssetVersion, LazyLoader, Page};
 
 /// The repository a page names on the board of every repository together (`/all/`).
 pub const ALL_REPOSITORIES: &str = "*";

@@ -11,6 +11,16 @@ use crate::state::{Dashboard, InitialView, PageSettings};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AssetVersion(pub String);
 
+/// wasm-split's loader of the lazily loaded WASM files, as the server found it in the site.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LazyLoader {
+    /// Its name in `pkg/` (the glue imports it as `./{file}`).
+    pub file: String,
+    /// It fetches the lazily loaded files at versioned URLs, with its own `?v=`
+    /// (scripts/version-lazy-loads made it so): the page preloads them at those.
+    pub versioned: bool,
+}
+
 /// What the page around the board depends on besides the board.
 #[derive(Clone, Debug, Default)]
 pub struct Page {
@@ -25,6 +35,8 @@ pub struct Page {
     /// drawn with ([`crate::components::LazyPage::at`]): fetched with the page and the main
     /// WASM, so it hydrates without waiting for them after.
     pub preload: Vec<String>,
+    /// wasm-split's loader (none in a build without lazily loaded files).
+    pub lazy_loader: Option<LazyLoader>,
     /// The tab's title (see [`crate::components::page_title`]).
     pub title: String,
     /// In development, cargo-leptos's reload port: the page reloads after a rebuild.
@@ -46,6 +58,7 @@ pub fn shell(page: Page) -> impl IntoView {
         base,
         home,
         preload,
+        lazy_loader,
         title,
         live_reload,
         writable,
@@ -54,11 +67,29 @@ pub fn shell(page: Page) -> impl IntoView {
         local_repo,
     } = page;
     let v = assets.0;
-    let import_map = serde_json::json!({
-        "imports": { format!("{home}/pkg/execdash.js"): format!("{home}/pkg/execdash.js?v={v}") }
-    })
-    .to_string()
-    .replace('<', "\\u003c");
+    // Modules imported by a plain relative name are mapped to their versioned URLs (cached for
+    // good, never asked again): the glue, which the loader imports, and the loader, which the glue
+    // imports.
+    let mut imports = serde_json::Map::new();
+    let mut version = |file: &str| {
+        imports.insert(
+            format!("{home}/pkg/{file}"),
+            format!("{home}/pkg/{file}?v={v}").into(),
+        );
+    };
+    version("execdash.js");
+    if let Some(loader) = &lazy_loader {
+        version(&loader.file);
+    }
+    let import_map = serde_json::json!({ "imports": imports })
+        .to_string()
+        .replace('<', "\\u003c");
+    // The query the loader fetches the lazily loaded files with.
+    let lazy_query = if lazy_loader.as_ref().is_some_and(|loader| loader.versioned) {
+        format!("?v={v}")
+    } else {
+        String::new()
+    };
     let socket = crate::navigation::socket_path(&base, view.snapshot.seq, &view.snapshot.instance);
     let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
     let settings = PageSettings {
@@ -93,7 +124,8 @@ pub fn shell(page: Page) -> impl IntoView {
                 <link rel="icon" href=format!("{home}/favicon.svg?v={v}") type="image/svg+xml"/>
                 <link rel="stylesheet" href=format!("{home}/pkg/execdash.css?v={v}")/>
                 // The loader of the lazily loaded pages imports `./execdash.js` as it is: mapped
-                // to the versioned module boot.js imports, so both are the one instance.
+                // to the versioned module boot.js imports, so both are the one instance; the
+                // glue imports the loader as it is: mapped to its versioned URL.
                 <script type="importmap" nonce=nonce inner_html=import_map></script>
                 <link rel="modulepreload" href=format!("{home}/pkg/execdash.js?v={v}")/>
                 // The WASM's download starts with the page, not once boot.js and the glue ran
@@ -103,7 +135,7 @@ pub fn shell(page: Page) -> impl IntoView {
                 // fetches them.
                 {preload
                     .into_iter()
-                    .map(|file| wasm_preload(format!("{home}/pkg/{file}.wasm")))
+                    .map(|file| wasm_preload(format!("{home}/pkg/{file}.wasm{lazy_query}")))
                     .collect_view()}
                 <script type="module" src=format!("{home}/boot.js?v={v}")></script>
                 {live_reload.map(|port| view! {

@@ -10,6 +10,12 @@
 // Runs the binary EXECDASH_BIN (default: the release binary of scripts/package) with the site it
 // embeds. Then opens a task at once (the click as the page turns Live) until its detail is whole.
 // LAUNCH_PATH=/costs (or /tasks/ID, …) launches that address instead (no task opened then).
+// CHROMIUM_JS_FLAGS=… passes V8 flags (`--no-wasm-lazy-compilation`: what V8's compiling each WASM
+// function at its first call costs a launch, BENCHMARKS.md).
+// RETURNING=1: a returning user's tab instead of a first visit: each run's browser context has
+// visited the page once before (unthrottled, a visit of VISIT_MS, 5 s by default, so Chromium can
+// keep the compiled WASM in its code cache as it does for a page a user stays on), then the tab is
+// launched as above with what that visit left in the HTTP cache.
 // PROXY=h2 (or h1) puts nginx in front, as docs/deploy/nginx.conf's TLS variant has it: TLS,
 // HTTP/2 (or HTTP/1.1 only), execdash under /dashboard.
 import { rmSync } from "node:fs";
@@ -18,6 +24,8 @@ import { startNginx } from "./nginx.mjs";
 import { demoWorkspace, freePort, startServer, stats } from "./support.mjs";
 
 const runs = Number(process.argv[2] ?? 10);
+const returning = process.env.RETURNING === "1";
+const visitMs = Number(process.env.VISIT_MS ?? 5000);
 const CPU_SLOWDOWN = 4;
 const NETWORK = {
   offline: false,
@@ -42,6 +50,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    ...(process.env.CHROMIUM_JS_FLAGS ? [`--js-flags=${process.env.CHROMIUM_JS_FLAGS}`] : []),
     ...(proxy ? [`--ignore-certificate-errors-spki-list=${nginx.spki}`] : []),
   ],
 });
@@ -52,6 +61,15 @@ const steps = { downloaded: [], instantiated: [], hydrated: [] };
 let fetched = {};
 for (let run = 0; run < runs; run++) {
   const context = await browser.newContext();
+  if (returning) {
+    const visit = await context.newPage();
+    await visit.goto(url);
+    await visit.waitForFunction(() => document.querySelector("#connection")?.textContent === "Live");
+    // The visit itself, as long as a user's: Chromium writes a WASM's compiled code to its cache
+    // only once the page has run it for a while, and nothing on the page says when it has.
+    await visit.waitForTimeout(visitMs);
+    await visit.close();
+  }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
@@ -117,7 +135,8 @@ if (nginx) nginx.stop();
 server.kill();
 rmSync(root, { recursive: true, force: true });
 console.log(
-  `demo workspace, ${runs} fresh loads, Chromium ${CPU_SLOWDOWN}× CPU slowdown, 1.6 Mbps / 150 ms RTT` +
+  `demo workspace, ${runs} ${returning ? "returning users' loads (HTTP cache kept from one earlier visit)" : "fresh loads"}, Chromium ${CPU_SLOWDOWN}× CPU slowdown, 1.6 Mbps / 150 ms RTT` +
+    `${process.env.CHROMIUM_JS_FLAGS ? `, V8 flags ${process.env.CHROMIUM_JS_FLAGS}` : ""}` +
     `${proxy ? `, behind nginx (TLS, ${proxy === "h2" ? "HTTP/2" : "HTTP/1.1"})` : ""}; ` +
     `fetched: wasm ${fetched.wasm ?? 0} B, js ${fetched.js ?? 0} B (as sent, compressed)`,
 );

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::path::Path;
 
-use app::AssetVersion;
+use app::{AssetVersion, LazyLoader};
 use axum::body::Body;
 use axum::extract::OriginalUri;
 use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode, Uri};
@@ -18,14 +18,6 @@ use axum::response::{IntoResponse, Response};
 use tower_http::services::ServeDir;
 
 use super::Error;
-
-/// The files whose content makes up the front end's version.
-const VERSIONED: [&str; 4] = [
-    "pkg/execdash.js",
-    "pkg/execdash.wasm",
-    "pkg/execdash.css",
-    "boot.js",
-];
 
 #[cfg(feature = "embed-site")]
 #[derive(rust_embed::Embed)]
@@ -45,22 +37,73 @@ fn embedded(path: &str) -> Option<rust_embed::EmbeddedFile> {
     }
 }
 
-/// A hash of the files that make up the front end, so their URLs change when they do. Embedded
-/// files by the SHA-256 rust-embed took when it embedded them: reading their bytes here would map
-/// the 2 MB of the WASM into the idle server for good (BENCHMARKS.md, "Memory").
+/// The site's files (paths relative to it, `/`-separated, sorted), but the compressed copies of
+/// others (`.br`, `.gz`, `.dcb`): the embedded ones, or those under `site_root`.
+fn site_files(site_root: Option<&Path>) -> Vec<String> {
+    let mut files = match site_root {
+        Some(root) => files_under(root, ""),
+        None => embedded_files(),
+    };
+    files.retain(|name| {
+        ![".br", ".gz", ".dcb"]
+            .iter()
+            .any(|copy| name.ends_with(copy))
+    });
+    files.sort();
+    files
+}
+
+fn files_under(folder: &Path, prefix: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => {
+                files.extend(files_under(&entry.path(), &format!("{name}/")))
+            }
+            Ok(_) => files.push(name),
+            Err(_) => {}
+        }
+    }
+    files
+}
+
+fn embedded_files() -> Vec<String> {
+    #[cfg(feature = "embed-site")]
+    return <EmbeddedSite as rust_embed::RustEmbed>::iter()
+        .map(|name| name.into_owned())
+        .collect();
+    #[cfg(not(feature = "embed-site"))]
+    Vec::new()
+}
+
+/// A hash of every file of the front end (names and contents), so their URLs change when any
+/// does: the main WASM and its glue, the stylesheet, boot.js, and the lazily loaded files and
+/// their loader, which are fetched at versioned URLs too (a page's module can change alone).
+/// Embedded files by the SHA-256 rust-embed took when it embedded them: reading their bytes here
+/// would map the 2 MB of the WASM into the idle server for good (BENCHMARKS.md, "Memory").
 pub(super) fn version_of(site_root: Option<&Path>) -> AssetVersion {
     let mut hasher = Fnv64::default();
-    let mut found = false;
-    for file in VERSIONED {
-        let known = match site_root {
-            Some(root) => std::fs::read(root.join(file))
-                .ok()
-                .map(|bytes| hasher.write(&bytes)),
-            None => embedded(file).map(|file| hasher.write(&file.metadata.sha256_hash())),
-        };
-        found |= known.is_some();
+    let files = site_files(site_root);
+    for name in &files {
+        hasher.write(name.as_bytes());
+        match site_root {
+            Some(root) => {
+                if let Ok(bytes) = std::fs::read(root.join(name)) {
+                    hasher.write(&bytes);
+                }
+            }
+            None => {
+                if let Some(file) = embedded(name) {
+                    hasher.write(&file.metadata.sha256_hash());
+                }
+            }
+        }
     }
-    if !found {
+    if !files.iter().any(|name| name == MAIN_SCRIPT) {
         match site_root {
             Some(root) => tracing::warn!(
                 "no built front end in {} (run `cargo leptos build`): the page will not hydrate",
@@ -72,44 +115,71 @@ pub(super) fn version_of(site_root: Option<&Path>) -> AssetVersion {
     AssetVersion(format!("{:016x}", hasher.finish()))
 }
 
+/// The WASM's glue, which boot.js imports.
+const MAIN_SCRIPT: &str = "pkg/execdash.js";
+
 /// The files each lazily loaded route needs, as wasm-split's manifest lists them: the route's
 /// name (`task_route`, as `#[lazy_route]` names its module `__task_route_view_…`) → its module
-/// and the chunks it shares with other routes (names without `.wasm`, in `pkg/`).
+/// and the chunks it shares with other routes (names without `.wasm`, in `pkg/`); and the loader
+/// that fetches them.
 #[derive(Clone, Debug, Default)]
-pub(super) struct LazyModules(BTreeMap<String, Vec<String>>);
+pub(super) struct LazyModules {
+    routes: BTreeMap<String, Vec<String>>,
+    loader: Option<LazyLoader>,
+}
+
+/// What scripts/version-lazy-loads writes into wasm-split's loader when it makes it fetch the
+/// lazily loaded files at versioned URLs (the name of the query it appends).
+const VERSIONED_LOADER_MARK: &str = "execdashVersionQuery";
 
 impl LazyModules {
-    /// Reads `pkg/__wasm_split_manifest.json`; none without a split build (a page then loads its
-    /// module when it hydrates, as before).
+    /// Reads `pkg/__wasm_split_manifest.json` and finds the loader beside it; none without a
+    /// split build (a page then loads its module when it hydrates, as before).
     pub(super) fn of(site_root: Option<&Path>) -> LazyModules {
         const MANIFEST: &str = "pkg/__wasm_split_manifest.json";
-        let bytes = match site_root {
-            Some(root) => std::fs::read(root.join(MANIFEST)).ok(),
-            None => embedded(MANIFEST).map(|file| file.data.into_owned()),
+        let read = |name: &str| match site_root {
+            Some(root) => std::fs::read(root.join(name)).ok(),
+            None => embedded(name).map(|file| file.data.into_owned()),
         };
-        let Some(bytes) = bytes else {
+        let Some(bytes) = read(MANIFEST) else {
             return LazyModules::default();
         };
-        match serde_json::from_slice::<BTreeMap<String, Vec<String>>>(&bytes) {
-            Ok(manifest) => LazyModules(
-                manifest
-                    .into_iter()
-                    .filter_map(|(entry, files)| {
-                        let route = entry.trim_start_matches('_').split("_view_").next()?;
-                        Some((route.to_owned(), files))
-                    })
-                    .collect(),
-            ),
+        let routes = match serde_json::from_slice::<BTreeMap<String, Vec<String>>>(&bytes) {
+            Ok(manifest) => manifest
+                .into_iter()
+                .filter_map(|(entry, files)| {
+                    let route = entry.trim_start_matches('_').split("_view_").next()?;
+                    Some((route.to_owned(), files))
+                })
+                .collect(),
             Err(error) => {
                 tracing::warn!(%error, "the site's {MANIFEST} could not be read: pages will not preload their modules");
-                LazyModules::default()
+                return LazyModules::default();
             }
-        }
+        };
+        let loader = site_files(site_root).into_iter().find_map(|name| {
+            let file = name.strip_prefix("pkg/")?;
+            (file.starts_with("__wasm_split.") && file.ends_with(".js")).then(|| {
+                let source = read(&name).unwrap_or_default();
+                LazyLoader {
+                    file: file.to_owned(),
+                    versioned: source
+                        .windows(VERSIONED_LOADER_MARK.len())
+                        .any(|window| window == VERSIONED_LOADER_MARK.as_bytes()),
+                }
+            })
+        });
+        LazyModules { routes, loader }
     }
 
     /// The files of `route` (none for an unknown one).
     pub(super) fn files_of(&self, route: &str) -> &[String] {
-        self.0.get(route).map_or(&[], Vec::as_slice)
+        self.routes.get(route).map_or(&[], Vec::as_slice)
+    }
+
+    /// wasm-split's loader, when the site has one.
+    pub(super) fn loader(&self) -> Option<&LazyLoader> {
+        self.loader.as_ref()
     }
 }
 
@@ -328,5 +398,62 @@ mod tests {
         assert_eq!(accepting("br;q=0, gzip;q=0.8"), ["gzip"]);
         assert_eq!(accepting("gzip;q=0.0, identity"), ["identity"]);
         assert!(accepting("").is_empty());
+    }
+
+    /// A built site in a temporary folder: the glue, a lazily loaded page's module, the loader
+    /// (`loader_source`) and the manifest naming the module, with compressed copies beside them.
+    fn site(loader_source: &str) -> tempfile::TempDir {
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir(&pkg).unwrap();
+        let files = [
+            ("execdash.js", "export function hydrate() {}"),
+            ("split___task_route_view_1.wasm", "\0asm task"),
+            ("split___task_route_view_1.wasm.br", "compressed"),
+            ("__wasm_split.____.js", loader_source),
+            (
+                "__wasm_split_manifest.json",
+                r#"{"__task_route_view_1": ["split___task_route_view_1"]}"#,
+            ),
+        ];
+        for (name, content) in files {
+            std::fs::write(pkg.join(name), content).unwrap();
+        }
+        site
+    }
+
+    #[test]
+    fn the_version_changes_with_any_lazily_loaded_file_not_with_compressed_copies() {
+        let site = site("fetch(x)");
+        let before = version_of(Some(site.path()));
+        let pkg = site.path().join("pkg");
+        std::fs::write(pkg.join("split___task_route_view_1.wasm.br"), "other").unwrap();
+        assert_eq!(version_of(Some(site.path())), before);
+        std::fs::write(pkg.join("split___task_route_view_1.wasm"), "\0asm changed").unwrap();
+        assert_ne!(version_of(Some(site.path())), before);
+    }
+
+    #[test]
+    fn the_loader_is_found_and_known_to_fetch_at_versioned_urls_once_rewritten() {
+        let plain = site(r#"fetch(new URL("./chunk_1.wasm", import.meta.url))"#);
+        let modules = LazyModules::of(Some(plain.path()));
+        assert_eq!(
+            modules.files_of("task_route"),
+            ["split___task_route_view_1"]
+        );
+        let loader = modules.loader().unwrap();
+        assert_eq!(loader.file, "__wasm_split.____.js");
+        assert!(!loader.versioned);
+
+        let rewritten = site(
+            r#"const execdashVersionQuery = new URL(import.meta.url).search;
+            fetch(new URL("./chunk_1.wasm" + execdashVersionQuery, import.meta.url))"#,
+        );
+        assert!(
+            LazyModules::of(Some(rewritten.path()))
+                .loader()
+                .unwrap()
+                .versioned
+        );
     }
 }

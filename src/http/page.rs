@@ -187,6 +187,7 @@ async fn render(state: AppState, mut request: Request<Body>, view: View) -> Resp
         preload: app::components::LazyPage::at(path)
             .map(|page| state.lazy_modules.files_of(page.module()).to_vec())
             .unwrap_or_default(),
+        lazy_loader: state.lazy_modules.loader().cloned(),
         base: state.base_path.clone(),
         home: state.home.clone(),
         title,
