@@ -16,9 +16,9 @@ pub struct AssetVersion(pub String);
 pub struct LazyLoader {
     /// Its name in `pkg/` (the glue imports it as `./{file}`).
     pub file: String,
-    /// It fetches the lazily loaded files at versioned URLs, with its own `?v=`
-    /// (scripts/version-lazy-loads made it so): the page preloads them at those.
-    pub versioned: bool,
+    /// scripts/rewrite-split-loader rewrote it: it fetches the lazily loaded files at versioned
+    /// URLs, with its own `?v=` (the page preloads them at those), and never the empty ones.
+    pub rewritten: bool,
 }
 
 /// What the page around the board depends on besides the board.
@@ -85,7 +85,7 @@ pub fn shell(page: Page) -> impl IntoView {
         .to_string()
         .replace('<', "\\u003c");
     // The query the loader fetches the lazily loaded files with.
-    let lazy_query = if lazy_loader.as_ref().is_some_and(|loader| loader.versioned) {
+    let lazy_query = if lazy_loader.as_ref().is_some_and(|loader| loader.rewritten) {
         format!("?v={v}")
     } else {
         String::new()

@@ -108,6 +108,11 @@ test("a page's lazily loaded files come compressed against the main WASM the tab
 }) => {
   const errors = collectErrors(page);
   const encodings = lazyFileEncodings(page);
+  const sizes = new Map<string, number>();
+  page.on("response", async (response) => {
+    const name = new URL(response.url()).pathname.split("/").pop() ?? "";
+    if (/^chunk_.*\.wasm$/.test(name)) sizes.set(name, (await response.body()).length);
+  });
   await page.goto(server.url);
   await expect(page.locator("#connection")).toHaveText("Live");
   // The detail's files, fetched once Live (the tab holds the main WASM then), and a page's on its
@@ -131,6 +136,10 @@ test("a page's lazily loaded files come compressed against the main WASM the tab
     expect(body.length, name).toBeLessThanOrEqual(256);
   }
   expect(brotli.length).toBeLessThan(encodings.size / 2);
+  // None is an empty module (its 8 bytes of header: wasm-opt left nothing in it), which the
+  // loader no longer fetches (scripts/rewrite-split-loader).
+  await expect.poll(() => sizes.size).toBe(chunks.length);
+  expect([...sizes].filter(([, size]) => size <= 8)).toEqual([]);
   expect(errors).toEqual([]);
 });
 

@@ -128,9 +128,14 @@ pub(super) struct LazyModules {
     loader: Option<LazyLoader>,
 }
 
-/// What scripts/version-lazy-loads writes into wasm-split's loader when it makes it fetch the
-/// lazily loaded files at versioned URLs (the name of the query it appends).
+/// What scripts/rewrite-split-loader writes into wasm-split's loader when it makes it fetch the
+/// lazily loaded files at versioned URLs and none of the empty ones (the name of the query it
+/// appends).
 const VERSIONED_LOADER_MARK: &str = "execdashVersionQuery";
+
+/// A WebAssembly module with no section: its magic number and version. wasm-split leaves some
+/// chunks so once wasm-opt has optimised away what they held.
+const EMPTY_MODULE: &[u8] = b"\0asm\x01\0\0\0";
 
 impl LazyModules {
     /// Reads `pkg/__wasm_split_manifest.json` and finds the loader beside it; none without a
@@ -144,7 +149,10 @@ impl LazyModules {
         let Some(bytes) = read(MANIFEST) else {
             return LazyModules::default();
         };
-        let routes = match serde_json::from_slice::<BTreeMap<String, Vec<String>>>(&bytes) {
+        let mut routes: BTreeMap<String, Vec<String>> = match serde_json::from_slice::<
+            BTreeMap<String, Vec<String>>,
+        >(&bytes)
+        {
             Ok(manifest) => manifest
                 .into_iter()
                 .filter_map(|(entry, files)| {
@@ -163,12 +171,20 @@ impl LazyModules {
                 let source = read(&name).unwrap_or_default();
                 LazyLoader {
                     file: file.to_owned(),
-                    versioned: source
+                    rewritten: source
                         .windows(VERSIONED_LOADER_MARK.len())
                         .any(|window| window == VERSIONED_LOADER_MARK.as_bytes()),
                 }
             })
         });
+        // A rewritten loader never fetches an empty module: the page does not preload one.
+        if loader.as_ref().is_some_and(|loader| loader.rewritten) {
+            for files in routes.values_mut() {
+                files.retain(|file| {
+                    read(&format!("pkg/{file}.wasm")).is_none_or(|module| module != EMPTY_MODULE)
+                });
+            }
+        }
         LazyModules { routes, loader }
     }
 
@@ -409,11 +425,12 @@ mod tests {
         let files = [
             ("execdash.js", "export function hydrate() {}"),
             ("split___task_route_view_1.wasm", "\0asm task"),
+            ("chunk_2.wasm", "\0asm\x01\0\0\0"),
             ("split___task_route_view_1.wasm.br", "compressed"),
             ("__wasm_split.____.js", loader_source),
             (
                 "__wasm_split_manifest.json",
-                r#"{"__task_route_view_1": ["split___task_route_view_1"]}"#,
+                r#"{"__task_route_view_1": ["chunk_2", "split___task_route_view_1"]}"#,
             ),
         ];
         for (name, content) in files {
@@ -434,26 +451,27 @@ mod tests {
     }
 
     #[test]
-    fn the_loader_is_found_and_known_to_fetch_at_versioned_urls_once_rewritten() {
-        let plain = site(r#"fetch(new URL("./chunk_1.wasm", import.meta.url))"#);
+    fn a_rewritten_loader_is_known_and_the_empty_modules_it_skips_are_not_preloaded() {
+        let plain = site(r#"fetch(new URL("./chunk_2.wasm", import.meta.url))"#);
         let modules = LazyModules::of(Some(plain.path()));
-        assert_eq!(
-            modules.files_of("task_route"),
-            ["split___task_route_view_1"]
-        );
         let loader = modules.loader().unwrap();
         assert_eq!(loader.file, "__wasm_split.____.js");
-        assert!(!loader.versioned);
+        assert!(!loader.rewritten);
+        // wasm-split's own loader fetches every file: the page preloads every one.
+        assert_eq!(
+            modules.files_of("task_route"),
+            ["chunk_2", "split___task_route_view_1"]
+        );
 
         let rewritten = site(
             r#"const execdashVersionQuery = new URL(import.meta.url).search;
-            fetch(new URL("./chunk_1.wasm" + execdashVersionQuery, import.meta.url))"#,
+            fetch(new URL("./split___task_route_view_1.wasm" + execdashVersionQuery, import.meta.url))"#,
         );
-        assert!(
-            LazyModules::of(Some(rewritten.path()))
-                .loader()
-                .unwrap()
-                .versioned
+        let modules = LazyModules::of(Some(rewritten.path()));
+        assert!(modules.loader().unwrap().rewritten);
+        assert_eq!(
+            modules.files_of("task_route"),
+            ["split___task_route_view_1"]
         );
     }
 }
