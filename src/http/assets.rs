@@ -142,24 +142,19 @@ impl LazyModules {
     /// split build (a page then loads its module when it hydrates, as before).
     pub(super) fn of(site_root: Option<&Path>) -> LazyModules {
         const MANIFEST: &str = "pkg/__wasm_split_manifest.json";
-        let read = |name: &str| match site_root {
-            Some(root) => std::fs::read(root.join(name)).ok(),
-            None => embedded(name).map(|file| file.data.into_owned()),
+        // Embedded files as the binary holds them (borrowed: a length is read without touching
+        // their pages).
+        let read = |name: &str| -> Option<std::borrow::Cow<'static, [u8]>> {
+            match site_root {
+                Some(root) => std::fs::read(root.join(name)).ok().map(Into::into),
+                None => embedded(name).map(|file| file.data),
+            }
         };
         let Some(bytes) = read(MANIFEST) else {
             return LazyModules::default();
         };
-        let mut routes: BTreeMap<String, Vec<String>> = match serde_json::from_slice::<
-            BTreeMap<String, Vec<String>>,
-        >(&bytes)
-        {
-            Ok(manifest) => manifest
-                .into_iter()
-                .filter_map(|(entry, files)| {
-                    let route = entry.trim_start_matches('_').split("_view_").next()?;
-                    Some((route.to_owned(), files))
-                })
-                .collect(),
+        let manifest = match serde_json::from_slice::<BTreeMap<String, Vec<String>>>(&bytes) {
+            Ok(manifest) => manifest,
             Err(error) => {
                 tracing::warn!(%error, "the site's {MANIFEST} could not be read: pages will not preload their modules");
                 return LazyModules::default();
@@ -167,24 +162,30 @@ impl LazyModules {
         };
         let loader = site_files(site_root).into_iter().find_map(|name| {
             let file = name.strip_prefix("pkg/")?;
-            (file.starts_with("__wasm_split.") && file.ends_with(".js")).then(|| {
-                let source = read(&name).unwrap_or_default();
-                LazyLoader {
-                    file: file.to_owned(),
-                    rewritten: source
+            (file.starts_with("__wasm_split.") && file.ends_with(".js")).then(|| LazyLoader {
+                file: file.to_owned(),
+                rewritten: read(&name).is_some_and(|source| {
+                    source
                         .windows(VERSIONED_LOADER_MARK.len())
-                        .any(|window| window == VERSIONED_LOADER_MARK.as_bytes()),
-                }
+                        .any(|window| window == VERSIONED_LOADER_MARK.as_bytes())
+                }),
             })
         });
         // A rewritten loader never fetches an empty module: the page does not preload one.
-        if loader.as_ref().is_some_and(|loader| loader.rewritten) {
-            for files in routes.values_mut() {
-                files.retain(|file| {
-                    read(&format!("pkg/{file}.wasm")).is_none_or(|module| module != EMPTY_MODULE)
-                });
-            }
-        }
+        let skips_empty = loader.as_ref().is_some_and(|loader| loader.rewritten);
+        let empty = |file: &str| {
+            read(&format!("pkg/{file}.wasm")).is_some_and(|module| *module == *EMPTY_MODULE)
+        };
+        let routes = manifest
+            .into_iter()
+            .filter_map(|(entry, mut files)| {
+                let route = entry.trim_start_matches('_').split("_view_").next()?;
+                if skips_empty {
+                    files.retain(|file| !empty(file));
+                }
+                Some((route.to_owned(), files))
+            })
+            .collect();
         LazyModules { routes, loader }
     }
 
