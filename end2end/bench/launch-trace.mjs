@@ -8,7 +8,7 @@
 // main thread's time compiling them.
 import { rmSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { demoWorkspace, startServer } from "./support.mjs";
+import { demoWorkspace, liveAt, SLOW_DEVICE, slowDeviceWatchingLive, startServer } from "./support.mjs";
 
 const runs = Number(process.argv[2] ?? 5);
 const CATEGORIES = ["devtools.timeline", "v8.wasm", "blink.user_timing"];
@@ -23,29 +23,10 @@ const rows = [];
 for (let run = 0; run < runs; run++) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", {
-    offline: false,
-    latency: 150,
-    downloadThroughput: (1.6e6 / 8) | 0,
-    uploadThroughput: (750e3 / 8) | 0,
-  });
-  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
-  await page.addInitScript(() => {
-    new MutationObserver((_, observer) => {
-      if (document.querySelector("#connection")?.textContent === "Live") {
-        performance.mark("bench:live");
-        observer.disconnect();
-      }
-    }).observe(document, { subtree: true, childList: true, characterData: true });
-  });
+  await slowDeviceWatchingLive(context, page);
   await browser.startTracing(page, { categories: CATEGORIES });
   await page.goto(`${url}/`, { waitUntil: "commit" });
-  await page.waitForFunction(() => performance.getEntriesByName("bench:live").length > 0, null, {
-    polling: 50,
-    timeout: 60_000,
-  });
+  await liveAt(page);
   const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
   await context.close();
   // The marks, as the trace has them (microseconds, one clock), on the page's main thread.
@@ -75,7 +56,7 @@ const p50 = (key) => {
   const sorted = rows.map((row) => row[key]).sort((a, b) => a - b);
   return sorted[Math.ceil(sorted.length / 2) - 1];
 };
-console.log(`demo workspace, ${runs} fresh loads traced, Chromium 4× CPU slowdown, 1.6 Mbps / 150 ms RTT`);
+console.log(`demo workspace, ${runs} fresh loads traced, ${SLOW_DEVICE.label}`);
 console.log(
   `  p50: instantiated → hydrated ${p50("hydrating").toFixed(0)} ms, hydrated → Live ${p50("goingLive").toFixed(0)} ms`,
 );

@@ -21,18 +21,11 @@
 import { rmSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { startNginx } from "./nginx.mjs";
-import { demoWorkspace, freePort, startServer, stats } from "./support.mjs";
+import { demoWorkspace, freePort, liveAt, SLOW_DEVICE, slowDeviceWatchingLive, startServer, stats } from "./support.mjs";
 
 const runs = Number(process.argv[2] ?? 10);
 const returning = process.env.RETURNING === "1";
 const visitMs = Number(process.env.VISIT_MS ?? 5000);
-const CPU_SLOWDOWN = 4;
-const NETWORK = {
-  offline: false,
-  latency: 150, // ms, round trip
-  downloadThroughput: (1.6e6 / 8) | 0, // bytes/s
-  uploadThroughput: (750e3 / 8) | 0,
-};
 
 const root = demoWorkspace("execdash-launch-");
 const proxy = process.env.PROXY;
@@ -71,10 +64,7 @@ for (let run = 0; run < runs; run++) {
     await visit.close();
   }
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", NETWORK);
-  await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_SLOWDOWN });
+  const cdp = await slowDeviceWatchingLive(context, page);
   const bytes = {};
   cdp.on("Network.loadingFinished", ({ requestId, encodedDataLength }) => {
     bytes[requestId] = encodedDataLength;
@@ -83,18 +73,8 @@ for (let run = 0; run < runs; run++) {
   cdp.on("Network.responseReceived", ({ requestId, response }) => {
     urls[requestId] = response.url;
   });
-  // The moment the indicator turns Live, noted by the page itself (a poll would add its interval).
-  await page.addInitScript(() => {
-    new MutationObserver((_, observer) => {
-      if (document.querySelector("#connection")?.textContent === "Live") {
-        window.__liveAt = performance.now();
-        observer.disconnect();
-      }
-    }).observe(document, { subtree: true, childList: true, characterData: true });
-  });
   await page.goto(url, { waitUntil: "commit" });
-  const liveAt = await page.waitForFunction(() => window.__liveAt, null, { polling: 50, timeout: 60_000 });
-  live.push(await liveAt.jsonValue());
+  live.push(await liveAt(page));
   const moments = await page.evaluate(() => ({
     downloaded: performance
       .getEntriesByType("resource")
@@ -135,7 +115,7 @@ if (nginx) nginx.stop();
 server.kill();
 rmSync(root, { recursive: true, force: true });
 console.log(
-  `demo workspace, ${runs} ${returning ? "returning users' loads (HTTP cache kept from one earlier visit)" : "fresh loads"}, Chromium ${CPU_SLOWDOWN}× CPU slowdown, 1.6 Mbps / 150 ms RTT` +
+  `demo workspace, ${runs} ${returning ? "returning users' loads (HTTP cache kept from one earlier visit)" : "fresh loads"}, ${SLOW_DEVICE.label}` +
     `${process.env.CHROMIUM_JS_FLAGS ? `, V8 flags ${process.env.CHROMIUM_JS_FLAGS}` : ""}` +
     `${proxy ? `, behind nginx (TLS, ${proxy === "h2" ? "HTTP/2" : "HTTP/1.1"})` : ""}; ` +
     `fetched: wasm ${fetched.wasm ?? 0} B, js ${fetched.js ?? 0} B (as sent, compressed)`,

@@ -58,3 +58,45 @@ export function stats(values) {
   const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)];
   return `p50 ${at(0.5).toFixed(0)} ms, p95 ${at(0.95).toFixed(0)} ms, max ${sorted.at(-1).toFixed(0)} ms`;
 }
+
+/** The slow device of issue 28's launch figure: DevTools' CPU slowdown and network emulation. */
+export const SLOW_DEVICE = {
+  cpuSlowdown: 4,
+  network: {
+    offline: false,
+    latency: 150, // ms, round trip
+    downloadThroughput: (1.6e6 / 8) | 0, // bytes/s
+    uploadThroughput: (750e3 / 8) | 0,
+  },
+  label: "Chromium 4× CPU slowdown, 1.6 Mbps / 150 ms RTT",
+};
+
+/**
+ * Emulates SLOW_DEVICE on `page` (of `context`), and has the page note, as a User Timing mark
+ * (`bench:live`), the moment its header's indicator says "Live" (noted by the page itself: a poll
+ * would add its interval). Resolves to the page's CDP session, its network domain enabled.
+ */
+export async function slowDeviceWatchingLive(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", SLOW_DEVICE.network);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: SLOW_DEVICE.cpuSlowdown });
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.querySelector("#connection")?.textContent === "Live") {
+        performance.mark("bench:live");
+        observer.disconnect();
+      }
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  return cdp;
+}
+
+/** Waits until `page` has noted `bench:live` (see slowDeviceWatchingLive); resolves to its time. */
+export async function liveAt(page) {
+  const moment = await page.waitForFunction(() => performance.getEntriesByName("bench:live")[0]?.startTime, null, {
+    polling: 50,
+    timeout: 60_000,
+  });
+  return moment.jsonValue();
+}

@@ -173,8 +173,15 @@ impl LazyModules {
         });
         // A rewritten loader never fetches an empty module: the page does not preload one.
         let skips_empty = loader.as_ref().is_some_and(|loader| loader.rewritten);
+        // By its length first: a folder's file is not read unless it is a header's length.
         let empty = |file: &str| {
-            read(&format!("pkg/{file}.wasm")).is_some_and(|module| *module == *EMPTY_MODULE)
+            let name = format!("pkg/{file}.wasm");
+            let header_long = match site_root {
+                Some(root) => std::fs::metadata(root.join(&name))
+                    .is_ok_and(|file| file.len() == EMPTY_MODULE.len() as u64),
+                None => true,
+            };
+            header_long && read(&name).is_some_and(|module| *module == *EMPTY_MODULE)
         };
         let routes = manifest
             .into_iter()
